@@ -1,0 +1,9 @@
+# One image for every splitstream process; docker-compose.yml picks the command.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run db:generate && npm run build
+ENV API_HOST=0.0.0.0 WORKER_HOST=0.0.0.0
+CMD ["node", "dist/apps/api/src/main.js"]

@@ -1,0 +1,8 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '@splitstream/config';
+import { createApi } from './create-api.js';
+
+const config = loadConfigOrExit();
+const app = await createApi(config);
+await app.listen(config.API_PORT, config.API_HOST);
+console.log(`splitstream api listening on http://${config.API_HOST}:${config.API_PORT}`);

@@ -1,0 +1,3 @@
+export { PersistenceModule } from './persistence.module.js';
+export { PrismaService } from './prisma.service.js';
+export { Prisma } from './generated/prisma/client.js';

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Shared first half of `npm start` and `npm test`: dependencies, services, Prisma client, migrations.
+# With --test, migrations go to the test database only (jest's global setup applies them there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing dependencies"
+  npm ci --no-audit --no-fund
+fi
+npx tsx scripts/ensure-services.ts
+npm run --silent db:generate
+if [ "${1:-}" != "--test" ]; then
+  npm run --silent db:deploy
+fi

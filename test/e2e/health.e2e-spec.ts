@@ -1,0 +1,74 @@
+import type { INestApplication } from '@nestjs/common';
+import { createApi } from '../../apps/api/src/create-api.js';
+import { createWorker } from '../../apps/worker/src/create-worker.js';
+import { DisposableRedis, freePort, TcpRelay } from '../support/outages.js';
+import { eventually, listen, request } from '../support/http.js';
+import { testConfig } from '../support/test-config.js';
+
+const health = (baseUrl: string) => request(baseUrl, '/health');
+
+describe('GET /health', () => {
+  const apps: INestApplication[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  it('answers 200 with PostgreSQL and Redis up, on the api and on the worker', async () => {
+    for (const create of [createApi, createWorker]) {
+      const app = await create(testConfig());
+      apps.push(app);
+      const res = await health(await listen(app));
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe('ok');
+      expect(res.body.details).toMatchObject({ postgres: { status: 'up' }, redis: { status: 'up' } });
+    }
+  });
+
+  it('answers 503 naming Redis while Redis is stopped, and 200 again after it restarts, without a restart of the service', async () => {
+    const redis = new DisposableRedis(await freePort());
+    await redis.start();
+    try {
+      const app = await createApi(testConfig({ REDIS_URL: redis.url }));
+      apps.push(app);
+      const baseUrl = await listen(app);
+      expect((await health(baseUrl)).status).toBe(200);
+
+      await redis.stop();
+      const down = await eventually(() => health(baseUrl), (r) => r.status === 503);
+      expect(down.body.status).toBe('error');
+      expect(Object.keys(down.body.error)).toEqual(['redis']);
+      expect(down.body.details.postgres.status).toBe('up');
+
+      await redis.start();
+      const up = await eventually(() => health(baseUrl), (r) => r.status === 200);
+      expect(up.body.details.redis.status).toBe('up');
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('answers 503 naming PostgreSQL while the database is unreachable, and 200 again once it is back', async () => {
+    const config = testConfig();
+    const db = new URL(config.DATABASE_URL);
+    const relay = new TcpRelay(await freePort(), { host: db.hostname, port: Number(db.port || 5432) });
+    await relay.open();
+    try {
+      const viaRelay = new URL(config.DATABASE_URL);
+      viaRelay.port = String(relay.port);
+      const app = await createWorker(testConfig({ DATABASE_URL: viaRelay.toString() }));
+      apps.push(app);
+      const baseUrl = await listen(app);
+      expect((await health(baseUrl)).status).toBe(200);
+
+      await relay.close();
+      const down = await eventually(() => health(baseUrl), (r) => r.status === 503);
+      expect(Object.keys(down.body.error)).toEqual(['postgres']);
+      expect(down.body.details.redis.status).toBe('up');
+
+      await relay.open();
+      await eventually(() => health(baseUrl), (r) => r.status === 200);
+    } finally {
+      await relay.close();
+    }
+  });
+});

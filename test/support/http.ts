@@ -1,0 +1,36 @@
+import type { INestApplication } from '@nestjs/common';
+
+export interface JsonResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+// Real HTTP against a listening app (never an in-process inject), so the tests see what a client sees.
+export async function listen(app: INestApplication): Promise<string> {
+  await app.listen(0, '127.0.0.1');
+  return app.getUrl().then((url) => url.replace('[::1]', '127.0.0.1'));
+}
+
+export async function request<T = any>(baseUrl: string, path: string, init: RequestInit = {}): Promise<JsonResponse<T>> {
+  const response = await fetch(`${baseUrl}${path}`, init);
+  const text = await response.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: the raw text is what the test gets
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!accept(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await probe();
+  }
+  return last;
+}
