@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing dependencies"
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: the registry these machines reach serves only the Linux builds of native optional packages,
+  # so the lock file cannot list the others and `npm ci` refuses it. `npm install` keeps the lock as it is.
+  npm install --no-audit --no-fund
 fi
 npx tsx scripts/ensure-services.ts
 npm run --silent db:generate
