@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
@@ -17,7 +18,7 @@ export class RedisHealthIndicator implements OnModuleDestroy {
     this.redis = new Redis(config.REDIS_URL, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      lazyConnect: false,
+      commandTimeout: PING_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 200, 1_000),
     });
     this.redis.on('error', () => undefined);
@@ -26,14 +27,21 @@ export class RedisHealthIndicator implements OnModuleDestroy {
   async isHealthy(key: string) {
     const indicator = this.indicators.check(key);
     try {
-      await Promise.race([
-        this.redis.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), PING_TIMEOUT_MS).unref()),
-      ]);
+      await this.ping();
       return indicator.up();
     } catch (error) {
       return indicator.down({ message: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  // Right after boot or a reconnect the connection may not be ready yet; without an offline queue, wait for it.
+  private async ping(): Promise<void> {
+    if (this.redis.status !== 'ready') {
+      await once(this.redis, 'ready', { signal: AbortSignal.timeout(PING_TIMEOUT_MS) }).catch(() => {
+        throw new Error(`not connected within ${PING_TIMEOUT_MS} ms (connection ${this.redis.status})`);
+      });
+    }
+    await this.redis.ping();
   }
 
   async onModuleDestroy(): Promise<void> {
