@@ -1,10 +1,17 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { freePort } from '../support/outages.js';
+import { eventually, request } from '../support/http.js';
+import { testConfig } from '../support/test-config.js';
 
 // The built entry points, as `npm start` and Docker run them.
-const entries = ['dist/apps/api/src/main.js', 'dist/apps/worker/src/main.js'];
+const entries = [
+  { entry: 'dist/apps/api/src/main.js', portVariable: 'API_PORT' },
+  { entry: 'dist/apps/worker/src/main.js', portVariable: 'WORKER_PORT' },
+];
 
-describe('boot with a bad environment', () => {
-  it.each(entries)('%s stops with a message naming each bad variable', (entry) => {
+describe('the built processes', () => {
+  it.each(entries)('$entry stops with a message naming each bad variable', ({ entry }) => {
     const result = spawnSync('node', [entry], {
       env: { ...process.env, API_PORT: 'eighty', REDIS_URL: 'http://127.0.0.1:6379', LOG_LEVEL: 'loud' },
       encoding: 'utf8',
@@ -15,5 +22,25 @@ describe('boot with a bad environment', () => {
     expect(result.stderr).toMatch(/API_PORT: .*expected number/);
     expect(result.stderr).toMatch(/REDIS_URL: must be a redis or rediss URL/);
     expect(result.stderr).toMatch(/LOG_LEVEL: /);
+  });
+
+  it.each(entries)('$entry starts and answers /health with 200', async ({ entry, portVariable }) => {
+    const port = await freePort();
+    const { DATABASE_URL, REDIS_URL, QUEUE_PREFIX } = testConfig();
+    const child: ChildProcess = spawn('node', [entry], {
+      env: { ...process.env, DATABASE_URL, REDIS_URL, QUEUE_PREFIX, [portVariable]: String(port), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    try {
+      const health = await eventually(
+        () => request(`http://127.0.0.1:${port}`, '/health').catch(() => ({ status: 0, body: null })),
+        (res) => res.status === 200,
+        20_000,
+      );
+      expect(health.body.status).toBe('ok');
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
   });
 });
