@@ -1,0 +1,121 @@
+import {
+  BLIP10_MAX_BYTES,
+  blip10Metadata,
+  buildCustomRecords,
+  type KeysendContext,
+  TLV_KEYSEND_PREIMAGE,
+  TLV_PODCAST_METADATA,
+  truncateUtf8,
+} from './blip10.js';
+
+const context = (overrides: Partial<KeysendContext> = {}): KeysendContext => ({
+  action: 'stream',
+  valueMsat: 4_750n,
+  valueMsatTotal: 100_000n,
+  podcast: { guid: '917393e3-1b1e-5cef-ace4-edaa54e1f810', title: 'Podcasting 2.0', feedId: 920666, url: 'https://mp3s.nashownotes.com/pc20rss.xml' },
+  episode: { guid: 'PC20-229', title: 'Episode 229', itemId: 123 },
+  ts: 600.9,
+  app: { name: 'CurioCaster', version: '1.2.3' },
+  senderName: 'satoshi',
+  recipient: { name: 'Host', customKey: '696969', customValue: 'wallet-1' },
+  boostUuid: 'b-uuid',
+  uuid: 'k-uuid',
+  ...overrides,
+});
+
+const metadataOf = (records: Record<string, string>) => JSON.parse(records[TLV_PODCAST_METADATA]!);
+
+describe('buildCustomRecords', () => {
+  it('writes the bLIP-10 JSON under 7629169 with numbers as numbers', () => {
+    expect(metadataOf(buildCustomRecords(context()))).toEqual({
+      action: 'stream',
+      value_msat: 4_750,
+      value_msat_total: 100_000,
+      guid: '917393e3-1b1e-5cef-ace4-edaa54e1f810',
+      podcast: 'Podcasting 2.0',
+      feedID: 920666,
+      url: 'https://mp3s.nashownotes.com/pc20rss.xml',
+      episode_guid: 'PC20-229',
+      episode: 'Episode 229',
+      itemID: 123,
+      ts: 600,
+      app_name: 'CurioCaster',
+      app_version: '1.2.3',
+      sender_name: 'satoshi',
+      name: 'Host',
+      boost_uuid: 'b-uuid',
+      uuid: 'k-uuid',
+    });
+  });
+
+  it("adds the recipient's customKey -> customValue as its own record, as a plain UTF-8 string", () => {
+    const records = buildCustomRecords(context());
+    expect(Object.keys(records).sort()).toEqual(['696969', TLV_PODCAST_METADATA]);
+    expect(records['696969']).toBe('wallet-1');
+  });
+
+  it('leaves out sender_name for an anonymous listener and fields that are not known', () => {
+    const metadata = metadataOf(
+      buildCustomRecords(context({ senderName: undefined, podcast: { guid: 'g' }, episode: {}, recipient: {} })),
+    );
+    expect(metadata).not.toHaveProperty('sender_name');
+    expect(metadata).not.toHaveProperty('feedID');
+    expect(metadata).not.toHaveProperty('episode_guid');
+    expect(metadata).not.toHaveProperty('name');
+    expect(metadata.guid).toBe('g');
+  });
+
+  it('carries remote_feed_guid and remote_item_guid for a time-split recipient', () => {
+    const metadata = metadataOf(buildCustomRecords(context({ remoteFeedGuid: 'rf', remoteItemGuid: 'ri' })));
+    expect(metadata).toMatchObject({ remote_feed_guid: 'rf', remote_item_guid: 'ri' });
+  });
+
+  it('never emits the keysend preimage record, even if asked to', () => {
+    expect(buildCustomRecords(context())).not.toHaveProperty(TLV_KEYSEND_PREIMAGE);
+    expect(() => buildCustomRecords(context({ recipient: { customKey: TLV_KEYSEND_PREIMAGE, customValue: 'x' } }))).toThrow(
+      /reserved/,
+    );
+  });
+
+  it('keys are decimal strings and values strings', () => {
+    for (const [key, value] of Object.entries(buildCustomRecords(context()))) {
+      expect(key).toMatch(/^[0-9]+$/);
+      expect(typeof value).toBe('string');
+    }
+  });
+});
+
+describe('bLIP-10 size bound', () => {
+  const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+  it(`cuts long titles so the JSON stays within ${BLIP10_MAX_BYTES} bytes, keeping identifiers whole`, () => {
+    const metadata = blip10Metadata(
+      context({ podcast: { guid: 'g', title: 'P'.repeat(3_000) }, episode: { guid: 'e', title: 'E'.repeat(3_000) } }),
+    );
+    expect(bytes(JSON.stringify(metadata))).toBeLessThanOrEqual(BLIP10_MAX_BYTES);
+    expect(bytes(JSON.stringify(metadata))).toBeGreaterThan(BLIP10_MAX_BYTES - 8);
+    expect(metadata).toMatchObject({ guid: 'g', episode_guid: 'e', uuid: 'k-uuid', value_msat: 4_750 });
+    expect((metadata.podcast as string).length).toBeGreaterThan(100);
+  });
+
+  it('never breaks a multi-byte character, even with characters JSON escapes', () => {
+    const title = '🎙️ Ünïcødé "quoted" \\ '.repeat(200);
+    const metadata = blip10Metadata(context({ episode: { title }, podcast: { guid: 'g', title } }));
+    const json = JSON.stringify(metadata);
+    expect(bytes(json)).toBeLessThanOrEqual(BLIP10_MAX_BYTES);
+    for (const field of ['episode', 'podcast'] as const) {
+      const text = metadata[field] as string;
+      expect(title.startsWith(text)).toBe(true);
+      expect(text).not.toMatch(/[\uD800-\uDBFF]$/); // no lone high surrogate at the cut
+    }
+    expect(Buffer.from(json, 'utf8').toString('utf8')).toBe(json);
+  });
+
+  it('truncateUtf8 keeps whole characters within the byte budget', () => {
+    expect(truncateUtf8('aé🎙️', 1)).toBe('a');
+    expect(truncateUtf8('aé🎙️', 2)).toBe('a');
+    expect(truncateUtf8('aé🎙️', 3)).toBe('aé');
+    expect(truncateUtf8('aé🎙️', 7)).toBe('aé🎙');
+    expect(truncateUtf8('short', 100)).toBe('short');
+  });
+});

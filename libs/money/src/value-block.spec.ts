@@ -1,0 +1,142 @@
+import { pubkey, recipient, valueBlock } from './testing/value-builders.js';
+import { parseValueBlock } from './value-block.js';
+
+const issuesOf = (input: unknown) => {
+  const result = parseValueBlock(input);
+  if (result.ok) throw new Error('expected the block to be rejected');
+  return result.issues;
+};
+
+describe('parseValueBlock accepts', () => {
+  it('a valid block, defaulting fee to false and timeSplits to none', () => {
+    const result = parseValueBlock(valueBlock([recipient(1, 50, { customKey: '696969', customValue: 'abc' }), recipient(2, 5, { fee: true })]));
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.value.recipients[0]!.fee).toBe(false);
+      expect(result.value.timeSplits).toEqual([]);
+    }
+  });
+
+  it('fee splits adding up to exactly 100, summed exactly (33.4 + 66.6)', () => {
+    const result = parseValueBlock(valueBlock([recipient(1, 1), recipient(2, 33.4, { fee: true }), recipient(3, 66.6, { fee: true })]));
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe('parseValueBlock rejects, with the exact reason', () => {
+  it('no recipients', () => {
+    expect(issuesOf(valueBlock([]))).toEqual([{ path: 'recipients', message: 'at least one recipient is required' }]);
+  });
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, '50', null])('a split of %p', (split) => {
+    expect(issuesOf(valueBlock([recipient(1, split as number)]))).toEqual([
+      { path: 'recipients[0].split', message: 'must be a positive finite number' },
+    ]);
+  });
+
+  it('fee percentages adding up to more than 100', () => {
+    expect(issuesOf(valueBlock([recipient(1, 1), recipient(2, 60.5, { fee: true }), recipient(3, 40, { fee: true })]))).toEqual([
+      { path: 'recipients', message: 'fee splits add up to 100.5, more than 100' },
+    ]);
+  });
+
+  it.each([
+    ['too short', `02${'a'.repeat(62)}`],
+    ['an uncompressed prefix', `04${'a'.repeat(64)}`],
+    ['not hex', `02${'g'.repeat(64)}`],
+    ['a Lightning Address', 'alice@getalby.com'],
+  ])('a node address that is %s', (_, address) => {
+    expect(issuesOf(valueBlock([recipient(1, 1, { address })]))).toEqual([
+      { path: 'recipients[0].address', message: 'must be a compressed public key: 66 hex characters starting with 02 or 03' },
+    ]);
+  });
+
+  it.each(['abc', '-5', '1.5', ' 696969'])('a customKey of %p', (customKey) => {
+    expect(issuesOf(valueBlock([recipient(1, 1, { customKey, customValue: 'x' })]))).toEqual([
+      { path: 'recipients[0].customKey', message: 'must be a decimal integer' },
+    ]);
+  });
+
+  it.each(['7629169', '5482373484'])('the reserved customKey %s', (customKey) => {
+    expect(issuesOf(valueBlock([recipient(1, 1, { customKey, customValue: 'x' })]))).toEqual([
+      { path: 'recipients[0].customKey', message: `${customKey} is reserved and cannot be a recipient's key` },
+    ]);
+  });
+
+  it('a customKey without customValue', () => {
+    expect(issuesOf(valueBlock([recipient(1, 1, { customKey: '696969' })]))).toEqual([
+      { path: 'recipients[0].customValue', message: 'is required when customKey is set' },
+    ]);
+  });
+
+  it('a customValue without customKey', () => {
+    expect(issuesOf(valueBlock([recipient(1, 1, { customValue: 'abc' })]))).toEqual([
+      { path: 'recipients[0].customKey', message: 'is required when customValue is set' },
+    ]);
+  });
+
+  it('an unsupported value type, naming the supported ones', () => {
+    expect(issuesOf({ ...valueBlock([recipient(1, 1)]), type: 'bitcoin' })).toEqual([
+      { path: 'type', message: 'unsupported value type "bitcoin"; supported: lightning' },
+    ]);
+  });
+
+  it('an unsupported method, naming the supported ones', () => {
+    expect(issuesOf({ ...valueBlock([recipient(1, 1)]), method: 'amp' })).toEqual([
+      { path: 'method', message: 'unsupported value method "amp"; supported: keysend' },
+    ]);
+  });
+
+  it('an unsupported recipient type, naming the supported ones', () => {
+    expect(issuesOf(valueBlock([recipient(1, 1, { type: 'lnaddress', address: 'alice@example.com' })]))).toEqual([
+      { path: 'recipients[0].type', message: 'unsupported recipient type "lnaddress"; supported: node' },
+    ]);
+  });
+
+  it('more than 100 recipients', () => {
+    const many = Array.from({ length: 101 }, (_, i) => recipient(i + 1, 1));
+    expect(issuesOf(valueBlock(many))).toEqual([{ path: 'recipients', message: '101 recipients; at most 100 are allowed' }]);
+  });
+
+  it('the same (address, customKey, customValue) twice, also when the address differs only in case', () => {
+    const address = pubkey(0xabcdef);
+    expect(
+      issuesOf(
+        valueBlock([
+          recipient(1, 1, { address, customKey: '696969', customValue: 'a' }),
+          recipient(2, 1, { address: address.toUpperCase(), customKey: '696969', customValue: 'a' }),
+        ]),
+      ),
+    ).toEqual([{ path: 'recipients[1]', message: 'same address, customKey and customValue as recipients[0]' }]);
+  });
+
+  it('only fee recipients', () => {
+    expect(issuesOf(valueBlock([recipient(1, 5, { fee: true })]))).toEqual([
+      { path: 'recipients', message: 'at least one recipient without fee is required' },
+    ]);
+  });
+
+  it('a fee recipient inside a time split', () => {
+    const timeSplits = [{ startTime: 0, duration: 60, recipients: [recipient(2, 1, { fee: true })] }];
+    expect(issuesOf(valueBlock([recipient(1, 1)], { timeSplits }))).toEqual([
+      {
+        path: 'timeSplits[0].recipients[0].fee',
+        message: 'fee recipients belong in the default block; its fee recipients are paid first in every segment',
+      },
+    ]);
+  });
+
+  it('a time split with no recipients, a negative start or a zero duration', () => {
+    const timeSplits = [{ startTime: -1, duration: 0, recipients: [] }];
+    expect(issuesOf(valueBlock([recipient(1, 1)], { timeSplits }))).toEqual([
+      { path: 'timeSplits[0].startTime', message: 'must be a finite number of seconds, 0 or more' },
+      { path: 'timeSplits[0].duration', message: 'must be a positive finite number' },
+      { path: 'timeSplits[0].recipients', message: 'at least one recipient is required' },
+    ]);
+  });
+
+  it('every problem at once, each with its own path', () => {
+    const issues = issuesOf(valueBlock([recipient(1, 0), recipient(2, 1, { address: 'x' })]));
+    expect(issues.map((i) => i.path)).toEqual(['recipients[0].split', 'recipients[1].address']);
+  });
+});
