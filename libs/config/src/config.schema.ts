@@ -14,7 +14,29 @@ export const configSchema = z.object({
   API_PORT: port.default(3000),
   WORKER_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_PORT: port.default(3001),
+  // The Alby Wallet API (or a self-hosted LNDhub with the same v2 API). Without a token, payments go to the
+  // simulator (apps/alby-sim) at SIM_HOST:SIM_PORT, and the service says so loudly.
+  ALBY_API_URL: url(['http', 'https']).default('https://api.getalby.com'),
+  ALBY_ACCESS_TOKEN: z.string().min(1).optional(),
+  ALBY_TIMEOUT_MS: positiveInt.default(120_000),
+  ALBY_MAX_REQUESTS_PER_SECOND: positiveInt.max(100).default(5),
+  SIM_HOST: z.string().min(1).default('127.0.0.1'),
+  SIM_PORT: port.default(3002),
+  SIM_ACCESS_TOKEN: z.string().min(8).default('simulator-access-token'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
+
+export interface WalletTarget {
+  url: string;
+  token: string;
+  simulated: boolean;
+}
+
+// Where payments go: the real wallet API when a token is configured, otherwise the local simulator.
+export function walletTarget(config: AppConfig): WalletTarget {
+  return config.ALBY_ACCESS_TOKEN
+    ? { url: config.ALBY_API_URL, token: config.ALBY_ACCESS_TOKEN, simulated: false }
+    : { url: `http://${config.SIM_HOST}:${config.SIM_PORT}`, token: config.SIM_ACCESS_TOKEN, simulated: true };
+}
