@@ -15,6 +15,8 @@ const base = {
 };
 
 export default {
+  // Integration and e2e tests wait on queues, payout runs and backoff timers.
+  testTimeout: 60_000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     {

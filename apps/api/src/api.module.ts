@@ -1,11 +1,26 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { HealthModule } from '@splitstream/health';
+import { IngestionModule } from '@splitstream/ingestion';
+import { LedgerModule } from '@splitstream/ledger';
+import { PayoutsModule } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
+import { QueueModule } from '@splitstream/queue';
+import { EventsController } from './controllers/events.controller.js';
+import { LedgerController } from './controllers/ledger.controller.js';
+import { PayoutsController } from './controllers/payouts.controller.js';
+import { RecipientsController } from './controllers/recipients.controller.js';
+import { ErrorFilter } from './http/error.filter.js';
 
 @Module({})
 export class ApiModule {
   static register(config: AppConfig): DynamicModule {
-    return { module: ApiModule, imports: [ConfigModule.forRoot(config), PersistenceModule, HealthModule] };
+    return {
+      module: ApiModule,
+      imports: [ConfigModule.forRoot(config), PersistenceModule, QueueModule, HealthModule, IngestionModule, LedgerModule, PayoutsModule],
+      controllers: [EventsController, PayoutsController, RecipientsController, LedgerController],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
+    };
   }
 }

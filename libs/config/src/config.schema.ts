@@ -23,10 +23,24 @@ export const configSchema = z.object({
   SIM_HOST: z.string().min(1).default('127.0.0.1'),
   SIM_PORT: port.default(3002),
   SIM_ACCESS_TOKEN: z.string().min(8).default('simulator-access-token'),
+  // Payouts: how often, from what amount, how many keysends per wallet request, and how failures back off.
+  PAYOUT_INTERVAL_SECONDS: positiveInt.default(300),
+  MIN_PAYOUT_SATS: positiveInt.default(10),
+  KEYSEND_BATCH_SIZE: positiveInt.max(100).default(10),
+  RETRY_BASE_SECONDS: positiveInt.default(60),
+  RETRY_MAX_SECONDS: positiveInt.default(6 * 3600),
+  MAX_ATTEMPTS: positiveInt.default(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
+
+type NestLogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+const NEST_LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+const LEVEL_INDEX = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 } as const;
+
+// LOG_LEVEL as the list of levels Nest's logger prints.
+export const nestLogLevels = (config: AppConfig): NestLogLevel[] => NEST_LEVELS.slice(0, LEVEL_INDEX[config.LOG_LEVEL] + 1);
 
 export interface WalletTarget {
   url: string;

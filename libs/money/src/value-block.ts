@@ -30,7 +30,7 @@ export const recipientSchema = z
     // Hex pubkeys compare case-insensitively; stored lowercase so one node is one recipient.
     address: z.string({ error: 'is required' }).transform((a) => a.toLowerCase()),
     customKey: z.string({ error: 'must be a string of decimal digits' }).optional(),
-    customValue: text(1024).optional(),
+    customValue: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(1024, 'must be at most 1024 characters').optional(),
     split: positiveFinite,
     fee: z.boolean({ error: 'must be true or false' }).optional().default(false),
   })

@@ -1,0 +1,29 @@
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { LedgerQueries } from '@splitstream/ledger';
+
+@Controller('v1')
+export class LedgerController {
+  constructor(private readonly ledger: LedgerQueries) {}
+
+  @Get('summary')
+  summary() {
+    return this.ledger.summary();
+  }
+
+  // The ledger invariant, checked now against the database: 200 when it holds, 500 when it does not.
+  @Get('ledger/check')
+  async check(@Res({ passthrough: true }) reply: FastifyReply) {
+    const report = await this.ledger.checkInvariant();
+    if (!report.ok) reply.code(HttpStatus.INTERNAL_SERVER_ERROR);
+    return {
+      ok: report.ok,
+      eventsMsat: String(report.eventsMsat),
+      accruedMsat: String(report.totals.accruedMsat),
+      owedMsat: String(report.totals.owedMsat),
+      inFlightMsat: String(report.totals.inFlightMsat),
+      paidMsat: String(report.totals.paidMsat),
+      problems: report.problems,
+    };
+  }
+}

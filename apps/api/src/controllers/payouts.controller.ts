@@ -1,0 +1,40 @@
+import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { z } from 'zod';
+import { toIssues } from '@splitstream/money';
+import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
+import { ApiError } from '../http/api-error.js';
+
+const idParam = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a payout id');
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  before: idParam.optional(),
+});
+
+@Controller('v1/payouts')
+export class PayoutsController {
+  constructor(
+    private readonly requests: PayoutRequests,
+    private readonly queries: PayoutQueries,
+  ) {}
+
+  @Post('run')
+  @HttpCode(HttpStatus.ACCEPTED)
+  async run() {
+    return { id: String(await this.requests.requestManualRun()) };
+  }
+
+  @Get()
+  async list(@Query() query: unknown) {
+    const parsed = listQuery.safeParse(query);
+    if (!parsed.success) throw ApiError.validation(toIssues(parsed.error));
+    return this.queries.list(parsed.data.limit, parsed.data.before === undefined ? undefined : BigInt(parsed.data.before));
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string) {
+    if (!idParam.safeParse(id).success) throw ApiError.notFound(`payout ${id}`);
+    const payout = await this.queries.get(BigInt(id));
+    if (!payout) throw ApiError.notFound(`payout ${id}`);
+    return payout;
+  }
+}

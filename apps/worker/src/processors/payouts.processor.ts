@@ -1,0 +1,20 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+import { PayoutRunner } from '@splitstream/payouts';
+import { JobName, QueueName, type RunPayoutJob } from '@splitstream/queue';
+
+@Processor(QueueName.Payouts)
+export class PayoutsProcessor extends WorkerHost {
+  constructor(private readonly runner: PayoutRunner) {
+    super();
+  }
+
+  async process(job: Job<RunPayoutJob['data']>): Promise<void> {
+    switch (job.name as JobName) {
+      case JobName.RunPayout:
+        return this.runner.run(BigInt(job.data.payoutId));
+      default:
+        throw new Error(`queue ${QueueName.Payouts} has no handler for job ${job.name}`);
+    }
+  }
+}

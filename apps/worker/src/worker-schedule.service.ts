@@ -1,0 +1,47 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { APP_CONFIG, type AppConfig } from '@splitstream/config';
+import { MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
+import { AccumulationService } from '@splitstream/ledger';
+import { PayoutRequests, PayoutRunner } from '@splitstream/payouts';
+import { JobName, JobQueue, QueueName } from '@splitstream/queue';
+
+const SWEEP_EVERY_MS = 15_000;
+const SWEEP_AFTER_SECONDS = 10;
+const SWEEP_BATCH = 20 * MAX_EVENTS_PER_REQUEST;
+
+// The worker's timers only enqueue work: a payout run per tick, and a sweep that queues events whose job was
+// lost (stored while Redis was down). Intervals come from config, so they are registered here, not by decorator.
+@Injectable()
+export class WorkerSchedule implements OnApplicationBootstrap {
+  private readonly logger = new Logger(WorkerSchedule.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly registry: SchedulerRegistry,
+    private readonly payouts: PayoutRequests,
+    private readonly runner: PayoutRunner,
+    private readonly accumulation: AccumulationService,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.recoverInterrupted();
+    const every = (name: string, ms: number, task: () => Promise<unknown>) =>
+      this.registry.addInterval(
+        name,
+        setInterval(() => task().catch((error: Error) => this.logger.error(`${name}: ${error.message}`)), ms),
+      );
+    const interval = this.config.PAYOUT_INTERVAL_SECONDS;
+    every('payout-tick', interval * 1000, () => this.payouts.requestScheduledRun(new Date(), interval));
+    every('event-sweep', SWEEP_EVERY_MS, () => this.sweep());
+  }
+
+  async sweep(): Promise<void> {
+    const ids = await this.accumulation.unappliedEventIds(SWEEP_AFTER_SECONDS, SWEEP_BATCH);
+    for (let i = 0; i < ids.length; i += MAX_EVENTS_PER_REQUEST) {
+      const eventIds = ids.slice(i, i + MAX_EVENTS_PER_REQUEST).map(String);
+      await this.jobs.enqueue({ queue: QueueName.Ledger, name: JobName.ApplyEvents, data: { eventIds } });
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { valueBlockSchema } from '@splitstream/money';
+
+export const MAX_EVENTS_PER_REQUEST = 500;
+
+const optionalText = (max: number) => z.string().max(max, `must be at most ${max} characters`).optional();
+const wholeNumber = (min: number, max: number) =>
+  z
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be a whole number from ${min} to ${max}`)
+    .max(max, `must be a whole number from ${min} to ${max}`);
+
+// One listening event as podcast apps send it (README: POST /v1/events).
+export const listeningEventSchema = z.object({
+  id: z.string({ error: 'must be a string of 1 to 128 characters' }).min(1, 'must be a string of 1 to 128 characters').max(128, 'must be a string of 1 to 128 characters'),
+  feedGuid: z.string({ error: 'is required (the podcast:guid)' }).min(1, 'is required (the podcast:guid)').max(256),
+  itemGuid: z.string({ error: 'is required (the episode guid)' }).min(1, 'is required (the episode guid)').max(256),
+  feedTitle: optionalText(1024),
+  itemTitle: optionalText(1024),
+  feedUrl: optionalText(2048),
+  feedId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+  itemId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+  position: wholeNumber(0, 7 * 24 * 3600),
+  seconds: wholeNumber(1, 3600),
+  satsPerMinute: wholeNumber(1, 100_000),
+  senderName: optionalText(256),
+  appName: optionalText(256),
+  appVersion: optionalText(64),
+  value: valueBlockSchema,
+});
+
+export const ingestRequestSchema = z.object(
+  {
+    events: z
+      .array(z.unknown(), { error: 'must be a list of 1 to 500 events' })
+      .min(1, `must be a list of 1 to ${MAX_EVENTS_PER_REQUEST} events`)
+      .max(MAX_EVENTS_PER_REQUEST, `must be a list of 1 to ${MAX_EVENTS_PER_REQUEST} events`),
+  },
+  { error: 'the body must be a JSON object with an "events" list' },
+);
+
+export type ListeningEvent = z.output<typeof listeningEventSchema>;

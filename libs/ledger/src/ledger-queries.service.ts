@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@splitstream/persistence';
+
+export interface RecipientIdentity {
+  address: string;
+  customKey?: string;
+  customValue?: string;
+}
+
+export interface LedgerTotals {
+  accruedMsat: bigint;
+  owedMsat: bigint;
+  inFlightMsat: bigint;
+  paidMsat: bigint;
+}
+
+export interface InvariantReport {
+  ok: boolean;
+  eventsMsat: bigint; // what the applied events are worth
+  totals: LedgerTotals;
+  // Recipients whose accrued is not owed + in flight + paid (the database's check constraint forbids it per balance).
+  brokenRecipients: string[];
+  problems: string[];
+}
+
+const identityWhere = (r: RecipientIdentity) => ({
+  address: r.address.toLowerCase(),
+  customKey: r.customKey ?? '',
+  customValue: r.customValue ?? '',
+});
+
+@Injectable()
+export class LedgerQueries {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findRecipient(identity: RecipientIdentity) {
+    return this.prisma.recipient.findUnique({ where: { address_customKey_customValue: identityWhere(identity) } });
+  }
+
+  async recipientTotals(recipientId: bigint): Promise<LedgerTotals> {
+    const sums = await this.prisma.balance.aggregate({
+      where: { recipientId },
+      _sum: { accruedMsat: true, owedMsat: true, inFlightMsat: true, paidMsat: true },
+    });
+    return {
+      accruedMsat: sums._sum.accruedMsat ?? 0n,
+      owedMsat: sums._sum.owedMsat ?? 0n,
+      inFlightMsat: sums._sum.inFlightMsat ?? 0n,
+      paidMsat: sums._sum.paidMsat ?? 0n,
+    };
+  }
+
+  async totals(): Promise<LedgerTotals> {
+    const [row] = await this.prisma.$queryRaw<LedgerTotals[]>`
+      SELECT COALESCE(SUM(accrued_msat), 0)::bigint AS "accruedMsat", COALESCE(SUM(owed_msat), 0)::bigint AS "owedMsat",
+             COALESCE(SUM(in_flight_msat), 0)::bigint AS "inFlightMsat", COALESCE(SUM(paid_msat), 0)::bigint AS "paidMsat"
+      FROM balance`;
+    return row!;
+  }
+
+  async summary() {
+    const totals = await this.totals();
+    const [keysends] = await this.prisma.$queryRaw<{ fees: bigint; unknown_count: bigint; unknown_sats: bigint; events: bigint; pending_events: bigint }[]>`
+      SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM keysend WHERE status = 'succeeded')::bigint AS fees,
+             (SELECT COUNT(*) FROM keysend WHERE status = 'unknown') AS unknown_count,
+             (SELECT COALESCE(SUM(amount_sats), 0) FROM keysend WHERE status = 'unknown')::bigint AS unknown_sats,
+             (SELECT COUNT(*) FROM listening_event) AS events,
+             (SELECT COUNT(*) FROM listening_event WHERE applied_at IS NULL) AS pending_events`;
+    return {
+      accruedMsat: String(totals.accruedMsat),
+      owedMsat: String(totals.owedMsat),
+      inFlightMsat: String(totals.inFlightMsat),
+      paidMsat: String(totals.paidMsat),
+      feesSats: Number(keysends!.fees),
+      unknown: { keysends: Number(keysends!.unknown_count), sats: Number(keysends!.unknown_sats) },
+      events: { accepted: Number(keysends!.events), awaitingAccumulation: Number(keysends!.pending_events) },
+    };
+  }
+
+  async event(appId: string, eventId: string) {
+    const event = await this.prisma.listeningEvent.findUnique({
+      where: { appId_eventId: { appId, eventId } },
+      include: { allocations: { include: { balance: { include: { recipient: true } } }, orderBy: { id: 'asc' } } },
+    });
+    if (!event) return null;
+    return {
+      dbId: event.id,
+      view: {
+        id: event.eventId,
+        amountMsat: String(event.amountMsat),
+        receivedAt: event.receivedAt,
+        appliedAt: event.appliedAt,
+        allocations: event.allocations.map((a) => ({
+          recipient: {
+            address: a.balance.recipient.address,
+            customKey: a.balance.recipient.customKey || null,
+            customValue: a.balance.recipient.customValue || null,
+            name: a.balance.recipient.name || null,
+          },
+          remoteFeedGuid: a.balance.remoteFeedGuid || null,
+          remoteItemGuid: a.balance.remoteItemGuid || null,
+          amountMsat: String(a.amountMsat),
+          keysendId: a.keysendId === null ? null : String(a.keysendId),
+        })),
+      },
+    };
+  }
+
+  // The invariant, checked against the database: per recipient accrued = owed + in flight + paid, and the sum
+  // accrued equals what the applied events are worth. One snapshot (repeatable read), so it holds mid-flight too.
+  async checkInvariant(): Promise<InvariantReport> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const [events] = await tx.$queryRaw<{ msat: bigint }[]>`
+          SELECT COALESCE(SUM(amount_msat), 0)::bigint AS msat FROM listening_event WHERE applied_at IS NOT NULL`;
+        const [totals] = await tx.$queryRaw<LedgerTotals[]>`
+          SELECT COALESCE(SUM(accrued_msat), 0)::bigint AS "accruedMsat", COALESCE(SUM(owed_msat), 0)::bigint AS "owedMsat",
+                 COALESCE(SUM(in_flight_msat), 0)::bigint AS "inFlightMsat", COALESCE(SUM(paid_msat), 0)::bigint AS "paidMsat"
+          FROM balance`;
+        const broken = await tx.$queryRaw<{ id: bigint }[]>`
+          SELECT recipient_id AS id FROM balance GROUP BY recipient_id
+          HAVING SUM(accrued_msat) <> SUM(owed_msat) + SUM(in_flight_msat) + SUM(paid_msat)
+             OR MIN(LEAST(owed_msat, in_flight_msat, paid_msat)) < 0`;
+        const [keysends] = await tx.$queryRaw<{ in_flight: bigint; paid: bigint }[]>`
+          SELECT COALESCE(SUM(amount_sats) FILTER (WHERE status IN ('pending', 'sending', 'unknown')), 0)::bigint * 1000 AS in_flight,
+                 COALESCE(SUM(amount_sats) FILTER (WHERE status = 'succeeded'), 0)::bigint * 1000 AS paid
+          FROM keysend`;
+        const problems: string[] = [];
+        if (events!.msat !== totals!.accruedMsat) problems.push(`events are worth ${events!.msat} msat but ${totals!.accruedMsat} msat accrued`);
+        if (totals!.accruedMsat !== totals!.owedMsat + totals!.inFlightMsat + totals!.paidMsat) problems.push('accrued is not owed + in flight + paid');
+        if (keysends!.in_flight !== totals!.inFlightMsat) problems.push(`keysends hold ${keysends!.in_flight} msat in flight, balances ${totals!.inFlightMsat}`);
+        if (keysends!.paid !== totals!.paidMsat) problems.push(`succeeded keysends paid ${keysends!.paid} msat, balances say ${totals!.paidMsat}`);
+        if (broken.length) problems.push(`${broken.length} recipients do not balance`);
+        return { ok: problems.length === 0, eventsMsat: events!.msat, totals: totals!, brokenRecipients: broken.map((b) => String(b.id)), problems };
+      },
+      { isolationLevel: 'RepeatableRead' },
+    );
+  }
+}

@@ -1,0 +1,5 @@
+export { PayoutQueries, type KeysendView } from './payout-queries.service.js';
+export { PayoutRequests } from './payout-requests.service.js';
+export { KeysendStatus, PayoutRunner, PayoutStatus, retryDelaySeconds } from './payout-runner.service.js';
+export { RecipientsService } from './recipients.service.js';
+export { PayoutRunnerModule, PayoutsModule } from './payouts.module.js';

@@ -1,0 +1,79 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { AppConfig } from '@splitstream/config';
+import { createApi } from '../../apps/api/src/create-api.js';
+import { createWorker } from '../../apps/worker/src/create-worker.js';
+import { type Sim, startSimulator } from './alby-sim.js';
+import { truncateAll } from './database.js';
+import { eventually, listen, request } from './http.js';
+import { testConfig } from './test-config.js';
+
+// The whole service for an e2e test: the simulator, the api and the worker, over real HTTP, PostgreSQL and
+// Redis, on an empty database and a queue prefix of its own.
+export async function startStack(overrides: Record<string, string> = {}, options: { worker?: boolean } = {}) {
+  const sim = await startSimulator();
+  const config: AppConfig = testConfig({
+    QUEUE_PREFIX: `sstest-${randomUUID().slice(0, 8)}`,
+    SIM_PORT: new URL(sim.url).port,
+    SIM_ACCESS_TOKEN: sim.token,
+    PAYOUT_INTERVAL_SECONDS: '3600',
+    MIN_PAYOUT_SATS: '1',
+    KEYSEND_BATCH_SIZE: '2',
+    ALBY_MAX_REQUESTS_PER_SECOND: '50',
+    ...overrides,
+  });
+  await truncateAll(config.DATABASE_URL);
+  const apps: INestApplication[] = [];
+  const api = await createApi(config);
+  apps.push(api);
+  const baseUrl = await listen(api);
+  let worker: INestApplication | undefined;
+  if (options.worker !== false) {
+    worker = await createWorker(config);
+    apps.push(worker);
+    await worker.init();
+  }
+  const http = {
+    get: (path: string) => request(baseUrl, path),
+    post: (path: string, body: unknown) =>
+      request(baseUrl, path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  };
+  return {
+    sim,
+    config,
+    baseUrl,
+    http,
+    async postEvents(events: unknown[]) {
+      const res = await http.post('/v1/events', { events });
+      if (res.status !== 202) throw new Error(`POST /v1/events: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+    // Until every accepted event is applied to the ledger.
+    async accumulated() {
+      return eventually(() => http.get('/v1/summary'), (r) => r.status === 200 && r.body.events.awaitingAccumulation === 0, 15_000);
+    },
+    async runPayout() {
+      const started = await http.post('/v1/payouts/run', {});
+      if (started.status !== 202) throw new Error(`POST /v1/payouts/run: ${started.status}`);
+      const done = await eventually(
+        () => http.get(`/v1/payouts/${started.body.id}`),
+        (r) => r.status === 200 && ['completed', 'skipped', 'interrupted'].includes(r.body.status),
+        20_000,
+      );
+      return done.body;
+    },
+    async invariant() {
+      const res = await http.get('/v1/ledger/check');
+      return res.body;
+    },
+    recipient: (address: string, customKey?: string, customValue?: string) =>
+      http.get(`/v1/recipients?${new URLSearchParams({ address, ...(customKey && { customKey }), ...(customValue && { customValue }) })}`),
+    async close() {
+      for (const app of apps.reverse()) await app.close();
+      await sim.close();
+    },
+  };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+export type { Sim };
