@@ -11,6 +11,17 @@ export async function createApi(config: AppConfig): Promise<NestFastifyApplicati
     abortOnError: false,
     logger: nestLogLevels(config),
   });
+  // The api speaks JSON only: any other body type is refused before routing (Nest would parse forms too).
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      const type = request.headers['content-type'];
+      const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+      if (hasBody && !/^application\/json\b/i.test(type ?? '')) {
+        await reply.code(415).send({ error: 'unsupported_media_type', message: 'send JSON: Content-Type must be application/json' });
+      }
+    });
   app.enableShutdownHooks();
   return app;
 }
