@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import { query } from '../support/database.js';
+import { eventually, request } from '../support/http.js';
+import { freePort } from '../support/outages.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const recipients = [0xc1, 0xc2, 0xc3, 0xc4].map((n, i) => ({ name: `R${i}`, type: 'node', address: pubkey(n), split: 1 }));
+
+// A real worker process (the built entry point), killed with SIGKILL in the middle of a payout run.
+describe('a worker killed in the middle of a payout run (e2e)', () => {
+  let stack: Stack;
+  let worker: ChildProcess | undefined;
+  let workerPort: number;
+
+  const startWorker = async () => {
+    workerPort = await freePort();
+    const env = Object.fromEntries(Object.entries(stack.config).map(([k, v]) => [k, String(v)]));
+    worker = spawn('node', ['dist/apps/worker/src/main.js'], {
+      env: { ...process.env, ...env, WORKER_PORT: String(workerPort), LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await eventually(
+      () => request(`http://127.0.0.1:${workerPort}`, '/health').catch(() => ({ status: 0 })),
+      (r) => r.status === 200,
+      20_000,
+    );
+  };
+  const keysendStatuses = async () =>
+    (await query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM keysend ORDER BY id')).map((r) => r.status);
+
+  beforeAll(async () => {
+    stack = await startStack({ KEYSEND_BATCH_SIZE: '1' }, { worker: false });
+  });
+  afterAll(async () => {
+    if (worker && worker.exitCode === null) {
+      worker.kill('SIGKILL');
+      await once(worker, 'exit');
+    }
+    await stack.close();
+  });
+
+  it('loses nothing and pays nothing twice after a restart', async () => {
+    await startWorker();
+    await stack.postEvents(
+      recipients.map((r, i) => ({
+        id: `crash-${i}`,
+        feedGuid: 'feed-k',
+        itemGuid: `item-${i}`,
+        position: 0,
+        seconds: 60,
+        satsPerMinute: 100,
+        value: { type: 'lightning', method: 'keysend', recipients: [r] },
+      })),
+    );
+    await stack.accumulated();
+    for (const r of recipients) await stack.sim.setRule(r.address, { delayMs: 1_500 });
+
+    const run = await stack.http.post('/v1/payouts/run', {});
+    // Kill while the first request is inside the wallet (sending) and the rest are recorded but not sent.
+    await eventually(keysendStatuses, (s) => s.includes('sending'), 15_000);
+    worker!.kill('SIGKILL');
+    await once(worker!, 'exit');
+    expect(await keysendStatuses()).toEqual(['sending', 'pending', 'pending', 'pending']);
+    // The wallet still finishes the payment whose answer nobody will read.
+    await eventually(() => stack.sim.payments(), (p) => p.length === 1, 5_000);
+
+    await startWorker();
+    // At start the worker tells apart what may have gone out (unknown) from what never did (back to owed).
+    expect(await keysendStatuses()).toEqual(['unknown', 'cancelled', 'cancelled', 'cancelled']);
+    expect((await stack.http.get(`/v1/payouts/${run.body.id}`)).body.status).toBe('interrupted');
+    expect(await stack.invariant()).toMatchObject({ ok: true, owedMsat: '300000', inFlightMsat: '100000', paidMsat: '0' });
+
+    for (const r of recipients) await stack.sim.clearRule(r.address);
+    const next = await stack.runPayout();
+    expect(next.totals).toMatchObject({ keysends: 3, succeeded: 3 });
+
+    // Every destination paid exactly once; the one whose outcome is unknown was not re-sent.
+    const payments = await stack.sim.payments();
+    expect(payments.map((p) => p.destination).sort()).toEqual(recipients.map((r) => r.address).sort());
+    expect(payments.every((p) => p.amount === 100)).toBe(true);
+    expect(await stack.invariant()).toMatchObject({ ok: true, owedMsat: '0', inFlightMsat: '100000', paidMsat: '300000', eventsMsat: '400000' });
+  });
+});
