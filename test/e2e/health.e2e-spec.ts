@@ -43,6 +43,9 @@ describe('GET /health', () => {
       const up = await eventually(() => health(baseUrl), (r) => r.status === 200);
       expect(up.body.details.redis.status).toBe('up');
     } finally {
+      // Closing the app's queues needs the Redis it talks to.
+      if (!redis.running) await redis.start();
+      await Promise.all(apps.splice(0).map((app) => app.close()));
       await redis.stop();
     }
   });

@@ -1,4 +1,5 @@
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import { PayoutRequests } from '@splitstream/payouts';
 import { eventually } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -190,5 +191,57 @@ describe('streaming pipeline (e2e)', () => {
     expect((await stack.runPayout()).totals).toMatchObject({ keysends: 1, succeeded: 1, paidSats: 40 });
     expect((await paymentsTo(dead)).map((p) => p.amount)).toEqual([40]);
     await expectInvariant();
+  });
+});
+
+describe('stranded remainders and scheduled runs (e2e)', () => {
+  let stack: Stack;
+  const fan = pubkey(0xfa4);
+  beforeAll(async () => {
+    stack = await startStack({ PAYOUT_INTERVAL_SECONDS: '1' });
+  });
+  afterAll(() => stack.close());
+
+  it('pays sub-sat remainders spread over many episodes once they add up to a sat', async () => {
+    // 0.6 sat owed on each of three episodes: no episode alone can pay a sat; together they pay 1 (1.8 sats).
+    await stack.postEvents(
+      ['x', 'y', 'z'].map((item) => event(`rem-${item}`, 'feed-r', item, 36, 1, [node('Fan', fan, 1)])),
+    );
+    await stack.accumulated();
+    await eventually(
+      async () => (await stack.sim.payments()).filter((p) => p.destination === fan),
+      (p) => p.length === 1,
+      10_000,
+    );
+    expect((await stack.sim.payments()).filter((p) => p.destination === fan).map((p) => p.amount)).toEqual([1]);
+    expect((await stack.recipient(fan)).body).toMatchObject({ accruedMsat: '1800', paidMsat: '1000', owedMsat: '800' });
+    expect(await stack.invariant()).toMatchObject({ ok: true });
+  });
+
+  it('starts one run per tick even when every instance asks at once', async () => {
+    const requests = stack.api.get(PayoutRequests);
+    const tick = new Date('2031-01-01T00:00:00Z');
+    const ids = await Promise.all(Array.from({ length: 5 }, () => requests.requestScheduledRun(tick, 300)));
+    expect(ids.filter((id) => id !== undefined)).toHaveLength(1);
+  });
+
+  it('never lets two runs pay the same money', async () => {
+    const twice = pubkey(0x7a1ce);
+    await stack.postEvents([event('two-1', 'feed-t', 'item-t', 60, 100, [node('Twice', twice, 1)])]);
+    await stack.accumulated();
+    await stack.sim.setRule(twice, { delayMs: 500 });
+    const started = await Promise.all([1, 2, 3].map(() => stack.http.post('/v1/payouts/run', {})));
+    for (const { body } of started) {
+      await eventually(() => stack.http.get(`/v1/payouts/${body.id}`), (r) => ['completed', 'skipped'].includes(r.body.status), 20_000);
+    }
+    expect((await stack.sim.payments()).filter((p) => p.destination === twice).map((p) => p.amount)).toEqual([100]);
+    expect(await stack.invariant()).toMatchObject({ ok: true });
+  });
+
+  it('starts payout runs on the schedule', async () => {
+    const { body } = await stack.http.get('/v1/payouts?limit=100');
+    const scheduled = body.payouts.filter((p: { trigger: string }) => p.trigger === 'schedule');
+    expect(scheduled.length).toBeGreaterThan(0);
+    expect(scheduled.every((p: { status: string }) => ['completed', 'skipped', 'running', 'queued'].includes(p.status))).toBe(true);
   });
 });

@@ -41,6 +41,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
   return {
     sim,
     config,
+    api,
     baseUrl,
     http,
     async postEvents(events: unknown[]) {

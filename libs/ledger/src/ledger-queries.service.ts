@@ -23,6 +23,17 @@ export interface InvariantReport {
   problems: string[];
 }
 
+// The report as JSON (msat as decimal strings), for the endpoint and the command alike.
+export const invariantReportJson = (report: InvariantReport) => ({
+  ok: report.ok,
+  eventsMsat: String(report.eventsMsat),
+  accruedMsat: String(report.totals.accruedMsat),
+  owedMsat: String(report.totals.owedMsat),
+  inFlightMsat: String(report.totals.inFlightMsat),
+  paidMsat: String(report.totals.paidMsat),
+  problems: report.problems,
+});
+
 const identityWhere = (r: RecipientIdentity) => ({
   address: r.address.toLowerCase(),
   customKey: r.customKey ?? '',

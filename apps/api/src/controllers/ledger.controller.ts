@@ -1,6 +1,6 @@
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { LedgerQueries } from '@splitstream/ledger';
+import { invariantReportJson, LedgerQueries } from '@splitstream/ledger';
 
 @Controller('v1')
 export class LedgerController {
@@ -16,14 +16,6 @@ export class LedgerController {
   async check(@Res({ passthrough: true }) reply: FastifyReply) {
     const report = await this.ledger.checkInvariant();
     if (!report.ok) reply.code(HttpStatus.INTERNAL_SERVER_ERROR);
-    return {
-      ok: report.ok,
-      eventsMsat: String(report.eventsMsat),
-      accruedMsat: String(report.totals.accruedMsat),
-      owedMsat: String(report.totals.owedMsat),
-      inFlightMsat: String(report.totals.inFlightMsat),
-      paidMsat: String(report.totals.paidMsat),
-      problems: report.problems,
-    };
+    return invariantReportJson(report);
   }
 }

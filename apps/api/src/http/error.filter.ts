@@ -9,8 +9,9 @@ const FASTIFY_ERRORS: Record<string, { error: string; message: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { error: 'invalid_json', message: 'the body is not valid JSON' },
 };
 
-const isErrorBody = (body: unknown): body is { error: string; message: string } =>
-  typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string' && 'message' in body;
+// Nest's own exceptions carry {statusCode, message, error}; ours and Terminus' health report carry their shape.
+const isNestDefault = (body: unknown): boolean =>
+  typeof body === 'string' || (typeof body === 'object' && body !== null && 'statusCode' in body);
 
 // Every error leaves as {error, message, issues?}; anything unexpected is a bare 500 without internals.
 @Catch()
@@ -25,7 +26,11 @@ export class ErrorFilter implements ExceptionFilter {
       const body = exception.getResponse();
       void reply
         .code(exception.getStatus())
-        .send(isErrorBody(body) ? body : (fastify ?? { error: exception.getStatus() === 404 ? 'not_found' : 'bad_request', message: exception.message }));
+        .send(
+          isNestDefault(body)
+            ? (fastify ?? { error: exception.getStatus() === 404 ? 'not_found' : 'bad_request', message: exception.message })
+            : body,
+        );
       return;
     }
     const status = (exception as { statusCode?: number }).statusCode;
