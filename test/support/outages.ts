@@ -14,7 +14,7 @@ export async function freePort(): Promise<number> {
 // A Redis server of the test's own, so stopping it does not disturb anything else using the machine's Redis.
 export class DisposableRedis {
   private process?: ChildProcess;
-  constructor(readonly port: number) {}
+  constructor(public port: number) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}/0`;

@@ -42,6 +42,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
     sim,
     config,
     api,
+    worker,
     baseUrl,
     http,
     async postEvents(events: unknown[]) {

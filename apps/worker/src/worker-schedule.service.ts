@@ -37,8 +37,8 @@ export class WorkerSchedule implements OnApplicationBootstrap {
     every('event-sweep', SWEEP_EVERY_MS, () => this.sweep());
   }
 
-  async sweep(): Promise<void> {
-    const ids = await this.accumulation.unappliedEventIds(SWEEP_AFTER_SECONDS, SWEEP_BATCH);
+  async sweep(olderThanSeconds = SWEEP_AFTER_SECONDS): Promise<void> {
+    const ids = await this.accumulation.unappliedEventIds(olderThanSeconds, SWEEP_BATCH);
     for (let i = 0; i < ids.length; i += MAX_EVENTS_PER_REQUEST) {
       const eventIds = ids.slice(i, i + MAX_EVENTS_PER_REQUEST).map(String);
       await this.jobs.enqueue({ queue: QueueName.Ledger, name: JobName.ApplyEvents, data: { eventIds } });
