@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { loadConfigOrExit } from '@splitstream/config';
-import { openSchemaEngine } from './schema-engine.js';
+import { lastEnginePanic, openSchemaEngine } from './schema-engine.js';
 
 const SCHEMA = path.resolve('prisma/schema.prisma');
 const MIGRATIONS = path.resolve('prisma/migrations');
@@ -107,6 +107,8 @@ main().then(
   () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
+    const panic = lastEnginePanic();
+    if (panic) console.error(`schema engine panic: ${panic}`);
     process.exit(1);
   },
 );

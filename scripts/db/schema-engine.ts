@@ -8,6 +8,8 @@ import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
   bindMigrationAwareSqlAdapterFactory,
+  ColumnTypeEnum,
+  type SqlQueryable,
   type SqlDriverAdapter,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
@@ -21,20 +23,40 @@ declare const WebAssembly: {
 
 const PG_CHAR_OID = 18;
 const PG_TEXT_OID = 25;
+// Marks, on a result's rows, the columns that were PostgreSQL "char" before they were passed off as text.
+const CHAR_COLUMNS = Symbol('charColumns');
 
-type QueryResult = { fields?: { dataTypeID: number }[] };
+type QueryResult = { fields?: { dataTypeID: number }[]; rows?: unknown[] & { [CHAR_COLUMNS]?: number[] } };
 
-// adapter-pg 7.10 cannot map PostgreSQL's internal "char" type, which the engine's catalog queries return.
+// adapter-pg 7.10 cannot map PostgreSQL's internal "char" type, which the engine's catalog queries return:
+// it reads as text here, and charAware() below tells the engine it was a character again.
 class CatalogSafeClient extends pg.Client {
   override query(...args: unknown[]): any {
     const callback = typeof args.at(-1) === 'function' ? (args.pop() as (e: unknown, r?: unknown) => void) : undefined;
     const pending = (super.query as (...a: unknown[]) => Promise<QueryResult>)(...args).then((result) => {
-      for (const field of result.fields ?? []) if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+      const chars: number[] = [];
+      (result.fields ?? []).forEach((field, i) => {
+        if (field.dataTypeID !== PG_CHAR_OID) return;
+        field.dataTypeID = PG_TEXT_OID;
+        chars.push(i);
+      });
+      if (chars.length && result.rows) Object.defineProperty(result.rows, CHAR_COLUMNS, { value: chars });
       return result;
     });
     if (!callback) return pending;
     pending.then((result) => callback(null, result), callback);
   }
+}
+
+// The engine reads some catalog columns as characters (get_expect_char): give it back that column type.
+function charAware<T extends SqlQueryable>(queryable: T): T {
+  const queryRaw = queryable.queryRaw.bind(queryable);
+  queryable.queryRaw = async (query) => {
+    const result = await queryRaw(query);
+    for (const i of (result.rows as QueryResult['rows'])?.[CHAR_COLUMNS] ?? []) result.columnTypes[i] = ColumnTypeEnum.Character;
+    return result;
+  };
+  return queryable;
 }
 
 const poolFor = (connectionString: string): pg.Pool =>
@@ -50,8 +72,8 @@ class MigrationAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
     this.mainPool = poolFor(databaseUrl);
   }
 
-  connect(): Promise<SqlDriverAdapter> {
-    return new PrismaPg(this.mainPool).connect();
+  async connect(): Promise<SqlDriverAdapter> {
+    return charAware(await new PrismaPg(this.mainPool).connect());
   }
 
   async connectToShadowDb(): Promise<SqlDriverAdapter> {
@@ -60,7 +82,7 @@ class MigrationAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
     const url = new URL(this.databaseUrl);
     url.pathname = `/${name}`;
     const shadowPool = poolFor(url.toString());
-    const adapter = await new PrismaPg(shadowPool).connect();
+    const adapter = charAware(await new PrismaPg(shadowPool).connect());
     const dispose = async (): Promise<void> => {
       await adapter.dispose();
       await shadowPool.end();
@@ -73,6 +95,13 @@ class MigrationAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
     return this.mainPool.end();
   }
 }
+
+// The wasm build reports a Rust panic through this global before it aborts; keep the message for the error.
+const panics: string[] = [];
+(globalThis as { PRISMA_WASM_PANIC_REGISTRY?: unknown }).PRISMA_WASM_PANIC_REGISTRY = {
+  set_message: (message: string) => panics.push(message),
+};
+export const lastEnginePanic = (): string | undefined => panics.at(-1);
 
 let wasmLoaded: Promise<void> | undefined;
 
