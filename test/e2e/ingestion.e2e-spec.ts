@@ -22,7 +22,11 @@ const eventCount = async (stack: Stack) =>
 describe('POST /v1/events (e2e)', () => {
   let stack: Stack;
   const post = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-    request(stack.baseUrl, '/v1/events', { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    request(stack.baseUrl, '/v1/events', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.key}`, ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
 
   beforeAll(async () => {
     stack = await startStack();
@@ -56,7 +60,11 @@ describe('POST /v1/events (e2e)', () => {
       const otherUrl = await listen(second);
       const batch = { events: Array.from({ length: 200 }, (_, i) => listening(`race-${i}`)) };
       const send = (baseUrl: string) =>
-        request(baseUrl, '/v1/events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+        request(baseUrl, '/v1/events', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.key}` },
+          body: JSON.stringify(batch),
+        });
       const before = await eventCount(stack);
       const results = await Promise.all([send(stack.baseUrl), send(otherUrl), send(stack.baseUrl), send(otherUrl)]);
       expect(results.map((r) => r.status)).toEqual([202, 202, 202, 202]);

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { ALL_SCOPES, ApiKeysService } from '@splitstream/auth';
 import type { AppConfig } from '@splitstream/config';
 import { createApi } from '../../apps/api/src/create-api.js';
 import { createWorker } from '../../apps/worker/src/create-worker.js';
@@ -33,10 +34,12 @@ export async function startStack(overrides: Record<string, string> = {}, options
     apps.push(worker);
     await worker.init();
   }
+  const { key } = await api.get(ApiKeysService).create('test-app', ALL_SCOPES);
+  const auth = { authorization: `Bearer ${key}` };
   const http = {
-    get: (path: string) => request(baseUrl, path),
+    get: (path: string) => request(baseUrl, path, { headers: auth }),
     post: (path: string, body: unknown) =>
-      request(baseUrl, path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      request(baseUrl, path, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) }),
   };
   return {
     sim,
@@ -44,6 +47,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
     api,
     worker,
     baseUrl,
+    key,
     http,
     async postEvents(events: unknown[]) {
       const res = await http.post('/v1/events', { events });

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AuthGuard, AuthModule } from '@splitstream/auth';
 import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { HealthModule } from '@splitstream/health';
 import { IngestionModule } from '@splitstream/ingestion';
@@ -7,6 +8,7 @@ import { LedgerModule } from '@splitstream/ledger';
 import { PayoutsModule } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
+import { KeysendsController } from './controllers/keysends.controller.js';
 import { EventsController } from './controllers/events.controller.js';
 import { LedgerController } from './controllers/ledger.controller.js';
 import { PayoutsController } from './controllers/payouts.controller.js';
@@ -18,9 +20,12 @@ export class ApiModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), PersistenceModule, QueueModule, HealthModule, IngestionModule, LedgerModule, PayoutsModule],
-      controllers: [EventsController, PayoutsController, RecipientsController, LedgerController],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
+      imports: [ConfigModule.forRoot(config), PersistenceModule, AuthModule, QueueModule, HealthModule, IngestionModule, LedgerModule, PayoutsModule],
+      controllers: [EventsController, PayoutsController, RecipientsController, LedgerController, KeysendsController],
+      providers: [
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_GUARD, useExisting: AuthGuard },
+      ],
     };
   }
 }

@@ -1,21 +1,66 @@
 // Operator commands: `npm run cli -- <command>`.
-//   ledger check   verify the ledger invariant against the database (exit 1 when it does not hold)
+//   keys create --name <app> --scopes events:write[,payouts:read,...]   prints the new key, once
+//   keys list                                                            ids, apps, scopes, revoked or not
+//   keys revoke <id>                                                     the key stops working at once
+//   ledger check                                  verify the ledger invariant (exit 1 when it does not hold)
 import 'reflect-metadata';
+import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
+import { ALL_SCOPES, ApiKeysService, isScope } from '@splitstream/auth';
 import { loadConfigOrExit } from '@splitstream/config';
 import { invariantReportJson, LedgerQueries } from '@splitstream/ledger';
 import { CliModule } from './cli.module.js';
 
-const USAGE = 'usage: npm run cli -- ledger check';
+const USAGE = `usage: npm run cli -- keys create --name <app> --scopes <${ALL_SCOPES.join('|')}>[,...]
+       npm run cli -- keys list
+       npm run cli -- keys revoke <id>
+       npm run cli -- ledger check`;
+
+const fail = (message: string): never => {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+};
 
 const config = loadConfigOrExit();
-const [group, command] = process.argv.slice(2);
-if (group !== 'ledger' || command !== 'check') {
-  console.error(USAGE);
-  process.exit(2);
-}
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { name: { type: 'string' }, scopes: { type: 'string' } },
+});
+const [group, command, argument] = positionals;
 const app = await NestFactory.createApplicationContext(CliModule.register(config), { logger: ['error'] });
-const report = await app.get(LedgerQueries).checkInvariant();
-await app.close();
-console.log(JSON.stringify(invariantReportJson(report), null, 2));
-process.exit(report.ok ? 0 : 1);
+let exitCode = 0;
+try {
+  const keys = app.get(ApiKeysService);
+  switch (`${group} ${command}`) {
+    case 'keys create': {
+      const name = values.name?.trim() || fail('--name is required');
+      const scopes = (values.scopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      if (scopes.length === 0 || !scopes.every(isScope)) fail(`--scopes must list one or more of ${ALL_SCOPES.join(', ')}`);
+      const created = await keys.create(name, scopes.filter(isScope));
+      console.log(`API key ${created.id} for ${name} (${scopes.join(' ')}). It is shown only this once:\n${created.key}`);
+      break;
+    }
+    case 'keys list':
+      for (const k of await keys.list()) {
+        console.log([k.id, k.name, k.scopes.join(','), `${k.prefix}...`, k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'].join('\t'));
+      }
+      break;
+    case 'keys revoke': {
+      if (!argument || !/^[1-9][0-9]*$/.test(argument)) fail('keys revoke needs a key id');
+      if (!(await keys.revoke(BigInt(argument!)))) fail(`no active key ${argument}`);
+      console.log(`API key ${argument} revoked`);
+      break;
+    }
+    case 'ledger check': {
+      const report = await app.get(LedgerQueries).checkInvariant();
+      console.log(JSON.stringify(invariantReportJson(report), null, 2));
+      exitCode = report.ok ? 0 : 1;
+      break;
+    }
+    default:
+      fail(`unknown command: ${positionals.join(' ') || '(none)'}`);
+  }
+} finally {
+  await app.close();
+}
+process.exit(exitCode);

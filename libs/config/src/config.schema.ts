@@ -30,6 +30,8 @@ export const configSchema = z.object({
   RETRY_BASE_SECONDS: positiveInt.default(60),
   RETRY_MAX_SECONDS: positiveInt.default(6 * 3600),
   MAX_ATTEMPTS: positiveInt.default(8),
+  // POST /v1/events requests per API key per minute (answered 429 with Retry-After beyond).
+  EVENTS_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 

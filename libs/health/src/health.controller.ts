@@ -1,4 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
+import { PublicRoute } from '@splitstream/auth';
 import { HealthCheck, HealthCheckService, PrismaHealthIndicator } from '@nestjs/terminus';
 import { PrismaService } from '@splitstream/persistence';
 import { RedisHealthIndicator } from './redis.health.js';
@@ -14,6 +15,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @PublicRoute()
   @HealthCheck()
   check() {
     return this.health.check([

@@ -77,6 +77,11 @@ export class PayoutQueries {
     return { ...this.payoutView(payout), totals: totals.get(id) ?? emptyTotals(), keysends: payout.keysends.map(keysendView) };
   }
 
+  async keysend(id: bigint) {
+    const keysend = await this.prisma.keysend.findUnique({ where: { id }, include: keysendInclude });
+    return keysend ? keysendView(keysend) : null;
+  }
+
   async keysendsOfEvent(eventDbId: bigint) {
     const keysends = await this.prisma.keysend.findMany({
       where: { allocations: { some: { eventId: eventDbId } } },

@@ -5,6 +5,7 @@ import type { ListeningEvent } from '@splitstream/ingestion';
 import { buildCustomRecords } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { type PaymentOutcome, WALLET, type Wallet } from '@splitstream/wallet';
+import { moveToPaid, returnToOwed } from './keysend-ledger.js';
 import { PayoutLock } from './payout-lock.js';
 
 type Tx = Prisma.TransactionClient;
@@ -108,7 +109,7 @@ export class PayoutRunner {
           },
         });
         const pending = await tx.keysend.findMany({ where: { status: KeysendStatus.Pending }, select: { id: true } });
-        await this.returnToOwed(tx, pending.map((k) => k.id), KeysendStatus.Cancelled, null, 'never sent: the payout run was interrupted');
+        await returnToOwed(tx, pending.map((k) => k.id), KeysendStatus.Cancelled, null, 'never sent: the payout run was interrupted');
         await tx.payout.updateMany({
           where: { status: PayoutStatus.Running, ...(currentPayoutId !== undefined && { id: { not: currentPayoutId } }) },
           data: { status: PayoutStatus.Interrupted, finishedAt: new Date() },
@@ -254,7 +255,7 @@ export class PayoutRunner {
   private async cancelPending(payoutId: bigint, reason: string): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       const pending = await tx.keysend.findMany({ where: { payoutId, status: KeysendStatus.Pending }, select: { id: true } });
-      await this.returnToOwed(tx, pending.map((k) => k.id), KeysendStatus.Cancelled, null, reason);
+      await returnToOwed(tx, pending.map((k) => k.id), KeysendStatus.Cancelled, null, reason);
     });
   }
 
@@ -278,11 +279,11 @@ export class PayoutRunner {
                   finishedAt: new Date(),
                 },
               });
-              await tx.$executeRaw`UPDATE balance SET in_flight_msat = in_flight_msat - ${msat}, paid_msat = paid_msat + ${msat}, updated_at = now() WHERE id = ${keysend.balanceId}`;
+              await moveToPaid(tx, keysend.balanceId, msat);
               paidRecipients.add(keysend.recipientId);
               break;
             case 'not_paid':
-              await this.returnToOwed(tx, [keysend.id], KeysendStatus.Failed, outcome.code, outcome.message);
+              await returnToOwed(tx, [keysend.id], KeysendStatus.Failed, outcome.code, outcome.message);
               if (outcome.scope === 'item') failedRecipients.set(keysend.recipientId, { code: outcome.code, message: outcome.message });
               break;
             case 'unknown':
@@ -323,22 +324,5 @@ export class PayoutRunner {
       },
     });
     if (parked && !recipient.parked) this.logger.warn(`recipient ${recipientId} parked after ${failures} consecutive failures`);
-  }
-
-  // Certainly not paid: the amount goes back to owed and the listening it covered is free for the next keysend.
-  async returnToOwed(tx: Tx, keysendIds: bigint[], status: string, code: number | null, message: string): Promise<void> {
-    if (keysendIds.length === 0) return;
-    const ids = keysendIds.map(String);
-    await tx.$executeRaw`
-      WITH returned AS (
-        SELECT balance_id, SUM(amount_sats)::bigint * 1000 AS msat FROM keysend WHERE id = ANY(${ids}::bigint[]) GROUP BY balance_id
-      )
-      UPDATE balance b SET owed_msat = b.owed_msat + r.msat, in_flight_msat = b.in_flight_msat - r.msat, updated_at = now()
-      FROM returned r WHERE b.id = r.balance_id`;
-    await tx.$executeRaw`UPDATE allocation SET keysend_id = NULL WHERE keysend_id = ANY(${ids}::bigint[])`;
-    await tx.keysend.updateMany({
-      where: { id: { in: keysendIds } },
-      data: { status, errorCode: code, errorMessage: message, finishedAt: new Date() },
-    });
   }
 }

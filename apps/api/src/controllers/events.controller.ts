@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { type Caller, CurrentCaller, RequireScope, Scope } from '@splitstream/auth';
 import { IngestionService, type IngestResult } from '@splitstream/ingestion';
 import { LedgerQueries } from '@splitstream/ledger';
 import { PayoutQueries } from '@splitstream/payouts';
 import { ApiError } from '../http/api-error.js';
-import { DEFAULT_APP_ID } from '../http/caller.js';
 
 const eventIndex = (path: string): number | undefined => {
   const match = /^events\[(\d+)\]/.exec(path);
@@ -20,19 +20,22 @@ export class EventsController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
-  async ingest(@Body() body: unknown): Promise<IngestResult> {
+  @RequireScope(Scope.EventsWrite)
+  async ingest(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<IngestResult> {
     const validation = this.ingestion.validate(body);
     if (!validation.ok) {
       const issues = validation.issues.map((issue) => ({ ...issue, index: eventIndex(issue.path) }));
       const bad = new Set(issues.map((i) => i.index).filter((i) => i !== undefined)).size;
       throw ApiError.validation(issues, bad ? `${bad} of the events are invalid; nothing was accepted` : 'the request is invalid; nothing was accepted');
     }
-    return this.ingestion.ingest(DEFAULT_APP_ID, validation.events);
+    // Event ids are idempotent per app: the API key's app.
+    return this.ingestion.ingest(caller.app, validation.events);
   }
 
   @Get(':id')
-  async get(@Param('id') id: string) {
-    const event = await this.ledger.event(DEFAULT_APP_ID, id);
+  @RequireScope(Scope.PayoutsRead)
+  async get(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    const event = await this.ledger.event(caller.app, id);
     if (!event) throw ApiError.notFound(`event ${id}`);
     return { ...event.view, keysends: await this.payouts.keysendsOfEvent(event.dbId) };
   }

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
+import { RequireScope, Scope } from '@splitstream/auth';
 import { toIssues } from '@splitstream/money';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
 import { ApiError } from '../http/api-error.js';
@@ -19,11 +20,13 @@ export class PayoutsController {
 
   @Post('run')
   @HttpCode(HttpStatus.ACCEPTED)
+  @RequireScope(Scope.PayoutsWrite)
   async run() {
     return { id: String(await this.requests.requestManualRun()) };
   }
 
   @Get()
+  @RequireScope(Scope.PayoutsRead)
   async list(@Query() query: unknown) {
     const parsed = listQuery.safeParse(query);
     if (!parsed.success) throw ApiError.validation(toIssues(parsed.error));
@@ -31,6 +34,7 @@ export class PayoutsController {
   }
 
   @Get(':id')
+  @RequireScope(Scope.PayoutsRead)
   async get(@Param('id') id: string) {
     if (!idParam.safeParse(id).success) throw ApiError.notFound(`payout ${id}`);
     const payout = await this.queries.get(BigInt(id));

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
+import { RequireScope, Scope } from '@splitstream/auth';
 import { toIssues } from '@splitstream/money';
 import { RecipientsService } from '@splitstream/payouts';
 import { ApiError } from '../http/api-error.js';
@@ -26,6 +27,7 @@ export class RecipientsController {
   constructor(private readonly recipients: RecipientsService) {}
 
   @Get()
+  @RequireScope(Scope.PayoutsRead)
   async get(@Query() query: unknown) {
     const status = await this.recipients.status(parseIdentity(query));
     if (!status) throw ApiError.notFound('recipient');
@@ -34,6 +36,7 @@ export class RecipientsController {
 
   @Post('unpark')
   @HttpCode(HttpStatus.OK)
+  @RequireScope(Scope.PayoutsWrite)
   async unpark(@Body() body: unknown) {
     const status = await this.recipients.unpark(parseIdentity(body));
     if (!status) throw ApiError.notFound('recipient');

@@ -1,0 +1,43 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@splitstream/persistence';
+import { isScope, type Scope } from './scopes.js';
+
+export interface Caller {
+  keyId: string;
+  app: string;
+  scopes: Scope[];
+}
+
+// Keys are 256 random bits, so one SHA-256 is a safe way to store them (no password-style stretching needed).
+const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');
+const KEY_PATTERN = /^ss_[A-Za-z0-9_-]{43}$/;
+
+@Injectable()
+export class ApiKeysService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(name: string, scopes: Scope[]): Promise<{ id: string; key: string }> {
+    const key = `ss_${randomBytes(32).toString('base64url')}`;
+    const row = await this.prisma.apiKey.create({ data: { name, scopes: scopes.join(' '), keyHash: hashOf(key), prefix: key.slice(0, 8) } });
+    return { id: String(row.id), key };
+  }
+
+  async list() {
+    const keys = await this.prisma.apiKey.findMany({ orderBy: { id: 'asc' } });
+    return keys.map((k) => ({ id: String(k.id), name: k.name, scopes: k.scopes.split(' '), prefix: k.prefix, createdAt: k.createdAt, revokedAt: k.revokedAt }));
+  }
+
+  async revoke(id: bigint): Promise<boolean> {
+    const { count } = await this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+    return count === 1;
+  }
+
+  // Looked up on every request (no cache), so a revoked key stops working at once.
+  async authenticate(key: string): Promise<Caller | null> {
+    if (!KEY_PATTERN.test(key)) return null;
+    const row = await this.prisma.apiKey.findUnique({ where: { keyHash: hashOf(key) } });
+    if (!row || row.revokedAt) return null;
+    return { keyId: String(row.id), app: row.name, scopes: row.scopes.split(' ').filter(isScope) };
+  }
+}
