@@ -1,0 +1,159 @@
+import { spawnSync } from 'node:child_process';
+import { ApiKeysService, Scope } from '@splitstream/auth';
+import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import { request } from '../support/http.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+// Every /v1 route, the scope it needs, and a body that would pass validation.
+const ROUTES: { method: 'GET' | 'POST'; path: string; scope: Scope; body?: unknown }[] = [
+  { method: 'POST', path: '/v1/events', scope: Scope.EventsWrite, body: { events: [] } },
+  { method: 'GET', path: '/v1/events/some-id', scope: Scope.PayoutsRead },
+  { method: 'POST', path: '/v1/payouts/run', scope: Scope.PayoutsWrite, body: {} },
+  { method: 'GET', path: '/v1/payouts', scope: Scope.PayoutsRead },
+  { method: 'GET', path: '/v1/payouts/1', scope: Scope.PayoutsRead },
+  { method: 'GET', path: `/v1/recipients?address=${pubkey(1)}`, scope: Scope.PayoutsRead },
+  { method: 'POST', path: '/v1/recipients/unpark', scope: Scope.PayoutsWrite, body: { address: pubkey(1) } },
+  { method: 'GET', path: '/v1/summary', scope: Scope.PayoutsRead },
+  { method: 'GET', path: '/v1/ledger/check', scope: Scope.PayoutsRead },
+  { method: 'POST', path: '/v1/keysends/1/resolve', scope: Scope.PayoutsWrite, body: { outcome: 'failed' } },
+];
+
+const event = (id: string, address = pubkey(0xab)) => ({
+  id,
+  feedGuid: 'feed-auth',
+  itemGuid: 'item-auth',
+  position: 0,
+  seconds: 60,
+  satsPerMinute: 60,
+  value: { type: 'lightning', method: 'keysend', recipients: [{ type: 'node', address, split: 1 }] },
+});
+
+describe('API keys and scopes (e2e)', () => {
+  let stack: Stack;
+  let keys: ApiKeysService;
+  const call = (route: (typeof ROUTES)[number], key?: string) =>
+    request(stack.baseUrl, route.path, {
+      method: route.method,
+      headers: { ...(route.body !== undefined && { 'content-type': 'application/json' }), ...(key && { authorization: `Bearer ${key}` }) },
+      body: route.body === undefined ? undefined : JSON.stringify(route.body),
+    });
+
+  beforeAll(async () => {
+    stack = await startStack({ EVENTS_RATE_LIMIT_PER_MINUTE: '3', ALBY_TIMEOUT_MS: '1000' });
+    keys = stack.api.get(ApiKeysService);
+  });
+  afterAll(() => stack.close());
+
+  it.each(ROUTES)('$method $path: 401 without a key and with an invalid one', async (route) => {
+    const missing = await call(route);
+    expect(missing).toMatchObject({ status: 401, body: { error: 'unauthorized', message: expect.stringContaining('Authorization: Bearer') } });
+    const invalid = await call(route, 'ss_not-a-real-key-but-the-right-shape-000000000');
+    expect(invalid).toMatchObject({ status: 401, body: { error: 'unauthorized', message: 'the API key is invalid or revoked' } });
+  });
+
+  it.each(ROUTES)('$method $path: 403 with every scope but $scope, and not 401/403 with it', async (route) => {
+    const others = Object.values(Scope).filter((s) => s !== route.scope);
+    const { key: wrong } = await keys.create('scoped-app', others);
+    expect(await call(route, wrong)).toMatchObject({ status: 403, body: { error: 'forbidden', message: `this route needs the scope ${route.scope}` } });
+    const { key: right } = await keys.create('scoped-app', [route.scope]);
+    expect([401, 403]).not.toContain((await call(route, right)).status);
+  });
+
+  it('stops accepting a revoked key at once', async () => {
+    const { id, key } = await keys.create('revoked-app', [Scope.PayoutsRead]);
+    const route = ROUTES.find((r) => r.path === '/v1/summary')!;
+    expect((await call(route, key)).status).toBe(200);
+    expect(await keys.revoke(BigInt(id))).toBe(true);
+    expect(await call(route, key)).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+  });
+
+  it('rate-limits ingestion per key with 429 and Retry-After, other keys unaffected', async () => {
+    const { key } = await keys.create('busy-app', [Scope.EventsWrite]);
+    const route = ROUTES[0]!;
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call({ ...route, body: { events: [event(`busy-${i}`)] } }, key)).status);
+    expect(statuses).toEqual([202, 202, 202]);
+    const limited = await call({ ...route, body: { events: [event('busy-3')] } }, key);
+    expect(limited).toMatchObject({ status: 429, body: { error: 'rate_limited' } });
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    const { key: other } = await keys.create('quiet-app', [Scope.EventsWrite]);
+    expect((await call({ ...route, body: { events: [event('quiet-0')] } }, other)).status).toBe(202);
+  });
+
+  it("counts event ids per app: the same id from two apps is two events, from one app's two keys one", async () => {
+    const { key: a1 } = await keys.create('app-a', [Scope.EventsWrite]);
+    const { key: a2 } = await keys.create('app-a', [Scope.EventsWrite]);
+    const { key: b } = await keys.create('app-b', [Scope.EventsWrite]);
+    const post = (key: string) => call({ ...ROUTES[0]!, body: { events: [event('shared-id')] } }, key);
+    expect((await post(a1)).body).toMatchObject({ accepted: 1 });
+    expect((await post(a2)).body).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect((await post(b)).body).toMatchObject({ accepted: 1 });
+  });
+
+  describe('resolving unknown keysends', () => {
+    const unknownKeysend = async (address: string, id: string) => {
+      await stack.postEvents([event(id, address)]);
+      await stack.accumulated();
+      await stack.sim.setRule(address, { hang: true });
+      const run = await stack.runPayout();
+      await stack.sim.clearRule(address);
+      const keysend = run.keysends.find((k: { recipient: { address: string } }) => k.recipient.address === address);
+      expect(keysend.status).toBe('unknown');
+      return keysend.id as string;
+    };
+
+    it('as succeeded, with the preimage as evidence: in flight becomes paid, who and when recorded', async () => {
+      const address = pubkey(0x5ecd);
+      const id = await unknownKeysend(address, 'resolve-ok');
+      const paid = (await stack.sim.payments()).find((p) => p.destination === address)!;
+      const bad = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'succeeded', preimage: paid.preimage, paymentHash: 'ab'.repeat(32) });
+      expect(bad).toMatchObject({ status: 400, body: { issues: [{ path: 'preimage', message: 'the preimage does not hash to the payment hash' }] } });
+      const res = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'succeeded', preimage: paid.preimage });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'succeeded', paymentHash: paid.paymentHash, resolvedBy: expect.stringContaining('test-app') });
+      expect(new Date(res.body.resolvedAt).getTime()).toBeLessThanOrEqual(Date.now());
+      expect((await stack.recipient(address)).body).toMatchObject({ inFlightMsat: '0', paidMsat: '60000', owedMsat: '0' });
+      expect(await stack.invariant()).toMatchObject({ ok: true });
+      expect(await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'failed' })).toMatchObject({ status: 409, body: { error: 'conflict' } });
+    });
+
+    it('as failed: the amount returns to owed and a later run pays it', async () => {
+      const address = pubkey(0xfa11);
+      const id = await unknownKeysend(address, 'resolve-failed');
+      await stack.sim.reset();
+      await stack.sim.configure({ rateLimitPerSecond: 1_000, rateLimitBurst: 1_000 });
+      const res = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'failed', reason: 'receiver saw nothing' });
+      expect(res).toMatchObject({ status: 200, body: { status: 'failed', lastErrorMessage: expect.stringContaining('receiver saw nothing') } });
+      expect((await stack.recipient(address)).body).toMatchObject({ inFlightMsat: '0', owedMsat: '60000' });
+      expect(await stack.invariant()).toMatchObject({ ok: true });
+      await stack.runPayout();
+      expect((await stack.sim.payments()).filter((p) => p.destination === address).map((p) => p.amount)).toEqual([60]);
+      expect((await stack.recipient(address)).body).toMatchObject({ inFlightMsat: '0', owedMsat: '0', paidMsat: '60000' });
+      expect(await stack.invariant()).toMatchObject({ ok: true });
+    });
+
+    it('refuses a succeeded resolution without evidence', async () => {
+      expect(await stack.http.post('/v1/keysends/1/resolve', { outcome: 'succeeded' })).toMatchObject({ status: 400 });
+    });
+  });
+
+  it('manages keys from the command line: create prints the key once, list shows it, revoke stops it', async () => {
+    const cli = (...args: string[]) =>
+      spawnSync('node', ['dist/apps/cli/src/main.js', ...args], { env: { ...process.env, DATABASE_URL: stack.config.DATABASE_URL }, encoding: 'utf8' });
+    const created = cli('keys', 'create', '--name', 'cli-app', '--scopes', 'payouts:read');
+    expect(created.status).toBe(0);
+    const key = created.stdout.trim().split('\n').at(-1)!;
+    const id = /API key (\d+)/.exec(created.stdout)![1]!;
+    expect(key).toMatch(/^ss_/);
+    const listed = cli('keys', 'list');
+    expect(listed.stdout).toContain(`${id}\tcli-app\tpayouts:read\t${key.slice(0, 8)}...\tactive`);
+    expect(listed.stdout).not.toContain(key);
+    const route = ROUTES.find((r) => r.path === '/v1/summary')!;
+    expect((await call(route, key)).status).toBe(200);
+    expect(cli('keys', 'revoke', id).status).toBe(0);
+    expect((await call(route, key)).status).toBe(401);
+    expect(cli('keys', 'create', '--name', 'x', '--scopes', 'everything').status).toBe(2);
+  });
+});
