@@ -29,10 +29,11 @@ export async function startStack(overrides: Record<string, string> = {}, options
   apps.push(api);
   const baseUrl = await listen(api);
   let worker: INestApplication | undefined;
+  let workerUrl: string | undefined;
   if (options.worker !== false) {
     worker = await createWorker(config);
     apps.push(worker);
-    await worker.init();
+    workerUrl = await listen(worker);
   }
   const { key } = await api.get(ApiKeysService).create('test-app', ALL_SCOPES);
   const auth = { authorization: `Bearer ${key}` };
@@ -46,6 +47,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
     config,
     api,
     worker,
+    workerUrl,
     baseUrl,
     key,
     http,

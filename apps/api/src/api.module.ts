@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuthGuard, AuthModule } from '@splitstream/auth';
 import { type AppConfig, ConfigModule } from '@splitstream/config';
+import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
 import { IngestionModule } from '@splitstream/ingestion';
 import { LedgerModule } from '@splitstream/ledger';
@@ -20,7 +21,7 @@ export class ApiModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), PersistenceModule, AuthModule, QueueModule, HealthModule, IngestionModule, LedgerModule, PayoutsModule],
+      imports: [ConfigModule.forRoot(config), LoggingModule, MetricsModule, PersistenceModule, AuthModule, QueueModule, HealthModule, IngestionModule, LedgerModule, PayoutsModule],
       controllers: [EventsController, PayoutsController, RecipientsController, LedgerController, KeysendsController],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },

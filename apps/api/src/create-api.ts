@@ -1,20 +1,24 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type AppConfig, nestLogLevels } from '@splitstream/config';
+import type { AppConfig } from '@splitstream/config';
+import { Logger } from 'nestjs-pino';
+import { fastifyLogging } from '@splitstream/observability';
 import { ApiModule } from './api.module.js';
 
 // 500 events with value blocks of up to 100 recipients each fit comfortably.
 export const BODY_LIMIT_BYTES = 5 * 1024 * 1024;
 
 export async function createApi(config: AppConfig): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }), {
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, ...fastifyLogging(config) }), {
     abortOnError: false,
-    logger: nestLogLevels(config),
+    bufferLogs: true,
   });
   // The api speaks JSON only: any other body type is refused before routing (Nest would parse forms too).
-  app
-    .getHttpAdapter()
-    .getInstance()
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  fastify
     .addHook('onRequest', async (request, reply) => {
       const type = request.headers['content-type'];
       const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
@@ -22,6 +26,7 @@ export async function createApi(config: AppConfig): Promise<NestFastifyApplicati
         await reply.code(415).send({ error: 'unsupported_media_type', message: 'send JSON: Content-Type must be application/json' });
       }
     });
+  app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   return app;
 }

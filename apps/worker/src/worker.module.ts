@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { type AppConfig, ConfigModule } from '@splitstream/config';
+import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
 import { LedgerModule } from '@splitstream/ledger';
 import { PayoutRunnerModule } from '@splitstream/payouts';
@@ -18,6 +19,8 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggingModule,
+        MetricsModule,
         PersistenceModule,
         QueueModule,
         HealthModule,

@@ -37,13 +37,6 @@ export const configSchema = z.object({
 
 export type AppConfig = z.infer<typeof configSchema>;
 
-type NestLogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
-const NEST_LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-const LEVEL_INDEX = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 } as const;
-
-// LOG_LEVEL as the list of levels Nest's logger prints.
-export const nestLogLevels = (config: AppConfig): NestLogLevel[] => NEST_LEVELS.slice(0, LEVEL_INDEX[config.LOG_LEVEL] + 1);
-
 export interface WalletTarget {
   url: string;
   token: string;

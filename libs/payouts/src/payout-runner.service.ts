@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import type { ListeningEvent } from '@splitstream/ingestion';
 import { buildCustomRecords } from '@splitstream/money';
+import { MetricsService } from '@splitstream/observability';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { type PaymentOutcome, WALLET, type Wallet } from '@splitstream/wallet';
 import { moveToPaid, returnToOwed } from './keysend-ledger.js';
@@ -61,6 +62,7 @@ export class PayoutRunner {
     private readonly prisma: PrismaService,
     @Inject(WALLET) private readonly wallet: Wallet,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   async run(payoutId: bigint): Promise<void> {
@@ -70,6 +72,7 @@ export class PayoutRunner {
         where: { id: payoutId },
         data: { status: PayoutStatus.Skipped, note: 'another payout run was in progress', finishedAt: new Date() },
       });
+      this.metrics.payoutRuns.inc({ status: PayoutStatus.Skipped });
       return;
     }
     try {
@@ -81,6 +84,7 @@ export class PayoutRunner {
         where: { id: payoutId },
         data: { status: PayoutStatus.Completed, finishedAt: new Date(), note: prepared ? null : 'nothing owed was due' },
       });
+      this.metrics.payoutRuns.inc({ status: PayoutStatus.Completed });
     } finally {
       await lock.release();
     }
@@ -244,6 +248,13 @@ export class PayoutRunner {
         })),
       );
       await this.record(chunk, outcomes);
+      for (const outcome of outcomes) {
+        this.metrics.keysends.inc({ outcome: outcome.status });
+        if (outcome.status === 'paid') {
+          this.metrics.paidSats.inc(outcome.amountSats);
+          this.metrics.feeSats.inc(outcome.feeSats);
+        }
+      }
       const refused = outcomes.find((o) => o.status === 'not_paid' && o.scope === 'request');
       if (refused?.status === 'not_paid') {
         await this.cancelPending(payoutId, `not sent: the wallet refused the run's request (${refused.message})`);

@@ -1,5 +1,6 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, walletTarget } from '@splitstream/config';
+import { MetricsService } from '@splitstream/observability';
 import { AlbyClient } from './alby/alby-client.js';
 import { AlbyWallet } from './alby/alby.wallet.js';
 import { WALLET } from './wallet.types.js';
@@ -9,8 +10,8 @@ import { WALLET } from './wallet.types.js';
   providers: [
     {
       provide: AlbyClient,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => {
+      inject: [APP_CONFIG, MetricsService],
+      useFactory: (config: AppConfig, metrics: MetricsService) => {
         const target = walletTarget(config);
         if (target.simulated) {
           new Logger('Wallet').warn(
@@ -22,6 +23,7 @@ import { WALLET } from './wallet.types.js';
           accessToken: target.token,
           timeoutMs: config.ALBY_TIMEOUT_MS,
           maxRequestsPerSecond: config.ALBY_MAX_REQUESTS_PER_SECOND,
+          observe: (route, seconds, outcome) => metrics.walletLatency.observe({ route, outcome }, seconds),
         });
       },
     },

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post } from '@nestj
 import { type Caller, CurrentCaller, RequireScope, Scope } from '@splitstream/auth';
 import { IngestionService, type IngestResult } from '@splitstream/ingestion';
 import { LedgerQueries } from '@splitstream/ledger';
+import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
 import { ApiError } from '../http/api-error.js';
 
@@ -16,6 +17,7 @@ export class EventsController {
     private readonly ingestion: IngestionService,
     private readonly ledger: LedgerQueries,
     private readonly payouts: PayoutQueries,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Post()
@@ -24,12 +26,16 @@ export class EventsController {
   async ingest(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<IngestResult> {
     const validation = this.ingestion.validate(body);
     if (!validation.ok) {
+      this.metrics.eventsRejected.inc(Array.isArray((body as { events?: unknown })?.events) ? (body as { events: unknown[] }).events.length : 0);
       const issues = validation.issues.map((issue) => ({ ...issue, index: eventIndex(issue.path) }));
       const bad = new Set(issues.map((i) => i.index).filter((i) => i !== undefined)).size;
       throw ApiError.validation(issues, bad ? `${bad} of the events are invalid; nothing was accepted` : 'the request is invalid; nothing was accepted');
     }
     // Event ids are idempotent per app: the API key's app.
-    return this.ingestion.ingest(caller.app, validation.events);
+    const result = await this.ingestion.ingest(caller.app, validation.events);
+    this.metrics.eventsAccepted.inc(result.accepted);
+    this.metrics.eventsDuplicate.inc(result.duplicates);
+    return result;
   }
 
   @Get(':id')

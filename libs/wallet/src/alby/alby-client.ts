@@ -13,6 +13,8 @@ export interface AlbyClientOptions {
   accessToken: string;
   timeoutMs: number;
   maxRequestsPerSecond: number;
+  // Told of every payment request: its route, how long it took, and how it ended (for latency metrics).
+  observe?: (route: string, seconds: number, outcome: string) => void;
 }
 
 export interface Bolt11Paid extends PaidOutcome {
@@ -131,10 +133,12 @@ const toBody = (r: KeysendRequest) => ({
 export class AlbyClient {
   private readonly http: AxiosInstance;
   private readonly minIntervalMs: number;
+  private readonly observe: NonNullable<AlbyClientOptions['observe']>;
   private nextSlot = 0;
 
   constructor(options: AlbyClientOptions) {
     this.minIntervalMs = Math.ceil(1000 / options.maxRequestsPerSecond);
+    this.observe = options.observe ?? (() => undefined);
     this.http = axios.create({
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
@@ -234,16 +238,20 @@ export class AlbyClient {
     fanOut: (outcome: PaymentOutcome) => T = (o) => o as T,
   ): Promise<T> {
     await this.pace();
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     let response: AxiosResponse;
     try {
       response = await this.http.post(path, body);
     } catch (error) {
       const code = errorCode(error);
+      this.observe(path, seconds(), NEVER_SENT.has(code) ? 'unreachable' : 'no_answer');
       if (NEVER_SENT.has(code)) {
         return fanOut({ status: 'not_paid', code: null, message: `wallet API unreachable (${code})`, scope: 'request' });
       }
       return fanOut(unknown(`no answer from the wallet API (${code}): the payment may have gone out`));
     }
+    this.observe(path, seconds(), `http_${response.status}`);
     return classify(response, parseJson(response.data));
   }
 

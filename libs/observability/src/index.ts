@@ -1,0 +1,3 @@
+export { fastifyLogging, LoggingModule } from './logging.module.js';
+export { MetricsModule } from './metrics.module.js';
+export { MetricsService } from './metrics.service.js';

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PrismaService } from '@splitstream/persistence';
+import { JobQueue, QueueName } from '@splitstream/queue';
+
+// The service's Prometheus series. One registry per process (not prom-client's global one), so an api and a
+// worker can share a process in tests. Gauges that describe the ledger and the queues are read at scrape time.
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly eventsAccepted = new Counter({ name: 'splitstream_events_accepted_total', help: 'Listening events accepted', registers: [this.registry] });
+  readonly eventsDuplicate = new Counter({ name: 'splitstream_events_duplicate_total', help: 'Listening events already accepted before (no-ops)', registers: [this.registry] });
+  readonly eventsRejected = new Counter({ name: 'splitstream_events_rejected_total', help: 'Listening events in rejected requests', registers: [this.registry] });
+  readonly payoutRuns = new Counter({ name: 'splitstream_payout_runs_total', help: 'Payout runs by final status', labelNames: ['status'], registers: [this.registry] });
+  readonly keysends = new Counter({ name: 'splitstream_keysends_total', help: 'Keysend outcomes', labelNames: ['outcome'], registers: [this.registry] });
+  readonly paidSats = new Counter({ name: 'splitstream_paid_sats_total', help: 'Sats paid by succeeded keysends', registers: [this.registry] });
+  readonly feeSats = new Counter({ name: 'splitstream_fee_sats_total', help: 'Routing fees paid, in sats', registers: [this.registry] });
+  readonly walletLatency = new Histogram({
+    name: 'splitstream_wallet_request_seconds',
+    help: 'Wallet API request latency',
+    labelNames: ['route', 'outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
+  constructor(prisma: PrismaService, jobs: JobQueue) {
+    new Gauge({
+      name: 'splitstream_owed_msat',
+      help: 'Millisatoshis owed to recipients, not yet in flight',
+      registers: [this.registry],
+      async collect() {
+        const [row] = await prisma.$queryRaw<{ owed: bigint }[]>`SELECT COALESCE(SUM(owed_msat), 0)::bigint AS owed FROM balance`;
+        this.set(Number(row!.owed));
+      },
+    });
+    new Gauge({
+      name: 'splitstream_accumulation_lag_seconds',
+      help: 'Age of the oldest accepted event not yet applied to the ledger (0 when none)',
+      registers: [this.registry],
+      async collect() {
+        const [row] = await prisma.$queryRaw<{ lag: number | null }[]>`
+          SELECT EXTRACT(EPOCH FROM now() - MIN(received_at))::float8 AS lag FROM listening_event WHERE applied_at IS NULL`;
+        this.set(row?.lag ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'splitstream_queue_jobs',
+      help: 'BullMQ jobs by queue and state',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      async collect() {
+        for (const name of Object.values(QueueName)) {
+          const counts = await jobs.queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed');
+          for (const [state, count] of Object.entries(counts)) this.set({ queue: name, state }, count);
+        }
+      },
+    });
+  }
+}

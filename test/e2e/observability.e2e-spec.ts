@@ -1,0 +1,145 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import { truncateAll } from '../support/database.js';
+import { eventually, request } from '../support/http.js';
+import { freePort } from '../support/outages.js';
+import { type Stack, startStack } from '../support/stack.js';
+import { testConfig } from '../support/test-config.js';
+
+const events = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `${prefix}-${i}`,
+    feedGuid: 'feed-obs',
+    itemGuid: 'item-obs',
+    position: 0,
+    seconds: 60,
+    satsPerMinute: 100,
+    value: {
+      type: 'lightning',
+      method: 'keysend',
+      recipients: [
+        { name: 'Host', type: 'node', address: pubkey(0x0b5), split: 9 },
+        { name: 'Guest', type: 'node', address: pubkey(0x0b6), customKey: '696969', customValue: 'w', split: 1 },
+      ],
+    },
+  }));
+
+const sample = (metrics: string, series: string): number | undefined => {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe('metrics (e2e)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  it('exposes the service series on the api and the worker after a payout run', async () => {
+    await stack.postEvents(events('m', 3));
+    await stack.http.post('/v1/events', { events: [{ id: 'bad' }] });
+    await stack.accumulated();
+    await stack.runPayout();
+    const api = (await request(stack.baseUrl, '/metrics')).body as string;
+    const worker = (await request(stack.workerUrl!, '/metrics')).body as string;
+
+    expect(sample(api, 'splitstream_events_accepted_total')).toBe(3);
+    expect(sample(api, 'splitstream_events_rejected_total')).toBe(1);
+    expect(sample(api, 'splitstream_owed_msat')).toBe(0);
+    expect(sample(api, 'splitstream_accumulation_lag_seconds')).toBe(0);
+    expect(sample(api, 'splitstream_queue_jobs{queue="ledger",state="waiting"}')).toBe(0);
+
+    expect(sample(worker, 'splitstream_payout_runs_total{status="completed"}')).toBe(1);
+    expect(sample(worker, 'splitstream_keysends_total{outcome="paid"}')).toBe(2);
+    expect(sample(worker, 'splitstream_paid_sats_total')).toBe(300);
+    expect(sample(worker, 'splitstream_fee_sats_total')).toBe(2);
+    expect(sample(worker, 'splitstream_wallet_request_seconds_count{route="/payments/keysend/multi",outcome="http_200"}')).toBe(1);
+    expect(worker).toContain('splitstream_wallet_request_seconds_bucket{le="0.1",route="/payments/keysend/multi",outcome="http_200"}');
+  });
+});
+
+// Real processes, logs captured from their output: structured, with request ids, and never a secret.
+describe('logs of a full run (e2e)', () => {
+  const albyToken = `alby-secret-${randomUUID()}`;
+  const children: ChildProcess[] = [];
+  let output = '';
+
+  const start = (entry: string, env: Record<string, string>) => {
+    const child = spawn('node', [entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    children.push(child);
+    return child;
+  };
+
+  afterAll(async () => {
+    for (const child of children) {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+    }
+  });
+
+  it('contains request ids, and neither the Alby token nor any API key', async () => {
+    const [simPort, apiPort, workerPort] = [await freePort(), await freePort(), await freePort()];
+    const base = testConfig();
+    await truncateAll(base.DATABASE_URL);
+    const env = {
+      DATABASE_URL: base.DATABASE_URL,
+      REDIS_URL: base.REDIS_URL,
+      QUEUE_PREFIX: `sstest-logs-${randomUUID().slice(0, 8)}`,
+      ALBY_API_URL: `http://127.0.0.1:${simPort}`,
+      ALBY_ACCESS_TOKEN: albyToken,
+      SIM_PORT: String(simPort),
+      SIM_ACCESS_TOKEN: albyToken,
+      API_PORT: String(apiPort),
+      WORKER_PORT: String(workerPort),
+      MIN_PAYOUT_SATS: '1',
+      LOG_LEVEL: 'trace',
+    };
+    start('dist/apps/alby-sim/src/main.js', env);
+    start('dist/apps/api/src/main.js', env);
+    start('dist/apps/worker/src/main.js', env);
+    for (const port of [simPort, apiPort, workerPort]) {
+      await eventually(() => request(`http://127.0.0.1:${port}`, '/health').catch(() => ({ status: 0 })), (r) => r.status === 200, 20_000);
+    }
+    await fetch(`http://127.0.0.1:${simPort}/admin/settings`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rateLimitPerSecond: 100, rateLimitBurst: 100 }),
+    });
+    const created = spawnSync('node', ['dist/apps/cli/src/main.js', 'keys', 'create', '--name', 'log-app', '--scopes', 'events:write,payouts:write,payouts:read'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    const apiKey = created.stdout.trim().split('\n').at(-1)!;
+    const api = (path: string, init: RequestInit = {}, key = apiKey) =>
+      request(`http://127.0.0.1:${apiPort}`, path, {
+        ...init,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': `req-${path.length}-test`, ...init.headers },
+      });
+
+    expect((await api('/v1/events', { method: 'POST', body: JSON.stringify({ events: events('log', 2) }) })).status).toBe(202);
+    const wrongKey = `ss_${'x'.repeat(43)}`;
+    expect((await api('/v1/summary', {}, wrongKey)).status).toBe(401);
+    await eventually(() => api('/v1/summary'), (r) => r.body.events?.awaitingAccumulation === 0, 15_000);
+    const run = await api('/v1/payouts/run', { method: 'POST', body: '{}', headers: { 'x-request-id': 'req-payout-run' } });
+    await eventually(() => api(`/v1/payouts/${run.body.id}`), (r) => r.body.status === 'completed', 20_000);
+    expect((await api(`/v1/payouts/${run.body.id}`)).body.totals).toMatchObject({ succeeded: 2 });
+
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(output).not.toContain(albyToken);
+    expect(output).not.toContain(apiKey);
+    expect(output).not.toContain(wrongKey);
+    const lines = output.split('\n').filter((l) => l.startsWith('{'));
+    const requestLines = lines.map((l) => JSON.parse(l)).filter((l) => l.reqId);
+    expect(requestLines).toContainEqual(expect.objectContaining({ reqId: 'req-payout-run', msg: 'incoming request' }));
+    expect(requestLines).toContainEqual(expect.objectContaining({ reqId: 'req-payout-run', res: { statusCode: 202 }, msg: 'request completed' }));
+    expect(requestLines).toContainEqual(expect.objectContaining({ res: { statusCode: 401 } }));
+    expect(run.headers.get('x-request-id')).toBe('req-payout-run');
+  });
+});
