@@ -1,22 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { ApiKeysService, Scope } from '@splitstream/auth';
+import { ROUTES } from '../support/routes.js';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { request } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
 
-// Every /v1 route, the scope it needs, and a body that would pass validation.
-const ROUTES: { method: 'GET' | 'POST'; path: string; scope: Scope; body?: unknown }[] = [
-  { method: 'POST', path: '/v1/events', scope: Scope.EventsWrite, body: { events: [] } },
-  { method: 'GET', path: '/v1/events/some-id', scope: Scope.PayoutsRead },
-  { method: 'POST', path: '/v1/payouts/run', scope: Scope.PayoutsWrite, body: {} },
-  { method: 'GET', path: '/v1/payouts', scope: Scope.PayoutsRead },
-  { method: 'GET', path: '/v1/payouts/1', scope: Scope.PayoutsRead },
-  { method: 'GET', path: `/v1/recipients?address=${pubkey(1)}`, scope: Scope.PayoutsRead },
-  { method: 'POST', path: '/v1/recipients/unpark', scope: Scope.PayoutsWrite, body: { address: pubkey(1) } },
-  { method: 'GET', path: '/v1/summary', scope: Scope.PayoutsRead },
-  { method: 'GET', path: '/v1/ledger/check', scope: Scope.PayoutsRead },
-  { method: 'POST', path: '/v1/keysends/1/resolve', scope: Scope.PayoutsWrite, body: { outcome: 'failed' } },
-];
 
 const event = (id: string, address = pubkey(0xab)) => ({
   id,

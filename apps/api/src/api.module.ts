@@ -16,13 +16,15 @@ import { PayoutsController } from './controllers/payouts.controller.js';
 import { RecipientsController } from './controllers/recipients.controller.js';
 import { ErrorFilter } from './http/error.filter.js';
 
+export const API_CONTROLLERS = [EventsController, PayoutsController, RecipientsController, LedgerController, KeysendsController];
+
 @Module({})
 export class ApiModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), LoggingModule, MetricsModule, PersistenceModule, AuthModule, QueueModule, HealthModule, IngestionModule, LedgerModule, PayoutsModule],
-      controllers: [EventsController, PayoutsController, RecipientsController, LedgerController, KeysendsController],
+      controllers: API_CONTROLLERS,
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useExisting: AuthGuard },

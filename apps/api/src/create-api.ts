@@ -3,7 +3,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { AppConfig } from '@splitstream/config';
 import { Logger } from 'nestjs-pino';
 import { fastifyLogging } from '@splitstream/observability';
-import { ApiModule } from './api.module.js';
+import { API_CONTROLLERS, ApiModule } from './api.module.js';
+import { serveOpenApi } from './openapi/serve-openapi.js';
 
 // 500 events with value blocks of up to 100 recipients each fit comfortably.
 export const BODY_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -27,6 +28,7 @@ export async function createApi(config: AppConfig): Promise<NestFastifyApplicati
       }
     });
   app.useLogger(app.get(Logger));
+  await serveOpenApi(app, API_CONTROLLERS);
   app.enableShutdownHooks();
   return app;
 }

@@ -6,7 +6,7 @@ import { KeysendResolutions, PayoutQueries } from '@splitstream/payouts';
 import { ApiError } from '../http/api-error.js';
 
 const hex64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters');
-const resolutionSchema = z.discriminatedUnion(
+export const resolutionSchema = z.discriminatedUnion(
   'outcome',
   [
     z

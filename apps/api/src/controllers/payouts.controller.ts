@@ -6,7 +6,7 @@ import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
 import { ApiError } from '../http/api-error.js';
 
 const idParam = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a payout id');
-const listQuery = z.object({
+export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   before: idParam.optional(),
 });

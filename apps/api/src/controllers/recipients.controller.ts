@@ -5,7 +5,7 @@ import { toIssues } from '@splitstream/money';
 import { RecipientsService } from '@splitstream/payouts';
 import { ApiError } from '../http/api-error.js';
 
-const identitySchema = z
+export const identitySchema = z
   .object({
     address: z.string().regex(/^0[23][0-9a-fA-F]{64}$/, 'must be a 66-hex compressed node pubkey'),
     customKey: z.string().regex(/^[0-9]+$/, 'must be a decimal integer').optional(),

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { listeningEventSchema, MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
+import { resolutionSchema } from '../controllers/keysends.controller.js';
+import { listQuery } from '../controllers/payouts.controller.js';
+import { identitySchema } from '../controllers/recipients.controller.js';
+import * as s from './schemas.js';
+
+export interface RouteDoc {
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  response: z.ZodType;
+  errors: number[]; // besides 401/403 (from the scope) and 500
+}
+
+// What each route takes and answers, keyed "METHOD /path" as Nest maps it. The document is built from the
+// controllers themselves (methods, paths, scopes, status codes); building it fails if a route is missing here.
+export const ROUTE_DOCS: Record<string, RouteDoc> = {
+  'POST /v1/events': {
+    summary: 'Submit 1 to 500 listening events; each id counts once per app, ever',
+    body: z.object({ events: z.array(listeningEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
+    response: s.ingestResponse,
+    errors: [400, 413, 415, 429],
+  },
+  'GET /v1/events/{id}': { summary: "An event's per-recipient amounts and the keysends that paid them", response: s.eventResponse, errors: [404] },
+  'POST /v1/payouts/run': { summary: 'Start a payout run now', response: s.payoutStartedResponse, errors: [] },
+  'GET /v1/payouts': { summary: 'Payout runs, newest first', query: listQuery, response: s.payoutListResponse, errors: [400] },
+  'GET /v1/payouts/{id}': { summary: 'One payout run with its totals and every keysend', response: s.payoutResponse, errors: [404] },
+  'GET /v1/recipients': { summary: "A recipient's owed, in-flight and paid msat and its retry state", query: identitySchema, response: s.recipientResponse, errors: [400, 404] },
+  'POST /v1/recipients/unpark': { summary: 'Pay a parked recipient again from the next run', body: identitySchema, response: s.recipientResponse, errors: [400, 404] },
+  'POST /v1/keysends/{id}/resolve': {
+    summary: 'Settle a keysend whose outcome is unknown: succeeded (with evidence) or failed',
+    body: resolutionSchema,
+    response: s.keysendResponse,
+    errors: [400, 404, 409],
+  },
+  'GET /v1/summary': { summary: 'Totals: accrued, owed, in flight, paid, fees, unknown', response: s.summaryResponse, errors: [] },
+  'GET /v1/ledger/check': { summary: 'Verify the ledger invariant now (500 when it does not hold)', response: s.ledgerCheckResponse, errors: [500] },
+  'GET /health': { summary: 'PostgreSQL and Redis reachability (503 naming the one that does not answer)', response: s.healthResponse, errors: [503] },
+  'GET /metrics': { summary: 'Prometheus metrics (text exposition format)', response: s.summaryResponse, errors: [] },
+};

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+// Response shapes, for the OpenAPI document (the code builds these objects in the controllers and services).
+const msat = z.string().regex(/^[0-9]+$/).describe('millisatoshis, as a decimal string');
+const timestamp = z.string().describe('ISO 8601 time');
+const nullableText = z.string().nullable();
+
+export const errorResponse = z
+  .object({
+    error: z.string().describe('a stable code: invalid_request, invalid_json, unauthorized, forbidden, not_found, conflict, rate_limited, ...'),
+    message: z.string(),
+    issues: z.array(z.object({ path: z.string(), message: z.string(), index: z.number().int().optional() })).optional(),
+  })
+  .describe('The one error body of every route');
+
+export const ingestResponse = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  events: z.array(z.object({ id: z.string(), status: z.enum(['accepted', 'duplicate']) })),
+});
+
+const recipientRef = z.object({ address: z.string(), customKey: nullableText, customValue: nullableText, name: nullableText });
+
+export const keysendResponse = z.object({
+  id: z.string(),
+  reference: z.string(),
+  recipient: recipientRef,
+  episode: z.object({ feedGuid: z.string(), itemGuid: z.string(), remoteFeedGuid: nullableText, remoteItemGuid: nullableText }),
+  amountSats: z.number().int(),
+  status: z.enum(['pending', 'sending', 'succeeded', 'failed', 'unknown', 'cancelled']),
+  attempts: z.number().int(),
+  lastErrorCode: z.number().int().nullable(),
+  lastErrorMessage: nullableText,
+  feeSats: z.number().int().nullable(),
+  paymentHash: nullableText,
+  createdAt: timestamp,
+  sentAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+  resolvedBy: nullableText,
+  resolvedAt: timestamp.nullable(),
+});
+
+const payoutTotals = z.object({
+  keysends: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  unknown: z.number().int(),
+  pending: z.number().int(),
+  sats: z.number().int(),
+  paidSats: z.number().int(),
+  feeSats: z.number().int(),
+});
+
+const payoutBase = z.object({
+  id: z.string(),
+  trigger: z.enum(['schedule', 'manual']),
+  status: z.enum(['queued', 'running', 'completed', 'skipped', 'interrupted']),
+  note: nullableText,
+  createdAt: timestamp,
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+  totals: payoutTotals,
+});
+
+export const payoutListResponse = z.object({ payouts: z.array(payoutBase), nextBefore: nullableText });
+export const payoutResponse = payoutBase.extend({ keysends: z.array(keysendResponse) });
+export const payoutStartedResponse = z.object({ id: z.string() });
+
+export const eventResponse = z.object({
+  id: z.string(),
+  amountMsat: msat,
+  receivedAt: timestamp,
+  appliedAt: timestamp.nullable(),
+  allocations: z.array(
+    z.object({ recipient: recipientRef, remoteFeedGuid: nullableText, remoteItemGuid: nullableText, amountMsat: msat, keysendId: nullableText }),
+  ),
+  keysends: z.array(keysendResponse),
+});
+
+export const recipientResponse = z.object({
+  address: z.string(),
+  customKey: nullableText,
+  customValue: nullableText,
+  name: nullableText,
+  accruedMsat: msat,
+  owedMsat: msat,
+  inFlightMsat: msat,
+  paidMsat: msat,
+  consecutiveFailures: z.number().int(),
+  lastErrorCode: z.number().int().nullable(),
+  lastErrorMessage: nullableText,
+  parked: z.boolean(),
+  parkedAt: timestamp.nullable(),
+  nextAttemptAt: timestamp.nullable(),
+});
+
+export const summaryResponse = z.object({
+  accruedMsat: msat,
+  owedMsat: msat,
+  inFlightMsat: msat,
+  paidMsat: msat,
+  feesSats: z.number().int(),
+  unknown: z.object({ keysends: z.number().int(), sats: z.number().int() }),
+  events: z.object({ accepted: z.number().int(), awaitingAccumulation: z.number().int() }),
+});
+
+export const ledgerCheckResponse = z.object({
+  ok: z.boolean(),
+  eventsMsat: msat,
+  accruedMsat: msat,
+  owedMsat: msat,
+  inFlightMsat: msat,
+  paidMsat: msat,
+  problems: z.array(z.string()),
+});
+
+export const healthResponse = z.object({ status: z.enum(['ok', 'error']), info: z.record(z.string(), z.unknown()), error: z.record(z.string(), z.unknown()), details: z.record(z.string(), z.unknown()) });
