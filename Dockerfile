@@ -2,7 +2,8 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# `npm install`, not `npm ci`: see scripts/setup.sh (the lock file lists only the Linux native optional packages).
+RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run db:generate && npm run build
 ENV API_HOST=0.0.0.0 WORKER_HOST=0.0.0.0
