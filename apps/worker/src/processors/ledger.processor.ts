@@ -1,10 +1,11 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
+import { QuietWorkerHost } from './quiet-worker-host.js';
 import { AccumulationService } from '@splitstream/ledger';
 import { type ApplyEventsJob, JobName, QueueName } from '@splitstream/queue';
 
 @Processor(QueueName.Ledger)
-export class LedgerProcessor extends WorkerHost {
+export class LedgerProcessor extends QuietWorkerHost {
   constructor(private readonly accumulation: AccumulationService) {
     super();
   }

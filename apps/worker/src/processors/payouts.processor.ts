@@ -1,10 +1,11 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
+import { QuietWorkerHost } from './quiet-worker-host.js';
 import { PayoutRunner } from '@splitstream/payouts';
 import { JobName, QueueName, type RunPayoutJob } from '@splitstream/queue';
 
 @Processor(QueueName.Payouts)
-export class PayoutsProcessor extends WorkerHost {
+export class PayoutsProcessor extends QuietWorkerHost {
   constructor(private readonly runner: PayoutRunner) {
     super();
   }
