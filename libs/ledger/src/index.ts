@@ -1,3 +1,3 @@
 export { AccumulationService } from './accumulation.service.js';
-export { invariantReportJson, LedgerQueries, type InvariantReport, type LedgerTotals, type RecipientIdentity } from './ledger-queries.service.js';
+export { invariantReportJson, LedgerQueries, recipientView, type InvariantReport, type LedgerTotals, type RecipientIdentity } from './ledger-queries.service.js';
 export { LedgerModule } from './ledger.module.js';

@@ -18,8 +18,6 @@ export interface InvariantReport {
   ok: boolean;
   eventsMsat: bigint; // what the applied events are worth
   totals: LedgerTotals;
-  // Recipients whose accrued is not owed + in flight + paid (the database's check constraint forbids it per balance).
-  brokenRecipients: string[];
   problems: string[];
 }
 
@@ -33,6 +31,25 @@ export const invariantReportJson = (report: InvariantReport) => ({
   paidMsat: String(report.totals.paidMsat),
   problems: report.problems,
 });
+
+// A recipient as the API shows it: '' (no custom record, no name) stored, null shown.
+export const recipientView = (r: { address: string; customKey: string; customValue: string; name: string }) => ({
+  address: r.address,
+  customKey: r.customKey || null,
+  customValue: r.customValue || null,
+  name: r.name || null,
+});
+
+type Queryable = Pick<PrismaService, '$queryRaw'>;
+
+// Sum of every balance; inside the invariant's snapshot or on its own.
+async function sumBalances(db: Queryable): Promise<LedgerTotals> {
+  const [row] = await db.$queryRaw<LedgerTotals[]>`
+    SELECT COALESCE(SUM(accrued_msat), 0)::bigint AS "accruedMsat", COALESCE(SUM(owed_msat), 0)::bigint AS "owedMsat",
+           COALESCE(SUM(in_flight_msat), 0)::bigint AS "inFlightMsat", COALESCE(SUM(paid_msat), 0)::bigint AS "paidMsat"
+    FROM balance`;
+  return row!;
+}
 
 const identityWhere = (r: RecipientIdentity) => ({
   address: r.address.toLowerCase(),
@@ -61,16 +78,8 @@ export class LedgerQueries {
     };
   }
 
-  async totals(): Promise<LedgerTotals> {
-    const [row] = await this.prisma.$queryRaw<LedgerTotals[]>`
-      SELECT COALESCE(SUM(accrued_msat), 0)::bigint AS "accruedMsat", COALESCE(SUM(owed_msat), 0)::bigint AS "owedMsat",
-             COALESCE(SUM(in_flight_msat), 0)::bigint AS "inFlightMsat", COALESCE(SUM(paid_msat), 0)::bigint AS "paidMsat"
-      FROM balance`;
-    return row!;
-  }
-
   async summary() {
-    const totals = await this.totals();
+    const totals = await sumBalances(this.prisma);
     const [keysends] = await this.prisma.$queryRaw<{ fees: bigint; unknown_count: bigint; unknown_sats: bigint; events: bigint; pending_events: bigint }[]>`
       SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM keysend WHERE status = 'succeeded')::bigint AS fees,
              (SELECT COUNT(*) FROM keysend WHERE status = 'unknown') AS unknown_count,
@@ -102,12 +111,7 @@ export class LedgerQueries {
         receivedAt: event.receivedAt,
         appliedAt: event.appliedAt,
         allocations: event.allocations.map((a) => ({
-          recipient: {
-            address: a.balance.recipient.address,
-            customKey: a.balance.recipient.customKey || null,
-            customValue: a.balance.recipient.customValue || null,
-            name: a.balance.recipient.name || null,
-          },
+          recipient: recipientView(a.balance.recipient),
           remoteFeedGuid: a.balance.remoteFeedGuid || null,
           remoteItemGuid: a.balance.remoteItemGuid || null,
           amountMsat: String(a.amountMsat),
@@ -124,10 +128,7 @@ export class LedgerQueries {
       async (tx) => {
         const [events] = await tx.$queryRaw<{ msat: bigint }[]>`
           SELECT COALESCE(SUM(amount_msat), 0)::bigint AS msat FROM listening_event WHERE applied_at IS NOT NULL`;
-        const [totals] = await tx.$queryRaw<LedgerTotals[]>`
-          SELECT COALESCE(SUM(accrued_msat), 0)::bigint AS "accruedMsat", COALESCE(SUM(owed_msat), 0)::bigint AS "owedMsat",
-                 COALESCE(SUM(in_flight_msat), 0)::bigint AS "inFlightMsat", COALESCE(SUM(paid_msat), 0)::bigint AS "paidMsat"
-          FROM balance`;
+        const totals = await sumBalances(tx);
         const broken = await tx.$queryRaw<{ id: bigint }[]>`
           SELECT recipient_id AS id FROM balance GROUP BY recipient_id
           HAVING SUM(accrued_msat) <> SUM(owed_msat) + SUM(in_flight_msat) + SUM(paid_msat)
@@ -137,12 +138,12 @@ export class LedgerQueries {
                  COALESCE(SUM(amount_sats) FILTER (WHERE status = 'succeeded'), 0)::bigint * 1000 AS paid
           FROM keysend`;
         const problems: string[] = [];
-        if (events!.msat !== totals!.accruedMsat) problems.push(`events are worth ${events!.msat} msat but ${totals!.accruedMsat} msat accrued`);
-        if (totals!.accruedMsat !== totals!.owedMsat + totals!.inFlightMsat + totals!.paidMsat) problems.push('accrued is not owed + in flight + paid');
-        if (keysends!.in_flight !== totals!.inFlightMsat) problems.push(`keysends hold ${keysends!.in_flight} msat in flight, balances ${totals!.inFlightMsat}`);
-        if (keysends!.paid !== totals!.paidMsat) problems.push(`succeeded keysends paid ${keysends!.paid} msat, balances say ${totals!.paidMsat}`);
-        if (broken.length) problems.push(`${broken.length} recipients do not balance`);
-        return { ok: problems.length === 0, eventsMsat: events!.msat, totals: totals!, brokenRecipients: broken.map((b) => String(b.id)), problems };
+        if (events!.msat !== totals.accruedMsat) problems.push(`events are worth ${events!.msat} msat but ${totals.accruedMsat} msat accrued`);
+        if (totals.accruedMsat !== totals.owedMsat + totals.inFlightMsat + totals.paidMsat) problems.push('accrued is not owed + in flight + paid');
+        if (keysends!.in_flight !== totals.inFlightMsat) problems.push(`keysends hold ${keysends!.in_flight} msat in flight, balances ${totals.inFlightMsat}`);
+        if (keysends!.paid !== totals.paidMsat) problems.push(`succeeded keysends paid ${keysends!.paid} msat, balances say ${totals.paidMsat}`);
+        if (broken.length) problems.push(`${broken.length} recipients do not balance: ${broken.map((b) => b.id).join(', ')}`);
+        return { ok: problems.length === 0, eventsMsat: events!.msat, totals, problems };
       },
       { isolationLevel: 'RepeatableRead' },
     );

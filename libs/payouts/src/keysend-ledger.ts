@@ -2,11 +2,30 @@ import type { Prisma } from '@splitstream/persistence';
 
 type Tx = Prisma.TransactionClient;
 
+export const KeysendStatus = {
+  Pending: 'pending', // recorded, amount in flight, request not sent: safe to send (or cancel)
+  Sending: 'sending', // the request may have gone out
+  Succeeded: 'succeeded',
+  Failed: 'failed', // certainly not paid; amount back to owed
+  Unknown: 'unknown', // may have been paid; stays in flight until an operator resolves it
+  Cancelled: 'cancelled', // never sent; amount back to owed
+} as const;
+
 // Money movements of a keysend's outcome, shared by the payout runner and operators' resolutions.
 
 // Paid: in flight becomes paid.
 export async function moveToPaid(tx: Tx, balanceId: bigint, msat: bigint): Promise<void> {
   await tx.$executeRaw`UPDATE balance SET in_flight_msat = in_flight_msat - ${msat}, paid_msat = paid_msat + ${msat}, updated_at = now() WHERE id = ${balanceId}`;
+}
+
+// Recorded but never sent: cancelled, the amounts back to owed. `payoutId` limits it to one run.
+export async function cancelPending(tx: Tx, reason: string, payoutId?: bigint): Promise<number> {
+  const pending = await tx.keysend.findMany({
+    where: { status: KeysendStatus.Pending, ...(payoutId !== undefined && { payoutId }) },
+    select: { id: true },
+  });
+  await returnToOwed(tx, pending.map((k) => k.id), KeysendStatus.Cancelled, null, reason);
+  return pending.length;
 }
 
 // Certainly not paid: the amount goes back to owed and the listening it covered is free for the next keysend.

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@splitstream/persistence';
-import { moveToPaid, returnToOwed } from './keysend-ledger.js';
-import { KeysendStatus } from './payout-runner.service.js';
+import { KeysendStatus, moveToPaid, returnToOwed } from './keysend-ledger.js';
 
 export type Resolution =
   | { outcome: 'succeeded'; paymentHash?: string; preimage?: string }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { recipientView } from '@splitstream/ledger';
 import { PrismaService } from '@splitstream/persistence';
 
 const keysendView = (k: {
@@ -21,12 +22,7 @@ const keysendView = (k: {
 }) => ({
   id: String(k.id),
   reference: k.reference,
-  recipient: {
-    address: k.recipient.address,
-    customKey: k.recipient.customKey || null,
-    customValue: k.recipient.customValue || null,
-    name: k.recipient.name || null,
-  },
+  recipient: recipientView(k.recipient),
   episode: {
     feedGuid: k.balance.feedGuid,
     itemGuid: k.balance.itemGuid,

@@ -6,22 +6,13 @@ import { buildCustomRecords } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { type PaymentOutcome, WALLET, type Wallet } from '@splitstream/wallet';
-import { moveToPaid, returnToOwed } from './keysend-ledger.js';
+import { cancelPending, KeysendStatus, moveToPaid, returnToOwed } from './keysend-ledger.js';
 import { PayoutLock } from './payout-lock.js';
 
 type Tx = Prisma.TransactionClient;
 
 const MSAT_PER_SAT = 1000n;
 const TRANSACTION_TIMEOUT_MS = 120_000;
-
-export const KeysendStatus = {
-  Pending: 'pending', // recorded, amount in flight, request not sent: safe to send (or cancel)
-  Sending: 'sending', // the request may have gone out
-  Succeeded: 'succeeded',
-  Failed: 'failed', // certainly not paid; amount back to owed
-  Unknown: 'unknown', // may have been paid; stays in flight until an operator resolves it
-  Cancelled: 'cancelled', // never sent; amount back to owed
-} as const;
 
 export const PayoutStatus = {
   Queued: 'queued',
@@ -112,14 +103,13 @@ export class PayoutRunner {
             finishedAt: new Date(),
           },
         });
-        const pending = await tx.keysend.findMany({ where: { status: KeysendStatus.Pending }, select: { id: true } });
-        await returnToOwed(tx, pending.map((k) => k.id), KeysendStatus.Cancelled, null, 'never sent: the payout run was interrupted');
+        const cancelled = await cancelPending(tx, 'never sent: the payout run was interrupted');
         await tx.payout.updateMany({
           where: { status: PayoutStatus.Running, ...(currentPayoutId !== undefined && { id: { not: currentPayoutId } }) },
           data: { status: PayoutStatus.Interrupted, finishedAt: new Date() },
         });
-        if (inFlight.count || pending.length) {
-          this.logger.warn(`recovered an interrupted run: ${inFlight.count} keysends unknown, ${pending.length} returned to owed`);
+        if (inFlight.count || cancelled) {
+          this.logger.warn(`recovered an interrupted run: ${inFlight.count} keysends unknown, ${cancelled} returned to owed`);
         }
       },
       { timeout: TRANSACTION_TIMEOUT_MS },
@@ -257,17 +247,10 @@ export class PayoutRunner {
       }
       const refused = outcomes.find((o) => o.status === 'not_paid' && o.scope === 'request');
       if (refused?.status === 'not_paid') {
-        await this.cancelPending(payoutId, `not sent: the wallet refused the run's request (${refused.message})`);
+        await this.prisma.$transaction((tx) => cancelPending(tx, `not sent: the wallet refused the run's request (${refused.message})`, payoutId));
         return;
       }
     }
-  }
-
-  private async cancelPending(payoutId: bigint, reason: string): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      const pending = await tx.keysend.findMany({ where: { payoutId, status: KeysendStatus.Pending }, select: { id: true } });
-      await returnToOwed(tx, pending.map((k) => k.id), KeysendStatus.Cancelled, null, reason);
-    });
   }
 
   private async record(chunk: { id: bigint; recipientId: bigint; amountSats: number; balanceId: bigint }[], outcomes: PaymentOutcome[]) {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LedgerQueries, type RecipientIdentity } from '@splitstream/ledger';
+import { LedgerQueries, type RecipientIdentity, recipientView } from '@splitstream/ledger';
 import { PrismaService } from '@splitstream/persistence';
 
 @Injectable()
@@ -14,10 +14,7 @@ export class RecipientsService {
     if (!recipient) return null;
     const totals = await this.ledger.recipientTotals(recipient.id);
     return {
-      address: recipient.address,
-      customKey: recipient.customKey || null,
-      customValue: recipient.customValue || null,
-      name: recipient.name || null,
+      ...recipientView(recipient),
       accruedMsat: String(totals.accruedMsat),
       owedMsat: String(totals.owedMsat),
       inFlightMsat: String(totals.inFlightMsat),

@@ -4,6 +4,7 @@ import { type Caller, CurrentCaller, RequireScope, Scope } from '@splitstream/au
 import { toIssues } from '@splitstream/money';
 import { KeysendResolutions, PayoutQueries } from '@splitstream/payouts';
 import { ApiError } from '../http/api-error.js';
+import { DATABASE_ID } from '../http/params.js';
 
 const hex64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters');
 export const resolutionSchema = z.discriminatedUnion(
@@ -29,7 +30,7 @@ export class KeysendsController {
   @HttpCode(HttpStatus.OK)
   @RequireScope(Scope.PayoutsWrite)
   async resolve(@Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    if (!/^[1-9][0-9]{0,18}$/.test(id)) throw ApiError.notFound(`keysend ${id}`);
+    if (!DATABASE_ID.test(id)) throw ApiError.notFound(`keysend ${id}`);
     const parsed = resolutionSchema.safeParse(body);
     if (!parsed.success) throw ApiError.validation(toIssues(parsed.error));
     const result = await this.resolutions.resolve(BigInt(id), parsed.data, `api key ${caller.keyId} (${caller.app})`);

@@ -4,8 +4,9 @@ import { RequireScope, Scope } from '@splitstream/auth';
 import { toIssues } from '@splitstream/money';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
 import { ApiError } from '../http/api-error.js';
+import { DATABASE_ID } from '../http/params.js';
 
-const idParam = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a payout id');
+const idParam = z.string().regex(DATABASE_ID, 'must be a payout id');
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   before: idParam.optional(),
