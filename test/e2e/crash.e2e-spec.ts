@@ -34,7 +34,8 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
     stack = await startStack({ KEYSEND_BATCH_SIZE: '1' }, { worker: false });
   });
   afterAll(async () => {
-    if (worker && worker.exitCode === null) {
+    // exitCode stays null for a process ended by a signal: check both, or this would wait for an exit already seen.
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
       worker.kill('SIGKILL');
       await once(worker, 'exit');
     }
@@ -55,16 +56,18 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
       })),
     );
     await stack.accumulated();
-    for (const r of recipients) await stack.sim.setRule(r.address, { delayMs: 1_500 });
+    for (const r of recipients) await stack.sim.setRule(r.address, { delayMs: 3_000 });
 
     const run = await stack.http.post('/v1/payouts/run', {});
     // Kill while the first request is inside the wallet (sending) and the rest are recorded but not sent.
     await eventually(keysendStatuses, (s) => s.includes('sending'), 15_000);
+    // `sending` is committed just before the request leaves: give it time to reach the wallet (which holds it 3 s).
+    await new Promise((resolve) => setTimeout(resolve, 500));
     worker!.kill('SIGKILL');
     await once(worker!, 'exit');
     expect(await keysendStatuses()).toEqual(['sending', 'pending', 'pending', 'pending']);
     // The wallet still finishes the payment whose answer nobody will read.
-    await eventually(() => stack.sim.payments(), (p) => p.length === 1, 5_000);
+    await eventually(() => stack.sim.payments(), (p) => p.length === 1, 8_000);
 
     await startWorker();
     // At start the worker tells apart what may have gone out (unknown) from what never did (back to owed).
