@@ -1,7 +1,9 @@
 import {
   BLIP10_MAX_BYTES,
+  Blip10TooLargeError,
   blip10Metadata,
   buildCustomRecords,
+  minimalBlip10Bytes,
   type KeysendContext,
   TLV_KEYSEND_PREIMAGE,
   TLV_PODCAST_METADATA,
@@ -117,5 +119,31 @@ describe('bLIP-10 size bound', () => {
     expect(truncateUtf8('aé🎙️', 3)).toBe('aé');
     expect(truncateUtf8('aé🎙️', 7)).toBe('aé🎙');
     expect(truncateUtf8('short', 100)).toBe('short');
+  });
+
+  it('drops the url first, then caps free text, and only then the numeric ids: required fields stay whole', () => {
+    const url = `https://example.com/${'u'.repeat(2_000)}`;
+    const short = blip10Metadata(context({ podcast: { guid: 'g', title: 'Show', feedId: 1, url } }));
+    expect(short).toMatchObject({ podcast: 'Show', episode: 'Episode 229', feedID: 1, name: 'Host', sender_name: 'satoshi' });
+    expect(short.url).toBeUndefined();
+
+    const longGuid = 'é'.repeat(150); // 300 bytes of identifiers that may never be cut
+    const tight = blip10Metadata(
+      context({ podcast: { guid: longGuid, title: 'T'.repeat(500), feedId: 1, url }, episode: { guid: 'e'.repeat(200), title: 'E'.repeat(500), itemId: 2 } }),
+    );
+    expect(Buffer.byteLength(JSON.stringify(tight))).toBeLessThanOrEqual(BLIP10_MAX_BYTES);
+    expect(tight).toMatchObject({ guid: longGuid, episode_guid: 'e'.repeat(200), uuid: 'k-uuid', boost_uuid: 'b-uuid', value_msat: 4_750 });
+    // The common cap cuts the long titles and leaves the short texts whole where they fit under it.
+    expect((tight.podcast as string).length).toBe((tight.episode as string).length);
+    expect(tight.app_version).toBe('1.2.3');
+  });
+
+  it('refuses a record whose required identifiers alone exceed the limit', () => {
+    const huge = '\u0001'.repeat(1); // a control character JSON writes as six bytes
+    const ids = { feedGuid: '\u0001'.repeat(130), itemGuid: 'x'.repeat(256) };
+    expect(huge.length).toBe(1);
+    expect(minimalBlip10Bytes(ids)).toBeGreaterThan(BLIP10_MAX_BYTES);
+    expect(() => blip10Metadata(context({ podcast: { guid: ids.feedGuid }, episode: { guid: ids.itemGuid } }))).toThrow(Blip10TooLargeError);
+    expect(minimalBlip10Bytes({ feedGuid: 'x'.repeat(256), itemGuid: 'y'.repeat(256) })).toBeLessThanOrEqual(BLIP10_MAX_BYTES);
   });
 });

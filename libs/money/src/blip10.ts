@@ -3,7 +3,7 @@
 
 export const TLV_PODCAST_METADATA = '7629169';
 export const TLV_KEYSEND_PREIMAGE = '5482373484';
-// The bLIP-10 JSON stays under this many UTF-8 bytes; long titles and names are cut to fit.
+// The bLIP-10 JSON stays within this many UTF-8 bytes.
 export const BLIP10_MAX_BYTES = 1024;
 
 export interface KeysendContext {
@@ -22,11 +22,26 @@ export interface KeysendContext {
   remoteItemGuid?: string;
 }
 
-// The fields cut first when the record is too long: free text only, never identifiers or amounts.
-const TRUNCATABLE = ['episode', 'podcast', 'name', 'sender_name', 'app_name', 'app_version'] as const;
+type Record10 = Record<string, string | number>;
+
+// Making a long record fit, in this order, never touching a required field:
+// 1. drop `url` (a cut URL would point somewhere else; `guid` names the feed);
+// 2. cut every free-text field to one common byte cap, the largest with which the record fits, on a character
+//    boundary (so the longest fields are cut first, and short ones keep their text); an empty field is dropped;
+// 3. drop the optional numeric ids `itemID`, then `feedID`.
+// Required, never cut: action, value_msat, value_msat_total, guid, episode_guid, ts, boost_uuid, uuid and the
+// remote guids of a time split.
+const DROPPED_FIRST = ['url'] as const;
+const FREE_TEXT = ['episode', 'podcast', 'name', 'sender_name', 'app_name', 'app_version'] as const;
+const DROPPED_LAST = ['itemID', 'feedID'] as const;
 
 const encoder = new TextEncoder();
 const byteLength = (text: string) => encoder.encode(text).length;
+const recordBytes = (record: Record10) => byteLength(JSON.stringify(record));
+
+export class Blip10TooLargeError extends RangeError {
+  override name = 'Blip10TooLargeError';
+}
 
 // The longest prefix of `text` within `maxBytes` of UTF-8 that does not split a character.
 export function truncateUtf8(text: string, maxBytes: number): string {
@@ -47,7 +62,7 @@ const toJsonNumber = (msat: bigint): number => {
   return Number(msat);
 };
 
-export function blip10Metadata(ctx: KeysendContext, maxBytes = BLIP10_MAX_BYTES): Record<string, string | number> {
+function fullRecord(ctx: KeysendContext): Record10 {
   const record: Record<string, string | number | undefined> = {
     action: ctx.action,
     value_msat: toJsonNumber(ctx.valueMsat),
@@ -70,17 +85,73 @@ export function blip10Metadata(ctx: KeysendContext, maxBytes = BLIP10_MAX_BYTES)
     remote_item_guid: ctx.remoteItemGuid,
   };
   for (const key of Object.keys(record)) if (record[key] === undefined || record[key] === '') delete record[key];
+  return record as Record10;
+}
 
-  // Cut the longest free-text field by what is over, until the whole fits (JSON escaping can add bytes back).
-  for (let over = byteLength(JSON.stringify(record)) - maxBytes; over > 0; over = byteLength(JSON.stringify(record)) - maxBytes) {
-    const longest = TRUNCATABLE.filter((k) => typeof record[k] === 'string' && record[k] !== '').sort(
-      (a, b) => byteLength(record[b] as string) - byteLength(record[a] as string),
-    )[0];
-    if (!longest) throw new RangeError(`bLIP-10 record cannot fit in ${maxBytes} bytes`);
-    const text = record[longest] as string;
-    record[longest] = truncateUtf8(text, Math.max(0, byteLength(text) - over));
+// Free text cut to the largest common byte cap that makes the record fit (binary search over the cap).
+function capFreeText(record: Record10, maxBytes: number): void {
+  const original = Object.fromEntries(FREE_TEXT.filter((k) => typeof record[k] === 'string').map((k) => [k, record[k] as string]));
+  const apply = (cap: number) => {
+    for (const [key, text] of Object.entries(original)) {
+      const cut = truncateUtf8(text, cap);
+      if (cut === '') delete record[key];
+      else record[key] = cut;
+    }
+  };
+  let [low, high] = [0, Math.max(0, ...Object.values(original).map(byteLength))];
+  while (low < high) {
+    const cap = Math.ceil((low + high) / 2);
+    apply(cap);
+    if (recordBytes(record) <= maxBytes) low = cap;
+    else high = cap - 1;
   }
-  return record as Record<string, string | number>;
+  apply(low);
+}
+
+export function blip10Metadata(ctx: KeysendContext, maxBytes = BLIP10_MAX_BYTES): Record10 {
+  const record = fullRecord(ctx);
+  for (const key of DROPPED_FIRST) {
+    if (recordBytes(record) <= maxBytes) return record;
+    delete record[key];
+  }
+  if (recordBytes(record) > maxBytes) capFreeText(record, maxBytes);
+  for (const key of DROPPED_LAST) {
+    if (recordBytes(record) <= maxBytes) return record;
+    delete record[key];
+  }
+  if (recordBytes(record) > maxBytes) throw new Blip10TooLargeError(`the bLIP-10 record cannot fit in ${maxBytes} bytes`);
+  return record;
+}
+
+// The identifiers every record of an event carries (never cut), and the record they make with the largest
+// amounts and a standard uuid: when that exceeds the limit, no keysend for the event could ever be built.
+export interface Blip10Identifiers {
+  feedGuid: string;
+  itemGuid: string;
+  remoteFeedGuid?: string;
+  remoteItemGuid?: string;
+}
+
+const LARGEST_MSAT = BigInt(Number.MAX_SAFE_INTEGER);
+const UUID_SHAPED = '00000000-0000-0000-0000-000000000000';
+
+export function minimalBlip10Bytes(ids: Blip10Identifiers): number {
+  return recordBytes(
+    fullRecord({
+      action: 'stream',
+      valueMsat: LARGEST_MSAT,
+      valueMsatTotal: LARGEST_MSAT,
+      podcast: { guid: ids.feedGuid },
+      episode: { guid: ids.itemGuid },
+      ts: 7 * 24 * 3600,
+      app: {},
+      recipient: {},
+      boostUuid: UUID_SHAPED,
+      uuid: UUID_SHAPED,
+      ...(ids.remoteFeedGuid !== undefined && { remoteFeedGuid: ids.remoteFeedGuid }),
+      ...(ids.remoteItemGuid !== undefined && { remoteItemGuid: ids.remoteItemGuid }),
+    }),
+  );
 }
 
 export function buildCustomRecords(ctx: KeysendContext): Record<string, string> {

@@ -1,7 +1,10 @@
 export { apportion, Fraction } from './fraction.js';
 export {
+  MAX_CUSTOM_KEY,
+  MAX_CUSTOM_VALUE_BYTES,
   MAX_RECIPIENTS,
   MAX_TIME_SPLITS,
+  MIN_CUSTOM_KEY,
   parseValueBlock,
   recipientIdentity,
   recipientSchema,
@@ -16,13 +19,18 @@ export {
   type ValueBlockInput,
   type ValueRecipient,
 } from './value-block.js';
-export { eventAmountMsat, splitListening, type Allocation, type Listening } from './split.js';
+export { eventAmountMsat, exactShares, splitListening, type Allocation, type ExactShare, type Listening } from './split.js';
 export {
   BLIP10_MAX_BYTES,
+  Blip10TooLargeError,
   TLV_KEYSEND_PREIMAGE,
   TLV_PODCAST_METADATA,
   blip10Metadata,
   buildCustomRecords,
+  minimalBlip10Bytes,
   truncateUtf8,
+  type Blip10Identifiers,
   type KeysendContext,
 } from './blip10.js';
+export { isNodePubkey } from './node-key.js';
+export { MSAT_PER_SAT, satsForWallet, satsToMsat, splitWholeSats } from './units.js';

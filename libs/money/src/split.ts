@@ -1,8 +1,8 @@
 import { apportion, Fraction } from './fraction.js';
 import { recipientIdentity, type TimeSplit, type ValueBlock, type ValueRecipient } from './value-block.js';
+import { MSAT_PER_SAT } from './units.js';
 
 const HUNDRED = new Fraction(100n);
-const MSAT_PER_SAT = 1000n;
 const SECONDS_PER_MINUTE = 60n;
 
 // What a listening event is worth: content seconds at the listener's rate (playback speed does not matter).
@@ -20,11 +20,18 @@ export interface Listening {
 }
 
 export interface Allocation {
+  // As first listed in the value block (a recipient listed twice is paid once, the sum of its shares).
   recipient: ValueRecipient;
   amountMsat: bigint;
   // Set for a time split's recipients: the remote feed/item the money was for.
   remoteFeedGuid?: string;
   remoteItemGuid?: string;
+}
+
+// One recipient's exact share of an event, before rounding; `rank` is its place in the tie rule.
+export interface ExactShare extends Omit<Allocation, 'amountMsat'> {
+  exact: Fraction;
+  rank: number;
 }
 
 interface Run {
@@ -64,60 +71,88 @@ function runsOf(position: number, seconds: number, segments: readonly TimeSplit[
   return runs;
 }
 
-interface Share {
-  recipient: ValueRecipient;
-  segment?: TimeSplit;
-  exact: Fraction;
+const shareKey = (recipient: ValueRecipient, segment?: TimeSplit) =>
+  JSON.stringify([recipientIdentity(recipient), segment?.remoteFeedGuid ?? null, segment?.remoteItemGuid ?? null]);
+
+// Exact shares keyed by (recipient, remote item), in the order of first listing: the default block's
+// recipients as listed (fee or not), then each time split's recipients, segment by segment.
+class Shares {
+  private readonly byKey = new Map<string, ExactShare>();
+
+  constructor(value: ValueBlock) {
+    for (const recipient of value.recipients) this.entry(recipient);
+    for (const segment of value.timeSplits) for (const recipient of segment.recipients) this.entry(recipient, segment);
+  }
+
+  private entry(recipient: ValueRecipient, segment?: TimeSplit): ExactShare {
+    const key = shareKey(recipient, segment);
+    let share = this.byKey.get(key);
+    if (!share) {
+      share = {
+        recipient,
+        exact: Fraction.ZERO,
+        rank: this.byKey.size,
+        ...(segment?.remoteFeedGuid !== undefined && { remoteFeedGuid: segment.remoteFeedGuid }),
+        ...(segment?.remoteItemGuid !== undefined && { remoteItemGuid: segment.remoteItemGuid }),
+      };
+      this.byKey.set(key, share);
+    }
+    return share;
+  }
+
+  add(recipient: ValueRecipient, amount: Fraction, segment?: TimeSplit): void {
+    const share = this.entry(recipient, segment);
+    share.exact = share.exact.add(amount);
+  }
+
+  // `pool` shared among `recipients` in proportion to their splits.
+  addProportional(pool: Fraction, recipients: readonly ValueRecipient[], segment?: TimeSplit): void {
+    const total = Fraction.sum(recipients.map((r) => Fraction.fromDecimal(r.split)));
+    for (const recipient of recipients) this.add(recipient, pool.mul(Fraction.fromDecimal(recipient.split)).div(total), segment);
+  }
+
+  list(): ExactShare[] {
+    return [...this.byKey.values()];
+  }
 }
 
-const proportional = (pool: Fraction, recipients: readonly ValueRecipient[], segment?: TimeSplit): Share[] => {
-  const total = Fraction.sum(recipients.map((r) => Fraction.fromDecimal(r.split)));
-  return recipients.map((recipient) => ({
-    recipient,
-    segment,
-    exact: pool.mul(Fraction.fromDecimal(recipient.split)).div(total),
-  }));
-};
-
-const allocationKey = (a: Allocation) => JSON.stringify([recipientIdentity(a.recipient), a.remoteFeedGuid, a.remoteItemGuid]);
-
-// Splits a listening amount among the value block's recipients, exactly. Fee recipients take their percentage
-// of the whole first. The rest is spread over the listened seconds; in a second inside a time split,
-// remotePercentage of it goes to the segment's recipients and the remainder to the default non-fee recipients.
-// All exact shares are rounded together once (apportion): the returned msat add up to amountMsat, every
-// recipient gets at least the floor of its exact share, and the same input gives the same output.
-export function splitListening({ amountMsat, position, seconds, value }: Listening): Allocation[] {
+// Each recipient's exact share of a listening amount. Fee recipients take their percentage of the whole first.
+// The rest is spread over the listened seconds; in a second inside a time split, remotePercentage of it goes to
+// the segment's recipients and the remainder to the default non-fee recipients.
+export function exactShares({ amountMsat, position, seconds, value }: Listening): ExactShare[] {
   if (amountMsat < 0n) throw new RangeError('amountMsat must not be negative');
   if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new RangeError('seconds must be a positive whole number');
   const whole = new Fraction(amountMsat);
-  const feeShares = value.recipients
-    .filter((r) => r.fee)
-    .map((recipient) => ({ recipient, exact: whole.mul(Fraction.fromDecimal(recipient.split)).div(HUNDRED) }));
-  const rest = whole.sub(Fraction.sum(feeShares.map((s) => s.exact)));
+  const shares = new Shares(value);
+  let rest = whole;
+  for (const fee of value.recipients.filter((r) => r.fee)) {
+    const amount = whole.mul(Fraction.fromDecimal(fee.split)).div(HUNDRED);
+    shares.add(fee, amount);
+    rest = rest.sub(amount);
+  }
   const defaultRecipients = value.recipients.filter((r) => !r.fee);
-  const runShares = runsOf(position, seconds, value.timeSplits).flatMap(({ seconds: length, segment }) => {
+  for (const { seconds: length, segment } of runsOf(position, seconds, value.timeSplits)) {
     const pool = rest.mul(new Fraction(BigInt(length), BigInt(seconds)));
     const remote = segment ? pool.mul(Fraction.fromDecimal(segment.remotePercentage)).div(HUNDRED) : Fraction.ZERO;
-    return [
-      ...proportional(pool.sub(remote), defaultRecipients),
-      ...(segment ? proportional(remote, segment.recipients, segment) : []),
-    ];
-  });
-  const shares: Share[] = [...feeShares, ...runShares];
-  const amounts = apportion(amountMsat, shares.map((s) => s.exact));
+    shares.addProportional(pool.sub(remote), defaultRecipients);
+    if (segment) shares.addProportional(remote, segment.recipients, segment);
+  }
+  return shares.list();
+}
 
-  const merged = new Map<string, Allocation>();
-  shares.forEach((share, i) => {
-    const allocation: Allocation = {
+// Splits a listening amount among the value block's recipients, exactly. Each recipient's shares (a recipient
+// listed twice, or paid in several runs of one event) are summed exactly first, then all are rounded together,
+// once (apportion, ties to the lower rank): the msat add up to amountMsat, each recipient gets the floor or the
+// ceiling of its exact share, and the same input gives the same output.
+export function splitListening(listening: Listening): Allocation[] {
+  const shares = exactShares(listening);
+  const amounts = apportion(listening.amountMsat, shares.map((s) => s.exact));
+  return shares
+    .map((share, i): Allocation => ({
       recipient: share.recipient,
       amountMsat: amounts[i]!,
-      ...(share.segment?.remoteFeedGuid !== undefined && { remoteFeedGuid: share.segment.remoteFeedGuid }),
-      ...(share.segment?.remoteItemGuid !== undefined && { remoteItemGuid: share.segment.remoteItemGuid }),
-    };
-    const key = allocationKey(allocation);
-    const existing = merged.get(key);
-    if (existing) existing.amountMsat += allocation.amountMsat;
-    else merged.set(key, allocation);
-  });
-  return [...merged.values()].filter((a) => a.amountMsat > 0n);
+      ...(share.remoteFeedGuid !== undefined && { remoteFeedGuid: share.remoteFeedGuid }),
+      ...(share.remoteItemGuid !== undefined && { remoteItemGuid: share.remoteItemGuid }),
+    }))
+    .filter((a) => a.amountMsat > 0n);
 }

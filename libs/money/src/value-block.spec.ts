@@ -1,4 +1,4 @@
-import { pubkey, recipient, valueBlock } from './testing/value-builders.js';
+import { OFF_CURVE_PUBKEY, pubkey, recipient, valueBlock } from './testing/value-builders.js';
 import { parseValueBlock } from './value-block.js';
 
 const issuesOf = (input: unknown) => {
@@ -14,6 +14,24 @@ describe('parseValueBlock accepts', () => {
     if (result.ok) {
       expect(result.value.recipients[0]!.fee).toBe(false);
       expect(result.value.timeSplits).toEqual([]);
+    }
+  });
+
+  it('the same (address, customKey, customValue) twice, also when the address differs only in case', () => {
+    const address = pubkey(0xabcdef);
+    const result = parseValueBlock(
+      valueBlock([
+        recipient(1, 1, { address, customKey: '696969', customValue: 'a' }),
+        recipient(2, 1, { address: address.toUpperCase(), customKey: '696969', customValue: 'a' }),
+      ]),
+    );
+    expect(result.ok).toBe(true);
+  });
+
+  it('customKey bounds of the TLV range, in one canonical spelling', () => {
+    for (const [customKey, stored] of [['65536', '65536'], ['18446744073709551615', '18446744073709551615'], ['0696969', '696969']]) {
+      const result = parseValueBlock(valueBlock([recipient(1, 1, { customKey, customValue: 'é'.repeat(128) })]));
+      expect(result.ok && result.value.recipients[0]!.customKey).toBe(stored);
     }
   });
 
@@ -45,9 +63,13 @@ describe('parseValueBlock rejects, with the exact reason', () => {
     ['an uncompressed prefix', `04${'a'.repeat(64)}`],
     ['not hex', `02${'g'.repeat(64)}`],
     ['a Lightning Address', 'alice@getalby.com'],
+    ['well-formed but not a point on secp256k1', OFF_CURVE_PUBKEY],
   ])('a node address that is %s', (_, address) => {
     expect(issuesOf(valueBlock([recipient(1, 1, { address })]))).toEqual([
-      { path: 'recipients[0].address', message: 'must be a compressed public key: 66 hex characters starting with 02 or 03' },
+      {
+        path: 'recipients[0].address',
+        message: 'must be a compressed secp256k1 public key: 66 hex characters starting with 02 or 03, a point on the curve',
+      },
     ]);
   });
 
@@ -57,9 +79,21 @@ describe('parseValueBlock rejects, with the exact reason', () => {
     ]);
   });
 
-  it.each(['7629169', '5482373484'])('the reserved customKey %s', (customKey) => {
+  it.each(['0', '1', '65535', '18446744073709551616', '99999999999999999999'])('a customKey outside the TLV range: %s', (customKey) => {
     expect(issuesOf(valueBlock([recipient(1, 1, { customKey, customValue: 'x' })]))).toEqual([
-      { path: 'recipients[0].customKey', message: `${customKey} is reserved and cannot be a recipient's key` },
+      { path: 'recipients[0].customKey', message: 'must be a TLV type from 65536 to 18446744073709551615' },
+    ]);
+  });
+
+  it('a customValue over 256 bytes of UTF-8, though under 256 characters', () => {
+    expect(issuesOf(valueBlock([recipient(1, 1, { customKey: '696969', customValue: 'é'.repeat(129) })]))).toEqual([
+      { path: 'recipients[0].customValue', message: 'must be at most 256 bytes of UTF-8' },
+    ]);
+  });
+
+  it.each(['7629169', '5482373484', '07629169'])('the reserved customKey %s', (customKey) => {
+    expect(issuesOf(valueBlock([recipient(1, 1, { customKey, customValue: 'x' })]))).toEqual([
+      { path: 'recipients[0].customKey', message: `${BigInt(customKey)} is reserved and cannot be a recipient's key` },
     ]);
   });
 
@@ -98,17 +132,6 @@ describe('parseValueBlock rejects, with the exact reason', () => {
     expect(issuesOf(valueBlock(many))).toEqual([{ path: 'recipients', message: '101 recipients; at most 100 are allowed' }]);
   });
 
-  it('the same (address, customKey, customValue) twice, also when the address differs only in case', () => {
-    const address = pubkey(0xabcdef);
-    expect(
-      issuesOf(
-        valueBlock([
-          recipient(1, 1, { address, customKey: '696969', customValue: 'a' }),
-          recipient(2, 1, { address: address.toUpperCase(), customKey: '696969', customValue: 'a' }),
-        ]),
-      ),
-    ).toEqual([{ path: 'recipients[1]', message: 'same address, customKey and customValue as recipients[0]' }]);
-  });
 
   it('only fee recipients', () => {
     expect(issuesOf(valueBlock([recipient(1, 5, { fee: true })]))).toEqual([

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Fraction } from './fraction.js';
+import { isNodePubkey } from './node-key.js';
 
 export const SUPPORTED_TYPES = ['lightning'] as const;
 export const SUPPORTED_METHODS = ['keysend'] as const;
@@ -8,10 +9,23 @@ export const MAX_RECIPIENTS = 100;
 export const MAX_TIME_SPLITS = 100;
 // TLV types splitstream writes itself (bLIP-10 metadata) or that the paying node sets (keysend preimage).
 export const RESERVED_CUSTOM_KEYS = ['7629169', '5482373484'] as const;
+// Custom TLV records live in the range Lightning leaves to applications: 2^16 up to the largest TLV type.
+export const MIN_CUSTOM_KEY = 65_536n;
+export const MAX_CUSTOM_KEY = 2n ** 64n - 1n;
+export const MAX_CUSTOM_VALUE_BYTES = 256;
 
 const HUNDRED = new Fraction(100n);
-const COMPRESSED_PUBKEY = /^0[23][0-9a-fA-F]{64}$/;
 const DECIMAL_INTEGER = /^[0-9]{1,20}$/;
+const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+// Why a customKey cannot be a recipient's TLV type, or undefined when it can.
+function customKeyProblem(key: string): string | undefined {
+  if (!DECIMAL_INTEGER.test(key)) return 'must be a decimal integer';
+  const type = BigInt(key);
+  if (type < MIN_CUSTOM_KEY || type > MAX_CUSTOM_KEY) return `must be a TLV type from ${MIN_CUSTOM_KEY} to ${MAX_CUSTOM_KEY}`;
+  if ((RESERVED_CUSTOM_KEYS as readonly string[]).includes(String(type))) return `${type} is reserved and cannot be a recipient's key`;
+  return undefined;
+}
 
 const oneOf = (label: string, supported: readonly string[]) =>
   z.string({ error: `must be a string; supported: ${supported.join(', ')}` }).refine((v) => supported.includes(v), {
@@ -30,35 +44,39 @@ export const recipientSchema = z
     // Hex pubkeys compare case-insensitively; stored lowercase so one node is one recipient.
     address: z.string({ error: 'is required' }).transform((a) => a.toLowerCase()),
     customKey: z.string({ error: 'must be a string of decimal digits' }).optional(),
-    customValue: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(1024, 'must be at most 1024 characters').optional(),
+    customValue: z
+      .string({ error: 'must be a string' })
+      .min(1, 'must not be empty')
+      .refine((v) => utf8Bytes(v) <= MAX_CUSTOM_VALUE_BYTES, `must be at most ${MAX_CUSTOM_VALUE_BYTES} bytes of UTF-8`)
+      .optional(),
     split: positiveFinite,
     fee: z.boolean({ error: 'must be true or false' }).optional().default(false),
   })
   .superRefine((r, ctx) => {
-    if (r.type === 'node' && !COMPRESSED_PUBKEY.test(r.address)) {
+    if (r.type === 'node' && !isNodePubkey(r.address)) {
       ctx.addIssue({
         code: 'custom',
         path: ['address'],
-        message: 'must be a compressed public key: 66 hex characters starting with 02 or 03',
+        message: 'must be a compressed secp256k1 public key: 66 hex characters starting with 02 or 03, a point on the curve',
       });
     }
-    if (r.customKey !== undefined && !DECIMAL_INTEGER.test(r.customKey)) {
-      ctx.addIssue({ code: 'custom', path: ['customKey'], message: 'must be a decimal integer' });
-    } else if (r.customKey !== undefined && (RESERVED_CUSTOM_KEYS as readonly string[]).includes(r.customKey)) {
-      ctx.addIssue({ code: 'custom', path: ['customKey'], message: `${r.customKey} is reserved and cannot be a recipient's key` });
-    }
+    const keyProblem = r.customKey === undefined ? undefined : customKeyProblem(r.customKey);
+    if (keyProblem) ctx.addIssue({ code: 'custom', path: ['customKey'], message: keyProblem });
     if (r.customKey !== undefined && r.customValue === undefined) {
       ctx.addIssue({ code: 'custom', path: ['customValue'], message: 'is required when customKey is set' });
     }
     if (r.customValue !== undefined && r.customKey === undefined) {
       ctx.addIssue({ code: 'custom', path: ['customKey'], message: 'is required when customValue is set' });
     }
-  });
+  })
+  // One spelling per TLV type ("0696969" is 696969), so one wallet is one recipient.
+  .transform((r) => (r.customKey === undefined ? r : { ...r, customKey: BigInt(r.customKey).toString() }));
 
 export const recipientIdentity = (r: { address: string; customKey?: string; customValue?: string }): string =>
   JSON.stringify([r.address, r.customKey ?? null, r.customValue ?? null]);
 
-// Rules every list of recipients obeys, in the default block and in each time split.
+// Rules every list of recipients obeys, in the default block and in each time split. A recipient listed twice
+// (a podcaster and its host on one node) is allowed: it is paid the sum of its shares.
 function checkRecipientList(recipients: z.infer<typeof recipientSchema>[], ctx: z.RefinementCtx, path: (string | number)[]) {
   if (recipients.length === 0) {
     ctx.addIssue({ code: 'custom', path, message: 'at least one recipient is required' });
@@ -66,18 +84,6 @@ function checkRecipientList(recipients: z.infer<typeof recipientSchema>[], ctx: 
   if (recipients.length > MAX_RECIPIENTS) {
     ctx.addIssue({ code: 'custom', path, message: `${recipients.length} recipients; at most ${MAX_RECIPIENTS} are allowed` });
   }
-  const seen = new Map<string, number>();
-  recipients.forEach((r, index) => {
-    const identity = recipientIdentity(r);
-    const first = seen.get(identity);
-    if (first === undefined) seen.set(identity, index);
-    else
-      ctx.addIssue({
-        code: 'custom',
-        path: [...path, index],
-        message: `same address, customKey and customValue as recipients[${first}]`,
-      });
-  });
 }
 
 export const timeSplitSchema = z.object({

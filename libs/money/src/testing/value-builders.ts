@@ -1,7 +1,21 @@
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { ValueBlockInput } from '../value-block.js';
 
-// Deterministic, valid node pubkeys for tests: 02 followed by 64 hex digits derived from a number.
-export const pubkey = (n: number): string => `02${n.toString(16).padStart(64, '0')}`;
+const pubkeys = new Map<number, string>();
+
+// Deterministic node pubkeys for tests: the public key of secret key n + 1, a real point on the curve.
+export const pubkey = (n: number): string => {
+  let key = pubkeys.get(n);
+  if (!key) {
+    const secret = Buffer.from((BigInt(n) + 1n).toString(16).padStart(64, '0'), 'hex');
+    key = Buffer.from(secp256k1.getPublicKey(secret, true)).toString('hex');
+    pubkeys.set(n, key);
+  }
+  return key;
+};
+
+// 02/03 and 64 hex digits, but no point on secp256k1 has this x coordinate.
+export const OFF_CURVE_PUBKEY = `02${'0'.repeat(63)}5`;
 
 type RecipientInput = ValueBlockInput['recipients'][number];
 
