@@ -25,7 +25,7 @@ export default {
   // Integration and e2e tests wait on queues, payout runs and backoff timers.
   testTimeout: 60_000,
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/unit/**/*.spec.ts'] },
     {
       ...base,
       displayName: 'integration',

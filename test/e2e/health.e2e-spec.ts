@@ -36,7 +36,9 @@ describe('GET /health', () => {
       await redis.stop();
       const down = await eventually(() => health(baseUrl), (r) => r.status === 503);
       expect(down.body.status).toBe('error');
-      expect(Object.keys(down.body.error)).toEqual(['redis']);
+      expect(down.body).toMatchObject({ error: 'service_unavailable', message: 'redis cannot be reached' });
+      expect(Object.keys(down.body.down)).toEqual(['redis']);
+      expect(down.headers.get('retry-after')).toBe('5');
       expect(down.body.details.postgres.status).toBe('up');
 
       await redis.start();
@@ -65,7 +67,8 @@ describe('GET /health', () => {
 
       await relay.close();
       const down = await eventually(() => health(baseUrl), (r) => r.status === 503);
-      expect(Object.keys(down.body.error)).toEqual(['postgres']);
+      expect(down.body).toMatchObject({ error: 'service_unavailable', message: 'postgres cannot be reached' });
+      expect(Object.keys(down.body.down)).toEqual(['postgres']);
       expect(down.body.details.redis.status).toBe('up');
 
       await relay.open();

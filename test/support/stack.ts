@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ALL_SCOPES, ApiKeysService } from '@splitstream/auth';
 import type { AppConfig } from '@splitstream/config';
+import { FINAL_PAYOUT_STATUSES } from '@splitstream/ledger';
 import { createApi } from '../../apps/api/src/create-api.js';
 import { createWorker } from '../../apps/worker/src/create-worker.js';
 import { type Sim, startSimulator } from './alby-sim.js';
@@ -65,7 +66,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
       if (started.status !== 202) throw new Error(`POST /v1/payouts/run: ${started.status}`);
       const done = await eventually(
         () => http.get(`/v1/payouts/${started.body.id}`),
-        (r) => r.status === 200 && ['completed', 'skipped', 'interrupted'].includes(r.body.status),
+        (r) => r.status === 200 && FINAL_PAYOUT_STATUSES.includes(r.body.status),
         20_000,
       );
       return done.body;

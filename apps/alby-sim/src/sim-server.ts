@@ -25,6 +25,7 @@ const ruleSchema = z
     delayMs: z.number().int().min(0).max(600_000).optional(),
     hang: z.boolean().optional(),
     respondWith: z.object({ status: z.number().int().min(100).max(599), body: z.string() }).optional(),
+    refuse: z.object({ code: z.union([z.literal(2), z.literal(8)]), message: z.string() }).optional(),
   })
   .strict();
 

@@ -28,6 +28,9 @@ export interface DestinationRule {
   delayMs?: number; // before paying
   hang?: boolean; // pay, then never answer the request
   respondWith?: { status: number; body: string }; // pay, then answer this raw response (a proxy error, garbage)
+  // refuse every request that contains this destination, before paying anything (400 with code 2 or 8), as
+  // LNDhub does for a destination or custom records it will not take
+  refuse?: { code: 2 | 8; message: string };
 }
 
 export interface SimSettings {
@@ -168,6 +171,8 @@ export class Simulator {
       }
     }
     if (!PUBKEY.test(k.destination)) return { httpStatus: 400, code: 2, message: MESSAGES.invalidDestination };
+    const refusal = this.rule(k.destination)?.refuse;
+    if (refusal) return { httpStatus: 400, ...refusal };
     const internal = this.settings.internalNode;
     if (internal && k.destination.toLowerCase() === internal.toLowerCase() && !(k.custom_records as Record<string, string> | undefined)?.['696969']) {
       return { httpStatus: 400, code: 8, message: 'missing custom record 696969 for a wallet on this node' };

@@ -9,12 +9,15 @@ import { LedgerModule } from '@splitstream/ledger';
 import { PayoutsModule } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
+import { APPLY_EVENTS } from '@splitstream/ledger';
+import { RUN_PAYOUT } from '@splitstream/payouts';
+import { WalletModule } from '@splitstream/wallet';
 import { KeysendsController } from './controllers/keysends.controller.js';
 import { EventsController } from './controllers/events.controller.js';
 import { LedgerController } from './controllers/ledger.controller.js';
 import { PayoutsController } from './controllers/payouts.controller.js';
 import { RecipientsController } from './controllers/recipients.controller.js';
-import { ErrorFilter } from './http/error.filter.js';
+import { ErrorFilter } from '@splitstream/errors';
 
 export const API_CONTROLLERS = [EventsController, PayoutsController, RecipientsController, LedgerController, KeysendsController];
 
@@ -23,7 +26,7 @@ export class ApiModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule, MetricsModule, PersistenceModule, AuthModule, QueueModule, HealthModule, IngestionModule, LedgerModule, PayoutsModule],
+      imports: [ConfigModule.forRoot(config), LoggingModule, MetricsModule, PersistenceModule, AuthModule, QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT]), HealthModule, WalletModule, IngestionModule, LedgerModule, PayoutsModule],
       controllers: API_CONTROLLERS,
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },

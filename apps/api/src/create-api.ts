@@ -1,32 +1,36 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@splitstream/config';
+import { AppError, ErrorCode } from '@splitstream/errors';
 import { Logger } from 'nestjs-pino';
 import { fastifyLogging } from '@splitstream/observability';
 import { API_CONTROLLERS, ApiModule } from './api.module.js';
+import { clientErrorHandler, guardInput } from './http/input-guard.js';
 import { serveOpenApi } from './openapi/serve-openapi.js';
 
 // 500 events with value blocks of up to 100 recipients each fit comfortably.
 export const BODY_LIMIT_BYTES = 5 * 1024 * 1024;
 
 export async function createApi(config: AppConfig): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, ...fastifyLogging(config) }), {
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, clientErrorHandler, ...fastifyLogging(config) });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), adapter, {
     abortOnError: false,
     bufferLogs: true,
   });
-  // The api speaks JSON only: any other body type is refused before routing (Nest would parse forms too).
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  fastify
-    .addHook('onRequest', async (request, reply) => {
-      const type = request.headers['content-type'];
-      const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
-      if (hasBody && !/^application\/json\b/i.test(type ?? '')) {
-        await reply.code(415).send({ error: 'unsupported_media_type', message: 'send JSON: Content-Type must be application/json' });
-      }
-    });
+  // The api speaks JSON only: any other body type is refused before routing (Nest would parse forms too).
+  fastify.addHook('onRequest', async (request, reply) => {
+    const type = request.headers['content-type'];
+    const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !/^application\/json\b/i.test(type ?? '')) {
+      const refused = new AppError(ErrorCode.UnsupportedMediaType, 'send JSON: Content-Type must be application/json');
+      await reply.code(refused.status).send(refused.body());
+    }
+  });
+  guardInput(fastify);
   app.useLogger(app.get(Logger));
   await serveOpenApi(app, API_CONTROLLERS);
   app.enableShutdownHooks();

@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
-import { AccumulationService } from '@splitstream/ledger';
+import { AccumulationService, APPLY_EVENTS } from '@splitstream/ledger';
 import { PayoutRequests, PayoutRunner } from '@splitstream/payouts';
-import { JobName, JobQueue, QueueName } from '@splitstream/queue';
+import { JobQueue } from '@splitstream/queue';
 
 const SWEEP_EVERY_MS = 15_000;
 const SWEEP_AFTER_SECONDS = 10;
@@ -41,7 +41,7 @@ export class WorkerSchedule implements OnApplicationBootstrap {
     const ids = await this.accumulation.unappliedEventIds(olderThanSeconds, SWEEP_BATCH);
     for (let i = 0; i < ids.length; i += MAX_EVENTS_PER_REQUEST) {
       const eventIds = ids.slice(i, i + MAX_EVENTS_PER_REQUEST).map(String);
-      await this.jobs.enqueue({ queue: QueueName.Ledger, name: JobName.ApplyEvents, data: { eventIds } });
+      await this.jobs.enqueue(APPLY_EVENTS, { eventIds });
     }
   }
 }

@@ -1,4 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ErrorFilter } from '@splitstream/errors';
 import { ScheduleModule } from '@nestjs/schedule';
 import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LoggingModule, MetricsModule } from '@splitstream/observability';
@@ -7,6 +9,8 @@ import { LedgerModule } from '@splitstream/ledger';
 import { PayoutRunnerModule } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
+import { APPLY_EVENTS } from '@splitstream/ledger';
+import { RUN_PAYOUT } from '@splitstream/payouts';
 import { WalletModule } from '@splitstream/wallet';
 import { LedgerProcessor } from './processors/ledger.processor.js';
 import { PayoutsProcessor } from './processors/payouts.processor.js';
@@ -22,14 +26,14 @@ export class WorkerModule {
         LoggingModule,
         MetricsModule,
         PersistenceModule,
-        QueueModule,
+        QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT]),
         HealthModule,
         WalletModule,
         LedgerModule,
         PayoutRunnerModule,
         ScheduleModule.forRoot(),
       ],
-      providers: [LedgerProcessor, PayoutsProcessor, WorkerSchedule],
+      providers: [LedgerProcessor, PayoutsProcessor, WorkerSchedule, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 }

@@ -1,14 +1,13 @@
-import { type CanActivate, type ExecutionContext, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { AppError, ErrorCode } from '@splitstream/errors';
 import { Reflector } from '@nestjs/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { ApiKeysService, type Caller } from './api-keys.service.js';
 import { IngestionRateLimiter } from './ingestion-rate-limiter.js';
 import { PUBLIC_ROUTE, REQUIRED_SCOPE } from './require-scope.decorator.js';
 import { Scope } from './scopes.js';
 
 export type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
-
-const deny = (status: HttpStatus, error: string, message: string) => new HttpException({ error, message }, status);
 
 // Authorization: Bearer <api key> on every route that is not public: 401 without a valid key, 403 without the
 // route's scope, and 429 (Retry-After) over the per-key ingestion rate.
@@ -28,17 +27,17 @@ export class AuthGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-    if (!token) throw deny(HttpStatus.UNAUTHORIZED, 'unauthorized', 'send an API key: Authorization: Bearer <key>');
+    if (!token) throw new AppError(ErrorCode.Unauthorized, 'send an API key: Authorization: Bearer <key>');
     const caller = await this.keys.authenticate(token);
-    if (!caller) throw deny(HttpStatus.UNAUTHORIZED, 'unauthorized', 'the API key is invalid or revoked');
-    if (!caller.scopes.includes(scope)) throw deny(HttpStatus.FORBIDDEN, 'forbidden', `this route needs the scope ${scope}`);
+    if (!caller) throw new AppError(ErrorCode.Unauthorized, 'the API key is invalid or revoked');
+    if (!caller.scopes.includes(scope)) throw new AppError(ErrorCode.Forbidden, `this route needs the scope ${scope}`);
     request.caller = caller;
 
     if (scope === Scope.EventsWrite) {
       const decision = await this.limiter.take(caller.keyId);
       if (!decision.allowed) {
-        context.switchToHttp().getResponse<FastifyReply>().header('Retry-After', String(decision.retryAfterSeconds));
-        throw deny(HttpStatus.TOO_MANY_REQUESTS, 'rate_limited', `too many requests for this key; retry in ${decision.retryAfterSeconds} s`);
+        const retry = decision.retryAfterSeconds;
+        throw new AppError(ErrorCode.RateLimited, `too many requests for this key; retry in ${retry} s`, undefined, retry);
       }
     }
     return true;

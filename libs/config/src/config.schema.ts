@@ -30,6 +30,9 @@ export const configSchema = z.object({
   RETRY_BASE_SECONDS: positiveInt.default(60),
   RETRY_MAX_SECONDS: positiveInt.default(6 * 3600),
   MAX_ATTEMPTS: positiveInt.default(8),
+  // A running payout whose worker has not written its heartbeat for this long is taken over and ended as
+  // interrupted by the next run (the worker writes one every 5 seconds).
+  PAYOUT_HEARTBEAT_TIMEOUT_SECONDS: positiveInt.min(15).default(60),
   // POST /v1/events requests per API key per minute (answered 429 with Retry-After beyond).
   EVENTS_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { eventAmountMsat, toIssues, type ValidationIssue } from '@splitstream/money';
 import { PrismaService } from '@splitstream/persistence';
-import { JobName, JobQueue, QueueName } from '@splitstream/queue';
+import { APPLY_EVENTS } from '@splitstream/ledger';
+import { JobQueue } from '@splitstream/queue';
 import { ingestRequestSchema, type ListeningEvent, listeningEventSchema } from './listening-event.schema.js';
 
 export type IngestValidation = { ok: true; events: ListeningEvent[] } | { ok: false; issues: ValidationIssue[] };
@@ -68,7 +69,7 @@ export class IngestionService {
   private async requestApply(ids: bigint[]): Promise<void> {
     try {
       await Promise.race([
-        this.jobs.enqueue({ queue: QueueName.Ledger, name: JobName.ApplyEvents, data: { eventIds: ids.map(String) } }),
+        this.jobs.enqueue(APPLY_EVENTS, { eventIds: ids.map(String) }),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), ENQUEUE_TIMEOUT_MS).unref()),
       ]);
     } catch (error) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { valueBlockSchema } from '@splitstream/money';
+import { BLIP10_MAX_BYTES, minimalBlip10Bytes, valueBlockSchema } from '@splitstream/money';
 
 export const MAX_EVENTS_PER_REQUEST = 500;
 
@@ -28,7 +28,36 @@ export const listeningEventSchema = z.object({
   appName: optionalText(256),
   appVersion: optionalText(64),
   value: valueBlockSchema,
-});
+})
+  // Every keysend for this event carries these identifiers whole in its bLIP-10 record: refuse an event whose
+  // record could never fit, naming the longest identifier, rather than accept money that can never be paid.
+  .superRefine((event, ctx) => {
+    const candidates: { path: (string | number)[]; text: string }[] = [
+      { path: ['feedGuid'], text: event.feedGuid },
+      { path: ['itemGuid'], text: event.itemGuid },
+    ];
+    const blocks = [{}, ...event.value.timeSplits.map((s) => ({ remoteFeedGuid: s.remoteFeedGuid, remoteItemGuid: s.remoteItemGuid }))];
+    const named = new Set<string>();
+    blocks.forEach((remote, k) => {
+      const bytes = minimalBlip10Bytes({ feedGuid: event.feedGuid, itemGuid: event.itemGuid, ...remote });
+      if (bytes <= BLIP10_MAX_BYTES) return;
+      const fields = [...candidates];
+      if (k > 0) {
+        for (const key of ['remoteFeedGuid', 'remoteItemGuid'] as const) {
+          const text = (remote as Record<string, string | undefined>)[key];
+          if (text !== undefined) fields.push({ path: ['value', 'timeSplits', k - 1, key], text });
+        }
+      }
+      const longest = fields.reduce((a, b) => (JSON.stringify(b.text).length > JSON.stringify(a.text).length ? b : a));
+      if (named.has(longest.path.join('.'))) return;
+      named.add(longest.path.join('.'));
+      ctx.addIssue({
+        code: 'custom',
+        path: longest.path,
+        message: `too long: with the episode's other identifiers it cannot fit the ${BLIP10_MAX_BYTES}-byte bLIP-10 record every keysend carries (${bytes} bytes)`,
+      });
+    });
+  });
 
 export const ingestRequestSchema = z.object(
   {

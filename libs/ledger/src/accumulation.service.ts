@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { ListeningEvent } from '@splitstream/ingestion';
-import { recipientIdentity, splitListening } from '@splitstream/money';
+import { type Allocation, recipientIdentity, splitListening } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
+import { type Accrual, accrue, balanceKey } from './books.js';
+
+type Tx = Prisma.TransactionClient;
 
 interface RecipientRow {
   address: string;
@@ -10,24 +13,18 @@ interface RecipientRow {
   name: string;
 }
 
-interface BalanceDelta {
-  recipient: string; // identity
-  feedGuid: string;
-  itemGuid: string;
-  remoteFeedGuid: string;
-  remoteItemGuid: string;
-  amountMsat: bigint;
-}
+type PendingAccrual = Omit<Accrual, 'recipientId'> & { recipient: string };
 
 const TRANSACTION_TIMEOUT_MS = 60_000;
-const balanceKey = (d: Omit<BalanceDelta, 'amountMsat'>) =>
-  JSON.stringify([d.recipient, d.feedGuid, d.itemGuid, d.remoteFeedGuid, d.remoteItemGuid]);
+const byKey = <T>(entries: Map<string, T>) => [...entries.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
 
-// Applies accepted listening events to the ledger: each event's exact split is added to what its recipients are
-// owed, per episode, in one transaction per batch. An event is applied once: it is locked, applied and marked in
-// that same transaction, so a retried job (or the sweep) can never count it twice.
+// Applies accepted listening events to the ledger: each event's exact split is accrued to its recipients, per
+// episode, in one transaction per batch. An event is applied once: it is locked, applied and marked in that same
+// transaction, so a retried job (or the sweep) can never count it twice.
 @Injectable()
 export class AccumulationService {
+  private readonly logger = new Logger(AccumulationService.name);
+
   constructor(private readonly prisma: PrismaService) {}
 
   async applyEvents(eventIds: bigint[]): Promise<number> {
@@ -41,99 +38,101 @@ export class AccumulationService {
         if (events.length === 0) return 0;
 
         const recipients = new Map<string, RecipientRow>();
-        const deltas = new Map<string, BalanceDelta>();
+        const pending = new Map<string, PendingAccrual>();
         const allocations: { eventId: bigint; key: string; amountMsat: bigint }[] = [];
+        const applied: bigint[] = [];
+        const setAside: { id: bigint; error: string }[] = [];
         for (const event of events) {
           const { payload } = event;
-          const split = splitListening({
-            amountMsat: event.amount_msat,
-            position: payload.position,
-            seconds: payload.seconds,
-            value: payload.value,
-          });
+          let split: Allocation[];
+          try {
+            split = splitListening({ amountMsat: event.amount_msat, position: payload.position, seconds: payload.seconds, value: payload.value });
+          } catch (error) {
+            setAside.push({ id: event.id, error: `cannot be split: ${(error as Error).message}` });
+            continue;
+          }
+          applied.push(event.id);
           for (const a of split) {
             const identity = recipientIdentity(a.recipient);
-            recipients.set(identity, {
-              address: a.recipient.address,
-              customKey: a.recipient.customKey ?? '',
-              customValue: a.recipient.customValue ?? '',
-              name: a.recipient.name ?? '',
-            });
-            const delta = {
+            const name = a.recipient.name ?? '';
+            recipients.set(identity, { address: a.recipient.address, customKey: a.recipient.customKey ?? '', customValue: a.recipient.customValue ?? '', name });
+            const key = JSON.stringify([identity, payload.feedGuid, payload.itemGuid, a.remoteFeedGuid ?? '', a.remoteItemGuid ?? '']);
+            // Events come in id order: the latest event's metadata wins.
+            const previous = pending.get(key);
+            pending.set(key, {
               recipient: identity,
               feedGuid: payload.feedGuid,
               itemGuid: payload.itemGuid,
               remoteFeedGuid: a.remoteFeedGuid ?? '',
               remoteItemGuid: a.remoteItemGuid ?? '',
-            };
-            const key = balanceKey(delta);
-            const existing = deltas.get(key);
-            if (existing) existing.amountMsat += a.amountMsat;
-            else deltas.set(key, { ...delta, amountMsat: a.amountMsat });
+              amountMsat: (previous?.amountMsat ?? 0n) + a.amountMsat,
+              name,
+              appName: payload.appName ?? '',
+              appVersion: payload.appVersion ?? '',
+              senderName: payload.senderName ?? '',
+              position: payload.position,
+            });
             allocations.push({ eventId: event.id, key, amountMsat: a.amountMsat });
           }
         }
 
-        // Sorted, so concurrent batches lock rows in the same order (no deadlocks).
-        const recipientRows = [...recipients.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-        const recipientIds = new Map<string, bigint>();
-        const upserted = await tx.$queryRaw<{ id: bigint; address: string; custom_key: string; custom_value: string }[]>`
-          INSERT INTO recipient (address, custom_key, custom_value, name)
-          SELECT * FROM unnest(${recipientRows.map(([, r]) => r.address)}::text[], ${recipientRows.map(([, r]) => r.customKey)}::text[],
-                               ${recipientRows.map(([, r]) => r.customValue)}::text[], ${recipientRows.map(([, r]) => r.name)}::text[])
-          ON CONFLICT (address, custom_key, custom_value) DO UPDATE SET name = EXCLUDED.name
-          RETURNING id, address, custom_key, custom_value`;
-        for (const row of upserted) {
-          recipientIds.set(
-            recipientIdentity({ address: row.address, customKey: row.custom_key || undefined, customValue: row.custom_value || undefined }),
-            row.id,
-          );
-        }
-
-        const deltaRows = [...deltas.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
-        const balances = await tx.$queryRaw<
-          { id: bigint; recipient_id: bigint; feed_guid: string; item_guid: string; remote_feed_guid: string; remote_item_guid: string }[]
-        >`
-          INSERT INTO balance (recipient_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid, accrued_msat, owed_msat)
-          SELECT r, f, i, rf, ri, m, m
-          FROM unnest(${deltaRows.map((d) => String(recipientIds.get(d.recipient)))}::bigint[], ${deltaRows.map((d) => d.feedGuid)}::text[],
-                      ${deltaRows.map((d) => d.itemGuid)}::text[], ${deltaRows.map((d) => d.remoteFeedGuid)}::text[],
-                      ${deltaRows.map((d) => d.remoteItemGuid)}::text[], ${deltaRows.map((d) => d.amountMsat.toString())}::bigint[])
-            AS d(r, f, i, rf, ri, m)
-          ON CONFLICT (recipient_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) DO UPDATE SET
-            accrued_msat = balance.accrued_msat + EXCLUDED.accrued_msat,
-            owed_msat = balance.owed_msat + EXCLUDED.owed_msat,
-            updated_at = now()
-          RETURNING id, recipient_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid`;
-        const identityOf = new Map([...recipientIds.entries()].map(([identity, id]) => [id, identity]));
-        const balanceIds = new Map(
-          balances.map((b) => [
-            balanceKey({
-              recipient: identityOf.get(b.recipient_id)!,
-              feedGuid: b.feed_guid,
-              itemGuid: b.item_guid,
-              remoteFeedGuid: b.remote_feed_guid,
-              remoteItemGuid: b.remote_item_guid,
-            }),
-            b.id,
-          ]),
-        );
+        const recipientIds = await this.upsertRecipients(tx, recipients);
+        await this.upsertEpisodes(tx, events.filter((e) => applied.includes(e.id)).map((e) => e.payload));
+        const accruals = new Map<string, Accrual>();
+        for (const [key, { recipient, ...rest }] of pending) accruals.set(key, { ...rest, recipientId: recipientIds.get(recipient)! });
+        const rows = byKey(new Map([...accruals.values()].map((a) => [balanceKey(a), a])));
+        const balanceIds = await accrue(tx, rows.map(([, a]) => a));
 
         await tx.allocation.createMany({
-          data: allocations.map((a) => ({ eventId: a.eventId, balanceId: balanceIds.get(a.key)!, amountMsat: a.amountMsat })),
+          data: allocations.map((a) => ({ eventId: a.eventId, balanceId: balanceIds.get(balanceKey(accruals.get(a.key)!))!, amountMsat: a.amountMsat })),
         });
-        await tx.$executeRaw`UPDATE listening_event SET applied_at = now() WHERE id = ANY(${events.map((e) => String(e.id))}::bigint[])`;
-        return events.length;
+        await tx.$executeRaw`UPDATE listening_event SET applied_at = now() WHERE id = ANY(${applied.map(String)}::bigint[])`;
+        for (const { id, error } of setAside) {
+          this.logger.error({ eventId: String(id) }, `event set aside, not applied: ${error}`);
+          await tx.listeningEvent.update({ where: { id }, data: { applyError: error } });
+        }
+        return applied.length;
       },
       { timeout: TRANSACTION_TIMEOUT_MS, isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted },
     );
+  }
+
+  // Sorted, so concurrent batches lock rows in the same order (no deadlocks). The name is the latest seen.
+  private async upsertRecipients(tx: Tx, recipients: Map<string, RecipientRow>): Promise<Map<string, bigint>> {
+    const rows = byKey(recipients).map(([, r]) => r);
+    const upserted = await tx.$queryRaw<{ id: bigint; address: string; custom_key: string; custom_value: string }[]>`
+      INSERT INTO recipient (address, custom_key, custom_value, name)
+      SELECT * FROM unnest(${rows.map((r) => r.address)}::text[], ${rows.map((r) => r.customKey)}::text[],
+                           ${rows.map((r) => r.customValue)}::text[], ${rows.map((r) => r.name)}::text[])
+      ON CONFLICT (address, custom_key, custom_value) DO UPDATE SET name = EXCLUDED.name
+      RETURNING id, address, custom_key, custom_value`;
+    return new Map(
+      upserted.map((row) => [
+        recipientIdentity({ address: row.address, customKey: row.custom_key || undefined, customValue: row.custom_value || undefined }),
+        row.id,
+      ]),
+    );
+  }
+
+  // What keysends will tell receivers about each episode: the latest event's titles, url and ids.
+  private async upsertEpisodes(tx: Tx, payloads: ListeningEvent[]): Promise<void> {
+    const latest = new Map(payloads.map((p) => [JSON.stringify([p.feedGuid, p.itemGuid]), p]));
+    const rows = byKey(latest).map(([, p]) => p);
+    await tx.$executeRaw`
+      INSERT INTO episode (feed_guid, item_guid, feed_title, item_title, feed_url, feed_id, item_id)
+      SELECT * FROM unnest(${rows.map((p) => p.feedGuid)}::text[], ${rows.map((p) => p.itemGuid)}::text[],
+                           ${rows.map((p) => p.feedTitle ?? '')}::text[], ${rows.map((p) => p.itemTitle ?? '')}::text[],
+                           ${rows.map((p) => p.feedUrl ?? '')}::text[], ${rows.map((p) => (p.feedId === undefined ? null : String(p.feedId)))}::bigint[],
+                           ${rows.map((p) => (p.itemId === undefined ? null : String(p.itemId)))}::bigint[])
+      ON CONFLICT (feed_guid, item_guid) DO UPDATE SET feed_title = EXCLUDED.feed_title, item_title = EXCLUDED.item_title,
+        feed_url = EXCLUDED.feed_url, feed_id = EXCLUDED.feed_id, item_id = EXCLUDED.item_id, updated_at = now()`;
   }
 
   // Events stored but never applied (their job was lost, e.g. Redis was down): the oldest first.
   async unappliedEventIds(olderThanSeconds: number, limit: number): Promise<bigint[]> {
     const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
       SELECT id FROM listening_event
-      WHERE applied_at IS NULL AND received_at < now() - make_interval(secs => ${olderThanSeconds})
+      WHERE applied_at IS NULL AND apply_error IS NULL AND received_at < now() - make_interval(secs => ${olderThanSeconds})
       ORDER BY id LIMIT ${limit}`;
     return rows.map((r) => r.id);
   }

@@ -1,3 +1,13 @@
 export { AccumulationService } from './accumulation.service.js';
+export { accrue, balanceKey, park, release, reserve, settle, transferRemainder, unpark, type Accrual, type BalanceKey, type KeysendAmount } from './books.js';
 export { invariantReportJson, LedgerQueries, recipientView, type InvariantReport, type LedgerTotals, type RecipientIdentity } from './ledger-queries.service.js';
 export { LedgerModule } from './ledger.module.js';
+export {
+  FINAL_PAYOUT_STATUSES,
+  IN_FLIGHT_STATUSES,
+  KeysendStatus,
+  PayoutStatus,
+  RecipientState,
+  recipientState,
+} from './statuses.js';
+export { APPLY_EVENTS } from './jobs.js';

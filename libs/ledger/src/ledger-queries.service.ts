@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@splitstream/persistence';
+import { satsToMsat } from '@splitstream/money';
+import { IN_FLIGHT_STATUSES, KeysendStatus } from './statuses.js';
 
 export interface RecipientIdentity {
   address: string;
@@ -11,6 +13,7 @@ export interface LedgerTotals {
   accruedMsat: bigint;
   owedMsat: bigint;
   inFlightMsat: bigint;
+  parkedMsat: bigint;
   paidMsat: bigint;
 }
 
@@ -28,6 +31,7 @@ export const invariantReportJson = (report: InvariantReport) => ({
   accruedMsat: String(report.totals.accruedMsat),
   owedMsat: String(report.totals.owedMsat),
   inFlightMsat: String(report.totals.inFlightMsat),
+  parkedMsat: String(report.totals.parkedMsat),
   paidMsat: String(report.totals.paidMsat),
   problems: report.problems,
 });
@@ -46,7 +50,8 @@ type Queryable = Pick<PrismaService, '$queryRaw'>;
 async function sumBalances(db: Queryable): Promise<LedgerTotals> {
   const [row] = await db.$queryRaw<LedgerTotals[]>`
     SELECT COALESCE(SUM(accrued_msat), 0)::bigint AS "accruedMsat", COALESCE(SUM(owed_msat), 0)::bigint AS "owedMsat",
-           COALESCE(SUM(in_flight_msat), 0)::bigint AS "inFlightMsat", COALESCE(SUM(paid_msat), 0)::bigint AS "paidMsat"
+           COALESCE(SUM(in_flight_msat), 0)::bigint AS "inFlightMsat", COALESCE(SUM(parked_msat), 0)::bigint AS "parkedMsat",
+           COALESCE(SUM(paid_msat), 0)::bigint AS "paidMsat"
     FROM balance`;
   return row!;
 }
@@ -68,32 +73,39 @@ export class LedgerQueries {
   async recipientTotals(recipientId: bigint): Promise<LedgerTotals> {
     const sums = await this.prisma.balance.aggregate({
       where: { recipientId },
-      _sum: { accruedMsat: true, owedMsat: true, inFlightMsat: true, paidMsat: true },
+      _sum: { accruedMsat: true, owedMsat: true, inFlightMsat: true, parkedMsat: true, paidMsat: true },
     });
     return {
       accruedMsat: sums._sum.accruedMsat ?? 0n,
       owedMsat: sums._sum.owedMsat ?? 0n,
       inFlightMsat: sums._sum.inFlightMsat ?? 0n,
+      parkedMsat: sums._sum.parkedMsat ?? 0n,
       paidMsat: sums._sum.paidMsat ?? 0n,
     };
   }
 
   async summary() {
     const totals = await sumBalances(this.prisma);
-    const [keysends] = await this.prisma.$queryRaw<{ fees: bigint; unknown_count: bigint; unknown_sats: bigint; events: bigint; pending_events: bigint }[]>`
-      SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM keysend WHERE status = 'succeeded')::bigint AS fees,
-             (SELECT COUNT(*) FROM keysend WHERE status = 'unknown') AS unknown_count,
-             (SELECT COALESCE(SUM(amount_sats), 0) FROM keysend WHERE status = 'unknown')::bigint AS unknown_sats,
+    const [keysends] = await this.prisma.$queryRaw<{ fees: bigint; unknown_count: bigint; unknown_sats: bigint; events: bigint; pending_events: bigint; set_aside_events: bigint }[]>`
+      SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM keysend WHERE status = ${KeysendStatus.Succeeded})::bigint AS fees,
+             (SELECT COUNT(*) FROM keysend WHERE status = ${KeysendStatus.Unknown}) AS unknown_count,
+             (SELECT COALESCE(SUM(amount_sats), 0) FROM keysend WHERE status = ${KeysendStatus.Unknown})::bigint AS unknown_sats,
              (SELECT COUNT(*) FROM listening_event) AS events,
-             (SELECT COUNT(*) FROM listening_event WHERE applied_at IS NULL) AS pending_events`;
+             (SELECT COUNT(*) FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL) AS pending_events,
+             (SELECT COUNT(*) FROM listening_event WHERE apply_error IS NOT NULL) AS set_aside_events`;
     return {
       accruedMsat: String(totals.accruedMsat),
       owedMsat: String(totals.owedMsat),
       inFlightMsat: String(totals.inFlightMsat),
+      parkedMsat: String(totals.parkedMsat),
       paidMsat: String(totals.paidMsat),
       feesSats: Number(keysends!.fees),
       unknown: { keysends: Number(keysends!.unknown_count), sats: Number(keysends!.unknown_sats) },
-      events: { accepted: Number(keysends!.events), awaitingAccumulation: Number(keysends!.pending_events) },
+      events: {
+        accepted: Number(keysends!.events),
+        awaitingAccumulation: Number(keysends!.pending_events),
+        setAside: Number(keysends!.set_aside_events),
+      },
     };
   }
 
@@ -121,7 +133,7 @@ export class LedgerQueries {
     };
   }
 
-  // The invariant, checked against the database: per recipient accrued = owed + in flight + paid, and the sum
+  // The invariant, checked against the database: per recipient accrued = owed + in flight + parked + paid, and the sum
   // accrued equals what the applied events are worth. One snapshot (repeatable read), so it holds mid-flight too.
   async checkInvariant(): Promise<InvariantReport> {
     return this.prisma.$transaction(
@@ -131,17 +143,21 @@ export class LedgerQueries {
         const totals = await sumBalances(tx);
         const broken = await tx.$queryRaw<{ id: bigint }[]>`
           SELECT recipient_id AS id FROM balance GROUP BY recipient_id
-          HAVING SUM(accrued_msat) <> SUM(owed_msat) + SUM(in_flight_msat) + SUM(paid_msat)
-             OR MIN(LEAST(owed_msat, in_flight_msat, paid_msat)) < 0`;
-        const [keysends] = await tx.$queryRaw<{ in_flight: bigint; paid: bigint }[]>`
-          SELECT COALESCE(SUM(amount_sats) FILTER (WHERE status IN ('pending', 'sending', 'unknown')), 0)::bigint * 1000 AS in_flight,
-                 COALESCE(SUM(amount_sats) FILTER (WHERE status = 'succeeded'), 0)::bigint * 1000 AS paid
+          HAVING SUM(accrued_msat) <> SUM(owed_msat) + SUM(in_flight_msat) + SUM(parked_msat) + SUM(paid_msat)
+             OR MIN(LEAST(owed_msat, in_flight_msat, parked_msat, paid_msat)) < 0`;
+        const [keysends] = await tx.$queryRaw<{ in_flight_sats: bigint; paid_sats: bigint }[]>`
+          SELECT COALESCE(SUM(amount_sats) FILTER (WHERE status = ANY(${IN_FLIGHT_STATUSES}::text[])), 0)::bigint AS in_flight_sats,
+                 COALESCE(SUM(amount_sats) FILTER (WHERE status = ${KeysendStatus.Succeeded}), 0)::bigint AS paid_sats
           FROM keysend`;
+        const keysendsInFlight = satsToMsat(keysends!.in_flight_sats);
+        const keysendsPaid = satsToMsat(keysends!.paid_sats);
         const problems: string[] = [];
         if (events!.msat !== totals.accruedMsat) problems.push(`events are worth ${events!.msat} msat but ${totals.accruedMsat} msat accrued`);
-        if (totals.accruedMsat !== totals.owedMsat + totals.inFlightMsat + totals.paidMsat) problems.push('accrued is not owed + in flight + paid');
-        if (keysends!.in_flight !== totals.inFlightMsat) problems.push(`keysends hold ${keysends!.in_flight} msat in flight, balances ${totals.inFlightMsat}`);
-        if (keysends!.paid !== totals.paidMsat) problems.push(`succeeded keysends paid ${keysends!.paid} msat, balances say ${totals.paidMsat}`);
+        if (totals.accruedMsat !== totals.owedMsat + totals.inFlightMsat + totals.parkedMsat + totals.paidMsat) {
+          problems.push('accrued is not owed + in flight + parked + paid');
+        }
+        if (keysendsInFlight !== totals.inFlightMsat) problems.push(`keysends hold ${keysendsInFlight} msat in flight, balances ${totals.inFlightMsat}`);
+        if (keysendsPaid !== totals.paidMsat) problems.push(`succeeded keysends paid ${keysendsPaid} msat, balances say ${totals.paidMsat}`);
         if (broken.length) problems.push(`${broken.length} recipients do not balance: ${broken.map((b) => b.id).join(', ')}`);
         return { ok: problems.length === 0, eventsMsat: events!.msat, totals, problems };
       },

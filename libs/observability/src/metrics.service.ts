@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PrismaService } from '@splitstream/persistence';
-import { JobQueue, QueueName } from '@splitstream/queue';
+import { JobQueue } from '@splitstream/queue';
 
 // The service's Prometheus series. One registry per process (not prom-client's global one), so an api and a
 // worker can share a process in tests. Gauges that describe the ledger and the queues are read at scrape time.
@@ -50,7 +50,7 @@ export class MetricsService {
       labelNames: ['queue', 'state'],
       registers: [this.registry],
       async collect() {
-        for (const name of Object.values(QueueName)) {
+        for (const name of jobs.names()) {
           const counts = await jobs.queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed');
           for (const [state, count] of Object.entries(counts)) this.set({ queue: name, state }, count);
         }

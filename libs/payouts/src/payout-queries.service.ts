@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { recipientView } from '@splitstream/ledger';
+import { KeysendStatus, recipientView } from '@splitstream/ledger';
 import { PrismaService } from '@splitstream/persistence';
 
 const keysendView = (k: {
@@ -8,7 +8,7 @@ const keysendView = (k: {
   amountSats: number;
   status: string;
   attempt: number;
-  errorCode: number | null;
+  errorCode: string | null;
   errorMessage: string | null;
   feeSats: number | null;
   paymentHash: string | null;
@@ -94,15 +94,16 @@ export class PayoutQueries {
   private async totals(ids: bigint[]) {
     if (ids.length === 0) return new Map<bigint, ReturnType<typeof emptyTotals>>();
     const rows = await this.prisma.$queryRaw<
-      { payout_id: bigint; keysends: bigint; succeeded: bigint; failed: bigint; unknown: bigint; pending: bigint; sats: bigint; paid_sats: bigint; fees: bigint }[]
+      { payout_id: bigint; keysends: bigint; succeeded: bigint; failed: bigint; cancelled: bigint; unknown: bigint; pending: bigint; sats: bigint; paid_sats: bigint; fees: bigint }[]
     >`
       SELECT payout_id, COUNT(*) AS keysends,
-             COUNT(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-             COUNT(*) FILTER (WHERE status IN ('failed', 'cancelled')) AS failed,
-             COUNT(*) FILTER (WHERE status = 'unknown') AS unknown,
-             COUNT(*) FILTER (WHERE status IN ('pending', 'sending')) AS pending,
+             COUNT(*) FILTER (WHERE status = ${KeysendStatus.Succeeded}) AS succeeded,
+             COUNT(*) FILTER (WHERE status = ${KeysendStatus.Failed}) AS failed,
+             COUNT(*) FILTER (WHERE status = ${KeysendStatus.Cancelled}) AS cancelled,
+             COUNT(*) FILTER (WHERE status = ${KeysendStatus.Unknown}) AS unknown,
+             COUNT(*) FILTER (WHERE status IN (${KeysendStatus.Pending}, ${KeysendStatus.Sending})) AS pending,
              COALESCE(SUM(amount_sats), 0)::bigint AS sats,
-             COALESCE(SUM(amount_sats) FILTER (WHERE status = 'succeeded'), 0)::bigint AS paid_sats,
+             COALESCE(SUM(amount_sats) FILTER (WHERE status = ${KeysendStatus.Succeeded}), 0)::bigint AS paid_sats,
              COALESCE(SUM(fee_sats), 0)::bigint AS fees
       FROM keysend WHERE payout_id = ANY(${ids.map(String)}::bigint[]) GROUP BY payout_id`;
     return new Map(
@@ -112,6 +113,7 @@ export class PayoutQueries {
           keysends: Number(r.keysends),
           succeeded: Number(r.succeeded),
           failed: Number(r.failed),
+          cancelled: Number(r.cancelled),
           unknown: Number(r.unknown),
           pending: Number(r.pending),
           sats: Number(r.sats),
@@ -124,5 +126,5 @@ export class PayoutQueries {
 }
 
 function emptyTotals() {
-  return { keysends: 0, succeeded: 0, failed: 0, unknown: 0, pending: 0, sats: 0, paidSats: 0, feeSats: 0 };
+  return { keysends: 0, succeeded: 0, failed: 0, cancelled: 0, unknown: 0, pending: 0, sats: 0, paidSats: 0, feeSats: 0 };
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '@splitstream/persistence';
-import { JobName, JobQueue, QueueName } from '@splitstream/queue';
-import { PayoutStatus } from './payout-runner.service.js';
+import { JobQueue } from '@splitstream/queue';
+import { RUN_PAYOUT } from './jobs.js';
+import { PayoutStatus } from '@splitstream/ledger';
 
 // Starting a payout run: a payout row first (its id is the answer), then the job that runs it.
 @Injectable()
@@ -31,6 +32,6 @@ export class PayoutRequests {
   }
 
   private enqueue(payoutId: bigint): Promise<void> {
-    return this.jobs.enqueue({ queue: QueueName.Payouts, name: JobName.RunPayout, data: { payoutId: String(payoutId) } });
+    return this.jobs.enqueue(RUN_PAYOUT, { payoutId: String(payoutId) });
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LedgerQueries, type RecipientIdentity, recipientView } from '@splitstream/ledger';
+import { LedgerQueries, type RecipientIdentity, recipientState, recipientView, unpark } from '@splitstream/ledger';
 import { PrismaService } from '@splitstream/persistence';
 
 @Injectable()
@@ -15,9 +15,11 @@ export class RecipientsService {
     const totals = await this.ledger.recipientTotals(recipient.id);
     return {
       ...recipientView(recipient),
+      state: recipientState(recipient),
       accruedMsat: String(totals.accruedMsat),
       owedMsat: String(totals.owedMsat),
       inFlightMsat: String(totals.inFlightMsat),
+      parkedMsat: String(totals.parkedMsat),
       paidMsat: String(totals.paidMsat),
       consecutiveFailures: recipient.consecutiveFailures,
       lastErrorCode: recipient.lastErrorCode,
@@ -28,14 +30,11 @@ export class RecipientsService {
     };
   }
 
-  // An operator has looked at a parked recipient: it is paid again from the next run, failures forgotten.
+  // An operator has looked at a parked recipient: its parked money is owed again, paid from the next run.
   async unpark(identity: RecipientIdentity) {
     const recipient = await this.ledger.findRecipient(identity);
     if (!recipient) return null;
-    await this.prisma.recipient.update({
-      where: { id: recipient.id },
-      data: { parked: false, parkedAt: null, consecutiveFailures: 0, nextAttemptAt: null },
-    });
+    await this.prisma.$transaction((tx) => unpark(tx, recipient.id));
     return this.status(identity);
   }
 }

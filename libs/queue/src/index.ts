@@ -1,3 +1,4 @@
-export * from './queue.contracts.js';
+export { defineJob, type JobContract, type JobData } from './queue.contracts.js';
+export { JobProcessor } from './job-processor.js';
 export { JobQueue } from './job-queue.service.js';
 export { QueueModule } from './queue.module.js';

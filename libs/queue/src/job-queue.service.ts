@@ -1,18 +1,15 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { JOB_OPTIONS, QueueName, type QueuedJob } from './queue.contracts.js';
+import type { JobContract } from './queue.contracts.js';
 
-@Injectable()
+// Enqueues typed jobs onto the registered queues (built by QueueModule.forJobs).
 export class JobQueue {
   private readonly logger = new Logger(JobQueue.name);
-  private readonly queues: Record<QueueName, Queue>;
   private lastError = '';
 
-  constructor(@InjectQueue(QueueName.Ledger) ledger: Queue, @InjectQueue(QueueName.Payouts) payouts: Queue) {
-    this.queues = { [QueueName.Ledger]: ledger, [QueueName.Payouts]: payouts };
+  constructor(private readonly queues: Map<string, Queue>) {
     // While Redis is down the connection retries every couple of seconds: say so once, not on every retry.
-    for (const queue of [ledger, payouts]) {
+    for (const queue of this.queues.values()) {
       queue.on('error', (error) => {
         if (error.message === this.lastError) return;
         this.lastError = error.message;
@@ -21,11 +18,17 @@ export class JobQueue {
     }
   }
 
-  async enqueue(job: QueuedJob): Promise<void> {
-    await this.queues[job.queue].add(job.name, job.data, JOB_OPTIONS[job.name](job));
+  async enqueue<TData>(contract: JobContract<TData>, data: TData): Promise<void> {
+    await this.queue(contract.queue).add(contract.name, data, contract.options(data));
   }
 
-  queue(name: QueueName): Queue {
-    return this.queues[name];
+  queue(name: string): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`queue ${name} is not registered`);
+    return queue;
+  }
+
+  names(): string[] {
+    return [...this.queues.keys()];
   }
 }

@@ -18,14 +18,20 @@ export interface PaidOutcome {
   customRecords: Record<string, string>;
 }
 
+// Why a wallet refused a whole request: `contents`, something in it it will not take (a destination, custom
+// records), so one of its keysends is to blame; `wallet`, the wallet itself (auth, balance, limits, unreachable),
+// nobody's fault among the recipients; `rate_limit`, too many requests, try again after `retryAfter`.
+export type RequestRefusal = 'contents' | 'wallet' | 'rate_limit';
+
 // Certainly not paid: safe to send again later.
 export interface NotPaidOutcome {
   status: 'not_paid';
-  code: number | null; // the wallet API's error code, null when the request never reached it
+  code: number | string | null; // the wallet's error code, null when the request never reached it
   message: string;
   httpStatus?: number;
-  // `request`: the whole request was refused (auth, balance, rate limit, validation); `item`: this payment failed.
+  // `request`: the whole request was refused and nothing in it was paid; `item`: this payment failed.
   scope: 'request' | 'item';
+  refusal?: RequestRefusal; // set when scope is `request`
   retryAfter?: Date;
 }
 
@@ -38,9 +44,25 @@ export interface UnknownOutcome {
 
 export type PaymentOutcome = PaidOutcome | NotPaidOutcome | UnknownOutcome;
 
+export interface PayOptions {
+  // Aborting ends the wait for an answer (the outcome is then unknown) or, before sending, sends nothing.
+  signal?: AbortSignal;
+}
+
+// A payment as the wallet itself recorded it: the evidence that settles an unknown outcome.
+export interface WalletPaymentRecord {
+  amountSats: number;
+  feeSats: number;
+  paymentHash: string;
+  preimage: string;
+}
+
 export interface Wallet {
   // One outcome per request, in request order (correlated by index, never by destination).
-  payKeysends(requests: KeysendRequest[]): Promise<PaymentOutcome[]>;
+  payKeysends(requests: KeysendRequest[], options?: PayOptions): Promise<PaymentOutcome[]>;
+  // The wallet's own record of a settled payment, found by the reference splitstream gave it (the memo
+  // `splitstream <reference>`), sent no earlier than `sentAfter`; null when the wallet has none.
+  findPayment(reference: string, sentAfter: Date): Promise<WalletPaymentRecord | null>;
 }
 
 export const WALLET = Symbol('WALLET');

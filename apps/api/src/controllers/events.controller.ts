@@ -4,7 +4,7 @@ import { IngestionService, type IngestResult } from '@splitstream/ingestion';
 import { LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
-import { ApiError } from '../http/api-error.js';
+import { AppError, ErrorCode } from '@splitstream/errors';
 
 const eventIndex = (path: string): number | undefined => {
   const match = /^events\[(\d+)\]/.exec(path);
@@ -29,7 +29,7 @@ export class EventsController {
       this.metrics.eventsRejected.inc(Array.isArray((body as { events?: unknown })?.events) ? (body as { events: unknown[] }).events.length : 0);
       const issues = validation.issues.map((issue) => ({ ...issue, index: eventIndex(issue.path) }));
       const bad = new Set(issues.map((i) => i.index).filter((i) => i !== undefined)).size;
-      throw ApiError.validation(issues, bad ? `${bad} of the events are invalid; nothing was accepted` : 'the request is invalid; nothing was accepted');
+      throw AppError.validation(issues, bad ? `${bad} of the events are invalid; nothing was accepted` : 'the request is invalid; nothing was accepted');
     }
     // Event ids are idempotent per app: the API key's app.
     const result = await this.ingestion.ingest(caller.app, validation.events);
@@ -42,7 +42,7 @@ export class EventsController {
   @RequireScope(Scope.PayoutsRead)
   async get(@Param('id') id: string, @CurrentCaller() caller: Caller) {
     const event = await this.ledger.event(caller.app, id);
-    if (!event) throw ApiError.notFound(`event ${id}`);
+    if (!event) throw AppError.notFound(`event ${id}`);
     return { ...event.view, keysends: await this.payouts.keysendsOfEvent(event.dbId) };
   }
 }

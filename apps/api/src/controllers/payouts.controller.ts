@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { RequireScope, Scope } from '@splitstream/auth';
 import { toIssues } from '@splitstream/money';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
-import { ApiError } from '../http/api-error.js';
+import { AppError, ErrorCode } from '@splitstream/errors';
 import { DATABASE_ID } from '../http/params.js';
 
 const idParam = z.string().regex(DATABASE_ID, 'must be a payout id');
@@ -30,16 +30,16 @@ export class PayoutsController {
   @RequireScope(Scope.PayoutsRead)
   async list(@Query() query: unknown) {
     const parsed = listQuery.safeParse(query);
-    if (!parsed.success) throw ApiError.validation(toIssues(parsed.error));
+    if (!parsed.success) throw AppError.validation(toIssues(parsed.error));
     return this.queries.list(parsed.data.limit, parsed.data.before === undefined ? undefined : BigInt(parsed.data.before));
   }
 
   @Get(':id')
   @RequireScope(Scope.PayoutsRead)
   async get(@Param('id') id: string) {
-    if (!idParam.safeParse(id).success) throw ApiError.notFound(`payout ${id}`);
+    if (!idParam.safeParse(id).success) throw AppError.notFound(`payout ${id}`);
     const payout = await this.queries.get(BigInt(id));
-    if (!payout) throw ApiError.notFound(`payout ${id}`);
+    if (!payout) throw AppError.notFound(`payout ${id}`);
     return payout;
   }
 }

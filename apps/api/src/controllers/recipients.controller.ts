@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { RequireScope, Scope } from '@splitstream/auth';
 import { toIssues } from '@splitstream/money';
 import { RecipientsService } from '@splitstream/payouts';
-import { ApiError } from '../http/api-error.js';
+import { AppError, ErrorCode } from '@splitstream/errors';
 
 export const identitySchema = z
   .object({
@@ -18,7 +18,7 @@ export const identitySchema = z
 
 const parseIdentity = (input: unknown) => {
   const parsed = identitySchema.safeParse(input);
-  if (!parsed.success) throw ApiError.validation(toIssues(parsed.error));
+  if (!parsed.success) throw AppError.validation(toIssues(parsed.error));
   return parsed.data;
 };
 
@@ -30,7 +30,7 @@ export class RecipientsController {
   @RequireScope(Scope.PayoutsRead)
   async get(@Query() query: unknown) {
     const status = await this.recipients.status(parseIdentity(query));
-    if (!status) throw ApiError.notFound('recipient');
+    if (!status) throw AppError.notFound('recipient');
     return status;
   }
 
@@ -39,7 +39,7 @@ export class RecipientsController {
   @RequireScope(Scope.PayoutsWrite)
   async unpark(@Body() body: unknown) {
     const status = await this.recipients.unpark(parseIdentity(body));
-    if (!status) throw ApiError.notFound('recipient');
+    if (!status) throw AppError.notFound('recipient');
     return status;
   }
 }

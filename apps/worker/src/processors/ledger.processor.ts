@@ -1,21 +1,16 @@
 import { Processor } from '@nestjs/bullmq';
-import type { Job } from 'bullmq';
-import { QuietWorkerHost } from './quiet-worker-host.js';
-import { AccumulationService } from '@splitstream/ledger';
-import { type ApplyEventsJob, JobName, QueueName } from '@splitstream/queue';
+import { AccumulationService, APPLY_EVENTS } from '@splitstream/ledger';
+import { type JobData, JobProcessor } from '@splitstream/queue';
 
-@Processor(QueueName.Ledger)
-export class LedgerProcessor extends QuietWorkerHost {
+@Processor(APPLY_EVENTS.queue)
+export class LedgerProcessor extends JobProcessor<JobData<typeof APPLY_EVENTS>> {
+  protected readonly contract = APPLY_EVENTS;
+
   constructor(private readonly accumulation: AccumulationService) {
     super();
   }
 
-  async process(job: Job<ApplyEventsJob['data']>): Promise<number> {
-    switch (job.name as JobName) {
-      case JobName.ApplyEvents:
-        return this.accumulation.applyEvents(job.data.eventIds.map(BigInt));
-      default:
-        throw new Error(`queue ${QueueName.Ledger} has no handler for job ${job.name}`);
-    }
+  protected handle(data: JobData<typeof APPLY_EVENTS>): Promise<number> {
+    return this.accumulation.applyEvents(data.eventIds.map(BigInt));
   }
 }

@@ -1,21 +1,16 @@
 import { Processor } from '@nestjs/bullmq';
-import type { Job } from 'bullmq';
-import { QuietWorkerHost } from './quiet-worker-host.js';
-import { PayoutRunner } from '@splitstream/payouts';
-import { JobName, QueueName, type RunPayoutJob } from '@splitstream/queue';
+import { PayoutRunner, RUN_PAYOUT } from '@splitstream/payouts';
+import { type JobData, JobProcessor } from '@splitstream/queue';
 
-@Processor(QueueName.Payouts)
-export class PayoutsProcessor extends QuietWorkerHost {
+@Processor(RUN_PAYOUT.queue)
+export class PayoutsProcessor extends JobProcessor<JobData<typeof RUN_PAYOUT>> {
+  protected readonly contract = RUN_PAYOUT;
+
   constructor(private readonly runner: PayoutRunner) {
     super();
   }
 
-  async process(job: Job<RunPayoutJob['data']>): Promise<void> {
-    switch (job.name as JobName) {
-      case JobName.RunPayout:
-        return this.runner.run(BigInt(job.data.payoutId));
-      default:
-        throw new Error(`queue ${QueueName.Payouts} has no handler for job ${job.name}`);
-    }
+  protected handle(data: JobData<typeof RUN_PAYOUT>): Promise<void> {
+    return this.runner.run(BigInt(data.payoutId));
   }
 }

@@ -99,21 +99,34 @@ describe('AlbyClient against the simulator', () => {
         message: 'not enough balance. Make sure you have at least 1% reserved for potential fees',
         httpStatus: 400,
         scope: 'request',
+        refusal: 'wallet',
       }),
     );
     expect(await sim.payments()).toEqual([]);
   });
 
-  it('multi: 400 code 8 (one bad item) rejects the whole request, nothing paid', async () => {
+  it('multi: 400 code 8 (one bad item) rejects the whole request, nothing paid, the contents to blame', async () => {
     const bad = keysend(bob, 5, { customRecords: { 'not-a-number': 'x' } });
     const outcomes = record(await clientFor().keysendMulti([keysend(alice), bad]));
-    expect(outcomes.every((o) => o.status === 'not_paid' && o.code === 8 && o.scope === 'request' && o.httpStatus === 400)).toBe(true);
+    expect(
+      outcomes.every((o) => o.status === 'not_paid' && o.code === 8 && o.scope === 'request' && o.refusal === 'contents' && o.httpStatus === 400),
+    ).toBe(true);
+    expect(await sim.payments()).toEqual([]);
+  });
+
+  it('multi: 400 code 2 for a destination the wallet will not take -> the contents to blame, not the wallet', async () => {
+    await sim.setRule(bob, { refuse: { code: 2, message: 'invalid destination pubkey' } });
+    const outcomes = record(await clientFor().keysendMulti([keysend(alice), keysend(bob)]));
+    expect(outcomes.map((o) => o.status === 'not_paid' && [o.code, o.scope, o.refusal])).toEqual([
+      [2, 'request', 'contents'],
+      [2, 'request', 'contents'],
+    ]);
     expect(await sim.payments()).toEqual([]);
   });
 
   it('401 code 1: bad auth -> not_paid for the whole request', async () => {
     const outcome = record(await clientFor({ accessToken: 'wrong-token' }).keysend(keysend(alice)));
-    expect(outcome).toEqual({ status: 'not_paid', code: 1, message: 'bad auth', httpStatus: 401, scope: 'request' });
+    expect(outcome).toEqual({ status: 'not_paid', code: 1, message: 'bad auth', httpStatus: 401, scope: 'request', refusal: 'wallet' });
   });
 
   it('429 code 1: rate limited -> not_paid with the time from x-rate-limit-reset', async () => {
@@ -122,7 +135,7 @@ describe('AlbyClient against the simulator', () => {
     expect(record(await client.keysend(keysend(alice))).status).toBe('paid');
     const before = Date.now();
     const [limited] = record(await client.keysendMulti([keysend(bob)]));
-    expect(limited).toMatchObject({ status: 'not_paid', code: 1, message: 'Too many requests', httpStatus: 429, scope: 'request' });
+    expect(limited).toMatchObject({ status: 'not_paid', code: 1, message: 'Too many requests', httpStatus: 429, scope: 'request', refusal: 'rate_limit' });
     if (limited?.status !== 'not_paid') throw new Error('expected not_paid');
     expect(limited.retryAfter!.getTime()).toBeGreaterThan(before);
     expect(limited.retryAfter!.getTime()).toBeLessThanOrEqual(before + 3_000);
@@ -171,6 +184,7 @@ describe('AlbyClient against the simulator', () => {
       code: null,
       message: 'wallet API unreachable (ECONNREFUSED)',
       scope: 'request',
+      refusal: 'wallet',
     });
   });
 

@@ -4,7 +4,9 @@ import {
   type KeysendRequest,
   type NotPaidOutcome,
   type PaidOutcome,
+  type PayOptions,
   type PaymentOutcome,
+  type RequestRefusal,
   type UnknownOutcome,
 } from '../wallet.types.js';
 
@@ -89,6 +91,17 @@ const unknown = (reason: string, httpStatus?: number): UnknownOutcome => ({
   ...(httpStatus !== undefined && { httpStatus }),
 });
 
+// LNDhub's code 2 covers both a destination it will not take and the account's balance or send limits.
+const WALLET_SIDE_MESSAGE = /balance|reserve|limit|volume/i;
+
+// Whose fault a whole-request refusal is (see RequestRefusal).
+function refusalOf(httpStatus: number, code: number, message: string): RequestRefusal {
+  if (httpStatus === 429) return 'rate_limit';
+  if (httpStatus === 401 || code === 1) return 'wallet';
+  if (code === 2 && WALLET_SIDE_MESSAGE.test(message)) return 'wallet';
+  return 'contents';
+}
+
 // A whole-request error answer: refused for certain (400/401/429 with a known code) or unknown.
 function requestError(response: AxiosResponse, parsed: Parsed): NotPaidOutcome | UnknownOutcome {
   const { status } = response;
@@ -100,6 +113,7 @@ function requestError(response: AxiosResponse, parsed: Parsed): NotPaidOutcome |
       message: parsed.body.message,
       httpStatus: status,
       scope: 'request',
+      refusal: refusalOf(status, parsed.body.code, parsed.body.message),
       ...(rateLimit && { retryAfter: rateLimit }),
     };
   }
@@ -153,7 +167,7 @@ export class AlbyClient {
 
   async keysend(request: KeysendRequest): Promise<PaymentOutcome> {
     validateKeysend(request);
-    return this.post('/payments/keysend', toBody(request), (response, parsed) => {
+    return this.post('/payments/keysend', toBody(request), {}, (response, parsed) => {
       // LNDhub sets no status on a payment failure, so it can arrive as 200 with `error: true`.
       if (parsed.ok && isErrorBody(parsed.body) && parsed.body.code === 10) {
         return { status: 'not_paid', code: 10, message: parsed.body.message, httpStatus: response.status, scope: 'item' };
@@ -165,11 +179,11 @@ export class AlbyClient {
     });
   }
 
-  async keysendMulti(requests: KeysendRequest[]): Promise<PaymentOutcome[]> {
+  async keysendMulti(requests: KeysendRequest[], options: PayOptions = {}): Promise<PaymentOutcome[]> {
     if (requests.length === 0) return [];
     requests.forEach((r, i) => validateKeysend(r, i));
     const all = (outcome: PaymentOutcome) => requests.map(() => outcome);
-    return this.post('/payments/keysend/multi', { keysends: requests.map(toBody) }, (response, parsed) => {
+    return this.post('/payments/keysend/multi', { keysends: requests.map(toBody) }, options, (response, parsed) => {
       // 200 when at least one item succeeded, 500 when all failed: the same body either way.
       const items = parsed.ok && isObject(parsed.body) ? parsed.body.keysends : undefined;
       if ((response.status === 200 || response.status === 500) && Array.isArray(items)) {
@@ -187,7 +201,7 @@ export class AlbyClient {
       throw new InvalidPaymentRequestError(`amountSats must be a whole number of sats above 0, got ${amountSats}`);
     }
     const body = { invoice, ...(amountSats !== undefined && { amount: amountSats }) };
-    return this.post('/payments/bolt11', body, (response, parsed) => {
+    return this.post('/payments/bolt11', body, {}, (response, parsed) => {
       if (parsed.ok && isErrorBody(parsed.body) && parsed.body.code === 10) {
         return { status: 'not_paid', code: 10, message: parsed.body.message, httpStatus: response.status, scope: 'item' };
       }
@@ -234,20 +248,24 @@ export class AlbyClient {
   private async post<T>(
     path: string,
     body: unknown,
+    { signal }: PayOptions,
     classify: (response: AxiosResponse, parsed: Parsed) => T,
     fanOut: (outcome: PaymentOutcome) => T = (o) => o as T,
   ): Promise<T> {
     await this.pace();
+    if (signal?.aborted) {
+      return fanOut({ status: 'not_paid', code: null, message: 'not sent: the payment run was stopped', scope: 'request', refusal: 'wallet' });
+    }
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     let response: AxiosResponse;
     try {
-      response = await this.http.post(path, body);
+      response = await this.http.post(path, body, { signal });
     } catch (error) {
       const code = errorCode(error);
       this.observe(path, seconds(), NEVER_SENT.has(code) ? 'unreachable' : 'no_answer');
       if (NEVER_SENT.has(code)) {
-        return fanOut({ status: 'not_paid', code: null, message: `wallet API unreachable (${code})`, scope: 'request' });
+        return fanOut({ status: 'not_paid', code: null, message: `wallet API unreachable (${code})`, scope: 'request', refusal: 'wallet' });
       }
       return fanOut(unknown(`no answer from the wallet API (${code}): the payment may have gone out`));
     }

@@ -1,7 +1,9 @@
 import pg from 'pg';
+import type { PrismaService } from '@splitstream/persistence';
 
 // One payout run at a time across every worker: a PostgreSQL session advisory lock, held on a connection of
-// its own for the whole run. If the process dies, PostgreSQL ends the session and frees the lock at once.
+// its own for the whole run. If the process dies, PostgreSQL ends the session and frees the lock at once; if it
+// hangs, the next run ends its session (see takeOver) once its heartbeat is stale.
 const PAYOUT_LOCK_KEY = 7_629_169;
 
 export class PayoutLock {
@@ -20,6 +22,14 @@ export class PayoutLock {
     }
     await client.end();
     return undefined;
+  }
+
+  // Ends the database session of whoever holds the lock (a run whose worker stopped beating), freeing it.
+  static async takeOver(db: Pick<PrismaService, '$queryRaw'>): Promise<number> {
+    const ended = await db.$queryRaw<{ pid: number }[]>`
+      SELECT pid, pg_terminate_backend(pid) FROM pg_locks
+      WHERE locktype = 'advisory' AND classid = 0 AND objid = ${PAYOUT_LOCK_KEY} AND objsubid = 1 AND granted`;
+    return ended.length;
   }
 
   async release(): Promise<void> {

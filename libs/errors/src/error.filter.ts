@@ -1,0 +1,75 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { AppError, type ErrorBody, ErrorCode, HTTP_STATUS } from './error-code.js';
+
+// Fastify's own errors (body parsing, URL decoding), as Nest hands them over.
+const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [ErrorCode.UnsupportedMediaType, 'send JSON: Content-Type must be application/json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [ErrorCode.PayloadTooLarge, 'the body is larger than the 5 MB limit'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [ErrorCode.InvalidJson, 'the body is empty; send a JSON object'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [ErrorCode.InvalidJson, 'the body is not valid JSON'],
+  FST_ERR_BAD_URL: [ErrorCode.InvalidRequest, 'the URL is not valid UTF-8'],
+};
+
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = Object.fromEntries(
+  Object.entries(HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+// PostgreSQL cannot be reached: the driver's connection errors, however deep Prisma wraps them.
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|Connection terminated|connection.*(closed|refused|timeout)|Can't reach database|DatabaseNotReachable|SocketTimeout|57P0[123]|08006|08001|08003/i;
+const RETRY_AFTER_SECONDS = 5;
+
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 5) return false;
+  const e = error as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown; kind?: unknown };
+  if (e.name === 'PrismaClientInitializationError') return true;
+  if (['P1001', 'P1002', 'P1017', 'P2024'].includes(String(e.code))) return true;
+  const text = [e.code, e.kind, e.message].filter((v) => typeof v === 'string').join(' ');
+  return UNREACHABLE.test(text) || isDatabaseUnavailable(e.cause, depth + 1);
+}
+
+// Terminus' health report when a check fails: {status: 'error', info, error: {name: ...}, details}.
+const isHealthReport = (body: unknown): body is { status: 'error'; error: Record<string, unknown> } =>
+  typeof body === 'object' && body !== null && (body as { status?: unknown }).status === 'error' && 'details' in body;
+
+// The one place errors become HTTP: every error leaves as {error: <code>, message, issues?}, 4xx and 5xx
+// alike; anything unexpected is a bare 500 without internals (and logged).
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, body, retryAfter } = this.toResponse(exception);
+    if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
+    void reply.code(status).send(body);
+  }
+
+  private toResponse(exception: unknown): { status: number; body: ErrorBody | Record<string, unknown>; retryAfter?: number } {
+    if (exception instanceof AppError) return { status: exception.status, body: exception.body(), retryAfter: exception.retryAfterSeconds };
+    const cause = (exception as { cause?: { code?: string } }).cause ?? (exception as { code?: string });
+    const fastify = cause?.code ? FASTIFY_ERRORS[cause.code] : undefined;
+    if (fastify) return { status: HTTP_STATUS[fastify[0]], body: { error: fastify[0], message: fastify[1] } };
+    if (exception instanceof HttpException) {
+      const response = exception.getResponse();
+      if (isHealthReport(response)) {
+        const down = Object.keys(response.error);
+        const body = { ...response, error: ErrorCode.ServiceUnavailable, message: `${down.join(' and ')} cannot be reached`, down: response.error };
+        return { status: exception.getStatus(), body, retryAfter: RETRY_AFTER_SECONDS };
+      }
+      const code = STATUS_CODES[exception.getStatus()] ?? (exception.getStatus() < 500 ? ErrorCode.InvalidRequest : ErrorCode.InternalError);
+      return { status: exception.getStatus(), body: { error: code, message: exception.message } };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn('PostgreSQL cannot be reached; answered 503');
+      const body = { error: ErrorCode.ServiceUnavailable, message: 'the database cannot be reached; retry shortly' };
+      return { status: 503, body, retryAfter: RETRY_AFTER_SECONDS };
+    }
+    const status = (exception as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return { status, body: { error: STATUS_CODES[status] ?? ErrorCode.InvalidRequest, message: (exception as Error).message } };
+    }
+    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    return { status: 500, body: { error: ErrorCode.InternalError, message: 'an unexpected error occurred' } };
+  }
+}

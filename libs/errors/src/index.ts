@@ -1,0 +1,2 @@
+export * from './error-code.js';
+export { ErrorFilter, isDatabaseUnavailable } from './error.filter.js';

@@ -1,0 +1,135 @@
+import type { Prisma } from '@splitstream/persistence';
+
+type Tx = Prisma.TransactionClient;
+
+// The books: the only code that writes balances. Each movement of money is one function, called inside the
+// caller's transaction, and set-based (one statement per table, however many rows), so a whole chunk of keysends
+// moves in one round trip. Per balance, always: accrued = owed + in flight + parked + paid (a CHECK constraint
+// holds the database to it).
+
+// What one event batch adds to one balance, and what the latest event said about it.
+export interface Accrual {
+  recipientId: bigint;
+  feedGuid: string;
+  itemGuid: string;
+  remoteFeedGuid: string;
+  remoteItemGuid: string;
+  amountMsat: bigint;
+  name: string;
+  appName: string;
+  appVersion: string;
+  senderName: string;
+  position: number;
+}
+
+export interface BalanceKey {
+  recipientId: bigint;
+  feedGuid: string;
+  itemGuid: string;
+  remoteFeedGuid: string;
+  remoteItemGuid: string;
+}
+
+export const balanceKey = (b: BalanceKey): string =>
+  JSON.stringify([String(b.recipientId), b.feedGuid, b.itemGuid, b.remoteFeedGuid, b.remoteItemGuid]);
+
+// A keysend's amount on its balance.
+export interface KeysendAmount {
+  keysendId: bigint;
+  balanceId: bigint;
+  msat: bigint;
+}
+
+const ids = (values: bigint[]) => values.map(String);
+const amounts = (values: bigint[]) => values.map(String);
+
+// Accrue: listening money becomes owed (parked, for a parked recipient). Rows must come sorted by balanceKey
+// so that concurrent batches lock balances in one order. Returns each balance's id by balanceKey.
+export async function accrue(tx: Tx, rows: Accrual[]): Promise<Map<string, bigint>> {
+  if (rows.length === 0) return new Map();
+  const balances = await tx.$queryRaw<(BalanceKey & { id: bigint })[]>`
+    INSERT INTO balance (recipient_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid, accrued_msat, owed_msat, parked_msat,
+                         name, app_name, app_version, sender_name, position)
+    SELECT d.r, d.f, d.i, d.rf, d.ri, d.m, CASE WHEN rec.parked THEN 0 ELSE d.m END, CASE WHEN rec.parked THEN d.m ELSE 0 END,
+           d.n, d.an, d.av, d.sn, d.p
+    FROM unnest(${ids(rows.map((r) => r.recipientId))}::bigint[], ${rows.map((r) => r.feedGuid)}::text[], ${rows.map((r) => r.itemGuid)}::text[],
+                ${rows.map((r) => r.remoteFeedGuid)}::text[], ${rows.map((r) => r.remoteItemGuid)}::text[],
+                ${amounts(rows.map((r) => r.amountMsat))}::bigint[], ${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.appName)}::text[],
+                ${rows.map((r) => r.appVersion)}::text[], ${rows.map((r) => r.senderName)}::text[], ${rows.map((r) => r.position)}::int[])
+      WITH ORDINALITY AS d(r, f, i, rf, ri, m, n, an, av, sn, p, ord)
+    JOIN recipient rec ON rec.id = d.r
+    ORDER BY d.ord
+    ON CONFLICT (recipient_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) DO UPDATE SET
+      accrued_msat = balance.accrued_msat + EXCLUDED.accrued_msat,
+      owed_msat = balance.owed_msat + EXCLUDED.owed_msat,
+      parked_msat = balance.parked_msat + EXCLUDED.parked_msat,
+      name = EXCLUDED.name, app_name = EXCLUDED.app_name, app_version = EXCLUDED.app_version,
+      sender_name = EXCLUDED.sender_name, position = EXCLUDED.position, updated_at = now()
+    RETURNING id, recipient_id AS "recipientId", feed_guid AS "feedGuid", item_guid AS "itemGuid",
+              remote_feed_guid AS "remoteFeedGuid", remote_item_guid AS "remoteItemGuid"`;
+  return new Map(balances.map((b) => [balanceKey(b), b.id]));
+}
+
+// Reserve: owed -> in flight for keysends about to be sent; the listening they pay for is linked to them.
+export async function reserve(tx: Tx, items: KeysendAmount[]): Promise<void> {
+  if (items.length === 0) return;
+  await tx.$executeRaw`
+    UPDATE balance b SET owed_msat = b.owed_msat - d.m, in_flight_msat = b.in_flight_msat + d.m, updated_at = now()
+    FROM (SELECT b AS id, SUM(m)::bigint AS m FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${amounts(items.map((i) => i.msat))}::bigint[]) AS u(b, m) GROUP BY b) d
+    WHERE b.id = d.id`;
+  await tx.$executeRaw`
+    UPDATE allocation a SET keysend_id = d.k
+    FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${ids(items.map((i) => i.keysendId))}::bigint[]) AS d(b, k)
+    WHERE a.balance_id = d.b AND a.keysend_id IS NULL`;
+}
+
+// Settle: in flight -> paid.
+export async function settle(tx: Tx, items: Omit<KeysendAmount, 'keysendId'>[]): Promise<void> {
+  if (items.length === 0) return;
+  await tx.$executeRaw`
+    UPDATE balance b SET in_flight_msat = b.in_flight_msat - d.m, paid_msat = b.paid_msat + d.m, updated_at = now()
+    FROM (SELECT b AS id, SUM(m)::bigint AS m FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${amounts(items.map((i) => i.msat))}::bigint[]) AS u(b, m) GROUP BY b) d
+    WHERE b.id = d.id`;
+}
+
+// Release: in flight -> owed (parked, for a parked recipient), for keysends certainly not paid; the listening
+// they covered is free for the next keysend.
+export async function release(tx: Tx, items: KeysendAmount[]): Promise<void> {
+  if (items.length === 0) return;
+  await tx.$executeRaw`
+    UPDATE balance b SET in_flight_msat = b.in_flight_msat - d.m,
+           owed_msat = b.owed_msat + CASE WHEN r.parked THEN 0 ELSE d.m END,
+           parked_msat = b.parked_msat + CASE WHEN r.parked THEN d.m ELSE 0 END, updated_at = now()
+    FROM (SELECT b AS id, SUM(m)::bigint AS m FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${amounts(items.map((i) => i.msat))}::bigint[]) AS u(b, m) GROUP BY b) d,
+         recipient r
+    WHERE b.id = d.id AND r.id = b.recipient_id`;
+  await tx.$executeRaw`UPDATE allocation SET keysend_id = NULL WHERE keysend_id = ANY(${ids(items.map((i) => i.keysendId))}::bigint[])`;
+}
+
+// Move a sub-sat remainder between two balances of one recipient, so remainders spread over episodes are paid
+// once they add up to a sat (owed and accrued move together).
+export async function transferRemainder(tx: Tx, fromBalanceId: bigint, toBalanceId: bigint, msat: bigint): Promise<void> {
+  await tx.$executeRaw`
+    UPDATE balance SET owed_msat = owed_msat + CASE WHEN id = ${toBalanceId} THEN ${msat}::bigint ELSE -${msat}::bigint END,
+           accrued_msat = accrued_msat + CASE WHEN id = ${toBalanceId} THEN ${msat}::bigint ELSE -${msat}::bigint END, updated_at = now()
+    WHERE id IN (${fromBalanceId}, ${toBalanceId})`;
+}
+
+// Park: a recipient that keeps failing stops being paid; what it is owed becomes parked (and so does what it
+// accrues until unparked). The reason stays on the recipient for operators.
+export async function park(tx: Tx, recipientId: bigint, reason: { code: string | null; message: string }): Promise<void> {
+  await tx.recipient.update({
+    where: { id: recipientId },
+    data: { parked: true, parkedAt: new Date(), nextAttemptAt: null, lastErrorCode: reason.code, lastErrorMessage: reason.message },
+  });
+  await tx.$executeRaw`UPDATE balance SET parked_msat = parked_msat + owed_msat, owed_msat = 0, updated_at = now() WHERE recipient_id = ${recipientId}`;
+}
+
+// Unpark: an operator has looked; parked money is owed again and paid from the next run, failures forgotten.
+export async function unpark(tx: Tx, recipientId: bigint): Promise<void> {
+  await tx.recipient.update({
+    where: { id: recipientId },
+    data: { parked: false, parkedAt: null, consecutiveFailures: 0, nextAttemptAt: null },
+  });
+  await tx.$executeRaw`UPDATE balance SET owed_msat = owed_msat + parked_msat, parked_msat = 0, updated_at = now() WHERE recipient_id = ${recipientId}`;
+}

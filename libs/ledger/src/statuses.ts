@@ -1,0 +1,43 @@
+// Every status of the books, defined once: the database CHECK constraints, the API and the dashboard use these.
+
+export const KeysendStatus = {
+  Pending: 'pending', // recorded, amount in flight, request not sent: safe to send (or cancel)
+  Sending: 'sending', // the request may have gone out
+  Succeeded: 'succeeded', // paid
+  Failed: 'failed', // certainly not paid; amount back to owed (or parked)
+  Unknown: 'unknown', // may have been paid; stays in flight until reconciled or resolved, never re-sent blindly
+  Cancelled: 'cancelled', // never sent; amount back to owed (or parked)
+} as const;
+export type KeysendStatus = (typeof KeysendStatus)[keyof typeof KeysendStatus];
+
+// Keysend statuses whose amount is in flight.
+export const IN_FLIGHT_STATUSES: readonly KeysendStatus[] = [KeysendStatus.Pending, KeysendStatus.Sending, KeysendStatus.Unknown];
+
+export const PayoutStatus = {
+  Queued: 'queued',
+  Running: 'running',
+  Completed: 'completed', // every keysend of the run was paid (or nothing was due)
+  Partial: 'partial', // some keysends were not paid, or their outcome is unknown
+  Failed: 'failed', // the run could not pay anything; `note` says why
+  Interrupted: 'interrupted', // its worker died or stopped; the next start or a heartbeat timeout finished it
+  Skipped: 'skipped', // another run was in progress
+} as const;
+export type PayoutStatus = (typeof PayoutStatus)[keyof typeof PayoutStatus];
+
+export const FINAL_PAYOUT_STATUSES: readonly PayoutStatus[] = [
+  PayoutStatus.Completed,
+  PayoutStatus.Partial,
+  PayoutStatus.Failed,
+  PayoutStatus.Interrupted,
+  PayoutStatus.Skipped,
+];
+
+export const RecipientState = {
+  Active: 'active',
+  BackingOff: 'backing_off', // failed recently; paid again after nextAttemptAt
+  Parked: 'parked', // failed MAX_ATTEMPTS times in a row: its money is parked until an operator unparks it
+} as const;
+export type RecipientState = (typeof RecipientState)[keyof typeof RecipientState];
+
+export const recipientState = (r: { parked: boolean; nextAttemptAt: Date | null }, now = new Date()): RecipientState =>
+  r.parked ? RecipientState.Parked : r.nextAttemptAt && r.nextAttemptAt > now ? RecipientState.BackingOff : RecipientState.Active;

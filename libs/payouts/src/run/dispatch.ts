@@ -1,0 +1,90 @@
+import type { KeysendRequest, NotPaidOutcome, PaymentOutcome, Wallet } from '@splitstream/wallet';
+
+// Phase 2 of a payout run: one chunk of keysends through the wallet, so that no recipient blocks another.
+// A wallet that refuses a whole request for something in it (LNDhub validates a multi request as a whole) gets
+// the chunk again in halves, down to single keysends: the one it still refuses is that recipient's failure, and
+// everyone else in the chunk is paid in the same run. Every re-send here is of a request the wallet refused
+// before paying anything, so nothing can be paid twice.
+
+// What to do with a group of keysends after the wallet answered it.
+export type GroupVerdict =
+  | { kind: 'answered' } // each keysend has its own outcome
+  | { kind: 'split' } // refused for its contents: send each half on its own
+  | { kind: 'blame' } // a single keysend refused for its contents: that recipient's failure
+  | { kind: 'wait'; until: Date } // rate limited, nothing sent: the same group again later
+  | { kind: 'stop'; outcome: NotPaidOutcome }; // the wallet refused (auth, balance, unreachable): stop the run
+
+const isRequestRefusal = (o: PaymentOutcome | undefined): o is NotPaidOutcome => o?.status === 'not_paid' && o.scope === 'request';
+
+export function verdictFor(size: number, outcomes: PaymentOutcome[]): GroupVerdict {
+  const first = outcomes[0];
+  if (!isRequestRefusal(first)) return { kind: 'answered' };
+  switch (first.refusal) {
+    case 'contents':
+      return size > 1 ? { kind: 'split' } : { kind: 'blame' };
+    case 'rate_limit':
+      return { kind: 'wait', until: first.retryAfter ?? new Date(Date.now() + 1_000) };
+    default:
+      return { kind: 'stop', outcome: first };
+  }
+}
+
+export interface DispatchResult {
+  outcomes: PaymentOutcome[]; // one per keysend of the chunk, in order
+  stop?: NotPaidOutcome; // the wallet refused the run: nothing after this chunk is sent
+}
+
+export interface DispatchOptions {
+  signal?: AbortSignal;
+  maxRateLimitWaits: number;
+  maxWaitMs: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+export async function dispatchChunk(wallet: Wallet, requests: KeysendRequest[], options: DispatchOptions): Promise<DispatchResult> {
+  const outcomes: PaymentOutcome[] = new Array(requests.length);
+  const queue: number[][] = [requests.map((_, i) => i)];
+  let waits = 0;
+  let stop: NotPaidOutcome | undefined;
+  while (queue.length > 0) {
+    const group = queue.shift()!;
+    if (stop) {
+      for (const i of group) outcomes[i] = stop;
+      continue;
+    }
+    const answers = await wallet.payKeysends(group.map((i) => requests[i]!), { signal: options.signal });
+    const verdict = verdictFor(group.length, answers);
+    switch (verdict.kind) {
+      case 'answered':
+        group.forEach((i, k) => (outcomes[i] = answers[k] ?? { status: 'unknown', reason: 'the wallet gave no outcome for this keysend' }));
+        break;
+      case 'split': {
+        const half = Math.ceil(group.length / 2);
+        queue.unshift(group.slice(0, half), group.slice(half));
+        break;
+      }
+      case 'blame':
+        outcomes[group[0]!] = { ...(answers[0] as NotPaidOutcome), scope: 'item' };
+        break;
+      case 'wait':
+        if (++waits > options.maxRateLimitWaits || options.signal?.aborted) {
+          stop = { ...(answers[0] as NotPaidOutcome), refusal: 'wallet', message: `still rate limited after ${waits - 1} waits` };
+          queue.unshift(group);
+        } else {
+          await sleep(Math.min(options.maxWaitMs, Math.max(0, verdict.until.getTime() - Date.now())), options.signal);
+          queue.unshift(group);
+        }
+        break;
+      case 'stop':
+        stop = verdict.outcome;
+        queue.unshift(group);
+        break;
+    }
+  }
+  return { outcomes, ...(stop && { stop }) };
+}

@@ -1,0 +1,136 @@
+import { Blip10TooLargeError, buildCustomRecords, MSAT_PER_SAT, satsToMsat, splitWholeSats } from '@splitstream/money';
+
+// Phase 1 of a payout run, pure: from the balances that are due, the keysends to send. Each keysend pays one
+// (recipient, episode, remote item) balance its whole sats and carries the bLIP-10 record of that episode as it
+// was accrued (names, titles and app from the balance and episode rows, never re-read from event payloads).
+
+export interface DueBalance {
+  balanceId: bigint;
+  recipientId: bigint;
+  owedMsat: bigint;
+  coveredMsat: bigint | null; // what the listening not yet in flight was worth before splits (value_msat_total)
+  feedGuid: string;
+  itemGuid: string;
+  remoteFeedGuid: string;
+  remoteItemGuid: string;
+  address: string;
+  customKey: string;
+  customValue: string;
+  consecutiveFailures: number;
+  // as accrued: the recipient's name in this episode's value block, the app, the listener, the position
+  name: string;
+  appName: string;
+  appVersion: string;
+  senderName: string;
+  position: number;
+  feedTitle: string;
+  itemTitle: string;
+  feedUrl: string;
+  feedId: bigint | null;
+  itemId: bigint | null;
+}
+
+export interface KeysendDraft {
+  balanceId: bigint;
+  recipientId: bigint;
+  reference: string; // unique; the wallet memo and the bLIP-10 uuid
+  amountSats: bigint;
+  attempt: number;
+  customRecords: Record<string, string>;
+}
+
+export interface RemainderTransfer {
+  fromBalanceId: bigint;
+  toBalanceId: bigint;
+  msat: bigint;
+}
+
+// A balance whose keysend cannot be built: its recipient is failed with this reason; nobody else is affected.
+export interface Unbuildable {
+  balanceId: bigint;
+  recipientId: bigint;
+  code: string;
+  message: string;
+}
+
+export interface PayoutPlan {
+  keysends: KeysendDraft[];
+  transfers: RemainderTransfer[];
+  unbuildable: Unbuildable[];
+}
+
+export const UNBUILDABLE_CODE = 'record_unbuildable';
+
+const optionalId = (id: bigint | null) => (id === null || id > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(id));
+const text = (value: string) => value || undefined;
+
+// Sub-sat remainders would strand on each episode (0.9 sat here, 0.9 there): when a recipient's remainders add
+// up to a sat or more, they move to its largest balance and are paid with it.
+function consolidate(group: DueBalance[]): RemainderTransfer[] {
+  const withRemainder = group.filter((b) => b.owedMsat % MSAT_PER_SAT > 0n);
+  const total = withRemainder.reduce((sum, b) => sum + (b.owedMsat % MSAT_PER_SAT), 0n);
+  if (total < MSAT_PER_SAT || withRemainder.length < 2) return [];
+  const carrier = group.reduce((best, b) => (b.owedMsat > best.owedMsat ? b : best));
+  const transfers: RemainderTransfer[] = [];
+  for (const balance of withRemainder) {
+    if (balance === carrier) continue;
+    const msat = balance.owedMsat % MSAT_PER_SAT;
+    balance.owedMsat -= msat;
+    carrier.owedMsat += msat;
+    transfers.push({ fromBalanceId: balance.balanceId, toBalanceId: carrier.balanceId, msat });
+  }
+  return transfers;
+}
+
+function customRecordsFor(b: DueBalance, sats: bigint, boostUuid: string, reference: string): Record<string, string> {
+  const msat = satsToMsat(sats);
+  return buildCustomRecords({
+    action: 'stream',
+    valueMsat: msat,
+    valueMsatTotal: b.coveredMsat ?? msat,
+    podcast: { guid: b.feedGuid, title: text(b.feedTitle), feedId: optionalId(b.feedId), url: text(b.feedUrl) },
+    episode: { guid: b.itemGuid, title: text(b.itemTitle), itemId: optionalId(b.itemId) },
+    ts: b.position,
+    app: { name: text(b.appName), version: text(b.appVersion) },
+    senderName: text(b.senderName),
+    recipient: { name: text(b.name), customKey: text(b.customKey), customValue: text(b.customValue) },
+    boostUuid,
+    uuid: reference,
+    remoteFeedGuid: text(b.remoteFeedGuid),
+    remoteItemGuid: text(b.remoteItemGuid),
+  });
+}
+
+// `balances` ordered by recipient; `newId` makes references and boost uuids (random in production).
+export function planPayout(balances: DueBalance[], newId: () => string): PayoutPlan {
+  const plan: PayoutPlan = { keysends: [], transfers: [], unbuildable: [] };
+  const byRecipient = new Map<bigint, DueBalance[]>();
+  for (const b of balances) byRecipient.set(b.recipientId, [...(byRecipient.get(b.recipientId) ?? []), { ...b }]);
+  // One boost_uuid per episode per run: every recipient of one episode's listening shares it.
+  const boostUuids = new Map<string, string>();
+  for (const group of byRecipient.values()) {
+    plan.transfers.push(...consolidate(group));
+    for (const balance of group) {
+      const { sats } = splitWholeSats(balance.owedMsat);
+      if (sats === 0n) continue;
+      const episode = JSON.stringify([balance.feedGuid, balance.itemGuid]);
+      if (!boostUuids.has(episode)) boostUuids.set(episode, newId());
+      const reference = newId();
+      try {
+        plan.keysends.push({
+          balanceId: balance.balanceId,
+          recipientId: balance.recipientId,
+          reference,
+          amountSats: sats,
+          attempt: balance.consecutiveFailures + 1,
+          customRecords: customRecordsFor(balance, sats, boostUuids.get(episode)!, reference),
+        });
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        const message = error instanceof Blip10TooLargeError ? error.message : `cannot build the keysend: ${error.message}`;
+        plan.unbuildable.push({ balanceId: balance.balanceId, recipientId: balance.recipientId, code: UNBUILDABLE_CODE, message });
+      }
+    }
+  }
+  return plan;
+}

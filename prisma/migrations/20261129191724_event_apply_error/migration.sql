@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "listening_event" ADD COLUMN     "apply_error" TEXT;

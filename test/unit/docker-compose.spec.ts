@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+// No Docker engine runs on the machines that test this project, so the compose file is checked as data.
+const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as {
+  services: Record<string, { ports?: string[]; environment?: Record<string, string>; command?: string[] | string }>;
+  'x-app': { environment: Record<string, string> };
+};
+
+describe('docker-compose.yml', () => {
+  it('publishes ports on 127.0.0.1 only', () => {
+    const published = Object.values(compose.services).flatMap((s) => s.ports ?? []);
+    expect(published.length).toBeGreaterThan(0);
+    for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  });
+
+  it('does not publish PostgreSQL, Redis or the simulator (its admin routes change what it pays)', () => {
+    for (const name of ['postgres', 'redis', 'alby-sim']) expect(compose.services[name]!.ports).toBeUndefined();
+  });
+
+  it('takes the PostgreSQL and Redis passwords from .env, required, never a default', () => {
+    expect(compose.services.postgres!.environment!.POSTGRES_PASSWORD).toBe('${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}');
+    expect(compose.services.redis!.command).toEqual(expect.arrayContaining(['--requirepass', '${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}']));
+    expect(compose['x-app'].environment.DATABASE_URL).toContain(':${POSTGRES_PASSWORD:?');
+    expect(compose['x-app'].environment.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:\?/);
+    const env = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    expect(env).toMatch(/^# POSTGRES_PASSWORD=$/m);
+    expect(env).toMatch(/^# REDIS_PASSWORD=$/m);
+  });
+});
