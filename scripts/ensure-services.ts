@@ -1,5 +1,5 @@
 // Makes sure PostgreSQL and Redis answer at DATABASE_URL and REDIS_URL: starts the local server when it is
-// installed, else `docker compose up -d` when a Docker engine answers, else says exactly what to run.
+// installed, else `docker compose -f docker-compose.dev.yml up -d` when a Docker engine answers, else says exactly what to run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -75,11 +75,11 @@ async function ensure(service: Service): Promise<void> {
   if (LOCAL_HOSTS.has(where.hostname) && service.localStart) {
     execFileSync(service.localStart[0]!, service.localStart.slice(1), { stdio: 'inherit' });
   } else if (dockerAnswers()) {
-    execFileSync('docker', ['compose', 'up', '-d', service.composeName], { stdio: 'inherit' });
+    execFileSync('docker', ['compose', '-f', 'docker-compose.dev.yml', 'up', '-d', service.composeName], { stdio: 'inherit' });
   } else {
     throw new Error(
       `${service.name} does not answer at ${where.host}, no local server is installed and no Docker engine answers.\n` +
-        `Start one with \`docker compose up -d ${service.composeName}\`, or point ${service.name === 'PostgreSQL' ? 'DATABASE_URL' : 'REDIS_URL'} at a running server.`,
+        `Start one with \`docker compose -f docker-compose.dev.yml up -d ${service.composeName}\`, or point ${service.name === 'PostgreSQL' ? 'DATABASE_URL' : 'REDIS_URL'} at a running server.`,
     );
   }
   if (!(await waitFor(service, 30))) throw new Error(`${service.name} was started but does not answer at ${where.host}`);

@@ -96,8 +96,11 @@ describe('API keys and scopes (e2e)', () => {
       const address = pubkey(0x5ecd);
       const id = await unknownKeysend(address, 'resolve-ok');
       const paid = (await stack.sim.payments()).find((p) => p.destination === address)!;
-      const bad = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'succeeded', preimage: paid.preimage, paymentHash: 'ab'.repeat(32) });
-      expect(bad).toMatchObject({ status: 400, body: { issues: [{ path: 'preimage', message: 'the preimage does not hash to the payment hash' }] } });
+      const bad = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'succeeded', preimage: 'ab'.repeat(32) });
+      expect(bad).toMatchObject({
+        status: 422,
+        body: { error: 'unprocessable_evidence', message: "the preimage does not hash to the payment hash in the wallet's record" },
+      });
       const res = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'succeeded', preimage: paid.preimage });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ status: 'succeeded', paymentHash: paid.paymentHash, resolvedBy: expect.stringContaining('test-app') });
@@ -122,8 +125,12 @@ describe('API keys and scopes (e2e)', () => {
       expect(await stack.invariant()).toMatchObject({ ok: true });
     });
 
-    it('refuses a succeeded resolution without evidence', async () => {
-      expect(await stack.http.post('/v1/keysends/1/resolve', { outcome: 'succeeded' })).toMatchObject({ status: 400 });
+    it('refuses evidence that is not a 64-hex preimage, and fields it does not know', async () => {
+      expect(await stack.http.post('/v1/keysends/1/resolve', { outcome: 'succeeded', preimage: 'xyz' })).toMatchObject({ status: 400 });
+      expect(await stack.http.post('/v1/keysends/1/resolve', { outcome: 'succeeded', paymentHash: 'ab'.repeat(32) })).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_request' },
+      });
     });
   });
 

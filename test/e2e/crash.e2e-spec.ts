@@ -84,5 +84,12 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
     expect(payments.map((p) => p.destination).sort()).toEqual(recipients.map((r) => r.address).sort());
     expect(payments.every((p) => p.amount === 100)).toBe(true);
     expect(await stack.invariant()).toMatchObject({ ok: true, owedMsat: '0', inFlightMsat: '100000', paidMsat: '300000', eventsMsat: '400000' });
+    // For every recipient: paid + owed + in flight + parked = accrued.
+    const perRecipient = await query<{ accrued: string; rest: string }>(
+      stack.config.DATABASE_URL,
+      `SELECT SUM(accrued_msat)::text AS accrued, SUM(paid_msat + owed_msat + in_flight_msat + parked_msat)::text AS rest FROM balance GROUP BY recipient_id`,
+    );
+    expect(perRecipient).toHaveLength(recipients.length);
+    for (const row of perRecipient) expect(row.rest).toBe(row.accrued);
   });
 });

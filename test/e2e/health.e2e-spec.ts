@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { ALL_SCOPES, ApiKeysService } from '@splitstream/auth';
 import { createApi } from '../../apps/api/src/create-api.js';
 import { createWorker } from '../../apps/worker/src/create-worker.js';
 import { DisposableRedis, freePort, TcpRelay } from '../support/outages.js';
@@ -73,6 +74,34 @@ describe('GET /health', () => {
 
       await relay.open();
       await eventually(() => health(baseUrl), (r) => r.status === 200);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('answers the API with 503, Retry-After and the standard error body while PostgreSQL is unreachable, and recovers by itself', async () => {
+    const config = testConfig();
+    const db = new URL(config.DATABASE_URL);
+    const relay = new TcpRelay(await freePort(), { host: db.hostname, port: Number(db.port || 5432) });
+    await relay.open();
+    try {
+      const viaRelay = new URL(config.DATABASE_URL);
+      viaRelay.port = String(relay.port);
+      const app = await createApi(testConfig({ DATABASE_URL: viaRelay.toString() }));
+      apps.push(app);
+      const baseUrl = await listen(app);
+      const { key } = await app.get(ApiKeysService).create('outage-app', ALL_SCOPES);
+      const summary = () => request(baseUrl, '/v1/summary', { headers: { authorization: `Bearer ${key}` } });
+      expect((await summary()).status).toBe(200);
+
+      await relay.close();
+      const down = await eventually(summary, (r) => r.status !== 200);
+      expect(down.status).toBe(503);
+      expect(down.headers.get('retry-after')).toBe('5');
+      expect(down.body).toEqual({ error: 'service_unavailable', message: 'the database cannot be reached; retry shortly' });
+
+      await relay.open();
+      await eventually(summary, (r) => r.status === 200, 20_000);
     } finally {
       await relay.close();
     }

@@ -64,7 +64,7 @@ describe('streaming pipeline (e2e)', () => {
 
     await stack.sim.setRule(flaky, { fail: { code: 10, message: 'FAILURE_REASON_NO_ROUTE' } });
     const first = await stack.runPayout();
-    expect(first.status).toBe('completed');
+    expect(first.status).toBe('partial'); // Flaky failed; everyone else was paid
     await expectInvariant();
 
     // Episode A: App 5% of 200 sats = 10, rest 190 split 60:40 = 114 / 76.
@@ -115,10 +115,10 @@ describe('streaming pipeline (e2e)', () => {
 
     // The failing destination: recorded as failed, its amount owed again, backing off.
     const failedKeysend = first.keysends.find((k: { recipient: { address: string } }) => k.recipient.address === flaky);
-    expect(failedKeysend).toMatchObject({ status: 'failed', lastErrorCode: 10, lastErrorMessage: 'FAILURE_REASON_NO_ROUTE', amountSats: 50, attempts: 1 });
+    expect(failedKeysend).toMatchObject({ status: 'failed', lastErrorCode: '10', lastErrorMessage: 'FAILURE_REASON_NO_ROUTE', amountSats: 50, attempts: 1 });
     expect(first.totals).toMatchObject({ keysends: 7, succeeded: 6, failed: 1, unknown: 0, paidSats: 319 });
     const flakyStatus = (await stack.recipient(flaky)).body;
-    expect(flakyStatus).toMatchObject({ owedMsat: '50000', inFlightMsat: '0', consecutiveFailures: 1, parked: false, lastErrorCode: 10 });
+    expect(flakyStatus).toMatchObject({ owedMsat: '50000', inFlightMsat: '0', consecutiveFailures: 1, parked: false, lastErrorCode: '10' });
     expect(new Date(flakyStatus.nextAttemptAt).getTime()).toBeGreaterThan(Date.now() - 100);
 
     // Backing off: an immediate run does not try it again.
@@ -176,14 +176,14 @@ describe('streaming pipeline (e2e)', () => {
       expect(run.keysends.find((k: { recipient: { address: string } }) => k.recipient.address === dead)).toMatchObject({ status: 'failed', attempts: attempt });
     }
     const parked = (await stack.recipient(dead)).body;
-    expect(parked).toMatchObject({ parked: true, consecutiveFailures: 3, owedMsat: '20000' });
+    expect(parked).toMatchObject({ parked: true, consecutiveFailures: 3, owedMsat: '0', parkedMsat: '20000' });
     await new Promise((resolve) => setTimeout(resolve, 2_100));
-    expect((await stack.runPayout()).totals.keysends).toBe(0); // parked: still owed, not paid
+    expect((await stack.runPayout()).totals.keysends).toBe(0); // parked: its money is parked, not paid
 
-    // Still accruing while parked.
+    // Still accruing while parked (into parked money).
     await stack.postEvents([event('d-2', 'feed-d', 'item-d', 60, 20, [node('Dead', dead, 1)])]);
     await stack.accumulated();
-    expect((await stack.recipient(dead)).body.owedMsat).toBe('40000');
+    expect((await stack.recipient(dead)).body).toMatchObject({ owedMsat: '0', parkedMsat: '40000' });
 
     await stack.sim.clearRule(dead);
     const unparked = await stack.http.post('/v1/recipients/unpark', { address: dead });

@@ -33,7 +33,7 @@ describe('a Redis outage (e2e)', () => {
       })),
     );
     expect(accepted).toMatchObject({ accepted: 3, duplicates: 0 });
-    expect((await stack.http.get('/v1/summary')).body.events).toEqual({ accepted: 3, awaitingAccumulation: 3 });
+    expect((await stack.http.get('/v1/summary')).body.events).toEqual({ accepted: 3, awaitingAccumulation: 3, setAside: 0 });
 
     await redis.start();
     await stack.worker!.get(WorkerSchedule).sweep(0);

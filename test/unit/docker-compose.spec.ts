@@ -8,10 +8,13 @@ const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.me
 };
 
 describe('docker-compose.yml', () => {
-  it('publishes ports on 127.0.0.1 only', () => {
-    const published = Object.values(compose.services).flatMap((s) => s.ports ?? []);
-    expect(published.length).toBeGreaterThan(0);
-    for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  it('publishes ports on 127.0.0.1 only, in the service file and the development one', () => {
+    const dev = parse(readFileSync(new URL('../../docker-compose.dev.yml', import.meta.url), 'utf8')) as typeof compose;
+    for (const file of [compose, dev]) {
+      const published = Object.values(file.services).flatMap((s) => s.ports ?? []);
+      expect(published.length).toBeGreaterThan(0);
+      for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    }
   });
 
   it('does not publish PostgreSQL, Redis or the simulator (its admin routes change what it pays)', () => {

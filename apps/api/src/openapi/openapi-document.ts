@@ -15,7 +15,9 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'Conflict with the current state',
   413: 'Body over the 5 MB limit',
   415: 'Body is not application/json',
+  422: 'The evidence offered does not prove the payment',
   429: 'Rate limited (see Retry-After)',
+  431: 'Request headers over the limit',
   500: 'Unexpected error',
   503: 'A dependency does not answer',
 };

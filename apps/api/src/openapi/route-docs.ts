@@ -29,10 +29,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/recipients': { summary: "A recipient's owed, in-flight and paid msat and its retry state", query: identitySchema, response: s.recipientResponse, errors: [400, 404] },
   'POST /v1/recipients/unpark': { summary: 'Pay a parked recipient again from the next run', body: identitySchema, response: s.recipientResponse, errors: [400, 404] },
   'POST /v1/keysends/{id}/resolve': {
-    summary: 'Settle a keysend whose outcome is unknown: succeeded (with evidence) or failed',
+    summary: "Settle a keysend whose outcome is unknown: succeeded (proved by its preimage or the wallet's record) or failed",
     body: resolutionSchema,
     response: s.keysendResponse,
-    errors: [400, 404, 409],
+    errors: [400, 404, 409, 422, 503],
   },
   'GET /v1/summary': { summary: 'Totals: accrued, owed, in flight, paid, fees, unknown', response: s.summaryResponse, errors: [] },
   'GET /v1/ledger/check': { summary: 'Verify the ledger invariant now (500 when it does not hold)', response: s.ledgerCheckResponse, errors: [500] },

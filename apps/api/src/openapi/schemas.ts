@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ErrorCode } from '@splitstream/errors';
+import { KeysendStatus, PayoutStatus, RecipientState } from '@splitstream/ledger';
 
 // Response shapes, for the OpenAPI document (the code builds these objects in the controllers and services).
 const msat = z.string().regex(/^[0-9]+$/).describe('millisatoshis, as a decimal string');
@@ -7,7 +9,7 @@ const nullableText = z.string().nullable();
 
 export const errorResponse = z
   .object({
-    error: z.string().describe('a stable code: invalid_request, invalid_json, unauthorized, forbidden, not_found, conflict, rate_limited, ...'),
+    error: z.enum(ErrorCode).describe('a stable code (see the README for each one\'s HTTP status)'),
     message: z.string(),
     issues: z.array(z.object({ path: z.string(), message: z.string(), index: z.number().int().optional() })).optional(),
   })
@@ -27,9 +29,9 @@ export const keysendResponse = z.object({
   recipient: recipientRef,
   episode: z.object({ feedGuid: z.string(), itemGuid: z.string(), remoteFeedGuid: nullableText, remoteItemGuid: nullableText }),
   amountSats: z.number().int(),
-  status: z.enum(['pending', 'sending', 'succeeded', 'failed', 'unknown', 'cancelled']),
+  status: z.enum(KeysendStatus),
   attempts: z.number().int(),
-  lastErrorCode: z.number().int().nullable(),
+  lastErrorCode: nullableText.describe('the wallet\'s error code (e.g. "2", "10") or splitstream\'s (record_unbuildable)'),
   lastErrorMessage: nullableText,
   feeSats: z.number().int().nullable(),
   paymentHash: nullableText,
@@ -44,6 +46,7 @@ const payoutTotals = z.object({
   keysends: z.number().int(),
   succeeded: z.number().int(),
   failed: z.number().int(),
+  cancelled: z.number().int(),
   unknown: z.number().int(),
   pending: z.number().int(),
   sats: z.number().int(),
@@ -54,7 +57,7 @@ const payoutTotals = z.object({
 const payoutBase = z.object({
   id: z.string(),
   trigger: z.enum(['schedule', 'manual']),
-  status: z.enum(['queued', 'running', 'completed', 'skipped', 'interrupted']),
+  status: z.enum(PayoutStatus),
   note: nullableText,
   createdAt: timestamp,
   startedAt: timestamp.nullable(),
@@ -82,12 +85,14 @@ export const recipientResponse = z.object({
   customKey: nullableText,
   customValue: nullableText,
   name: nullableText,
+  state: z.enum(RecipientState),
   accruedMsat: msat,
   owedMsat: msat,
   inFlightMsat: msat,
+  parkedMsat: msat,
   paidMsat: msat,
   consecutiveFailures: z.number().int(),
-  lastErrorCode: z.number().int().nullable(),
+  lastErrorCode: nullableText.describe('the wallet\'s error code (e.g. "2", "10") or splitstream\'s (record_unbuildable)'),
   lastErrorMessage: nullableText,
   parked: z.boolean(),
   parkedAt: timestamp.nullable(),
@@ -98,10 +103,11 @@ export const summaryResponse = z.object({
   accruedMsat: msat,
   owedMsat: msat,
   inFlightMsat: msat,
+  parkedMsat: msat,
   paidMsat: msat,
   feesSats: z.number().int(),
   unknown: z.object({ keysends: z.number().int(), sats: z.number().int() }),
-  events: z.object({ accepted: z.number().int(), awaitingAccumulation: z.number().int() }),
+  events: z.object({ accepted: z.number().int(), awaitingAccumulation: z.number().int(), setAside: z.number().int() }),
 });
 
 export const ledgerCheckResponse = z.object({
@@ -110,6 +116,7 @@ export const ledgerCheckResponse = z.object({
   accruedMsat: msat,
   owedMsat: msat,
   inFlightMsat: msat,
+  parkedMsat: msat,
   paidMsat: msat,
   problems: z.array(z.string()),
 });
