@@ -53,17 +53,23 @@ describe('GET /health', () => {
     }
   });
 
-  it('answers 503 naming PostgreSQL while the database is unreachable, and 200 again once it is back', async () => {
-    const config = testConfig();
-    const db = new URL(config.DATABASE_URL);
+  // An app whose database connection goes through a relay the test can close (an outage as the client sees one).
+  const behindRelay = async <A extends INestApplication>(create: (config: ReturnType<typeof testConfig>) => Promise<A>, test: (app: A, baseUrl: string, relay: TcpRelay) => Promise<void>) => {
+    const db = new URL(testConfig().DATABASE_URL);
     const relay = new TcpRelay(await freePort(), { host: db.hostname, port: Number(db.port || 5432) });
     await relay.open();
     try {
-      const viaRelay = new URL(config.DATABASE_URL);
-      viaRelay.port = String(relay.port);
-      const app = await createWorker(testConfig({ DATABASE_URL: viaRelay.toString() }));
+      db.port = String(relay.port);
+      const app = await create(testConfig({ DATABASE_URL: db.toString() }));
       apps.push(app);
-      const baseUrl = await listen(app);
+      await test(app, await listen(app), relay);
+    } finally {
+      await relay.close();
+    }
+  };
+
+  it('answers 503 naming PostgreSQL while the database is unreachable, and 200 again once it is back', async () => {
+    await behindRelay(createWorker, async (_, baseUrl, relay) => {
       expect((await health(baseUrl)).status).toBe(200);
 
       await relay.close();
@@ -74,22 +80,11 @@ describe('GET /health', () => {
 
       await relay.open();
       await eventually(() => health(baseUrl), (r) => r.status === 200);
-    } finally {
-      await relay.close();
-    }
+    });
   });
 
   it('answers the API with 503, Retry-After and the standard error body while PostgreSQL is unreachable, and recovers by itself', async () => {
-    const config = testConfig();
-    const db = new URL(config.DATABASE_URL);
-    const relay = new TcpRelay(await freePort(), { host: db.hostname, port: Number(db.port || 5432) });
-    await relay.open();
-    try {
-      const viaRelay = new URL(config.DATABASE_URL);
-      viaRelay.port = String(relay.port);
-      const app = await createApi(testConfig({ DATABASE_URL: viaRelay.toString() }));
-      apps.push(app);
-      const baseUrl = await listen(app);
+    await behindRelay(createApi, async (app, baseUrl, relay) => {
       const { key } = await app.get(ApiKeysService).create('outage-app', ALL_SCOPES);
       const summary = () => request(baseUrl, '/v1/summary', { headers: { authorization: `Bearer ${key}` } });
       expect((await summary()).status).toBe(200);
@@ -102,8 +97,6 @@ describe('GET /health', () => {
 
       await relay.open();
       await eventually(summary, (r) => r.status === 200, 20_000);
-    } finally {
-      await relay.close();
-    }
+    });
   });
 });

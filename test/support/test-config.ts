@@ -15,7 +15,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     QUEUE_PREFIX: 'splitstream-test',
     API_PORT: '3100',
     WORKER_PORT: '3101',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     ...overrides,
   });
 }

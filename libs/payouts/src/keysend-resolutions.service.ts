@@ -4,7 +4,7 @@ import { KeysendStatus, release, settle } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { PrismaService } from '@splitstream/persistence';
-import { WALLET, type Wallet, type WalletPaymentRecord } from '@splitstream/wallet';
+import { memoFor, WALLET, type Wallet, type WalletPaymentRecord } from '@splitstream/wallet';
 
 export type Resolution = { outcome: 'succeeded'; preimage?: string } | { outcome: 'failed'; reason?: string };
 
@@ -101,7 +101,7 @@ export class KeysendResolutions {
     }
     const record = await this.wallet.findPayment(keysend.reference, keysend.sent_at ?? keysend.created_at);
     if (!record) {
-      return { kind: 'bad_evidence', message: `the wallet has no record of a payment with memo "splitstream ${keysend.reference}"; it cannot be resolved as paid` };
+      return { kind: 'bad_evidence', message: `the wallet has no record of a payment with memo "${memoFor(keysend.reference)}"; it cannot be resolved as paid` };
     }
     if (preimage && sha256(preimage) !== record.paymentHash) {
       return { kind: 'bad_evidence', message: 'the preimage does not hash to the payment hash in the wallet\'s record' };
