@@ -31,7 +31,10 @@ describe('ledger check', () => {
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout).problems).toEqual(['events are worth 5000 msat but 0 msat accrued']);
     const endpoint = await stack.http.get('/v1/ledger/check');
-    expect(endpoint).toMatchObject({ status: 500, body: { ok: false, problems: ['events are worth 5000 msat but 0 msat accrued'] } });
+    expect(endpoint).toMatchObject({
+      status: 500,
+      body: { error: 'invariant_broken', message: 'events are worth 5000 msat but 0 msat accrued', ok: false, problems: ['events are worth 5000 msat but 0 msat accrued'] },
+    });
   });
 
   it('the database itself refuses a balance that does not add up', async () => {

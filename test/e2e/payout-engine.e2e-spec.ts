@@ -131,7 +131,7 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
     await expectBooksBalance();
   });
 
-  it('stops a run the wallet refuses as a whole (auth) without blaming any recipient, and ends it failed with the reason', async () => {
+  it('stops a run the wallet refuses as a whole (not enough balance) without blaming any recipient, and ends it failed with the reason', async () => {
     const a = pubkey(0x700);
     await stack.postEvents([event('w-1', [node('A', a, 1)], { itemGuid: 'item-w' })]);
     await stack.accumulated();
@@ -205,6 +205,11 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
           expect(await res.json()).toMatchObject({ error: 'invalid_request', issues: [{ path: 'note' }] });
         }
       }
+    }
+    for (const open of ['/health', '/metrics', '/docs/openapi.json']) {
+      const res = await fetch(`${stack.baseUrl}${open}?q=x%00`);
+      expect([open, res.status]).toEqual([open, 400]);
+      expect(await res.json()).toMatchObject({ error: 'invalid_request' });
     }
     const inEvent = await fetch(`${stack.baseUrl}/v1/events`, {
       method: 'POST',

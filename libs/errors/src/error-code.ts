@@ -14,6 +14,7 @@ export enum ErrorCode {
   UnprocessableEvidence = 'unprocessable_evidence', // the proof offered does not prove the claim
   RateLimited = 'rate_limited',
   ServiceUnavailable = 'service_unavailable', // PostgreSQL, Redis or the wallet cannot be reached: retry later
+  InvariantBroken = 'invariant_broken', // the ledger check found money that does not add up
   InternalError = 'internal_error',
 }
 
@@ -30,6 +31,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.UnprocessableEvidence]: 422,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.ServiceUnavailable]: 503,
+  [ErrorCode.InvariantBroken]: 500,
   [ErrorCode.InternalError]: 500,
 };
 

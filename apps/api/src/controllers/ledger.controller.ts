@@ -1,6 +1,7 @@
-import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { RequireScope, Scope } from '@splitstream/auth';
+import { AppError, ErrorCode } from '@splitstream/errors';
 import { invariantReportJson, LedgerQueries } from '@splitstream/ledger';
 
 @Controller('v1')
@@ -13,12 +14,15 @@ export class LedgerController {
     return this.ledger.summary();
   }
 
-  // The ledger invariant, checked now against the database: 200 when it holds, 500 when it does not.
+  // The ledger invariant, checked now against the database: 200 with the report when it holds; when it does
+  // not, 500 in the one error shape with the report beside it.
   @Get('ledger/check')
   @RequireScope(Scope.PayoutsRead)
   async check(@Res({ passthrough: true }) reply: FastifyReply) {
-    const report = await this.ledger.checkInvariant();
-    if (!report.ok) reply.code(HttpStatus.INTERNAL_SERVER_ERROR);
-    return invariantReportJson(report);
+    const report = invariantReportJson(await this.ledger.checkInvariant());
+    if (report.ok) return report;
+    const broken = new AppError(ErrorCode.InvariantBroken, report.problems.join('; '));
+    reply.code(broken.status);
+    return { ...broken.body(), ...report };
   }
 }
