@@ -65,7 +65,10 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   }
 
   async run(payoutId: bigint): Promise<void> {
-    if (this.stopping.signal.aborted) return;
+    if (this.stopping.signal.aborted) {
+      await this.finishRun(payoutId, PayoutStatus.Interrupted, 'the worker was stopping; the next run pays what this one would have');
+      return;
+    }
     this.current = this.runLocked(payoutId);
     try {
       await this.current;

@@ -134,8 +134,10 @@ async function finish(
   return items.map((i) => i.keysend).filter((k) => movedIds.has(k.keysendId));
 }
 
+// Returns the succeeded keysends that were recorded (those still `sending`).
 export async function applyRecord(tx: Tx, decision: RecordDecision): Promise<{ succeeded: SentKeysend[] }> {
   const { succeeded } = decision;
+  let settled: SentKeysend[] = [];
   if (succeeded.length > 0) {
     const moved = await tx.$queryRaw<{ id: bigint }[]>`
       UPDATE keysend k SET status = ${KeysendStatus.Succeeded}, fee_sats = d.fee, payment_hash = d.hash, preimage = d.preimage,
@@ -145,7 +147,8 @@ export async function applyRecord(tx: Tx, decision: RecordDecision): Promise<{ s
       WHERE k.id = d.id AND k.status = ${KeysendStatus.Sending}
       RETURNING k.id`;
     const movedIds = new Set(moved.map((m) => m.id));
-    await settle(tx, succeeded.filter((s) => movedIds.has(s.keysend.keysendId)).map((s) => s.keysend));
+    settled = succeeded.filter((s) => movedIds.has(s.keysend.keysendId)).map((s) => s.keysend);
+    await settle(tx, settled);
   }
   const failed = await finish(tx, decision.failed, KeysendStatus.Failed, decision.failed.map((f) => f.reason));
   const cancelled = await finish(tx, decision.cancelled, KeysendStatus.Cancelled, decision.cancelled.map((c) => c.reason), [
@@ -155,7 +158,7 @@ export async function applyRecord(tx: Tx, decision: RecordDecision): Promise<{ s
   await release(tx, [...failed, ...cancelled]);
   await finish(tx, decision.unknown, KeysendStatus.Unknown, decision.unknown.map((u) => ({ code: null, message: u.reason })));
   await applyRecipientUpdates(tx, decision.recipients);
-  return { succeeded: succeeded.map((s) => s.keysend) };
+  return { succeeded: settled };
 }
 
 export async function applyRecipientUpdates(tx: Tx, updates: RecipientUpdate[]): Promise<void> {
