@@ -51,7 +51,6 @@ describe('faults under load (e2e)', () => {
   afterAll(async () => {
     await killWorker();
     if (!redis.running) await redis.start();
-    await relay.open().catch(() => undefined);
     await api?.close();
     await relay.close();
     await redis.stop();

@@ -55,6 +55,7 @@ export class TcpRelay {
   ) {}
 
   async open(): Promise<void> {
+    if (this.server) return; // already open: a second server on the port would leak
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.target.port, this.target.host);
       for (const socket of [client, upstream]) {
