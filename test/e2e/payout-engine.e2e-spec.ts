@@ -184,7 +184,7 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
     const auth = { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' };
     for (const route of ROUTES) {
       const [path, search = ''] = route.path.split('?');
-      const inPath = `${path}${path!.endsWith('/v1/events') || path!.endsWith('/run') || path!.endsWith('/unpark') || path!.endsWith('/summary') || path!.endsWith('/check') || path!.endsWith('/payouts') ? '' : '%00'}`;
+      const inPath = `${path}${path!.endsWith('/v1/events') || path!.endsWith('/run') || path!.endsWith('/unpark') || path!.endsWith('/summary') || path!.endsWith('/check') || path!.endsWith('/payouts') || path!.endsWith('/reconcile') ? '' : '%00'}`;
       const targets = [
         { url: `${path}?${search}${search ? '&' : ''}q=a%00b`, body: route.body },
         ...(inPath !== path ? [{ url: `${inPath}${search ? `?${search}` : ''}`, body: route.body }] : []),

@@ -13,4 +13,5 @@ export const ROUTES: { method: 'GET' | 'POST'; path: string; scope: Scope; body?
   { method: 'GET', path: '/v1/summary', scope: Scope.PayoutsRead },
   { method: 'GET', path: '/v1/ledger/check', scope: Scope.PayoutsRead },
   { method: 'POST', path: '/v1/keysends/1/resolve', scope: Scope.PayoutsWrite, body: { outcome: 'failed' } },
+  { method: 'POST', path: '/v1/keysends/reconcile', scope: Scope.PayoutsWrite, body: {} },
 ];

@@ -2,11 +2,16 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ApiKeysModule } from '@splitstream/auth';
 import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LedgerModule } from '@splitstream/ledger';
+import { ReconciliationModule } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
+import { WalletModule } from '@splitstream/wallet';
 
 @Module({})
 export class CliModule {
   static register(config: AppConfig): DynamicModule {
-    return { module: CliModule, imports: [ConfigModule.forRoot(config), PersistenceModule, LedgerModule, ApiKeysModule] };
+    return {
+      module: CliModule,
+      imports: [ConfigModule.forRoot(config), PersistenceModule, LedgerModule, ApiKeysModule, WalletModule, ReconciliationModule],
+    };
   }
 }

@@ -3,18 +3,21 @@
 //   keys list                                                            ids, apps, scopes, revoked or not
 //   keys revoke <id>                                                     the key stops working at once
 //   ledger check                                  verify the ledger invariant (exit 1 when it does not hold)
+//   keysends reconcile                            look unknown keysends up in the wallet's records now
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ALL_SCOPES, ApiKeysService, isScope } from '@splitstream/auth';
 import { loadConfigOrExit } from '@splitstream/config';
 import { invariantReportJson, LedgerQueries } from '@splitstream/ledger';
+import { Reconciliation } from '@splitstream/payouts';
 import { CliModule } from './cli.module.js';
 
 const USAGE = `usage: npm run cli -- keys create --name <app> --scopes <${ALL_SCOPES.join('|')}>[,...]
        npm run cli -- keys list
        npm run cli -- keys revoke <id>
-       npm run cli -- ledger check`;
+       npm run cli -- ledger check
+       npm run cli -- keysends reconcile`;
 
 const fail = (message: string): never => {
   console.error(`${message}\n${USAGE}`);
@@ -57,6 +60,9 @@ try {
       exitCode = report.ok ? 0 : 1;
       break;
     }
+    case 'keysends reconcile':
+      console.log(JSON.stringify(await app.get(Reconciliation).reconcile(), null, 2));
+      break;
     default:
       fail(`unknown command: ${positionals.join(' ') || '(none)'}`);
   }

@@ -3,15 +3,15 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
 import { AccumulationService, APPLY_EVENTS } from '@splitstream/ledger';
-import { PayoutRequests, PayoutRunner } from '@splitstream/payouts';
+import { PayoutRequests, PayoutRunner, RECONCILE } from '@splitstream/payouts';
 import { JobQueue } from '@splitstream/queue';
 
 const SWEEP_EVERY_MS = 15_000;
 const SWEEP_AFTER_SECONDS = 10;
 const SWEEP_BATCH = 20 * MAX_EVENTS_PER_REQUEST;
 
-// The worker's timers only enqueue work: a payout run per tick, and a sweep that queues events whose job was
-// lost (stored while Redis was down). Intervals come from config, so they are registered here, not by decorator.
+// The worker's timers only enqueue work: a payout run per tick, a sweep that queues events whose job was lost
+// (stored while Redis was down), and a reconciliation of unknown keysends per tick. Intervals come from config, so they are registered here, not by decorator.
 @Injectable()
 export class WorkerSchedule implements OnApplicationBootstrap {
   private readonly logger = new Logger(WorkerSchedule.name);
@@ -35,6 +35,10 @@ export class WorkerSchedule implements OnApplicationBootstrap {
     const interval = this.config.PAYOUT_INTERVAL_SECONDS;
     every('payout-tick', interval * 1000, () => this.payouts.requestScheduledRun(new Date(), interval));
     every('event-sweep', SWEEP_EVERY_MS, () => this.sweep());
+    const reconcileEvery = this.config.RECONCILE_INTERVAL_SECONDS;
+    every('reconcile-tick', reconcileEvery * 1000, () =>
+      this.jobs.enqueue(RECONCILE, { tick: String(Math.floor(Date.now() / 1000 / reconcileEvery)) }),
+    );
   }
 
   async sweep(olderThanSeconds = SWEEP_AFTER_SECONDS): Promise<void> {

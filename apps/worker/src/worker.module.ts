@@ -6,12 +6,13 @@ import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
 import { APPLY_EVENTS, LedgerModule } from '@splitstream/ledger';
-import { PayoutRunnerModule, RUN_PAYOUT } from '@splitstream/payouts';
+import { PayoutRunnerModule, RECONCILE, RUN_PAYOUT } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
 import { WalletModule } from '@splitstream/wallet';
 import { LedgerProcessor } from './processors/ledger.processor.js';
 import { PayoutsProcessor } from './processors/payouts.processor.js';
+import { ReconciliationProcessor } from './processors/reconciliation.processor.js';
 import { WorkerSchedule } from './worker-schedule.service.js';
 
 @Module({})
@@ -24,14 +25,14 @@ export class WorkerModule {
         LoggingModule,
         MetricsModule,
         PersistenceModule,
-        QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT]),
+        QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE]),
         HealthModule,
         WalletModule,
         LedgerModule,
         PayoutRunnerModule,
         ScheduleModule.forRoot(),
       ],
-      providers: [LedgerProcessor, PayoutsProcessor, WorkerSchedule, { provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [LedgerProcessor, PayoutsProcessor, ReconciliationProcessor, WorkerSchedule, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 }

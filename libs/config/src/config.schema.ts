@@ -33,6 +33,10 @@ export const configSchema = z.object({
   // A running payout whose worker has not written its heartbeat for this long is taken over and ended as
   // interrupted by the next run (the worker writes one every 5 seconds).
   PAYOUT_HEARTBEAT_TIMEOUT_SECONDS: positiveInt.min(15).default(60),
+  // Unknown keysends are looked up in the wallet's records this often; one still absent this long after it was
+  // sent is taken as not paid and its money returned to owed.
+  RECONCILE_INTERVAL_SECONDS: positiveInt.default(300),
+  RECONCILE_ABSENT_AFTER_SECONDS: positiveInt.min(600).default(24 * 3600),
   // POST /v1/events requests per API key per minute (answered 429 with Retry-After beyond).
   EVENTS_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),

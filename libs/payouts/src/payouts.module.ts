@@ -3,14 +3,18 @@ import { LedgerModule } from '@splitstream/ledger';
 import { KeysendResolutions } from './keysend-resolutions.service.js';
 import { PayoutQueries } from './payout-queries.service.js';
 import { PayoutRequests } from './payout-requests.service.js';
+import { Reconciliation } from './reconciliation.service.js';
 import { PayoutRunner } from './run/payout-runner.service.js';
 import { RecipientsService } from './recipients.service.js';
 
-// PayoutRunner needs the wallet (WalletModule), which only the worker imports.
+// Settling unknown keysends (operator resolution, reconciliation). Needs the wallet (the global WalletModule).
+@Module({ providers: [KeysendResolutions, Reconciliation], exports: [KeysendResolutions, Reconciliation] })
+export class ReconciliationModule {}
+
 @Module({
-  imports: [LedgerModule],
-  providers: [PayoutRequests, PayoutQueries, RecipientsService, KeysendResolutions],
-  exports: [PayoutRequests, PayoutQueries, RecipientsService, KeysendResolutions],
+  imports: [LedgerModule, ReconciliationModule],
+  providers: [PayoutRequests, PayoutQueries, RecipientsService],
+  exports: [PayoutRequests, PayoutQueries, RecipientsService, ReconciliationModule],
 })
 export class PayoutsModule {}
 

@@ -10,8 +10,9 @@ import { WALLET } from './wallet.types.js';
   providers: [
     {
       provide: AlbyClient,
-      inject: [APP_CONFIG, MetricsService],
-      useFactory: (config: AppConfig, metrics: MetricsService) => {
+      // Metrics are optional: the operator CLI uses the wallet without a metrics registry.
+      inject: [APP_CONFIG, { token: MetricsService, optional: true }],
+      useFactory: (config: AppConfig, metrics?: MetricsService) => {
         const target = walletTarget(config);
         if (target.simulated) {
           new Logger('Wallet').warn(
@@ -23,7 +24,7 @@ import { WALLET } from './wallet.types.js';
           accessToken: target.token,
           timeoutMs: config.ALBY_TIMEOUT_MS,
           maxRequestsPerSecond: config.ALBY_MAX_REQUESTS_PER_SECOND,
-          observe: (route, seconds, outcome) => metrics.walletLatency.observe({ route, outcome }, seconds),
+          observe: (route, seconds, outcome) => metrics?.walletLatency.observe({ route, outcome }, seconds),
         });
       },
     },

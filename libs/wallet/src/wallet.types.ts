@@ -60,9 +60,10 @@ export interface WalletPaymentRecord {
 export interface Wallet {
   // One outcome per request, in request order (correlated by index, never by destination).
   payKeysends(requests: KeysendRequest[], options?: PayOptions): Promise<PaymentOutcome[]>;
-  // The wallet's own record of a settled payment, found by the reference splitstream gave it (the memo
-  // `splitstream <reference>`), sent no earlier than `sentAfter`; null when the wallet has none.
-  findPayment(reference: string, sentAfter: Date): Promise<WalletPaymentRecord | null>;
+  // The wallet's own records of settled payments, found by the references splitstream gave them (the memo
+  // `splitstream <reference>`), sent no earlier than `sentAfter`. A reference the wallet has no settled
+  // payment for is absent from the map. Throws when the wallet cannot be asked.
+  findPayments(references: string[], sentAfter: Date): Promise<Map<string, WalletPaymentRecord>>;
 }
 
 export const WALLET = Symbol('WALLET');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type Caller, CurrentCaller, RequireScope, Scope } from '@splitstream/auth';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { toIssues } from '@splitstream/money';
-import { KeysendResolutions, PayoutQueries } from '@splitstream/payouts';
+import { KeysendResolutions, PayoutQueries, Reconciliation } from '@splitstream/payouts';
 import { DATABASE_ID } from '../http/params.js';
 
 const hex64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters');
@@ -21,8 +21,17 @@ export const resolutionSchema = z.discriminatedUnion(
 export class KeysendsController {
   constructor(
     private readonly resolutions: KeysendResolutions,
+    private readonly reconciliation: Reconciliation,
     private readonly queries: PayoutQueries,
   ) {}
+
+  // Looks every unknown keysend up in the wallet's records now (the worker also does it on a schedule).
+  @Post('reconcile')
+  @HttpCode(HttpStatus.OK)
+  @RequireScope(Scope.PayoutsWrite)
+  reconcile() {
+    return this.reconciliation.reconcile();
+  }
 
   // Settles a keysend whose outcome is unknown; who did it and when is recorded on the keysend.
   @Post(':id/resolve')

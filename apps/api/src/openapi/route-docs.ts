@@ -34,6 +34,11 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: s.keysendResponse,
     errors: [400, 404, 409, 422, 503],
   },
+  'POST /v1/keysends/reconcile': {
+    summary: "Look every unknown keysend up in the wallet's records now: settle what it paid, return to owed what it has not paid for too long",
+    response: s.reconcileResponse,
+    errors: [503],
+  },
   'GET /v1/summary': { summary: 'Totals: accrued, owed, in flight, paid, fees, unknown', response: s.summaryResponse, errors: [] },
   'GET /v1/ledger/check': { summary: 'Verify the ledger invariant now (500 when it does not hold)', response: s.ledgerCheckResponse, errors: [500] },
   'GET /health': { summary: 'PostgreSQL and Redis reachability (503 naming the one that does not answer)', response: s.healthResponse, errors: [503] },

@@ -99,6 +99,13 @@ export const recipientResponse = z.object({
   nextAttemptAt: timestamp.nullable(),
 });
 
+export const reconcileResponse = z.object({
+  checked: z.number().int(),
+  paid: z.number().int(),
+  returnedToOwed: z.number().int(),
+  stillUnknown: z.number().int(),
+});
+
 export const summaryResponse = z.object({
   accruedMsat: msat,
   owedMsat: msat,

@@ -33,8 +33,8 @@ class ValidatingWallet implements Wallet {
     if (requests.some((r) => this.bad.has(r.destination))) return requests.map(() => refused('contents', 'invalid destination pubkey'));
     return requests.map((r) => paid(r.destination));
   }
-  async findPayment() {
-    return null;
+  async findPayments() {
+    return new Map();
   }
 }
 

@@ -17,15 +17,19 @@ export class AlbyWallet implements Wallet {
     return this.client.keysendMulti(requests, options);
   }
 
-  async findPayment(reference: string, sentAfter: Date): Promise<WalletPaymentRecord | null> {
-    const memo = memoFor(reference);
+  // One pass over the settled outgoing payments since `sentAfter` (newest first), matching memos.
+  async findPayments(references: string[], sentAfter: Date): Promise<Map<string, WalletPaymentRecord>> {
+    const wanted = new Map(references.map((reference) => [memoFor(reference), reference]));
+    const found = new Map<string, WalletPaymentRecord>();
     const createdAfter = new Date(sentAfter.getTime() - CLOCK_SKEW_MS);
-    for (let page = 1; page <= MAX_PAGES; page++) {
+    for (let page = 1; page <= MAX_PAGES && found.size < wanted.size; page++) {
       const payments = await this.client.listOutgoing({ page, items: PAGE_SIZE, createdAfter });
-      const found = payments.find((p) => p.memo === memo);
-      if (found) return { amountSats: found.amountSats, feeSats: found.feeSats, paymentHash: found.paymentHash, preimage: found.preimage };
-      if (payments.length < PAGE_SIZE) return null;
+      for (const p of payments) {
+        const reference = wanted.get(p.memo);
+        if (reference) found.set(reference, { amountSats: p.amountSats, feeSats: p.feeSats, paymentHash: p.paymentHash, preimage: p.preimage });
+      }
+      if (payments.length < PAGE_SIZE) break;
     }
-    return null;
+    return found;
   }
 }
