@@ -1,24 +1,22 @@
-// `npm start`, after set-up and build: runs api and worker side by side, plus the Alby simulator when no
-// ALBY_ACCESS_TOKEN is configured (the service then pays the simulator, and says so).
+// `npm start`, after set-up and build: runs api and worker side by side, plus the development wallet of the
+// configured rail when no real one is configured: the Alby simulator (WALLET_BACKEND=alby without
+// ALBY_ACCESS_TOKEN) or the NWC relay and wallet (WALLET_BACKEND=nwc without NWC_URL). The service then pays it,
+// and says so.
 import concurrently from 'concurrently';
-import { loadConfigOrExit, walletTarget } from '@splitstream/config';
+import { loadConfigOrExit, nwcTarget, walletTarget } from '@splitstream/config';
 
 const config = loadConfigOrExit();
-const wallet = walletTarget(config);
 const commands = [
   { name: 'api', command: 'node dist/apps/api/src/main.js', prefixColor: 'blue' },
   { name: 'worker', command: 'node dist/apps/worker/src/main.js', prefixColor: 'magenta' },
 ];
-if (wallet.simulated) {
-  commands.unshift({ name: 'alby-sim', command: 'node dist/apps/alby-sim/src/main.js', prefixColor: 'yellow' });
-  console.warn(
-    [
-      '',
-      '*** ALBY_ACCESS_TOKEN is not set: running the Alby SIMULATOR and paying it. No real sats move. ***',
-      `*** Simulator: ${wallet.url} (admin routes under /admin; see README "The Alby simulator") ***`,
-      '',
-    ].join('\n'),
-  );
+const simulated =
+  config.WALLET_BACKEND === 'nwc'
+    ? nwcTarget(config).simulated && { name: 'nwc-sim', what: 'the development NWC wallet (NWC_URL is not set)', where: `ws://${config.SIM_HOST}:${config.NWC_SIM_PORT}, admin routes on port ${config.NWC_SIM_ADMIN_PORT}` }
+    : walletTarget(config).simulated && { name: 'alby-sim', what: 'the Alby SIMULATOR (ALBY_ACCESS_TOKEN is not set)', where: `${walletTarget(config).url} (admin routes under /admin)` };
+if (simulated) {
+  commands.unshift({ name: simulated.name, command: `node dist/apps/${simulated.name}/src/main.js`, prefixColor: 'yellow' });
+  console.warn(['', `*** Paying ${simulated.what}. No real sats move. ***`, `*** ${simulated.where} ***`, ''].join('\n'));
 }
 const { result } = concurrently(commands, { killOthersOn: ['failure', 'success'] });
 result.then(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEV_NWC, nwcUrl, parseNwcUrl } from './nwc-url.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -23,6 +24,24 @@ export const configSchema = z.object({
   SIM_HOST: z.string().min(1).default('127.0.0.1'),
   SIM_PORT: port.default(3002),
   SIM_ACCESS_TOKEN: z.string().min(8).default('simulator-access-token'),
+  // Which rail pays: the Alby Wallet API contract (also self-hosted LNDhub), or a Nostr Wallet Connect wallet
+  // (Alby Hub, any NIP-47 wallet). NWC without NWC_URL pays the development wallet apps/nwc-sim.
+  WALLET_BACKEND: z.enum(['alby', 'nwc']).default('alby'),
+  NWC_URL: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parseNwcUrl(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `must be a nostr+walletconnect:// connection string: it ${(error as Error).message}` });
+      }
+    })
+    .optional(),
+  // How long to wait for a wallet's reply before the payment's outcome is unknown.
+  NWC_TIMEOUT_MS: positiveInt.default(30_000),
+  NWC_MAX_PAYMENTS_PER_SECOND: positiveInt.max(100).default(10),
+  NWC_SIM_PORT: port.default(3003), // the development relay (WebSocket)
+  NWC_SIM_ADMIN_PORT: port.default(3004), // the development wallet's admin routes
   // Payouts: how often, from what amount, how many keysends per wallet request, and how failures back off.
   PAYOUT_INTERVAL_SECONDS: positiveInt.default(300),
   MIN_PAYOUT_SATS: positiveInt.default(10),
@@ -37,6 +56,9 @@ export const configSchema = z.object({
   // sent is taken as not paid and its money returned to owed.
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(300),
   RECONCILE_ABSENT_AFTER_SECONDS: positiveInt.min(600).default(24 * 3600),
+  // (NWC) an unknown keysend the wallet has no record of is sent again, with the same preimage, this long after
+  // it was sent (longer than NWC_TIMEOUT_MS, so the first attempt is over).
+  RECONCILE_RESEND_AFTER_SECONDS: positiveInt.min(30).default(120),
   // POST /v1/events requests per API key per minute (answered 429 with Retry-After beyond).
   EVENTS_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
@@ -48,6 +70,13 @@ export interface WalletTarget {
   url: string;
   token: string;
   simulated: boolean;
+}
+
+// The NWC connection: NWC_URL, or the development wallet's on this machine (simulated: no real sats).
+export function nwcTarget(config: AppConfig): { url: string; simulated: boolean } {
+  if (config.NWC_URL) return { url: config.NWC_URL, simulated: false };
+  const relay = `ws://${config.SIM_HOST}:${config.NWC_SIM_PORT}`;
+  return { url: nwcUrl(DEV_NWC.walletPubkey, [relay], DEV_NWC.clientSecretHex), simulated: true };
 }
 
 // Where payments go: the real wallet API when a token is configured, otherwise the local simulator.

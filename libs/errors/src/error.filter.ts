@@ -54,7 +54,9 @@ export class ErrorFilter implements ExceptionFilter {
       const response = exception.getResponse();
       if (isHealthReport(response)) {
         const down = Object.keys(response.error);
-        const body = { ...response, error: ErrorCode.ServiceUnavailable, message: `${down.join(' and ')} cannot be reached`, down: response.error };
+        const onlyWallet = down.length === 1 && down[0] === 'wallet';
+        const message = onlyWallet ? 'the wallet refuses our credentials: nothing can be paid' : `${down.join(' and ')} cannot be reached`;
+        const body = { ...response, status: onlyWallet ? 'degraded' : response.status, error: ErrorCode.ServiceUnavailable, message, down: response.error };
         return { status: exception.getStatus(), body, retryAfter: RETRY_AFTER_SECONDS };
       }
       const code = STATUS_CODES[exception.getStatus()] ?? (exception.getStatus() < 500 ? ErrorCode.InvalidRequest : ErrorCode.InternalError);

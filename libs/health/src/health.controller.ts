@@ -3,8 +3,10 @@ import { PublicRoute } from '@splitstream/auth';
 import { HealthCheck, HealthCheckService, PrismaHealthIndicator } from '@nestjs/terminus';
 import { PrismaService } from '@splitstream/persistence';
 import { RedisHealthIndicator } from './redis.health.js';
+import { WalletHealthIndicator } from './wallet.health.js';
 
-// 200 when PostgreSQL and Redis both answer; 503 with the failing one under `error` otherwise.
+// 200 when PostgreSQL and Redis answer and the wallet accepts our credentials; 503 naming what fails otherwise
+// (`degraded` when only the wallet does). The wallet's reachability and balance are shown under `details.wallet`.
 @Controller('health')
 export class HealthController {
   constructor(
@@ -12,6 +14,7 @@ export class HealthController {
     private readonly prismaIndicator: PrismaHealthIndicator,
     private readonly prisma: PrismaService,
     private readonly redis: RedisHealthIndicator,
+    private readonly wallet: WalletHealthIndicator,
   ) {}
 
   @Get()
@@ -21,6 +24,7 @@ export class HealthController {
     return this.health.check([
       () => this.prismaIndicator.pingCheck('postgres', this.prisma, { timeout: 2_000 }),
       () => this.redis.isHealthy('redis'),
+      () => this.wallet.isHealthy('wallet'),
     ]);
   }
 }

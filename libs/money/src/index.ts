@@ -33,4 +33,4 @@ export {
   type KeysendContext,
 } from './blip10.js';
 export { isNodePubkey } from './node-key.js';
-export { MSAT_PER_SAT, satsForWallet, satsToMsat, splitWholeSats } from './units.js';
+export { feeSatsFromMsat, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats } from './units.js';

@@ -14,3 +14,8 @@ export function satsForWallet(sats: bigint): number {
   if (sats <= 0n || sats > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`cannot pay ${sats} sats`);
   return Number(sats);
 }
+
+export const msatForWallet = (sats: number | bigint): number => Number(satsToMsat(sats));
+
+// A routing fee reported in msat, as the whole sats recorded (rounded up: never under-report a cost).
+export const feeSatsFromMsat = (msat: number): number => Math.ceil(msat / Number(MSAT_PER_SAT));

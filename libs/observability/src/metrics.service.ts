@@ -16,6 +16,11 @@ export class MetricsService {
   readonly keysends = new Counter({ name: 'splitstream_keysends_total', help: 'Keysend outcomes', labelNames: ['outcome'], registers: [this.registry] });
   readonly paidSats = new Counter({ name: 'splitstream_paid_sats_total', help: 'Sats paid by succeeded keysends', registers: [this.registry] });
   readonly feeSats = new Counter({ name: 'splitstream_fee_sats_total', help: 'Routing fees paid, in sats', registers: [this.registry] });
+  readonly walletBalance = new Gauge({
+    name: 'splitstream_wallet_balance_msat',
+    help: 'The wallet balance where the rail reports it (NWC get_balance), as of the last health probe',
+    registers: [this.registry],
+  });
   readonly walletLatency = new Histogram({
     name: 'splitstream_wallet_request_seconds',
     help: 'Wallet API request latency',

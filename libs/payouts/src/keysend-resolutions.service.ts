@@ -91,10 +91,12 @@ export class KeysendResolutions {
     if (keysend.payment_hash) {
       if (!preimage) return { message: "give the preimage of this keysend's payment hash" };
       if (sha256(preimage) !== keysend.payment_hash) return { message: "the preimage does not hash to the keysend's payment hash" };
-      const record = (await this.wallet.findPayments([keysend.reference], since).catch(() => new Map())).get(keysend.reference);
-      return { proof: { amountSats: keysend.amount_sats, feeSats: record?.feeSats ?? 0, paymentHash: keysend.payment_hash, preimage } };
+      const lookup = (await this.wallet.findPayments([{ reference: keysend.reference, paymentHash: keysend.payment_hash }], since).catch(() => undefined))?.get(keysend.reference);
+      const feeSats = lookup?.state === 'settled' ? lookup.record.feeSats : 0;
+      return { proof: { amountSats: keysend.amount_sats, feeSats, paymentHash: keysend.payment_hash, preimage } };
     }
-    const record = (await this.wallet.findPayments([keysend.reference], since)).get(keysend.reference);
+    const lookup = (await this.wallet.findPayments([{ reference: keysend.reference, paymentHash: null }], since)).get(keysend.reference);
+    const record = lookup?.state === 'settled' ? lookup.record : undefined;
     if (!record) return { message: `the wallet has no record of a payment with memo "${memoFor(keysend.reference)}"; it cannot be resolved as paid` };
     if (preimage && sha256(preimage) !== record.paymentHash) return { message: "the preimage does not hash to the payment hash in the wallet's record" };
     return { proof: record };

@@ -1,35 +1,58 @@
-import { Global, Logger, Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, walletTarget } from '@splitstream/config';
+import { Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, nwcTarget, walletTarget } from '@splitstream/config';
 import { MetricsService } from '@splitstream/observability';
 import { AlbyClient } from './alby/alby-client.js';
 import { AlbyWallet } from './alby/alby.wallet.js';
-import { WALLET } from './wallet.types.js';
+import { connectionFrom } from './nwc/nip47.js';
+import { NwcClient } from './nwc/nwc-client.js';
+import { NwcWallet } from './nwc/nwc.wallet.js';
+import { WALLET, type Wallet } from './wallet.types.js';
+
+const logger = new Logger('Wallet');
+
+// The rail WALLET_BACKEND names: the Alby Wallet API contract (or its simulator), or Nostr Wallet Connect (or
+// the development wallet). Only the rail in use is built.
+function buildWallet(config: AppConfig, metrics?: MetricsService): { wallet: Wallet; close: () => void } {
+  if (config.WALLET_BACKEND === 'nwc') {
+    const target = nwcTarget(config);
+    if (target.simulated) logger.warn('NWC_URL is not set: payments go to the development NWC wallet (apps/nwc-sim). No real sats move.');
+    const client = new NwcClient(connectionFrom(target.url), config.NWC_TIMEOUT_MS);
+    client.start();
+    return { wallet: new NwcWallet(client, config.NWC_MAX_PAYMENTS_PER_SECOND), close: () => client.close() };
+  }
+  const target = walletTarget(config);
+  if (target.simulated) logger.warn(`ALBY_ACCESS_TOKEN is not set: payments go to the Alby SIMULATOR at ${target.url}. No real sats move.`);
+  const client = new AlbyClient({
+    baseUrl: target.url,
+    accessToken: target.token,
+    timeoutMs: config.ALBY_TIMEOUT_MS,
+    maxRequestsPerSecond: config.ALBY_MAX_REQUESTS_PER_SECOND,
+    observe: (route, seconds, outcome) => metrics?.walletLatency.observe({ route, outcome }, seconds),
+  });
+  return { wallet: new AlbyWallet(client), close: () => undefined };
+}
+
+const WALLET_HANDLE = Symbol('WALLET_HANDLE');
+
+class WalletShutdown implements OnApplicationShutdown {
+  constructor(private readonly handle: { close: () => void }) {}
+  onApplicationShutdown(): void {
+    this.handle.close();
+  }
+}
 
 @Global()
 @Module({
   providers: [
     {
-      provide: AlbyClient,
+      provide: WALLET_HANDLE,
       // Metrics are optional: the operator CLI uses the wallet without a metrics registry.
       inject: [APP_CONFIG, { token: MetricsService, optional: true }],
-      useFactory: (config: AppConfig, metrics?: MetricsService) => {
-        const target = walletTarget(config);
-        if (target.simulated) {
-          new Logger('Wallet').warn(
-            `ALBY_ACCESS_TOKEN is not set: payments go to the Alby SIMULATOR at ${target.url}. No real sats move.`,
-          );
-        }
-        return new AlbyClient({
-          baseUrl: target.url,
-          accessToken: target.token,
-          timeoutMs: config.ALBY_TIMEOUT_MS,
-          maxRequestsPerSecond: config.ALBY_MAX_REQUESTS_PER_SECOND,
-          observe: (route, seconds, outcome) => metrics?.walletLatency.observe({ route, outcome }, seconds),
-        });
-      },
+      useFactory: (config: AppConfig, metrics?: MetricsService) => buildWallet(config, metrics),
     },
-    { provide: WALLET, inject: [AlbyClient], useFactory: (client: AlbyClient) => new AlbyWallet(client) },
+    { provide: WALLET, inject: [WALLET_HANDLE], useFactory: (handle: { wallet: Wallet }) => handle.wallet },
+    { provide: WalletShutdown, inject: [WALLET_HANDLE], useFactory: (handle: { close: () => void }) => new WalletShutdown(handle) },
   ],
-  exports: [WALLET, AlbyClient],
+  exports: [WALLET],
 })
 export class WalletModule {}

@@ -6,6 +6,7 @@ export interface KeysendRequest {
   destination: string; // 66-hex compressed node pubkey
   memo?: string; // stored by the wallet with the payment; splitstream puts its keysend reference here
   customRecords?: Record<string, string>; // TLV type (decimal) -> UTF-8 value
+  preimage?: string; // 64 hex, chosen by splitstream before sending, where the rail takes it (Wallet.choosesPreimage)
 }
 
 export interface PaidOutcome {
@@ -57,13 +58,32 @@ export interface WalletPaymentRecord {
   preimage: string;
 }
 
+// What the wallet says of a payment splitstream sent: settled (with its record) or failed; absent from the map when
+// it has no record of it (not sent, or still in flight).
+export type PaymentLookup = { state: 'settled'; record: WalletPaymentRecord } | { state: 'failed' };
+
+export interface SentPayment {
+  reference: string; // the memo `splitstream <reference>`, also the bLIP-10 uuid
+  paymentHash: string | null; // known before sending where splitstream chose the preimage
+}
+
+// Whether the wallet answers, accepts our credentials, and (where the rail says) its balance.
+export interface WalletStatus {
+  reachable: boolean;
+  authorized: boolean;
+  balanceMsat?: number;
+  message?: string;
+}
+
 export interface Wallet {
+  status(): Promise<WalletStatus>;
+  // Whether the rail takes a preimage chosen by the sender (so the payment hash is known before sending).
+  readonly choosesPreimage: boolean;
   // One outcome per request, in request order (correlated by index, never by destination).
   payKeysends(requests: KeysendRequest[], options?: PayOptions): Promise<PaymentOutcome[]>;
-  // The wallet's own records of settled payments, found by the references splitstream gave them (the memo
-  // `splitstream <reference>`), sent no earlier than `sentAfter`. A reference the wallet has no settled
-  // payment for is absent from the map. Throws when the wallet cannot be asked.
-  findPayments(references: string[], sentAfter: Date): Promise<Map<string, WalletPaymentRecord>>;
+  // The wallet's own records of these payments, sent no earlier than `sentAfter`, keyed by reference.
+  // Throws when the wallet cannot be asked.
+  findPayments(payments: SentPayment[], sentAfter: Date): Promise<Map<string, PaymentLookup>>;
 }
 
 export const WALLET = Symbol('WALLET');

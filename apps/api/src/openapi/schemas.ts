@@ -103,6 +103,7 @@ export const reconcileResponse = z.object({
   checked: z.number().int(),
   paid: z.number().int(),
   returnedToOwed: z.number().int(),
+  resent: z.number().int(),
   stillUnknown: z.number().int(),
 });
 

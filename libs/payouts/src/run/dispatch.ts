@@ -16,9 +16,11 @@ export type GroupVerdict =
 
 const isRequestRefusal = (o: PaymentOutcome | undefined): o is NotPaidOutcome => o?.status === 'not_paid' && o.scope === 'request';
 
+// A whole-request refusal has every outcome refused alike; a wallet answering per item (NWC) is `answered`,
+// and its items refused by the wallet itself are handled one by one (see dispatchChunk).
 export function verdictFor(size: number, outcomes: PaymentOutcome[]): GroupVerdict {
   const first = outcomes[0];
-  if (!isRequestRefusal(first)) return { kind: 'answered' };
+  if (!isRequestRefusal(first) || !outcomes.every(isRequestRefusal)) return { kind: 'answered' };
   switch (first.refusal) {
     case 'contents':
       return size > 1 ? { kind: 'split' } : { kind: 'blame' };
@@ -60,9 +62,25 @@ export async function dispatchChunk(wallet: Wallet, requests: KeysendRequest[], 
     const answers = await wallet.payKeysends(group.map((i) => requests[i]!), { signal: options.signal });
     const verdict = verdictFor(group.length, answers);
     switch (verdict.kind) {
-      case 'answered':
-        group.forEach((i, k) => (outcomes[i] = answers[k] ?? { status: 'unknown', reason: 'the wallet gave no outcome for this keysend' }));
+      case 'answered': {
+        // Per-item answers: a rate-limited item is sent again, a wallet-side refusal stops the run.
+        const again: number[] = [];
+        group.forEach((i, k) => {
+          const outcome = answers[k] ?? { status: 'unknown', reason: 'the wallet gave no outcome for this keysend' };
+          if (isRequestRefusal(outcome) && outcome.refusal === 'rate_limit' && waits < options.maxRateLimitWaits) again.push(i);
+          else if (isRequestRefusal(outcome) && outcome.refusal === 'contents') outcomes[i] = { ...outcome, scope: 'item' };
+          else {
+            if (isRequestRefusal(outcome)) stop ??= outcome;
+            outcomes[i] = outcome;
+          }
+        });
+        if (again.length > 0) {
+          waits++;
+          await sleep(Math.min(options.maxWaitMs, 1_000), options.signal);
+          queue.unshift(again);
+        }
         break;
+      }
       case 'split': {
         const half = Math.ceil(group.length / 2);
         queue.unshift(group.slice(0, half), group.slice(half));

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { KeysendStatus, PayoutStatus, reserve, transferRemainder } from '@splitstream/ledger';
@@ -37,6 +37,7 @@ interface ClaimedKeysend {
   amount_sats: number;
   reference: string;
   custom_records: Record<string, string>;
+  preimage: string | null;
   address: string;
 }
 
@@ -221,7 +222,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
             AND r.id IN (SELECT recipient_id FROM balance GROUP BY recipient_id HAVING SUM(owed_msat) >= ${minMsat})
           ORDER BY b.recipient_id, b.id
           FOR UPDATE OF b`;
-        const plan = planPayout(due, randomUUID);
+        const plan = planPayout(due, randomUUID, this.wallet.choosesPreimage ? () => randomBytes(32).toString('hex') : undefined);
         for (const t of plan.transfers) await transferRemainder(tx, t.fromBalanceId, t.toBalanceId, t.msat);
         const created = await tx.keysend.createManyAndReturn({
           data: plan.keysends.map((k) => ({
@@ -233,6 +234,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
             attempt: k.attempt,
             status: KeysendStatus.Pending,
             customRecords: k.customRecords,
+            preimage: k.preimage ?? null,
+            paymentHash: k.paymentHash ?? null,
           })),
           select: { id: true, balanceId: true, amountSats: true },
         });
@@ -264,7 +267,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
           UPDATE keysend SET status = ${KeysendStatus.Sending}, sent_at = now()
           WHERE id IN (SELECT id FROM keysend WHERE payout_id = ${payoutId} AND status = ${KeysendStatus.Pending}
                        ORDER BY id LIMIT ${this.config.KEYSEND_BATCH_SIZE} FOR UPDATE SKIP LOCKED)
-          RETURNING id, balance_id, recipient_id, amount_sats, reference, custom_records)
+          RETURNING id, balance_id, recipient_id, amount_sats, reference, custom_records, preimage)
         SELECT c.*, r.address FROM claimed c JOIN recipient r ON r.id = c.recipient_id ORDER BY c.id`;
       if (chunk.length === 0) return undefined;
       const requests: KeysendRequest[] = chunk.map((k) => ({
@@ -272,6 +275,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         destination: k.address,
         memo: memoFor(k.reference),
         customRecords: k.custom_records,
+        ...(k.preimage && { preimage: k.preimage }),
       }));
       const result = await dispatchChunk(this.wallet, requests, {
         signal: this.abandoning.signal,

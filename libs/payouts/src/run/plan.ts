@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Blip10TooLargeError, buildCustomRecords, MSAT_PER_SAT, satsToMsat, splitWholeSats } from '@splitstream/money';
 
 // Phase 1 of a payout run, pure: from the balances that are due, the keysends to send. Each keysend pays one
@@ -37,6 +38,10 @@ export interface KeysendDraft {
   amountSats: bigint;
   attempt: number;
   customRecords: Record<string, string>;
+  // Chosen before sending where the rail takes it (NWC): the payment hash is known, so the outcome can always be
+  // looked up, and sending it again cannot pay twice.
+  preimage?: string;
+  paymentHash?: string;
 }
 
 export interface RemainderTransfer {
@@ -101,8 +106,9 @@ function customRecordsFor(b: DueBalance, sats: bigint, boostUuid: string, refere
   });
 }
 
-// `balances` ordered by recipient; `newId` makes references and boost uuids (random in production).
-export function planPayout(balances: DueBalance[], newId: () => string): PayoutPlan {
+// `balances` ordered by recipient; `newId` makes references and boost uuids (random in production);
+// `newPreimage`, when the rail takes the sender's preimage, makes each keysend's preimage.
+export function planPayout(balances: DueBalance[], newId: () => string, newPreimage?: () => string): PayoutPlan {
   const plan: PayoutPlan = { keysends: [], transfers: [], unbuildable: [] };
   const byRecipient = new Map<bigint, DueBalance[]>();
   for (const b of balances) byRecipient.set(b.recipientId, [...(byRecipient.get(b.recipientId) ?? []), { ...b }]);
@@ -117,7 +123,9 @@ export function planPayout(balances: DueBalance[], newId: () => string): PayoutP
       if (!boostUuids.has(episode)) boostUuids.set(episode, newId());
       const reference = newId();
       try {
+        const preimage = newPreimage?.();
         plan.keysends.push({
+          ...(preimage && { preimage, paymentHash: createHash('sha256').update(Buffer.from(preimage, 'hex')).digest('hex') }),
           balanceId: balance.balanceId,
           recipientId: balance.recipientId,
           reference,

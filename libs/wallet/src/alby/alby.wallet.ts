@@ -1,4 +1,4 @@
-import type { KeysendRequest, PayOptions, PaymentOutcome, Wallet, WalletPaymentRecord } from '../wallet.types.js';
+import type { KeysendRequest, PaymentLookup, PayOptions, PaymentOutcome, SentPayment, Wallet, WalletStatus } from '../wallet.types.js';
 import type { AlbyClient } from './alby-client.js';
 
 // How far back the outgoing list is searched, in pages of PAGE_SIZE (newest first).
@@ -9,24 +9,42 @@ const CLOCK_SKEW_MS = 10 * 60_000;
 
 export const memoFor = (reference: string) => `splitstream ${reference}`;
 
-// The pipeline's Wallet on the Alby API: a batch of keysends is one /payments/keysend/multi request.
+// The pipeline's Wallet on the Alby API: a batch of keysends is one /payments/keysend/multi request. The server
+// chooses each keysend's preimage, so a payment is found later only by the reference in its memo.
 export class AlbyWallet implements Wallet {
+  readonly choosesPreimage = false;
+
   constructor(private readonly client: AlbyClient) {}
+
+  // One outgoing-list request: it needs the token (transactions:read), so a 401 shows bad credentials.
+  async status(): Promise<WalletStatus> {
+    try {
+      await this.client.listOutgoing({ items: 1 });
+      return { reachable: true, authorized: true };
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/HTTP 401/.test(message)) return { reachable: true, authorized: false, message };
+      return { reachable: !/failed: /.test(message), authorized: true, message };
+    }
+  }
 
   payKeysends(requests: KeysendRequest[], options?: PayOptions): Promise<PaymentOutcome[]> {
     return this.client.keysendMulti(requests, options);
   }
 
-  // One pass over the settled outgoing payments since `sentAfter` (newest first), matching memos.
-  async findPayments(references: string[], sentAfter: Date): Promise<Map<string, WalletPaymentRecord>> {
-    const wanted = new Map(references.map((reference) => [memoFor(reference), reference]));
-    const found = new Map<string, WalletPaymentRecord>();
+  // One pass over the settled outgoing payments since `sentAfter` (newest first), matching memos. The list holds
+  // settled payments only: a failed payment is simply absent.
+  async findPayments(payments: SentPayment[], sentAfter: Date): Promise<Map<string, PaymentLookup>> {
+    const wanted = new Map(payments.map(({ reference }) => [memoFor(reference), reference]));
+    const found = new Map<string, PaymentLookup>();
     const createdAfter = new Date(sentAfter.getTime() - CLOCK_SKEW_MS);
     for (let page = 1; page <= MAX_PAGES && found.size < wanted.size; page++) {
       const payments = await this.client.listOutgoing({ page, items: PAGE_SIZE, createdAfter });
       for (const p of payments) {
         const reference = wanted.get(p.memo);
-        if (reference) found.set(reference, { amountSats: p.amountSats, feeSats: p.feeSats, paymentHash: p.paymentHash, preimage: p.preimage });
+        if (reference) {
+          found.set(reference, { state: 'settled', record: { amountSats: p.amountSats, feeSats: p.feeSats, paymentHash: p.paymentHash, preimage: p.preimage } });
+        }
       }
       if (payments.length < PAGE_SIZE) break;
     }
