@@ -38,4 +38,30 @@ describe('parseConfig', () => {
   it('lists every bad variable at once', () => {
     expect(() => parseConfig({ API_PORT: 'x', WORKER_PORT: 'y' })).toThrow(/API_PORT[\s\S]*WORKER_PORT/);
   });
+
+  describe('NWC_URL', () => {
+    const pubkey = 'ab'.repeat(32);
+    const secret = 'cd'.repeat(32);
+    it('accepts a connection string with several relays', () => {
+      const url = `nostr+walletconnect://${pubkey}?relay=wss%3A%2F%2Frelay.getalby.com%2Fv1&relay=wss://nos.lol&secret=${secret}`;
+      expect(parseConfig({ WALLET_BACKEND: 'nwc', NWC_URL: url })).toMatchObject({ WALLET_BACKEND: 'nwc', NWC_URL: url, NWC_TIMEOUT_MS: 30_000 });
+    });
+
+    it.each([
+      ['https://example.com', 'must start with nostr+walletconnect://'],
+      [`nostr+walletconnect://${pubkey}?secret=${secret}`, 'needs at least one relay parameter'],
+      [`nostr+walletconnect://${pubkey}?relay=https://x&secret=${secret}`, 'relay parameters must be ws:// or wss:// URLs'],
+      [`nostr+walletconnect://abc?relay=wss://x&secret=${secret}`, "must name the wallet's pubkey as 64 hex digits"],
+      [`nostr+walletconnect://${pubkey}?relay=wss://x&secret=${secret.slice(2)}`, 'needs a secret of 64 hex digits'],
+    ])('refuses %s, saying why, never echoing the secret', (url, why) => {
+      try {
+        parseConfig({ NWC_URL: url });
+        throw new Error('accepted');
+      } catch (error) {
+        const problems = (error as ConfigError).problems;
+        expect(problems).toEqual([`NWC_URL: must be a nostr+walletconnect:// connection string: it ${why}`]);
+        expect(problems.join(' ')).not.toContain(secret.slice(4));
+      }
+    });
+  });
 });
