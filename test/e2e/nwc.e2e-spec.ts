@@ -29,7 +29,7 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
   let nwc: Nwc;
   let stack: Stack;
   const sql = (text: string, params: unknown[] = []) => query(stack.config.DATABASE_URL, text, params);
-  const paymentsTo = (address: string) => nwc.wallet.transactions.filter((t) => t.metadata.pubkey === address);
+  const paymentsTo = (address: string) => nwc.wallet.transactions.filter((t) => t.state === 'settled' && t.metadata.pubkey === address);
 
   beforeAll(async () => {
     nwc = await startNwc();
@@ -85,12 +85,29 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     await sql(`UPDATE keysend SET status = 'unknown', sent_at = now() - interval '2 minutes' WHERE id = $1`, [id]);
     await sql(`UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id = (SELECT balance_id FROM keysend WHERE id = $1)`, [id]);
     nwc.wallet.clearRule(lost);
+    nwc.wallet.transactions.splice(nwc.wallet.transactions.findIndex((t) => t.metadata.pubkey === lost), 1); // the wallet never saw it
     const [{ preimage }] = await sql('SELECT preimage FROM keysend WHERE id = $1', [id]);
     const report = await stack.http.post('/v1/keysends/reconcile', {});
     expect(report.body).toMatchObject({ checked: 1, resent: 1, stillUnknown: 0 });
     expect(paymentsTo(lost).map((t) => t.preimage)).toEqual([preimage]);
     expect((await sql('SELECT status FROM keysend WHERE id = $1', [id]))[0]).toEqual({ status: 'succeeded' });
     expect(await stack.invariant()).toMatchObject({ ok: true, inFlightMsat: '0' });
+  });
+
+  it('an unknown keysend the wallet reports failed goes back to owed at once', async () => {
+    const failing = pubkey(0xe06);
+    await stack.postEvents([event('n-6', failing, 'i6')]);
+    await stack.accumulated();
+    nwc.wallet.setRule(failing, { fail: { code: 'PAYMENT_FAILED', message: 'no route' } });
+    const id = (await stack.runPayout()).keysends[0].id;
+    // As if its answer had been lost: unknown and in flight; the wallet has it on record as failed.
+    await sql(`UPDATE keysend SET status = 'unknown' WHERE id = $1`, [id]);
+    await sql(`UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id = (SELECT balance_id FROM keysend WHERE id = $1)`, [id]);
+    expect(nwc.wallet.transactions.find((t) => t.metadata.pubkey === failing)).toMatchObject({ state: 'failed' });
+    expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ checked: 1, returnedToOwed: 1, resent: 0 });
+    expect((await sql('SELECT status, error_message FROM keysend WHERE id = $1', [id]))[0]).toEqual({ status: 'failed', error_message: 'the wallet reports the payment failed' });
+    expect((await stack.recipient(failing)).body).toMatchObject({ owedMsat: '100000', inFlightMsat: '0' });
+    expect(await stack.invariant()).toMatchObject({ ok: true });
   });
 
   it('the relay restarted in the middle of a run: no double payment, nothing lost', async () => {
@@ -113,7 +130,7 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
       expect([r, paymentsTo(r).length]).toEqual([r, 1]);
       expect((await stack.recipient(r)).body).toMatchObject({ paidMsat: '100000', owedMsat: '0', inFlightMsat: '0' });
     }
-    expect(await stack.invariant()).toMatchObject({ ok: true, owedMsat: '0', inFlightMsat: '0' });
+    expect(await stack.invariant()).toMatchObject({ ok: true, inFlightMsat: '0' });
   });
 });
 
@@ -190,7 +207,7 @@ describe('a worker killed mid-run on the NWC rail (e2e)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300)); // the request reaches the wallet
     worker!.kill('SIGKILL');
     await once(worker!, 'exit');
-    await eventually(async () => nwc.wallet.transactions.length, (n) => n === 1, 8_000); // the wallet still pays it
+    await eventually(async () => nwc.wallet.transactions.filter((t) => t.state === 'settled').length, (n) => n === 1, 8_000); // the wallet still pays it
 
     await startWorker();
     expect((await statuses()).map((r) => r.status)).toEqual(['unknown', 'cancelled', 'cancelled', 'cancelled']);
@@ -199,7 +216,7 @@ describe('a worker killed mid-run on the NWC rail (e2e)', () => {
     expect((await stack.runPayout()).totals).toMatchObject({ keysends: 3, succeeded: 3 });
 
     expect((await stack.http.get('/v1/summary')).body.unknown).toEqual({ keysends: 0, sats: 0 });
-    for (const r of recipients) expect(nwc.wallet.transactions.filter((t) => t.metadata.pubkey === r)).toHaveLength(1);
+    for (const r of recipients) expect(nwc.wallet.transactions.filter((t) => t.state === 'settled' && t.metadata.pubkey === r)).toHaveLength(1);
     expect(await stack.invariant()).toMatchObject({ ok: true, inFlightMsat: '0', owedMsat: '0', paidMsat: '400000' });
     expect(output).not.toContain(nwc.clientSecret);
   });

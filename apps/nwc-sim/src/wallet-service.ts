@@ -217,27 +217,37 @@ export class NwcWalletService {
     const attempt = (this.attempts.get(pubkey) ?? 0) + 1;
     this.attempts.set(pubkey, attempt);
     const failing = rule?.fail && rule.failFirst === undefined ? rule.fail : rule?.failFirst !== undefined && attempt <= rule.failFirst ? (rule.fail ?? { code: Nip47Error.PaymentFailed, message: 'no route' }) : undefined;
-    if (failing) return failure(failing.code, failing.message);
+    if (failing) {
+      // A payment the node tried and gave up on is on record, as failed, as in Alby Hub.
+      if (failing.code === Nip47Error.PaymentFailed) this.record(params, pubkey, preimage, paymentHash, 'failed', 0);
+      return failure(failing.code, failing.message);
+    }
     // Alby Hub reserves a routing fee of max(1%, 10 sats) before paying.
     const reserve = Math.max(Math.ceil(params.amount / 100), 10_000);
     if (params.amount + reserve > this.settings.balanceMsat) return failure(Nip47Error.InsufficientBalance, 'not enough balance, including the fee reserve');
     const fees = Math.ceil((params.amount * this.settings.feePpm) / 1_000_000);
     this.settings.balanceMsat -= params.amount + fees;
+    this.record(params, pubkey, preimage, paymentHash, 'settled', fees);
+    if (rule?.hang) return undefined;
+    return { result: { preimage, fees_paid: fees } };
+  }
+
+  private record(params: KeysendParams, pubkey: string, preimage: string, paymentHash: string, state: NwcTransaction['state'], fees: number): void {
+    const existing = this.transactions.findIndex((t) => t.payment_hash === paymentHash);
+    if (existing >= 0) this.transactions.splice(existing, 1); // a failed attempt, tried again
     this.transactions.push({
       type: 'outgoing',
-      state: 'settled',
+      state,
       amount: params.amount,
       fees_paid: fees,
       payment_hash: paymentHash,
-      preimage,
+      preimage: state === 'settled' ? preimage : '',
       invoice: '',
       description: '',
       created_at: now(),
-      settled_at: now(),
+      settled_at: state === 'settled' ? now() : null,
       metadata: { pubkey, tlv_records: params.tlv_records ?? [] },
     });
-    if (rule?.hang) return undefined;
-    return { result: { preimage, fees_paid: fees } };
   }
 
   private respond(request: Event, cipher: Nip47Cipher, method: string, result: Result, d?: string): void {

@@ -82,6 +82,8 @@ export class NwcClient {
   private readonly links: RelayLink[];
   private readonly waiting = new Map<string, (reply: Nip47Reply) => void>();
   private readonly ciphers = new Map<Encryption, Nip47Cipher>();
+  // With several relays the same response arrives more than once: count it once.
+  private readonly seen = new Set<string>();
   private info?: WalletInfo;
 
   constructor(
@@ -118,7 +120,9 @@ export class NwcClient {
   private receive(event: Event): void {
     const requestId = event.tags.find((t) => t[0] === 'e')?.[1];
     const resolve = requestId && this.waiting.get(requestId);
-    if (!resolve) return;
+    if (!resolve || this.seen.has(event.id)) return;
+    if (this.seen.size > 10_000) this.seen.clear();
+    this.seen.add(event.id);
     try {
       const reply = JSON.parse(this.cipher('nip44_v2').decrypt(event.content)) as Nip47Reply;
       resolve({ ...reply, d: event.tags.find((t) => t[0] === 'd')?.[1] });

@@ -110,6 +110,14 @@ describe('NwcWallet over a real Nostr relay (integration)', () => {
     expect(sim.wallet.transactions).toHaveLength(1);
   });
 
+  it('uses whichever relays of the connection answer (one of two is down)', async () => {
+    client.close();
+    client = new NwcClient(connectionFrom(nwcUrl(sim.wallet.walletPubkey, ['ws://127.0.0.1:9', sim.relay.url], Buffer.from(clientSecret).toString('hex'))), 5_000);
+    client.start();
+    const [outcome] = await new NwcWallet(client, 100).payKeysends([keysend(bob, 3)]);
+    expect(outcome).toMatchObject({ status: 'paid', amountSats: 3 });
+  });
+
   it('a request no relay takes was never sent: not paid, the wallet to blame', async () => {
     client.close();
     client = new NwcClient(connectionFrom(nwcUrl(sim.wallet.walletPubkey, ['ws://127.0.0.1:9'], Buffer.from(clientSecret).toString('hex'))), 1_000);
