@@ -47,6 +47,15 @@ describe('API keys and scopes (e2e)', () => {
     expect([401, 403]).not.toContain((await call(route, right)).status);
   });
 
+  it('accepts the Bearer scheme in any case', async () => {
+    const { key } = await keys.create('case-app', [Scope.PayoutsRead]);
+    for (const scheme of ['bearer', 'BEARER', 'Bearer', 'bEaReR']) {
+      const res = await request(stack.baseUrl, '/v1/summary', { headers: { authorization: `${scheme} ${key}` } });
+      expect([scheme, res.status]).toEqual([scheme, 200]);
+    }
+    expect((await request(stack.baseUrl, '/v1/summary', { headers: { authorization: `Basic ${key}` } })).status).toBe(401);
+  });
+
   it('stops accepting a revoked key at once', async () => {
     const { id, key } = await keys.create('revoked-app', [Scope.PayoutsRead]);
     const route = ROUTES.find((r) => r.path === '/v1/summary')!;

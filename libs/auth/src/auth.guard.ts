@@ -26,7 +26,8 @@ export class AuthGuard implements CanActivate {
     if (!scope) throw new Error('route has neither @RequireScope nor @PublicRoute');
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+    // The scheme is case-insensitive (RFC 9110): `bearer` and `BEARER` are `Bearer`.
+    const token = /^bearer +(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     if (!token) throw new AppError(ErrorCode.Unauthorized, 'send an API key: Authorization: Bearer <key>');
     const caller = await this.keys.authenticate(token);
     if (!caller) throw new AppError(ErrorCode.Unauthorized, 'the API key is invalid or revoked');
