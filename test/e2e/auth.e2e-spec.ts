@@ -160,4 +160,17 @@ describe('API keys and scopes (e2e)', () => {
     expect((await call(route, key)).status).toBe(401);
     expect(cli('keys', 'create', '--name', 'x', '--scopes', 'everything').status).toBe(2);
   });
+
+  it('prints its usage for --help (alone or after a command) and for no command; an unknown option is a usage error', () => {
+    const cli = (...args: string[]) => spawnSync('node', ['dist/apps/cli/src/main.js', ...args], { encoding: 'utf8' });
+    for (const args of [['--help'], ['-h'], ['keys', 'create', '--help'], []]) {
+      const result = cli(...args);
+      expect([args.join(' '), result.status, result.stderr]).toEqual([args.join(' '), 0, '']);
+      expect(result.stdout).toMatch(/^usage: npm run cli -- keys create/);
+      expect(result.stdout).toContain('keysends reconcile');
+    }
+    const unknown = cli('keys', 'list', '--verbose');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option '--verbose'[\s\S]*usage:/);
+  });
 });

@@ -24,11 +24,20 @@ const fail = (message: string): never => {
   process.exit(2);
 };
 
+const parseCommandLine = () => {
+  try {
+    return parseArgs({ allowPositionals: true, options: { name: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+};
+const { positionals, values } = parseCommandLine();
+// `--help` anywhere (`cli --help`, `cli keys create --help`), or no command at all: the usage, nothing else.
+if (values.help || positionals.length === 0) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const config = loadConfigOrExit();
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { name: { type: 'string' }, scopes: { type: 'string' } },
-});
 const [group, command, argument] = positionals;
 const app = await NestFactory.createApplicationContext(CliModule.register(config), { logger: ['error'] });
 let exitCode = 0;
