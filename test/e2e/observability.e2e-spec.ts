@@ -49,10 +49,14 @@ describe('metrics (e2e)', () => {
     expect(sample(api, 'splitstream_events_accepted_total')).toBe(3);
     expect(sample(api, 'splitstream_events_rejected_total')).toBe(1);
     expect(sample(api, 'splitstream_owed_msat')).toBe(0);
+    for (const gauge of ['in_flight_msat', 'parked_msat', 'parked_recipients', 'unknown_msat', 'unknown_keysends']) {
+      expect([gauge, sample(api, `splitstream_${gauge}`)]).toEqual([gauge, 0]);
+    }
     expect(sample(api, 'splitstream_accumulation_lag_seconds')).toBe(0);
     expect(sample(api, 'splitstream_queue_jobs{queue="ledger",state="waiting"}')).toBe(0);
 
     expect(sample(worker, 'splitstream_payout_runs_total{status="completed"}')).toBe(1);
+    expect(sample(worker, 'splitstream_payout_run_seconds_count{status="completed"}')).toBe(1);
     expect(sample(worker, 'splitstream_keysends_total{outcome="paid"}')).toBe(2);
     expect(sample(worker, 'splitstream_paid_sats_total')).toBe(300);
     expect(sample(worker, 'splitstream_fee_sats_total')).toBe(2);

@@ -117,6 +117,10 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
       parkedMsat: '16667', // its share of 100 000 msat among six (the first listed takes a leftover msat)
     });
     await expectBooksBalance();
+    const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+    // This one, and the unbuildable one of the test above (it failed its last attempt in these runs): 16 667 + 100 000.
+    expect(metrics).toMatch(/^splitstream_parked_recipients 2$/m);
+    expect(metrics).toMatch(/^splitstream_parked_msat 116667$/m);
     // Parked: still accrues (into parked), never sent, until unparked.
     await stack.postEvents([event('r-2', [node('Refused', refused, 1)], { itemGuid: 'item-r' })]);
     await stack.accumulated();

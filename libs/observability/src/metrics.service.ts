@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { KeysendStatus } from '@splitstream/ledger';
 import { PrismaService } from '@splitstream/persistence';
 import { JobQueue } from '@splitstream/queue';
 
@@ -16,6 +17,13 @@ export class MetricsService {
   readonly keysends = new Counter({ name: 'splitstream_keysends_total', help: 'Keysend outcomes', labelNames: ['outcome'], registers: [this.registry] });
   readonly paidSats = new Counter({ name: 'splitstream_paid_sats_total', help: 'Sats paid by succeeded keysends', registers: [this.registry] });
   readonly feeSats = new Counter({ name: 'splitstream_fee_sats_total', help: 'Routing fees paid, in sats', registers: [this.registry] });
+  readonly payoutRunSeconds = new Histogram({
+    name: 'splitstream_payout_run_seconds',
+    help: 'Duration of payout runs, by final status',
+    labelNames: ['status'],
+    buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900],
+    registers: [this.registry],
+  });
   readonly walletBalance = new Gauge({
     name: 'splitstream_wallet_balance_msat',
     help: 'The wallet balance where the rail reports it (NWC get_balance), as of the last health probe',
@@ -39,6 +47,28 @@ export class MetricsService {
         this.set(Number(row!.owed));
       },
     });
+    // Money an operator should watch: in flight (a run is paying it, or its outcome is unknown), unknown, and
+    // parked (its recipient failed too often), with counts.
+    const scalar = (name: string, help: string, query: () => Promise<{ value: bigint | number }[]>) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          const [row] = await query();
+          this.set(Number(row?.value ?? 0));
+        },
+      });
+    scalar('splitstream_in_flight_msat', 'Millisatoshis in flight (being paid, or their outcome unknown)', () =>
+      prisma.$queryRaw`SELECT COALESCE(SUM(in_flight_msat), 0)::bigint AS value FROM balance`);
+    scalar('splitstream_parked_msat', 'Millisatoshis parked: owed to recipients parked after repeated failures', () =>
+      prisma.$queryRaw`SELECT COALESCE(SUM(parked_msat), 0)::bigint AS value FROM balance`);
+    scalar('splitstream_parked_recipients', 'Recipients parked until an operator unparks them', () =>
+      prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM recipient WHERE parked`);
+    scalar('splitstream_unknown_msat', 'Millisatoshis in keysends whose outcome is unknown', () =>
+      prisma.$queryRaw`SELECT (COALESCE(SUM(amount_sats), 0) * 1000)::bigint AS value FROM keysend WHERE status = ${KeysendStatus.Unknown}`);
+    scalar('splitstream_unknown_keysends', 'Keysends whose outcome is unknown (reconciliation settles them)', () =>
+      prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM keysend WHERE status = ${KeysendStatus.Unknown}`);
     new Gauge({
       name: 'splitstream_accumulation_lag_seconds',
       help: 'Age of the oldest accepted event not yet applied to the ledger (0 when none)',

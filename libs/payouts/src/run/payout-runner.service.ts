@@ -106,6 +106,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     }
     const heartbeat = setInterval(() => void this.beat(payoutId), HEARTBEAT_EVERY_MS);
     const started = Date.now();
+    const timer = this.metrics.payoutRunSeconds.startTimer();
     try {
       await this.recover(payoutId);
       await this.prisma.payout.update({ where: { id: payoutId }, data: { status: PayoutStatus.Running, startedAt: new Date(), heartbeatAt: new Date() } });
@@ -117,12 +118,14 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         ? { status: PayoutStatus.Interrupted, note: 'the worker was stopped during the run' }
         : finalRunStatus(counts, stopReason);
       await this.finishRun(payoutId, status, note);
+      timer({ status });
       this.logger.log({ payoutId: String(payoutId), status, note, ...counts, ms: Date.now() - started }, 'payout run finished');
     } catch (error) {
       const reason = `the run failed: ${(error as Error).message}`;
       this.logger.error({ payoutId: String(payoutId), err: error }, reason);
       await this.prisma.$transaction((tx) => this.cancelPending(tx, reason, payoutId)).catch(() => undefined);
       await this.finishRun(payoutId, PayoutStatus.Failed, reason).catch(() => undefined);
+      timer({ status: PayoutStatus.Failed });
     } finally {
       clearInterval(heartbeat);
       await lock.release();
