@@ -16,7 +16,7 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = Object.fromEntries(
 );
 
 // PostgreSQL cannot be reached: the driver's connection errors, however deep Prisma wraps them.
-const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|Connection terminated|connection.*(closed|refused|timeout)|Can't reach database|DatabaseNotReachable|SocketTimeout|57P0[123]|08006|08001|08003/i;
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|Connection terminated|connection.*(closed|refused|timeout)|closed the connection|timeout exceeded when trying to connect|Can't reach database|DatabaseNotReachable|SocketTimeout|57P0[123]|08006|08001|08003/i;
 const RETRY_AFTER_SECONDS = 5;
 
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
