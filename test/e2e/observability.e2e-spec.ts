@@ -130,6 +130,11 @@ describe('logs of a full run (e2e)', () => {
     expect((await api('/v1/events', { method: 'POST', body: JSON.stringify({ events: events('log', 2) }) })).status).toBe(202);
     const wrongKey = `ss_${'x'.repeat(43)}`;
     expect((await api('/v1/summary', {}, wrongKey)).status).toBe(401);
+    // An API key in the query string is refused, and never logged (the URL is logged as it comes in).
+    for (const path of [`/v1/summary?key=${apiKey}`, `/v1/summary?x=${apiKey}`, `/health?access_token=${wrongKey}`]) {
+      const inUrl = await request(`http://127.0.0.1:${apiPort}`, path);
+      expect([path, inUrl.status, inUrl.body.error]).toEqual([path, 400, 'invalid_request']);
+    }
     await eventually(() => api('/v1/summary'), (r) => r.body.events?.awaitingAccumulation === 0, 15_000);
     const run = await api('/v1/payouts/run', { method: 'POST', body: '{}', headers: { 'x-request-id': 'req-payout-run' } });
     await eventually(() => api(`/v1/payouts/${run.body.id}`), (r) => r.body.status === 'completed', 20_000);

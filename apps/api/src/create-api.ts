@@ -3,7 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { Logger } from 'nestjs-pino';
-import { fastifyLogging } from '@splitstream/observability';
+import { fastifyLogging, redactUrl } from '@splitstream/observability';
 import { API_CONTROLLERS, ApiModule } from './api.module.js';
 import { clientErrorHandler, guardInput } from './http/input-guard.js';
 import { serveOpenApi } from './openapi/serve-openapi.js';
@@ -27,6 +27,13 @@ export async function createApi(config: AppConfig): Promise<NestFastifyApplicati
     const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
     if (hasBody && !/^application\/json\b/i.test(type ?? '')) {
       const refused = new AppError(ErrorCode.UnsupportedMediaType, 'send JSON: Content-Type must be application/json');
+      await reply.code(refused.status).send(refused.body());
+    }
+  });
+  // An API key in a URL ends up in proxies' and browsers' histories: refused, whatever the route.
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (redactUrl(request.url) !== request.url) {
+      const refused = new AppError(ErrorCode.InvalidRequest, 'send the API key in the Authorization header, never in the URL');
       await reply.code(refused.status).send(refused.body());
     }
   });

@@ -1,4 +1,4 @@
-export { fastifyLogging, LoggingModule } from './logging.module.js';
+export { fastifyLogging, LoggingModule, redactUrl } from './logging.module.js';
 export { MetricsController } from './metrics.controller.js';
 export { MetricsModule } from './metrics.module.js';
 export { MetricsService } from './metrics.service.js';

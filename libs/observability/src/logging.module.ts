@@ -11,10 +11,22 @@ const pinoOptions = (config: AppConfig) => ({
   redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
 });
 
+// A credential in a URL (an API key: `ss_` and 43 base64url characters; or a parameter named like one) is cut
+// from the logged URL: such a request is refused, but its URL is logged as it comes in.
+const CREDENTIAL_IN_URL = /((?<![A-Za-z0-9])ss_[A-Za-z0-9_-]{40,})|([?&](?:key|api_?key|api-key|access_token|token|auth|secret)=)[^&]*/gi;
+export const redactUrl = (url: string): string =>
+  url.replace(CREDENTIAL_IN_URL, (_match: string, key: string | undefined, param: string | undefined) => (key ? '[redacted]' : `${param}[redacted]`));
+
 // Request logging is Fastify's own (one line in, one line out, both with the request id): the request id is the
 // caller's X-Request-Id when it sends a sane one, a fresh UUID otherwise, and is sent back in X-Request-Id.
 export function fastifyLogging(config: AppConfig): Pick<FastifyServerOptions, 'logger' | 'requestIdHeader' | 'genReqId'> {
-  return { logger: pinoOptions(config), requestIdHeader: false, genReqId: requestId };
+  const req = (request: { method: string; url: string; host?: string; ip?: string }) => ({
+    method: request.method,
+    url: redactUrl(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+  });
+  return { logger: { ...pinoOptions(config), serializers: { req } }, requestIdHeader: false, genReqId: requestId };
 }
 
 function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
