@@ -29,6 +29,18 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
   let nwc: Nwc;
   let stack: Stack;
   const sql = (text: string, params: unknown[] = []) => query(stack.config.DATABASE_URL, text, params);
+  // A keysend that failed, made to look as if its answer had been lost: unknown, its money in flight again, sent
+  // `sentAgo` ago. Returns its id.
+  const failedThenLost = async (address: string, id: string, sentAgo = '0 seconds') => {
+    await stack.postEvents([event(id, address, id)]);
+    await stack.accumulated();
+    nwc.wallet.setRule(address, { fail: { code: 'PAYMENT_FAILED', message: 'no route' } });
+    const keysendId = (await stack.runPayout()).keysends[0].id;
+    nwc.wallet.clearRule(address);
+    await sql(`UPDATE keysend SET status = 'unknown', sent_at = now() - $2::interval WHERE id = $1`, [keysendId, sentAgo]);
+    await sql(`UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id = (SELECT balance_id FROM keysend WHERE id = $1)`, [keysendId]);
+    return keysendId as string;
+  };
   const paymentsTo = (address: string) => nwc.wallet.transactions.filter((t) => t.state === 'settled' && t.metadata.pubkey === address);
 
   beforeAll(async () => {
@@ -76,15 +88,8 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
 
   it('an unknown keysend the wallet never saw is sent again after the grace period with the same preimage, and paid once', async () => {
     const lost = pubkey(0xe05);
-    await stack.postEvents([event('n-5', lost, 'i5')]);
-    await stack.accumulated();
-    nwc.wallet.setRule(lost, { fail: { code: 'PAYMENT_FAILED', message: 'no route' } });
-    const run = await stack.runPayout();
-    const id = run.keysends[0].id;
-    // As if the request had been lost on its way: unknown, in flight, sent two minutes ago; the wallet has nothing.
-    await sql(`UPDATE keysend SET status = 'unknown', sent_at = now() - interval '2 minutes' WHERE id = $1`, [id]);
-    await sql(`UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id = (SELECT balance_id FROM keysend WHERE id = $1)`, [id]);
-    nwc.wallet.clearRule(lost);
+    // As if the request had been lost on its way, two minutes ago: the wallet has nothing of it.
+    const id = await failedThenLost(lost, 'n-5', '2 minutes');
     nwc.wallet.transactions.splice(nwc.wallet.transactions.findIndex((t) => t.metadata.pubkey === lost), 1); // the wallet never saw it
     const [{ preimage }] = await sql('SELECT preimage FROM keysend WHERE id = $1', [id]);
     const report = await stack.http.post('/v1/keysends/reconcile', {});
@@ -96,13 +101,8 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
 
   it('an unknown keysend the wallet reports failed goes back to owed at once', async () => {
     const failing = pubkey(0xe06);
-    await stack.postEvents([event('n-6', failing, 'i6')]);
-    await stack.accumulated();
-    nwc.wallet.setRule(failing, { fail: { code: 'PAYMENT_FAILED', message: 'no route' } });
-    const id = (await stack.runPayout()).keysends[0].id;
-    // As if its answer had been lost: unknown and in flight; the wallet has it on record as failed.
-    await sql(`UPDATE keysend SET status = 'unknown' WHERE id = $1`, [id]);
-    await sql(`UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id = (SELECT balance_id FROM keysend WHERE id = $1)`, [id]);
+    // As if its answer had been lost: the wallet has it on record as failed.
+    const id = await failedThenLost(failing, 'n-6');
     expect(nwc.wallet.transactions.find((t) => t.metadata.pubkey === failing)).toMatchObject({ state: 'failed' });
     expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ checked: 1, returnedToOwed: 1, resent: 0 });
     expect((await sql('SELECT status, error_message FROM keysend WHERE id = $1', [id]))[0]).toEqual({ status: 'failed', error_message: 'the wallet reports the payment failed' });
