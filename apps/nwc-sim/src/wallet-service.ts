@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay';
 import { type Event, finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { WebSocket } from 'ws';
@@ -11,6 +11,7 @@ import {
   NWC_REQUEST_KIND,
   NWC_RESPONSE_KIND,
 } from '@splitstream/wallet';
+import { paymentHashOf } from '@splitstream/money';
 
 useWebSocketImplementation(WebSocket);
 
@@ -67,7 +68,6 @@ interface KeysendParams {
 type Result = { result: unknown } | { error: { code: Nip47ErrorCode; message: string } };
 const failure = (code: Nip47ErrorCode, message: string): Result => ({ error: { code, message } });
 const now = () => Math.floor(Date.now() / 1000);
-const sha256 = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
 
 export class NwcWalletService {
   readonly walletSecret: Uint8Array;
@@ -208,7 +208,7 @@ export class NwcWalletService {
       return failure(Nip47Error.Other, 'invalid keysend: amount (msat, at least 1000) and pubkey required');
     }
     const preimage = params.preimage ?? randomBytes(32).toString('hex');
-    const paymentHash = sha256(preimage);
+    const paymentHash = paymentHashOf(preimage);
     if (this.transactions.some((t) => t.payment_hash === paymentHash && t.state === 'settled')) {
       return failure(Nip47Error.Other, 'a payment with this payment hash already exists');
     }

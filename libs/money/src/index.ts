@@ -33,4 +33,5 @@ export {
   type KeysendContext,
 } from './blip10.js';
 export { isNodePubkey } from './node-key.js';
+export { paymentHashOf } from './payment-hash.js';
 export { feeSatsFromMsat, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats } from './units.js';

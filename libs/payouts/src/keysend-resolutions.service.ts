@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { KeysendStatus, release, settle } from '@splitstream/ledger';
-import { satsToMsat } from '@splitstream/money';
+import { paymentHashOf, satsToMsat } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { PrismaService } from '@splitstream/persistence';
 import { memoFor, WALLET, type Wallet, type WalletPaymentRecord } from '@splitstream/wallet';
@@ -16,8 +15,6 @@ export type ResolutionResult =
 
 // How an unknown keysend ends: paid, proved by the wallet's record (or our preimage), or certainly not paid.
 export type Settlement = { paid: WalletPaymentRecord } | { notPaid: string };
-
-const sha256 = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
 
 export interface UnknownKeysend {
   id: bigint;
@@ -90,7 +87,7 @@ export class KeysendResolutions {
     const since = keysend.sent_at ?? keysend.created_at;
     if (keysend.payment_hash) {
       if (!preimage) return { message: "give the preimage of this keysend's payment hash" };
-      if (sha256(preimage) !== keysend.payment_hash) return { message: "the preimage does not hash to the keysend's payment hash" };
+      if (paymentHashOf(preimage) !== keysend.payment_hash) return { message: "the preimage does not hash to the keysend's payment hash" };
       const lookup = (await this.wallet.findPayments([{ reference: keysend.reference, paymentHash: keysend.payment_hash }], since).catch(() => undefined))?.get(keysend.reference);
       const feeSats = lookup?.state === 'settled' ? lookup.record.feeSats : 0;
       return { proof: { amountSats: keysend.amount_sats, feeSats, paymentHash: keysend.payment_hash, preimage } };
@@ -98,7 +95,7 @@ export class KeysendResolutions {
     const lookup = (await this.wallet.findPayments([{ reference: keysend.reference, paymentHash: null }], since)).get(keysend.reference);
     const record = lookup?.state === 'settled' ? lookup.record : undefined;
     if (!record) return { message: `the wallet has no record of a payment with memo "${memoFor(keysend.reference)}"; it cannot be resolved as paid` };
-    if (preimage && sha256(preimage) !== record.paymentHash) return { message: "the preimage does not hash to the payment hash in the wallet's record" };
+    if (preimage && paymentHashOf(preimage) !== record.paymentHash) return { message: "the preimage does not hash to the payment hash in the wallet's record" };
     return { proof: record };
   }
 }

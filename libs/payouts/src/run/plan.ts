@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { Blip10TooLargeError, buildCustomRecords, MSAT_PER_SAT, satsToMsat, splitWholeSats } from '@splitstream/money';
+import { Blip10TooLargeError, buildCustomRecords, MSAT_PER_SAT, paymentHashOf, satsToMsat, splitWholeSats } from '@splitstream/money';
 
 // Phase 1 of a payout run, pure: from the balances that are due, the keysends to send. Each keysend pays one
 // (recipient, episode, remote item) balance its whole sats and carries the bLIP-10 record of that episode as it
@@ -125,7 +124,7 @@ export function planPayout(balances: DueBalance[], newId: () => string, newPreim
       try {
         const preimage = newPreimage?.();
         plan.keysends.push({
-          ...(preimage && { preimage, paymentHash: createHash('sha256').update(Buffer.from(preimage, 'hex')).digest('hex') }),
+          ...(preimage && { preimage, paymentHash: paymentHashOf(preimage) }),
           balanceId: balance.balanceId,
           recipientId: balance.recipientId,
           reference,

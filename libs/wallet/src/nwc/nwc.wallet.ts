@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { feeSatsFromMsat, msatForWallet } from '@splitstream/money';
+import { feeSatsFromMsat, msatForWallet, paymentHashOf } from '@splitstream/money';
 import {
   InvalidPaymentRequestError,
   type KeysendRequest,
@@ -15,8 +14,6 @@ import {
 } from '../wallet.types.js';
 import { Nip47Error, utf8ToHex } from './nip47.js';
 import { type Nip47Reply, NotSentError, type NwcClient } from './nwc-client.js';
-
-const sha256 = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
 
 // NIP-47 error codes -> outcomes. Certainly not paid: the recipient's failure (PAYMENT_FAILED), or the wallet's
 // own refusal, which stops the run and blames no recipient (balance, budget, permissions, auth, rate limit).
@@ -50,7 +47,7 @@ function outcomeOf(reply: Nip47Reply | undefined, request: KeysendRequest): Paym
     status: 'paid',
     amountSats: request.amountSats,
     feeSats: feeSatsFromMsat(Number(reply.result?.fees_paid ?? 0)),
-    paymentHash: sha256(preimage),
+    paymentHash: paymentHashOf(preimage),
     preimage: preimage.toLowerCase(),
     destination: request.destination,
     customRecords: request.customRecords ?? {},
@@ -141,7 +138,7 @@ export class NwcWallet implements Wallet {
       }
       const tx = reply.result ?? {};
       if (tx.state === 'failed') found.set(reference, { state: 'failed' });
-      else if (tx.state === 'settled' && typeof tx.preimage === 'string' && sha256(tx.preimage) === paymentHash) {
+      else if (tx.state === 'settled' && typeof tx.preimage === 'string' && paymentHashOf(tx.preimage) === paymentHash) {
         found.set(reference, {
           state: 'settled',
           record: { amountSats: Math.floor(Number(tx.amount ?? 0) / 1000), feeSats: feeSatsFromMsat(Number(tx.fees_paid ?? 0)), paymentHash, preimage: tx.preimage },
