@@ -2,8 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { KeysendStatus } from '@splitstream/ledger';
 import { PrismaService } from '@splitstream/persistence';
-import { memoFor, WALLET, type Wallet } from '@splitstream/wallet';
+import { WALLET, type Wallet } from '@splitstream/wallet';
 import { KeysendResolutions, type UnknownKeysend } from './keysend-resolutions.service.js';
+import { keysendRequest, type StoredKeysend } from './run/dispatch.js';
 
 export interface ReconcileReport {
   checked: number;
@@ -13,12 +14,7 @@ export interface ReconcileReport {
   stillUnknown: number; // absent, but recently sent: it may still be in flight
 }
 
-interface ReconcilableKeysend extends UnknownKeysend {
-  amount_sats: number;
-  preimage: string | null;
-  custom_records: Record<string, string>;
-  address: string;
-}
+interface ReconcilableKeysend extends UnknownKeysend, StoredKeysend {}
 
 const BATCH = 500;
 
@@ -86,15 +82,7 @@ export class Reconciliation {
 
   // The same keysend again, same preimage. True when that settled it (paid, or certainly not paid).
   private async resend(keysend: ReconcilableKeysend): Promise<boolean> {
-    const [outcome] = await this.wallet.payKeysends([
-      {
-        amountSats: keysend.amount_sats,
-        destination: keysend.address,
-        memo: memoFor(keysend.reference),
-        customRecords: keysend.custom_records,
-        preimage: keysend.preimage!,
-      },
-    ]);
+    const [outcome] = await this.wallet.payKeysends([keysendRequest(keysend)]);
     if (outcome?.status === 'paid') {
       const { feeSats, paymentHash, preimage } = outcome;
       return this.settle(keysend, { paid: { amountSats: outcome.amountSats, feeSats, paymentHash, preimage } });

@@ -1,10 +1,27 @@
-import type { KeysendRequest, NotPaidOutcome, PaymentOutcome, Wallet } from '@splitstream/wallet';
+import { type KeysendRequest, memoFor, type NotPaidOutcome, type PaymentOutcome, type Wallet } from '@splitstream/wallet';
 
 // Phase 2 of a payout run: one chunk of keysends through the wallet, so that no recipient blocks another.
 // A wallet that refuses a whole request for something in it (LNDhub validates a multi request as a whole) gets
 // the chunk again in halves, down to single keysends: the one it still refuses is that recipient's failure, and
 // everyone else in the chunk is paid in the same run. Every re-send here is of a request the wallet refused
 // before paying anything, so nothing can be paid twice.
+
+// A recorded keysend as the wallet is asked to pay it (the first time, or again with the same preimage).
+export interface StoredKeysend {
+  amount_sats: number;
+  address: string;
+  reference: string;
+  custom_records: Record<string, string>;
+  preimage: string | null;
+}
+
+export const keysendRequest = (k: StoredKeysend): KeysendRequest => ({
+  amountSats: k.amount_sats,
+  destination: k.address,
+  memo: memoFor(k.reference),
+  customRecords: k.custom_records,
+  ...(k.preimage && { preimage: k.preimage }),
+});
 
 // What to do with a group of keysends after the wallet answered it.
 export type GroupVerdict =

@@ -5,8 +5,8 @@ import { KeysendStatus, PayoutStatus, reserve, transferRemainder } from '@splits
 import { satsForWallet, satsToMsat, splitWholeSats } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { Prisma, PrismaService } from '@splitstream/persistence';
-import { type KeysendRequest, memoFor, WALLET, type Wallet } from '@splitstream/wallet';
-import { dispatchChunk } from './dispatch.js';
+import { WALLET, type Wallet } from '@splitstream/wallet';
+import { dispatchChunk, keysendRequest, type StoredKeysend } from './dispatch.js';
 import { PayoutLock } from './payout-lock.js';
 import { type DueBalance, planPayout } from './plan.js';
 import {
@@ -30,15 +30,10 @@ const SHUTDOWN_GRACE_MS = 7_000;
 const MAX_RATE_LIMIT_WAITS = 5;
 const MAX_RATE_LIMIT_WAIT_MS = 30_000;
 
-interface ClaimedKeysend {
+interface ClaimedKeysend extends StoredKeysend {
   id: bigint;
   balance_id: bigint;
   recipient_id: bigint;
-  amount_sats: number;
-  reference: string;
-  custom_records: Record<string, string>;
-  preimage: string | null;
-  address: string;
 }
 
 // A payout run, in three phases (plan.ts, dispatch.ts, record.ts), crash-safe at every step: keysends are
@@ -273,14 +268,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
           RETURNING id, balance_id, recipient_id, amount_sats, reference, custom_records, preimage)
         SELECT c.*, r.address FROM claimed c JOIN recipient r ON r.id = c.recipient_id ORDER BY c.id`;
       if (chunk.length === 0) return undefined;
-      const requests: KeysendRequest[] = chunk.map((k) => ({
-        amountSats: k.amount_sats,
-        destination: k.address,
-        memo: memoFor(k.reference),
-        customRecords: k.custom_records,
-        ...(k.preimage && { preimage: k.preimage }),
-      }));
-      const result = await dispatchChunk(this.wallet, requests, {
+      const result = await dispatchChunk(this.wallet, chunk.map(keysendRequest), {
         signal: this.abandoning.signal,
         maxRateLimitWaits: MAX_RATE_LIMIT_WAITS,
         maxWaitMs: MAX_RATE_LIMIT_WAIT_MS,
