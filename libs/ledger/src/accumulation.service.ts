@@ -40,7 +40,7 @@ export class AccumulationService {
         const recipients = new Map<string, RecipientRow>();
         const pending = new Map<string, PendingAccrual>();
         const allocations: { eventId: bigint; key: string; amountMsat: bigint }[] = [];
-        const applied: bigint[] = [];
+        const applied: typeof events = [];
         const setAside: { id: bigint; error: string }[] = [];
         for (const event of events) {
           const { payload } = event;
@@ -51,7 +51,7 @@ export class AccumulationService {
             setAside.push({ id: event.id, error: `cannot be split: ${(error as Error).message}` });
             continue;
           }
-          applied.push(event.id);
+          applied.push(event);
           for (const a of split) {
             const identity = recipientIdentity(a.recipient);
             const name = a.recipient.name ?? '';
@@ -77,7 +77,7 @@ export class AccumulationService {
         }
 
         const recipientIds = await this.upsertRecipients(tx, recipients);
-        await this.upsertEpisodes(tx, events.filter((e) => applied.includes(e.id)).map((e) => e.payload));
+        await this.upsertEpisodes(tx, applied.map((e) => e.payload));
         const accruals = new Map<string, Accrual>();
         for (const [key, { recipient, ...rest }] of pending) accruals.set(key, { ...rest, recipientId: recipientIds.get(recipient)! });
         const rows = byKey(new Map([...accruals.values()].map((a) => [balanceKey(a), a])));
@@ -86,7 +86,7 @@ export class AccumulationService {
         await tx.allocation.createMany({
           data: allocations.map((a) => ({ eventId: a.eventId, balanceId: balanceIds.get(balanceKey(accruals.get(a.key)!))!, amountMsat: a.amountMsat })),
         });
-        await tx.$executeRaw`UPDATE listening_event SET applied_at = now() WHERE id = ANY(${applied.map(String)}::bigint[])`;
+        await tx.$executeRaw`UPDATE listening_event SET applied_at = now() WHERE id = ANY(${applied.map((e) => String(e.id))}::bigint[])`;
         for (const { id, error } of setAside) {
           this.logger.error({ eventId: String(id) }, `event set aside, not applied: ${error}`);
           await tx.listeningEvent.update({ where: { id }, data: { applyError: error } });
