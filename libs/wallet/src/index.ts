@@ -1,5 +1,5 @@
 export * from './wallet.types.js';
-export { AlbyClient, type AlbyClientOptions, type Bolt11Paid, type OutgoingPayment, type OutgoingQuery } from './alby/alby-client.js';
+export { AlbyClient, type AlbyClientOptions, type Bolt11Paid, type OutgoingPayment, type OutgoingQuery, WalletReadError } from './alby/alby-client.js';
 export { AlbyWallet, memoFor } from './alby/alby.wallet.js';
 export {
   connectionFrom,

@@ -5,6 +5,7 @@ import { PAYEE_PUBKEY, signedInvoice } from '../../../../test/support/invoices.j
 import { freePort } from '../../../../test/support/outages.js';
 import { InvalidPaymentRequestError, type KeysendRequest, type PaymentOutcome } from '../wallet.types.js';
 import { AlbyClient } from './alby-client.js';
+import { AlbyWallet } from './alby.wallet.js';
 
 const alice = pubkey(0xa11ce);
 const bob = pubkey(0xb0b);
@@ -122,6 +123,13 @@ describe('AlbyClient against the simulator', () => {
       [2, 'request', 'contents'],
     ]);
     expect(await sim.payments()).toEqual([]);
+  });
+
+  it('wallet status: reachable and authorized, refused credentials, unreachable', async () => {
+    expect(await new AlbyWallet(clientFor()).status()).toEqual({ reachable: true, authorized: true });
+    expect(await new AlbyWallet(clientFor({ accessToken: 'wrong-token' })).status()).toMatchObject({ reachable: true, authorized: false });
+    const closed = new AlbyClient({ baseUrl: `http://127.0.0.1:${await freePort()}`, accessToken: sim.token, timeoutMs: 1_000, maxRequestsPerSecond: 10 });
+    expect(await new AlbyWallet(closed).status()).toMatchObject({ reachable: false, authorized: true });
   });
 
   it('401 code 1: bad auth -> not_paid for the whole request', async () => {

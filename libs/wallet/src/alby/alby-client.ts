@@ -35,6 +35,17 @@ export interface OutgoingPayment {
   settledAt: Date | null;
 }
 
+// A read of the wallet that failed: `httpStatus` is what the wallet answered, absent when it could not be reached.
+export class WalletReadError extends Error {
+  override name = 'WalletReadError';
+  constructor(
+    message: string,
+    readonly httpStatus?: number,
+  ) {
+    super(message);
+  }
+}
+
 export interface OutgoingQuery {
   page?: number; // from 1
   items?: number;
@@ -224,12 +235,12 @@ export class AlbyClient {
     try {
       response = await this.http.get('/invoices/outgoing', { params });
     } catch (error) {
-      throw new Error(`GET /invoices/outgoing failed: ${errorCode(error)}`);
+      throw new WalletReadError(`GET /invoices/outgoing failed: ${errorCode(error)}`);
     }
     const parsed = parseJson(response.data);
     if (response.status !== 200 || !parsed.ok || !Array.isArray(parsed.body)) {
       const detail = parsed.ok && isErrorBody(parsed.body) ? `code ${parsed.body.code}: ${parsed.body.message}` : 'unexpected body';
-      throw new Error(`GET /invoices/outgoing answered HTTP ${response.status} (${detail})`);
+      throw new WalletReadError(`GET /invoices/outgoing answered HTTP ${response.status} (${detail})`, response.status);
     }
     return parsed.body.filter(isObject).map((item) => ({
       amountSats: num(item.amount),

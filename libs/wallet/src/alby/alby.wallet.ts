@@ -1,5 +1,5 @@
 import type { KeysendRequest, PaymentLookup, PayOptions, PaymentOutcome, SentPayment, Wallet, WalletStatus } from '../wallet.types.js';
-import type { AlbyClient } from './alby-client.js';
+import { type AlbyClient, WalletReadError } from './alby-client.js';
 
 // How far back the outgoing list is searched, in pages of PAGE_SIZE (newest first).
 const PAGE_SIZE = 100;
@@ -22,9 +22,8 @@ export class AlbyWallet implements Wallet {
       await this.client.listOutgoing({ items: 1 });
       return { reachable: true, authorized: true };
     } catch (error) {
-      const message = (error as Error).message;
-      if (/HTTP 401/.test(message)) return { reachable: true, authorized: false, message };
-      return { reachable: !/failed: /.test(message), authorized: true, message };
+      if (!(error instanceof WalletReadError)) throw error;
+      return { reachable: error.httpStatus !== undefined, authorized: error.httpStatus !== 401, message: error.message };
     }
   }
 
