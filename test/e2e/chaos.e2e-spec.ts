@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
@@ -9,6 +9,7 @@ import { query, truncateAll } from '../support/database.js';
 import { eventually, listen, request } from '../support/http.js';
 import { DisposableRedis, freePort, TcpRelay } from '../support/outages.js';
 import { testConfig } from '../support/test-config.js';
+import { killWorkerProcess, startWorkerProcess } from '../support/worker-process.js';
 
 const LOAD_MS = 12_000;
 const recipients = [0xe1, 0xe2, 0xe3, 0xe4].map((n, i) => ({ name: `E${i}`, type: 'node', address: pubkey(n), split: i + 1 }));
@@ -23,20 +24,9 @@ describe('faults under load (e2e)', () => {
   let config: ReturnType<typeof testConfig>;
 
   const startWorker = async () => {
-    const port = await freePort();
-    const env = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
-    worker = spawn('node', ['dist/apps/worker/src/main.js'], {
-      env: { ...process.env, ...env, WORKER_PORT: String(port), LOG_LEVEL: 'fatal' },
-      stdio: ['ignore', 'ignore', 'ignore'],
-    });
-    await eventually(() => request(`http://127.0.0.1:${port}`, '/health').then((r) => r.status, () => 0), (s) => s === 200, 20_000);
+    worker = await startWorkerProcess(config, { logLevel: 'fatal', onOutput: () => undefined });
   };
-  const killWorker = async () => {
-    if (worker && worker.exitCode === null && worker.signalCode === null) {
-      worker.kill('SIGKILL');
-      await once(worker, 'exit');
-    }
-  };
+  const killWorker = () => killWorkerProcess(worker);
 
   beforeAll(async () => {
     redis.port = await freePort();

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
-import { eventually, request } from '../support/http.js';
-import { freePort } from '../support/outages.js';
+import { eventually } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { killWorkerProcess, startWorkerProcess } from '../support/worker-process.js';
 
 const recipients = [0xc1, 0xc2, 0xc3, 0xc4].map((n, i) => ({ name: `R${i}`, type: 'node', address: pubkey(n), split: 1 }));
 
@@ -12,20 +12,9 @@ const recipients = [0xc1, 0xc2, 0xc3, 0xc4].map((n, i) => ({ name: `R${i}`, type
 describe('a worker killed in the middle of a payout run (e2e)', () => {
   let stack: Stack;
   let worker: ChildProcess | undefined;
-  let workerPort: number;
 
   const startWorker = async () => {
-    workerPort = await freePort();
-    const env = Object.fromEntries(Object.entries(stack.config).map(([k, v]) => [k, String(v)]));
-    worker = spawn('node', ['dist/apps/worker/src/main.js'], {
-      env: { ...process.env, ...env, WORKER_PORT: String(workerPort), LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await eventually(
-      () => request(`http://127.0.0.1:${workerPort}`, '/health').catch(() => ({ status: 0 })),
-      (r) => r.status === 200,
-      20_000,
-    );
+    worker = await startWorkerProcess(stack.config, { logLevel: 'error' });
   };
   const keysendStatuses = async () =>
     (await query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM keysend ORDER BY id')).map((r) => r.status);
@@ -34,11 +23,7 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
     stack = await startStack({ KEYSEND_BATCH_SIZE: '1' }, { worker: false });
   });
   afterAll(async () => {
-    // exitCode stays null for a process ended by a signal: check both, or this would wait for an exit already seen.
-    if (worker && worker.exitCode === null && worker.signalCode === null) {
-      worker.kill('SIGKILL');
-      await once(worker, 'exit');
-    }
+    await killWorkerProcess(worker);
     await stack.close();
   });
 

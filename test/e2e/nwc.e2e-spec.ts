@@ -1,15 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
-import { eventually, request } from '../support/http.js';
+import { eventually, listen, request } from '../support/http.js';
 import { type Nwc, startNwc } from '../support/nwc-sim.js';
-import { freePort } from '../support/outages.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { createWorker } from '../../apps/worker/src/create-worker.js';
-import { listen } from '../support/http.js';
 import { testConfig } from '../support/test-config.js';
+import { killWorkerProcess, startWorkerProcess } from '../support/worker-process.js';
 import { nwcUrl } from '@splitstream/config';
 
 const sha256 = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
@@ -174,12 +173,7 @@ describe('a worker killed mid-run on the NWC rail (e2e)', () => {
   let output = '';
 
   const startWorker = async () => {
-    const port = await freePort();
-    const env = Object.fromEntries(Object.entries(stack.config).map(([k, v]) => [k, String(v)]));
-    worker = spawn('node', ['dist/apps/worker/src/main.js'], { env: { ...process.env, ...env, WORKER_PORT: String(port), LOG_LEVEL: 'debug' } });
-    worker.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    worker.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await eventually(() => request(`http://127.0.0.1:${port}`, '/health').then((r) => r.status, () => 0), (s) => s === 200, 20_000);
+    worker = await startWorkerProcess(stack.config, { logLevel: 'debug', onOutput: (text: string) => (output += text) });
   };
 
   beforeAll(async () => {
@@ -187,10 +181,7 @@ describe('a worker killed mid-run on the NWC rail (e2e)', () => {
     stack = await startStack({ ...nwc.overrides, KEYSEND_BATCH_SIZE: '1', RECONCILE_RESEND_AFTER_SECONDS: '60' }, { worker: false });
   });
   afterAll(async () => {
-    if (worker && worker.exitCode === null && worker.signalCode === null) {
-      worker.kill('SIGKILL');
-      await once(worker, 'exit');
-    }
+    await killWorkerProcess(worker);
     await stack.close();
     await nwc.close();
   });

@@ -6,6 +6,7 @@ import { query } from '../support/database.js';
 import { eventually, request } from '../support/http.js';
 import { freePort } from '../support/outages.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { startWorkerProcess } from '../support/worker-process.js';
 
 const envOf = (config: object) => Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
 const exitWithin = async (child: ChildProcess, ms: number) => {
@@ -69,12 +70,7 @@ describe('graceful shutdown (e2e)', () => {
         value: { type: 'lightning', method: 'keysend', recipients: [r] },
       })),
     );
-    const port = await freePort();
-    const worker = spawn('node', ['dist/apps/worker/src/main.js'], {
-      env: { ...process.env, ...envOf(stack.config), WORKER_PORT: String(port), LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await eventually(() => answers(port), (s) => s === 200, 20_000);
+    const worker = await startWorkerProcess(stack.config, { logLevel: 'error' });
     await stack.accumulated();
     for (const r of recipients) await stack.sim.setRule(r.address, { delayMs: 2_000 });
     const statuses = async () => (await query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM keysend ORDER BY id')).map((r) => r.status);

@@ -1,0 +1,26 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { AppConfig } from '@splitstream/config';
+import { eventually, request } from './http.js';
+import { freePort } from './outages.js';
+
+// The built worker as a real process, configured like the test's stack, on a free port; resolves once its
+// /health answers 200. `onOutput` receives its stdout and stderr (otherwise stderr goes to the test's).
+export async function startWorkerProcess(config: AppConfig, options: { logLevel: string; onOutput?: (text: string) => void }): Promise<ChildProcess> {
+  const port = await freePort();
+  const env = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
+  const worker = spawn('node', ['dist/apps/worker/src/main.js'], {
+    env: { ...process.env, ...env, WORKER_PORT: String(port), LOG_LEVEL: options.logLevel },
+    stdio: ['ignore', options.onOutput ? 'pipe' : 'ignore', options.onOutput ? 'pipe' : 'inherit'],
+  });
+  for (const stream of [worker.stdout, worker.stderr]) stream?.on('data', (chunk: Buffer) => options.onOutput!(chunk.toString()));
+  await eventually(() => request(`http://127.0.0.1:${port}`, '/health').then((r) => r.status, () => 0), (s) => s === 200, 20_000);
+  return worker;
+}
+
+// SIGKILL, and wait for the exit unless it already happened (exitCode stays null for a process ended by a signal).
+export async function killWorkerProcess(worker: ChildProcess | undefined): Promise<void> {
+  if (!worker || worker.exitCode !== null || worker.signalCode !== null) return;
+  worker.kill('SIGKILL');
+  await once(worker, 'exit');
+}
