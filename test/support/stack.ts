@@ -75,8 +75,13 @@ export async function startStack(overrides: Record<string, string> = {}, options
       const res = await http.get('/v1/ledger/check');
       return res.body;
     },
-    recipient: (address: string, customKey?: string, customValue?: string) =>
-      http.get(`/v1/recipients?${new URLSearchParams({ address, ...(customKey && { customKey }), ...(customValue && { customValue }) })}`),
+    // One recipient by identity: the list filtered by address (and custom record), as {status, body}.
+    async recipient(address: string, customKey?: string, customValue?: string) {
+      const res = await http.get(`/v1/recipients?${new URLSearchParams({ address, ...(customKey && { customKey }), ...(customValue && { customValue }) })}`);
+      if (res.status !== 200) return res;
+      const [found] = res.body.recipients;
+      return found ? { ...res, body: found } : { ...res, status: 404, body: { error: 'not_found' } };
+    },
     async close() {
       for (const app of apps.reverse()) await app.close();
       await sim.close();

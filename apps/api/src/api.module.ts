@@ -10,6 +10,9 @@ import { PayoutsModule, RUN_PAYOUT } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
 import { WalletModule } from '@splitstream/wallet';
+import { TenantsModule } from '@splitstream/tenants';
+import { AppsController } from './controllers/apps.controller.js';
+import { FeedsController } from './controllers/feeds.controller.js';
 import { KeysendsController } from './controllers/keysends.controller.js';
 import { EventsController } from './controllers/events.controller.js';
 import { LedgerController } from './controllers/ledger.controller.js';
@@ -17,14 +20,14 @@ import { PayoutsController } from './controllers/payouts.controller.js';
 import { RecipientsController } from './controllers/recipients.controller.js';
 import { ErrorFilter } from '@splitstream/errors';
 
-export const API_CONTROLLERS = [EventsController, PayoutsController, RecipientsController, LedgerController, KeysendsController];
+export const API_CONTROLLERS = [EventsController, PayoutsController, RecipientsController, KeysendsController, FeedsController, LedgerController, AppsController];
 
 @Module({})
 export class ApiModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule, MetricsModule, PersistenceModule, AuthModule, QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT]), HealthModule, WalletModule, IngestionModule, LedgerModule, PayoutsModule],
+      imports: [ConfigModule.forRoot(config), LoggingModule, MetricsModule, PersistenceModule, AuthModule, QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT]), HealthModule, WalletModule, IngestionModule, LedgerModule, PayoutsModule, TenantsModule],
       controllers: API_CONTROLLERS,
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -1,13 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@splitstream/persistence';
-import { isScope, type Scope } from './scopes.js';
+import { isScope, Scope } from './scopes.js';
 
 export interface Caller {
   keyId: string;
   app: string;
   scopes: Scope[];
 }
+
+// Whose data a caller reads: its own app's, or (admin) every app's, as null.
+export const tenantOf = (caller: Caller): string | null => (caller.scopes.includes(Scope.Admin) ? null : caller.app);
 
 // Keys are 256 random bits, so one SHA-256 is a safe way to store them (no password-style stretching needed).
 const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');

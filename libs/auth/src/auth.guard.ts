@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeysService, type Caller } from './api-keys.service.js';
 import { IngestionRateLimiter } from './ingestion-rate-limiter.js';
-import { PUBLIC_ROUTE, REQUIRED_SCOPE } from './require-scope.decorator.js';
+import { ANY_SCOPE, PUBLIC_ROUTE, REQUIRED_SCOPE } from './require-scope.decorator.js';
 import { Scope } from './scopes.js';
 
 export type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
@@ -22,7 +22,7 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    const scope = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets);
+    const scope = this.reflector.getAllAndOverride<Scope | typeof ANY_SCOPE | undefined>(REQUIRED_SCOPE, targets);
     if (!scope) throw new Error('route has neither @RequireScope nor @PublicRoute');
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -31,7 +31,7 @@ export class AuthGuard implements CanActivate {
     if (!token) throw new AppError(ErrorCode.Unauthorized, 'send an API key: Authorization: Bearer <key>');
     const caller = await this.keys.authenticate(token);
     if (!caller) throw new AppError(ErrorCode.Unauthorized, 'the API key is invalid or revoked');
-    if (!caller.scopes.includes(scope)) throw new AppError(ErrorCode.Forbidden, `this route needs the scope ${scope}`);
+    if (scope !== ANY_SCOPE && !caller.scopes.includes(scope)) throw new AppError(ErrorCode.Forbidden, `this route needs the scope ${scope}`);
     request.caller = caller;
 
     if (scope === Scope.EventsWrite) {

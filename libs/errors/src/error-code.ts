@@ -13,6 +13,9 @@ export enum ErrorCode {
   Conflict = 'conflict',
   UnprocessableEvidence = 'unprocessable_evidence', // the proof offered does not prove the claim
   RateLimited = 'rate_limited',
+  AppDayCapExceeded = 'app_day_cap_exceeded', // the event would take the app over its daily spend cap
+  AppMonthCapExceeded = 'app_month_cap_exceeded',
+  ListenerDayCapExceeded = 'listener_day_cap_exceeded', // ... one listener (listenerId) over its daily cap
   ServiceUnavailable = 'service_unavailable', // PostgreSQL, Redis or the wallet cannot be reached: retry later
   InvariantBroken = 'invariant_broken', // the ledger check found money that does not add up
   InternalError = 'internal_error',
@@ -30,6 +33,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Conflict]: 409,
   [ErrorCode.UnprocessableEvidence]: 422,
   [ErrorCode.RateLimited]: 429,
+  [ErrorCode.AppDayCapExceeded]: 429,
+  [ErrorCode.AppMonthCapExceeded]: 429,
+  [ErrorCode.ListenerDayCapExceeded]: 429,
   [ErrorCode.ServiceUnavailable]: 503,
   [ErrorCode.InvariantBroken]: 500,
   [ErrorCode.InternalError]: 500,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { TenantsModule } from '@splitstream/tenants';
 import { IngestionService } from './ingestion.service.js';
 
-@Module({ providers: [IngestionService], exports: [IngestionService] })
+@Module({ imports: [TenantsModule], providers: [IngestionService], exports: [IngestionService] })
 export class IngestionModule {}

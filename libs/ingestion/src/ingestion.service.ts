@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { eventAmountMsat, toIssues, type ValidationIssue } from '@splitstream/money';
-import { PrismaService } from '@splitstream/persistence';
+import { type Prisma, PrismaService } from '@splitstream/persistence';
+import { chargeSpend, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
 import { ingestRequestSchema, type ListeningEvent, listeningEventSchema } from './listening-event.schema.js';
@@ -22,6 +23,7 @@ export class IngestionService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly jobs: JobQueue,
+    private readonly tenants: TenantsService,
   ) {}
 
   // The whole request is validated before anything is stored: one bad event rejects all of them.
@@ -44,14 +46,15 @@ export class IngestionService {
     const firstOfId = new Map<string, ListeningEvent>();
     for (const event of events) if (!firstOfId.has(event.id)) firstOfId.set(event.id, event);
     const unique = [...firstOfId.values()];
-    const inserted = await this.prisma.$queryRaw<{ id: bigint; event_id: string }[]>`
-      INSERT INTO listening_event (app_id, event_id, payload, amount_msat)
-      SELECT ${appId}, e.event_id, e.payload::jsonb, e.amount_msat
-      FROM unnest(${unique.map((e) => e.id)}::text[], ${unique.map((e) => JSON.stringify(e))}::text[],
-                  ${unique.map((e) => eventAmountMsat(e.satsPerMinute, e.seconds).toString())}::bigint[])
-        AS e(event_id, payload, amount_msat)
-      ON CONFLICT (app_id, event_id) DO NOTHING
-      RETURNING id, event_id`;
+    const caps = await this.tenants.caps(appId);
+    // An app with spend caps stores and charges in one transaction: an event over a cap rolls back the request.
+    const inserted = caps
+      ? await this.prisma.$transaction(async (tx) => {
+          const rows = await this.store(tx, appId, unique);
+          await chargeSpend(tx, appId, caps, rows.map((r) => ({ amountMsat: r.amount_msat, listenerId: r.listener_id })));
+          return rows;
+        })
+      : await this.store(this.prisma, appId, unique);
     const acceptedIds = new Set(inserted.map((row) => row.event_id));
     if (inserted.length) await this.requestApply(inserted.map((row) => row.id));
 
@@ -63,6 +66,18 @@ export class IngestionService {
     });
     const accepted = results.filter((r) => r.status === 'accepted').length;
     return { accepted, duplicates: results.length - accepted, events: results };
+  }
+
+  private store(db: Pick<Prisma.TransactionClient, '$queryRaw'>, appId: string, events: ListeningEvent[]) {
+    return db.$queryRaw<{ id: bigint; event_id: string; amount_msat: bigint; listener_id: string | null }[]>`
+      INSERT INTO listening_event (app_id, event_id, payload, amount_msat, listener_id)
+      SELECT ${appId}, e.event_id, e.payload::jsonb, e.amount_msat, e.listener_id
+      FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => JSON.stringify(e))}::text[],
+                  ${events.map((e) => eventAmountMsat(e.satsPerMinute, e.seconds).toString())}::bigint[],
+                  ${events.map((e) => e.listenerId ?? null)}::text[])
+        AS e(event_id, payload, amount_msat, listener_id)
+      ON CONFLICT (app_id, event_id) DO NOTHING
+      RETURNING id, event_id, amount_msat, listener_id`;
   }
 
   // Best effort: when Redis is down the events are already stored, and the worker's sweep applies them later.

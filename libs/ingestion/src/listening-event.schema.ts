@@ -27,6 +27,8 @@ export const listeningEventSchema = z.object({
   senderName: optionalText(256),
   appName: optionalText(256),
   appVersion: optionalText(64),
+  // The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
+  listenerId: z.string().min(1, 'must be 1 to 128 characters').max(128, 'must be 1 to 128 characters').optional(),
   value: valueBlockSchema,
 })
   // Every keysend for this event carries these identifiers whole in its bLIP-10 record: refuse an event whose

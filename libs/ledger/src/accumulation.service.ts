@@ -31,8 +31,8 @@ export class AccumulationService {
     if (eventIds.length === 0) return 0;
     return this.prisma.$transaction(
       async (tx) => {
-        const events = await tx.$queryRaw<{ id: bigint; payload: ListeningEvent; amount_msat: bigint }[]>`
-          SELECT id, payload, amount_msat FROM listening_event
+        const events = await tx.$queryRaw<{ id: bigint; app_id: string; payload: ListeningEvent; amount_msat: bigint }[]>`
+          SELECT id, app_id, payload, amount_msat FROM listening_event
           WHERE id = ANY(${eventIds.map(String)}::bigint[]) AND applied_at IS NULL
           ORDER BY id FOR UPDATE SKIP LOCKED`;
         if (events.length === 0) return 0;
@@ -56,11 +56,12 @@ export class AccumulationService {
             const identity = recipientIdentity(a.recipient);
             const name = a.recipient.name ?? '';
             recipients.set(identity, { address: a.recipient.address, customKey: a.recipient.customKey ?? '', customValue: a.recipient.customValue ?? '', name });
-            const key = JSON.stringify([identity, payload.feedGuid, payload.itemGuid, a.remoteFeedGuid ?? '', a.remoteItemGuid ?? '']);
+            const key = JSON.stringify([identity, event.app_id, payload.feedGuid, payload.itemGuid, a.remoteFeedGuid ?? '', a.remoteItemGuid ?? '']);
             // Events come in id order: the latest event's metadata wins.
             const previous = pending.get(key);
             pending.set(key, {
               recipient: identity,
+              appId: event.app_id,
               feedGuid: payload.feedGuid,
               itemGuid: payload.itemGuid,
               remoteFeedGuid: a.remoteFeedGuid ?? '',

@@ -14,6 +14,7 @@ describe('the books: movements of money (integration)', () => {
 
   const accrual = (overrides: Partial<Accrual> = {}): Accrual => ({
     recipientId,
+    appId: 'app',
     feedGuid: 'feed',
     itemGuid: 'item',
     remoteFeedGuid: '',

@@ -10,6 +10,7 @@ type Tx = Prisma.TransactionClient;
 // What one event batch adds to one balance, and what the latest event said about it.
 export interface Accrual {
   recipientId: bigint;
+  appId: string;
   feedGuid: string;
   itemGuid: string;
   remoteFeedGuid: string;
@@ -24,6 +25,7 @@ export interface Accrual {
 
 export interface BalanceKey {
   recipientId: bigint;
+  appId: string;
   feedGuid: string;
   itemGuid: string;
   remoteFeedGuid: string;
@@ -31,7 +33,7 @@ export interface BalanceKey {
 }
 
 export const balanceKey = (b: BalanceKey): string =>
-  JSON.stringify([String(b.recipientId), b.feedGuid, b.itemGuid, b.remoteFeedGuid, b.remoteItemGuid]);
+  JSON.stringify([String(b.recipientId), b.appId, b.feedGuid, b.itemGuid, b.remoteFeedGuid, b.remoteItemGuid]);
 
 // A keysend's amount on its balance.
 export interface KeysendAmount {
@@ -48,24 +50,24 @@ const amounts = (values: bigint[]) => values.map(String);
 export async function accrue(tx: Tx, rows: Accrual[]): Promise<Map<string, bigint>> {
   if (rows.length === 0) return new Map();
   const balances = await tx.$queryRaw<(BalanceKey & { id: bigint })[]>`
-    INSERT INTO balance (recipient_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid, accrued_msat, owed_msat, parked_msat,
+    INSERT INTO balance (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid, accrued_msat, owed_msat, parked_msat,
                          name, app_name, app_version, sender_name, position)
-    SELECT d.r, d.f, d.i, d.rf, d.ri, d.m, CASE WHEN rec.parked THEN 0 ELSE d.m END, CASE WHEN rec.parked THEN d.m ELSE 0 END,
+    SELECT d.r, d.a, d.f, d.i, d.rf, d.ri, d.m, CASE WHEN rec.parked THEN 0 ELSE d.m END, CASE WHEN rec.parked THEN d.m ELSE 0 END,
            d.n, d.an, d.av, d.sn, d.p
-    FROM unnest(${ids(rows.map((r) => r.recipientId))}::bigint[], ${rows.map((r) => r.feedGuid)}::text[], ${rows.map((r) => r.itemGuid)}::text[],
+    FROM unnest(${ids(rows.map((r) => r.recipientId))}::bigint[], ${rows.map((r) => r.appId)}::text[], ${rows.map((r) => r.feedGuid)}::text[], ${rows.map((r) => r.itemGuid)}::text[],
                 ${rows.map((r) => r.remoteFeedGuid)}::text[], ${rows.map((r) => r.remoteItemGuid)}::text[],
                 ${amounts(rows.map((r) => r.amountMsat))}::bigint[], ${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.appName)}::text[],
                 ${rows.map((r) => r.appVersion)}::text[], ${rows.map((r) => r.senderName)}::text[], ${rows.map((r) => r.position)}::int[])
-      WITH ORDINALITY AS d(r, f, i, rf, ri, m, n, an, av, sn, p, ord)
+      WITH ORDINALITY AS d(r, a, f, i, rf, ri, m, n, an, av, sn, p, ord)
     JOIN recipient rec ON rec.id = d.r
     ORDER BY d.ord
-    ON CONFLICT (recipient_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) DO UPDATE SET
+    ON CONFLICT (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) DO UPDATE SET
       accrued_msat = balance.accrued_msat + EXCLUDED.accrued_msat,
       owed_msat = balance.owed_msat + EXCLUDED.owed_msat,
       parked_msat = balance.parked_msat + EXCLUDED.parked_msat,
       name = EXCLUDED.name, app_name = EXCLUDED.app_name, app_version = EXCLUDED.app_version,
       sender_name = EXCLUDED.sender_name, position = EXCLUDED.position, updated_at = now()
-    RETURNING id, recipient_id AS "recipientId", feed_guid AS "feedGuid", item_guid AS "itemGuid",
+    RETURNING id, recipient_id AS "recipientId", app_id AS "appId", feed_guid AS "feedGuid", item_guid AS "itemGuid",
               remote_feed_guid AS "remoteFeedGuid", remote_item_guid AS "remoteItemGuid"`;
   return new Map(balances.map((b) => [balanceKey(b), b.id]));
 }

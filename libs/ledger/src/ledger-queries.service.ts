@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '@splitstream/persistence';
+import { Prisma, PrismaService } from '@splitstream/persistence';
 import { satsToMsat } from '@splitstream/money';
 import { IN_FLIGHT_STATUSES, KeysendStatus } from './statuses.js';
 
@@ -46,53 +46,32 @@ export const recipientView = (r: { address: string; customKey: string; customVal
 
 type Queryable = Pick<PrismaService, '$queryRaw'>;
 
-// Sum of every balance; inside the invariant's snapshot or on its own.
-async function sumBalances(db: Queryable): Promise<LedgerTotals> {
+// Sum of every balance (of one app's, with a tenant); inside the invariant's snapshot or on its own.
+async function sumBalances(db: Queryable, tenant: string | null = null): Promise<LedgerTotals> {
   const [row] = await db.$queryRaw<LedgerTotals[]>`
     SELECT COALESCE(SUM(accrued_msat), 0)::bigint AS "accruedMsat", COALESCE(SUM(owed_msat), 0)::bigint AS "owedMsat",
            COALESCE(SUM(in_flight_msat), 0)::bigint AS "inFlightMsat", COALESCE(SUM(parked_msat), 0)::bigint AS "parkedMsat",
            COALESCE(SUM(paid_msat), 0)::bigint AS "paidMsat"
-    FROM balance`;
+    FROM balance ${tenant === null ? Prisma.empty : Prisma.sql`WHERE app_id = ${tenant}`}`;
   return row!;
 }
-
-const identityWhere = (r: RecipientIdentity) => ({
-  address: r.address.toLowerCase(),
-  customKey: r.customKey ?? '',
-  customValue: r.customValue ?? '',
-});
 
 @Injectable()
 export class LedgerQueries {
   constructor(private readonly prisma: PrismaService) {}
 
-  findRecipient(identity: RecipientIdentity) {
-    return this.prisma.recipient.findUnique({ where: { address_customKey_customValue: identityWhere(identity) } });
-  }
-
-  async recipientTotals(recipientId: bigint): Promise<LedgerTotals> {
-    const sums = await this.prisma.balance.aggregate({
-      where: { recipientId },
-      _sum: { accruedMsat: true, owedMsat: true, inFlightMsat: true, parkedMsat: true, paidMsat: true },
-    });
-    return {
-      accruedMsat: sums._sum.accruedMsat ?? 0n,
-      owedMsat: sums._sum.owedMsat ?? 0n,
-      inFlightMsat: sums._sum.inFlightMsat ?? 0n,
-      parkedMsat: sums._sum.parkedMsat ?? 0n,
-      paidMsat: sums._sum.paidMsat ?? 0n,
-    };
-  }
-
-  async summary() {
-    const totals = await sumBalances(this.prisma);
+  // Totals of every app's money (tenant null) or of one app's.
+  async summary(tenant: string | null = null) {
+    const totals = await sumBalances(this.prisma, tenant);
+    const keysendsOfTenant = tenant === null ? Prisma.empty : Prisma.sql`AND balance_id IN (SELECT id FROM balance WHERE app_id = ${tenant})`;
+    const eventsOfTenant = tenant === null ? Prisma.empty : Prisma.sql`AND app_id = ${tenant}`;
     const [keysends] = await this.prisma.$queryRaw<{ fees: bigint; unknown_count: bigint; unknown_sats: bigint; events: bigint; pending_events: bigint; set_aside_events: bigint }[]>`
-      SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM keysend WHERE status = ${KeysendStatus.Succeeded})::bigint AS fees,
-             (SELECT COUNT(*) FROM keysend WHERE status = ${KeysendStatus.Unknown}) AS unknown_count,
-             (SELECT COALESCE(SUM(amount_sats), 0) FROM keysend WHERE status = ${KeysendStatus.Unknown})::bigint AS unknown_sats,
-             (SELECT COUNT(*) FROM listening_event) AS events,
-             (SELECT COUNT(*) FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL) AS pending_events,
-             (SELECT COUNT(*) FROM listening_event WHERE apply_error IS NOT NULL) AS set_aside_events`;
+      SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM keysend WHERE status = ${KeysendStatus.Succeeded} ${keysendsOfTenant})::bigint AS fees,
+             (SELECT COUNT(*) FROM keysend WHERE status = ${KeysendStatus.Unknown} ${keysendsOfTenant}) AS unknown_count,
+             (SELECT COALESCE(SUM(amount_sats), 0) FROM keysend WHERE status = ${KeysendStatus.Unknown} ${keysendsOfTenant})::bigint AS unknown_sats,
+             (SELECT COUNT(*) FROM listening_event WHERE true ${eventsOfTenant}) AS events,
+             (SELECT COUNT(*) FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL ${eventsOfTenant}) AS pending_events,
+             (SELECT COUNT(*) FROM listening_event WHERE apply_error IS NOT NULL ${eventsOfTenant}) AS set_aside_events`;
     return {
       accruedMsat: String(totals.accruedMsat),
       owedMsat: String(totals.owedMsat),

@@ -1,9 +1,10 @@
-export { PayoutQueries, type KeysendView } from './payout-queries.service.js';
+export { KEYSEND_LIST_STATUSES, PayoutQueries, type KeysendFilter, type KeysendListStatus, type KeysendView } from './payout-queries.service.js';
 export { PayoutRequests } from './payout-requests.service.js';
 export { PayoutRunner } from './run/payout-runner.service.js';
 export { retryDelaySeconds } from './run/record.js';
-export { RecipientsService } from './recipients.service.js';
+export { type RecipientFilter, type RecipientListItem, RecipientsService } from './recipients.service.js';
 export { PayoutRunnerModule, PayoutsModule, ReconciliationModule } from './payouts.module.js';
 export { KeysendResolutions, type Resolution, type ResolutionResult } from './keysend-resolutions.service.js';
 export { Reconciliation, type ReconcileReport } from './reconciliation.service.js';
 export { RECONCILE, RUN_PAYOUT } from './jobs.js';
+export { type Statement, type StatementPeriod, StatementsService } from './statements.service.js';

@@ -1,9 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { KeysendStatus, recipientView } from '@splitstream/ledger';
-import { PrismaService } from '@splitstream/persistence';
+import { Prisma, PrismaService } from '@splitstream/persistence';
+
+// What a keysend list shows; `tenant` null: every app's keysends (admin keys). `parked` means failed keysends
+// of recipients that are parked now (their money waits for an operator); `paid` is `succeeded`.
+export const KEYSEND_LIST_STATUSES = [...Object.values(KeysendStatus), 'paid', 'parked'] as const;
+export type KeysendListStatus = (typeof KEYSEND_LIST_STATUSES)[number];
+export interface KeysendFilter {
+  tenant: string | null;
+  status?: KeysendListStatus;
+  recipientId?: bigint;
+  payoutId?: bigint;
+  from?: Date;
+  to?: Date;
+  before?: bigint;
+  limit: number;
+}
+const tenantWhere = (tenant: string | null): Prisma.KeysendWhereInput => (tenant === null ? {} : { balance: { appId: tenant } });
 
 const keysendView = (k: {
   id: bigint;
+  payoutId: bigint;
   reference: string;
   amountSats: number;
   status: string;
@@ -21,6 +38,7 @@ const keysendView = (k: {
   balance: { feedGuid: string; itemGuid: string; remoteFeedGuid: string; remoteItemGuid: string };
 }) => ({
   id: String(k.id),
+  payoutId: String(k.payoutId),
   reference: k.reference,
   recipient: recipientView(k.recipient),
   episode: {
@@ -50,32 +68,59 @@ const keysendInclude = { recipient: true, balance: true } as const;
 export class PayoutQueries {
   constructor(private readonly prisma: PrismaService) {}
 
-  async list(limit: number, before?: bigint) {
+  // Runs are shared by every app; a tenant's totals count its own keysends only.
+  async list(tenant: string | null, limit: number, before?: bigint) {
     const payouts = await this.prisma.payout.findMany({
       where: before === undefined ? {} : { id: { lt: before } },
       orderBy: { id: 'desc' },
       take: limit,
     });
-    const totals = await this.totals(payouts.map((p) => p.id));
+    const totals = await this.totals(tenant, payouts.map((p) => p.id));
     return {
       payouts: payouts.map((p) => ({ ...this.payoutView(p), totals: totals.get(p.id) ?? emptyTotals() })),
       nextBefore: payouts.length === limit ? String(payouts.at(-1)!.id) : null,
     };
   }
 
-  async get(id: bigint) {
+  async get(tenant: string | null, id: bigint) {
     const payout = await this.prisma.payout.findUnique({
       where: { id },
-      include: { keysends: { include: keysendInclude, orderBy: { id: 'asc' } } },
+      include: { keysends: { where: tenantWhere(tenant), include: keysendInclude, orderBy: { id: 'asc' } } },
     });
     if (!payout) return null;
-    const totals = await this.totals([id]);
+    const totals = await this.totals(tenant, [id]);
     return { ...this.payoutView(payout), totals: totals.get(id) ?? emptyTotals(), keysends: payout.keysends.map(keysendView) };
   }
 
-  async keysend(id: bigint) {
-    const keysend = await this.prisma.keysend.findUnique({ where: { id }, include: keysendInclude });
+  async keysend(tenant: string | null, id: bigint) {
+    const keysend = await this.prisma.keysend.findFirst({ where: { id, ...tenantWhere(tenant) }, include: keysendInclude });
     return keysend ? keysendView(keysend) : null;
+  }
+
+  // Newest first; `nextBefore` is the cursor of the next page (null on the last).
+  async keysends(filter: KeysendFilter) {
+    const status: Prisma.KeysendWhereInput =
+      filter.status === 'paid'
+        ? { status: KeysendStatus.Succeeded }
+        : filter.status === 'parked'
+          ? { status: KeysendStatus.Failed, recipient: { parked: true } }
+          : filter.status
+            ? { status: filter.status }
+            : {};
+    const keysends = await this.prisma.keysend.findMany({
+      where: {
+        ...tenantWhere(filter.tenant),
+        ...status,
+        ...(filter.recipientId !== undefined && { recipientId: filter.recipientId }),
+        ...(filter.payoutId !== undefined && { payoutId: filter.payoutId }),
+        ...((filter.from || filter.to) && { createdAt: { ...(filter.from && { gte: filter.from }), ...(filter.to && { lt: filter.to }) } }),
+        ...(filter.before !== undefined && { id: { lt: filter.before } }),
+      },
+      include: keysendInclude,
+      orderBy: { id: 'desc' },
+      take: filter.limit,
+    });
+    return { keysends: keysends.map(keysendView), nextBefore: keysends.length === filter.limit ? String(keysends.at(-1)!.id) : null };
   }
 
   async keysendsOfEvent(eventDbId: bigint) {
@@ -91,7 +136,7 @@ export class PayoutQueries {
     return { id: String(p.id), trigger: p.trigger, status: p.status, note: p.note, createdAt: p.createdAt, startedAt: p.startedAt, finishedAt: p.finishedAt };
   }
 
-  private async totals(ids: bigint[]) {
+  private async totals(tenant: string | null, ids: bigint[]) {
     if (ids.length === 0) return new Map<bigint, ReturnType<typeof emptyTotals>>();
     const rows = await this.prisma.$queryRaw<
       { payout_id: bigint; keysends: bigint; succeeded: bigint; failed: bigint; cancelled: bigint; unknown: bigint; pending: bigint; sats: bigint; paid_sats: bigint; fees: bigint }[]
@@ -105,7 +150,9 @@ export class PayoutQueries {
              COALESCE(SUM(amount_sats), 0)::bigint AS sats,
              COALESCE(SUM(amount_sats) FILTER (WHERE status = ${KeysendStatus.Succeeded}), 0)::bigint AS paid_sats,
              COALESCE(SUM(fee_sats), 0)::bigint AS fees
-      FROM keysend WHERE payout_id = ANY(${ids.map(String)}::bigint[]) GROUP BY payout_id`;
+      FROM keysend k WHERE payout_id = ANY(${ids.map(String)}::bigint[])
+        ${tenant === null ? Prisma.empty : Prisma.sql`AND EXISTS (SELECT 1 FROM balance b WHERE b.id = k.balance_id AND b.app_id = ${tenant})`}
+      GROUP BY payout_id`;
     return new Map(
       rows.map((r) => [
         r.payout_id,

@@ -6,6 +6,7 @@ import { PayoutRequests } from './payout-requests.service.js';
 import { Reconciliation } from './reconciliation.service.js';
 import { PayoutRunner } from './run/payout-runner.service.js';
 import { RecipientsService } from './recipients.service.js';
+import { StatementsService } from './statements.service.js';
 
 // Settling unknown keysends (operator resolution, reconciliation). Needs the wallet (the global WalletModule).
 @Module({ providers: [KeysendResolutions, Reconciliation], exports: [KeysendResolutions, Reconciliation] })
@@ -13,8 +14,8 @@ export class ReconciliationModule {}
 
 @Module({
   imports: [LedgerModule, ReconciliationModule],
-  providers: [PayoutRequests, PayoutQueries, RecipientsService],
-  exports: [PayoutRequests, PayoutQueries, RecipientsService, ReconciliationModule],
+  providers: [PayoutRequests, PayoutQueries, RecipientsService, StatementsService],
+  exports: [PayoutRequests, PayoutQueries, RecipientsService, StatementsService, ReconciliationModule],
 })
 export class PayoutsModule {}
 

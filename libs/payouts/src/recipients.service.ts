@@ -1,40 +1,105 @@
 import { Injectable } from '@nestjs/common';
-import { LedgerQueries, type RecipientIdentity, recipientState, recipientView, unpark } from '@splitstream/ledger';
-import { PrismaService } from '@splitstream/persistence';
+import { type RecipientIdentity, recipientState, recipientView, unpark } from '@splitstream/ledger';
+import { Prisma, PrismaService } from '@splitstream/persistence';
+
+// Which recipients a list shows. `tenant` null: every app's money (admin keys); otherwise only what that app's
+// listeners accrued, and only recipients that app has accrued for.
+export interface RecipientFilter {
+  tenant: string | null;
+  id?: bigint;
+  identity?: RecipientIdentity;
+  parked?: boolean;
+  owedAtLeastMsat?: bigint;
+  q?: string; // a prefix of the name (any case) or of the address
+  before?: bigint;
+  limit: number;
+}
+
+interface RecipientRow {
+  id: bigint;
+  address: string;
+  custom_key: string;
+  custom_value: string;
+  name: string;
+  parked: boolean;
+  parked_at: Date | null;
+  next_attempt_at: Date | null;
+  consecutive_failures: number;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  accrued: bigint;
+  owed: bigint;
+  in_flight: bigint;
+  parked_msat: bigint;
+  paid: bigint;
+}
+
+const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+const recipientListView = (r: RecipientRow) => ({
+  id: String(r.id),
+  ...recipientView({ address: r.address, customKey: r.custom_key, customValue: r.custom_value, name: r.name }),
+  state: recipientState({ parked: r.parked, nextAttemptAt: r.next_attempt_at }),
+  accruedMsat: String(r.accrued),
+  owedMsat: String(r.owed),
+  inFlightMsat: String(r.in_flight),
+  parkedMsat: String(r.parked_msat),
+  paidMsat: String(r.paid),
+  consecutiveFailures: r.consecutive_failures,
+  lastErrorCode: r.last_error_code,
+  lastErrorMessage: r.last_error_message,
+  parked: r.parked,
+  parkedAt: r.parked_at,
+  nextAttemptAt: r.next_attempt_at,
+});
+export type RecipientListItem = ReturnType<typeof recipientListView>;
 
 @Injectable()
 export class RecipientsService {
-  constructor(
-    private readonly prisma: PrismaService,
-    private readonly ledger: LedgerQueries,
-  ) {}
+  constructor(private readonly prisma: PrismaService) {}
 
-  async status(identity: RecipientIdentity) {
-    const recipient = await this.ledger.findRecipient(identity);
-    if (!recipient) return null;
-    const totals = await this.ledger.recipientTotals(recipient.id);
-    return {
-      ...recipientView(recipient),
-      state: recipientState(recipient),
-      accruedMsat: String(totals.accruedMsat),
-      owedMsat: String(totals.owedMsat),
-      inFlightMsat: String(totals.inFlightMsat),
-      parkedMsat: String(totals.parkedMsat),
-      paidMsat: String(totals.paidMsat),
-      consecutiveFailures: recipient.consecutiveFailures,
-      lastErrorCode: recipient.lastErrorCode,
-      lastErrorMessage: recipient.lastErrorMessage,
-      parked: recipient.parked,
-      parkedAt: recipient.parkedAt,
-      nextAttemptAt: recipient.nextAttemptAt,
-    };
+  // Newest first; `nextBefore` is the cursor of the next page (null on the last).
+  async list(filter: RecipientFilter) {
+    const conditions = [Prisma.sql`t.accrued IS NOT NULL`];
+    if (filter.id !== undefined) conditions.push(Prisma.sql`r.id = ${filter.id}`);
+    if (filter.identity) {
+      const { address, customKey = '', customValue = '' } = filter.identity;
+      conditions.push(Prisma.sql`r.address = ${address.toLowerCase()} AND r.custom_key = ${customKey} AND r.custom_value = ${customValue}`);
+    }
+    if (filter.parked !== undefined) conditions.push(Prisma.sql`r.parked = ${filter.parked}`);
+    if (filter.owedAtLeastMsat !== undefined) conditions.push(Prisma.sql`t.owed >= ${filter.owedAtLeastMsat}`);
+    if (filter.q !== undefined) {
+      const prefix = likePrefix(filter.q);
+      conditions.push(Prisma.sql`(lower(r.name) LIKE lower(${prefix}) OR r.address LIKE lower(${prefix}))`);
+    }
+    if (filter.before !== undefined) conditions.push(Prisma.sql`r.id < ${filter.before}`);
+    const tenant = filter.tenant === null ? Prisma.empty : Prisma.sql`AND b.app_id = ${filter.tenant}`;
+    const rows = await this.prisma.$queryRaw<RecipientRow[]>`
+      SELECT r.id, r.address, r.custom_key, r.custom_value, r.name, r.parked, r.parked_at, r.next_attempt_at, r.consecutive_failures,
+             r.last_error_code, r.last_error_message, t.accrued, t.owed, t.in_flight, t.parked_msat, t.paid
+      FROM recipient r
+      CROSS JOIN LATERAL (
+        SELECT SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight,
+               SUM(b.parked_msat)::bigint AS parked_msat, SUM(b.paid_msat)::bigint AS paid
+        FROM balance b WHERE b.recipient_id = r.id ${tenant}) t
+      WHERE ${Prisma.join(conditions, ' AND ')}
+      ORDER BY r.id DESC LIMIT ${filter.limit}`;
+    return { recipients: rows.map(recipientListView), nextBefore: rows.length === filter.limit ? String(rows.at(-1)!.id) : null };
+  }
+
+  async get(tenant: string | null, id: bigint): Promise<RecipientListItem | null> {
+    return (await this.list({ tenant, id, limit: 1 })).recipients[0] ?? null;
+  }
+
+  async find(tenant: string | null, identity: RecipientIdentity): Promise<RecipientListItem | null> {
+    return (await this.list({ tenant, identity, limit: 1 })).recipients[0] ?? null;
   }
 
   // An operator has looked at a parked recipient: its parked money is owed again, paid from the next run.
-  async unpark(identity: RecipientIdentity) {
-    const recipient = await this.ledger.findRecipient(identity);
+  async unpark(tenant: string | null, identity: RecipientIdentity) {
+    const recipient = await this.find(tenant, identity);
     if (!recipient) return null;
-    await this.prisma.$transaction((tx) => unpark(tx, recipient.id));
-    return this.status(identity);
+    await this.prisma.$transaction((tx) => unpark(tx, BigInt(recipient.id)));
+    return this.get(tenant, BigInt(recipient.id));
   }
 }

@@ -1,10 +1,10 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { type Caller, CurrentCaller, RequireScope, Scope } from '@splitstream/auth';
+import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { toIssues } from '@splitstream/money';
-import { KeysendResolutions, PayoutQueries, Reconciliation } from '@splitstream/payouts';
-import { DATABASE_ID } from '../http/params.js';
+import { KEYSEND_LIST_STATUSES, KeysendResolutions, PayoutQueries, Reconciliation } from '@splitstream/payouts';
+import { DATABASE_ID, databaseId, pageQuery, parseQuery, timestamp } from '../http/params.js';
 
 const hex64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters');
 export const resolutionSchema = z.discriminatedUnion(
@@ -17,6 +17,15 @@ export const resolutionSchema = z.discriminatedUnion(
   { error: 'outcome must be "succeeded" or "failed"' },
 );
 
+export const keysendListQuery = {
+  ...pageQuery('keysend'),
+  status: z.enum(KEYSEND_LIST_STATUSES, { error: `must be one of ${KEYSEND_LIST_STATUSES.join(', ')}` }).optional(),
+  recipient: databaseId('recipient').optional(),
+  payout: databaseId('payout').optional(),
+  from: timestamp.optional(),
+  to: timestamp.optional(),
+};
+
 @Controller('v1/keysends')
 export class KeysendsController {
   constructor(
@@ -24,6 +33,22 @@ export class KeysendsController {
     private readonly reconciliation: Reconciliation,
     private readonly queries: PayoutQueries,
   ) {}
+
+  // Newest first: what operators look at (status=unknown|failed|parked) and creators' payment history.
+  @Get()
+  @RequireScope(Scope.PayoutsRead)
+  list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
+    const { recipient, payout, ...filter } = parseQuery(keysendListQuery, query);
+    return this.queries.keysends({ ...filter, tenant: tenantOf(caller), recipientId: recipient, payoutId: payout });
+  }
+
+  @Get(':id')
+  @RequireScope(Scope.PayoutsRead)
+  async get(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    const keysend = DATABASE_ID.test(id) ? await this.queries.keysend(tenantOf(caller), BigInt(id)) : null;
+    if (!keysend) throw AppError.notFound(`keysend ${id}`);
+    return keysend;
+  }
 
   // Looks every unknown keysend up in the wallet's records now (the worker also does it on a schedule).
   @Post('reconcile')
@@ -41,6 +66,8 @@ export class KeysendsController {
     if (!DATABASE_ID.test(id)) throw AppError.notFound(`keysend ${id}`);
     const parsed = resolutionSchema.safeParse(body);
     if (!parsed.success) throw AppError.validation(toIssues(parsed.error));
+    // A key without admin resolves its own app's keysends only.
+    if (!(await this.queries.keysend(tenantOf(caller), BigInt(id)))) throw AppError.notFound(`keysend ${id}`);
     const result = await this.resolutions.resolve(BigInt(id), parsed.data, `api key ${caller.keyId} (${caller.app})`);
     switch (result.kind) {
       case 'not_found':
@@ -50,7 +77,7 @@ export class KeysendsController {
       case 'bad_evidence':
         throw new AppError(ErrorCode.UnprocessableEvidence, result.message);
       case 'resolved':
-        return this.queries.keysend(BigInt(id));
+        return this.queries.keysend(tenantOf(caller), BigInt(id));
     }
   }
 }

@@ -1,16 +1,8 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { z } from 'zod';
-import { RequireScope, Scope } from '@splitstream/auth';
-import { toIssues } from '@splitstream/money';
+import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
-import { AppError, ErrorCode } from '@splitstream/errors';
-import { DATABASE_ID } from '../http/params.js';
-
-const idParam = z.string().regex(DATABASE_ID, 'must be a payout id');
-export const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  before: idParam.optional(),
-});
+import { AppError } from '@splitstream/errors';
+import { DATABASE_ID, pageQuery, parseQuery } from '../http/params.js';
 
 @Controller('v1/payouts')
 export class PayoutsController {
@@ -28,17 +20,15 @@ export class PayoutsController {
 
   @Get()
   @RequireScope(Scope.PayoutsRead)
-  async list(@Query() query: unknown) {
-    const parsed = listQuery.safeParse(query);
-    if (!parsed.success) throw AppError.validation(toIssues(parsed.error));
-    return this.queries.list(parsed.data.limit, parsed.data.before === undefined ? undefined : BigInt(parsed.data.before));
+  async list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
+    const { limit, before } = parseQuery(pageQuery('payout'), query);
+    return this.queries.list(tenantOf(caller), limit, before);
   }
 
   @Get(':id')
   @RequireScope(Scope.PayoutsRead)
-  async get(@Param('id') id: string) {
-    if (!idParam.safeParse(id).success) throw AppError.notFound(`payout ${id}`);
-    const payout = await this.queries.get(BigInt(id));
+  async get(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    const payout = DATABASE_ID.test(id) ? await this.queries.get(tenantOf(caller), BigInt(id)) : null;
     if (!payout) throw AppError.notFound(`payout ${id}`);
     return payout;
   }

@@ -1,44 +1,84 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { RequireScope, Scope } from '@splitstream/auth';
+import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { toIssues } from '@splitstream/money';
-import { RecipientsService } from '@splitstream/payouts';
-import { AppError, ErrorCode } from '@splitstream/errors';
+import { RecipientsService, StatementsService } from '@splitstream/payouts';
+import { AppError } from '@splitstream/errors';
+import { booleanFlag, DATABASE_ID, msatAmount, pageQuery, parseQuery, timestamp } from '../http/params.js';
+import { statementCsv } from '../http/statement-csv.js';
 
-export const identitySchema = z
-  .object({
-    address: z.string().regex(/^0[23][0-9a-fA-F]{64}$/, 'must be a 66-hex compressed node pubkey'),
-    customKey: z.string().regex(/^[0-9]+$/, 'must be a decimal integer').optional(),
-    customValue: z.string().min(1).optional(),
-  })
-  .refine((r) => (r.customKey === undefined) === (r.customValue === undefined), {
-    error: 'customKey and customValue go together',
-    path: ['customValue'],
-  });
-
-const parseIdentity = (input: unknown) => {
-  const parsed = identitySchema.safeParse(input);
-  if (!parsed.success) throw AppError.validation(toIssues(parsed.error));
-  return parsed.data;
+const identityFields = {
+  address: z.string().regex(/^0[23][0-9a-fA-F]{64}$/, 'must be a 66-hex compressed node pubkey'),
+  customKey: z.string().regex(/^[0-9]+$/, 'must be a decimal integer').optional(),
+  customValue: z.string().min(1).optional(),
 };
+const customRecordsTogether = (r: { customKey?: string; customValue?: string }) => (r.customKey === undefined) === (r.customValue === undefined);
+const together = { error: 'customKey and customValue go together', path: ['customValue'] };
+
+export const identitySchema = z.strictObject(identityFields).refine(customRecordsTogether, together);
+
+export const recipientListQuery = {
+  ...pageQuery('recipient'),
+  parked: booleanFlag.optional(),
+  owedAtLeastMsat: msatAmount.optional(),
+  q: z.string().min(1).max(200).optional(),
+  address: identityFields.address.optional(),
+  customKey: identityFields.customKey,
+  customValue: identityFields.customValue,
+};
+
+export const statementQuery = { from: timestamp.optional(), to: timestamp.optional() };
 
 @Controller('v1/recipients')
 export class RecipientsController {
-  constructor(private readonly recipients: RecipientsService) {}
+  constructor(
+    private readonly recipients: RecipientsService,
+    private readonly statements: StatementsService,
+  ) {}
 
+  // Newest first. `address` (with customKey/customValue for a wallet behind a shared node) finds one recipient.
   @Get()
   @RequireScope(Scope.PayoutsRead)
-  async get(@Query() query: unknown) {
-    const status = await this.recipients.status(parseIdentity(query));
-    if (!status) throw AppError.notFound('recipient');
-    return status;
+  list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
+    const { address, customKey, customValue, ...filter } = parseQuery(recipientListQuery, query);
+    if (!customRecordsTogether({ customKey, customValue })) throw AppError.validation([{ path: 'customValue', message: together.error }], 'the query is invalid');
+    return this.recipients.list({ ...filter, tenant: tenantOf(caller), ...(address && { identity: { address, customKey, customValue } }) });
+  }
+
+  @Get(':id')
+  @RequireScope(Scope.PayoutsRead)
+  async get(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    const recipient = DATABASE_ID.test(id) ? await this.recipients.get(tenantOf(caller), BigInt(id)) : null;
+    if (!recipient) throw AppError.notFound(`recipient ${id}`);
+    return recipient;
+  }
+
+  // JSON, or CSV with `Accept: text/csv`.
+  @Get(':id/statement')
+  @RequireScope(Scope.PayoutsRead)
+  async statement(
+    @Param('id') id: string,
+    @Query() query: unknown,
+    @Headers('accept') accept: string | undefined,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const period = parseQuery(statementQuery, query);
+    const statement = DATABASE_ID.test(id) ? await this.statements.statement(tenantOf(caller), BigInt(id), period) : null;
+    if (!statement) throw AppError.notFound(`recipient ${id}`);
+    if (!/\btext\/csv\b/i.test(accept ?? '')) return statement;
+    reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="splitstream-statement-${id}.csv"`);
+    return statementCsv(statement);
   }
 
   @Post('unpark')
   @HttpCode(HttpStatus.OK)
   @RequireScope(Scope.PayoutsWrite)
-  async unpark(@Body() body: unknown) {
-    const status = await this.recipients.unpark(parseIdentity(body));
+  async unpark(@Body() body: unknown, @CurrentCaller() caller: Caller) {
+    const parsed = identitySchema.safeParse(body);
+    if (!parsed.success) throw AppError.validation(toIssues(parsed.error));
+    const status = await this.recipients.unpark(tenantOf(caller), parsed.data);
     if (!status) throw AppError.notFound('recipient');
     return status;
   }

@@ -88,8 +88,8 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
   return { document, routes };
 }
 
-function queryParameters(schema: z.ZodType) {
-  const json = jsonSchema(schema) as { properties?: Record<string, object>; required?: string[] };
+function queryParameters(shape: z.ZodRawShape) {
+  const json = jsonSchema(z.strictObject(shape)) as { properties?: Record<string, object>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => ({
     name,
     in: 'query',

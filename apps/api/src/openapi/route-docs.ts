@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { listeningEventSchema, MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
-import { resolutionSchema } from '../controllers/keysends.controller.js';
-import { listQuery } from '../controllers/payouts.controller.js';
-import { identitySchema } from '../controllers/recipients.controller.js';
+import { keysendListQuery, resolutionSchema } from '../controllers/keysends.controller.js';
+import { identitySchema, recipientListQuery, statementQuery } from '../controllers/recipients.controller.js';
+import { pageQuery } from '../http/params.js';
 import * as s from './schemas.js';
 
 export interface RouteDoc {
   summary: string;
   body?: z.ZodType;
-  query?: z.ZodType;
+  query?: z.ZodRawShape;
   response: z.ZodType;
   errors: number[]; // besides 401/403 (from the scope) and 500
 }
@@ -24,10 +24,26 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /v1/events/{id}': { summary: "An event's per-recipient amounts and the keysends that paid them", response: s.eventResponse, errors: [404] },
   'POST /v1/payouts/run': { summary: 'Start a payout run now', response: s.payoutStartedResponse, errors: [] },
-  'GET /v1/payouts': { summary: 'Payout runs, newest first', query: listQuery, response: s.payoutListResponse, errors: [400] },
+  'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [400] },
   'GET /v1/payouts/{id}': { summary: 'One payout run with its totals and every keysend', response: s.payoutResponse, errors: [404] },
-  'GET /v1/recipients': { summary: "A recipient's owed, in-flight and paid msat and its retry state", query: identitySchema, response: s.recipientResponse, errors: [400, 404] },
+  'GET /v1/recipients': {
+    summary: 'Recipients, newest first, with their owed, in-flight, parked and paid msat and retry state',
+    query: recipientListQuery,
+    response: s.recipientListResponse,
+    errors: [400],
+  },
+  'GET /v1/recipients/{id}': { summary: 'One recipient', response: s.recipientResponse, errors: [404] },
+  'GET /v1/recipients/{id}/statement': {
+    summary: "A creator's statement: totals per feed and episode and every keysend (JSON, or CSV with Accept: text/csv)",
+    query: statementQuery,
+    response: s.statementResponse,
+    errors: [400, 404],
+  },
   'POST /v1/recipients/unpark': { summary: 'Pay a parked recipient again from the next run', body: identitySchema, response: s.recipientResponse, errors: [400, 404] },
+  'GET /v1/keysends': { summary: 'Keysends, newest first, by status, recipient, payout and time', query: keysendListQuery, response: s.keysendListResponse, errors: [400] },
+  'GET /v1/keysends/{id}': { summary: 'One keysend', response: s.keysendResponse, errors: [404] },
+  'GET /v1/feeds/{feedGuid}/summary': { summary: "A show's recipients: accrued, paid and owed msat each", response: s.feedSummaryResponse, errors: [404] },
+  'GET /v1/apps/me': { summary: "This key's app, scopes, spend caps and what the app accepted today and this month", response: s.appResponse, errors: [] },
   'POST /v1/keysends/{id}/resolve': {
     summary: "Settle a keysend whose outcome is unknown: succeeded (proved by its preimage or the wallet's record) or failed",
     body: resolutionSchema,

@@ -25,6 +25,7 @@ const recipientRef = z.object({ address: z.string(), customKey: nullableText, cu
 
 export const keysendResponse = z.object({
   id: z.string(),
+  payoutId: z.string(),
   reference: z.string(),
   recipient: recipientRef,
   episode: z.object({ feedGuid: z.string(), itemGuid: z.string(), remoteFeedGuid: nullableText, remoteItemGuid: nullableText }),
@@ -81,6 +82,7 @@ export const eventResponse = z.object({
 });
 
 export const recipientResponse = z.object({
+  id: z.string(),
   address: z.string(),
   customKey: nullableText,
   customValue: nullableText,
@@ -130,3 +132,51 @@ export const ledgerCheckResponse = z.object({
 });
 
 export const healthResponse = z.object({ status: z.enum(['ok', 'error']), info: z.record(z.string(), z.unknown()), error: z.record(z.string(), z.unknown()), details: z.record(z.string(), z.unknown()) });
+
+export const keysendListResponse = z.object({ keysends: z.array(keysendResponse), nextBefore: nullableText });
+export const recipientListResponse = z.object({ recipients: z.array(recipientResponse), nextBefore: nullableText });
+
+const statementMoney = {
+  accruedMsat: msat,
+  paidMsat: msat,
+  feesMsat: msat,
+  owedMsat: msat,
+  inFlightMsat: msat,
+  parkedMsat: msat,
+};
+export const statementResponse = z.object({
+  recipient: recipientRef.extend({ id: z.string() }),
+  period: z.object({ from: timestamp.nullable(), to: timestamp.nullable() }),
+  totals: z.object(statementMoney),
+  feeds: z.array(z.object({ feedGuid: z.string(), feedTitle: nullableText, ...statementMoney })),
+  episodes: z.array(z.object({ feedGuid: z.string(), itemGuid: z.string(), feedTitle: nullableText, itemTitle: nullableText, ...statementMoney })),
+  keysends: z.array(
+    z.object({
+      id: z.string(),
+      createdAt: timestamp,
+      finishedAt: timestamp.nullable(),
+      feedGuid: z.string(),
+      itemGuid: z.string(),
+      amountMsat: msat,
+      feeMsat: msat.nullable(),
+      status: z.enum(KeysendStatus),
+      paymentHash: nullableText,
+    }),
+  ),
+});
+
+const recipientAmounts = { accruedMsat: msat, paidMsat: msat, owedMsat: msat, inFlightMsat: msat, parkedMsat: msat };
+export const feedSummaryResponse = z.object({
+  feedGuid: z.string(),
+  feedTitle: nullableText,
+  totals: z.object(recipientAmounts),
+  recipients: z.array(recipientRef.extend({ id: z.string(), ...recipientAmounts })),
+});
+
+export const appResponse = z.object({
+  app: z.string(),
+  keyId: z.string(),
+  scopes: z.array(z.string()),
+  caps: z.object({ dayMsat: msat.nullable(), monthMsat: msat.nullable(), listenerDayMsat: msat.nullable() }),
+  accepted: z.object({ todayMsat: msat, thisMonthMsat: msat }),
+});

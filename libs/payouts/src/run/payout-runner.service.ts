@@ -206,7 +206,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     await this.prisma.$transaction(
       async (tx) => {
         const due = await tx.$queryRaw<DueBalance[]>`
-          SELECT b.id AS "balanceId", b.recipient_id AS "recipientId", b.owed_msat AS "owedMsat",
+          SELECT b.id AS "balanceId", b.recipient_id AS "recipientId", b.app_id AS "appId", b.owed_msat AS "owedMsat",
                  (SELECT SUM(e.amount_msat) FROM listening_event e
                    WHERE e.id IN (SELECT event_id FROM allocation WHERE balance_id = b.id AND keysend_id IS NULL))::bigint AS "coveredMsat",
                  b.feed_guid AS "feedGuid", b.item_guid AS "itemGuid", b.remote_feed_guid AS "remoteFeedGuid", b.remote_item_guid AS "remoteItemGuid",

@@ -5,6 +5,7 @@ import { type DueBalance, planPayout, UNBUILDABLE_CODE } from './plan.js';
 const due = (overrides: Partial<DueBalance>): DueBalance => ({
   balanceId: 1n,
   recipientId: 1n,
+  appId: 'app',
   owedMsat: 10_500n,
   coveredMsat: 100_000n,
   feedGuid: 'feed',
@@ -76,6 +77,15 @@ describe('planPayout (pure)', () => {
     expect(plan.keysends.map((k) => [k.balanceId, k.amountSats])).toEqual([
       [1n, 5n],
       [2n, 21n],
+    ]);
+  });
+
+  it('never moves a remainder between two apps\' balances of one recipient', () => {
+    const plan = planPayout([due({ balanceId: 1n, owedMsat: 5_600n, appId: 'a' }), due({ balanceId: 2n, owedMsat: 20_700n, appId: 'b' })], counter());
+    expect(plan.transfers).toEqual([]);
+    expect(plan.keysends.map((k) => [k.balanceId, k.amountSats])).toEqual([
+      [1n, 5n],
+      [2n, 20n],
     ]);
   });
 

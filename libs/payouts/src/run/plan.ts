@@ -7,6 +7,7 @@ import { Blip10TooLargeError, buildCustomRecords, MSAT_PER_SAT, paymentHashOf, s
 export interface DueBalance {
   balanceId: bigint;
   recipientId: bigint;
+  appId: string; // the tenant: remainders never move between apps' balances
   owedMsat: bigint;
   coveredMsat: bigint | null; // what the listening not yet in flight was worth before splits (value_msat_total)
   feedGuid: string;
@@ -68,8 +69,8 @@ export const UNBUILDABLE_CODE = 'record_unbuildable';
 const optionalId = (id: bigint | null) => (id === null || id > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(id));
 const text = (value: string) => value || undefined;
 
-// Sub-sat remainders would strand on each episode (0.9 sat here, 0.9 there): when a recipient's remainders add
-// up to a sat or more, they move to its largest balance and are paid with it.
+// Sub-sat remainders would strand on each episode (0.9 sat here, 0.9 there): when a recipient's remainders from
+// one app add up to a sat or more, they move to its largest balance from that app and are paid with it.
 function consolidate(group: DueBalance[]): RemainderTransfer[] {
   const withRemainder = group.filter((b) => b.owedMsat % MSAT_PER_SAT > 0n);
   const total = withRemainder.reduce((sum, b) => sum + (b.owedMsat % MSAT_PER_SAT), 0n);
@@ -109,8 +110,11 @@ function customRecordsFor(b: DueBalance, sats: bigint, boostUuid: string, refere
 // `newPreimage`, when the rail takes the sender's preimage, makes each keysend's preimage.
 export function planPayout(balances: DueBalance[], newId: () => string, newPreimage?: () => string): PayoutPlan {
   const plan: PayoutPlan = { keysends: [], transfers: [], unbuildable: [] };
-  const byRecipient = new Map<bigint, DueBalance[]>();
-  for (const b of balances) byRecipient.set(b.recipientId, [...(byRecipient.get(b.recipientId) ?? []), { ...b }]);
+  const byRecipient = new Map<string, DueBalance[]>();
+  for (const b of balances) {
+    const group = `${b.recipientId} ${b.appId}`;
+    byRecipient.set(group, [...(byRecipient.get(group) ?? []), { ...b }]);
+  }
   // One boost_uuid per episode per run: every recipient of one episode's listening shares it.
   const boostUuids = new Map<string, string>();
   for (const group of byRecipient.values()) {

@@ -1,0 +1,40 @@
+import { stringify } from 'csv-stringify/sync';
+import type { Statement } from '@splitstream/payouts';
+
+// The statement as one CSV for a creator's books: a row per keysend, then the totals per episode, per feed and
+// overall. Amounts in msat, like the JSON; every row has every column (empty where it does not apply).
+const COLUMNS = [
+  'row', 'feed_guid', 'feed_title', 'item_guid', 'item_title', 'keysend_id', 'created_at', 'finished_at', 'status', 'payment_hash',
+  'amount_msat', 'fee_msat', 'accrued_msat', 'paid_msat', 'fees_msat', 'owed_msat', 'in_flight_msat', 'parked_msat',
+] as const;
+type Row = Partial<Record<(typeof COLUMNS)[number], string | null>>;
+
+const totals = (t: Statement['totals']): Row => ({
+  accrued_msat: t.accruedMsat,
+  paid_msat: t.paidMsat,
+  fees_msat: t.feesMsat,
+  owed_msat: t.owedMsat,
+  in_flight_msat: t.inFlightMsat,
+  parked_msat: t.parkedMsat,
+});
+
+export function statementCsv(statement: Statement): string {
+  const rows: Row[] = [
+    ...statement.keysends.map((k) => ({
+      row: 'keysend',
+      feed_guid: k.feedGuid,
+      item_guid: k.itemGuid,
+      keysend_id: k.id,
+      created_at: k.createdAt.toISOString(),
+      finished_at: k.finishedAt?.toISOString(),
+      status: k.status,
+      payment_hash: k.paymentHash,
+      amount_msat: k.amountMsat,
+      fee_msat: k.feeMsat,
+    })),
+    ...statement.episodes.map((e) => ({ row: 'episode', feed_guid: e.feedGuid, feed_title: e.feedTitle, item_guid: e.itemGuid, item_title: e.itemTitle, ...totals(e) })),
+    ...statement.feeds.map((f) => ({ row: 'feed', feed_guid: f.feedGuid, feed_title: f.feedTitle, ...totals(f) })),
+    { row: 'total', ...totals(statement.totals) },
+  ];
+  return stringify(rows, { header: true, columns: [...COLUMNS] });
+}

@@ -1,0 +1,138 @@
+import { Injectable } from '@nestjs/common';
+import { KeysendStatus, recipientView } from '@splitstream/ledger';
+import { satsToMsat } from '@splitstream/money';
+import { Prisma, PrismaService } from '@splitstream/persistence';
+
+// A creator's statement: what a recipient earned and was paid, per show and episode, with every keysend. With no
+// period it is the ledger itself (accrued = owed + in flight + parked + paid per episode); with `from`/`to`,
+// accrued counts listening received in the period and paid counts keysends settled in it.
+export interface StatementPeriod {
+  from?: Date;
+  to?: Date;
+}
+
+interface EpisodeRow {
+  feed_guid: string;
+  item_guid: string;
+  feed_title: string | null;
+  item_title: string | null;
+  accrued: bigint;
+  paid: bigint;
+  fees_sats: bigint;
+  owed: bigint;
+  in_flight: bigint;
+  parked: bigint;
+}
+
+const MONEY = ['accruedMsat', 'paidMsat', 'feesMsat', 'owedMsat', 'inFlightMsat', 'parkedMsat'] as const;
+type Money = Record<(typeof MONEY)[number], bigint>;
+const zero = (): Money => ({ accruedMsat: 0n, paidMsat: 0n, feesMsat: 0n, owedMsat: 0n, inFlightMsat: 0n, parkedMsat: 0n });
+const add = (into: Money, more: Money) => {
+  for (const k of MONEY) into[k] += more[k];
+  return into;
+};
+const moneyJson = (m: Money) => Object.fromEntries(MONEY.map((k) => [k, String(m[k])])) as Record<(typeof MONEY)[number], string>;
+const within = (column: Prisma.Sql, period: StatementPeriod) =>
+  Prisma.sql`${period.from ? Prisma.sql`AND ${column} >= ${period.from}` : Prisma.empty} ${period.to ? Prisma.sql`AND ${column} < ${period.to}` : Prisma.empty}`;
+const tenantCondition = (tenant: string | null) => (tenant === null ? Prisma.empty : Prisma.sql`AND b.app_id = ${tenant}`);
+
+@Injectable()
+export class StatementsService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async statement(tenant: string | null, recipientId: bigint, period: StatementPeriod) {
+    const recipient = await this.prisma.recipient.findUnique({ where: { id: recipientId } });
+    if (!recipient) return null;
+    const episodes = await this.prisma.$queryRaw<EpisodeRow[]>`
+      SELECT b.feed_guid, b.item_guid, MAX(e.feed_title) AS feed_title, MAX(e.item_title) AS item_title,
+             COALESCE(SUM((SELECT SUM(a.amount_msat) FROM allocation a JOIN listening_event le ON le.id = a.event_id
+                           WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)})), 0)::bigint AS accrued,
+             COALESCE(SUM((SELECT SUM(k.amount_sats) FROM keysend k WHERE k.balance_id = b.id AND k.status = ${KeysendStatus.Succeeded}
+                            ${within(Prisma.sql`k.finished_at`, period)})), 0)::bigint * 1000 AS paid,
+             COALESCE(SUM((SELECT SUM(k.fee_sats) FROM keysend k WHERE k.balance_id = b.id AND k.status = ${KeysendStatus.Succeeded}
+                            ${within(Prisma.sql`k.finished_at`, period)})), 0)::bigint AS fees_sats,
+             SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked
+      FROM balance b LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
+      WHERE b.recipient_id = ${recipientId} ${tenantCondition(tenant)}
+      GROUP BY b.feed_guid, b.item_guid ORDER BY b.feed_guid, b.item_guid`;
+    if (episodes.length === 0) return null;
+    const keysends = await this.prisma.$queryRaw<
+      { id: bigint; created_at: Date; finished_at: Date | null; feed_guid: string; item_guid: string; amount_sats: number; fee_sats: number | null; status: string; payment_hash: string | null }[]
+    >`
+      SELECT k.id, k.created_at, k.finished_at, b.feed_guid, b.item_guid, k.amount_sats, k.fee_sats, k.status, k.payment_hash
+      FROM keysend k JOIN balance b ON b.id = k.balance_id
+      WHERE k.recipient_id = ${recipientId} ${tenantCondition(tenant)} ${within(Prisma.sql`k.created_at`, period)}
+      ORDER BY k.id`;
+
+    const feeds = new Map<string, { feedGuid: string; feedTitle: string | null; money: Money }>();
+    const total = zero();
+    const episodeViews = episodes.map((row) => {
+      const money: Money = {
+        accruedMsat: row.accrued,
+        paidMsat: row.paid,
+        feesMsat: satsToMsat(row.fees_sats),
+        owedMsat: row.owed,
+        inFlightMsat: row.in_flight,
+        parkedMsat: row.parked,
+      };
+      const feed = feeds.get(row.feed_guid) ?? { feedGuid: row.feed_guid, feedTitle: row.feed_title || null, money: zero() };
+      feeds.set(row.feed_guid, feed);
+      add(feed.money, money);
+      add(total, money);
+      return { feedGuid: row.feed_guid, itemGuid: row.item_guid, feedTitle: row.feed_title || null, itemTitle: row.item_title || null, ...moneyJson(money) };
+    });
+    return {
+      recipient: { id: String(recipient.id), ...recipientView(recipient) },
+      period: { from: period.from ?? null, to: period.to ?? null },
+      totals: moneyJson(total),
+      feeds: [...feeds.values()].map((f) => ({ feedGuid: f.feedGuid, feedTitle: f.feedTitle, ...moneyJson(f.money) })),
+      episodes: episodeViews,
+      keysends: keysends.map((k) => ({
+        id: String(k.id),
+        createdAt: k.created_at,
+        finishedAt: k.finished_at,
+        feedGuid: k.feed_guid,
+        itemGuid: k.item_guid,
+        amountMsat: String(satsToMsat(BigInt(k.amount_sats))),
+        feeMsat: k.fee_sats === null ? null : String(satsToMsat(BigInt(k.fee_sats))),
+        status: k.status,
+        paymentHash: k.payment_hash,
+      })),
+    };
+  }
+
+  // A show's recipients: accrued, paid and what is still owed (in flight, parked) per recipient.
+  async feedSummary(tenant: string | null, feedGuid: string) {
+    const rows = await this.prisma.$queryRaw<
+      { id: bigint; address: string; custom_key: string; custom_value: string; name: string; accrued: bigint; owed: bigint; in_flight: bigint; parked: bigint; paid: bigint }[]
+    >`
+      SELECT r.id, r.address, r.custom_key, r.custom_value, r.name, SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed,
+             SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked, SUM(b.paid_msat)::bigint AS paid
+      FROM balance b JOIN recipient r ON r.id = b.recipient_id
+      WHERE b.feed_guid = ${feedGuid} ${tenantCondition(tenant)}
+      GROUP BY r.id ORDER BY SUM(b.accrued_msat) DESC, r.id`;
+    if (rows.length === 0) return null;
+    const title = await this.prisma.episode.findFirst({ where: { feedGuid, feedTitle: { not: '' } }, orderBy: { updatedAt: 'desc' } });
+    const total = { accrued: 0n, owed: 0n, in_flight: 0n, parked: 0n, paid: 0n };
+    for (const r of rows) for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r[k];
+    const amounts = (r: typeof total) => ({
+      accruedMsat: String(r.accrued),
+      paidMsat: String(r.paid),
+      owedMsat: String(r.owed),
+      inFlightMsat: String(r.in_flight),
+      parkedMsat: String(r.parked),
+    });
+    return {
+      feedGuid,
+      feedTitle: title?.feedTitle ?? null,
+      totals: amounts(total),
+      recipients: rows.map((r) => ({
+        id: String(r.id),
+        ...recipientView({ address: r.address, customKey: r.custom_key, customValue: r.custom_value, name: r.name }),
+        ...amounts(r),
+      })),
+    };
+  }
+}
+
+export type Statement = NonNullable<Awaited<ReturnType<StatementsService['statement']>>>;

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@splitstream/persistence';
+import { type AppCaps, dayPeriod, hasCaps, monthPeriod } from './spend-caps.js';
+
+export interface CapsUpdate {
+  dayCapMsat?: bigint | null;
+  monthCapMsat?: bigint | null;
+  listenerDayCapMsat?: bigint | null;
+}
+
+const msatOrNull = (value: bigint | null) => (value === null ? null : String(value));
+const startOfUtcDay = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+const startOfUtcMonth = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+
+// Apps are the tenants: every API key belongs to one (its name), and an app may have spend caps.
+@Injectable()
+export class TenantsService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  // null when the app has no caps (the common case: ingestion then skips the counters altogether).
+  async caps(appId: string): Promise<AppCaps | null> {
+    const app = await this.prisma.app.findUnique({ where: { id: appId } });
+    return hasCaps(app) ? app : null;
+  }
+
+  // Sets (or with null, removes) caps. The counters of the current day and month are rebuilt from the events
+  // accepted so far, so a cap set at noon counts the morning's listening too.
+  async setCaps(appId: string, update: CapsUpdate, now = new Date()) {
+    await this.prisma.$transaction(async (tx) => {
+      await tx.app.upsert({ where: { id: appId }, create: { id: appId, ...update }, update });
+      await tx.$executeRaw`
+        INSERT INTO app_spend (app_id, period, msat)
+        SELECT ${appId}, ${dayPeriod(now)}, COALESCE(SUM(amount_msat), 0) FROM listening_event WHERE app_id = ${appId} AND received_at >= ${startOfUtcDay(now)}
+        UNION ALL
+        SELECT ${appId}, ${monthPeriod(now)}, COALESCE(SUM(amount_msat), 0) FROM listening_event WHERE app_id = ${appId} AND received_at >= ${startOfUtcMonth(now)}
+        UNION ALL
+        SELECT ${appId}, 'listener-day:' || ${now.toISOString().slice(0, 10)} || ':' || listener_id, SUM(amount_msat) FROM listening_event
+        WHERE app_id = ${appId} AND received_at >= ${startOfUtcDay(now)} AND listener_id IS NOT NULL GROUP BY listener_id
+        ON CONFLICT (app_id, period) DO UPDATE SET msat = EXCLUDED.msat`;
+    });
+    return this.view(appId, now);
+  }
+
+  // What GET /v1/apps/me and the CLI show: the caps and what was accepted today and this month (UTC).
+  async view(appId: string, now = new Date()) {
+    const app = await this.prisma.app.findUnique({ where: { id: appId } });
+    const [spent] = await this.prisma.$queryRaw<{ today: bigint; month: bigint }[]>`
+      SELECT COALESCE(SUM(amount_msat) FILTER (WHERE received_at >= ${startOfUtcDay(now)}), 0)::bigint AS today,
+             COALESCE(SUM(amount_msat), 0)::bigint AS month
+      FROM listening_event WHERE app_id = ${appId} AND received_at >= ${startOfUtcMonth(now)}`;
+    return {
+      app: appId,
+      caps: {
+        dayMsat: msatOrNull(app?.dayCapMsat ?? null),
+        monthMsat: msatOrNull(app?.monthCapMsat ?? null),
+        listenerDayMsat: msatOrNull(app?.listenerDayCapMsat ?? null),
+      },
+      accepted: { todayMsat: String(spent!.today), thisMonthMsat: String(spent!.month) },
+    };
+  }
+
+  // Counters of past days and months are never read again.
+  async pruneSpend(now = new Date()): Promise<number> {
+    return this.prisma.$executeRaw`
+      DELETE FROM app_spend WHERE (period LIKE 'day:%' AND period < ${dayPeriod(now)})
+        OR (period LIKE 'listener-day:%' AND period < ${`listener-day:${now.toISOString().slice(0, 10)}`})
+        OR (period LIKE 'month:%' AND period < ${monthPeriod(now)})`;
+  }
+}
