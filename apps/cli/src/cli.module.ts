@@ -4,6 +4,7 @@ import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LedgerModule } from '@splitstream/ledger';
 import { ReconciliationModule } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
+import { TenantsModule } from '@splitstream/tenants';
 import { WalletModule } from '@splitstream/wallet';
 
 @Module({})
@@ -11,7 +12,7 @@ export class CliModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: CliModule,
-      imports: [ConfigModule.forRoot(config), PersistenceModule, LedgerModule, ApiKeysModule, WalletModule, ReconciliationModule],
+      imports: [ConfigModule.forRoot(config), PersistenceModule, LedgerModule, ApiKeysModule, WalletModule, ReconciliationModule, TenantsModule],
     };
   }
 }

@@ -2,6 +2,8 @@
 //   keys create --name <app> --scopes events:write[,payouts:read,...]   prints the new key, once
 //   keys list                                                            ids, apps, scopes, revoked or not
 //   keys revoke <id>                                                     the key stops working at once
+//   apps caps <app> [--day-msat N] [--month-msat N] [--listener-day-msat N]   set spend caps ("none" removes one)
+//   apps show <app>                                                      caps and what the app accepted
 //   ledger check                                  verify the ledger invariant (exit 1 when it does not hold)
 //   keysends reconcile                            look unknown keysends up in the wallet's records now
 import 'reflect-metadata';
@@ -11,11 +13,14 @@ import { ALL_SCOPES, ApiKeysService, isScope } from '@splitstream/auth';
 import { loadConfigOrExit } from '@splitstream/config';
 import { invariantReportJson, LedgerQueries } from '@splitstream/ledger';
 import { Reconciliation } from '@splitstream/payouts';
+import { type CapsUpdate, TenantsService } from '@splitstream/tenants';
 import { CliModule } from './cli.module.js';
 
 const USAGE = `usage: npm run cli -- keys create --name <app> --scopes <${ALL_SCOPES.join('|')}>[,...]
        npm run cli -- keys list
        npm run cli -- keys revoke <id>
+       npm run cli -- apps caps <app> [--day-msat <msat|none>] [--month-msat <msat|none>] [--listener-day-msat <msat|none>]
+       npm run cli -- apps show <app>
        npm run cli -- ledger check
        npm run cli -- keysends reconcile`;
 
@@ -26,12 +31,29 @@ const fail = (message: string): never => {
 
 const parseCommandLine = () => {
   try {
-    return parseArgs({ allowPositionals: true, options: { name: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    return parseArgs({ allowPositionals: true, options: {
+        name: { type: 'string' },
+        scopes: { type: 'string' },
+        'day-msat': { type: 'string' },
+        'month-msat': { type: 'string' },
+        'listener-day-msat': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      }, });
   } catch (error) {
     return fail((error as Error).message);
   }
 };
 const { positionals, values } = parseCommandLine();
+
+// A cap option: a whole number of msat, or "none" to remove the cap; absent leaves the cap as it is.
+const capOption = (option: 'day-msat' | 'month-msat' | 'listener-day-msat'): bigint | null | undefined => {
+  const value = values[option];
+  if (value === undefined) return undefined;
+  if (value === 'none') return null;
+  if (!/^(0|[1-9][0-9]{0,18})$/.test(value)) return fail(`--${option} must be a whole number of msat or "none"`);
+  return BigInt(value);
+};
+const json = (value: unknown) => JSON.stringify(value, null, 2);
 // `--help` anywhere (`cli --help`, `cli keys create --help`), or no command at all: the usage, nothing else.
 if (values.help || positionals.length === 0) {
   console.log(USAGE);
@@ -63,14 +85,25 @@ try {
       console.log(`API key ${argument} revoked`);
       break;
     }
+    case 'apps caps': {
+      if (!argument) fail('apps caps needs an app (the name its keys were created with)');
+      const update: CapsUpdate = { dayCapMsat: capOption('day-msat'), monthCapMsat: capOption('month-msat'), listenerDayCapMsat: capOption('listener-day-msat') };
+      if (Object.values(update).every((v) => v === undefined)) fail('give at least one of --day-msat, --month-msat, --listener-day-msat');
+      console.log(json(await app.get(TenantsService).setCaps(argument!, update)));
+      break;
+    }
+    case 'apps show':
+      if (!argument) fail('apps show needs an app');
+      console.log(json(await app.get(TenantsService).view(argument!)));
+      break;
     case 'ledger check': {
       const report = await app.get(LedgerQueries).checkInvariant();
-      console.log(JSON.stringify(invariantReportJson(report), null, 2));
+      console.log(json(invariantReportJson(report)));
       exitCode = report.ok ? 0 : 1;
       break;
     }
     case 'keysends reconcile':
-      console.log(JSON.stringify(await app.get(Reconciliation).reconcile(), null, 2));
+      console.log(json(await app.get(Reconciliation).reconcile()));
       break;
     default:
       fail(`unknown command: ${positionals.join(' ') || '(none)'}`);

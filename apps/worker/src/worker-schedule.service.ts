@@ -5,13 +5,16 @@ import { MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
 import { AccumulationService, APPLY_EVENTS } from '@splitstream/ledger';
 import { PayoutRequests, PayoutRunner, RECONCILE } from '@splitstream/payouts';
 import { JobQueue } from '@splitstream/queue';
+import { TenantsService } from '@splitstream/tenants';
 
 const SWEEP_EVERY_MS = 15_000;
 const SWEEP_AFTER_SECONDS = 10;
 const SWEEP_BATCH = 20 * MAX_EVENTS_PER_REQUEST;
+const PRUNE_SPEND_EVERY_MS = 3_600_000;
 
 // The worker's timers only enqueue work: a payout run per tick, a sweep that queues events whose job was lost
-// (stored while Redis was down), and a reconciliation of unknown keysends per tick. Intervals come from config, so they are registered here, not by decorator.
+// (stored while Redis was down), a reconciliation of unknown keysends per tick, and an hourly clean-up of spend
+// counters of past days. Intervals come from config, so they are registered here, not by decorator.
 @Injectable()
 export class WorkerSchedule implements OnApplicationBootstrap {
   private readonly logger = new Logger(WorkerSchedule.name);
@@ -23,6 +26,7 @@ export class WorkerSchedule implements OnApplicationBootstrap {
     private readonly runner: PayoutRunner,
     private readonly accumulation: AccumulationService,
     private readonly jobs: JobQueue,
+    private readonly tenants: TenantsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -35,6 +39,7 @@ export class WorkerSchedule implements OnApplicationBootstrap {
     const interval = this.config.PAYOUT_INTERVAL_SECONDS;
     every('payout-tick', interval * 1000, () => this.payouts.requestScheduledRun(new Date(), interval));
     every('event-sweep', SWEEP_EVERY_MS, () => this.sweep());
+    every('prune-spend', PRUNE_SPEND_EVERY_MS, () => this.tenants.pruneSpend());
     const reconcileEvery = this.config.RECONCILE_INTERVAL_SECONDS;
     every('reconcile-tick', reconcileEvery * 1000, () =>
       this.jobs.enqueue(RECONCILE, { tick: String(Math.floor(Date.now() / 1000 / reconcileEvery)) }),

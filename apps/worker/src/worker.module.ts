@@ -6,6 +6,7 @@ import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
 import { APPLY_EVENTS, LedgerModule } from '@splitstream/ledger';
+import { TenantsModule } from '@splitstream/tenants';
 import { PayoutRunnerModule, RECONCILE, RUN_PAYOUT } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
@@ -30,6 +31,7 @@ export class WorkerModule {
         WalletModule,
         LedgerModule,
         PayoutRunnerModule,
+        TenantsModule,
         ScheduleModule.forRoot(),
       ],
       providers: [LedgerProcessor, PayoutsProcessor, ReconciliationProcessor, WorkerSchedule, { provide: APP_FILTER, useClass: ErrorFilter }],

@@ -1,0 +1,205 @@
+import { parse } from 'csv-parse/sync';
+import { ApiKeysService, Scope } from '@splitstream/auth';
+import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import { request } from '../support/http.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const alice = pubkey(0x0a11ce);
+const dead = pubkey(0x0dead1);
+const hangs = pubkey(0x4a9901);
+const bobOnly = pubkey(0x0b0b);
+
+const node = (name: string, address: string, split: number) => ({ name, type: 'node', address, split });
+const event = (id: string, feedGuid: string, itemGuid: string, satsPerMinute: number, recipients: object[]) => ({
+  id,
+  feedGuid,
+  itemGuid,
+  feedTitle: `Feed ${feedGuid}`,
+  itemTitle: `Episode ${itemGuid}`,
+  position: 0,
+  seconds: 60,
+  satsPerMinute,
+  value: { type: 'lightning', method: 'keysend', recipients },
+});
+
+// What operators and creators read, over real HTTP: lists with filters and cursors, tenancy between apps,
+// statements and show summaries. App A and app B share one recipient (Alice); the admin key sees both.
+describe('operators and creators: lists, tenancy, statements (e2e)', () => {
+  let stack: Stack;
+  let a: ReturnType<typeof client>;
+  let b: ReturnType<typeof client>;
+  let payoutId: string;
+  const client = (key: string) => ({
+    get: (path: string, headers: Record<string, string> = {}) => request(stack.baseUrl, path, { headers: { authorization: `Bearer ${key}`, ...headers } }),
+    post: (path: string, body: unknown) =>
+      request(stack.baseUrl, path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const admin = () => stack.http;
+  const idOf = async (address: string) => (await stack.recipient(address)).body.id as string;
+  const appScopes = [Scope.EventsWrite, Scope.PayoutsRead, Scope.PayoutsWrite];
+
+  beforeAll(async () => {
+    // One keysend per request, so the hanging one makes only itself unknown.
+    stack = await startStack({ MAX_ATTEMPTS: '1', ALBY_TIMEOUT_MS: '500', KEYSEND_BATCH_SIZE: '1' });
+    const keys = stack.api.get(ApiKeysService);
+    a = client((await keys.create('app-a', appScopes)).key);
+    b = client((await keys.create('app-b', appScopes)).key);
+    expect(
+      (await a.post('/v1/events', {
+        events: [
+          event('a-1', 'feed-a', 'ep-1', 100, [node('Alice Host', alice, 50), node('Dead', dead, 25), node('Hangs', hangs, 25)]),
+          event('a-2', 'feed-a', 'ep-2', 40, [node('Alice Host', alice, 1)]),
+        ],
+      })).status,
+    ).toBe(202);
+    expect((await b.post('/v1/events', { events: [event('b-1', 'feed-b', 'ep-1', 30, [node('Alice', alice, 1), node('Bob', bobOnly, 1)])] })).status).toBe(202);
+    await stack.accumulated();
+    await stack.sim.setRule(dead, { fail: { code: 10, message: 'FAILURE_REASON_NO_ROUTE' } });
+    await stack.sim.setRule(hangs, { hang: true });
+    const run = await stack.runPayout();
+    payoutId = run.id;
+    expect(run.totals).toMatchObject({ keysends: 6, succeeded: 4, failed: 1, unknown: 1 });
+  }, 60_000);
+  afterAll(() => stack?.close());
+
+  it('lists keysends by status, newest first: unknown, failed, parked, paid', async () => {
+    const statuses = async (query: string) => (await a.get(`/v1/keysends?${query}`)).body.keysends.map((k: any) => [k.recipient.address, k.status]);
+    expect(await statuses('status=unknown')).toEqual([[hangs, 'unknown']]);
+    expect(await statuses('status=failed')).toEqual([[dead, 'failed']]);
+    expect(await statuses('status=parked')).toEqual([[dead, 'failed']]);
+    expect(await statuses('status=paid')).toEqual([
+      [alice, 'succeeded'],
+      [alice, 'succeeded'],
+    ]);
+    const all = (await a.get('/v1/keysends')).body.keysends.map((k: any) => Number(k.id));
+    expect(all).toHaveLength(4);
+    expect(all).toEqual([...all].sort((x, y) => y - x));
+  });
+
+  it('filters keysends by recipient, payout and time, and pages with the cursor', async () => {
+    const aliceId = await idOf(alice);
+    expect((await a.get(`/v1/keysends?recipient=${aliceId}`)).body.keysends).toHaveLength(2);
+    expect((await admin().get(`/v1/keysends?recipient=${aliceId}`)).body.keysends).toHaveLength(3);
+    expect((await a.get(`/v1/keysends?payout=${payoutId}`)).body.keysends).toHaveLength(4);
+    expect((await a.get('/v1/keysends?payout=999999')).body.keysends).toHaveLength(0);
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await a.get(`/v1/keysends?from=${hourAgo}&to=${inAnHour}`)).body.keysends).toHaveLength(4);
+    expect((await a.get(`/v1/keysends?from=${inAnHour}`)).body.keysends).toHaveLength(0);
+    expect((await a.get(`/v1/keysends?to=${hourAgo}`)).body.keysends).toHaveLength(0);
+
+    const pages: string[][] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const page: any = (await a.get(`/v1/keysends?limit=3${cursor ? `&before=${cursor}` : ''}`)).body;
+      pages.push(page.keysends.map((k: any) => k.id));
+      cursor = page.nextBefore;
+    }
+    expect(pages.map((p) => p.length)).toEqual([3, 1]);
+    expect(pages.flat()).toEqual((await a.get('/v1/keysends')).body.keysends.map((k: any) => k.id));
+  });
+
+  it('lists recipients: parked, owing at least an amount, by name or address prefix, with cursors', async () => {
+    const addresses = async (query: string) => (await a.get(`/v1/recipients?${query}`)).body.recipients.map((r: any) => r.address);
+    expect(await addresses('parked=true')).toEqual([dead]);
+    expect(await addresses('parked=false')).toEqual([hangs, alice]);
+    expect(await addresses('q=alice')).toEqual([alice]);
+    expect(await addresses('q=ALI')).toEqual([alice]);
+    expect(await addresses(`q=${hangs.slice(0, 12)}`)).toEqual([hangs]);
+    expect(await addresses('q=%25')).toEqual([]); // a LIKE wildcard is a character, not a pattern
+    expect(await addresses('owedAtLeastMsat=1')).toEqual([]); // everything is paid, in flight or parked
+    expect((await a.get('/v1/recipients?parked=true')).body.recipients[0]).toMatchObject({ state: 'parked', parkedMsat: '25000', owedMsat: '0' });
+
+    const first = (await a.get('/v1/recipients?limit=2')).body;
+    expect(first.recipients).toHaveLength(2);
+    const second = (await a.get(`/v1/recipients?limit=2&before=${first.nextBefore}`)).body;
+    expect(second).toMatchObject({ nextBefore: null });
+    expect([...first.recipients, ...second.recipients].map((r: any) => r.address)).toEqual([hangs, dead, alice]);
+  });
+
+  it('refuses unknown and malformed query parameters with 400 in the standard shape', async () => {
+    for (const path of ['/v1/keysends?stauts=unknown', '/v1/recipients?parkd=true', '/v1/payouts?page=2', '/v1/keysends?status=lost', '/v1/recipients?owedAtLeastMsat=1.5', '/v1/keysends?from=yesterday', '/v1/keysends?before=abc']) {
+      const res = await a.get(path);
+      expect([path, res.status, res.body.error]).toEqual([path, 400, 'invalid_request']);
+      expect(res.body.issues.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps apps apart: each sees its own money, keysends, events and statements; admin sees all', async () => {
+    const [sa, sb, all] = await Promise.all([a.get('/v1/summary'), b.get('/v1/summary'), admin().get('/v1/summary')]);
+    expect(sa.body.accruedMsat).toBe('140000');
+    expect(sb.body.accruedMsat).toBe('30000');
+    expect(all.body.accruedMsat).toBe('170000');
+    expect(sa.body.events.accepted + sb.body.events.accepted).toBe(all.body.events.accepted);
+
+    const aliceId = await idOf(alice);
+    expect((await a.get(`/v1/recipients/${aliceId}`)).body).toMatchObject({ accruedMsat: '90000', paidMsat: '90000' });
+    expect((await b.get(`/v1/recipients/${aliceId}`)).body).toMatchObject({ accruedMsat: '15000', paidMsat: '15000' });
+    expect((await admin().get(`/v1/recipients/${aliceId}`)).body).toMatchObject({ accruedMsat: '105000', paidMsat: '105000' });
+
+    const deadId = await idOf(dead);
+    const unknown = (await a.get('/v1/keysends?status=unknown')).body.keysends[0];
+    expect((await b.get(`/v1/recipients/${deadId}`)).status).toBe(404);
+    expect((await b.get(`/v1/recipients/${deadId}/statement`)).status).toBe(404);
+    expect((await b.get(`/v1/keysends/${unknown.id}`)).status).toBe(404);
+    expect((await b.get('/v1/events/a-1')).status).toBe(404);
+    expect((await b.get('/v1/recipients')).body.recipients.map((r: any) => r.address).sort()).toEqual([alice, bobOnly].sort());
+    expect((await b.get('/v1/keysends')).body.keysends).toHaveLength(2);
+    expect((await b.get(`/v1/payouts/${payoutId}`)).body.totals).toMatchObject({ keysends: 2, succeeded: 2 });
+    expect((await b.get('/v1/payouts')).body.payouts[0].totals).toMatchObject({ keysends: 2 });
+    expect((await a.get(`/v1/payouts/${payoutId}`)).body.keysends).toHaveLength(4);
+    expect((await b.get('/v1/feeds/feed-a/summary')).status).toBe(404);
+    expect((await b.get('/v1/ledger/check')).status).toBe(403);
+
+    // Actions too: B can neither resolve A's keysend nor unpark A's recipient.
+    expect((await b.post(`/v1/keysends/${unknown.id}/resolve`, { outcome: 'failed' })).status).toBe(404);
+    expect((await b.post('/v1/recipients/unpark', { address: dead })).status).toBe(404);
+    expect((await a.get(`/v1/keysends/${unknown.id}`)).body.status).toBe('unknown');
+    expect((await a.get(`/v1/recipients/${deadId}`)).body.parked).toBe(true);
+  });
+
+  it("gives a creator a statement whose sums equal the ledger, in JSON and in CSV", async () => {
+    const aliceId = await idOf(alice);
+    const ledger = (await a.get(`/v1/recipients/${aliceId}`)).body;
+    const statement = (await a.get(`/v1/recipients/${aliceId}/statement`)).body;
+    expect(statement.totals).toMatchObject({ accruedMsat: ledger.accruedMsat, paidMsat: ledger.paidMsat, owedMsat: ledger.owedMsat, inFlightMsat: ledger.inFlightMsat, parkedMsat: ledger.parkedMsat });
+    expect(statement.feeds).toEqual([expect.objectContaining({ feedGuid: 'feed-a', feedTitle: 'Feed feed-a', accruedMsat: '90000', paidMsat: '90000' })]);
+    expect(statement.episodes.map((e: any) => [e.itemGuid, e.itemTitle, e.accruedMsat, e.paidMsat])).toEqual([
+      ['ep-1', 'Episode ep-1', '50000', '50000'],
+      ['ep-2', 'Episode ep-2', '40000', '40000'],
+    ]);
+    const sum = (values: string[]) => values.reduce((s, v) => s + BigInt(v), 0n);
+    expect(sum(statement.keysends.filter((k: any) => k.status === 'succeeded').map((k: any) => k.amountMsat))).toBe(BigInt(ledger.paidMsat));
+    expect(statement.keysends.every((k: any) => /^[0-9a-f]{64}$/.test(k.paymentHash))).toBe(true);
+
+    const csv = await a.get(`/v1/recipients/${aliceId}/statement`, { accept: 'text/csv' });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const rows: Record<string, string>[] = parse(csv.body, { columns: true });
+    expect(rows.filter((r) => r.row === 'keysend').map((r) => [r.keysend_id, r.amount_msat, r.status, r.payment_hash])).toEqual(
+      statement.keysends.map((k: any) => [k.id, k.amountMsat, k.status, k.paymentHash]),
+    );
+    expect(rows.filter((r) => r.row === 'episode').map((r) => r.accrued_msat)).toEqual(['50000', '40000']);
+    expect(rows.find((r) => r.row === 'total')).toMatchObject({ accrued_msat: ledger.accruedMsat, paid_msat: ledger.paidMsat, owed_msat: ledger.owedMsat });
+
+    // A period after today: nothing accrued or paid in it; what is owed now is still shown.
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    const empty = (await a.get(`/v1/recipients/${aliceId}/statement?from=${later}`)).body;
+    expect(empty.totals).toMatchObject({ accruedMsat: '0', paidMsat: '0', owedMsat: ledger.owedMsat });
+    expect(empty.keysends).toEqual([]);
+    expect((await a.get(`/v1/recipients/${aliceId}/statement?since=${later}`)).status).toBe(400);
+  });
+
+  it("summarises a show: accrued, paid and owed per recipient, adding up to the app's totals", async () => {
+    const summary = (await a.get('/v1/feeds/feed-a/summary')).body;
+    expect(summary).toMatchObject({ feedGuid: 'feed-a', feedTitle: 'Feed feed-a' });
+    expect(summary.recipients.map((r: any) => [r.address, r.accruedMsat, r.paidMsat, r.inFlightMsat, r.parkedMsat])).toEqual([
+      [alice, '90000', '90000', '0', '0'],
+      [dead, '25000', '0', '0', '25000'],
+      [hangs, '25000', '0', '25000', '0'],
+    ]);
+    const app = (await a.get('/v1/summary')).body;
+    expect(summary.totals).toEqual({ accruedMsat: app.accruedMsat, paidMsat: app.paidMsat, owedMsat: app.owedMsat, inFlightMsat: app.inFlightMsat, parkedMsat: app.parkedMsat });
+    expect((await a.get('/v1/feeds/no-such-feed/summary')).status).toBe(404);
+  });
+});
