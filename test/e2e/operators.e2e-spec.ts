@@ -202,4 +202,26 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
     expect(summary.totals).toEqual({ accruedMsat: app.accruedMsat, paidMsat: app.paidMsat, owedMsat: app.owedMsat, inFlightMsat: app.inFlightMsat, parkedMsat: app.parkedMsat });
     expect((await a.get('/v1/feeds/no-such-feed/summary')).status).toBe(404);
   });
+
+  // Last: it adds owed money the tests above do not expect.
+  it('shows owed, in-flight, unknown and parked money and counts as gauges', async () => {
+    await a.post('/v1/events', { events: [event('a-3', 'feed-a', 'ep-3', 10, [node('Alice Host', alice, 1)])] });
+    await stack.accumulated();
+    const metrics = (await request(stack.baseUrl, '/metrics')).body as string;
+    const gauge = (name: string) => Number(new RegExp(`^splitstream_${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(
+      Object.fromEntries(
+        ['owed_msat', 'owed_recipients', 'in_flight_msat', 'in_flight_keysends', 'unknown_msat', 'unknown_keysends', 'parked_msat', 'parked_recipients'].map((g) => [g, gauge(g)]),
+      ),
+    ).toEqual({
+      owed_msat: 10_000,
+      owed_recipients: 1,
+      in_flight_msat: 25_000,
+      in_flight_keysends: 1,
+      unknown_msat: 25_000,
+      unknown_keysends: 1,
+      parked_msat: 25_000,
+      parked_recipients: 1,
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { KeysendStatus } from '@splitstream/ledger';
+import { IN_FLIGHT_STATUSES, KeysendStatus } from '@splitstream/ledger';
 import { PrismaService } from '@splitstream/persistence';
 import { JobQueue } from '@splitstream/queue';
 
@@ -38,17 +38,8 @@ export class MetricsService {
   });
 
   constructor(prisma: PrismaService, jobs: JobQueue) {
-    new Gauge({
-      name: 'splitstream_owed_msat',
-      help: 'Millisatoshis owed to recipients, not yet in flight',
-      registers: [this.registry],
-      async collect() {
-        const [row] = await prisma.$queryRaw<{ owed: bigint }[]>`SELECT COALESCE(SUM(owed_msat), 0)::bigint AS owed FROM balance`;
-        this.set(Number(row!.owed));
-      },
-    });
-    // Money an operator should watch: in flight (a run is paying it, or its outcome is unknown), unknown, and
-    // parked (its recipient failed too often), with counts.
+    // Money an operator should watch: owed, in flight (a run is paying it, or its outcome is unknown), unknown,
+    // and parked (its recipient failed too often), each with a count.
     const scalar = (name: string, help: string, query: () => Promise<{ value: bigint | number }[]>) =>
       new Gauge({
         name,
@@ -59,6 +50,12 @@ export class MetricsService {
           this.set(Number(row?.value ?? 0));
         },
       });
+    scalar('splitstream_owed_msat', 'Millisatoshis owed to recipients, not yet in flight', () =>
+      prisma.$queryRaw`SELECT COALESCE(SUM(owed_msat), 0)::bigint AS value FROM balance`);
+    scalar('splitstream_owed_recipients', 'Recipients owed something (not parked)', () =>
+      prisma.$queryRaw`SELECT COUNT(DISTINCT recipient_id)::int AS value FROM balance WHERE owed_msat > 0`);
+    scalar('splitstream_in_flight_keysends', 'Keysends in flight: pending, sending, or their outcome unknown', () =>
+      prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM keysend WHERE status = ANY(${IN_FLIGHT_STATUSES}::text[])`);
     scalar('splitstream_in_flight_msat', 'Millisatoshis in flight (being paid, or their outcome unknown)', () =>
       prisma.$queryRaw`SELECT COALESCE(SUM(in_flight_msat), 0)::bigint AS value FROM balance`);
     scalar('splitstream_parked_msat', 'Millisatoshis parked: owed to recipients parked after repeated failures', () =>
