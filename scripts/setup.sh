@@ -10,6 +10,15 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # so the lock file cannot list the others and `npm ci` refuses it. `npm install` keeps the lock as it is.
   npm install --no-audit --no-fund
 fi
+# The dashboard test drives Debian's Chromium (no browser download: playwright-core is given its path).
+if [ "${1:-}" = "--test" ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "installing Debian's chromium for the dashboard test"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
 npx tsx scripts/ensure-services.ts
 npm run --silent db:generate
 if [ "${1:-}" != "--test" ]; then

@@ -10,6 +10,8 @@ export const ROUTES: { method: 'GET' | 'POST'; path: string; scope: Scope; body?
   { method: 'GET', path: '/v1/payouts/1', scope: Scope.PayoutsRead },
   { method: 'GET', path: `/v1/recipients?address=${pubkey(1)}`, scope: Scope.PayoutsRead },
   { method: 'GET', path: '/v1/recipients/1', scope: Scope.PayoutsRead },
+  { method: 'GET', path: '/v1/recipients/top', scope: Scope.PayoutsRead },
+  { method: 'GET', path: '/v1/payouts/paid-per-hour', scope: Scope.PayoutsRead },
   { method: 'GET', path: '/v1/recipients/1/statement', scope: Scope.PayoutsRead },
   { method: 'GET', path: '/v1/keysends?status=unknown', scope: Scope.PayoutsRead },
   { method: 'GET', path: '/v1/keysends/1', scope: Scope.PayoutsRead },

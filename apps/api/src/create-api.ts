@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { fastifyLogging, redactUrl } from '@splitstream/observability';
 import { API_CONTROLLERS, ApiModule } from './api.module.js';
 import { clientErrorHandler, guardInput } from './http/input-guard.js';
+import { serveDashboard } from './dashboard/serve-dashboard.js';
 import { serveOpenApi } from './openapi/serve-openapi.js';
 
 // 500 events with value blocks of up to 100 recipients each fit comfortably.
@@ -40,6 +41,7 @@ export async function createApi(config: AppConfig): Promise<NestFastifyApplicati
   guardInput(fastify);
   app.useLogger(app.get(Logger));
   await serveOpenApi(app, API_CONTROLLERS);
+  await serveDashboard(app);
   app.enableShutdownHooks();
   return app;
 }

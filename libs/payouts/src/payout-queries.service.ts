@@ -132,6 +132,25 @@ export class PayoutQueries {
     return keysends.map(keysendView);
   }
 
+  // Msat paid per hour over the last `hours` hours, oldest first, every hour present (0 when nothing was paid).
+  async paidPerHour(tenant: string | null, hours: number, now = new Date()) {
+    const rows = await this.prisma.$queryRaw<{ hour: Date; msat: bigint; keysends: number }[]>`
+      SELECT date_trunc('hour', k.finished_at) AS hour, (SUM(k.amount_sats) * 1000)::bigint AS msat, COUNT(*)::int AS keysends
+      FROM keysend k JOIN balance b ON b.id = k.balance_id
+      WHERE k.status = ${KeysendStatus.Succeeded} AND k.finished_at > ${new Date(now.getTime() - hours * 3_600_000)}
+        ${tenant === null ? Prisma.empty : Prisma.sql`AND b.app_id = ${tenant}`}
+      GROUP BY 1`;
+    const byHour = new Map(rows.map((r) => [r.hour.getTime(), r]));
+    const thisHour = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
+    return {
+      hours: Array.from({ length: hours }, (_, i) => {
+        const hour = thisHour - (hours - 1 - i) * 3_600_000;
+        const row = byHour.get(hour);
+        return { hour: new Date(hour), paidMsat: String(row?.msat ?? 0n), keysends: row?.keysends ?? 0 };
+      }),
+    };
+  }
+
   private payoutView(p: { id: bigint; trigger: string; status: string; note: string | null; createdAt: Date; startedAt: Date | null; finishedAt: Date | null }) {
     return { id: String(p.id), trigger: p.trigger, status: p.status, note: p.note, createdAt: p.createdAt, startedAt: p.startedAt, finishedAt: p.finishedAt };
   }

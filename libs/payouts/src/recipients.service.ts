@@ -13,6 +13,7 @@ export interface RecipientFilter {
   q?: string; // a prefix of the name (any case) or of the address
   before?: bigint;
   limit: number;
+  order?: 'newest' | 'accrued'; // accrued: the most earning first (no cursor)
 }
 
 interface RecipientRow {
@@ -83,8 +84,14 @@ export class RecipientsService {
                SUM(b.parked_msat)::bigint AS parked_msat, SUM(b.paid_msat)::bigint AS paid
         FROM balance b WHERE b.recipient_id = r.id ${tenant}) t
       WHERE ${Prisma.join(conditions, ' AND ')}
-      ORDER BY r.id DESC LIMIT ${filter.limit}`;
-    return { recipients: rows.map(recipientListView), nextBefore: rows.length === filter.limit ? String(rows.at(-1)!.id) : null };
+      ORDER BY ${filter.order === 'accrued' ? Prisma.sql`t.accrued DESC, r.id DESC` : Prisma.sql`r.id DESC`} LIMIT ${filter.limit}`;
+    const more = rows.length === filter.limit && filter.order !== 'accrued';
+    return { recipients: rows.map(recipientListView), nextBefore: more ? String(rows.at(-1)!.id) : null };
+  }
+
+  // The recipients that earned most (accrued), for the dashboard.
+  async top(tenant: string | null, limit: number) {
+    return { recipients: (await this.list({ tenant, limit, order: 'accrued' })).recipients };
   }
 
   async get(tenant: string | null, id: bigint): Promise<RecipientListItem | null> {

@@ -1,8 +1,11 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { z } from 'zod';
 import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
 import { AppError } from '@splitstream/errors';
 import { DATABASE_ID, pageQuery, parseQuery } from '../http/params.js';
+
+export const paidPerHourQuery = { hours: z.coerce.number().int().min(1).max(24 * 31).default(24) };
 
 @Controller('v1/payouts')
 export class PayoutsController {
@@ -23,6 +26,13 @@ export class PayoutsController {
   async list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
     const { limit, before } = parseQuery(pageQuery('payout'), query);
     return this.queries.list(tenantOf(caller), limit, before);
+  }
+
+  // For the dashboard's chart.
+  @Get('paid-per-hour')
+  @RequireScope(Scope.PayoutsRead)
+  paidPerHour(@Query() query: unknown, @CurrentCaller() caller: Caller) {
+    return this.queries.paidPerHour(tenantOf(caller), parseQuery(paidPerHourQuery, query).hours);
   }
 
   @Get(':id')

@@ -28,6 +28,7 @@ export const recipientListQuery = {
   customValue: identityFields.customValue,
 };
 
+export const topQuery = { limit: pageQuery('recipient').limit };
 export const statementQuery = { from: timestamp.optional(), to: timestamp.optional() };
 
 @Controller('v1/recipients')
@@ -44,6 +45,12 @@ export class RecipientsController {
     const { address, customKey, customValue, ...filter } = parseQuery(recipientListQuery, query);
     if (!customRecordsTogether({ customKey, customValue })) throw AppError.validation([{ path: 'customValue', message: together.error }], 'the query is invalid');
     return this.recipients.list({ ...filter, tenant: tenantOf(caller), ...(address && { identity: { address, customKey, customValue } }) });
+  }
+
+  @Get('top')
+  @RequireScope(Scope.PayoutsRead)
+  top(@Query() query: unknown, @CurrentCaller() caller: Caller) {
+    return this.recipients.top(tenantOf(caller), parseQuery(topQuery, query).limit);
   }
 
   @Get(':id')

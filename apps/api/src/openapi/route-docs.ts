@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { listeningEventSchema, MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
 import { keysendListQuery, resolutionSchema } from '../controllers/keysends.controller.js';
-import { identitySchema, recipientListQuery, statementQuery } from '../controllers/recipients.controller.js';
+import { paidPerHourQuery } from '../controllers/payouts.controller.js';
+import { identitySchema, recipientListQuery, statementQuery, topQuery } from '../controllers/recipients.controller.js';
 import { pageQuery } from '../http/params.js';
 import * as s from './schemas.js';
 
@@ -25,6 +26,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/events/{id}': { summary: "An event's per-recipient amounts and the keysends that paid them", response: s.eventResponse, errors: [404] },
   'POST /v1/payouts/run': { summary: 'Start a payout run now', response: s.payoutStartedResponse, errors: [] },
   'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [400] },
+  'GET /v1/payouts/paid-per-hour': { summary: 'Msat paid per hour, oldest first, every hour present', query: paidPerHourQuery, response: s.paidPerHourResponse, errors: [400] },
   'GET /v1/payouts/{id}': { summary: 'One payout run with its totals and every keysend', response: s.payoutResponse, errors: [404] },
   'GET /v1/recipients': {
     summary: 'Recipients, newest first, with their owed, in-flight, parked and paid msat and retry state',
@@ -32,6 +34,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: s.recipientListResponse,
     errors: [400],
   },
+  'GET /v1/recipients/top': { summary: 'The recipients that earned most (accrued msat)', query: topQuery, response: s.topRecipientsResponse, errors: [400] },
   'GET /v1/recipients/{id}': { summary: 'One recipient', response: s.recipientResponse, errors: [404] },
   'GET /v1/recipients/{id}/statement': {
     summary: "A creator's statement: totals per feed and episode and every keysend (JSON, or CSV with Accept: text/csv)",

@@ -180,3 +180,6 @@ export const appResponse = z.object({
   caps: z.object({ dayMsat: msat.nullable(), monthMsat: msat.nullable(), listenerDayMsat: msat.nullable() }),
   accepted: z.object({ todayMsat: msat, thisMonthMsat: msat }),
 });
+
+export const topRecipientsResponse = z.object({ recipients: z.array(recipientResponse) });
+export const paidPerHourResponse = z.object({ hours: z.array(z.object({ hour: timestamp, paidMsat: msat, keysends: z.number().int() })) });
