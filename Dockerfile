@@ -1,5 +1,5 @@
 # One image for every splitstream process; docker-compose.yml picks the command.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 # `npm install`, not `npm ci`: see scripts/setup.sh (the lock file lists only the Linux native optional packages).

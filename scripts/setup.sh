@@ -3,6 +3,7 @@
 # With --test, migrations go to the test database only (jest's global setup applies them there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+node scripts/check-node.mjs
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing dependencies"

@@ -61,7 +61,7 @@ describe('dashboard in headless Chromium (e2e)', () => {
     await page.fill('#api-key', stack.key);
     await page.click('#sign-in button[type=submit]');
     await page.waitForSelector('#board:not([hidden]) #total-paid');
-    expect(await page.evaluate(() => [sessionStorage.length, localStorage.length])).toEqual([1, 0]);
+    expect(await page.evaluate('[sessionStorage.length, localStorage.length]')).toEqual([1, 0]);
 
     const summary = (await stack.http.get('/v1/summary')).body;
     const shown = async (id: string) => [await page.getAttribute(`#total-${id}`, 'data-msat'), await page.textContent(`#total-${id}`)];
@@ -88,7 +88,7 @@ describe('dashboard in headless Chromium (e2e)', () => {
     const top = (await stack.http.get('/v1/recipients/top')).body.recipients;
     expect(await page.locator('#top tbody tr td:first-child').allTextContents()).toEqual(top.map((r: { name: string }) => r.name));
     expect(top[0].name).toBe('Paid <b>Host</b>'); // shown as text, never as markup
-    const bars = await page.locator('#chart rect').evaluateAll((rects) => rects.map((r) => (r as SVGElement).dataset.msat));
+    const bars = await page.locator('#chart rect').evaluateAll((rects) => rects.map((r) => r.getAttribute('data-msat')));
     expect(bars).toHaveLength(24);
     expect(bars.at(-1)).toBe(summary.paidMsat);
     if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: 'docs/dashboard.png', fullPage: true });
@@ -114,7 +114,7 @@ describe('dashboard in headless Chromium (e2e)', () => {
   it('forgets the key on sign-out and in a new tab', async () => {
     await page.click('#sign-out');
     expect(await page.isVisible('#sign-in')).toBe(true);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
     const other = await browser.newPage();
     await other.goto(`${stack.baseUrl}/dashboard/`);
     await other.waitForSelector('#sign-in:not([hidden])');
