@@ -2,7 +2,9 @@ import { Controller, Get } from '@nestjs/common';
 import { spawnSync } from 'node:child_process';
 import { RequireScope, Scope } from '@splitstream/auth';
 import { API_CONTROLLERS } from '../../apps/api/src/api.module.js';
+import { z } from 'zod';
 import { buildOpenApiDocument } from '../../apps/api/src/openapi/openapi-document.js';
+import { ROUTE_DOCS } from '../../apps/api/src/openapi/route-docs.js';
 import { request } from '../support/http.js';
 import { ROUTES } from '../support/routes.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -41,6 +43,60 @@ describe('OpenAPI (e2e)', () => {
     expect(documented).toEqual(expect.arrayContaining(['GET /health', 'GET /metrics', 'GET /v1/apps/me']));
     expect(document.components.schemas.Error.properties).toHaveProperty('error');
     expect(document.paths['/v1/events'].post.requestBody.content['application/json'].schema.properties.events.maxItems).toBe(500);
+  });
+
+  it('gives every field a real example, and every id, amount, key, hash and time a pattern or format; every operation a tag', async () => {
+    const document = (await request(stack.baseUrl, '/docs/openapi.json')).body;
+    const missing: string[] = [];
+    const shaped = /(^id$|Id$|^payout$|^recipient$|^before$|nextBefore|Msat$|^address$|customKey|paymentHash|preimage|At$|^hour$|^from$|^to$)/;
+    const walk = (schema: any, where: string, name?: string): void => {
+      if (!schema || typeof schema !== 'object') return;
+      const leaf = !schema.properties && !schema.items && schema.type !== 'object' && !schema.anyOf && !schema.oneOf;
+      if (leaf && name !== undefined) {
+        if (schema.example === undefined) missing.push(`${where}: no example`);
+        if (schema.type === 'string' && shaped.test(name) && !schema.pattern && !schema.format && !schema.enum) missing.push(`${where}: no pattern or format`);
+        if (schema.type === 'integer' && Math.abs(schema.maximum ?? 0) === Number.MAX_SAFE_INTEGER) missing.push(`${where}: 2^53 bound`);
+      }
+      for (const [property, child] of Object.entries(schema.properties ?? {})) walk(child, `${where}.${property}`, property);
+      if (schema.items) walk(schema.items, `${where}[]`, `${name}[]`);
+      for (const branch of [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])]) walk(branch, where, name);
+    };
+    for (const [path, operations] of Object.entries<any>(document.paths)) {
+      for (const [method, operation] of Object.entries<any>(operations)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        if (operation.tags?.length !== 1 || !document.tags.some((t: { name: string }) => t.name === operation.tags[0])) missing.push(`${where}: no tag`);
+        for (const parameter of operation.parameters ?? []) walk(parameter.schema, `${where} ${parameter.in} ${parameter.name}`, parameter.name);
+        walk(operation.requestBody?.content['application/json'].schema, `${where} body`);
+        for (const [status, response] of Object.entries<any>(operation.responses)) walk(response.content?.['application/json']?.schema, `${where} ${status}`);
+      }
+    }
+    walk(document.components.schemas.Error, 'Error');
+    expect(missing).toEqual([]);
+    // Spot checks of what clients rely on.
+    const recipient = document.paths['/v1/recipients/{id}'].get.responses['200'].content['application/json'].schema.properties;
+    expect(recipient.address).toMatchObject({ pattern: '^0[23][0-9a-fA-F]{64}$', example: expect.stringMatching(/^0[23][0-9a-f]{64}$/) });
+    expect(recipient.owedMsat).toMatchObject({ type: 'string', pattern: '^[0-9]+$', example: expect.stringMatching(/^[0-9]+$/) });
+    expect(recipient.consecutiveFailures).not.toHaveProperty('maximum');
+    expect(document.paths['/v1/events'].post.responses['429']).toEqual({ $ref: '#/components/responses/Error429' });
+    expect(document.components.responses.Error429.description).toContain('app_day_cap_exceeded');
+    expect(document.components.schemas.Error.properties.error.enum).toEqual(expect.arrayContaining(['listener_day_cap_exceeded', 'invalid_request']));
+  });
+
+  it('refuses to build a document with a field it has no example for', () => {
+    @Controller('v1/undocumented-field')
+    class NewFieldController {
+      @Get()
+      @RequireScope(Scope.PayoutsRead)
+      get() {
+        return {};
+      }
+    }
+    ROUTE_DOCS['GET /v1/undocumented-field'] = { summary: 'x', response: z.object({ brandNewField: z.string() }), errors: [] };
+    try {
+      expect(() => buildOpenApiDocument([...API_CONTROLLERS, NewFieldController])).toThrow('the field "brandNewField" has no entry in FIELD_DOCS');
+    } finally {
+      delete ROUTE_DOCS['GET /v1/undocumented-field'];
+    }
   });
 
   it('serves Swagger UI at /docs', async () => {

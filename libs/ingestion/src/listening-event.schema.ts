@@ -28,7 +28,10 @@ export const listeningEventSchema = z.object({
   appName: optionalText(256),
   appVersion: optionalText(64),
   // The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
-  listenerId: z.string().min(1, 'must be 1 to 128 characters').max(128, 'must be 1 to 128 characters').optional(),
+  listenerId: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)')
+    .optional(),
   value: valueBlockSchema,
 })
   // Every keysend for this event carries these identifiers whole in its bLIP-10 record: refuse an event whose

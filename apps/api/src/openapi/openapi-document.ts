@@ -2,10 +2,12 @@ import { RequestMethod, type Type } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { z } from 'zod';
 import { ALL_SCOPES, PUBLIC_ROUTE, REQUIRED_SCOPE } from '@splitstream/auth';
+import { documentFields } from './field-docs.js';
 import { ROUTE_DOCS } from './route-docs.js';
 import { errorResponse } from './schemas.js';
 
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
+const jsonSchema = (schema: z.ZodType) =>
+  documentFields(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>);
 const joinPath = (...parts: string[]) => `/${parts.flatMap((p) => p.split('/')).filter(Boolean).join('/')}`.replace(/:(\w+)/g, '{$1}');
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid request: nothing was changed',
@@ -16,10 +18,26 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'Body over the 5 MB limit',
   415: 'Body is not application/json',
   422: 'The evidence offered does not prove the payment',
-  429: 'Rate limited (see Retry-After)',
+  429: 'Rate limited (rate_limited), or over a spend cap (app_day_cap_exceeded, app_month_cap_exceeded, listener_day_cap_exceeded); see Retry-After',
   431: 'Request headers over the limit',
   500: 'Unexpected error',
   503: 'A dependency does not answer',
+};
+
+// One tag per area, by the path's first segment after /v1.
+const TAGS: Record<string, string> = {
+  events: 'Listening events in: what apps send',
+  payouts: 'Payout runs and the money they paid',
+  keysends: 'Single keysends: lists, resolution of unknown outcomes, reconciliation',
+  recipients: 'Recipients: amounts, retry state, parking, creator statements',
+  feeds: 'Shows: per-recipient totals',
+  ledger: 'The books: totals and the invariant check',
+  apps: 'The calling app: scopes and spend caps',
+  operations: 'Health and metrics for operators',
+};
+const tagOf = (path: string) => {
+  const area = /^\/v1\/([a-z]+)/.exec(path)?.[1];
+  return area === undefined ? 'operations' : area === 'summary' ? 'ledger' : area;
 };
 
 export interface DocumentedRoute {
@@ -47,13 +65,14 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
       const status = (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'POST' ? 201 : 200);
       const errors = [...(isPublic ? [] : [401, 403]), ...doc.errors, 500].filter((code, i, all) => all.indexOf(code) === i);
       const parameters = [
-        ...[...path.matchAll(/\{(\w+)\}/g)].map(([, param]) => ({ name: param, in: 'path', required: true, schema: { type: 'string' } })),
+        ...[...path.matchAll(/\{(\w+)\}/g)].map(([, param]) => ({ name: param!, in: 'path', required: true, schema: documentFields({ type: 'string' }, param) })),
         ...(doc.query ? queryParameters(doc.query) : []),
       ];
       routes.push({ method, path });
       paths[path] ??= {};
       paths[path][method.toLowerCase()] = {
         summary: doc.summary,
+        tags: [tagOf(path)],
         ...(scope && { description: `Requires the scope \`${scope}\`.`, 'x-required-scope': scope, security: [{ apiKey: [scope] }] }),
         ...(isPublic && { security: [] }),
         ...(parameters.length && { parameters }),
@@ -71,6 +90,7 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
   const document = {
     openapi: '3.0.3',
     info: { title: 'splitstream', version: '0.1.0', description: 'Value-for-value streaming payments: listening events in, Lightning keysend payouts out.' },
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
     components: {
       securitySchemes: {

@@ -1,0 +1,160 @@
+// Every field of the OpenAPI document gets a real example, and every identifier, amount, key, hash and time a
+// pattern or format, from this one table keyed by field name (a field name means the same thing on every route).
+// Building the document fails on a field missing here, so a new field cannot go out undocumented.
+
+const PUBKEY = '03ae9f91a0cb8ff43840e3c322c4c61f019d8c1c3cea15a25cfc425ac605e61a4a';
+const DATABASE_ID = '^[1-9][0-9]{0,18}$';
+const HEX_32_BYTES = '^[0-9a-f]{64}$';
+const TIME = '2026-11-29T14:00:00.000Z';
+
+interface FieldDoc {
+  example: unknown;
+  pattern?: string;
+  format?: string;
+}
+
+const id = (example: string): FieldDoc => ({ example, pattern: DATABASE_ID });
+const time: FieldDoc = { example: TIME, format: 'date-time' };
+const msat = (example: string): FieldDoc => ({ example });
+const count = (example: number): FieldDoc => ({ example });
+const text = (example: string): FieldDoc => ({ example });
+
+export const FIELD_DOCS: Record<string, FieldDoc> = {
+  // identifiers
+  id: id('42'),
+  payoutId: id('7'),
+  payout: id('7'),
+  recipient: id('42'),
+  keyId: id('3'),
+  keysendId: id('1207'),
+  nextBefore: id('1180'),
+  address: { example: PUBKEY, pattern: '^0[23][0-9a-fA-F]{64}$' },
+  customKey: { example: '696969', pattern: '^[0-9]+$' },
+  customValue: text('eChoQ5y2Rne1T3JX4Yo7'),
+  paymentHash: { example: 'a5b3f1c0d2e4f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f', pattern: HEX_32_BYTES },
+  preimage: { example: '0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0', pattern: HEX_32_BYTES },
+  reference: { example: '6f1d2c3b-4a59-4e87-9d6c-5b4a39281706', format: 'uuid' },
+  feedGuid: text('917393e3-1b1e-5cef-ace4-edaa54e1f810'),
+  itemGuid: text('PC20-229'),
+  remoteFeedGuid: text('6dfbd8e4-3e5f-5d6a-9a3f-3b3d4b8e2e8a'),
+  remoteItemGuid: text('track-07'),
+  listenerId: text('listener-5d41402a'),
+  app: text('podverse'),
+  feedId: count(920666),
+  itemId: count(14961436154),
+  // money: msat as decimal strings (exact beyond 2^53); sats as integers
+  accruedMsat: msat('1250000'),
+  owedMsat: msat('3450'),
+  inFlightMsat: msat('21000'),
+  parkedMsat: msat('0'),
+  paidMsat: msat('1225000'),
+  amountMsat: msat('21000'),
+  eventsMsat: msat('1250000'),
+  feeMsat: msat('1000'),
+  feesMsat: msat('12000'),
+  dayMsat: msat('50000000'),
+  monthMsat: msat('1000000000'),
+  listenerDayMsat: msat('2000000'),
+  todayMsat: msat('1830000'),
+  thisMonthMsat: msat('61200000'),
+  owedAtLeastMsat: msat('1000'),
+  amountSats: count(21),
+  feeSats: count(1),
+  feesSats: count(12),
+  paidSats: count(1225),
+  sats: count(1250),
+  satsPerMinute: count(10),
+  // times
+  createdAt: time,
+  receivedAt: time,
+  appliedAt: time,
+  startedAt: time,
+  sentAt: time,
+  finishedAt: time,
+  resolvedAt: time,
+  parkedAt: time,
+  nextAttemptAt: time,
+  hour: time,
+  from: time,
+  to: { example: '2026-12-01T00:00:00.000Z', format: 'date-time' },
+  // counts and numbers
+  accepted: count(99),
+  duplicates: count(1),
+  index: count(3),
+  attempts: count(1),
+  consecutiveFailures: count(0),
+  keysends: count(12),
+  succeeded: count(10),
+  failed: count(1),
+  cancelled: count(0),
+  unknown: count(1),
+  pending: count(0),
+  checked: count(3),
+  paid: count(2),
+  returnedToOwed: count(1),
+  resent: count(0),
+  stillUnknown: count(0),
+  awaitingAccumulation: count(0),
+  setAside: count(0),
+  position: count(1830),
+  seconds: count(60),
+  split: count(90),
+  startTime: count(120),
+  duration: count(245),
+  remotePercentage: count(50),
+  limit: count(20),
+  before: id('1180'),
+  hours: count(24),
+  // flags
+  fee: { example: false },
+  parked: { example: false },
+  ok: { example: true },
+  // free text (feeds and wallets write these; no pattern would be true of them)
+  name: text('Podcasting 2.0 Host'),
+  feedTitle: text('Podcasting 2.0'),
+  itemTitle: text('Episode 229: Value for Value'),
+  feedUrl: { example: 'https://feeds.podcastindex.org/pc20.xml', format: 'uri' },
+  senderName: text('satoshi'),
+  appName: text('Podverse'),
+  appVersion: text('4.16.2'),
+  type: text('node'),
+  method: text('keysend'),
+  message: text('the request is invalid; nothing was changed'),
+  path: text('events[3].value.recipients[0].address'),
+  lastErrorCode: text('10'),
+  lastErrorMessage: text('FAILURE_REASON_NO_ROUTE'),
+  resolvedBy: text('api key 3 (ops-console)'),
+  reason: text('the wallet has no record of it'),
+  note: text('the wallet refused the credentials'),
+  q: text('podc'),
+  'problems[]': text('accrued is not owed + in flight + parked + paid'),
+  'scopes[]': { example: 'events:write', pattern: '^[a-z]+(:[a-z]+)?$' },
+};
+
+type JsonSchema = Record<string, any>;
+const SAFE_INTEGER_BOUNDS = [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
+
+// Adds examples and patterns to a schema's fields, and drops zod's ±2^53 integer bounds (they say nothing).
+export function documentFields(schema: JsonSchema, name?: string): JsonSchema {
+  if (!schema || typeof schema !== 'object') return schema;
+  for (const bound of ['maximum', 'minimum'] as const) if (SAFE_INTEGER_BOUNDS.includes(schema[bound])) delete schema[bound];
+  const isLeaf = !schema.properties && !schema.items && !schema.anyOf && !schema.oneOf && !schema.allOf && schema.type !== 'object';
+  if (name !== undefined && isLeaf && schema.example === undefined) {
+    const doc = FIELD_DOCS[name];
+    if (doc) {
+      schema.example = doc.example;
+      if (schema.type === 'string' && !schema.pattern && !schema.format && !schema.enum) {
+        if (doc.pattern) schema.pattern = doc.pattern;
+        if (doc.format) schema.format = doc.format;
+      }
+    } else if (schema.enum) {
+      schema.example = schema.enum[0];
+    } else if (schema.type !== undefined || Object.keys(schema).length > 0) {
+      throw new Error(`OpenAPI: the field "${name}" has no entry in FIELD_DOCS`);
+    }
+  }
+  for (const [property, child] of Object.entries<JsonSchema>(schema.properties ?? {})) documentFields(child, property);
+  if (schema.items) documentFields(schema.items, `${name}[]`);
+  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) for (const branch of schema[key] ?? []) documentFields(branch, name);
+  return schema;
+}
