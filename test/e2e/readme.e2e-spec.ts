@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { eventually, request } from '../support/http.js';
+import { freePort } from '../support/outages.js';
+import { testDatabaseUrl } from '../support/test-config.js';
+
+// Every `sh` block of the README, in order, as one shell script, except those marked `<!-- not run: why -->`.
+export function readmeExamples(readme: string): { script: string; skipped: string[] } {
+  const skipped: string[] = [];
+  const blocks: string[] = [];
+  for (const match of readme.matchAll(/(?:<!-- not run: ([^\n]*?) -->\n)?```sh\n([\s\S]*?)```/g)) {
+    if (match[1] !== undefined) skipped.push(match[1]);
+    else blocks.push(match[2]!);
+  }
+  return { script: blocks.join('\n'), skipped };
+}
+
+// The README's examples, pasted in order into bash on a fresh `npm start` (its own empty database and free ports,
+// substituted for the README's 3000 and 3002): every command must succeed, every curl must get a 2xx.
+describe('README examples (e2e)', () => {
+  let child: ChildProcess | undefined;
+  const database = new URL(testDatabaseUrl());
+  database.pathname = `${database.pathname}_readme`;
+
+  afterAll(() => {
+    try {
+      process.kill(-child!.pid!, 'SIGKILL');
+    } catch {
+      // nothing left
+    }
+  });
+
+  it('finds the examples and the reasons for the few it does not run', () => {
+    const { script, skipped } = readmeExamples(readFileSync('README.md', 'utf8'));
+    expect(script).toContain('keys create');
+    expect(script).toContain('/v1/events');
+    expect(script).toContain('/statement');
+    expect(skipped.length).toBeLessThanOrEqual(3);
+  });
+
+  it('all succeed when run in order on a fresh npm start', async () => {
+    const admin = new pg.Client({ connectionString: Object.assign(new URL(database), { pathname: '/postgres' }).toString() });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${database.pathname.slice(1)}" WITH (FORCE)`);
+    await admin.end();
+
+    const [api, worker, sim] = [await freePort(), await freePort(), await freePort()];
+    const env = {
+      ...process.env,
+      DATABASE_URL: database.toString(),
+      QUEUE_PREFIX: `ssreadme-${randomUUID().slice(0, 8)}`,
+      API_PORT: String(api),
+      WORKER_PORT: String(worker),
+      SIM_PORT: String(sim),
+      LOG_LEVEL: 'error',
+    };
+    child = spawn('npm', ['start'], { env, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+    const answers = (port: number) => request(`http://127.0.0.1:${port}`, '/health').then((r) => r.status, () => 0);
+    await eventually(async () => [await answers(api), await answers(worker), await answers(sim)], (s) => s.every((status) => status === 200), 150_000);
+
+    const { script } = readmeExamples(readFileSync('README.md', 'utf8'));
+    const ported = script.replaceAll('localhost:3000', `localhost:${api}`).replaceAll('127.0.0.1:3002', `127.0.0.1:${sim}`);
+    // A failing curl fails the script (--fail-with-body: it still shows the error body); so does any command.
+    const preamble = 'set -euo pipefail\ncurl() { command curl --fail-with-body --silent --show-error "$@"; }\n';
+    const result = spawnSync('bash', ['-c', preamble + ported], { env, encoding: 'utf8', timeout: 120_000 });
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    // What the tour did, seen in its output: the key worked, the event was accepted and paid, the CSV came back.
+    expect(result.stdout).toContain('"accepted":1');
+    expect(result.stdout).toContain('"status":"succeeded"');
+    expect(result.stdout).toMatch(/row,feed_guid,feed_title,item_guid[^\n]*\nkeysend,917393e3-1b1e-5cef-ace4-edaa54e1f810,/);
+    expect(result.stdout).toContain('"ok":true');
+  }, 300_000);
+});
