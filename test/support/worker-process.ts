@@ -5,8 +5,12 @@ import { eventually, request } from './http.js';
 import { freePort } from './outages.js';
 
 // The built worker as a real process, configured like the test's stack, on a free port; resolves once its
-// /health answers 200. `onOutput` receives its stdout and stderr (otherwise stderr goes to the test's).
-export async function startWorkerProcess(config: AppConfig, options: { logLevel: string; onOutput?: (text: string) => void }): Promise<ChildProcess> {
+// /health answers 200 (or `healthStatus`: 503 for a worker whose wallet refuses it). `onOutput` receives its stdout
+// and stderr (otherwise stderr goes to the test's).
+export async function startWorkerProcess(
+  config: AppConfig,
+  options: { logLevel: string; onOutput?: (text: string) => void; healthStatus?: number },
+): Promise<ChildProcess> {
   const port = await freePort();
   const env = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
   const worker = spawn('node', ['dist/apps/worker/src/main.js'], {
@@ -14,7 +18,7 @@ export async function startWorkerProcess(config: AppConfig, options: { logLevel:
     stdio: ['ignore', options.onOutput ? 'pipe' : 'ignore', options.onOutput ? 'pipe' : 'inherit'],
   });
   for (const stream of [worker.stdout, worker.stderr]) stream?.on('data', (chunk: Buffer) => options.onOutput!(chunk.toString()));
-  await eventually(() => request(`http://127.0.0.1:${port}`, '/health').then((r) => r.status, () => 0), (s) => s === 200, 20_000);
+  await eventually(() => request(`http://127.0.0.1:${port}`, '/health').then((r) => r.status, () => 0), (s) => s === (options.healthStatus ?? 200), 20_000);
   return worker;
 }
 
