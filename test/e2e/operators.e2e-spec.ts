@@ -123,6 +123,11 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
       expect([path, res.status, res.body.error]).toEqual([path, 400, 'invalid_request']);
       expect(res.body.issues.length).toBeGreaterThan(0);
     }
+    // Routes without query parameters refuse any, naming it.
+    for (const path of ['/v1/summary?app=app-b', '/v1/payouts/1?verbose=1', '/v1/apps/me?x=1']) {
+      const res = await a.get(path);
+      expect([path, res.status, res.body.error, res.body.issues[0].message]).toEqual([path, 400, 'invalid_request', 'is not a parameter of this route']);
+    }
   });
 
   it('keeps apps apart: each sees its own money, keysends, events and statements; admin sees all', async () => {

@@ -6,6 +6,8 @@ import { Logger } from 'nestjs-pino';
 import { fastifyLogging, redactUrl } from '@splitstream/observability';
 import { API_CONTROLLERS, ApiModule } from './api.module.js';
 import { clientErrorHandler, guardInput } from './http/input-guard.js';
+import { refuseUnexpectedQueries } from './http/query-guard.js';
+import { ROUTE_DOCS } from './openapi/route-docs.js';
 import { serveDashboard } from './dashboard/serve-dashboard.js';
 import { serveOpenApi } from './openapi/serve-openapi.js';
 
@@ -39,6 +41,7 @@ export async function createApi(config: AppConfig): Promise<NestFastifyApplicati
     }
   });
   guardInput(fastify);
+  refuseUnexpectedQueries(fastify, ROUTE_DOCS);
   app.useLogger(app.get(Logger));
   await serveOpenApi(app, API_CONTROLLERS);
   await serveDashboard(app);
