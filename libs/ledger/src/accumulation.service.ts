@@ -84,9 +84,12 @@ export class AccumulationService {
         const rows = byKey(new Map([...accruals.values()].map((a) => [balanceKey(a), a])));
         const balanceIds = await accrue(tx, rows.map(([, a]) => a));
 
-        await tx.allocation.createMany({
-          data: allocations.map((a) => ({ eventId: a.eventId, balanceId: balanceIds.get(balanceKey(accruals.get(a.key)!))!, amountMsat: a.amountMsat })),
-        });
+        // unnest: three array parameters however many rows (a row-per-parameter insert would hit PostgreSQL's limit).
+        await tx.$executeRaw`
+          INSERT INTO allocation (event_id, balance_id, amount_msat)
+          SELECT * FROM unnest(${allocations.map((a) => String(a.eventId))}::bigint[],
+                               ${allocations.map((a) => String(balanceIds.get(balanceKey(accruals.get(a.key)!))!))}::bigint[],
+                               ${allocations.map((a) => String(a.amountMsat))}::bigint[])`;
         await tx.$executeRaw`UPDATE listening_event SET applied_at = now() WHERE id = ANY(${applied.map((e) => String(e.id))}::bigint[])`;
         for (const { id, error } of setAside) {
           this.logger.error({ eventId: String(id) }, `event set aside, not applied: ${error}`);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccumulationService } from './accumulation.service.js';
+import { ApplyBatcher } from './apply-batcher.js';
 import { LedgerQueries } from './ledger-queries.service.js';
 
-@Module({ providers: [AccumulationService, LedgerQueries], exports: [AccumulationService, LedgerQueries] })
+@Module({ providers: [AccumulationService, ApplyBatcher, LedgerQueries], exports: [AccumulationService, ApplyBatcher, LedgerQueries] })
 export class LedgerModule {}
