@@ -5,8 +5,11 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
+// BENCH_CPU_PROF=<dir>: every process writes a V8 CPU profile there (open it in Chrome DevTools).
+const profiling = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+
 export function startProcess(entry: string, env: Record<string, string>, args: string[] = []): ChildProcess {
-  return spawn('node', [...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, ...args], {
+  return spawn('node', [...profiling, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

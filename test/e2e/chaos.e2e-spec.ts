@@ -35,7 +35,14 @@ describe('faults under load (e2e)', () => {
     relay = new TcpRelay(await freePort(), { host: db.hostname, port: Number(db.port || 5432) });
     await relay.open();
     db.port = String(relay.port);
-    config = testConfig({ DATABASE_URL: db.toString(), REDIS_URL: redis.url, QUEUE_PREFIX: `sschaos-${randomUUID().slice(0, 8)}`, PAYOUT_INTERVAL_SECONDS: '3600' });
+    config = testConfig({
+      DATABASE_URL: db.toString(),
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: `sschaos-${randomUUID().slice(0, 8)}`,
+      PAYOUT_INTERVAL_SECONDS: '3600',
+      // The load here is about faults, not the per-key rate limit (auth.e2e-spec.ts tests that).
+      EVENTS_RATE_LIMIT_PER_MINUTE: '1000000',
+    });
     await truncateAll(config.DATABASE_URL);
   });
   afterAll(async () => {
