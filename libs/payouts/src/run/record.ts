@@ -162,14 +162,17 @@ export async function applyRecord(tx: Tx, decision: RecordDecision): Promise<{ s
 }
 
 export async function applyRecipientUpdates(tx: Tx, updates: RecipientUpdate[]): Promise<void> {
+  // Recoveries are most of a healthy run (every paid recipient): one statement for all of them, writing only the
+  // recipients that had something to forget.
+  const recovered = updates.filter((u) => u.kind === 'recovered').map((u) => u.id);
+  if (recovered.length > 0) {
+    await tx.recipient.updateMany({
+      where: { id: { in: recovered }, OR: [{ consecutiveFailures: { gt: 0 } }, { nextAttemptAt: { not: null } }, { lastErrorCode: { not: null } }, { lastErrorMessage: { not: null } }] },
+      data: { consecutiveFailures: 0, nextAttemptAt: null, lastErrorCode: null, lastErrorMessage: null },
+    });
+  }
   for (const update of updates) {
     switch (update.kind) {
-      case 'recovered':
-        await tx.recipient.update({
-          where: { id: update.id },
-          data: { consecutiveFailures: 0, nextAttemptAt: null, lastErrorCode: null, lastErrorMessage: null },
-        });
-        break;
       case 'backoff':
         await tx.recipient.update({
           where: { id: update.id },
