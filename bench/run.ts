@@ -9,6 +9,7 @@ import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import pg from 'pg';
 import { loadConfig } from '@splitstream/config';
+import { listeningEventSchema } from '@splitstream/ingestion';
 import { rawPgApply } from './anchors.js';
 import { freshDatabase, ratio, rssMegabytes, startProcess, stopProcess, until, waitHealthy } from './support.js';
 
@@ -94,7 +95,8 @@ async function unapplied(): Promise<number> {
 async function seedBacklog(count: number, tag: string) {
   const client = db();
   await client.connect();
-  const payload = JSON.stringify({ ...event(), id: 'x' });
+  // Stored as the api stores it: the parsed event, defaults filled in.
+  const payload = JSON.stringify(listeningEventSchema.parse({ ...event(), id: 'x' }));
   const { rows: ids } = await client.query<{ id: string }>(
     `INSERT INTO listening_event (app_id, event_id, payload, amount_msat)
      SELECT 'bench', $1 || g, jsonb_set($2::jsonb, '{id}', to_jsonb($1 || g)), 10000 FROM generate_series(1, $3::int) g RETURNING id`,

@@ -91,9 +91,12 @@ export class AccumulationService {
                                ${allocations.map((a) => String(balanceIds.get(balanceKey(accruals.get(a.key)!))!))}::bigint[],
                                ${allocations.map((a) => String(a.amountMsat))}::bigint[])`;
         await tx.$executeRaw`UPDATE listening_event SET applied_at = now() WHERE id = ANY(${applied.map((e) => String(e.id))}::bigint[])`;
-        for (const { id, error } of setAside) {
-          this.logger.error({ eventId: String(id) }, `event set aside, not applied: ${error}`);
-          await tx.listeningEvent.update({ where: { id }, data: { applyError: error } });
+        for (const { id, error } of setAside) this.logger.error({ eventId: String(id) }, `event set aside, not applied: ${error}`);
+        if (setAside.length > 0) {
+          await tx.$executeRaw`
+            UPDATE listening_event e SET apply_error = d.error
+            FROM unnest(${setAside.map((a) => String(a.id))}::bigint[], ${setAside.map((a) => a.error)}::text[]) AS d(id, error)
+            WHERE e.id = d.id`;
         }
         return applied.length;
       },
