@@ -16,6 +16,7 @@ interface RecipientRow {
 type PendingAccrual = Omit<Accrual, 'recipientId'> & { recipient: string };
 
 const TRANSACTION_TIMEOUT_MS = 60_000;
+const REMEMBERED_SPLITS = 10_000;
 const byKey = <T>(entries: Map<string, T>) => [...entries.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
 
 // Applies accepted listening events to the ledger: each event's exact split is accrued to its recipients, per
@@ -44,9 +45,9 @@ export class AccumulationService {
         const setAside: { id: bigint; error: string }[] = [];
         for (const event of events) {
           const { payload } = event;
-          let split: Allocation[];
+          let split: readonly Allocation[];
           try {
-            split = splitListening({ amountMsat: event.amount_msat, position: payload.position, seconds: payload.seconds, value: payload.value });
+            split = this.splitOf(event.amount_msat, payload);
           } catch (error) {
             setAside.push({ id: event.id, error: `cannot be split: ${(error as Error).message}` });
             continue;
@@ -84,11 +85,12 @@ export class AccumulationService {
         const rows = byKey(new Map([...accruals.values()].map((a) => [balanceKey(a), a])));
         const balanceIds = await accrue(tx, rows.map(([, a]) => a));
 
+        const balanceOf = new Map([...accruals].map(([key, accrual]) => [key, String(balanceIds.get(balanceKey(accrual))!)]));
         // unnest: three array parameters however many rows (a row-per-parameter insert would hit PostgreSQL's limit).
         await tx.$executeRaw`
           INSERT INTO allocation (event_id, balance_id, amount_msat)
           SELECT * FROM unnest(${allocations.map((a) => String(a.eventId))}::bigint[],
-                               ${allocations.map((a) => String(balanceIds.get(balanceKey(accruals.get(a.key)!))!))}::bigint[],
+                               ${allocations.map((a) => balanceOf.get(a.key)!)}::bigint[],
                                ${allocations.map((a) => String(a.amountMsat))}::bigint[])`;
         await tx.$executeRaw`UPDATE listening_event SET applied_at = now() WHERE id = ANY(${applied.map((e) => String(e.id))}::bigint[])`;
         for (const { id, error } of setAside) this.logger.error({ eventId: String(id) }, `event set aside, not applied: ${error}`);
@@ -102,6 +104,23 @@ export class AccumulationService {
       },
       { timeout: TRANSACTION_TIMEOUT_MS, isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted },
     );
+  }
+
+  // The same value block and amount come back in event after event (one episode, many listeners): the exact
+  // split, pure and deterministic, is computed once per (amount, length, block, and the position when the block
+  // has time splits: only then does the position change the split).
+  private readonly splits = new Map<string, Allocation[]>();
+
+  private splitOf(amountMsat: bigint, payload: ListeningEvent): readonly Allocation[] {
+    const timed = payload.value.timeSplits.length > 0;
+    const key = `${amountMsat}|${payload.seconds}|${timed ? payload.position : ''}|${JSON.stringify(payload.value)}`;
+    let split = this.splits.get(key);
+    if (!split) {
+      split = splitListening({ amountMsat, position: payload.position, seconds: payload.seconds, value: payload.value });
+      if (this.splits.size >= REMEMBERED_SPLITS) this.splits.clear();
+      this.splits.set(key, split);
+    }
+    return split;
   }
 
   // Sorted, so concurrent batches lock rows in the same order (no deadlocks). The name is the latest seen.
