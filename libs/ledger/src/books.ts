@@ -8,13 +8,7 @@ type Tx = Prisma.TransactionClient;
 // holds the database to it).
 
 // What one event batch adds to one balance, and what the latest event said about it.
-export interface Accrual {
-  recipientId: bigint;
-  appId: string;
-  feedGuid: string;
-  itemGuid: string;
-  remoteFeedGuid: string;
-  remoteItemGuid: string;
+export interface Accrual extends BalanceKey {
   amountMsat: bigint;
   name: string;
   appName: string;

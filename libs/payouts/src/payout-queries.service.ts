@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { KeysendStatus, recipientView } from '@splitstream/ledger';
+import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
 // What a keysend list shows; `tenant` null: every app's keysends (admin keys). `parked` means failed keysends
@@ -134,8 +135,8 @@ export class PayoutQueries {
 
   // Msat paid per hour over the last `hours` hours, oldest first, every hour present (0 when nothing was paid).
   async paidPerHour(tenant: string | null, hours: number, now = new Date()) {
-    const rows = await this.prisma.$queryRaw<{ hour: Date; msat: bigint; keysends: number }[]>`
-      SELECT date_trunc('hour', k.finished_at) AS hour, (SUM(k.amount_sats) * 1000)::bigint AS msat, COUNT(*)::int AS keysends
+    const rows = await this.prisma.$queryRaw<{ hour: Date; sats: bigint; keysends: number }[]>`
+      SELECT date_trunc('hour', k.finished_at) AS hour, SUM(k.amount_sats)::bigint AS sats, COUNT(*)::int AS keysends
       FROM keysend k JOIN balance b ON b.id = k.balance_id
       WHERE k.status = ${KeysendStatus.Succeeded} AND k.finished_at > ${new Date(now.getTime() - hours * 3_600_000)}
         ${tenant === null ? Prisma.empty : Prisma.sql`AND b.app_id = ${tenant}`}
@@ -146,7 +147,7 @@ export class PayoutQueries {
       hours: Array.from({ length: hours }, (_, i) => {
         const hour = thisHour - (hours - 1 - i) * 3_600_000;
         const row = byHour.get(hour);
-        return { hour: new Date(hour), paidMsat: String(row?.msat ?? 0n), keysends: row?.keysends ?? 0 };
+        return { hour: new Date(hour), paidMsat: String(satsToMsat(row?.sats ?? 0n)), keysends: row?.keysends ?? 0 };
       }),
     };
   }

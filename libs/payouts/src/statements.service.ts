@@ -17,7 +17,7 @@ interface EpisodeRow {
   feed_title: string | null;
   item_title: string | null;
   accrued: bigint;
-  paid: bigint;
+  paid_sats: bigint;
   fees_sats: bigint;
   owed: bigint;
   in_flight: bigint;
@@ -45,14 +45,14 @@ export class StatementsService {
     if (!recipient) return null;
     const episodes = await this.prisma.$queryRaw<EpisodeRow[]>`
       SELECT b.feed_guid, b.item_guid, MAX(e.feed_title) AS feed_title, MAX(e.item_title) AS item_title,
-             COALESCE(SUM((SELECT SUM(a.amount_msat) FROM allocation a JOIN listening_event le ON le.id = a.event_id
-                           WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)})), 0)::bigint AS accrued,
-             COALESCE(SUM((SELECT SUM(k.amount_sats) FROM keysend k WHERE k.balance_id = b.id AND k.status = ${KeysendStatus.Succeeded}
-                            ${within(Prisma.sql`k.finished_at`, period)})), 0)::bigint * 1000 AS paid,
-             COALESCE(SUM((SELECT SUM(k.fee_sats) FROM keysend k WHERE k.balance_id = b.id AND k.status = ${KeysendStatus.Succeeded}
-                            ${within(Prisma.sql`k.finished_at`, period)})), 0)::bigint AS fees_sats,
+             COALESCE(SUM(listened.msat), 0)::bigint AS accrued, COALESCE(SUM(settled.sats), 0)::bigint AS paid_sats,
+             COALESCE(SUM(settled.fees), 0)::bigint AS fees_sats,
              SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked
       FROM balance b LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
+      CROSS JOIN LATERAL (SELECT SUM(a.amount_msat) AS msat FROM allocation a JOIN listening_event le ON le.id = a.event_id
+                          WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)}) listened
+      CROSS JOIN LATERAL (SELECT SUM(k.amount_sats) AS sats, SUM(k.fee_sats) AS fees FROM keysend k
+                          WHERE k.balance_id = b.id AND k.status = ${KeysendStatus.Succeeded} ${within(Prisma.sql`k.finished_at`, period)}) settled
       WHERE b.recipient_id = ${recipientId} ${tenantCondition(tenant)}
       GROUP BY b.feed_guid, b.item_guid ORDER BY b.feed_guid, b.item_guid`;
     if (episodes.length === 0) return null;
@@ -69,7 +69,7 @@ export class StatementsService {
     const episodeViews = episodes.map((row) => {
       const money: Money = {
         accruedMsat: row.accrued,
-        paidMsat: row.paid,
+        paidMsat: satsToMsat(row.paid_sats),
         feesMsat: satsToMsat(row.fees_sats),
         owedMsat: row.owed,
         inFlightMsat: row.in_flight,
