@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { OFF_CURVE_PUBKEY, pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
-import { eventually } from '../support/http.js';
 import { ROUTES } from '../support/routes.js';
 import { type Stack, startStack } from '../support/stack.js';
 

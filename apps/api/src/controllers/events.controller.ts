@@ -4,7 +4,7 @@ import { IngestionService, type IngestResult } from '@splitstream/ingestion';
 import { LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
-import { AppError, ErrorCode } from '@splitstream/errors';
+import { AppError } from '@splitstream/errors';
 
 const eventIndex = (path: string): number | undefined => {
   const match = /^events\[(\d+)\]/.exec(path);
