@@ -12,6 +12,7 @@ import { NestFactory } from '@nestjs/core';
 import { ALL_SCOPES, ApiKeysService, isScope } from '@splitstream/auth';
 import { loadConfigOrExit } from '@splitstream/config';
 import { invariantReportJson, LedgerQueries } from '@splitstream/ledger';
+import { MSAT_DECIMAL } from '@splitstream/money';
 import { Reconciliation } from '@splitstream/payouts';
 import { type CapsUpdate, TenantsService } from '@splitstream/tenants';
 import { CliModule } from './cli.module.js';
@@ -50,7 +51,7 @@ const capOption = (option: 'day-msat' | 'month-msat' | 'listener-day-msat'): big
   const value = values[option];
   if (value === undefined) return undefined;
   if (value === 'none') return null;
-  if (!/^(0|[1-9][0-9]{0,18})$/.test(value)) return fail(`--${option} must be a whole number of msat or "none"`);
+  if (!MSAT_DECIMAL.test(value)) return fail(`--${option} must be a whole number of msat or "none"`);
   return BigInt(value);
 };
 const json = (value: unknown) => JSON.stringify(value, null, 2);

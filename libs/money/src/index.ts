@@ -34,4 +34,4 @@ export {
 } from './blip10.js';
 export { isNodePubkey } from './node-key.js';
 export { paymentHashOf } from './payment-hash.js';
-export { feeSatsFromMsat, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats } from './units.js';
+export { feeSatsFromMsat, MSAT_DECIMAL, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats } from './units.js';

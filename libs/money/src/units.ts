@@ -1,6 +1,9 @@
 // The only place msat and sats are converted: wallets pay whole sats, the books keep msat.
 export const MSAT_PER_SAT = 1000n;
 
+// An amount of msat as people and APIs write it: a decimal string, no sign, no leading zeros, up to 19 digits.
+export const MSAT_DECIMAL = /^(0|[1-9][0-9]{0,18})$/;
+
 export const satsToMsat = (sats: number | bigint): bigint => BigInt(sats) * MSAT_PER_SAT;
 
 // The whole sats in an msat amount, and the msat left below one sat.

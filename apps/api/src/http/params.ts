@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '@splitstream/errors';
-import { toIssues } from '@splitstream/money';
+import { MSAT_DECIMAL, toIssues } from '@splitstream/money';
 
 // Database ids in route parameters: bigint-sized decimal numbers; anything else cannot name a row.
 export const DATABASE_ID = /^[1-9][0-9]{0,18}$/;
@@ -8,7 +8,7 @@ export const DATABASE_ID = /^[1-9][0-9]{0,18}$/;
 export const databaseId = (what: string) => z.string().regex(DATABASE_ID, `must be a ${what} id`).transform(BigInt);
 export const msatAmount = z
   .string()
-  .regex(/^(0|[1-9][0-9]{0,18})$/, 'must be a whole number of msat, as a decimal string')
+  .regex(MSAT_DECIMAL, 'must be a whole number of msat, as a decimal string')
   .transform(BigInt);
 export const timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-29T00:00:00Z' }).transform((s) => new Date(s));
 export const booleanFlag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((s) => s === 'true');
