@@ -62,7 +62,7 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     for (const row of rows) expect(row.payment_hash).toBe(sha256(row.preimage));
     const [paid] = paymentsTo(a);
     expect(paid).toMatchObject({ amount: 100_000, payment_hash: rows.find((r) => paid!.payment_hash === r.payment_hash)!.payment_hash });
-    const tlv = Object.fromEntries(paid!.metadata.tlv_records.map((r) => [String(r.type), Buffer.from(r.value, 'hex').toString('utf8')]));
+    const tlv = Object.fromEntries(paid!.metadata.tlv_records!.map((r) => [String(r.type), Buffer.from(r.value, 'hex').toString('utf8')]));
     expect(tlv['696969']).toBe('w-1');
     expect(JSON.parse(tlv['7629169']!)).toMatchObject({ action: 'stream', value_msat: 100_000, podcast: 'NWC Show', name: 'N-i1', episode_guid: 'i1' });
     // Chunks of two: multi_pay_keysend (get_info lists it) for the first, pay_keysend for the last one alone.

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { LnaddressHost } from '@splitstream/lightning-sim';
 import { type KeysendItem, MESSAGES, type Payment, type SimError, Simulator } from './simulator.js';
 
 const BODY_LIMIT_BYTES = 250 * 1024;
@@ -56,12 +57,15 @@ const decodedRecords = (records: Record<string, string>) => {
 };
 
 // An HTTP server that speaks the Alby Wallet API payment routes as the real (LNDhub) server does, plus /admin
-// routes to inject failures and read back exactly what was paid. For tests and local runs only.
+// routes to inject failures and read back exactly what was paid, and a Lightning-address host (keysend and
+// LNURL-pay endpoints, admin under /admin/lnaddress). For tests and local runs only.
 export function createSimServer(options: { accessToken: string; simulator?: Simulator }): {
   app: FastifyInstance;
   simulator: Simulator;
+  lnaddress: LnaddressHost;
 } {
   const simulator = options.simulator ?? new Simulator();
+  const lnaddress = new LnaddressHost();
   const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: true, logger: false });
 
   // Authentication, rate limit and latency, in the real server's order, for the wallet routes only.
@@ -173,8 +177,10 @@ export function createSimServer(options: { accessToken: string; simulator?: Simu
 
   app.post('/admin/reset', async () => {
     simulator.reset();
+    lnaddress.reset();
     return { ok: true };
   });
+  lnaddress.register(app);
   app.get('/admin/settings', async () => simulator.settings);
   app.patch('/admin/settings', async (request, reply) => {
     const parsed = settingsSchema.safeParse(request.body);
@@ -197,5 +203,5 @@ export function createSimServer(options: { accessToken: string; simulator?: Simu
   }));
   app.get('/admin/attempts', async () => ({ attempts: simulator.attempts }));
 
-  return { app, simulator };
+  return { app, simulator, lnaddress };
 }

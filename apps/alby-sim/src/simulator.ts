@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import bolt11 from 'bolt11';
+import { simulatedPreimage } from '@splitstream/lightning-sim';
 
 // The wallet behind the simulated Alby Wallet API: balance, fees, payments, and the failures a test injects.
 // It follows the open-source LNDhub server's rules (shared/notes/alby-wallet-api.md).
@@ -209,7 +210,7 @@ export class Simulator {
     const balanceError = this.checkBalance(sats);
     if (balanceError) return balanceError;
     const hash = decoded.tags.find((t) => t.tagName === 'payment_hash')?.data as string | undefined;
-    return this.attempt('bolt11', sats, decoded.payeeNodeKey ?? '', {}, '', hash);
+    return this.attempt('bolt11', sats, decoded.payeeNodeKey ?? '', {}, '', hash, simulatedPreimage(invoice));
   }
 
   private async attempt(
@@ -219,6 +220,7 @@ export class Simulator {
     customRecords: Record<string, string>,
     memo: string,
     invoiceHash?: string,
+    invoicePreimage?: string, // known for the simulated network's invoices; other invoices get a made-up one
   ): Promise<ItemResult> {
     const rule = this.rule(destination);
     if (rule?.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
@@ -231,7 +233,7 @@ export class Simulator {
       return { ok: false, error };
     }
     const fee = Math.min(Math.ceil((amount * this.settings.feePpm) / 1_000_000), feeCap(amount));
-    const preimage = randomBytes(32).toString('hex');
+    const preimage = invoicePreimage ?? randomBytes(32).toString('hex');
     const payment: Payment = {
       id: this.payments.length + 1,
       kind,

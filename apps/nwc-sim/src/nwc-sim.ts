@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { LnaddressHost } from '@splitstream/lightning-sim';
 import { Nip47Error } from '@splitstream/wallet';
 import { NostrRelay } from './relay.js';
 import { NwcWalletService } from './wallet-service.js';
@@ -25,10 +26,12 @@ export interface NwcSim {
   relay: NostrRelay;
   wallet: NwcWalletService;
   admin: FastifyInstance;
+  lnaddress: LnaddressHost;
 }
 
 // The development NWC wallet: a relay, a wallet service connected to it over WebSocket, and admin routes
-// (localhost only, no auth) to inject failures and read back what was paid.
+// (localhost only, no auth) to inject failures and read back what was paid; the admin server is also a
+// Lightning-address host (keysend and LNURL-pay endpoints, admin under /admin/lnaddress).
 export async function startNwcSim(options: { host: string; relayPort: number; walletSecret: Uint8Array; clients: string[] }): Promise<NwcSim> {
   const relay = new NostrRelay(options.relayPort);
   await relay.start(options.host);
@@ -52,10 +55,13 @@ export async function startNwcSim(options: { host: string; relayPort: number; wa
     return wallet.settings;
   });
   admin.get('/admin/payments', async () => ({ payments: wallet.transactions }));
+  const lnaddress = new LnaddressHost();
   admin.post('/admin/reset', async () => {
     await wallet.reset();
+    lnaddress.reset();
     return { ok: true };
   });
+  lnaddress.register(admin);
   admin.get('/health', async () => ({ status: 'ok' }));
-  return { relay, wallet, admin };
+  return { relay, wallet, admin, lnaddress };
 }

@@ -11,6 +11,8 @@ import {
   NWC_REQUEST_KIND,
   NWC_RESPONSE_KIND,
 } from '@splitstream/wallet';
+import bolt11 from 'bolt11';
+import { simulatedPreimage } from '@splitstream/lightning-sim';
 import { paymentHashOf } from '@splitstream/money';
 
 useWebSocketImplementation(WebSocket);
@@ -34,7 +36,7 @@ export interface NwcSettings {
   encryptions: Encryption[]; // what the info event advertises
 }
 
-export const ALL_METHODS = ['pay_keysend', 'multi_pay_keysend', 'lookup_invoice', 'list_transactions', 'get_balance', 'get_info'];
+export const ALL_METHODS = ['pay_keysend', 'multi_pay_keysend', 'pay_invoice', 'lookup_invoice', 'list_transactions', 'get_balance', 'get_info'];
 
 export const DEFAULT_NWC_SETTINGS: NwcSettings = {
   balanceMsat: 100_000_000_000,
@@ -50,11 +52,11 @@ export interface NwcTransaction {
   fees_paid: number; // msat
   payment_hash: string;
   preimage: string;
-  invoice: '';
+  invoice: string;
   description: '';
   created_at: number;
   settled_at: number | null;
-  metadata: { pubkey: string; tlv_records: { type: number; value: string }[] };
+  metadata: { pubkey?: string; tlv_records?: { type: number; value: string }[] } & Record<string, unknown>;
 }
 
 interface KeysendParams {
@@ -183,6 +185,11 @@ export class NwcWalletService {
         );
         return;
       }
+      case 'pay_invoice': {
+        const result = await this.payInvoice(params as { invoice?: string; metadata?: Record<string, unknown> });
+        if (result) this.respond(event, cipher, method, result);
+        return;
+      }
       case 'lookup_invoice': {
         const found = this.transactions.find((t) => t.payment_hash === (params as { payment_hash?: string }).payment_hash);
         return this.respond(event, cipher, method, found ? { result: found } : failure(Nip47Error.NotFound, 'no such payment'));
@@ -230,6 +237,40 @@ export class NwcWalletService {
     this.record(params, pubkey, preimage, paymentHash, 'settled', fees);
     if (rule?.hang) return undefined;
     return { result: { preimage, fees_paid: fees } };
+  }
+
+  // An invoice of the simulated network (its preimage derivable), paid once: a second payment of its hash is
+  // refused, as a node refuses it.
+  private async payInvoice(params: { invoice?: string; metadata?: Record<string, unknown> }): Promise<Result | undefined> {
+    let decoded: bolt11.PaymentRequestObject;
+    try {
+      decoded = bolt11.decode(String(params.invoice ?? ''));
+    } catch {
+      return failure(Nip47Error.Other, 'invalid invoice');
+    }
+    const preimage = simulatedPreimage(String(params.invoice));
+    const amount = Number(decoded.millisatoshis ?? 0);
+    const pubkey = decoded.payeeNodeKey ?? '';
+    if (!preimage || amount <= 0) return failure(Nip47Error.Other, 'cannot pay this invoice: not from the simulated network, or no amount');
+    const paymentHash = paymentHashOf(preimage);
+    if (this.transactions.some((t) => t.payment_hash === paymentHash && t.state === 'settled')) return failure(Nip47Error.Other, 'invoice already paid');
+    const fees = Math.ceil((amount * this.settings.feePpm) / 1_000_000);
+    if (amount + Math.max(Math.ceil(amount / 100), 10_000) > this.settings.balanceMsat) return failure(Nip47Error.InsufficientBalance, 'not enough balance, including the fee reserve');
+    this.settings.balanceMsat -= amount + fees;
+    this.transactions.push({
+      type: 'outgoing',
+      state: 'settled',
+      amount,
+      fees_paid: fees,
+      payment_hash: paymentHash,
+      preimage,
+      invoice: String(params.invoice),
+      description: '',
+      created_at: now(),
+      settled_at: now(),
+      metadata: { pubkey, ...params.metadata },
+    });
+    return this.rules.get(pubkey)?.hang ? undefined : { result: { preimage, fees_paid: fees } };
   }
 
   private record(params: KeysendParams, pubkey: string, preimage: string, paymentHash: string, state: NwcTransaction['state'], fees: number): void {

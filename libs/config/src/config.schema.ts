@@ -61,7 +61,37 @@ export const configSchema = z.object({
   RECONCILE_RESEND_AFTER_SECONDS: positiveInt.min(30).default(120),
   // POST /v1/events requests per API key per minute (answered 429 with Retry-After beyond).
   EVENTS_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  // `production`: Lightning-address resolution is https only and LNADDRESS_HOST_MAP is refused.
+  NODE_ENV: z.string().default('development'),
+  // Lightning-address recipients: resolutions (keysend or LNURL-pay) are kept this long; each HTTP call to an
+  // address's domain gets this timeout and body limit.
+  LNADDRESS_CACHE_SECONDS: positiveInt.default(3600),
+  LNADDRESS_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
+  LNADDRESS_MAX_BODY_BYTES: positiveInt.max(1_048_576).default(65_536),
+  // For tests and local runs only: `example.com=http://127.0.0.1:7500,...` sends an address's domain to a local
+  // server (the simulators). Refused when NODE_ENV=production.
+  LNADDRESS_HOST_MAP: z
+    .string()
+    .transform((value, ctx) => {
+      const map = new Map<string, string>();
+      for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+        const [domain, base] = entry.split('=').map((part) => part?.trim());
+        if (!domain || !base || !URL.canParse(base) || !/^https?:$/.test(new URL(base).protocol)) {
+          ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(entry)} must be domain=http(s)://host:port` });
+          return z.NEVER;
+        }
+        map.set(domain.toLowerCase(), base.replace(/\/+$/, ''));
+      }
+      return map;
+    })
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+export const appConfigSchema = configSchema.superRefine((config, ctx) => {
+  if (config.NODE_ENV === 'production' && config.LNADDRESS_HOST_MAP?.size) {
+    ctx.addIssue({ code: 'custom', path: ['LNADDRESS_HOST_MAP'], message: 'is for tests and local runs only and is refused when NODE_ENV=production' });
+  }
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

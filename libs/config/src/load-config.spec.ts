@@ -39,6 +39,27 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ API_PORT: 'x', WORKER_PORT: 'y' })).toThrow(/API_PORT[\s\S]*WORKER_PORT/);
   });
 
+  describe('LNADDRESS_HOST_MAP', () => {
+    it('maps domains (any case) to local base URLs', () => {
+      const map = parseConfig({ LNADDRESS_HOST_MAP: 'Example.com=http://127.0.0.1:7500/, pod.test=https://localhost:8443' }).LNADDRESS_HOST_MAP;
+      expect([...map!]).toEqual([
+        ['example.com', 'http://127.0.0.1:7500'],
+        ['pod.test', 'https://localhost:8443'],
+      ]);
+    });
+
+    it.each(['example.com', 'example.com=ftp://127.0.0.1', '=http://127.0.0.1:7500'])('refuses the entry %j', (value) => {
+      expect(() => parseConfig({ LNADDRESS_HOST_MAP: value })).toThrow(/LNADDRESS_HOST_MAP: entry .* must be domain=http\(s\):\/\/host:port/);
+    });
+
+    it('is refused in production, where every address is resolved over https', () => {
+      expect(() => parseConfig({ NODE_ENV: 'production', LNADDRESS_HOST_MAP: 'example.com=http://127.0.0.1:7500' })).toThrow(
+        'LNADDRESS_HOST_MAP: is for tests and local runs only and is refused when NODE_ENV=production',
+      );
+      expect(parseConfig({ NODE_ENV: 'production' }).LNADDRESS_HOST_MAP).toBeUndefined();
+    });
+  });
+
   describe('NWC_URL', () => {
     const pubkey = 'ab'.repeat(32);
     const secret = 'cd'.repeat(32);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { configSchema, type AppConfig } from './config.schema.js';
+import { appConfigSchema, type AppConfig } from './config.schema.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -13,7 +13,7 @@ type Environment = Record<string, string | undefined>;
 export function parseConfig(env: Environment): AppConfig {
   // An empty variable means "use the default", as in most twelve-factor tooling.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const result = configSchema.safeParse(present);
+  const result = appConfigSchema.safeParse(present);
   if (result.success) return result.data;
   throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
 }

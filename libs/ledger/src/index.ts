@@ -7,6 +7,7 @@ export {
   FINAL_PAYOUT_STATUSES,
   IN_FLIGHT_STATUSES,
   KeysendStatus,
+  PaymentMethod,
   PayoutStatus,
   RecipientState,
   recipientState,

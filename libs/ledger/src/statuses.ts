@@ -10,6 +10,13 @@ export const KeysendStatus = {
 } as const;
 export type KeysendStatus = (typeof KeysendStatus)[keyof typeof KeysendStatus];
 
+// How a keysend row pays: a keysend to a node, or an invoice from a Lightning Address's LNURL-pay callback.
+export const PaymentMethod = {
+  Keysend: 'keysend',
+  Invoice: 'invoice',
+} as const;
+export type PaymentMethod = (typeof PaymentMethod)[keyof typeof PaymentMethod];
+
 // Keysend statuses whose amount is in flight.
 export const IN_FLIGHT_STATUSES: readonly KeysendStatus[] = [KeysendStatus.Pending, KeysendStatus.Sending, KeysendStatus.Unknown];
 

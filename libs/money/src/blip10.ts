@@ -165,3 +165,20 @@ export function buildCustomRecords(ctx: KeysendContext): Record<string, string> 
   }
   return records;
 }
+
+// The one-line account of a bLIP-10 record that an LNURL-pay comment carries (receivers show comments, not
+// records): action and amount, show, episode, position, app, and the payment's uuid. Cut to `maxChars` (LUD-12
+// counts characters), whole code points only.
+export function blip10Summary(record: Record<string, unknown>, maxChars: number): string {
+  const text = (key: string) => (typeof record[key] === 'string' || typeof record[key] === 'number' ? String(record[key]) : undefined);
+  const msat = text('value_msat');
+  const parts = [
+    `${text('action') ?? 'stream'}${msat ? ` ${BigInt(msat) / 1000n} sats` : ''}`,
+    text('podcast') ?? text('guid'),
+    text('episode') ?? text('episode_guid'),
+    text('ts') && `at ${text('ts')} s`,
+    text('app_name') && `via ${text('app_name')}`,
+    text('uuid') && `uuid ${text('uuid')}`,
+  ].filter(Boolean);
+  return [...parts.join(' · ')].slice(0, Math.max(0, maxChars)).join('');
+}

@@ -1,5 +1,6 @@
 export { apportion, Fraction } from './fraction.js';
 export {
+  customKeyProblem,
   MAX_CUSTOM_KEY,
   MAX_CUSTOM_VALUE_BYTES,
   MAX_RECIPIENTS,
@@ -7,6 +8,8 @@ export {
   MIN_CUSTOM_KEY,
   parseValueBlock,
   recipientIdentity,
+  recipientTypeOf,
+  type RecipientType,
   recipientSchema,
   timeSplitSchema,
   toIssues,
@@ -26,6 +29,7 @@ export {
   TLV_KEYSEND_PREIMAGE,
   TLV_PODCAST_METADATA,
   blip10Metadata,
+  blip10Summary,
   buildCustomRecords,
   minimalBlip10Bytes,
   truncateUtf8,
@@ -33,5 +37,6 @@ export {
   type KeysendContext,
 } from './blip10.js';
 export { isNodePubkey } from './node-key.js';
+export { isLightningAddress, lightningAddressProblem, parseLightningAddress, type LightningAddress } from './lightning-address.js';
 export { paymentHashOf } from './payment-hash.js';
 export { feeSatsFromMsat, MSAT_DECIMAL, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats } from './units.js';

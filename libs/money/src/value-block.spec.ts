@@ -117,13 +117,46 @@ describe('parseValueBlock rejects, with the exact reason', () => {
 
   it('an unsupported method, naming the supported ones', () => {
     expect(issuesOf({ ...valueBlock([recipient(1, 1)]), method: 'amp' })).toEqual([
-      { path: 'method', message: 'unsupported value method "amp"; supported: keysend' },
+      { path: 'method', message: 'unsupported value method "amp"; supported: keysend, lnaddress' },
     ]);
   });
 
   it('an unsupported recipient type, naming the supported ones', () => {
-    expect(issuesOf(valueBlock([recipient(1, 1, { type: 'lnaddress', address: 'alice@example.com' })]))).toEqual([
-      { path: 'recipients[0].type', message: 'unsupported recipient type "lnaddress"; supported: node' },
+    expect(issuesOf(valueBlock([recipient(1, 1, { type: 'bolt12', address: 'lno1abc' })]))).toEqual([
+      { path: 'recipients[0].type', message: 'unsupported recipient type "bolt12"; supported: node, lnaddress' },
+    ]);
+  });
+
+  it('Lightning Address recipients in a keysend or lnaddress block, lowercased, beside node recipients', () => {
+    const parsed = parseValueBlock({
+      ...valueBlock([recipient(1, 60), recipient(2, 40, { type: 'lnaddress', address: 'Alice@Example.COM' })]),
+      method: 'lnaddress',
+    });
+    expect(parsed.ok && parsed.value.recipients.map((r) => [r.type, r.address])).toEqual([
+      ['node', recipient(1, 60).address],
+      ['lnaddress', 'alice@example.com'],
+    ]);
+  });
+
+  it.each([
+    ['alice', 'must be a Lightning Address: name@domain'],
+    ['a@b@example.com', 'must be a Lightning Address: name@domain'],
+    ['al ice@example.com', 'the name before @ may hold only a-z, 0-9, -, _, . and + (LUD-16), at most 64 characters'],
+    ['alice@127.0.0.1', 'the domain must be a host name, not an IP address'],
+    ['alice@[::1]', 'the domain must be a host name without a port'],
+    ['alice@example.com:8080', 'the domain must be a host name without a port'],
+    ['alice@localhost', 'the domain must be a host name such as example.com'],
+    ['alice@-bad-.com', 'the domain must be a host name such as example.com'],
+    ['alice\u0000@example.com', 'the name before @ may hold only a-z, 0-9, -, _, . and + (LUD-16), at most 64 characters'],
+  ])('a Lightning Address %j is refused: %s', (address, message) => {
+    expect(issuesOf(valueBlock([recipient(1, 1, { type: 'lnaddress', address })]))).toEqual([
+      { path: 'recipients[0].address', message },
+    ]);
+  });
+
+  it("a Lightning Address with a customKey: its records come from the address's keysend endpoint", () => {
+    expect(issuesOf(valueBlock([recipient(1, 1, { type: 'lnaddress', address: 'alice@example.com', customKey: '696969', customValue: 'x' })]))).toEqual([
+      { path: 'recipients[0].customKey', message: "applies to node recipients only: a Lightning Address's custom records come from its keysend endpoint" },
     ]);
   });
 

@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { Fraction } from './fraction.js';
+import { lightningAddressProblem } from './lightning-address.js';
 import { isNodePubkey } from './node-key.js';
 
 export const SUPPORTED_TYPES = ['lightning'] as const;
-export const SUPPORTED_METHODS = ['keysend'] as const;
-export const SUPPORTED_RECIPIENT_TYPES = ['node'] as const;
+// `lnaddress` blocks (and recipients) name Lightning Addresses; splitstream pays every recipient by its own type.
+export const SUPPORTED_METHODS = ['keysend', 'lnaddress'] as const;
+export const SUPPORTED_RECIPIENT_TYPES = ['node', 'lnaddress'] as const;
+export type RecipientType = (typeof SUPPORTED_RECIPIENT_TYPES)[number];
+// A stored recipient's type, from its address: Lightning Addresses hold an @, node pubkeys never do.
+export const recipientTypeOf = (address: string): RecipientType => (address.includes('@') ? 'lnaddress' : 'node');
 export const MAX_RECIPIENTS = 100;
 export const MAX_TIME_SPLITS = 100;
 // TLV types splitstream writes itself (bLIP-10 metadata) or that the paying node sets (keysend preimage).
@@ -19,7 +24,7 @@ const DECIMAL_INTEGER = /^[0-9]{1,20}$/;
 const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
 // Why a customKey cannot be a recipient's TLV type, or undefined when it can.
-function customKeyProblem(key: string): string | undefined {
+export function customKeyProblem(key: string): string | undefined {
   if (!DECIMAL_INTEGER.test(key)) return 'must be a decimal integer';
   const type = BigInt(key);
   if (type < MIN_CUSTOM_KEY || type > MAX_CUSTOM_KEY) return `must be a TLV type from ${MIN_CUSTOM_KEY} to ${MAX_CUSTOM_KEY}`;
@@ -41,7 +46,8 @@ export const recipientSchema = z
   .object({
     name: text(256).optional(),
     type: oneOf('recipient type', SUPPORTED_RECIPIENT_TYPES),
-    // Hex pubkeys compare case-insensitively; stored lowercase so one node is one recipient.
+    // Hex pubkeys and Lightning Addresses compare case-insensitively; stored lowercase so one node or address is
+    // one recipient.
     address: z.string({ error: 'is required' }).transform((a) => a.toLowerCase()),
     customKey: z.string({ error: 'must be a string of decimal digits' }).optional(),
     customValue: z
@@ -58,6 +64,15 @@ export const recipientSchema = z
         code: 'custom',
         path: ['address'],
         message: 'must be a compressed secp256k1 public key: 66 hex characters starting with 02 or 03, a point on the curve',
+      });
+    }
+    const addressProblem = r.type === 'lnaddress' ? lightningAddressProblem(r.address) : undefined;
+    if (addressProblem) ctx.addIssue({ code: 'custom', path: ['address'], message: addressProblem });
+    if (r.type === 'lnaddress' && (r.customKey !== undefined || r.customValue !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [r.customKey !== undefined ? 'customKey' : 'customValue'],
+        message: "applies to node recipients only: a Lightning Address's custom records come from its keysend endpoint",
       });
     }
     const keyProblem = r.customKey === undefined ? undefined : customKeyProblem(r.customKey);

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '@splitstream/ledger';
+import { LnaddressModule } from '@splitstream/lnaddress';
 import { KeysendResolutions } from './keysend-resolutions.service.js';
 import { PayoutQueries } from './payout-queries.service.js';
 import { PayoutRequests } from './payout-requests.service.js';
 import { Reconciliation } from './reconciliation.service.js';
+import { LightningAddresses } from './run/lightning-addresses.js';
 import { PayoutRunner } from './run/payout-runner.service.js';
 import { RecipientsService } from './recipients.service.js';
 import { StatementsService } from './statements.service.js';
@@ -19,5 +21,6 @@ export class ReconciliationModule {}
 })
 export class PayoutsModule {}
 
-@Module({ imports: [PayoutsModule], providers: [PayoutRunner], exports: [PayoutRunner, PayoutsModule] })
+// Payout runs, in the worker: they also resolve Lightning Addresses and fetch their invoices.
+@Module({ imports: [PayoutsModule, LnaddressModule], providers: [PayoutRunner, LightningAddresses], exports: [PayoutRunner, PayoutsModule] })
 export class PayoutRunnerModule {}

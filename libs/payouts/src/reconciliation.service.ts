@@ -4,7 +4,7 @@ import { KeysendStatus } from '@splitstream/ledger';
 import { PrismaService } from '@splitstream/persistence';
 import { WALLET, type Wallet } from '@splitstream/wallet';
 import { KeysendResolutions, type UnknownKeysend } from './keysend-resolutions.service.js';
-import { keysendRequest, type StoredKeysend } from './run/dispatch.js';
+import { dispatchPayments, type StoredKeysend } from './run/dispatch.js';
 
 export interface ReconcileReport {
   checked: number;
@@ -23,6 +23,7 @@ const BATCH = 500;
 // - Absent, where splitstream chose the preimage (NWC): once RECONCILE_RESEND_AFTER_SECONDS have passed since it
 //   was sent, the SAME keysend (same preimage, so the same payment hash) is sent again: a Lightning node will not
 //   pay a hash twice, so this either pays what never left or is refused; its outcome is recorded as any other.
+//   An invoice payment on such a rail is paid again with the same invoice (the same hash) likewise.
 // - Absent, where the wallet chose the preimage (Alby/LNDhub: found only by memo among settled payments): absence
 //   proves nothing while a payment may be in flight, so only after RECONCILE_ABSENT_AFTER_SECONDS is it taken as
 //   not paid and returned to owed (a later run pays it with a new keysend).
@@ -44,7 +45,7 @@ export class Reconciliation {
     for (;;) {
       const unknown = await this.prisma.$queryRaw<ReconcilableKeysend[]>`
         SELECT k.id, k.status, k.balance_id, k.amount_sats, k.reference, k.payment_hash, k.preimage, k.custom_records, k.sent_at, k.created_at,
-               r.address
+               k.method, k.invoice, COALESCE(k.destination, r.address) AS destination
         FROM keysend k JOIN recipient r ON r.id = k.recipient_id
         WHERE k.status = ${KeysendStatus.Unknown} AND k.id > ${afterId} ORDER BY k.id LIMIT ${BATCH}`;
       if (unknown.length === 0) break;
@@ -56,14 +57,16 @@ export class Reconciliation {
         report.checked++;
         const lookup = lookups.get(keysend.reference);
         const age = (now.getTime() - sentAt(keysend)) / 1000;
+        // Looked up by its payment hash, which it keeps if sent again: the wallet can say it never had it.
+        const resendable = this.wallet.choosesPreimage && keysend.payment_hash !== null && (keysend.preimage !== null || keysend.invoice !== null);
         if (lookup?.state === 'settled') {
           if (await this.settle(keysend, { paid: lookup.record })) report.paid++;
         } else if (lookup?.state === 'failed') {
           if (await this.settle(keysend, { notPaid: 'the wallet reports the payment failed' })) report.returnedToOwed++;
-        } else if (keysend.payment_hash && keysend.preimage && age >= this.config.RECONCILE_RESEND_AFTER_SECONDS) {
+        } else if (resendable && age >= this.config.RECONCILE_RESEND_AFTER_SECONDS) {
           report.resent++;
           if (!(await this.resend(keysend))) report.stillUnknown++;
-        } else if (!keysend.payment_hash && age >= this.config.RECONCILE_ABSENT_AFTER_SECONDS) {
+        } else if (!resendable && age >= this.config.RECONCILE_ABSENT_AFTER_SECONDS) {
           const reason = `not among the wallet's settled payments ${this.config.RECONCILE_ABSENT_AFTER_SECONDS} s after it was sent: not paid`;
           if (await this.settle(keysend, { notPaid: reason })) report.returnedToOwed++;
         } else {
@@ -80,9 +83,11 @@ export class Reconciliation {
     return (await this.resolutions.settleUnknown(keysend, settlement, 'reconciliation')).kind === 'resolved';
   }
 
-  // The same keysend again, same preimage. True when that settled it (paid, or certainly not paid).
+  // The same payment again, same preimage or invoice. True when that settled it (paid, or certainly not paid).
   private async resend(keysend: ReconcilableKeysend): Promise<boolean> {
-    const [outcome] = await this.wallet.payKeysends([keysendRequest(keysend)]);
+    const {
+      outcomes: [outcome],
+    } = await dispatchPayments(this.wallet, [keysend], { maxRateLimitWaits: 0, maxWaitMs: 0 });
     if (outcome?.status === 'paid') {
       const { feeSats, paymentHash, preimage } = outcome;
       return this.settle(keysend, { paid: { amountSats: outcome.amountSats, feeSats, paymentHash, preimage } });

@@ -9,6 +9,14 @@ export interface KeysendRequest {
   preimage?: string; // 64 hex, chosen by splitstream before sending, where the rail takes it (Wallet.choosesPreimage)
 }
 
+// An invoice to pay (a Lightning Address's LNURL-pay invoice), already checked against what was asked for.
+export interface InvoicePaymentRequest {
+  invoice: string; // BOLT11, for exactly amountSats
+  amountSats: number;
+  paymentHash: string; // from the invoice: an answer whose preimage does not hash to it is not this payment's
+  metadata?: Record<string, unknown>; // stored with the payment where the rail takes it (NWC): the bLIP-10 record
+}
+
 export interface PaidOutcome {
   status: 'paid';
   amountSats: number;
@@ -64,7 +72,7 @@ export type PaymentLookup = { state: 'settled'; record: WalletPaymentRecord } | 
 
 export interface SentPayment {
   reference: string; // the memo `splitstream <reference>`, also the bLIP-10 uuid
-  paymentHash: string | null; // known before sending where splitstream chose the preimage
+  paymentHash: string | null; // known before sending where splitstream chose the preimage, or from the invoice
 }
 
 // Whether the wallet answers, accepts our credentials, and (where the rail says) its balance.
@@ -81,6 +89,9 @@ export interface Wallet {
   readonly choosesPreimage: boolean;
   // One outcome per request, in request order (correlated by index, never by destination).
   payKeysends(requests: KeysendRequest[], options?: PayOptions): Promise<PaymentOutcome[]>;
+  // One outcome per invoice, in request order. Each invoice is its own request: a refusal of its contents is that
+  // payment's failure; a refusal by the wallet itself (auth, balance, rate) stays request-scoped.
+  payInvoices(requests: InvoicePaymentRequest[], options?: PayOptions): Promise<PaymentOutcome[]>;
   // The wallet's own records of these payments, sent no earlier than `sentAfter`, keyed by reference.
   // Throws when the wallet cannot be asked.
   findPayments(payments: SentPayment[], sentAfter: Date): Promise<Map<string, PaymentLookup>>;

@@ -37,10 +37,15 @@ class ValidatingWallet implements Wallet {
   async status() {
     return { reachable: true, authorized: true };
   }
+  async payInvoices(): Promise<PaymentOutcome[]> {
+    throw new Error('not used');
+  }
   async findPayments() {
     return new Map();
   }
 }
+
+const payKeysends = (wallet: Wallet) => (requests: KeysendRequest[]) => wallet.payKeysends(requests);
 
 const keysends = (...destinations: string[]): KeysendRequest[] => destinations.map((destination) => ({ amountSats: 1, destination }));
 const options = { maxRateLimitWaits: 2, maxWaitMs: 50 };
@@ -58,7 +63,7 @@ describe('verdictFor (pure)', () => {
 describe('dispatchChunk', () => {
   it('isolates the refused keysend by halving, and pays every other one', async () => {
     const wallet = new ValidatingWallet(new Set(['c']));
-    const result = await dispatchChunk(wallet, keysends('a', 'b', 'c', 'd', 'e'), options);
+    const result = await dispatchChunk(payKeysends(wallet), keysends('a', 'b', 'c', 'd', 'e'), options);
     expect(result.stop).toBeUndefined();
     expect(result.outcomes.map((o) => o.status)).toEqual(['paid', 'paid', 'not_paid', 'paid', 'paid']);
     expect(result.outcomes[2]).toMatchObject({ scope: 'item', code: 2, message: 'invalid destination pubkey' });
@@ -67,14 +72,14 @@ describe('dispatchChunk', () => {
 
   it('waits out a rate limit and sends the same group again', async () => {
     const wallet = new ValidatingWallet(new Set(), [refused('rate_limit')]);
-    const result = await dispatchChunk(wallet, keysends('a', 'b'), options);
+    const result = await dispatchChunk(payKeysends(wallet), keysends('a', 'b'), options);
     expect(result.outcomes.map((o) => o.status)).toEqual(['paid', 'paid']);
     expect(wallet.requests).toEqual([['a', 'b'], ['a', 'b']]);
   });
 
   it('stops on a wallet-side refusal: nothing else is sent, every keysend gets the refusal', async () => {
     const wallet = new ValidatingWallet(new Set(['b']), [refused('contents'), refused('wallet', 'bad auth')]);
-    const result = await dispatchChunk(wallet, keysends('a', 'b', 'c', 'd'), options);
+    const result = await dispatchChunk(payKeysends(wallet), keysends('a', 'b', 'c', 'd'), options);
     expect(result.stop).toMatchObject({ message: 'bad auth', refusal: 'wallet' });
     expect(result.outcomes.every((o) => o.status === 'not_paid' && o.scope === 'request')).toBe(true);
     expect(wallet.requests).toHaveLength(2);

@@ -1,27 +1,52 @@
-import { type KeysendRequest, memoFor, type NotPaidOutcome, type PaymentOutcome, type Wallet } from '@splitstream/wallet';
+import { PaymentMethod } from '@splitstream/ledger';
+import { TLV_PODCAST_METADATA } from '@splitstream/money';
+import {
+  type InvoicePaymentRequest,
+  type KeysendRequest,
+  memoFor,
+  type NotPaidOutcome,
+  type PaymentOutcome,
+  type PayOptions,
+  type Wallet,
+} from '@splitstream/wallet';
 
-// Phase 2 of a payout run: one chunk of keysends through the wallet, so that no recipient blocks another.
+// Phase 2 of a payout run: one chunk of payments (keysends, or invoices) through the wallet, so that no recipient
+// blocks another.
 // A wallet that refuses a whole request for something in it (LNDhub validates a multi request as a whole) gets
 // the chunk again in halves, down to single keysends: the one it still refuses is that recipient's failure, and
 // everyone else in the chunk is paid in the same run. Every re-send here is of a request the wallet refused
 // before paying anything, so nothing can be paid twice.
 
-// A recorded keysend as the wallet is asked to pay it (the first time, or again with the same preimage).
+// A recorded payment as the wallet is asked to pay it (the first time, or again with the same preimage or
+// invoice).
 export interface StoredKeysend {
+  method: string; // PaymentMethod
   amount_sats: number;
-  address: string;
+  destination: string; // the node a keysend pays
   reference: string;
   custom_records: Record<string, string>;
   preimage: string | null;
+  invoice: string | null; // an invoice payment's invoice, stored before it is paid
+  payment_hash: string | null;
 }
 
 export const keysendRequest = (k: StoredKeysend): KeysendRequest => ({
   amountSats: k.amount_sats,
-  destination: k.address,
+  destination: k.destination,
   memo: memoFor(k.reference),
   customRecords: k.custom_records,
   ...(k.preimage && { preimage: k.preimage }),
 });
+
+export function invoiceRequest(k: StoredKeysend): InvoicePaymentRequest {
+  const record = k.custom_records[TLV_PODCAST_METADATA];
+  return {
+    invoice: k.invoice!,
+    amountSats: k.amount_sats,
+    paymentHash: k.payment_hash!,
+    ...(record && { metadata: { blip10: JSON.parse(record) as Record<string, unknown> } }),
+  };
+}
 
 // What to do with a group of keysends after the wallet answered it.
 export type GroupVerdict =
@@ -65,7 +90,10 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 
-export async function dispatchChunk(wallet: Wallet, requests: KeysendRequest[], options: DispatchOptions): Promise<DispatchResult> {
+// Sends one group of payments (Wallet.payKeysends or Wallet.payInvoices): one outcome per payment, in order.
+export type Pay<R> = (requests: R[], options: PayOptions) => Promise<PaymentOutcome[]>;
+
+export async function dispatchChunk<R>(pay: Pay<R>, requests: R[], options: DispatchOptions): Promise<DispatchResult> {
   const outcomes: PaymentOutcome[] = new Array(requests.length);
   const queue: number[][] = [requests.map((_, i) => i)];
   let waits = 0;
@@ -76,7 +104,7 @@ export async function dispatchChunk(wallet: Wallet, requests: KeysendRequest[], 
       for (const i of group) outcomes[i] = stop;
       continue;
     }
-    const answers = await wallet.payKeysends(group.map((i) => requests[i]!), { signal: options.signal });
+    const answers = await pay(group.map((i) => requests[i]!), { signal: options.signal });
     const verdict = verdictFor(group.length, answers);
     switch (verdict.kind) {
       case 'answered': {
@@ -120,6 +148,27 @@ export async function dispatchChunk(wallet: Wallet, requests: KeysendRequest[], 
         queue.unshift(group);
         break;
     }
+  }
+  return { outcomes, ...(stop && { stop }) };
+}
+
+// A chunk of recorded payments: its keysends through Wallet.payKeysends, then its invoices through
+// Wallet.payInvoices; outcomes in the chunk's order. A wallet that refuses the run stops both.
+export async function dispatchPayments(wallet: Wallet, stored: StoredKeysend[], options: DispatchOptions): Promise<DispatchResult> {
+  const outcomes: PaymentOutcome[] = new Array(stored.length);
+  const indices = (method: PaymentMethod) => stored.flatMap((k, i) => (k.method === method ? [i] : []));
+  const keysends = indices(PaymentMethod.Keysend);
+  const invoices = indices(PaymentMethod.Invoice);
+  const parts = [
+    { indices: keysends, send: () => dispatchChunk((r, o) => wallet.payKeysends(r, o), keysends.map((i) => keysendRequest(stored[i]!)), options) },
+    { indices: invoices, send: () => dispatchChunk((r, o) => wallet.payInvoices(r, o), invoices.map((i) => invoiceRequest(stored[i]!)), options) },
+  ];
+  let stop: NotPaidOutcome | undefined;
+  for (const part of parts) {
+    if (part.indices.length === 0) continue;
+    const result: DispatchResult = stop ? { outcomes: part.indices.map(() => stop!) } : await part.send();
+    part.indices.forEach((i, k) => (outcomes[i] = result.outcomes[k]!));
+    stop ??= result.stop;
   }
   return { outcomes, ...(stop && { stop }) };
 }

@@ -5,8 +5,9 @@ import { KeysendStatus, PayoutStatus, reserve, transferRemainder } from '@splits
 import { satsForWallet, satsToMsat, splitWholeSats } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { Prisma, PrismaService } from '@splitstream/persistence';
-import { WALLET, type Wallet } from '@splitstream/wallet';
-import { dispatchChunk, keysendRequest, type StoredKeysend } from './dispatch.js';
+import { type PaymentOutcome, WALLET, type Wallet } from '@splitstream/wallet';
+import { dispatchPayments, type StoredKeysend } from './dispatch.js';
+import { dueRecipient, type InvoiceRefusal, LightningAddresses } from './lightning-addresses.js';
 import { PayoutLock } from './payout-lock.js';
 import { type DueBalance, planPayout } from './plan.js';
 import {
@@ -19,6 +20,7 @@ import {
   type RetryPolicy,
   type RunCounts,
   type SentKeysend,
+  standingsOf,
 } from './record.js';
 
 type Tx = Prisma.TransactionClient;
@@ -54,7 +56,12 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     @Inject(WALLET) private readonly wallet: Wallet,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly addresses: LightningAddresses,
   ) {}
+
+  private get minMsat(): bigint {
+    return satsToMsat(this.config.MIN_PAYOUT_SATS);
+  }
 
   private get policy(): RetryPolicy {
     return { baseSeconds: this.config.RETRY_BASE_SECONDS, maxSeconds: this.config.RETRY_MAX_SECONDS, maxAttempts: this.config.MAX_ATTEMPTS };
@@ -106,6 +113,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
       await this.recover(payoutId);
       await this.prisma.payout.update({ where: { id: payoutId }, data: { status: PayoutStatus.Running, startedAt: new Date(), heartbeatAt: new Date() } });
       this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
+      await this.addresses.resolveDue(this.minMsat, this.policy);
       await this.prepare(payoutId);
       const stopReason = await this.send(payoutId);
       const counts = await this.counts(payoutId);
@@ -201,8 +209,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   }
 
   // Plan: what this run pays, recorded and reserved (owed -> in flight) in one transaction.
+  // A Lightning Address is planned only with a resolution (resolveDue has just refreshed the expired ones).
   private async prepare(payoutId: bigint): Promise<void> {
-    const minMsat = satsToMsat(this.config.MIN_PAYOUT_SATS);
     await this.prisma.$transaction(
       async (tx) => {
         const due = await tx.$queryRaw<DueBalance[]>`
@@ -211,13 +219,15 @@ export class PayoutRunner implements BeforeApplicationShutdown {
                    WHERE e.id IN (SELECT event_id FROM allocation WHERE balance_id = b.id AND keysend_id IS NULL))::bigint AS "coveredMsat",
                  b.feed_guid AS "feedGuid", b.item_guid AS "itemGuid", b.remote_feed_guid AS "remoteFeedGuid", b.remote_item_guid AS "remoteItemGuid",
                  r.address, r.custom_key AS "customKey", r.custom_value AS "customValue", r.consecutive_failures AS "consecutiveFailures",
+                 lr.kind AS resolution, lr.pubkey AS "resolvedPubkey", lr.custom_records AS "resolvedRecords",
+                 lr.min_sendable_msat AS "minSendableMsat", lr.max_sendable_msat AS "maxSendableMsat",
                  b.name, b.app_name AS "appName", b.app_version AS "appVersion", b.sender_name AS "senderName", b.position,
                  COALESCE(e.feed_title, '') AS "feedTitle", COALESCE(e.item_title, '') AS "itemTitle", COALESCE(e.feed_url, '') AS "feedUrl",
                  e.feed_id AS "feedId", e.item_id AS "itemId"
           FROM balance b JOIN recipient r ON r.id = b.recipient_id
           LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
-          WHERE b.owed_msat > 0 AND NOT r.parked AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now())
-            AND r.id IN (SELECT recipient_id FROM balance GROUP BY recipient_id HAVING SUM(owed_msat) >= ${minMsat})
+          LEFT JOIN lnaddress_resolution lr ON lr.address = r.address
+          WHERE b.owed_msat > 0 AND ${dueRecipient(this.minMsat)} AND (r.address NOT LIKE '%@%' OR lr.address IS NOT NULL)
           ORDER BY b.recipient_id, b.id
           FOR UPDATE OF b`;
         const plan = planPayout(due, randomUUID, this.wallet.choosesPreimage ? () => randomBytes(32).toString('hex') : undefined);
@@ -228,6 +238,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
             recipientId: k.recipientId,
             balanceId: k.balanceId,
             reference: k.reference,
+            method: k.method,
+            destination: k.destination,
             amountSats: satsForWallet(k.amountSats),
             attempt: k.attempt,
             status: KeysendStatus.Pending,
@@ -239,7 +251,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         });
         await reserve(tx, created.map((k) => ({ keysendId: k.id, balanceId: k.balanceId, msat: satsToMsat(k.amountSats) })));
         if (plan.unbuildable.length > 0) {
-          const standings = await this.standings(tx, plan.unbuildable.map((u) => u.recipientId));
+          const standings = await standingsOf(tx, plan.unbuildable.map((u) => u.recipientId));
           const now = new Date();
           await applyRecipientUpdates(
             tx,
@@ -259,16 +271,20 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         await this.prisma.$transaction((tx) => this.cancelPending(tx, 'never sent: the worker was stopped', payoutId));
         return undefined;
       }
+      const refused = await this.addresses.obtainInvoices(payoutId, this.config.KEYSEND_BATCH_SIZE);
+      if (refused.length > 0) await this.recordRefused(refused);
       // Claimed durably before the request: from here on a crash leaves them `unknown`, never re-sent blindly.
       const chunk = await this.prisma.$queryRaw<ClaimedKeysend[]>`
         WITH claimed AS (
           UPDATE keysend SET status = ${KeysendStatus.Sending}, sent_at = now()
           WHERE id IN (SELECT id FROM keysend WHERE payout_id = ${payoutId} AND status = ${KeysendStatus.Pending}
                        ORDER BY id LIMIT ${this.config.KEYSEND_BATCH_SIZE} FOR UPDATE SKIP LOCKED)
-          RETURNING id, balance_id, recipient_id, amount_sats, reference, custom_records, preimage)
-        SELECT c.*, r.address FROM claimed c JOIN recipient r ON r.id = c.recipient_id ORDER BY c.id`;
+          RETURNING id, balance_id, recipient_id, amount_sats, reference, custom_records, preimage, method, destination, invoice, payment_hash)
+        SELECT c.id, c.balance_id, c.recipient_id, c.amount_sats, c.reference, c.custom_records, c.preimage, c.method, c.invoice, c.payment_hash,
+               COALESCE(c.destination, r.address) AS destination
+        FROM claimed c JOIN recipient r ON r.id = c.recipient_id ORDER BY c.id`;
       if (chunk.length === 0) return undefined;
-      const result = await dispatchChunk(this.wallet, chunk.map(keysendRequest), {
+      const result = await dispatchPayments(this.wallet, chunk, {
         signal: this.abandoning.signal,
         maxRateLimitWaits: MAX_RATE_LIMIT_WAITS,
         maxWaitMs: MAX_RATE_LIMIT_WAIT_MS,
@@ -283,10 +299,23 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     }
   }
 
-  private async record(sent: SentKeysend[], outcomes: Awaited<ReturnType<Wallet['payKeysends']>>): Promise<void> {
+  // Invoice payments that got no acceptable invoice: failed, nothing was sent, their recipients' failure.
+  private async recordRefused(refused: InvoiceRefusal[]): Promise<void> {
+    const claimed = await this.prisma.$queryRaw<{ id: bigint; balance_id: bigint; recipient_id: bigint; amount_sats: number }[]>`
+      UPDATE keysend SET status = ${KeysendStatus.Sending}
+      WHERE id = ANY(${refused.map((r) => String(r.keysendId))}::bigint[]) AND status = ${KeysendStatus.Pending}
+      RETURNING id, balance_id, recipient_id, amount_sats`;
+    const reasons = new Map(refused.map((r) => [r.keysendId, r.reason]));
+    await this.record(
+      claimed.map(sentOf),
+      claimed.map((k) => ({ status: 'not_paid', scope: 'item', code: reasons.get(k.id)!.code, message: reasons.get(k.id)!.message })),
+    );
+  }
+
+  private async record(sent: SentKeysend[], outcomes: PaymentOutcome[]): Promise<void> {
     const { decision, succeeded } = await this.prisma.$transaction(
       async (tx) => {
-        const standings = await this.standings(tx, sent.map((k) => k.recipientId));
+        const standings = await standingsOf(tx, sent.map((k) => k.recipientId));
         const decision = decideRecord(sent, outcomes, standings, this.policy, new Date());
         return { decision, ...(await applyRecord(tx, decision)) };
       },
@@ -302,12 +331,6 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     for (const r of decision.recipients) {
       if (r.kind === 'park') this.logger.warn({ recipientId: String(r.id), code: r.reason.code }, `recipient parked after ${r.failures} consecutive failures: ${r.reason.message}`);
     }
-  }
-
-  private async standings(tx: Tx, recipientIds: bigint[]): Promise<Map<bigint, RecipientStanding>> {
-    const rows = await tx.$queryRaw<{ id: bigint; consecutive_failures: number }[]>`
-      SELECT id, consecutive_failures FROM recipient WHERE id = ANY(${recipientIds.map(String)}::bigint[]) ORDER BY id FOR UPDATE`;
-    return new Map(rows.map((r) => [r.id, { id: r.id, consecutiveFailures: r.consecutive_failures }]));
   }
 
   private async counts(payoutId: bigint): Promise<RunCounts> {

@@ -16,6 +16,11 @@ const due = (overrides: Partial<DueBalance>): DueBalance => ({
   customKey: '',
   customValue: '',
   consecutiveFailures: 0,
+  resolution: null,
+  resolvedPubkey: null,
+  resolvedRecords: null,
+  minSendableMsat: null,
+  maxSendableMsat: null,
   name: 'Host',
   appName: 'App',
   appVersion: '1.0',
@@ -63,6 +68,32 @@ describe('planPayout (pure)', () => {
       boost_uuid: 'id-1',
       uuid: 'id-2',
     });
+  });
+
+  it('pays a Lightning Address that offers keysend to the node it named, with its custom records beside bLIP-10', () => {
+    const address = due({ address: 'alice@example.com', resolution: 'keysend', resolvedPubkey: pubkey(9), resolvedRecords: { '696969': 'alice-wallet' } });
+    const [keysend] = planPayout([address], counter(), () => 'ab'.repeat(32)).keysends;
+    expect(keysend).toMatchObject({ method: 'keysend', destination: pubkey(9), amountSats: 10n, preimage: 'ab'.repeat(32) });
+    expect(keysend!.customRecords['696969']).toBe('alice-wallet');
+    expect(blip10(keysend!.customRecords)).toMatchObject({ value_msat: 10_000, name: 'Host' });
+  });
+
+  it('pays an LNURL-pay address by invoice: no preimage of ours, capped at maxSendable, nothing below minSendable', () => {
+    const lnurl = { address: 'bob@example.com', resolution: 'lnurlp' as const };
+    const plan = planPayout(
+      [
+        due({ ...lnurl, balanceId: 1n, recipientId: 1n, minSendableMsat: 1_000n, maxSendableMsat: 1_000_000n }),
+        due({ ...lnurl, balanceId: 2n, recipientId: 2n, owedMsat: 5_000_000n, minSendableMsat: 1_000n, maxSendableMsat: 2_500_999n }),
+        due({ ...lnurl, balanceId: 3n, recipientId: 3n, owedMsat: 9_999n, minSendableMsat: 10_000n, maxSendableMsat: 1_000_000n }),
+      ],
+      counter(),
+      () => 'ab'.repeat(32),
+    );
+    expect(plan.keysends.map((k) => [k.balanceId, k.method, k.destination, k.amountSats, k.preimage])).toEqual([
+      [1n, 'invoice', 'bob@example.com', 10n, undefined],
+      [2n, 'invoice', 'bob@example.com', 2_500n, undefined],
+    ]);
+    expect(blip10(plan.keysends[0]!.customRecords)).toMatchObject({ value_msat: 10_000 });
   });
 
   it('moves a recipient\'s sub-sat remainders onto its largest balance once they add up to a sat', () => {

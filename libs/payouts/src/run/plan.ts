@@ -1,3 +1,4 @@
+import { PaymentMethod } from '@splitstream/ledger';
 import { Blip10TooLargeError, buildCustomRecords, MSAT_PER_SAT, paymentHashOf, satsToMsat, splitWholeSats } from '@splitstream/money';
 
 // Phase 1 of a payout run, pure: from the balances that are due, the keysends to send. Each keysend pays one
@@ -18,6 +19,13 @@ export interface DueBalance {
   customKey: string;
   customValue: string;
   consecutiveFailures: number;
+  // A Lightning Address's cached resolution (null for node recipients): keysend to `resolvedPubkey` with
+  // `resolvedRecords`, or LNURL-pay invoices between the min and max amounts.
+  resolution: 'keysend' | 'lnurlp' | null;
+  resolvedPubkey: string | null;
+  resolvedRecords: Record<string, string> | null;
+  minSendableMsat: bigint | null;
+  maxSendableMsat: bigint | null;
   // as accrued: the recipient's name in this episode's value block, the app, the listener, the position
   name: string;
   appName: string;
@@ -35,6 +43,8 @@ export interface KeysendDraft {
   balanceId: bigint;
   recipientId: bigint;
   reference: string; // unique; the wallet memo and the bLIP-10 uuid
+  method: PaymentMethod;
+  destination: string; // the node a keysend pays; for an invoice payment, the Lightning Address
   amountSats: bigint;
   attempt: number;
   customRecords: Record<string, string>;
@@ -89,7 +99,7 @@ function consolidate(group: DueBalance[]): RemainderTransfer[] {
 
 function customRecordsFor(b: DueBalance, sats: bigint, boostUuid: string, reference: string): Record<string, string> {
   const msat = satsToMsat(sats);
-  return buildCustomRecords({
+  const records = buildCustomRecords({
     action: 'stream',
     valueMsat: msat,
     valueMsatTotal: b.coveredMsat ?? msat,
@@ -104,6 +114,20 @@ function customRecordsFor(b: DueBalance, sats: bigint, boostUuid: string, refere
     remoteFeedGuid: text(b.remoteFeedGuid),
     remoteItemGuid: text(b.remoteItemGuid),
   });
+  return { ...b.resolvedRecords, ...records };
+}
+
+// How a balance is paid and how much of it this run can pay: node recipients and Lightning Addresses offering
+// keysend by keysend, all whole sats; an LNURL-pay address by invoice within its limits. Below the address's
+// minimum nothing is paid (it stays owed and grows); above its maximum the rest waits for the next run.
+function routeFor(b: DueBalance, sats: bigint): { method: PaymentMethod; destination: string; sats: bigint } {
+  if (b.resolution === 'lnurlp') {
+    const maxSats = b.maxSendableMsat === null ? sats : b.maxSendableMsat / MSAT_PER_SAT;
+    const capped = sats < maxSats ? sats : maxSats;
+    const payable = satsToMsat(capped) >= (b.minSendableMsat ?? 0n) ? capped : 0n;
+    return { method: PaymentMethod.Invoice, destination: b.address, sats: payable };
+  }
+  return { method: PaymentMethod.Keysend, destination: b.resolvedPubkey ?? b.address, sats };
 }
 
 // `balances` ordered by recipient; `newId` makes references and boost uuids (random in production);
@@ -120,18 +144,21 @@ export function planPayout(balances: DueBalance[], newId: () => string, newPreim
   for (const group of byRecipient.values()) {
     plan.transfers.push(...consolidate(group));
     for (const balance of group) {
-      const { sats } = splitWholeSats(balance.owedMsat);
+      const { method, destination, sats } = routeFor(balance, splitWholeSats(balance.owedMsat).sats);
       if (sats === 0n) continue;
       const episode = JSON.stringify([balance.feedGuid, balance.itemGuid]);
       if (!boostUuids.has(episode)) boostUuids.set(episode, newId());
       const reference = newId();
       try {
-        const preimage = newPreimage?.();
+        // An invoice's preimage is its payee's: its payment hash comes with the invoice.
+        const preimage = method === PaymentMethod.Keysend ? newPreimage?.() : undefined;
         plan.keysends.push({
           ...(preimage && { preimage, paymentHash: paymentHashOf(preimage) }),
           balanceId: balance.balanceId,
           recipientId: balance.recipientId,
           reference,
+          method,
+          destination,
           amountSats: sats,
           attempt: balance.consecutiveFailures + 1,
           customRecords: customRecordsFor(balance, sats, boostUuids.get(episode)!, reference),

@@ -161,6 +161,13 @@ export async function applyRecord(tx: Tx, decision: RecordDecision): Promise<{ s
   return { succeeded: settled };
 }
 
+// The recipients' failure counts, their rows locked for the update that follows.
+export async function standingsOf(tx: Tx, recipientIds: bigint[]): Promise<Map<bigint, RecipientStanding>> {
+  const rows = await tx.$queryRaw<{ id: bigint; consecutive_failures: number }[]>`
+    SELECT id, consecutive_failures FROM recipient WHERE id = ANY(${recipientIds.map(String)}::bigint[]) ORDER BY id FOR UPDATE`;
+  return new Map(rows.map((r) => [r.id, { id: r.id, consecutiveFailures: r.consecutive_failures }]));
+}
+
 export async function applyRecipientUpdates(tx: Tx, updates: RecipientUpdate[]): Promise<void> {
   // Recoveries are most of a healthy run (every paid recipient): one statement for all of them, writing only the
   // recipients that had something to forget.

@@ -207,12 +207,12 @@ export class AlbyClient {
     }, all);
   }
 
-  async payBolt11(invoice: string, amountSats?: number): Promise<PaymentOutcome> {
+  async payBolt11(invoice: string, amountSats?: number, options: PayOptions = {}): Promise<PaymentOutcome> {
     if (amountSats !== undefined && (!Number.isSafeInteger(amountSats) || amountSats <= 0)) {
       throw new InvalidPaymentRequestError(`amountSats must be a whole number of sats above 0, got ${amountSats}`);
     }
     const body = { invoice, ...(amountSats !== undefined && { amount: amountSats }) };
-    return this.post('/payments/bolt11', body, {}, (response, parsed) => {
+    return this.post('/payments/bolt11', body, options, (response, parsed) => {
       if (parsed.ok && isErrorBody(parsed.body) && parsed.body.code === 10) {
         return { status: 'not_paid', code: 10, message: parsed.body.message, httpStatus: response.status, scope: 'item' };
       }

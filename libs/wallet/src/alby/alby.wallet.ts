@@ -1,4 +1,5 @@
-import type { KeysendRequest, PaymentLookup, PayOptions, PaymentOutcome, SentPayment, Wallet, WalletStatus } from '../wallet.types.js';
+import { invoiceOutcome } from '../invoice-outcome.js';
+import type { InvoicePaymentRequest, KeysendRequest, PaymentLookup, PayOptions, PaymentOutcome, SentPayment, Wallet, WalletStatus } from '../wallet.types.js';
 import { type AlbyClient, WalletReadError } from './alby-client.js';
 
 // How far back the outgoing list is searched, in pages of PAGE_SIZE (newest first).
@@ -31,16 +32,24 @@ export class AlbyWallet implements Wallet {
     return this.client.keysendMulti(requests, options);
   }
 
-  // One pass over the settled outgoing payments since `sentAfter` (newest first), matching memos. The list holds
-  // settled payments only: a failed payment is simply absent.
+  // POST /payments/bolt11, one invoice after another (the route takes one invoice; the client paces requests).
+  async payInvoices(requests: InvoicePaymentRequest[], options?: PayOptions): Promise<PaymentOutcome[]> {
+    const outcomes: PaymentOutcome[] = [];
+    for (const request of requests) outcomes.push(invoiceOutcome(request, await this.client.payBolt11(request.invoice, undefined, options)));
+    return outcomes;
+  }
+
+  // One pass over the settled outgoing payments since `sentAfter` (newest first), matching keysends by the memo
+  // and invoice payments by their payment hash. The list holds settled payments only: a failed payment is absent.
   async findPayments(payments: SentPayment[], sentAfter: Date): Promise<Map<string, PaymentLookup>> {
     const wanted = new Map(payments.map(({ reference }) => [memoFor(reference), reference]));
+    const byHash = new Map(payments.filter((p) => p.paymentHash).map(({ reference, paymentHash }) => [paymentHash!, reference]));
     const found = new Map<string, PaymentLookup>();
     const createdAfter = new Date(sentAfter.getTime() - CLOCK_SKEW_MS);
-    for (let page = 1; page <= MAX_PAGES && found.size < wanted.size; page++) {
+    for (let page = 1; page <= MAX_PAGES && found.size < payments.length; page++) {
       const payments = await this.client.listOutgoing({ page, items: PAGE_SIZE, createdAfter });
       for (const p of payments) {
-        const reference = wanted.get(p.memo);
+        const reference = wanted.get(p.memo) ?? byHash.get(p.paymentHash);
         if (reference) {
           found.set(reference, { state: 'settled', record: { amountSats: p.amountSats, feeSats: p.feeSats, paymentHash: p.paymentHash, preimage: p.preimage } });
         }

@@ -54,7 +54,7 @@ describe('NwcWallet over a real Nostr relay (integration)', () => {
     expect(outcome).toMatchObject({ status: 'paid', amountSats: 21, preimage: request.preimage, paymentHash: sha256(request.preimage!), feeSats: 1 });
     const [tx] = sim.wallet.transactions;
     expect(tx).toMatchObject({ amount: 21_000, payment_hash: sha256(request.preimage!), preimage: request.preimage, state: 'settled' });
-    expect(Object.fromEntries(tx!.metadata.tlv_records.map((r) => [String(r.type), hexToUtf8(r.value)]))).toEqual(request.customRecords);
+    expect(Object.fromEntries(tx!.metadata.tlv_records!.map((r) => [String(r.type), hexToUtf8(r.value)]))).toEqual(request.customRecords);
     const sent = sim.wallet.requests.find((r) => r.method === 'pay_keysend')?.event;
     expect(sent!.tags).toEqual(expect.arrayContaining([['encryption', 'nip44_v2'], ['p', sim.wallet.walletPubkey]]));
     const expiration = Number(sent!.tags.find((t) => t[0] === 'expiration')![1]);

@@ -1,6 +1,8 @@
 import { feeSatsFromMsat, msatForWallet, paymentHashOf } from '@splitstream/money';
+import { invoiceOutcome } from '../invoice-outcome.js';
 import {
   InvalidPaymentRequestError,
+  type InvoicePaymentRequest,
   type KeysendRequest,
   type NotPaidOutcome,
   type PaymentLookup,
@@ -30,7 +32,10 @@ const REFUSAL: Partial<Record<string, RequestRefusal | 'item'>> = {
 
 const unknown = (reason: string): UnknownOutcome => ({ status: 'unknown', reason });
 
-function outcomeOf(reply: Nip47Reply | undefined, request: KeysendRequest): PaymentOutcome {
+// What a payment's answer must match: its amount, and its preimage where splitstream chose it.
+type Expected = Pick<KeysendRequest, 'amountSats' | 'destination' | 'customRecords' | 'preimage'>;
+
+function outcomeOf(reply: Nip47Reply | undefined, request: Expected): PaymentOutcome {
   if (!reply) return unknown('no answer from the wallet before the timeout: the payment may have gone out');
   if (reply.error) {
     const { code, message } = reply.error;
@@ -53,6 +58,8 @@ function outcomeOf(reply: Nip47Reply | undefined, request: KeysendRequest): Paym
     customRecords: request.customRecords ?? {},
   };
 }
+
+const notSent = (error: NotSentError): NotPaidOutcome => ({ status: 'not_paid', code: null, message: error.message, scope: 'request', refusal: 'wallet' });
 
 // One keysend as NIP-47 takes it: msat, our preimage, TLV values as hex of their UTF-8.
 function keysendParams(request: KeysendRequest): Record<string, unknown> {
@@ -118,9 +125,24 @@ export class NwcWallet implements Wallet {
       }
       return await Promise.all(requests.map(async (request, i) => outcomeOf((await this.paced(() => this.client.request('pay_keysend', params[i]!, 1, options.signal)))[0], request)));
     } catch (error) {
-      if (error instanceof NotSentError) {
-        return requests.map(() => ({ status: 'not_paid', code: null, message: error.message, scope: 'request', refusal: 'wallet' }));
-      }
+      if (error instanceof NotSentError) return requests.map(() => notSent(error));
+      throw error;
+    }
+  }
+
+  // pay_invoice, one request per invoice within the rate, with the bLIP-10 record as the payment's metadata
+  // (Alby Hub stores it with the transaction).
+  async payInvoices(requests: InvoicePaymentRequest[], options: PayOptions = {}): Promise<PaymentOutcome[]> {
+    try {
+      return await Promise.all(
+        requests.map(async (request) => {
+          const params = { invoice: request.invoice, ...(request.metadata && { metadata: request.metadata }) };
+          const [reply] = await this.paced(() => this.client.request('pay_invoice', params, 1, options.signal));
+          return invoiceOutcome(request, outcomeOf(reply, { amountSats: request.amountSats, destination: '' }));
+        }),
+      );
+    } catch (error) {
+      if (error instanceof NotSentError) return requests.map(() => notSent(error));
       throw error;
     }
   }

@@ -1,0 +1,50 @@
+import { createHash, randomBytes } from 'node:crypto';
+import bolt11 from 'bolt11';
+
+// The simulators' Lightning network: invoices are real, signed BOLT11 (any decoder reads them), and the payee
+// derives each preimage from the invoice's payment secret, so a simulated wallet in another process that pays the
+// invoice can answer with the true preimage, as a real node would. Development and tests only: real preimages are
+// secret.
+
+// The simulated payee node (a fixed test key: no real node has it).
+const PAYEE_SECRET = 'd4c1e0b1f9f39b1b6c1f0d0a2bdfc1e95a7f3c3c8a0f7b0b6b8f0f2e9a1c2d3e';
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest();
+const preimageOf = (paymentSecret: string) => sha256(`splitstream-sim-preimage:${paymentSecret}`);
+
+export interface IssuedInvoice {
+  invoice: string;
+  paymentHash: string;
+}
+
+export function issueInvoice(options: { msat: bigint; descriptionHash?: string; description?: string; expirySeconds?: number }): IssuedInvoice {
+  const paymentSecret = randomBytes(32).toString('hex');
+  const paymentHash = sha256(preimageOf(paymentSecret)).toString('hex');
+  const encoded = bolt11.encode({
+    millisatoshis: options.msat.toString(),
+    timestamp: Math.floor(Date.now() / 1000),
+    tags: [
+      { tagName: 'payment_hash', data: paymentHash },
+      options.descriptionHash
+        ? { tagName: 'purpose_commit_hash', data: options.descriptionHash }
+        : { tagName: 'description', data: options.description ?? 'splitstream simulator' },
+      { tagName: 'expire_time', data: options.expirySeconds ?? 600 },
+      { tagName: 'payment_secret', data: paymentSecret },
+    ],
+  });
+  return { invoice: bolt11.sign(encoded, PAYEE_SECRET).paymentRequest!, paymentHash };
+}
+
+// The preimage of an invoice this network issued, or undefined for any other invoice.
+export function simulatedPreimage(invoice: string): string | undefined {
+  try {
+    const tags = bolt11.decode(invoice).tags;
+    const secret = tags.find((t) => t.tagName === 'payment_secret')?.data;
+    const hash = tags.find((t) => t.tagName === 'payment_hash')?.data;
+    if (typeof secret !== 'string' || typeof hash !== 'string') return undefined;
+    const preimage = preimageOf(secret);
+    return sha256(preimage).toString('hex') === hash ? preimage.toString('hex') : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { customKeyProblem, isNodePubkey, MAX_CUSTOM_VALUE_BYTES } from '@splitstream/money';
+
+// How a Lightning Address is paid, as its domain answered: by keysend to a node (with the custom records its
+// wallet needs), or by an LNURL-pay invoice within the amounts it accepts.
+export type Resolution =
+  | { kind: 'keysend'; pubkey: string; customRecords: Record<string, string> }
+  | {
+      kind: 'lnurlp';
+      callback: string;
+      minSendableMsat: bigint;
+      maxSendableMsat: bigint;
+      commentAllowed: number; // LUD-12: the longest comment the callback takes, 0 for none
+      metadataHash: string; // sha256 of the metadata text: an invoice's description hash must equal it
+    };
+
+// Why resolving or paying an address failed: its recipient backs off, then parks, with this code and message.
+export class LnaddressError extends Error {
+  override name = 'LnaddressError';
+  constructor(
+    readonly code: LnaddressFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const LnaddressFailure = {
+  // The domain did not say how to pay the address (unreachable, no such user, an answer splitstream cannot use).
+  Unresolved: 'lnaddress_unresolved',
+  // The callback gave no invoice, or one that does not match what was asked (amount, description hash, expiry).
+  InvoiceRefused: 'invoice_refused',
+} as const;
+export type LnaddressFailure = (typeof LnaddressFailure)[keyof typeof LnaddressFailure];
+
+const customDatum = z.object({
+  customKey: z.string().refine((k) => customKeyProblem(k) === undefined, { error: (i) => `customKey ${JSON.stringify(i.input)} ${customKeyProblem(String(i.input))}` }),
+  customValue: z.string().min(1).refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_CUSTOM_VALUE_BYTES, `customValue is over ${MAX_CUSTOM_VALUE_BYTES} bytes`),
+});
+
+const keysendAnswer = z.object({
+  status: z.literal('OK').optional(),
+  tag: z.literal('keysend'),
+  pubkey: z.string().transform((p) => p.toLowerCase()).refine(isNodePubkey, 'pubkey is not a node public key on secp256k1'),
+  customData: z.array(customDatum).max(4).optional().default([]),
+});
+
+const msatAmount = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const payRequest = z
+  .object({
+    tag: z.literal('payRequest'),
+    callback: z.string().refine(URL.canParse, 'callback is not a URL'),
+    minSendable: msatAmount,
+    maxSendable: msatAmount,
+    metadata: z.string().refine((m) => {
+      try {
+        return Array.isArray(JSON.parse(m));
+      } catch {
+        return false;
+      }
+    }, 'metadata is not a JSON array (LUD-06)'),
+    commentAllowed: z.number().int().min(0).max(2000).optional().default(0),
+  })
+  .refine((p) => p.minSendable <= p.maxSendable, 'minSendable is above maxSendable');
+
+const describe = (error: z.ZodError) => error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+
+// The keysend endpoint's answer (`/.well-known/keysend/<user>`) as a resolution, or why it is not one.
+export function keysendResolution(body: unknown): Resolution | string {
+  const parsed = keysendAnswer.safeParse(body);
+  if (!parsed.success) return `the keysend endpoint's answer is not usable: ${describe(parsed.error)}`;
+  const customRecords = Object.fromEntries(parsed.data.customData.map((d) => [BigInt(d.customKey).toString(), d.customValue]));
+  return { kind: 'keysend', pubkey: parsed.data.pubkey, customRecords };
+}
+
+// The LNURL-pay endpoint's answer (`/.well-known/lnurlp/<user>`, LUD-06/LUD-16) as a resolution, or why not.
+export function payRequestResolution(body: unknown): Resolution | string {
+  const parsed = payRequest.safeParse(body);
+  if (!parsed.success) return `the LNURL-pay answer is not usable: ${describe(parsed.error)}`;
+  const p = parsed.data;
+  return {
+    kind: 'lnurlp',
+    callback: p.callback,
+    minSendableMsat: BigInt(p.minSendable),
+    maxSendableMsat: BigInt(p.maxSendable),
+    commentAllowed: p.commentAllowed,
+    metadataHash: createHash('sha256').update(p.metadata, 'utf8').digest('hex'),
+  };
+}
