@@ -6,5 +6,6 @@ COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run db:generate && npm run build
-ENV API_HOST=0.0.0.0 WORKER_HOST=0.0.0.0
+# production: Lightning addresses resolved over https only; LNADDRESS_HOST_MAP refused.
+ENV API_HOST=0.0.0.0 WORKER_HOST=0.0.0.0 NODE_ENV=production
 CMD ["node", "dist/apps/api/src/main.js"]

@@ -1,12 +1,22 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { SIM_PAYEE_PUBKEY } from '@splitstream/lightning-sim';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import type { SimPayment } from '../support/alby-sim.js';
 import { query } from '../support/database.js';
 import { eventually } from '../support/http.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 import { killWorkerProcess, startWorkerProcess } from '../support/worker-process.js';
 
-const recipients = [0xc1, 0xc2, 0xc3, 0xc4].map((n, i) => ({ name: `R${i}`, type: 'node', address: pubkey(n), split: 1 }));
+const nodes = [0xc1, 0xc2, 0xc3, 0xc4].map((n, i) => ({ name: `R${i}`, type: 'node', address: pubkey(n), split: 1 }));
+// Two node recipients, an address paid by keysend to its node, and one paid by LNURL-pay invoices.
+const KEYSEND_ADDRESS_NODE = pubkey(0xc5);
+const mixed = [
+  nodes[0]!,
+  nodes[1]!,
+  { name: 'Kim', type: 'lnaddress', address: `kim@${LN_DOMAIN}`, split: 1 },
+  { name: 'Lara', type: 'lnaddress', address: `lara@${LN_DOMAIN}`, split: 1 },
+];
 
 // A real worker process (the built entry point), killed with SIGKILL in the middle of a payout run.
 describe('a worker killed in the middle of a payout run (e2e)', () => {
@@ -19,15 +29,25 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
   const keysendStatuses = async () =>
     (await query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM keysend ORDER BY id')).map((r) => r.status);
 
-  beforeAll(async () => {
+  // Who a payment paid: its node, or (for an invoice) the address the invoice was issued for.
+  const payeeOf = async (payment: SimPayment) => {
+    if (payment.kind === 'bolt11') return `${(await stack.sim.lnaddress.invoices()).find((i) => i.paymentHash === payment.paymentHash)!.user}@${LN_DOMAIN}`;
+    return payment.destination === KEYSEND_ADDRESS_NODE ? `kim@${LN_DOMAIN}` : payment.destination;
+  };
+
+  beforeEach(async () => {
     stack = await startStack({ KEYSEND_BATCH_SIZE: '1' }, { worker: false });
+    await stack.sim.lnaddress.setUser('kim', { keysend: { pubkey: KEYSEND_ADDRESS_NODE } });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await killWorkerProcess(worker);
     await stack.close();
   });
 
-  it('loses nothing and pays nothing twice after a restart', async () => {
+  it.each([
+    ['node recipients', nodes],
+    ['node and Lightning-address recipients', mixed],
+  ])('loses nothing and pays nothing twice after a restart (%s)', async (_what, recipients) => {
     await startWorker();
     await stack.postEvents(
       recipients.map((r, i) => ({
@@ -41,7 +61,7 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
       })),
     );
     await stack.accumulated();
-    for (const r of recipients) await stack.sim.setRule(r.address, { delayMs: 3_000 });
+    for (const destination of [...nodes.map((r) => r.address), KEYSEND_ADDRESS_NODE, SIM_PAYEE_PUBKEY]) await stack.sim.setRule(destination, { delayMs: 3_000 });
 
     const run = await stack.http.post('/v1/payouts/run', {});
     // Kill while the first request is inside the wallet (sending) and the rest are recorded but not sent.
@@ -60,13 +80,14 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
     expect((await stack.http.get(`/v1/payouts/${run.body.id}`)).body.status).toBe('interrupted');
     expect(await stack.invariant()).toMatchObject({ ok: true, owedMsat: '300000', inFlightMsat: '100000', paidMsat: '0' });
 
-    for (const r of recipients) await stack.sim.clearRule(r.address);
+    for (const destination of [...nodes.map((r) => r.address), KEYSEND_ADDRESS_NODE, SIM_PAYEE_PUBKEY]) await stack.sim.clearRule(destination);
     const next = await stack.runPayout();
     expect(next.totals).toMatchObject({ keysends: 3, succeeded: 3 });
 
     // Every destination paid exactly once; the one whose outcome is unknown was not re-sent.
     const payments = await stack.sim.payments();
-    expect(payments.map((p) => p.destination).sort()).toEqual(recipients.map((r) => r.address).sort());
+    const payees = await Promise.all(payments.map(payeeOf));
+    expect(payees.sort()).toEqual(recipients.map((r) => r.address).sort());
     expect(payments.every((p) => p.amount === 100)).toBe(true);
     expect(await stack.invariant()).toMatchObject({ ok: true, owedMsat: '0', inFlightMsat: '100000', paidMsat: '300000', eventsMsat: '400000' });
     // For every recipient: paid + owed + in flight + parked = accrued.

@@ -74,7 +74,9 @@ describe('OpenAPI (e2e)', () => {
     expect(missing).toEqual([]);
     // Spot checks of what clients rely on.
     const recipient = document.paths['/v1/recipients/{id}'].get.responses['200'].content['application/json'].schema.properties;
-    expect(recipient.address).toMatchObject({ pattern: '^0[23][0-9a-fA-F]{64}$', example: expect.stringMatching(/^0[23][0-9a-f]{64}$/) });
+    expect(recipient.address).toMatchObject({ pattern: '^(0[23][0-9a-fA-F]{64}|[a-z0-9._+-]+@[a-z0-9.-]+)$', example: expect.stringMatching(/^0[23][0-9a-f]{64}$/) });
+    expect(new RegExp(recipient.address.pattern).test('alice@pods.example')).toBe(true);
+    expect(recipient.type).toMatchObject({ enum: ['node', 'lnaddress'] });
     expect(recipient.owedMsat).toMatchObject({ type: 'string', pattern: '^[0-9]+$', example: expect.stringMatching(/^[0-9]+$/) });
     expect(recipient.consecutiveFailures).not.toHaveProperty('maximum');
     expect(document.paths['/v1/events'].post.responses['429']).toEqual({ $ref: '#/components/responses/Error429' });

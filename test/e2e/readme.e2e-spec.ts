@@ -78,6 +78,8 @@ describe('README examples (e2e)', () => {
     // What the tour did, seen in its output: the key worked, the event was accepted and paid, the CSV came back.
     expect(result.stdout).toContain('"accepted":1');
     expect(result.stdout).toContain('"status":"succeeded"');
+    // The Lightning address of the example, resolved at the simulator npm start maps pods.invalid to, and paid.
+    expect(result.stdout).toMatch(/"type":"lnaddress","address":"alice@pods\.invalid",[^}]*"owedMsat":"0","inFlightMsat":"0","parkedMsat":"0","paidMsat":"20000"/);
     expect(result.stdout).toMatch(/row,feed_guid,feed_title,item_guid[^\n]*\nkeysend,917393e3-1b1e-5cef-ace4-edaa54e1f810,/);
     expect(result.stdout).toContain('"ok":true');
     // npm start (install, client generation, migrations, build) and the examples leave the checkout as it was.

@@ -4,6 +4,7 @@ import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
 import { eventually } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { toEnvironment } from '@splitstream/config';
 
 const event = (id: string, address: string, itemGuid: string) => ({
   id,
@@ -75,7 +76,7 @@ describe('reconciliation of unknown keysends (e2e)', () => {
 
   it('the CLI reconciles too, and reports what it did', async () => {
     const id = await unknownKeysend(pubkey(0xc04), 'rec-4');
-    const env = Object.fromEntries(Object.entries(stack.config).map(([k, v]) => [k, String(v)]));
+    const env = toEnvironment(stack.config);
     // Asynchronously: the simulator it asks runs in this process.
     const result = await promisify(execFile)('node', ['dist/apps/cli/src/main.js', 'keysends', 'reconcile'], { env: { ...process.env, ...env } });
     expect(result.stderr).toBe('');

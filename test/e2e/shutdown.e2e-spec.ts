@@ -7,8 +7,8 @@ import { eventually, request } from '../support/http.js';
 import { freePort } from '../support/outages.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { startWorkerProcess } from '../support/worker-process.js';
+import { toEnvironment } from '@splitstream/config';
 
-const envOf = (config: object) => Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
 const exitWithin = async (child: ChildProcess, ms: number) => {
   const started = Date.now();
   const timer = setTimeout(() => child.kill('SIGKILL'), ms);
@@ -31,7 +31,7 @@ describe('graceful shutdown (e2e)', () => {
     const child = spawn('npm', ['start'], {
       env: {
         ...process.env,
-        ...envOf(stack.config),
+        ...toEnvironment(stack.config),
         QUEUE_PREFIX: `ssstop-${randomUUID().slice(0, 8)}`,
         API_PORT: String(api),
         WORKER_PORT: String(worker),

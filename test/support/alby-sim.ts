@@ -1,5 +1,6 @@
 import { createSimServer } from '../../apps/alby-sim/src/sim-server.js';
 import type { DestinationRule, Payment, SimSettings } from '../../apps/alby-sim/src/simulator.js';
+import type { IssuedLnaddressInvoice, LnaddressUser } from '@splitstream/lightning-sim';
 
 export const SIM_TOKEN = 'test-simulator-token';
 
@@ -28,6 +29,12 @@ export async function startSimulator(settings: Partial<SimSettings> = {}) {
     payments: async () => (await admin('GET', '/payments')).payments as SimPayment[],
     attempts: async () => (await admin('GET', '/attempts')).attempts as { destination: string; outcome: string; amount: number }[],
     reset: () => admin('POST', '/reset'),
+    // The Lightning-address host it also is (point a domain at `url` with LNADDRESS_HOST_MAP).
+    lnaddress: {
+      setUser: (user: string, config: LnaddressUser) => admin('PUT', `/lnaddress/users/${user}`, config),
+      requests: async () => (await admin('GET', '/lnaddress/requests')).requests as { path: string; at: string }[],
+      invoices: async () => (await admin('GET', '/lnaddress/invoices')).invoices as IssuedLnaddressInvoice[],
+    },
     close: () => app.close(),
   };
   // Tests are not about the rate limit unless they say so.

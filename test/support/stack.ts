@@ -10,6 +10,10 @@ import { truncateAll } from './database.js';
 import { eventually, listen, request } from './http.js';
 import { testConfig } from './test-config.js';
 
+// Lightning-address domains of every stack: one served by the simulator, one where nothing listens.
+export const LN_DOMAIN = 'pods.test';
+export const DEAD_LN_DOMAIN = 'gone.test';
+
 // The whole service for an e2e test: the simulator, the api and the worker, over real HTTP, PostgreSQL and
 // Redis, on an empty database and a queue prefix of its own.
 export async function startStack(overrides: Record<string, string> = {}, options: { worker?: boolean } = {}) {
@@ -22,6 +26,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
     MIN_PAYOUT_SATS: '1',
     KEYSEND_BATCH_SIZE: '2',
     ALBY_MAX_REQUESTS_PER_SECOND: '50',
+    LNADDRESS_HOST_MAP: `${LN_DOMAIN}=${sim.url},${DEAD_LN_DOMAIN}=http://127.0.0.1:9`,
+    LNADDRESS_TIMEOUT_MS: '2000',
     ...overrides,
   });
   await truncateAll(config.DATABASE_URL);

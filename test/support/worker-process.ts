@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import type { AppConfig } from '@splitstream/config';
+import { type AppConfig, toEnvironment } from '@splitstream/config';
 import { eventually, request } from './http.js';
 import { freePort } from './outages.js';
 
@@ -12,7 +12,7 @@ export async function startWorkerProcess(
   options: { logLevel: string; onOutput?: (text: string) => void; healthStatus?: number },
 ): Promise<ChildProcess> {
   const port = await freePort();
-  const env = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
+  const env = toEnvironment(config);
   const worker = spawn('node', ['dist/apps/worker/src/main.js'], {
     env: { ...process.env, ...env, WORKER_PORT: String(port), LOG_LEVEL: options.logLevel },
     stdio: ['ignore', options.onOutput ? 'pipe' : 'ignore', options.onOutput ? 'pipe' : 'inherit'],

@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from './load-config.js';
+import { ConfigError, parseConfig, toEnvironment } from './load-config.js';
 
 describe('parseConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
@@ -37,6 +37,12 @@ describe('parseConfig', () => {
 
   it('lists every bad variable at once', () => {
     expect(() => parseConfig({ API_PORT: 'x', WORKER_PORT: 'y' })).toThrow(/API_PORT[\s\S]*WORKER_PORT/);
+  });
+
+  it('gives back an environment that parses to the same configuration (for starting other processes)', () => {
+    const config = parseConfig({ API_PORT: '8080', LNADDRESS_HOST_MAP: 'a.test=http://127.0.0.1:1,b.test=http://127.0.0.1:2' });
+    expect(parseConfig(toEnvironment(config))).toEqual(config);
+    expect(toEnvironment(config).LNADDRESS_HOST_MAP).toBe('a.test=http://127.0.0.1:1,b.test=http://127.0.0.1:2');
   });
 
   describe('LNADDRESS_HOST_MAP', () => {

@@ -18,6 +18,12 @@ export function parseConfig(env: Environment): AppConfig {
   throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
 }
 
+// The environment that parses back to `config` (for starting another process configured alike).
+export function toEnvironment(config: AppConfig): Record<string, string> {
+  const text = (value: unknown) => (value instanceof Map ? [...value].map(([k, v]) => `${k}=${v}`).join(',') : String(value));
+  return Object.fromEntries(Object.entries(config).flatMap(([key, value]) => (value === undefined ? [] : [[key, text(value)]])));
+}
+
 // The one place that reads the process environment; `.env` in the working directory fills what is unset.
 export function loadConfig(): AppConfig {
   if (existsSync('.env')) process.loadEnvFile('.env');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '@splitstream/persistence';
-import { satsToMsat } from '@splitstream/money';
+import { recipientTypeOf, satsToMsat } from '@splitstream/money';
 import { IN_FLIGHT_STATUSES, KeysendStatus } from './statuses.js';
 
 export interface RecipientIdentity {
@@ -36,8 +36,10 @@ export const invariantReportJson = (report: InvariantReport) => ({
   problems: report.problems,
 });
 
-// A recipient as the API shows it: '' (no custom record, no name) stored, null shown.
+// A recipient as the API shows it: '' (no custom record, no name) stored, null shown; `type` as value blocks
+// name it (node, lnaddress).
 export const recipientView = (r: { address: string; customKey: string; customValue: string; name: string }) => ({
+  type: recipientTypeOf(r.address),
   address: r.address,
   customKey: r.customKey || null,
   customValue: r.customValue || null,

@@ -36,7 +36,7 @@ const DEFAULT_USER: LnaddressUser = { minSendable: 1_000, maxSendable: 100_000_0
 const metadataOf = (user: string, host: string) => JSON.stringify([['text/plain', `Sats for ${user}`], ['text/identifier', `${user}@${host}`]]);
 
 export class LnaddressHost {
-  private readonly users = new Map<string, LnaddressUser>();
+  readonly users = new Map<string, LnaddressUser>();
   readonly requests: { path: string; at: string }[] = [];
   readonly invoices: IssuedLnaddressInvoice[] = [];
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import bolt11 from 'bolt11';
 
 // The simulators' Lightning network: invoices are real, signed BOLT11 (any decoder reads them), and the payee
@@ -8,6 +9,7 @@ import bolt11 from 'bolt11';
 
 // The simulated payee node (a fixed test key: no real node has it).
 const PAYEE_SECRET = 'd4c1e0b1f9f39b1b6c1f0d0a2bdfc1e95a7f3c3c8a0f7b0b6b8f0f2e9a1c2d3e';
+export const SIM_PAYEE_PUBKEY = Buffer.from(secp256k1.getPublicKey(Buffer.from(PAYEE_SECRET, 'hex'), true)).toString('hex');
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest();
 const preimageOf = (paymentSecret: string) => sha256(`splitstream-sim-preimage:${paymentSecret}`);

@@ -52,7 +52,7 @@ export class LnaddressClient {
     const lnurlp = await this.get(`${base}/.well-known/lnurlp/${encodeURIComponent(user)}`).catch((error: Error) => {
       throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${error.message}`);
     });
-    if (lnurlp.status !== 200) throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${errorText(lnurlp)}`);
+    if (lnurlp.status !== 200 || isErrorAnswer(lnurlp.body)) throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${errorText(lnurlp)}`);
     const viaLnurl = payRequestResolution(lnurlp.body);
     if (typeof viaLnurl === 'string') throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${viaKeysend ?? viaLnurl}`);
     if (viaLnurl.kind === 'lnurlp') this.target(viaLnurl.callback); // a callback this client would never call is no resolution
@@ -118,9 +118,11 @@ function parseJson(text: unknown): unknown {
   }
 }
 
-// LUD-06 errors are {status: "ERROR", reason}; anything else is described by its HTTP status.
+// LUD-06 errors are {status: "ERROR", reason} (often with HTTP 200); anything else is described by its status.
+const isErrorAnswer = (body: unknown) => isObject(body) && body.status === 'ERROR';
+
 function errorText(answer: Fetched): string {
-  const reason = isObject(answer.body) && answer.body.status === 'ERROR' ? String(answer.body.reason ?? '') : '';
+  const reason = isErrorAnswer(answer.body) ? String((answer.body as Record<string, unknown>).reason ?? '') : '';
   return reason ? `the server says: ${reason.slice(0, 200)}` : `HTTP ${answer.status}`;
 }
 

@@ -2,6 +2,7 @@ import {
   BLIP10_MAX_BYTES,
   Blip10TooLargeError,
   blip10Metadata,
+  blip10Summary,
   buildCustomRecords,
   minimalBlip10Bytes,
   type KeysendContext,
@@ -145,5 +146,19 @@ describe('bLIP-10 size bound', () => {
     expect(minimalBlip10Bytes(ids)).toBeGreaterThan(BLIP10_MAX_BYTES);
     expect(() => blip10Metadata(context({ podcast: { guid: ids.feedGuid }, episode: { guid: ids.itemGuid } }))).toThrow(Blip10TooLargeError);
     expect(minimalBlip10Bytes({ feedGuid: 'x'.repeat(256), itemGuid: 'y'.repeat(256) })).toBeLessThanOrEqual(BLIP10_MAX_BYTES);
+  });
+});
+
+describe('blip10Summary (pure)', () => {
+  const record = { action: 'stream', value_msat: 21_000, podcast: 'Show', episode: 'Ep 1', ts: 90, app_name: 'App', uuid: 'u-1', guid: 'g' };
+
+  it('tells action and amount, show, episode, position, app and uuid on one line', () => {
+    expect(blip10Summary(record, 255)).toBe('stream 21 sats · Show · Ep 1 · at 90 s · via App · uuid u-1');
+  });
+
+  it('falls back to the guids without titles, and cuts to whole characters', () => {
+    expect(blip10Summary({ value_msat: 1_000, guid: 'g', episode_guid: 'e' }, 255)).toBe('stream 1 sats · g · e');
+    expect(blip10Summary({ ...record, podcast: '🎙️ Show' }, 18)).toBe('stream 21 sats · 🎙');
+    expect(blip10Summary(record, 0)).toBe('');
   });
 });

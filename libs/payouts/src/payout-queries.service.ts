@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { KeysendStatus, recipientView } from '@splitstream/ledger';
+import { KeysendStatus, PaymentMethod, recipientView } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
@@ -23,6 +23,9 @@ const keysendView = (k: {
   id: bigint;
   payoutId: bigint;
   reference: string;
+  method: string;
+  destination: string | null;
+  invoice: string | null;
   amountSats: number;
   status: string;
   attempt: number;
@@ -48,6 +51,10 @@ const keysendView = (k: {
     remoteFeedGuid: k.balance.remoteFeedGuid || null,
     remoteItemGuid: k.balance.remoteItemGuid || null,
   },
+  method: k.method,
+  // The node a keysend went to (for a Lightning Address, the node its domain named); null for invoice payments.
+  destination: k.method === PaymentMethod.Keysend ? (k.destination ?? k.recipient.address) : null,
+  invoice: k.invoice,
   amountSats: k.amountSats,
   status: k.status,
   attempts: k.attempt,

@@ -57,9 +57,9 @@ export class StatementsService {
       GROUP BY b.feed_guid, b.item_guid ORDER BY b.feed_guid, b.item_guid`;
     if (episodes.length === 0) return null;
     const keysends = await this.prisma.$queryRaw<
-      { id: bigint; created_at: Date; finished_at: Date | null; feed_guid: string; item_guid: string; amount_sats: number; fee_sats: number | null; status: string; payment_hash: string | null }[]
+      { id: bigint; created_at: Date; finished_at: Date | null; feed_guid: string; item_guid: string; amount_sats: number; fee_sats: number | null; status: string; payment_hash: string | null; method: string }[]
     >`
-      SELECT k.id, k.created_at, k.finished_at, b.feed_guid, b.item_guid, k.amount_sats, k.fee_sats, k.status, k.payment_hash
+      SELECT k.id, k.created_at, k.finished_at, b.feed_guid, b.item_guid, k.amount_sats, k.fee_sats, k.status, k.payment_hash, k.method
       FROM keysend k JOIN balance b ON b.id = k.balance_id
       WHERE k.recipient_id = ${recipientId} ${tenantCondition(tenant)} ${within(Prisma.sql`k.created_at`, period)}
       ORDER BY k.id`;
@@ -96,6 +96,7 @@ export class StatementsService {
         amountMsat: String(satsToMsat(BigInt(k.amount_sats))),
         feeMsat: k.fee_sats === null ? null : String(satsToMsat(BigInt(k.fee_sats))),
         status: k.status,
+        method: k.method,
         paymentHash: k.payment_hash,
       })),
     };

@@ -2,14 +2,18 @@ import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Quer
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
-import { toIssues } from '@splitstream/money';
+import { isLightningAddress, toIssues } from '@splitstream/money';
 import { RecipientsService, StatementsService } from '@splitstream/payouts';
 import { AppError } from '@splitstream/errors';
 import { booleanFlag, DATABASE_ID, msatAmount, pageQuery, parseQuery, timestamp } from '../http/params.js';
 import { statementCsv } from '../http/statement-csv.js';
 
 const identityFields = {
-  address: z.string().regex(/^0[23][0-9a-fA-F]{64}$/, 'must be a 66-hex compressed node pubkey'),
+  // Stored lowercase (node pubkeys and Lightning Addresses alike).
+  address: z
+    .string()
+    .transform((a) => a.toLowerCase())
+    .refine((a) => /^0[23][0-9a-f]{64}$/.test(a) || isLightningAddress(a), 'must be a 66-hex compressed node pubkey or a Lightning Address'),
   customKey: z.string().regex(/^[0-9]+$/, 'must be a decimal integer').optional(),
   customValue: z.string().min(1).optional(),
 };

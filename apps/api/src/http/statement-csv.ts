@@ -4,7 +4,7 @@ import type { Statement } from '@splitstream/payouts';
 // The statement as one CSV for a creator's books: a row per keysend, then the totals per episode, per feed and
 // overall. Amounts in msat, like the JSON; every row has every column (empty where it does not apply).
 const COLUMNS = [
-  'row', 'feed_guid', 'feed_title', 'item_guid', 'item_title', 'keysend_id', 'created_at', 'finished_at', 'status', 'payment_hash',
+  'row', 'feed_guid', 'feed_title', 'item_guid', 'item_title', 'keysend_id', 'created_at', 'finished_at', 'status', 'method', 'payment_hash',
   'amount_msat', 'fee_msat', 'accrued_msat', 'paid_msat', 'fees_msat', 'owed_msat', 'in_flight_msat', 'parked_msat',
 ] as const;
 type Row = Partial<Record<(typeof COLUMNS)[number], string | null>>;
@@ -28,6 +28,7 @@ export function statementCsv(statement: Statement): string {
       created_at: k.createdAt.toISOString(),
       finished_at: k.finishedAt?.toISOString(),
       status: k.status,
+      method: k.method,
       payment_hash: k.paymentHash,
       amount_msat: k.amountMsat,
       fee_msat: k.feeMsat,

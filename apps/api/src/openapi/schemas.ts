@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from '@splitstream/errors';
-import { KeysendStatus, PayoutStatus, RecipientState } from '@splitstream/ledger';
+import { KeysendStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
 
 // Response shapes, for the OpenAPI document (the code builds these objects in the controllers and services).
 const msat = z.string().regex(/^[0-9]+$/).describe('millisatoshis, as a decimal string');
@@ -21,7 +21,9 @@ export const ingestResponse = z.object({
   events: z.array(z.object({ id: z.string(), status: z.enum(['accepted', 'duplicate']) })),
 });
 
-const recipientRef = z.object({ address: z.string(), customKey: nullableText, customValue: nullableText, name: nullableText });
+const recipientType = z.enum(['node', 'lnaddress']).describe('node: a node pubkey; lnaddress: a Lightning Address');
+const paymentMethod = z.enum(PaymentMethod).describe('keysend, or invoice (a Lightning Address paid by LNURL-pay)');
+const recipientRef = z.object({ type: recipientType, address: z.string(), customKey: nullableText, customValue: nullableText, name: nullableText });
 
 export const keysendResponse = z.object({
   id: z.string(),
@@ -29,6 +31,9 @@ export const keysendResponse = z.object({
   reference: z.string(),
   recipient: recipientRef,
   episode: z.object({ feedGuid: z.string(), itemGuid: z.string(), remoteFeedGuid: nullableText, remoteItemGuid: nullableText }),
+  method: paymentMethod,
+  destination: nullableText.describe('the node a keysend went to; null for an invoice payment'),
+  invoice: nullableText.describe('an invoice payment\'s BOLT11 invoice, stored before it was paid'),
   amountSats: z.number().int(),
   status: z.enum(KeysendStatus),
   attempts: z.number().int(),
@@ -83,6 +88,7 @@ export const eventResponse = z.object({
 
 export const recipientResponse = z.object({
   id: z.string(),
+  type: recipientType,
   address: z.string(),
   customKey: nullableText,
   customValue: nullableText,
@@ -160,6 +166,7 @@ export const statementResponse = z.object({
       amountMsat: msat,
       feeMsat: msat.nullable(),
       status: z.enum(KeysendStatus),
+      method: paymentMethod,
       paymentHash: nullableText,
     }),
   ),

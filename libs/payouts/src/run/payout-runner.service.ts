@@ -299,22 +299,28 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     }
   }
 
-  // Invoice payments that got no acceptable invoice: failed, nothing was sent, their recipients' failure.
+  // Invoice payments that got no acceptable invoice: failed (nothing was sent), their recipients' failure.
   private async recordRefused(refused: InvoiceRefusal[]): Promise<void> {
-    const claimed = await this.prisma.$queryRaw<{ id: bigint; balance_id: bigint; recipient_id: bigint; amount_sats: number }[]>`
-      UPDATE keysend SET status = ${KeysendStatus.Sending}
-      WHERE id = ANY(${refused.map((r) => String(r.keysendId))}::bigint[]) AND status = ${KeysendStatus.Pending}
-      RETURNING id, balance_id, recipient_id, amount_sats`;
+    const rows = await this.prisma.keysend.findMany({
+      where: { id: { in: refused.map((r) => r.keysendId) }, status: KeysendStatus.Pending },
+      select: { id: true, balanceId: true, recipientId: true, amountSats: true },
+      orderBy: { id: 'asc' },
+    });
     const reasons = new Map(refused.map((r) => [r.keysendId, r.reason]));
     await this.record(
-      claimed.map(sentOf),
-      claimed.map((k) => ({ status: 'not_paid', scope: 'item', code: reasons.get(k.id)!.code, message: reasons.get(k.id)!.message })),
+      rows.map((k) => sentOf({ id: k.id, balance_id: k.balanceId, recipient_id: k.recipientId, amount_sats: k.amountSats })),
+      rows.map((k) => ({ status: 'not_paid', scope: 'item', ...reasons.get(k.id)! })),
+      { fromPending: true },
     );
   }
 
-  private async record(sent: SentKeysend[], outcomes: PaymentOutcome[]): Promise<void> {
+  // `fromPending`: keysends never sent, moved to `sending` in the same transaction so that recording can finish them.
+  private async record(sent: SentKeysend[], outcomes: PaymentOutcome[], { fromPending = false } = {}): Promise<void> {
     const { decision, succeeded } = await this.prisma.$transaction(
       async (tx) => {
+        if (fromPending) {
+          await tx.keysend.updateMany({ where: { id: { in: sent.map((k) => k.keysendId) }, status: KeysendStatus.Pending }, data: { status: KeysendStatus.Sending } });
+        }
         const standings = await standingsOf(tx, sent.map((k) => k.recipientId));
         const decision = decideRecord(sent, outcomes, standings, this.policy, new Date());
         return { decision, ...(await applyRecord(tx, decision)) };

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { issueInvoice } from '@splitstream/lightning-sim';
+import { checkInvoice } from './invoice-check.js';
+import { LnaddressError } from './resolution.js';
+
+const metadataHash = createHash('sha256').update('[["text/plain","Sats for alice"]]').digest('hex');
+const now = new Date();
+const expected = { msat: 21_000n, metadataHash, now, minLifetimeSeconds: 60 };
+const refusal = (invoice: string) => {
+  try {
+    checkInvoice(invoice, expected);
+  } catch (error) {
+    expect(error).toBeInstanceOf(LnaddressError);
+    return { code: (error as LnaddressError).code, message: (error as Error).message };
+  }
+  throw new Error('the invoice was accepted');
+};
+
+describe('checkInvoice (pure)', () => {
+  it('accepts a signed invoice for exactly the amount, with the metadata\'s description hash, giving its payment hash', () => {
+    const { invoice, paymentHash } = issueInvoice({ msat: 21_000n, descriptionHash: metadataHash });
+    expect(checkInvoice(invoice, expected)).toEqual({ paymentHash, expiresAt: expect.any(Date) });
+  });
+
+  it('accepts an invoice with a plain description (no hash to compare)', () => {
+    expect(checkInvoice(issueInvoice({ msat: 21_000n, description: 'thanks' }).invoice, expected).paymentHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each([
+    ['one msat more', { msat: 21_001n, descriptionHash: metadataHash }, 'the invoice was refused: it is for 21001 msat, not the 21000 msat asked for'],
+    ['another description hash', { msat: 21_000n, descriptionHash: 'ab'.repeat(32) }, "the invoice was refused: its description hash is not the hash of the address's metadata"],
+    ['a lifetime under a minute', { msat: 21_000n, descriptionHash: metadataHash, expirySeconds: 30 }, /^the invoice was refused: it expires at .*, too soon to pay$/],
+  ])('refuses an invoice with %s', (_what, options, message) => {
+    expect(refusal(issueInvoice(options).invoice)).toEqual({ code: 'invoice_refused', message: expect.stringMatching(message instanceof RegExp ? message : `^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) });
+  });
+
+  it('refuses what is not a BOLT11 invoice', () => {
+    expect(refusal('lnbc1notaninvoice')).toEqual({ code: 'invoice_refused', message: expect.stringMatching(/^the invoice was refused: it is not a BOLT11 invoice/) });
+  });
+});

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { pubkey, OFF_CURVE_PUBKEY } from '../../money/src/testing/value-builders.js';
+import { keysendResolution, payRequestResolution } from './resolution.js';
+
+const payRequest = { tag: 'payRequest', callback: 'https://pods.test/cb', minSendable: 1_000, maxSendable: 5_000_000, metadata: '[["text/plain","hi"]]' };
+
+describe('keysendResolution (pure)', () => {
+  it('takes the node (lowercased) and its custom data, one spelling per TLV type', () => {
+    expect(keysendResolution({ status: 'OK', tag: 'keysend', pubkey: pubkey(3).toUpperCase(), customData: [{ customKey: '0696969', customValue: 'w' }] })).toEqual({
+      kind: 'keysend',
+      pubkey: pubkey(3),
+      customRecords: { '696969': 'w' },
+    });
+  });
+
+  it.each([
+    [{ tag: 'keysend', pubkey: OFF_CURVE_PUBKEY }, /pubkey: pubkey is not a node public key on secp256k1/],
+    [{ tag: 'keysend', pubkey: pubkey(3), customData: [{ customKey: '7629169', customValue: 'x' }] }, /customKey "7629169" 7629169 is reserved/],
+    [{ tag: 'keysend', pubkey: pubkey(3), customData: [{ customKey: '5', customValue: 'x' }] }, /must be a TLV type from 65536/],
+    [{ status: 'ERROR', reason: 'no' }, /not usable/],
+  ])('says why an answer cannot be used: %j', (body, message) => {
+    expect(keysendResolution(body)).toMatch(message);
+  });
+});
+
+describe('payRequestResolution (pure)', () => {
+  it('takes the limits as bigint msat, the comment length (0 when absent) and the metadata hash', () => {
+    expect(payRequestResolution(payRequest)).toEqual({
+      kind: 'lnurlp',
+      callback: 'https://pods.test/cb',
+      minSendableMsat: 1_000n,
+      maxSendableMsat: 5_000_000n,
+      commentAllowed: 0,
+      metadataHash: createHash('sha256').update(payRequest.metadata, 'utf8').digest('hex'),
+    });
+  });
+
+  it.each([
+    [{ ...payRequest, minSendable: 6_000_000 }, /minSendable is above maxSendable/],
+    [{ ...payRequest, metadata: '{"not":"an array"}' }, /metadata is not a JSON array/],
+    [{ ...payRequest, maxSendable: 1e300 }, /maxSendable/],
+    [{ ...payRequest, callback: 'not a url' }, /callback is not a URL/],
+    [{ ...payRequest, tag: 'withdrawRequest' }, /tag/],
+  ])('says why an answer cannot be used: %j', (body, message) => {
+    expect(payRequestResolution(body)).toMatch(message);
+  });
+});

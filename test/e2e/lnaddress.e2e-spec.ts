@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import bolt11 from 'bolt11';
+import { SIM_PAYEE_PUBKEY } from '@splitstream/lightning-sim';
+import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import { query } from '../support/database.js';
+import { type Nwc, startNwc } from '../support/nwc-sim.js';
+import { DEAD_LN_DOMAIN, LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
+
+const sha256 = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
+const ln = (user: string) => `${user}@${LN_DOMAIN}`;
+const lnaddress = (name: string, address: string, split: number) => ({ name, type: 'lnaddress', address, split });
+const node = (name: string, address: string, split: number) => ({ name, type: 'node', address, split });
+// One minute of listening worth `sats`, shared by `recipients`.
+const listening = (id: string, sats: number, recipients: object[], itemGuid = `item-${id}`) => ({
+  id,
+  feedGuid: 'feed-ln',
+  itemGuid,
+  feedTitle: 'Address Show',
+  itemTitle: `Episode ${id}`,
+  position: 90,
+  seconds: 60,
+  satsPerMinute: sats,
+  appName: 'TestApp',
+  value: { type: 'lightning', method: 'lnaddress', recipients },
+});
+
+// Lightning-address recipients over real HTTP: the simulator is the addresses' domain (LNADDRESS_HOST_MAP) and
+// the wallet, PostgreSQL and Redis are real.
+describe('Lightning-address recipients (e2e, Alby rail)', () => {
+  let stack: Stack;
+  const sql = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => query<T>(stack.config.DATABASE_URL, text, params);
+  const recipient = async (address: string) => (await stack.recipient(address)).body;
+  const keysendsOf = async (address: string) => (await stack.http.get(`/v1/keysends?recipient=${(await recipient(address)).id}`)).body.keysends;
+  const pay = async (events: object[]) => {
+    await stack.postEvents(events);
+    await stack.accumulated();
+    return stack.runPayout();
+  };
+  const wellKnownRequests = async (user: string) => (await stack.sim.lnaddress.requests()).filter((r) => r.path.startsWith('/.well-known/') && r.path.endsWith(`/${user}`));
+
+  beforeAll(async () => {
+    stack = await startStack({ RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '1', MAX_ATTEMPTS: '2', KEYSEND_BATCH_SIZE: '4', LNADDRESS_CACHE_SECONDS: '3' });
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => stack.sim.reset());
+
+  it('refuses a malformed Lightning Address at ingestion, naming it, and stores nothing', async () => {
+    const res = await stack.http.post('/v1/events', { events: [listening('bad-1', 10, [lnaddress('X', 'kim@10.0.0.1', 1)])] });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'invalid_request', issues: [{ path: 'events[0].value.recipients[0].address', message: 'the domain must be a host name, not an IP address' }] });
+    expect(await sql('SELECT id FROM listening_event WHERE event_id = $1', ['bad-1'])).toEqual([]);
+  });
+
+  it('pays an address that offers keysend by keysend to its node, with its custom data as TLVs beside bLIP-10', async () => {
+    const kimNode = pubkey(0x701);
+    await stack.sim.lnaddress.setUser('kim', { keysend: { pubkey: kimNode, customData: [{ customKey: '696969', customValue: 'kim-wallet' }] } });
+    const run = await pay([listening('ks-1', 100, [node('Host', pubkey(0x700), 50), lnaddress('Kim', 'Kim@Pods.test', 50)])]);
+    expect(run).toMatchObject({ status: 'completed', totals: { keysends: 2, succeeded: 2 } });
+
+    const payments = await stack.sim.payments();
+    const toKim = payments.find((p) => p.destination === kimNode)!;
+    expect(toKim).toMatchObject({ kind: 'keysend', amount: 50 });
+    expect(toKim.customRecords['696969']).toBe('kim-wallet');
+    expect(toKim.blip10).toMatchObject({ name: 'Kim', value_msat: 50_000, podcast: 'Address Show', app_name: 'TestApp' });
+    expect(payments.find((p) => p.destination === pubkey(0x700))).toMatchObject({ amount: 50 });
+    // The keysend endpoint answered: LNURL-pay was never asked.
+    expect((await wellKnownRequests('kim')).map((r) => r.path)).toEqual(['/.well-known/keysend/kim']);
+
+    expect(await recipient(ln('kim'))).toMatchObject({ type: 'lnaddress', address: ln('kim'), paidMsat: '50000', owedMsat: '0' });
+    expect(await keysendsOf(ln('kim'))).toEqual([
+      expect.objectContaining({ method: 'keysend', destination: kimNode, invoice: null, status: 'succeeded', amountSats: 50, recipient: expect.objectContaining({ type: 'lnaddress' }) }),
+    ]);
+  });
+
+  it('pays an LNURL-pay address an invoice for exactly what it is owed, the bLIP-10 summary as comment, hash stored before paying', async () => {
+    await stack.sim.lnaddress.setUser('lena', { commentAllowed: 40 });
+    const run = await pay([listening('lnurl-1', 21, [lnaddress('Lara', ln('lara'), 1)]), listening('lnurl-2', 33, [lnaddress('Lena', ln('lena'), 1)])]);
+    expect(run).toMatchObject({ status: 'completed', totals: { keysends: 2, succeeded: 2 } });
+
+    const invoices = await stack.sim.lnaddress.invoices();
+    const lara = invoices.find((i) => i.user === 'lara')!;
+    const lena = invoices.find((i) => i.user === 'lena')!;
+    expect(lara.msat).toBe('21000');
+    expect(bolt11.decode(lara.invoice).millisatoshis).toBe('21000');
+    expect(lara.comment).toMatch(/^stream 21 sats · Address Show · Episode lnurl-1 · at 90 s · via TestApp · uuid [0-9a-f-]{36}$/);
+    expect(lena.msat).toBe('33000');
+    expect([...lena.comment!]).toHaveLength(40); // cut to the address's commentAllowed
+
+    const [keysend] = await keysendsOf(ln('lara'));
+    expect(keysend).toMatchObject({ method: 'invoice', destination: null, invoice: lara.invoice, paymentHash: lara.paymentHash, status: 'succeeded', amountSats: 21 });
+    expect(lara.comment).toContain(keysend.reference);
+    const [row] = await sql<{ preimage: string }>('SELECT preimage FROM keysend WHERE id = $1', [keysend.id]);
+    expect(sha256(row!.preimage)).toBe(lara.paymentHash);
+    const payments = await stack.sim.payments();
+    expect(payments.filter((p) => p.kind === 'bolt11').map((p) => [p.paymentHash, p.amount, p.destination]).sort()).toEqual(
+      [[lara.paymentHash, 21, SIM_PAYEE_PUBKEY], [lena.paymentHash, 33, SIM_PAYEE_PUBKEY]].sort(),
+    );
+
+    const statement = (await stack.http.get(`/v1/recipients/${(await recipient(ln('lara'))).id}/statement`)).body;
+    expect(statement).toMatchObject({ recipient: { type: 'lnaddress', address: ln('lara') }, totals: { paidMsat: '21000', owedMsat: '0' } });
+    expect(statement.keysends).toEqual([expect.objectContaining({ method: 'invoice', paymentHash: lara.paymentHash, amountMsat: '21000', status: 'succeeded' })]);
+  });
+
+  it('keeps money below an address\'s minSendable owed, and pays it once it has grown past the minimum', async () => {
+    await stack.sim.lnaddress.setUser('mina', { minSendable: 50_000, maxSendable: 1_000_000, commentAllowed: 0 });
+    const first = await pay([listening('min-1', 30, [lnaddress('Mina', ln('mina'), 1)])]);
+    expect(first).toMatchObject({ status: 'completed', totals: { keysends: 0 } });
+    expect(await recipient(ln('mina'))).toMatchObject({ state: 'active', owedMsat: '30000', paidMsat: '0', lastErrorCode: null });
+    expect(await stack.sim.lnaddress.invoices()).toEqual([]);
+
+    const second = await pay([listening('min-2', 30, [lnaddress('Mina', ln('mina'), 1)], 'item-min-1')]);
+    expect(second).toMatchObject({ status: 'completed', totals: { keysends: 1, succeeded: 1 } });
+    const [invoice] = await stack.sim.lnaddress.invoices();
+    expect(invoice).toMatchObject({ user: 'mina', msat: '60000', comment: null });
+    expect(await recipient(ln('mina'))).toMatchObject({ owedMsat: '0', paidMsat: '60000' });
+    expect(await stack.invariant()).toMatchObject({ ok: true });
+  });
+
+  it('backs a dead domain off, then parks it with its reason, while the event\'s other recipients are paid', async () => {
+    const ghost = `ghost@${DEAD_LN_DOMAIN}`;
+    const first = await pay([listening('dead-1', 100, [node('Host', pubkey(0x710), 1), lnaddress('Ghost', ghost, 1)])]);
+    expect(first).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
+    expect(await recipient(ghost)).toMatchObject({ state: 'backing_off', consecutiveFailures: 1, lastErrorCode: 'lnaddress_unresolved', owedMsat: '50000' });
+    expect((await recipient(ghost)).lastErrorMessage).toMatch(/^ghost@gone\.test: ECONNREFUSED/);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await stack.runPayout();
+    expect(await recipient(ghost)).toMatchObject({ state: 'parked', parked: true, consecutiveFailures: 2, lastErrorCode: 'lnaddress_unresolved', owedMsat: '0', parkedMsat: '50000' });
+    expect((await stack.sim.payments()).map((p) => p.destination)).toEqual([pubkey(0x710)]);
+    expect(await stack.invariant()).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['wrong amount', 'wamt', { invoiceMsatDelta: 1_000 }, /it is for 11000 msat, not the 10000 msat asked for/],
+    ['wrong description hash', 'whash', { wrongDescriptionHash: true }, /description hash is not the hash of the address's metadata/],
+    ['expiring at once', 'wexp', { invoiceExpirySeconds: 5 }, /too soon to pay/],
+  ])('refuses an invoice with the %s: nothing is paid, the money is owed again', async (_what, user, misbehaviour, message) => {
+    await stack.sim.lnaddress.setUser(user, misbehaviour);
+    const run = await pay([listening(`bad-invoice-${user}`, 10, [lnaddress('Bad', ln(user), 1)])]);
+    expect(run).toMatchObject({ totals: { keysends: 1, failed: 1, succeeded: 0 } });
+    const [keysend] = await keysendsOf(ln(user));
+    expect(keysend).toMatchObject({ method: 'invoice', status: 'failed', lastErrorCode: 'invoice_refused', invoice: null, paymentHash: null });
+    expect(keysend.lastErrorMessage).toMatch(message);
+    expect(await stack.sim.lnaddress.invoices()).toHaveLength(1); // one was issued, and refused
+    expect(await stack.sim.payments()).toEqual([]);
+    expect(await recipient(ln(user))).toMatchObject({ state: 'backing_off', owedMsat: '10000', inFlightMsat: '0', paidMsat: '0', lastErrorCode: 'invoice_refused' });
+  });
+
+  it('uses a cached resolution until it expires, then asks the domain again (and follows what it says now)', async () => {
+    await pay([listening('cache-1', 10, [lnaddress('Cora', ln('cora'), 1)])]);
+    await pay([listening('cache-2', 10, [lnaddress('Cora', ln('cora'), 1)])]);
+    // Two invoice payments, one resolution: keysend (404) and LNURL-pay asked once.
+    expect((await wellKnownRequests('cora')).map((r) => r.path)).toEqual(['/.well-known/keysend/cora', '/.well-known/lnurlp/cora']);
+    expect((await stack.sim.lnaddress.invoices()).filter((i) => i.user === 'cora')).toHaveLength(2);
+
+    // The address now offers keysend; once the cached LNURL-pay resolution expires (3 s) it is paid by keysend.
+    await stack.sim.lnaddress.setUser('cora', { keysend: { pubkey: pubkey(0x720) } });
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    await pay([listening('cache-3', 10, [lnaddress('Cora', ln('cora'), 1)])]);
+    expect((await wellKnownRequests('cora')).map((r) => r.path)).toEqual(['/.well-known/keysend/cora', '/.well-known/lnurlp/cora', '/.well-known/keysend/cora']);
+    expect((await keysendsOf(ln('cora'))).map((k: { method: string; destination: string | null }) => [k.method, k.destination])).toEqual([
+      ['keysend', pubkey(0x720)],
+      ['invoice', null],
+      ['invoice', null],
+    ]);
+    expect(await recipient(ln('cora'))).toMatchObject({ paidMsat: '30000', owedMsat: '0' });
+  });
+});
+
+describe('Lightning-address recipients over Nostr Wallet Connect (e2e)', () => {
+  let nwc: Nwc;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    nwc = await startNwc();
+    stack = await startStack({ ...nwc.overrides, KEYSEND_BATCH_SIZE: '4' });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await nwc.close();
+  });
+
+  it('pays keysend addresses with the address\'s TLVs and LNURL-pay invoices with pay_invoice, the bLIP-10 record as metadata', async () => {
+    const nodeOfKim = pubkey(0x731);
+    await stack.sim.lnaddress.setUser('nkim', { keysend: { pubkey: nodeOfKim, customData: [{ customKey: '696969', customValue: 'nkim-wallet' }] } });
+    await stack.postEvents([listening('nwc-1', 100, [lnaddress('Kim', ln('nkim'), 60), lnaddress('Lara', ln('nlara'), 40)])]);
+    await stack.accumulated();
+    const run = await stack.runPayout();
+    expect(run).toMatchObject({ status: 'completed', totals: { keysends: 2, succeeded: 2 } });
+
+    const settled = nwc.wallet.transactions.filter((t) => t.state === 'settled');
+    const keysend = settled.find((t) => t.metadata.pubkey === nodeOfKim)!;
+    expect(keysend.amount).toBe(60_000);
+    const tlv = Object.fromEntries(keysend.metadata.tlv_records!.map((r) => [String(r.type), Buffer.from(r.value, 'hex').toString('utf8')]));
+    expect(tlv['696969']).toBe('nkim-wallet');
+    expect(JSON.parse(tlv['7629169']!)).toMatchObject({ name: 'Kim', value_msat: 60_000 });
+
+    const [issued] = await stack.sim.lnaddress.invoices();
+    const invoicePayment = settled.find((t) => t.invoice === issued!.invoice)!;
+    expect(invoicePayment).toMatchObject({ amount: 40_000, payment_hash: issued!.paymentHash, metadata: { blip10: { name: 'Lara', value_msat: 40_000 } } });
+    expect(nwc.wallet.requests.filter((r) => r.method === 'pay_invoice')).toHaveLength(1);
+    const rows = await query<{ method: string; payment_hash: string; preimage: string }>(
+      stack.config.DATABASE_URL,
+      'SELECT method, payment_hash, preimage FROM keysend ORDER BY method',
+    );
+    for (const row of rows) expect(sha256(row.preimage)).toBe(row.payment_hash);
+    expect(rows.find((r) => r.method === 'invoice')!.payment_hash).toBe(issued!.paymentHash);
+    expect(await stack.invariant()).toMatchObject({ ok: true, paidMsat: '100000' });
+  });
+});
