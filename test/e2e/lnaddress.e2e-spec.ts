@@ -39,10 +39,13 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
   const wellKnownRequests = async (user: string) => (await stack.sim.lnaddress.requests()).filter((r) => r.path.startsWith('/.well-known/') && r.path.endsWith(`/${user}`));
 
   beforeAll(async () => {
-    stack = await startStack({ RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '1', MAX_ATTEMPTS: '2', KEYSEND_BATCH_SIZE: '4', LNADDRESS_CACHE_SECONDS: '3' });
+    stack = await startStack({ RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '1', MAX_ATTEMPTS: '2', KEYSEND_BATCH_SIZE: '4', LNADDRESS_CACHE_SECONDS: '3', ALBY_TIMEOUT_MS: '1000' });
   });
   afterAll(() => stack.close());
-  beforeEach(() => stack.sim.reset());
+  beforeEach(async () => {
+    await stack.sim.reset();
+    await stack.sim.configure({ rateLimitPerSecond: 1_000, rateLimitBurst: 1_000 });
+  });
 
   it('refuses a malformed Lightning Address at ingestion, naming it, and stores nothing', async () => {
     const res = await stack.http.post('/v1/events', { events: [listening('bad-1', 10, [lnaddress('X', 'kim@10.0.0.1', 1)])] });
@@ -146,6 +149,21 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     expect(await recipient(ln(user))).toMatchObject({ state: 'backing_off', owedMsat: '10000', inFlightMsat: '0', paidMsat: '0', lastErrorCode: 'invoice_refused' });
   });
 
+  it('reconciles an invoice payment whose answer was lost by its payment hash, stored before paying: paid once', async () => {
+    await stack.sim.setRule(SIM_PAYEE_PUBKEY, { hang: true });
+    const run = await pay([listening('lost-1', 12, [lnaddress('Ulla', ln('ulla'), 1)])]);
+    expect(run).toMatchObject({ totals: { keysends: 1, unknown: 1 } });
+    const [issued] = await stack.sim.lnaddress.invoices();
+    const [unknown] = await keysendsOf(ln('ulla'));
+    expect(unknown).toMatchObject({ method: 'invoice', status: 'unknown', paymentHash: issued!.paymentHash, invoice: issued!.invoice });
+
+    await stack.sim.clearRule(SIM_PAYEE_PUBKEY);
+    expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ checked: 1, paid: 1 });
+    expect((await keysendsOf(ln('ulla')))[0]).toMatchObject({ status: 'succeeded', paymentHash: issued!.paymentHash });
+    expect(await recipient(ln('ulla'))).toMatchObject({ paidMsat: '12000', inFlightMsat: '0' });
+    expect((await stack.sim.payments()).filter((p) => p.paymentHash === issued!.paymentHash)).toHaveLength(1);
+  });
+
   it('uses a cached resolution until it expires, then asks the domain again (and follows what it says now)', async () => {
     await pay([listening('cache-1', 10, [lnaddress('Cora', ln('cora'), 1)])]);
     await pay([listening('cache-2', 10, [lnaddress('Cora', ln('cora'), 1)])]);
@@ -206,5 +224,23 @@ describe('Lightning-address recipients over Nostr Wallet Connect (e2e)', () => {
     for (const row of rows) expect(sha256(row.preimage)).toBe(row.payment_hash);
     expect(rows.find((r) => r.method === 'invoice')!.payment_hash).toBe(issued!.paymentHash);
     expect(await stack.invariant()).toMatchObject({ ok: true, paidMsat: '100000' });
+  });
+
+  it('reconciles an invoice payment the wallet made but never answered, with lookup_invoice by its payment hash', async () => {
+    nwc.wallet.setRule(SIM_PAYEE_PUBKEY, { hang: true });
+    await stack.postEvents([listening('nwc-lost', 15, [lnaddress('Nora', ln('nnora'), 1)])]);
+    await stack.accumulated();
+    expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, unknown: 1 } });
+    nwc.wallet.clearRule(SIM_PAYEE_PUBKEY);
+    const issued = (await stack.sim.lnaddress.invoices()).find((i) => i.user === 'nnora')!;
+    expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ checked: 1, paid: 1 });
+    const rows = await query<{ status: string; payment_hash: string; preimage: string }>(
+      stack.config.DATABASE_URL,
+      "SELECT status, payment_hash, preimage FROM keysend WHERE invoice = $1",
+      [issued.invoice],
+    );
+    expect(rows).toEqual([{ status: 'succeeded', payment_hash: issued.paymentHash, preimage: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(sha256(rows[0]!.preimage)).toBe(issued.paymentHash);
+    expect(nwc.wallet.transactions.filter((t) => t.payment_hash === issued.paymentHash)).toHaveLength(1);
   });
 });

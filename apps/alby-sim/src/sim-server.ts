@@ -142,6 +142,7 @@ export function createSimServer(options: { accessToken: string; simulator?: Simu
     }
     const result = await simulator.payInvoice(invoice, amount as number | undefined);
     if (isSimError(result)) return sendError(reply, result);
+    if (result.ok && overridden(reply, [result.payment.destination])) return reply;
     if (!result.ok) return reply.code(500).send(errorBody(result.error.code, result.error.message));
     const { payment } = result;
     return { ...keysendJson(payment), payment_request: invoice, custom_records: undefined };
