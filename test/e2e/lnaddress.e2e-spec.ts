@@ -3,6 +3,7 @@ import bolt11 from 'bolt11';
 import { SIM_PAYEE_PUBKEY } from '@splitstream/lightning-sim';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
+import { request } from '../support/http.js';
 import { type Nwc, startNwc } from '../support/nwc-sim.js';
 import { DEAD_LN_DOMAIN, LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
@@ -147,6 +148,18 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     expect(await stack.sim.lnaddress.invoices()).toHaveLength(1); // one was issued, and refused
     expect(await stack.sim.payments()).toEqual([]);
     expect(await recipient(ln(user))).toMatchObject({ state: 'backing_off', owedMsat: '10000', inFlightMsat: '0', paidMsat: '0', lastErrorCode: 'invoice_refused' });
+  });
+
+  it('counts resolutions and invoices for operators (worker /metrics)', async () => {
+    const metrics = (await request(stack.workerUrl!, '/metrics')).body as string;
+    const count = (labels: string) => Number(metrics.split('\n').find((l) => l.startsWith(`splitstream_lnaddress_total{${labels}} `))?.split(' ')[1] ?? 0);
+    // So far in this file: kim by keysend; lara, lena, mina, wamt, whash, wexp by LNURL-pay; ghost twice failed;
+    // invoices paid to lara, lena and mina (once it reached its minimum), refused for wamt, whash and wexp.
+    expect(count('step="resolve",outcome="keysend"')).toBe(1);
+    expect(count('step="resolve",outcome="lnurlp"')).toBe(6);
+    expect(count('step="resolve",outcome="failed"')).toBe(2);
+    expect(count('step="invoice",outcome="obtained"')).toBe(3);
+    expect(count('step="invoice",outcome="refused"')).toBe(3);
   });
 
   it('reconciles an invoice payment whose answer was lost by its payment hash, stored before paying: paid once', async () => {

@@ -15,6 +15,12 @@ export class MetricsService {
   readonly eventsRejected = new Counter({ name: 'splitstream_events_rejected_total', help: 'Listening events in rejected requests', registers: [this.registry] });
   readonly payoutRuns = new Counter({ name: 'splitstream_payout_runs_total', help: 'Payout runs by final status', labelNames: ['status'], registers: [this.registry] });
   readonly keysends = new Counter({ name: 'splitstream_keysends_total', help: 'Keysend outcomes', labelNames: ['outcome'], registers: [this.registry] });
+  readonly lnaddress = new Counter({
+    name: 'splitstream_lnaddress_total',
+    help: 'Lightning-address steps: step="resolve" (outcome keysend, lnurlp, failed), step="invoice" (outcome obtained, refused)',
+    labelNames: ['step', 'outcome'],
+    registers: [this.registry],
+  });
   readonly paidSats = new Counter({ name: 'splitstream_paid_sats_total', help: 'Sats paid by succeeded keysends', registers: [this.registry] });
   readonly feeSats = new Counter({ name: 'splitstream_fee_sats_total', help: 'Routing fees paid, in sats', registers: [this.registry] });
   readonly payoutRunSeconds = new Histogram({

@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { KeysendStatus, PaymentMethod } from '@splitstream/ledger';
 import { LNADDRESS_CLIENT, LnaddressClient, LnaddressError, LnaddressFailure, type Resolution } from '@splitstream/lnaddress';
 import { blip10Summary, satsToMsat, TLV_PODCAST_METADATA } from '@splitstream/money';
+import { MetricsService } from '@splitstream/observability';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { applyRecipientUpdates, failRecipient, type Reason, type RetryPolicy, standingsOf } from './record.js';
 
@@ -38,6 +39,7 @@ export class LightningAddresses {
     private readonly prisma: PrismaService,
     @Inject(LNADDRESS_CLIENT) private readonly client: LnaddressClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   async resolveDue(minMsat: bigint, policy: RetryPolicy): Promise<void> {
@@ -49,9 +51,12 @@ export class LightningAddresses {
     const failures: { id: bigint; reason: Reason }[] = [];
     await eachLimited(due, async ({ id, address }) => {
       try {
-        await this.store(address, await this.client.resolve(address));
+        const resolution = await this.client.resolve(address);
+        await this.store(address, resolution);
+        this.metrics.lnaddress.inc({ step: 'resolve', outcome: resolution.kind });
       } catch (error) {
         if (!(error instanceof LnaddressError)) throw error;
+        this.metrics.lnaddress.inc({ step: 'resolve', outcome: 'failed' });
         failures.push({ id, reason: { code: error.code, message: error.message } });
       }
     });
@@ -102,8 +107,10 @@ export class LightningAddresses {
           metadataHash: k.metadata_hash,
         });
         await this.prisma.keysend.updateMany({ where: { id: k.id, status: KeysendStatus.Pending }, data: { invoice, paymentHash } });
+        this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'obtained' });
       } catch (error) {
         if (!(error instanceof LnaddressError)) throw error;
+        this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'refused' });
         refusals.push({ keysendId: k.id, reason: { code: error.code, message: error.message } });
       }
     });
