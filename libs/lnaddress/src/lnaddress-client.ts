@@ -54,7 +54,9 @@ export class LnaddressClient {
     });
     if (lnurlp.status !== 200 || isErrorAnswer(lnurlp.body)) throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${errorText(lnurlp)}`);
     const viaLnurl = payRequestResolution(lnurlp.body);
-    if (typeof viaLnurl === 'string') throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${viaKeysend ?? viaLnurl}`);
+    if (typeof viaLnurl === 'string') {
+      throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${[viaKeysend, viaLnurl].filter(Boolean).join('; ')}`);
+    }
     if (viaLnurl.kind === 'lnurlp') this.target(viaLnurl.callback); // a callback this client would never call is no resolution
     return viaLnurl;
   }

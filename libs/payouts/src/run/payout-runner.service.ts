@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { KeysendStatus, PayoutStatus, reserve, transferRemainder } from '@splitstream/ledger';
+import { KeysendStatus, PaymentMethod, PayoutStatus, reserve, transferRemainder } from '@splitstream/ledger';
 import { satsForWallet, satsToMsat, splitWholeSats } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { Prisma, PrismaService } from '@splitstream/persistence';
@@ -114,8 +114,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
       await this.prisma.payout.update({ where: { id: payoutId }, data: { status: PayoutStatus.Running, startedAt: new Date(), heartbeatAt: new Date() } });
       this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
       await this.addresses.resolveDue(this.minMsat, this.policy);
-      await this.prepare(payoutId);
-      const stopReason = await this.send(payoutId);
+      const invoicePayments = await this.prepare(payoutId);
+      const stopReason = await this.send(payoutId, invoicePayments > 0);
       const counts = await this.counts(payoutId);
       const { status, note } = this.stopping.signal.aborted
         ? { status: PayoutStatus.Interrupted, note: 'the worker was stopped during the run' }
@@ -210,8 +210,9 @@ export class PayoutRunner implements BeforeApplicationShutdown {
 
   // Plan: what this run pays, recorded and reserved (owed -> in flight) in one transaction.
   // A Lightning Address is planned only with a resolution (resolveDue has just refreshed the expired ones).
-  private async prepare(payoutId: bigint): Promise<void> {
-    await this.prisma.$transaction(
+  // Returns how many of the payments are invoice payments.
+  private async prepare(payoutId: bigint): Promise<number> {
+    return this.prisma.$transaction(
       async (tx) => {
         const due = await tx.$queryRaw<DueBalance[]>`
           SELECT b.id AS "balanceId", b.recipient_id AS "recipientId", b.app_id AS "appId", b.owed_msat AS "owedMsat",
@@ -259,19 +260,21 @@ export class PayoutRunner implements BeforeApplicationShutdown {
           );
           for (const u of plan.unbuildable) this.logger.warn({ recipientId: String(u.recipientId), balanceId: String(u.balanceId) }, u.message);
         }
+        return plan.keysends.filter((k) => k.method === PaymentMethod.Invoice).length;
       },
       { timeout: TRANSACTION_TIMEOUT_MS },
     );
   }
 
   // Dispatch and record, chunk by chunk. Returns why the run stopped early, if it did.
-  private async send(payoutId: bigint): Promise<string | undefined> {
+  // `invoices`: whether the run has invoice payments, which get their invoices chunk by chunk.
+  private async send(payoutId: bigint, invoices: boolean): Promise<string | undefined> {
     for (;;) {
       if (this.stopping.signal.aborted) {
         await this.prisma.$transaction((tx) => this.cancelPending(tx, 'never sent: the worker was stopped', payoutId));
         return undefined;
       }
-      const refused = await this.addresses.obtainInvoices(payoutId, this.config.KEYSEND_BATCH_SIZE);
+      const refused = invoices ? await this.addresses.obtainInvoices(payoutId, this.config.KEYSEND_BATCH_SIZE) : [];
       if (refused.length > 0) await this.recordRefused(refused);
       // Claimed durably before the request: from here on a crash leaves them `unknown`, never re-sent blindly.
       const chunk = await this.prisma.$queryRaw<ClaimedKeysend[]>`
