@@ -138,7 +138,7 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     ['wrong amount', 'wamt', { invoiceMsatDelta: 1_000 }, /it is for 11000 msat, not the 10000 msat asked for/],
     ['wrong description hash', 'whash', { wrongDescriptionHash: true }, /description hash is not the hash of the address's metadata/],
     ['expiring at once', 'wexp', { invoiceExpirySeconds: 5 }, /too soon to pay/],
-  ])('refuses an invoice with the %s: nothing is paid, the money is owed again', async (_what, user, misbehaviour, message) => {
+  ])('refuses an invoice with the %s: nothing is paid, the money is owed again and paid once the invoice is right', async (_what, user, misbehaviour, message) => {
     await stack.sim.lnaddress.setUser(user, misbehaviour);
     const run = await pay([listening(`bad-invoice-${user}`, 10, [lnaddress('Bad', ln(user), 1)])]);
     expect(run).toMatchObject({ totals: { keysends: 1, failed: 1, succeeded: 0 } });
@@ -148,18 +148,24 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     expect(await stack.sim.lnaddress.invoices()).toHaveLength(1); // one was issued, and refused
     expect(await stack.sim.payments()).toEqual([]);
     expect(await recipient(ln(user))).toMatchObject({ state: 'backing_off', owedMsat: '10000', inFlightMsat: '0', paidMsat: '0', lastErrorCode: 'invoice_refused' });
+
+    await stack.sim.lnaddress.setUser(user, {});
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
+    expect(await recipient(ln(user))).toMatchObject({ state: 'active', owedMsat: '0', paidMsat: '10000', lastErrorCode: null });
   });
 
   it('counts resolutions and invoices for operators (worker /metrics)', async () => {
-    const metrics = (await request(stack.workerUrl!, '/metrics')).body as string;
-    const count = (labels: string) => Number(metrics.split('\n').find((l) => l.startsWith(`splitstream_lnaddress_total{${labels}} `))?.split(' ')[1] ?? 0);
-    // So far in this file: kim by keysend; lara, lena, mina, wamt, whash, wexp by LNURL-pay; ghost twice failed;
-    // invoices paid to lara, lena and mina (once it reached its minimum), refused for wamt, whash and wexp.
-    expect(count('step="resolve",outcome="keysend"')).toBe(1);
-    expect(count('step="resolve",outcome="lnurlp"')).toBe(6);
-    expect(count('step="resolve",outcome="failed"')).toBe(2);
-    expect(count('step="invoice",outcome="obtained"')).toBe(3);
-    expect(count('step="invoice",outcome="refused"')).toBe(3);
+    const counts = async () => {
+      const metrics = (await request(stack.workerUrl!, '/metrics')).body as string;
+      const count = (labels: string) => Number(metrics.split('\n').find((l) => l.startsWith(`splitstream_lnaddress_total{${labels}} `))?.split(' ')[1] ?? 0);
+      return ['resolve",outcome="keysend', 'resolve",outcome="lnurlp', 'resolve",outcome="failed', 'invoice",outcome="obtained'].map((l) => count(`step="${l}"`));
+    };
+    const before = await counts();
+    await stack.sim.lnaddress.setUser('mkim', { keysend: { pubkey: pubkey(0x740) } });
+    await pay([listening('metrics-1', 30, [lnaddress('K', ln('mkim'), 1), lnaddress('L', ln('mlara'), 1), lnaddress('G', `mghost@${DEAD_LN_DOMAIN}`, 1)])]);
+    const after = await counts();
+    expect(after.map((n, i) => n - before[i]!)).toEqual([1, 1, 1, 1]);
   });
 
   it('reconciles an invoice payment whose answer was lost by its payment hash, stored before paying: paid once', async () => {

@@ -91,6 +91,10 @@ describe('LnaddressClient over real HTTP (integration)', () => {
     expect(await failure(production.invoice({ callback: 'https://10.0.0.1/cb', msat: 1_000n, comment: '', metadataHash: '' }))).toMatchObject({
       message: 'https://10.0.0.1: an IP address is not followed in production',
     });
+    // A host name is checked on the address it resolves to: nothing private, loopback or link-local.
+    expect(await failure(production.invoice({ callback: 'https://localhost/cb', msat: 1_000n, comment: '', metadataHash: '' }))).toMatchObject({
+      message: 'the callback failed: localhost resolves to a private address',
+    });
     expect(await failure(production.resolve('alice@pods.test'))).toEqual({ name: 'LnaddressError', code: 'lnaddress_unresolved', message: expect.stringMatching(/^alice@pods\.test: (ENOTFOUND|EAI_AGAIN)/) });
   });
 

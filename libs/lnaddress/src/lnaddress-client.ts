@@ -1,4 +1,5 @@
-import { isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 import axios, { type AxiosInstance } from 'axios';
 import { parseLightningAddress } from '@splitstream/money';
 import { checkInvoice, type CheckedInvoice } from './invoice-check.js';
@@ -24,6 +25,21 @@ const MAX_REDIRECTS = 3;
 
 type Fetched = { status: number; body: unknown };
 
+// Where a feed's address must never send the worker in production: loopback, private, link-local, CGNAT, unique
+// local and unspecified addresses (a host name may resolve to one).
+const PRIVATE = new BlockList();
+for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) {
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+}
+for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['::ffff:0:0', 96]] as const) PRIVATE.addSubnet(net, prefix, 'ipv6');
+
+// dns lookup that refuses private addresses (axios's `lookup`): checked on the address actually connected to.
+async function publicLookup(hostname: string): Promise<{ address: string; family: number }> {
+  const found = await lookup(hostname);
+  if (PRIVATE.check(found.address, found.family === 6 ? 'ipv6' : 'ipv4')) throw new Error(`${hostname} resolves to a private address`);
+  return found;
+}
+
 // Resolves Lightning Addresses over HTTP and asks their LNURL-pay callbacks for invoices. Every call has a
 // timeout and a body limit, follows redirects only within the same host, and (in production) only over https:
 // the addresses come from feeds, so the domain is someone else's server.
@@ -39,6 +55,7 @@ export class LnaddressClient {
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
       headers: { Accept: 'application/json' },
+      ...(options.production && { lookup: publicLookup }),
     });
   }
 
