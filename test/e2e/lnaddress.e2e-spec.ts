@@ -175,6 +175,9 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     const [issued] = await stack.sim.lnaddress.invoices();
     const [unknown] = await keysendsOf(ln('ulla'));
     expect(unknown).toMatchObject({ method: 'invoice', status: 'unknown', paymentHash: issued!.paymentHash, invoice: issued!.invoice });
+    const metrics = (await request(stack.workerUrl!, '/metrics')).body as string;
+    expect(metrics).toMatch(/^splitstream_unknown_msat 12000$/m);
+    expect(metrics).toMatch(/^splitstream_unknown_keysends 1$/m);
 
     await stack.sim.clearRule(SIM_PAYEE_PUBKEY);
     expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ checked: 1, paid: 1 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { IN_FLIGHT_STATUSES, KeysendStatus } from '@splitstream/ledger';
+import { satsToMsat } from '@splitstream/money';
 import { PrismaService } from '@splitstream/persistence';
 import { JobQueue } from '@splitstream/queue';
 
@@ -46,14 +47,16 @@ export class MetricsService {
   constructor(prisma: PrismaService, jobs: JobQueue) {
     // Money an operator should watch: owed, in flight (a run is paying it, or its outcome is unknown), unknown,
     // and parked (its recipient failed too often), each with a count.
-    const scalar = (name: string, help: string, query: () => Promise<{ value: bigint | number }[]>) =>
+    // `sats`: the query counts whole sats, shown in msat through the one conversion (units.ts).
+    const scalar = (name: string, help: string, query: () => Promise<{ value: bigint | number }[]>, unit: 'plain' | 'sats' = 'plain') =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
         async collect() {
           const [row] = await query();
-          this.set(Number(row?.value ?? 0));
+          const value = BigInt(row?.value ?? 0);
+          this.set(Number(unit === 'sats' ? satsToMsat(value) : value));
         },
       });
     scalar('splitstream_owed_msat', 'Millisatoshis owed to recipients, not yet in flight', () =>
@@ -68,8 +71,12 @@ export class MetricsService {
       prisma.$queryRaw`SELECT COALESCE(SUM(parked_msat), 0)::bigint AS value FROM balance`);
     scalar('splitstream_parked_recipients', 'Recipients parked until an operator unparks them', () =>
       prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM recipient WHERE parked`);
-    scalar('splitstream_unknown_msat', 'Millisatoshis in keysends whose outcome is unknown', () =>
-      prisma.$queryRaw`SELECT (COALESCE(SUM(amount_sats), 0) * 1000)::bigint AS value FROM keysend WHERE status = ${KeysendStatus.Unknown}`);
+    scalar(
+      'splitstream_unknown_msat',
+      'Millisatoshis in keysends whose outcome is unknown',
+      () => prisma.$queryRaw`SELECT COALESCE(SUM(amount_sats), 0)::bigint AS value FROM keysend WHERE status = ${KeysendStatus.Unknown}`,
+      'sats',
+    );
     scalar('splitstream_unknown_keysends', 'Keysends whose outcome is unknown (reconciliation settles them)', () =>
       prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM keysend WHERE status = ${KeysendStatus.Unknown}`);
     new Gauge({
