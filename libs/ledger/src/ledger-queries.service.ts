@@ -48,13 +48,18 @@ export const recipientView = (r: { address: string; customKey: string; customVal
 
 type Queryable = Pick<PrismaService, '$queryRaw'>;
 
+// "Belongs to this app", as a condition to append after WHERE ...: nothing for a null tenant (admin sees all).
+// `appId` is the column holding the app (`b.app_id` on a balance aliased b).
+export const ofTenant = (tenant: string | null, appId = 'b.app_id'): Prisma.Sql =>
+  tenant === null ? Prisma.empty : Prisma.sql`AND ${Prisma.raw(appId)} = ${tenant}`;
+
 // Sum of every balance (of one app's, with a tenant); inside the invariant's snapshot or on its own.
 async function sumBalances(db: Queryable, tenant: string | null = null): Promise<LedgerTotals> {
   const [row] = await db.$queryRaw<LedgerTotals[]>`
     SELECT COALESCE(SUM(accrued_msat), 0)::bigint AS "accruedMsat", COALESCE(SUM(owed_msat), 0)::bigint AS "owedMsat",
            COALESCE(SUM(in_flight_msat), 0)::bigint AS "inFlightMsat", COALESCE(SUM(parked_msat), 0)::bigint AS "parkedMsat",
            COALESCE(SUM(paid_msat), 0)::bigint AS "paidMsat"
-    FROM balance ${tenant === null ? Prisma.empty : Prisma.sql`WHERE app_id = ${tenant}`}`;
+    FROM balance WHERE true ${ofTenant(tenant, 'app_id')}`;
   return row!;
 }
 
@@ -66,7 +71,7 @@ export class LedgerQueries {
   async summary(tenant: string | null = null) {
     const totals = await sumBalances(this.prisma, tenant);
     const keysendsOfTenant = tenant === null ? Prisma.empty : Prisma.sql`AND balance_id IN (SELECT id FROM balance WHERE app_id = ${tenant})`;
-    const eventsOfTenant = tenant === null ? Prisma.empty : Prisma.sql`AND app_id = ${tenant}`;
+    const eventsOfTenant = ofTenant(tenant, 'app_id');
     const [keysends] = await this.prisma.$queryRaw<{ fees: bigint; unknown_count: bigint; unknown_sats: bigint; events: bigint; pending_events: bigint; set_aside_events: bigint }[]>`
       SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM keysend WHERE status = ${KeysendStatus.Succeeded} ${keysendsOfTenant})::bigint AS fees,
              (SELECT COUNT(*) FROM keysend WHERE status = ${KeysendStatus.Unknown} ${keysendsOfTenant}) AS unknown_count,

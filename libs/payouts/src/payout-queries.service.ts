@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { KeysendStatus, PaymentMethod, recipientView } from '@splitstream/ledger';
+import { KeysendStatus, ofTenant, PaymentMethod, recipientView } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
@@ -146,7 +146,7 @@ export class PayoutQueries {
       SELECT date_trunc('hour', k.finished_at) AS hour, SUM(k.amount_sats)::bigint AS sats, COUNT(*)::int AS keysends
       FROM keysend k JOIN balance b ON b.id = k.balance_id
       WHERE k.status = ${KeysendStatus.Succeeded} AND k.finished_at > ${new Date(now.getTime() - hours * 3_600_000)}
-        ${tenant === null ? Prisma.empty : Prisma.sql`AND b.app_id = ${tenant}`}
+        ${ofTenant(tenant)}
       GROUP BY 1`;
     const byHour = new Map(rows.map((r) => [r.hour.getTime(), r]));
     const thisHour = Math.floor(now.getTime() / 3_600_000) * 3_600_000;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type RecipientIdentity, recipientState, recipientView, unpark } from '@splitstream/ledger';
+import { ofTenant, type RecipientIdentity, recipientState, recipientView, unpark } from '@splitstream/ledger';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
 // Which recipients a list shows. `tenant` null: every app's money (admin keys); otherwise only what that app's
@@ -74,7 +74,7 @@ export class RecipientsService {
       conditions.push(Prisma.sql`(lower(r.name) LIKE lower(${prefix}) OR r.address LIKE lower(${prefix}))`);
     }
     if (filter.before !== undefined) conditions.push(Prisma.sql`r.id < ${filter.before}`);
-    const tenant = filter.tenant === null ? Prisma.empty : Prisma.sql`AND b.app_id = ${filter.tenant}`;
+    const tenant = ofTenant(filter.tenant);
     const rows = await this.prisma.$queryRaw<RecipientRow[]>`
       SELECT r.id, r.address, r.custom_key, r.custom_value, r.name, r.parked, r.parked_at, r.next_attempt_at, r.consecutive_failures,
              r.last_error_code, r.last_error_message, t.accrued, t.owed, t.in_flight, t.parked_msat, t.paid

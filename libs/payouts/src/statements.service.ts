@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { KeysendStatus, recipientView } from '@splitstream/ledger';
+import { KeysendStatus, ofTenant, recipientView } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
@@ -34,7 +34,6 @@ const add = (into: Money, more: Money) => {
 const moneyJson = (m: Money) => Object.fromEntries(MONEY.map((k) => [k, String(m[k])])) as Record<(typeof MONEY)[number], string>;
 const within = (column: Prisma.Sql, period: StatementPeriod) =>
   Prisma.sql`${period.from ? Prisma.sql`AND ${column} >= ${period.from}` : Prisma.empty} ${period.to ? Prisma.sql`AND ${column} < ${period.to}` : Prisma.empty}`;
-const tenantCondition = (tenant: string | null) => (tenant === null ? Prisma.empty : Prisma.sql`AND b.app_id = ${tenant}`);
 
 @Injectable()
 export class StatementsService {
@@ -53,7 +52,7 @@ export class StatementsService {
                           WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)}) listened
       CROSS JOIN LATERAL (SELECT SUM(k.amount_sats) AS sats, SUM(k.fee_sats) AS fees FROM keysend k
                           WHERE k.balance_id = b.id AND k.status = ${KeysendStatus.Succeeded} ${within(Prisma.sql`k.finished_at`, period)}) settled
-      WHERE b.recipient_id = ${recipientId} ${tenantCondition(tenant)}
+      WHERE b.recipient_id = ${recipientId} ${ofTenant(tenant)}
       GROUP BY b.feed_guid, b.item_guid ORDER BY b.feed_guid, b.item_guid`;
     if (episodes.length === 0) return null;
     const keysends = await this.prisma.$queryRaw<
@@ -61,7 +60,7 @@ export class StatementsService {
     >`
       SELECT k.id, k.created_at, k.finished_at, b.feed_guid, b.item_guid, k.amount_sats, k.fee_sats, k.status, k.payment_hash, k.method
       FROM keysend k JOIN balance b ON b.id = k.balance_id
-      WHERE k.recipient_id = ${recipientId} ${tenantCondition(tenant)} ${within(Prisma.sql`k.created_at`, period)}
+      WHERE k.recipient_id = ${recipientId} ${ofTenant(tenant)} ${within(Prisma.sql`k.created_at`, period)}
       ORDER BY k.id`;
 
     const feeds = new Map<string, { feedGuid: string; feedTitle: string | null; money: Money }>();
@@ -110,7 +109,7 @@ export class StatementsService {
       SELECT r.id, r.address, r.custom_key, r.custom_value, r.name, SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed,
              SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked, SUM(b.paid_msat)::bigint AS paid
       FROM balance b JOIN recipient r ON r.id = b.recipient_id
-      WHERE b.feed_guid = ${feedGuid} ${tenantCondition(tenant)}
+      WHERE b.feed_guid = ${feedGuid} ${ofTenant(tenant)}
       GROUP BY r.id ORDER BY SUM(b.accrued_msat) DESC, r.id`;
     if (rows.length === 0) return null;
     const title = await this.prisma.episode.findFirst({ where: { feedGuid, feedTitle: { not: '' } }, orderBy: { updatedAt: 'desc' } });

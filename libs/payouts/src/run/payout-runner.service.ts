@@ -16,7 +16,6 @@ import {
   decideRecord,
   failRecipient,
   finalRunStatus,
-  type RecipientStanding,
   type RetryPolicy,
   type RunCounts,
   type SentKeysend,
