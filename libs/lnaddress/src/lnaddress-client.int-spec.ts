@@ -37,6 +37,12 @@ describe('LnaddressClient over real HTTP (integration)', () => {
     rogue = Fastify();
     rogue.get('/.well-known/keysend/:user', async (_request, reply) => reply.code(404).send());
     rogue.get('/.well-known/lnurlp/slow', async () => new Promise((resolve) => setTimeout(() => resolve({}), 2_000)));
+    rogue.get('/.well-known/lnurlp/drip', async (_request, reply) => {
+      reply.raw.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => reply.raw.write(' '), 100);
+      setTimeout(() => (clearInterval(timer), reply.raw.end('{}')), 2_000);
+      return reply;
+    });
     rogue.get('/.well-known/lnurlp/huge', async () => ({ tag: 'payRequest', padding: 'x'.repeat(10_000) }));
     rogue.get('/.well-known/lnurlp/away', async (_request, reply) => reply.redirect(`${hostUrl.replace('127.0.0.1', 'localhost')}/.well-known/lnurlp/alice`, 302));
     rogue.get('/.well-known/lnurlp/near', async (_request, reply) => reply.redirect('/.well-known/lnurlp/here', 302));
@@ -70,6 +76,7 @@ describe('LnaddressClient over real HTTP (integration)', () => {
 
   it.each([
     ['slow', 'slow@rogue.test: no answer before the timeout'],
+    ['drip', 'drip@rogue.test: no answer before the timeout'],
     ['huge', 'huge@rogue.test: the answer is larger than the body limit'],
     ['away', /^away@rogue\.test: .*redirected to another host \(localhost\)/],
     ['error', 'error@rogue.test: the server says: no such user'],

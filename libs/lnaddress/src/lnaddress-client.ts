@@ -115,6 +115,8 @@ export class LnaddressClient {
     const origin = new URL(url);
     try {
       const response = await this.http.get(url, {
+        // axios's timeout is the socket's idle time: a server dripping its answer byte by byte would outlast it.
+        signal: AbortSignal.timeout(this.options.timeoutMs),
         beforeRedirect: (next: { hostname?: string; protocol?: string }) => {
           if (next.hostname !== origin.hostname) throw new Error(`redirected to another host (${next.hostname})`);
           if (this.options.production && next.protocol !== 'https:') throw new Error('redirected away from https');
@@ -147,7 +149,7 @@ function errorText(answer: Fetched): string {
 
 function describeError(error: unknown): string {
   if (axios.isAxiosError(error)) {
-    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') return 'no answer before the timeout';
+    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT' || error.code === 'ERR_CANCELED') return 'no answer before the timeout';
     if (error.code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' || /maxContentLength/.test(error.message)) return 'the answer is larger than the body limit';
     if (error.code === 'ERR_FR_TOO_MANY_REDIRECTS') return 'too many redirects';
     return error.code ? `${error.code}${error.message.includes('redirected') ? `: ${error.message}` : ''}` : error.message;
