@@ -74,7 +74,7 @@ export class LnaddressClient {
     if (typeof viaLnurl === 'string') {
       throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${[viaKeysend, viaLnurl].filter(Boolean).join('; ')}`);
     }
-    if (viaLnurl.kind === 'lnurlp') this.target(viaLnurl.callback); // a callback this client would never call is no resolution
+    this.target(viaLnurl.callback); // a callback this client would never call is no resolution
     return viaLnurl;
   }
 

@@ -4,16 +4,20 @@ import { customKeyProblem, isNodePubkey, MAX_CUSTOM_VALUE_BYTES } from '@splitst
 
 // How a Lightning Address is paid, as its domain answered: by keysend to a node (with the custom records its
 // wallet needs), or by an LNURL-pay invoice within the amounts it accepts.
-export type Resolution =
-  | { kind: 'keysend'; pubkey: string; customRecords: Record<string, string> }
-  | {
-      kind: 'lnurlp';
-      callback: string;
-      minSendableMsat: bigint;
-      maxSendableMsat: bigint;
-      commentAllowed: number; // LUD-12: the longest comment the callback takes, 0 for none
-      metadataHash: string; // sha256 of the metadata text: an invoice's description hash must equal it
-    };
+export interface KeysendResolution {
+  kind: 'keysend';
+  pubkey: string;
+  customRecords: Record<string, string>;
+}
+export interface LnurlpResolution {
+  kind: 'lnurlp';
+  callback: string;
+  minSendableMsat: bigint;
+  maxSendableMsat: bigint;
+  commentAllowed: number; // LUD-12: the longest comment the callback takes, 0 for none
+  metadataHash: string; // sha256 of the metadata text: an invoice's description hash must equal it
+}
+export type Resolution = KeysendResolution | LnurlpResolution;
 
 // Why resolving or paying an address failed: its recipient backs off, then parks, with this code and message.
 export class LnaddressError extends Error {
@@ -67,7 +71,7 @@ const payRequest = z
 const describe = (error: z.ZodError) => error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 
 // The keysend endpoint's answer (`/.well-known/keysend/<user>`) as a resolution, or why it is not one.
-export function keysendResolution(body: unknown): Resolution | string {
+export function keysendResolution(body: unknown): KeysendResolution | string {
   const parsed = keysendAnswer.safeParse(body);
   if (!parsed.success) return `the keysend endpoint's answer is not usable: ${describe(parsed.error)}`;
   const customRecords = Object.fromEntries(parsed.data.customData.map((d) => [BigInt(d.customKey).toString(), d.customValue]));
@@ -75,7 +79,7 @@ export function keysendResolution(body: unknown): Resolution | string {
 }
 
 // The LNURL-pay endpoint's answer (`/.well-known/lnurlp/<user>`, LUD-06/LUD-16) as a resolution, or why not.
-export function payRequestResolution(body: unknown): Resolution | string {
+export function payRequestResolution(body: unknown): LnurlpResolution | string {
   const parsed = payRequest.safeParse(body);
   if (!parsed.success) return `the LNURL-pay answer is not usable: ${describe(parsed.error)}`;
   const p = parsed.data;
