@@ -4,7 +4,7 @@ import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@spli
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { toIssues } from '@splitstream/money';
 import { KEYSEND_LIST_STATUSES, KeysendResolutions, PayoutQueries, Reconciliation } from '@splitstream/payouts';
-import { DATABASE_ID, databaseId, pageQuery, parseQuery, timestamp } from '../http/params.js';
+import { DATABASE_ID, databaseId, foundById, pageQuery, parseQuery, timestamp } from '../http/params.js';
 
 const hex64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters');
 export const resolutionSchema = z.discriminatedUnion(
@@ -45,9 +45,7 @@ export class KeysendsController {
   @Get(':id')
   @RequireScope(Scope.PayoutsRead)
   async get(@Param('id') id: string, @CurrentCaller() caller: Caller) {
-    const keysend = DATABASE_ID.test(id) ? await this.queries.keysend(tenantOf(caller), BigInt(id)) : null;
-    if (!keysend) throw AppError.notFound(`keysend ${id}`);
-    return keysend;
+    return foundById('keysend', id, (keysendId) => this.queries.keysend(tenantOf(caller), keysendId));
   }
 
   // Looks every unknown keysend up in the wallet's records now (the worker also does it on a schedule).

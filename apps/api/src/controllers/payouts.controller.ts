@@ -2,8 +2,7 @@ import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nest
 import { z } from 'zod';
 import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
-import { AppError } from '@splitstream/errors';
-import { DATABASE_ID, pageQuery, parseQuery } from '../http/params.js';
+import { foundById, pageQuery, parseQuery } from '../http/params.js';
 
 export const paidPerHourQuery = { hours: z.coerce.number().int().min(1).max(24 * 31).default(24) };
 
@@ -38,8 +37,6 @@ export class PayoutsController {
   @Get(':id')
   @RequireScope(Scope.PayoutsRead)
   async get(@Param('id') id: string, @CurrentCaller() caller: Caller) {
-    const payout = DATABASE_ID.test(id) ? await this.queries.get(tenantOf(caller), BigInt(id)) : null;
-    if (!payout) throw AppError.notFound(`payout ${id}`);
-    return payout;
+    return foundById('payout', id, (payoutId) => this.queries.get(tenantOf(caller), payoutId));
   }
 }

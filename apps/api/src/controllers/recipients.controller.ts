@@ -5,7 +5,7 @@ import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@spli
 import { isLightningAddress, toIssues } from '@splitstream/money';
 import { RecipientsService, StatementsService } from '@splitstream/payouts';
 import { AppError } from '@splitstream/errors';
-import { booleanFlag, DATABASE_ID, msatAmount, pageQuery, parseQuery, timestamp } from '../http/params.js';
+import { booleanFlag, foundById, msatAmount, pageQuery, parseQuery, timestamp } from '../http/params.js';
 import { statementCsv } from '../http/statement-csv.js';
 
 const identityFields = {
@@ -60,9 +60,7 @@ export class RecipientsController {
   @Get(':id')
   @RequireScope(Scope.PayoutsRead)
   async get(@Param('id') id: string, @CurrentCaller() caller: Caller) {
-    const recipient = DATABASE_ID.test(id) ? await this.recipients.get(tenantOf(caller), BigInt(id)) : null;
-    if (!recipient) throw AppError.notFound(`recipient ${id}`);
-    return recipient;
+    return foundById('recipient', id, (recipientId) => this.recipients.get(tenantOf(caller), recipientId));
   }
 
   // JSON, or CSV with `Accept: text/csv`.
@@ -76,8 +74,7 @@ export class RecipientsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const period = parseQuery(statementQuery, query);
-    const statement = DATABASE_ID.test(id) ? await this.statements.statement(tenantOf(caller), BigInt(id), period) : null;
-    if (!statement) throw AppError.notFound(`recipient ${id}`);
+    const statement = await foundById('recipient', id, (recipientId) => this.statements.statement(tenantOf(caller), recipientId, period));
     if (!/\btext\/csv\b/i.test(accept ?? '')) return statement;
     reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="splitstream-statement-${id}.csv"`);
     return statementCsv(statement);

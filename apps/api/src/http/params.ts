@@ -5,6 +5,13 @@ import { MSAT_DECIMAL, toIssues } from '@splitstream/money';
 // Database ids in route parameters: bigint-sized decimal numbers; anything else cannot name a row.
 export const DATABASE_ID = /^[1-9][0-9]{0,18}$/;
 
+// The row a route's `:id` names, or 404 `<what> <id>`: an id that cannot name a row is as absent as a missing one.
+export async function foundById<T>(what: string, id: string, find: (id: bigint) => Promise<T | null>): Promise<T> {
+  const found = DATABASE_ID.test(id) ? await find(BigInt(id)) : null;
+  if (!found) throw AppError.notFound(`${what} ${id}`);
+  return found;
+}
+
 export const databaseId = (what: string) => z.string().regex(DATABASE_ID, `must be a ${what} id`).transform(BigInt);
 export const msatAmount = z
   .string()
