@@ -67,6 +67,15 @@ interface KeysendParams {
   tlv_records?: { type: number; value: string }[];
 }
 
+// A payment the wallet makes (a keysend, or an invoice with its invoice text): what its transaction records.
+interface Payment {
+  amount: number; // msat
+  paymentHash: string;
+  preimage: string;
+  invoice: string; // '' for a keysend
+  metadata: NwcTransaction['metadata'];
+}
+
 type Result = { result: unknown } | { error: { code: Nip47ErrorCode; message: string } };
 const failure = (code: Nip47ErrorCode, message: string): Result => ({ error: { code, message } });
 const now = () => Math.floor(Date.now() / 1000);
@@ -216,9 +225,8 @@ export class NwcWalletService {
     }
     const preimage = params.preimage ?? randomBytes(32).toString('hex');
     const paymentHash = paymentHashOf(preimage);
-    if (this.transactions.some((t) => t.payment_hash === paymentHash && t.state === 'settled')) {
-      return failure(Nip47Error.Other, 'a payment with this payment hash already exists');
-    }
+    if (this.paid(paymentHash)) return failure(Nip47Error.Other, 'a payment with this payment hash already exists');
+    const payment = { amount: params.amount, paymentHash, preimage, invoice: '', metadata: { pubkey, tlv_records: params.tlv_records ?? [] } };
     const rule = this.rules.get(pubkey);
     if (rule?.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
     const attempt = (this.attempts.get(pubkey) ?? 0) + 1;
@@ -226,17 +234,10 @@ export class NwcWalletService {
     const failing = rule?.fail && rule.failFirst === undefined ? rule.fail : rule?.failFirst !== undefined && attempt <= rule.failFirst ? (rule.fail ?? { code: Nip47Error.PaymentFailed, message: 'no route' }) : undefined;
     if (failing) {
       // A payment the node tried and gave up on is on record, as failed, as in Alby Hub.
-      if (failing.code === Nip47Error.PaymentFailed) this.record(params, pubkey, preimage, paymentHash, 'failed', 0);
+      if (failing.code === Nip47Error.PaymentFailed) this.record('failed', payment, 0);
       return failure(failing.code, failing.message);
     }
-    // Alby Hub reserves a routing fee of max(1%, 10 sats) before paying.
-    const reserve = Math.max(Math.ceil(params.amount / 100), 10_000);
-    if (params.amount + reserve > this.settings.balanceMsat) return failure(Nip47Error.InsufficientBalance, 'not enough balance, including the fee reserve');
-    const fees = Math.ceil((params.amount * this.settings.feePpm) / 1_000_000);
-    this.settings.balanceMsat -= params.amount + fees;
-    this.record(params, pubkey, preimage, paymentHash, 'settled', fees);
-    if (rule?.hang) return undefined;
-    return { result: { preimage, fees_paid: fees } };
+    return this.settle(payment, rule);
   }
 
   // An invoice of the simulated network (its preimage derivable), paid once: a second payment of its hash is
@@ -253,41 +254,40 @@ export class NwcWalletService {
     const pubkey = decoded.payeeNodeKey ?? '';
     if (!preimage || amount <= 0) return failure(Nip47Error.Other, 'cannot pay this invoice: not from the simulated network, or no amount');
     const paymentHash = paymentHashOf(preimage);
-    if (this.transactions.some((t) => t.payment_hash === paymentHash && t.state === 'settled')) return failure(Nip47Error.Other, 'invoice already paid');
-    const fees = Math.ceil((amount * this.settings.feePpm) / 1_000_000);
-    if (amount + Math.max(Math.ceil(amount / 100), 10_000) > this.settings.balanceMsat) return failure(Nip47Error.InsufficientBalance, 'not enough balance, including the fee reserve');
-    this.settings.balanceMsat -= amount + fees;
-    this.transactions.push({
-      type: 'outgoing',
-      state: 'settled',
-      amount,
-      fees_paid: fees,
-      payment_hash: paymentHash,
-      preimage,
-      invoice: String(params.invoice),
-      description: '',
-      created_at: now(),
-      settled_at: now(),
-      metadata: { pubkey, ...params.metadata },
-    });
-    return this.rules.get(pubkey)?.hang ? undefined : { result: { preimage, fees_paid: fees } };
+    if (this.paid(paymentHash)) return failure(Nip47Error.Other, 'invoice already paid');
+    return this.settle({ amount, paymentHash, preimage, invoice: String(params.invoice), metadata: { pubkey, ...params.metadata } }, this.rules.get(pubkey));
   }
 
-  private record(params: KeysendParams, pubkey: string, preimage: string, paymentHash: string, state: NwcTransaction['state'], fees: number): void {
-    const existing = this.transactions.findIndex((t) => t.payment_hash === paymentHash);
+  private paid(paymentHash: string): boolean {
+    return this.transactions.some((t) => t.payment_hash === paymentHash && t.state === 'settled');
+  }
+
+  // Pays: Alby Hub reserves a routing fee of max(1%, 10 sats) first; the fee charged is feePpm of the amount. The
+  // answer, or undefined when the rule says hang (paid, never answered).
+  private settle(payment: Payment, rule: NwcRule | undefined): Result | undefined {
+    const reserve = Math.max(Math.ceil(payment.amount / 100), 10_000);
+    if (payment.amount + reserve > this.settings.balanceMsat) return failure(Nip47Error.InsufficientBalance, 'not enough balance, including the fee reserve');
+    const fees = Math.ceil((payment.amount * this.settings.feePpm) / 1_000_000);
+    this.settings.balanceMsat -= payment.amount + fees;
+    this.record('settled', payment, fees);
+    return rule?.hang ? undefined : { result: { preimage: payment.preimage, fees_paid: fees } };
+  }
+
+  private record(state: NwcTransaction['state'], payment: Payment, fees: number): void {
+    const existing = this.transactions.findIndex((t) => t.payment_hash === payment.paymentHash);
     if (existing >= 0) this.transactions.splice(existing, 1); // a failed attempt, tried again
     this.transactions.push({
       type: 'outgoing',
       state,
-      amount: params.amount,
+      amount: payment.amount,
       fees_paid: fees,
-      payment_hash: paymentHash,
-      preimage: state === 'settled' ? preimage : '',
-      invoice: '',
+      payment_hash: payment.paymentHash,
+      preimage: state === 'settled' ? payment.preimage : '',
+      invoice: payment.invoice,
       description: '',
       created_at: now(),
       settled_at: state === 'settled' ? now() : null,
-      metadata: { pubkey, tlv_records: params.tlv_records ?? [] },
+      metadata: payment.metadata,
     });
   }
 
