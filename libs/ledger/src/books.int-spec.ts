@@ -43,7 +43,7 @@ describe('the books: movements of money (integration)', () => {
     keysendSeq += 1n;
     return (
       await prisma.keysend.create({
-        data: { payoutId: payout.id, recipientId, balanceId, reference: `ref-${keysendSeq}`, amountSats: sats, attempt: 1, status: 'pending', customRecords: {} },
+        data: { payoutId: payout.id, recipientId, balanceId, reference: `ref-${keysendSeq}`, destination: pubkey(1), amountSats: sats, attempt: 1, status: 'pending', customRecords: {} },
       })
     ).id;
   };

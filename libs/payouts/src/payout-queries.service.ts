@@ -24,7 +24,7 @@ const keysendView = (k: {
   payoutId: bigint;
   reference: string;
   method: string;
-  destination: string | null;
+  destination: string;
   invoice: string | null;
   amountSats: number;
   status: string;
@@ -53,7 +53,7 @@ const keysendView = (k: {
   },
   method: k.method,
   // The node a keysend went to (for a Lightning Address, the node its domain named); null for invoice payments.
-  destination: k.method === PaymentMethod.Keysend ? (k.destination ?? k.recipient.address) : null,
+  destination: k.method === PaymentMethod.Keysend ? k.destination : null,
   invoice: k.invoice,
   amountSats: k.amountSats,
   status: k.status,

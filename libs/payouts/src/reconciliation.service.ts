@@ -45,8 +45,8 @@ export class Reconciliation {
     for (;;) {
       const unknown = await this.prisma.$queryRaw<ReconcilableKeysend[]>`
         SELECT k.id, k.status, k.balance_id, k.amount_sats, k.reference, k.payment_hash, k.preimage, k.custom_records, k.sent_at, k.created_at,
-               k.method, k.invoice, COALESCE(k.destination, r.address) AS destination
-        FROM keysend k JOIN recipient r ON r.id = k.recipient_id
+               k.method, k.invoice, k.destination
+        FROM keysend k
         WHERE k.status = ${KeysendStatus.Unknown} AND k.id > ${afterId} ORDER BY k.id LIMIT ${BATCH}`;
       if (unknown.length === 0) break;
       afterId = unknown.at(-1)!.id;

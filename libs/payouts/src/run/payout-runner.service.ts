@@ -282,9 +282,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
           WHERE id IN (SELECT id FROM keysend WHERE payout_id = ${payoutId} AND status = ${KeysendStatus.Pending}
                        ORDER BY id LIMIT ${this.config.KEYSEND_BATCH_SIZE} FOR UPDATE SKIP LOCKED)
           RETURNING id, balance_id, recipient_id, amount_sats, reference, custom_records, preimage, method, destination, invoice, payment_hash)
-        SELECT c.id, c.balance_id, c.recipient_id, c.amount_sats, c.reference, c.custom_records, c.preimage, c.method, c.invoice, c.payment_hash,
-               COALESCE(c.destination, r.address) AS destination
-        FROM claimed c JOIN recipient r ON r.id = c.recipient_id ORDER BY c.id`;
+        SELECT * FROM claimed ORDER BY id`;
       if (chunk.length === 0) return undefined;
       const result = await dispatchPayments(this.wallet, chunk, {
         signal: this.abandoning.signal,
