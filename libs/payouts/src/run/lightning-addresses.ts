@@ -15,6 +15,9 @@ export const dueRecipient = (minMsat: bigint) => Prisma.sql`
   NOT r.parked AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now())
   AND r.id IN (SELECT recipient_id FROM balance GROUP BY recipient_id HAVING SUM(owed_msat) >= ${minMsat})`;
 
+// A resolution's columns that neither kind leaves set (each kind sets its own over these).
+const NO_RESOLUTION = { pubkey: null, customRecords: {}, callback: null, minSendableMsat: null, maxSendableMsat: null, commentAllowed: 0, metadataHash: null };
+
 export interface InvoiceRefusal {
   keysendId: bigint;
   reason: Reason;
@@ -68,16 +71,11 @@ export class LightningAddresses {
     for (const f of failures) this.logger.warn({ recipientId: String(f.id), code: f.reason.code }, `lightning address not resolved: ${f.reason.message}`);
   }
 
+  // A resolution's fields are the row's columns; the other kind's columns are cleared.
   private async store(address: string, resolution: Resolution): Promise<void> {
     const fields = {
-      kind: resolution.kind,
-      pubkey: resolution.kind === 'keysend' ? resolution.pubkey : null,
-      customRecords: resolution.kind === 'keysend' ? resolution.customRecords : {},
-      callback: resolution.kind === 'lnurlp' ? resolution.callback : null,
-      minSendableMsat: resolution.kind === 'lnurlp' ? resolution.minSendableMsat : null,
-      maxSendableMsat: resolution.kind === 'lnurlp' ? resolution.maxSendableMsat : null,
-      commentAllowed: resolution.kind === 'lnurlp' ? resolution.commentAllowed : 0,
-      metadataHash: resolution.kind === 'lnurlp' ? resolution.metadataHash : null,
+      ...NO_RESOLUTION,
+      ...resolution,
       resolvedAt: new Date(),
       expiresAt: new Date(Date.now() + this.config.LNADDRESS_CACHE_SECONDS * 1000),
     };

@@ -301,14 +301,12 @@ export class PayoutRunner implements BeforeApplicationShutdown {
 
   // Invoice payments that got no acceptable invoice: failed (nothing was sent), their recipients' failure.
   private async recordRefused(refused: InvoiceRefusal[]): Promise<void> {
-    const rows = await this.prisma.keysend.findMany({
-      where: { id: { in: refused.map((r) => r.keysendId) }, status: KeysendStatus.Pending },
-      select: { id: true, balanceId: true, recipientId: true, amountSats: true },
-      orderBy: { id: 'asc' },
-    });
+    const rows = await this.prisma.$queryRaw<{ id: bigint; balance_id: bigint; recipient_id: bigint; amount_sats: number }[]>`
+      SELECT id, balance_id, recipient_id, amount_sats FROM keysend
+      WHERE id = ANY(${refused.map((r) => String(r.keysendId))}::bigint[]) AND status = ${KeysendStatus.Pending} ORDER BY id`;
     const reasons = new Map(refused.map((r) => [r.keysendId, r.reason]));
     await this.record(
-      rows.map((k) => sentOf({ id: k.id, balance_id: k.balanceId, recipient_id: k.recipientId, amount_sats: k.amountSats })),
+      rows.map(sentOf),
       rows.map((k) => ({ status: 'not_paid', scope: 'item', ...reasons.get(k.id)! })),
       { fromPending: true },
     );
