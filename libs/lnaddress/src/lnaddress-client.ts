@@ -62,11 +62,11 @@ export class LnaddressClient {
   // Keysend where the domain offers it (`/.well-known/keysend/<user>`), otherwise LNURL-pay.
   async resolve(address: string): Promise<Resolution> {
     const { user, domain } = parseLightningAddress(address);
-    const base = this.options.hostMap?.get(domain) ?? `https://${domain}`;
-    const keysend = await this.get(`${base}/.well-known/keysend/${encodeURIComponent(user)}`).catch((error: Error) => error);
+    const wellKnown = (kind: string) => this.target(`https://${domain}/.well-known/${kind}/${encodeURIComponent(user)}`).toString();
+    const keysend = await this.get(wellKnown('keysend')).catch((error: Error) => error);
     const viaKeysend = keysend instanceof Error || keysend.status !== 200 ? undefined : keysendResolution(keysend.body);
     if (viaKeysend && typeof viaKeysend !== 'string') return viaKeysend;
-    const lnurlp = await this.get(`${base}/.well-known/lnurlp/${encodeURIComponent(user)}`).catch((error: Error) => {
+    const lnurlp = await this.get(wellKnown('lnurlp')).catch((error: Error) => {
       throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${error.message}`);
     });
     if (lnurlp.status !== 200 || isErrorAnswer(lnurlp.body)) throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${errorText(lnurlp)}`);
@@ -91,11 +91,12 @@ export class LnaddressClient {
     return { invoice: pr, ...checkInvoice(pr, { msat: request.msat, metadataHash: request.metadataHash, now, minLifetimeSeconds: MIN_INVOICE_LIFETIME_SECONDS }) };
   }
 
-  // Where a callback URL is really called: through the host map, https in production, never an IP in production.
-  private target(callback: string): URL {
-    const url = new URL(callback);
+  // Where a URL of an address's domain or callback is really called: through the host map (its base URL, path
+  // included, in place of scheme and host), else itself: https in production, never an IP in production.
+  private target(address: string): URL {
+    const url = new URL(address);
     const mapped = this.options.hostMap?.get(url.hostname.toLowerCase());
-    if (mapped) return new URL(`${url.pathname}${url.search}`, mapped);
+    if (mapped) return new URL(`${mapped}${url.pathname}${url.search}`);
     this.checkUrl(url);
     return url;
   }
