@@ -16,6 +16,8 @@ const userSchema = z
     commentAllowed: z.number().int().min(0).optional(),
     invoiceMsatDelta: z.number().int().optional(), // issue invoices for this much more than asked
     wrongDescriptionHash: z.boolean().optional(),
+    noDescriptionHash: z.boolean().optional(), // issue invoices with a plain description and no description hash
+    minFinalCltvExpiry: z.number().int().min(0).optional(), // write this min_final_cltv_expiry into invoices (e.g. 4000)
     invoiceExpirySeconds: z.number().int().min(0).optional(),
     down: z.boolean().optional(), // answer 500 to everything for this user
     redirectTo: z.string().optional(), // answer the lnurlp request with a redirect here
@@ -90,7 +92,12 @@ export class LnaddressHost {
       if ((query.comment?.length ?? 0) > (user.commentAllowed ?? 0)) return { status: 'ERROR', reason: 'comment too long' };
       const metadata = metadataOf(name, String(request.headers.host));
       const descriptionHash = createHash('sha256').update(user.wrongDescriptionHash ? `${metadata} ` : metadata).digest('hex');
-      const issued = issueInvoice({ msat: msat + BigInt(user.invoiceMsatDelta ?? 0), descriptionHash, expirySeconds: user.invoiceExpirySeconds ?? 600 });
+      const issued = issueInvoice({
+        msat: msat + BigInt(user.invoiceMsatDelta ?? 0),
+        ...(user.noDescriptionHash ? { description: `Sats for ${name}` } : { descriptionHash }),
+        expirySeconds: user.invoiceExpirySeconds ?? 600,
+        ...(user.minFinalCltvExpiry !== undefined && { minFinalCltvExpiry: user.minFinalCltvExpiry }),
+      });
       this.invoices.push({ user: name, msat: String(msat), comment: query.comment ?? null, ...issued });
       return { pr: issued.invoice, routes: [] };
     });

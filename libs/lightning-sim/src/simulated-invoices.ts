@@ -14,26 +14,44 @@ export const SIM_PAYEE_PUBKEY = Buffer.from(secp256k1.getPublicKey(Buffer.from(P
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest();
 const preimageOf = (paymentSecret: string) => sha256(`splitstream-sim-preimage:${paymentSecret}`);
 
+// var_onion_optin and payment_secret supported (what bolt11 writes by default).
+const FEATURE_BITS = { word_length: 4, var_onion_optin: { required: false, supported: true }, payment_secret: { required: false, supported: true } };
+
 export interface IssuedInvoice {
   invoice: string;
   paymentHash: string;
 }
 
-export function issueInvoice(options: { msat: bigint; descriptionHash?: string; description?: string; expirySeconds?: number }): IssuedInvoice {
+// A signed invoice from the simulated payee. Its description is the hash `descriptionHash` (LNURL-pay's
+// description_hash), or, without one, a plain `description` and no hash at all. `minFinalCltvExpiry` is written as
+// its min_final_cltv_expiry tag; without it the invoice carries no such tag (payers then take BOLT11's default, 18
+// blocks).
+export function issueInvoice(options: {
+  msat: bigint;
+  descriptionHash?: string;
+  description?: string;
+  expirySeconds?: number;
+  minFinalCltvExpiry?: number;
+}): IssuedInvoice {
   const paymentSecret = randomBytes(32).toString('hex');
   const paymentHash = sha256(preimageOf(paymentSecret)).toString('hex');
-  const encoded = bolt11.encode({
-    millisatoshis: options.msat.toString(),
-    timestamp: Math.floor(Date.now() / 1000),
-    tags: [
-      { tagName: 'payment_hash', data: paymentHash },
-      options.descriptionHash
-        ? { tagName: 'purpose_commit_hash', data: options.descriptionHash }
-        : { tagName: 'description', data: options.description ?? 'splitstream simulator' },
-      { tagName: 'expire_time', data: options.expirySeconds ?? 600 },
-      { tagName: 'payment_secret', data: paymentSecret },
-    ],
-  });
+  const encoded = bolt11.encode(
+    {
+      millisatoshis: options.msat.toString(),
+      timestamp: Math.floor(Date.now() / 1000),
+      tags: [
+        { tagName: 'payment_hash', data: paymentHash },
+        options.descriptionHash
+          ? { tagName: 'purpose_commit_hash', data: options.descriptionHash }
+          : { tagName: 'description', data: options.description ?? 'splitstream simulator' },
+        { tagName: 'expire_time', data: options.expirySeconds ?? 600 },
+        ...(options.minFinalCltvExpiry === undefined ? [] : [{ tagName: 'min_final_cltv_expiry', data: options.minFinalCltvExpiry }]),
+        { tagName: 'payment_secret', data: paymentSecret },
+        { tagName: 'feature_bits', data: FEATURE_BITS },
+      ],
+    },
+    false, // no library defaults: bolt11 would add a min_final_cltv_expiry of 9 blocks to every invoice
+  );
   return { invoice: bolt11.sign(encoded, PAYEE_SECRET).paymentRequest!, paymentHash };
 }
 
