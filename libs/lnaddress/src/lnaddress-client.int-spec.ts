@@ -16,6 +16,7 @@ describe('LnaddressClient over real HTTP (integration)', () => {
       timeoutMs: 500,
       maxBodyBytes: 4_096,
       production: false,
+      maxCltvExpiryBlocks: 144,
       hostMap: new Map([
         ['pods.test', hostUrl],
         ['rogue.test', rogueUrl],
@@ -89,7 +90,7 @@ describe('LnaddressClient over real HTTP (integration)', () => {
   });
 
   it('in production calls only https, never an IP address (and has no host map: the domain itself is asked)', async () => {
-    const production = new LnaddressClient({ timeoutMs: 500, maxBodyBytes: 4_096, production: true });
+    const production = new LnaddressClient({ timeoutMs: 500, maxBodyBytes: 4_096, production: true, maxCltvExpiryBlocks: 144 });
     expect(await failure(production.invoice({ callback: `${rogueUrl}/cb`, msat: 1_000n, comment: '', metadataHash: '' }))).toEqual({
       name: 'LnaddressError',
       code: 'lnaddress_unresolved',

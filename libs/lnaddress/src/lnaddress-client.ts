@@ -10,6 +10,7 @@ export interface LnaddressClientOptions {
   maxBodyBytes: number;
   production: boolean; // https only, no host map, no callbacks to IP addresses
   hostMap?: Map<string, string>; // domain -> local base URL (tests and local runs only)
+  maxCltvExpiryBlocks: number; // an invoice asking for a longer min_final_cltv_expiry is refused
 }
 
 export interface InvoiceRequest {
@@ -88,7 +89,16 @@ export class LnaddressClient {
     });
     const pr = answer.status === 200 && isObject(answer.body) ? answer.body.pr : undefined;
     if (typeof pr !== 'string') throw new LnaddressError(LnaddressFailure.InvoiceRefused, `the callback gave no invoice: ${errorText(answer)}`);
-    return { invoice: pr, ...checkInvoice(pr, { msat: request.msat, metadataHash: request.metadataHash, now, minLifetimeSeconds: MIN_INVOICE_LIFETIME_SECONDS }) };
+    return {
+      invoice: pr,
+      ...checkInvoice(pr, {
+        msat: request.msat,
+        metadataHash: request.metadataHash,
+        now,
+        minLifetimeSeconds: MIN_INVOICE_LIFETIME_SECONDS,
+        maxCltvExpiryBlocks: this.options.maxCltvExpiryBlocks,
+      }),
+    };
   }
 
   // Where a URL of an address's domain or callback is really called: through the host map (its base URL, path
