@@ -45,6 +45,43 @@ describe('parseConfig', () => {
     expect(toEnvironment(config).LNADDRESS_HOST_MAP).toBe('a.test=http://127.0.0.1:1,b.test=http://127.0.0.1:2');
   });
 
+  describe('RECONCILE_ABSENT_AFTER_SECONDS against INVOICE_MAX_CLTV_EXPIRY_BLOCKS', () => {
+    it('defaults to 15 days, outlasting the default bound of 144 blocks (a day)', () => {
+      expect(parseConfig({})).toMatchObject({ RECONCILE_ABSENT_AFTER_SECONDS: 15 * 24 * 3600, INVOICE_MAX_CLTV_EXPIRY_BLOCKS: 144 });
+    });
+
+    it.each([
+      ['the default bound (144 blocks x 600 s)', {}, 86_400],
+      ['a smaller bound (5 blocks)', { INVOICE_MAX_CLTV_EXPIRY_BLOCKS: '5' }, 3_000],
+      ['the largest bound (2016 blocks)', { INVOICE_MAX_CLTV_EXPIRY_BLOCKS: '2016' }, 1_209_600],
+    ])('refuses a wait no longer than %s, naming both settings', (_what, bound: Record<string, string>, seconds) => {
+      for (const wait of [seconds, seconds - 1]) {
+        try {
+          parseConfig({ ...bound, RECONCILE_ABSENT_AFTER_SECONDS: String(wait) });
+          throw new Error(`accepted ${wait}`);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          expect((error as ConfigError).problems).toEqual([
+            `RECONCILE_ABSENT_AFTER_SECONDS: must be longer than INVOICE_MAX_CLTV_EXPIRY_BLOCKS x 600 s (${seconds} s): a payee may hold a payment that long`,
+          ]);
+        }
+      }
+    });
+
+    it.each([
+      ['the default bound', {}, 86_401],
+      ['a smaller bound (5 blocks)', { INVOICE_MAX_CLTV_EXPIRY_BLOCKS: '5' }, 3_600],
+      ['the largest bound (2016 blocks)', { INVOICE_MAX_CLTV_EXPIRY_BLOCKS: '2016' }, 1_209_601],
+    ])('accepts a wait longer than %s', (_what, bound: Record<string, string>, seconds) => {
+      expect(parseConfig({ ...bound, RECONCILE_ABSENT_AFTER_SECONDS: String(seconds) }).RECONCILE_ABSENT_AFTER_SECONDS).toBe(seconds);
+    });
+
+    it('refuses the old default of a day with the default bound, and a bound above 2016 blocks', () => {
+      expect(() => parseConfig({ RECONCILE_ABSENT_AFTER_SECONDS: '86400' })).toThrow(/RECONCILE_ABSENT_AFTER_SECONDS: .*INVOICE_MAX_CLTV_EXPIRY_BLOCKS/);
+      expect(() => parseConfig({ INVOICE_MAX_CLTV_EXPIRY_BLOCKS: '2017' })).toThrow(/^Invalid configuration:\n  - INVOICE_MAX_CLTV_EXPIRY_BLOCKS: /);
+    });
+  });
+
   describe('LNADDRESS_HOST_MAP', () => {
     it('maps domains (any case) to local base URLs', () => {
       const map = parseConfig({ LNADDRESS_HOST_MAP: 'Example.com=http://127.0.0.1:7500/, pod.test=https://localhost:8443' }).LNADDRESS_HOST_MAP;
