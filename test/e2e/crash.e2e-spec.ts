@@ -27,7 +27,7 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
     worker = await startWorkerProcess(stack.config, { logLevel: 'error' });
   };
   const keysendStatuses = async () =>
-    (await query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM keysend ORDER BY id')).map((r) => r.status);
+    (await query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM payment ORDER BY id')).map((r) => r.status);
 
   // Who a payment paid: its node, or (for an invoice) the address the invoice was issued for.
   const payeeOf = async (payment: SimPayment) => {

@@ -34,11 +34,11 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     await stack.postEvents([event(id, address, id)]);
     await stack.accumulated();
     nwc.wallet.setRule(address, { fail: { code: 'PAYMENT_FAILED', message: 'no route' } });
-    const keysendId = (await stack.runPayout()).keysends[0].id;
+    const paymentId = (await stack.runPayout()).keysends[0].id;
     nwc.wallet.clearRule(address);
-    await sql(`UPDATE keysend SET status = 'unknown', sent_at = now() - $2::interval WHERE id = $1`, [keysendId, sentAgo]);
-    await sql(`UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id = (SELECT balance_id FROM keysend WHERE id = $1)`, [keysendId]);
-    return keysendId as string;
+    await sql(`UPDATE payment SET status = 'unknown', sent_at = now() - $2::interval WHERE id = $1`, [paymentId, sentAgo]);
+    await sql(`UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id = (SELECT balance_id FROM payment WHERE id = $1)`, [paymentId]);
+    return paymentId as string;
   };
   const paymentsTo = (address: string) => nwc.wallet.transactions.filter((t) => t.state === 'settled' && t.metadata.pubkey === address);
 
@@ -58,7 +58,7 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     await stack.accumulated();
     const run = await stack.runPayout();
     expect(run).toMatchObject({ status: 'completed', totals: { keysends: 3, succeeded: 3 } });
-    const rows = await sql('SELECT reference, payment_hash, preimage FROM keysend ORDER BY id');
+    const rows = await sql('SELECT reference, payment_hash, preimage FROM payment ORDER BY id');
     for (const row of rows) expect(row.payment_hash).toBe(sha256(row.preimage));
     const [paid] = paymentsTo(a);
     expect(paid).toMatchObject({ amount: 100_000, payment_hash: rows.find((r) => paid!.payment_hash === r.payment_hash)!.payment_hash });
@@ -90,11 +90,11 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     // As if the request had been lost on its way, two minutes ago: the wallet has nothing of it.
     const id = await failedThenLost(lost, 'n-5', '2 minutes');
     nwc.wallet.transactions.splice(nwc.wallet.transactions.findIndex((t) => t.metadata.pubkey === lost), 1); // the wallet never saw it
-    const [{ preimage }] = await sql('SELECT preimage FROM keysend WHERE id = $1', [id]);
+    const [{ preimage }] = await sql('SELECT preimage FROM payment WHERE id = $1', [id]);
     const report = await stack.http.post('/v1/keysends/reconcile', {});
     expect(report.body).toMatchObject({ checked: 1, resent: 1, stillUnknown: 0 });
     expect(paymentsTo(lost).map((t) => t.preimage)).toEqual([preimage]);
-    expect((await sql('SELECT status FROM keysend WHERE id = $1', [id]))[0]).toEqual({ status: 'succeeded' });
+    expect((await sql('SELECT status FROM payment WHERE id = $1', [id]))[0]).toEqual({ status: 'succeeded' });
     expect(await stack.invariant()).toMatchObject({ ok: true, inFlightMsat: '0' });
   });
 
@@ -104,7 +104,7 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     const id = await failedThenLost(failing, 'n-6');
     expect(nwc.wallet.transactions.find((t) => t.metadata.pubkey === failing)).toMatchObject({ state: 'failed' });
     expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ checked: 1, returnedToOwed: 1, resent: 0 });
-    expect((await sql('SELECT status, error_message FROM keysend WHERE id = $1', [id]))[0]).toEqual({ status: 'failed', error_message: 'the wallet reports the payment failed' });
+    expect((await sql('SELECT status, error_message FROM payment WHERE id = $1', [id]))[0]).toEqual({ status: 'failed', error_message: 'the wallet reports the payment failed' });
     expect((await stack.recipient(failing)).body).toMatchObject({ owedMsat: '100000', inFlightMsat: '0' });
     expect(await stack.invariant()).toMatchObject({ ok: true });
   });
@@ -115,14 +115,14 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     await stack.accumulated();
     for (const r of recipients) nwc.wallet.setRule(r, { delayMs: 400 });
     const started = await stack.http.post('/v1/payouts/run', {});
-    await eventually(() => sql(`SELECT 1 FROM keysend WHERE payout_id = $1 AND status = 'sending'`, [started.body.id]), (rows) => rows.length > 0, 10_000);
+    await eventually(() => sql(`SELECT 1 FROM payment WHERE payout_id = $1 AND status = 'sending'`, [started.body.id]), (rows) => rows.length > 0, 10_000);
     await nwc.restartRelay(1_500);
     await eventually(() => stack.http.get(`/v1/payouts/${started.body.id}`), (r) => ['completed', 'partial', 'failed'].includes(r.body.status), 20_000);
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the wallet service reconnects
     for (const r of recipients) nwc.wallet.clearRule(r);
     await stack.http.post('/v1/keysends/reconcile', {});
     // What the restart cut off: cancelled back to owed and paid by the next run; what was unanswered: reconciled.
-    await sql(`UPDATE keysend SET sent_at = now() - interval '2 minutes' WHERE status = 'unknown'`);
+    await sql(`UPDATE payment SET sent_at = now() - interval '2 minutes' WHERE status = 'unknown'`);
     await stack.http.post('/v1/keysends/reconcile', {});
     await stack.runPayout();
     for (const r of recipients) {
@@ -193,7 +193,7 @@ describe('a worker killed mid-run on the NWC rail (e2e)', () => {
     await stack.accumulated();
     for (const r of recipients) nwc.wallet.setRule(r, { delayMs: 2_000 });
     await stack.http.post('/v1/payouts/run', {});
-    const statuses = () => query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM keysend ORDER BY id');
+    const statuses = () => query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM payment ORDER BY id');
     await eventually(statuses, (rows) => rows.some((r) => r.status === 'sending'), 15_000);
     await new Promise((resolve) => setTimeout(resolve, 300)); // the request reaches the wallet
     worker!.kill('SIGKILL');

@@ -181,7 +181,7 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const rows: Record<string, string>[] = parse(csv.body, { columns: true });
-    expect(rows.filter((r) => r.row === 'keysend').map((r) => [r.keysend_id, r.amount_msat, r.status, r.payment_hash])).toEqual(
+    expect(rows.filter((r) => r.row === 'keysend').map((r) => [r.payment_id, r.amount_msat, r.status, r.payment_hash])).toEqual(
       statement.keysends.map((k: any) => [k.id, k.amountMsat, k.status, k.paymentHash]),
     );
     expect(rows.filter((r) => r.row === 'episode').map((r) => r.accrued_msat)).toEqual(['50000', '40000']);

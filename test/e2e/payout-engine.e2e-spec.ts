@@ -286,7 +286,7 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
     await stack.accumulated();
     await stack.sim.setRule(slow, { fail: { code: 10, message: 'FAILURE_REASON_NO_ROUTE' } });
     const second = await stack.runPayout();
-    await sql(`UPDATE keysend SET status = 'unknown' WHERE id = $1`, [second.keysends[0].id]);
+    await sql(`UPDATE payment SET status = 'unknown' WHERE id = $1`, [second.keysends[0].id]);
     const unproven = await stack.http.post(`/v1/keysends/${second.keysends[0].id}/resolve`, {
       outcome: 'succeeded',
       preimage: randomBytes(32).toString('hex'),

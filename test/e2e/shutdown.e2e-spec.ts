@@ -73,7 +73,7 @@ describe('graceful shutdown (e2e)', () => {
     const worker = await startWorkerProcess(stack.config, { logLevel: 'error' });
     await stack.accumulated();
     for (const r of recipients) await stack.sim.setRule(r.address, { delayMs: 2_000 });
-    const statuses = async () => (await query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM keysend ORDER BY id')).map((r) => r.status);
+    const statuses = async () => (await query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM payment ORDER BY id')).map((r) => r.status);
     const run = await stack.http.post('/v1/payouts/run', {});
     await eventually(statuses, (s) => s.includes('sending'), 15_000);
     worker.kill('SIGTERM');

@@ -49,8 +49,8 @@ describe('worker log lines (e2e)', () => {
     expect(found).toContainEqual(
       expect.objectContaining({ level: 30, payoutId: run.id, status: 'partial', keysends: 3, succeeded: 1, failed: 1, unknown: 1, ms: expect.any(Number), msg: 'payout run finished' }),
     );
-    expect(found).toContainEqual(expect.objectContaining({ level: 40, keysendId: keysend(hangs), msg: expect.stringMatching(/^keysend outcome unknown: /) }));
-    expect(found).toContainEqual(expect.objectContaining({ level: 40, keysendId: keysend(dead), code: '10', msg: 'keysend refused: FAILURE_REASON_NO_ROUTE' }));
+    expect(found).toContainEqual(expect.objectContaining({ level: 40, paymentId: keysend(hangs), msg: expect.stringMatching(/^keysend outcome unknown: /) }));
+    expect(found).toContainEqual(expect.objectContaining({ level: 40, paymentId: keysend(dead), code: '10', msg: 'keysend refused: FAILURE_REASON_NO_ROUTE' }));
     expect(found).toContainEqual(
       expect.objectContaining({ level: 40, recipientId: deadId, msg: 'recipient parked after 1 consecutive failures: FAILURE_REASON_NO_ROUTE' }),
     );

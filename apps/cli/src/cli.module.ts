@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ApiKeysModule } from '@splitstream/auth';
 import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LedgerModule } from '@splitstream/ledger';
+import { MetricsModule } from '@splitstream/observability';
 import { ReconciliationModule } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { TenantsModule } from '@splitstream/tenants';
@@ -12,7 +13,7 @@ export class CliModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: CliModule,
-      imports: [ConfigModule.forRoot(config), PersistenceModule, LedgerModule, ApiKeysModule, WalletModule, ReconciliationModule, TenantsModule],
+      imports: [ConfigModule.forRoot(config), PersistenceModule, LedgerModule, ApiKeysModule, MetricsModule, WalletModule, ReconciliationModule, TenantsModule],
     };
   }
 }

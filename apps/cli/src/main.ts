@@ -5,7 +5,7 @@
 //   apps caps <app> [--day-msat N] [--month-msat N] [--listener-day-msat N]   set spend caps ("none" removes one)
 //   apps show <app>                                                      caps and what the app accepted
 //   ledger check                                  verify the ledger invariant (exit 1 when it does not hold)
-//   keysends reconcile                            look unknown keysends up in the wallet's records now
+//   payments reconcile                            look unknown payments up in the wallet's records now (alias: keysends reconcile)
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
@@ -23,7 +23,7 @@ const USAGE = `usage: npm run cli -- keys create --name <app> --scopes <${ALL_SC
        npm run cli -- apps caps <app> [--day-msat <msat|none>] [--month-msat <msat|none>] [--listener-day-msat <msat|none>]
        npm run cli -- apps show <app>
        npm run cli -- ledger check
-       npm run cli -- keysends reconcile`;
+       npm run cli -- payments reconcile`;
 
 const fail = (message: string): never => {
   console.error(`${message}\n${USAGE}`);
@@ -103,6 +103,7 @@ try {
       exitCode = report.ok ? 0 : 1;
       break;
     }
+    case 'payments reconcile':
     case 'keysends reconcile':
       console.log(json(await app.get(Reconciliation).reconcile()));
       break;

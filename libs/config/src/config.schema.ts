@@ -52,13 +52,19 @@ export const configSchema = z.object({
   // A running payout whose worker has not written its heartbeat for this long is taken over and ended as
   // interrupted by the next run (the worker writes one every 5 seconds).
   PAYOUT_HEARTBEAT_TIMEOUT_SECONDS: positiveInt.min(15).default(60),
-  // Unknown keysends are looked up in the wallet's records this often; one still absent this long after it was
-  // sent is taken as not paid and its money returned to owed.
+  // Unknown payments are looked up in the wallet's records this often.
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(300),
-  RECONCILE_ABSENT_AFTER_SECONDS: positiveInt.min(600).default(24 * 3600),
-  // (NWC) an unknown keysend the wallet has no record of is sent again, with the same preimage, this long after
-  // it was sent (longer than NWC_TIMEOUT_MS, so the first attempt is over).
+  // The longest a payment may stay in flight (a payee or a hop holding its HTLC): on the Alby rail, whose list
+  // shows settled payments only, a payment absent this long after it was sent is taken as not paid; on NWC a
+  // keysend the wallet still has no record of after this long is failed. It must outlast any timelock the route
+  // can carry (LND caps a route's at 2016 blocks, about 14 days), and always INVOICE_MAX_CLTV_EXPIRY_BLOCKS.
+  RECONCILE_ABSENT_AFTER_SECONDS: positiveInt.min(600).default(15 * 24 * 3600),
+  // (NWC) an unknown payment the wallet has no record of is sent again, with the same preimage or invoice, this
+  // long after it was sent (longer than NWC_TIMEOUT_MS, so the first attempt is over).
   RECONCILE_RESEND_AFTER_SECONDS: positiveInt.min(30).default(120),
+  // An LNURL-pay invoice whose min_final_cltv_expiry asks for more blocks than this is refused: its payee could
+  // hold the payment longer than the service waits before calling an absent payment unpaid.
+  INVOICE_MAX_CLTV_EXPIRY_BLOCKS: positiveInt.max(2016).default(144),
   // POST /v1/events requests per API key per minute (answered 429 with Retry-After beyond).
   EVENTS_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   // `production`: Lightning-address resolution is https only and LNADDRESS_HOST_MAP is refused.
@@ -88,7 +94,17 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
+// A block every 10 minutes on average.
+export const SECONDS_PER_BLOCK = 600;
+
 export const appConfigSchema = configSchema.superRefine((config, ctx) => {
+  if (config.RECONCILE_ABSENT_AFTER_SECONDS <= config.INVOICE_MAX_CLTV_EXPIRY_BLOCKS * SECONDS_PER_BLOCK) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['RECONCILE_ABSENT_AFTER_SECONDS'],
+      message: `must be longer than INVOICE_MAX_CLTV_EXPIRY_BLOCKS x ${SECONDS_PER_BLOCK} s (${config.INVOICE_MAX_CLTV_EXPIRY_BLOCKS * SECONDS_PER_BLOCK} s): a payee may hold a payment that long`,
+    });
+  }
   if (config.NODE_ENV === 'production' && config.LNADDRESS_HOST_MAP?.size) {
     ctx.addIssue({ code: 'custom', path: ['LNADDRESS_HOST_MAP'], message: 'is for tests and local runs only and is refused when NODE_ENV=production' });
   }

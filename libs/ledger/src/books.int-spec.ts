@@ -42,7 +42,7 @@ describe('the books: movements of money (integration)', () => {
     const payout = await prisma.payout.create({ data: { trigger: 'manual' } });
     keysendSeq += 1n;
     return (
-      await prisma.keysend.create({
+      await prisma.payment.create({
         data: { payoutId: payout.id, recipientId, balanceId, reference: `ref-${keysendSeq}`, destination: pubkey(1), amountSats: sats, attempt: 1, status: 'pending', customRecords: {} },
       })
     ).id;
@@ -73,16 +73,16 @@ describe('the books: movements of money (integration)', () => {
 
   it('reserve: owed -> in flight, linking the balance\'s unlinked allocations to the keysend', async () => {
     const id = await newBalance();
-    const keysendId = await keysendFor(id, 9);
-    await tx((t) => reserve(t, [{ keysendId, balanceId: id, msat: 9_000n }]));
+    const paymentId = await keysendFor(id, 9);
+    await tx((t) => reserve(t, [{ paymentId, balanceId: id, msat: 9_000n }]));
     expect(await amounts(id)).toEqual({ accrued: 10_000n, owed: 1_000n, inFlight: 9_000n, parked: 0n, paid: 0n });
   });
 
   it('settle: in flight -> paid', async () => {
     const id = await newBalance();
-    const keysendId = await keysendFor(id, 10);
+    const paymentId = await keysendFor(id, 10);
     await tx(async (t) => {
-      await reserve(t, [{ keysendId, balanceId: id, msat: 10_000n }]);
+      await reserve(t, [{ paymentId, balanceId: id, msat: 10_000n }]);
       await settle(t, [{ balanceId: id, msat: 10_000n }]);
     });
     expect(await amounts(id)).toEqual({ accrued: 10_000n, owed: 0n, inFlight: 0n, parked: 0n, paid: 10_000n });
@@ -91,11 +91,11 @@ describe('the books: movements of money (integration)', () => {
   it('release: in flight -> owed (parked, for a parked recipient)', async () => {
     const id = await newBalance();
     const [a, b] = [await keysendFor(id, 4), await keysendFor(id, 6)];
-    await tx((t) => reserve(t, [{ keysendId: a, balanceId: id, msat: 4_000n }, { keysendId: b, balanceId: id, msat: 6_000n }]));
-    await tx((t) => release(t, [{ keysendId: a, balanceId: id, msat: 4_000n }]));
+    await tx((t) => reserve(t, [{ paymentId: a, balanceId: id, msat: 4_000n }, { paymentId: b, balanceId: id, msat: 6_000n }]));
+    await tx((t) => release(t, [{ paymentId: a, balanceId: id, msat: 4_000n }]));
     expect(await amounts(id)).toEqual({ accrued: 10_000n, owed: 4_000n, inFlight: 6_000n, parked: 0n, paid: 0n });
     await tx((t) => park(t, recipientId, { code: '10', message: 'no route' }));
-    await tx((t) => release(t, [{ keysendId: b, balanceId: id, msat: 6_000n }]));
+    await tx((t) => release(t, [{ paymentId: b, balanceId: id, msat: 6_000n }]));
     expect(await amounts(id)).toEqual({ accrued: 10_000n, owed: 0n, inFlight: 0n, parked: 10_000n, paid: 0n });
   });
 

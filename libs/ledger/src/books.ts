@@ -30,8 +30,8 @@ export const balanceKey = (b: BalanceKey): string =>
   JSON.stringify([String(b.recipientId), b.appId, b.feedGuid, b.itemGuid, b.remoteFeedGuid, b.remoteItemGuid]);
 
 // A keysend's amount on its balance.
-export interface KeysendAmount {
-  keysendId: bigint;
+export interface PaymentAmount {
+  paymentId: bigint;
   balanceId: bigint;
   msat: bigint;
 }
@@ -67,20 +67,20 @@ export async function accrue(tx: Tx, rows: Accrual[]): Promise<Map<string, bigin
 }
 
 // Reserve: owed -> in flight for keysends about to be sent; the listening they pay for is linked to them.
-export async function reserve(tx: Tx, items: KeysendAmount[]): Promise<void> {
+export async function reserve(tx: Tx, items: PaymentAmount[]): Promise<void> {
   if (items.length === 0) return;
   await tx.$executeRaw`
     UPDATE balance b SET owed_msat = b.owed_msat - d.m, in_flight_msat = b.in_flight_msat + d.m, updated_at = now()
     FROM (SELECT b AS id, SUM(m)::bigint AS m FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${amounts(items.map((i) => i.msat))}::bigint[]) AS u(b, m) GROUP BY b) d
     WHERE b.id = d.id`;
   await tx.$executeRaw`
-    UPDATE allocation a SET keysend_id = d.k
-    FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${ids(items.map((i) => i.keysendId))}::bigint[]) AS d(b, k)
-    WHERE a.balance_id = d.b AND a.keysend_id IS NULL`;
+    UPDATE allocation a SET payment_id = d.k
+    FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${ids(items.map((i) => i.paymentId))}::bigint[]) AS d(b, k)
+    WHERE a.balance_id = d.b AND a.payment_id IS NULL`;
 }
 
 // Settle: in flight -> paid.
-export async function settle(tx: Tx, items: Omit<KeysendAmount, 'keysendId'>[]): Promise<void> {
+export async function settle(tx: Tx, items: Omit<PaymentAmount, 'paymentId'>[]): Promise<void> {
   if (items.length === 0) return;
   await tx.$executeRaw`
     UPDATE balance b SET in_flight_msat = b.in_flight_msat - d.m, paid_msat = b.paid_msat + d.m, updated_at = now()
@@ -90,7 +90,7 @@ export async function settle(tx: Tx, items: Omit<KeysendAmount, 'keysendId'>[]):
 
 // Release: in flight -> owed (parked, for a parked recipient), for keysends certainly not paid; the listening
 // they covered is free for the next keysend.
-export async function release(tx: Tx, items: KeysendAmount[]): Promise<void> {
+export async function release(tx: Tx, items: PaymentAmount[]): Promise<void> {
   if (items.length === 0) return;
   await tx.$executeRaw`
     UPDATE balance b SET in_flight_msat = b.in_flight_msat - d.m,
@@ -99,7 +99,7 @@ export async function release(tx: Tx, items: KeysendAmount[]): Promise<void> {
     FROM (SELECT b AS id, SUM(m)::bigint AS m FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${amounts(items.map((i) => i.msat))}::bigint[]) AS u(b, m) GROUP BY b) d,
          recipient r
     WHERE b.id = d.id AND r.id = b.recipient_id`;
-  await tx.$executeRaw`UPDATE allocation SET keysend_id = NULL WHERE keysend_id = ANY(${ids(items.map((i) => i.keysendId))}::bigint[])`;
+  await tx.$executeRaw`UPDATE allocation SET payment_id = NULL WHERE payment_id = ANY(${ids(items.map((i) => i.paymentId))}::bigint[])`;
 }
 
 // Move a sub-sat remainder between two balances of one recipient, so remainders spread over episodes are paid

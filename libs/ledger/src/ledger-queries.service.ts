@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { recipientTypeOf, satsToMsat } from '@splitstream/money';
-import { IN_FLIGHT_STATUSES, KeysendStatus } from './statuses.js';
+import { IN_FLIGHT_STATUSES, PaymentStatus } from './statuses.js';
 
 export interface RecipientIdentity {
   address: string;
@@ -73,9 +73,9 @@ export class LedgerQueries {
     const keysendsOfTenant = tenant === null ? Prisma.empty : Prisma.sql`AND balance_id IN (SELECT id FROM balance WHERE app_id = ${tenant})`;
     const eventsOfTenant = ofTenant(tenant, 'app_id');
     const [keysends] = await this.prisma.$queryRaw<{ fees: bigint; unknown_count: bigint; unknown_sats: bigint; events: bigint; pending_events: bigint; set_aside_events: bigint }[]>`
-      SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM keysend WHERE status = ${KeysendStatus.Succeeded} ${keysendsOfTenant})::bigint AS fees,
-             (SELECT COUNT(*) FROM keysend WHERE status = ${KeysendStatus.Unknown} ${keysendsOfTenant}) AS unknown_count,
-             (SELECT COALESCE(SUM(amount_sats), 0) FROM keysend WHERE status = ${KeysendStatus.Unknown} ${keysendsOfTenant})::bigint AS unknown_sats,
+      SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM payment WHERE status = ${PaymentStatus.Succeeded} ${keysendsOfTenant})::bigint AS fees,
+             (SELECT COUNT(*) FROM payment WHERE status = ${PaymentStatus.Unknown} ${keysendsOfTenant}) AS unknown_count,
+             (SELECT COALESCE(SUM(amount_sats), 0) FROM payment WHERE status = ${PaymentStatus.Unknown} ${keysendsOfTenant})::bigint AS unknown_sats,
              (SELECT COUNT(*) FROM listening_event WHERE true ${eventsOfTenant}) AS events,
              (SELECT COUNT(*) FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL ${eventsOfTenant}) AS pending_events,
              (SELECT COUNT(*) FROM listening_event WHERE apply_error IS NOT NULL ${eventsOfTenant}) AS set_aside_events`;
@@ -113,7 +113,7 @@ export class LedgerQueries {
           remoteFeedGuid: a.balance.remoteFeedGuid || null,
           remoteItemGuid: a.balance.remoteItemGuid || null,
           amountMsat: String(a.amountMsat),
-          keysendId: a.keysendId === null ? null : String(a.keysendId),
+          paymentId: a.paymentId === null ? null : String(a.paymentId),
         })),
       },
     };
@@ -133,8 +133,8 @@ export class LedgerQueries {
              OR MIN(LEAST(owed_msat, in_flight_msat, parked_msat, paid_msat)) < 0`;
         const [keysends] = await tx.$queryRaw<{ in_flight_sats: bigint; paid_sats: bigint }[]>`
           SELECT COALESCE(SUM(amount_sats) FILTER (WHERE status = ANY(${IN_FLIGHT_STATUSES}::text[])), 0)::bigint AS in_flight_sats,
-                 COALESCE(SUM(amount_sats) FILTER (WHERE status = ${KeysendStatus.Succeeded}), 0)::bigint AS paid_sats
-          FROM keysend`;
+                 COALESCE(SUM(amount_sats) FILTER (WHERE status = ${PaymentStatus.Succeeded}), 0)::bigint AS paid_sats
+          FROM payment`;
         const keysendsInFlight = satsToMsat(keysends!.in_flight_sats);
         const keysendsPaid = satsToMsat(keysends!.paid_sats);
         const problems: string[] = [];

@@ -1,6 +1,6 @@
 // Every status of the books, defined once: the database CHECK constraints, the API and the dashboard use these.
 
-export const KeysendStatus = {
+export const PaymentStatus = {
   Pending: 'pending', // recorded, amount in flight, request not sent: safe to send (or cancel)
   Sending: 'sending', // the request may have gone out
   Succeeded: 'succeeded', // paid
@@ -8,7 +8,7 @@ export const KeysendStatus = {
   Unknown: 'unknown', // may have been paid; stays in flight until reconciled or resolved, never re-sent blindly
   Cancelled: 'cancelled', // never sent; amount back to owed (or parked)
 } as const;
-export type KeysendStatus = (typeof KeysendStatus)[keyof typeof KeysendStatus];
+export type PaymentStatus = (typeof PaymentStatus)[keyof typeof PaymentStatus];
 
 // How a keysend row pays: a keysend to a node, or an invoice from a Lightning Address's LNURL-pay callback.
 export const PaymentMethod = {
@@ -18,7 +18,7 @@ export const PaymentMethod = {
 export type PaymentMethod = (typeof PaymentMethod)[keyof typeof PaymentMethod];
 
 // Keysend statuses whose amount is in flight.
-export const IN_FLIGHT_STATUSES: readonly KeysendStatus[] = [KeysendStatus.Pending, KeysendStatus.Sending, KeysendStatus.Unknown];
+export const IN_FLIGHT_STATUSES: readonly PaymentStatus[] = [PaymentStatus.Pending, PaymentStatus.Sending, PaymentStatus.Unknown];
 
 export const PayoutStatus = {
   Queued: 'queued',

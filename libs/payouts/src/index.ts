@@ -1,10 +1,11 @@
-export { KEYSEND_LIST_STATUSES, PayoutQueries, type KeysendFilter, type KeysendListStatus, type KeysendView } from './payout-queries.service.js';
+export { PAYMENT_LIST_STATUSES, PayoutQueries, type PaymentFilter, type PaymentListStatus, type PaymentView } from './payout-queries.service.js';
 export { PayoutRequests } from './payout-requests.service.js';
 export { PayoutRunner } from './run/payout-runner.service.js';
 export { retryDelaySeconds } from './run/record.js';
 export { type RecipientFilter, type RecipientListItem, RecipientsService } from './recipients.service.js';
 export { PayoutRunnerModule, PayoutsModule, ReconciliationModule } from './payouts.module.js';
-export { KeysendResolutions, type Resolution, type ResolutionResult } from './keysend-resolutions.service.js';
-export { Reconciliation, type ReconcileReport } from './reconciliation.service.js';
+export { PaymentVerdicts, type VerdictRequest, type VerdictResult } from './payment-verdicts.service.js';
+export { Reconciliation, type ReconcileReport, reconcileStep, type ReconcileRules, type ReconcileStep } from './reconciliation.service.js';
+export { type ReconcileScope } from './store/payout-store.js';
 export { RECONCILE, RUN_PAYOUT } from './jobs.js';
 export { type Statement, type StatementPeriod, StatementsService } from './statements.service.js';

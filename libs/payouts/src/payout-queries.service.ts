@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { KeysendStatus, ofTenant, PaymentMethod, recipientView } from '@splitstream/ledger';
+import { PaymentStatus, ofTenant, PaymentMethod, recipientView } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
 // What a keysend list shows; `tenant` null: every app's keysends (admin keys). `parked` means failed keysends
 // of recipients that are parked now (their money waits for an operator); `paid` is `succeeded`.
-export const KEYSEND_LIST_STATUSES = [...Object.values(KeysendStatus), 'paid', 'parked'] as const;
-export type KeysendListStatus = (typeof KEYSEND_LIST_STATUSES)[number];
-export interface KeysendFilter {
+export const PAYMENT_LIST_STATUSES = [...Object.values(PaymentStatus), 'paid', 'parked'] as const;
+export type PaymentListStatus = (typeof PAYMENT_LIST_STATUSES)[number];
+export interface PaymentFilter {
   tenant: string | null;
-  status?: KeysendListStatus;
+  status?: PaymentListStatus;
   recipientId?: bigint;
   payoutId?: bigint;
   from?: Date;
@@ -17,7 +17,7 @@ export interface KeysendFilter {
   before?: bigint;
   limit: number;
 }
-const tenantWhere = (tenant: string | null): Prisma.KeysendWhereInput => (tenant === null ? {} : { balance: { appId: tenant } });
+const tenantWhere = (tenant: string | null): Prisma.PaymentWhereInput => (tenant === null ? {} : { balance: { appId: tenant } });
 
 const keysendView = (k: {
   id: bigint;
@@ -69,7 +69,7 @@ const keysendView = (k: {
   resolvedAt: k.resolvedAt,
 });
 
-export type KeysendView = ReturnType<typeof keysendView>;
+export type PaymentView = ReturnType<typeof keysendView>;
 const keysendInclude = { recipient: true, balance: true } as const;
 
 @Injectable()
@@ -93,29 +93,29 @@ export class PayoutQueries {
   async get(tenant: string | null, id: bigint) {
     const payout = await this.prisma.payout.findUnique({
       where: { id },
-      include: { keysends: { where: tenantWhere(tenant), include: keysendInclude, orderBy: { id: 'asc' } } },
+      include: { payments: { where: tenantWhere(tenant), include: keysendInclude, orderBy: { id: 'asc' } } },
     });
     if (!payout) return null;
     const totals = await this.totals(tenant, [id]);
-    return { ...this.payoutView(payout), totals: totals.get(id) ?? emptyTotals(), keysends: payout.keysends.map(keysendView) };
+    return { ...this.payoutView(payout), totals: totals.get(id) ?? emptyTotals(), keysends: payout.payments.map(keysendView) };
   }
 
   async keysend(tenant: string | null, id: bigint) {
-    const keysend = await this.prisma.keysend.findFirst({ where: { id, ...tenantWhere(tenant) }, include: keysendInclude });
+    const keysend = await this.prisma.payment.findFirst({ where: { id, ...tenantWhere(tenant) }, include: keysendInclude });
     return keysend ? keysendView(keysend) : null;
   }
 
   // Newest first; `nextBefore` is the cursor of the next page (null on the last).
-  async keysends(filter: KeysendFilter) {
-    const status: Prisma.KeysendWhereInput =
+  async keysends(filter: PaymentFilter) {
+    const status: Prisma.PaymentWhereInput =
       filter.status === 'paid'
-        ? { status: KeysendStatus.Succeeded }
+        ? { status: PaymentStatus.Succeeded }
         : filter.status === 'parked'
-          ? { status: KeysendStatus.Failed, recipient: { parked: true } }
+          ? { status: PaymentStatus.Failed, recipient: { parked: true } }
           : filter.status
             ? { status: filter.status }
             : {};
-    const keysends = await this.prisma.keysend.findMany({
+    const keysends = await this.prisma.payment.findMany({
       where: {
         ...tenantWhere(filter.tenant),
         ...status,
@@ -132,7 +132,7 @@ export class PayoutQueries {
   }
 
   async keysendsOfEvent(eventDbId: bigint) {
-    const keysends = await this.prisma.keysend.findMany({
+    const keysends = await this.prisma.payment.findMany({
       where: { allocations: { some: { eventId: eventDbId } } },
       include: keysendInclude,
       orderBy: { id: 'asc' },
@@ -144,8 +144,8 @@ export class PayoutQueries {
   async paidPerHour(tenant: string | null, hours: number, now = new Date()) {
     const rows = await this.prisma.$queryRaw<{ hour: Date; sats: bigint; keysends: number }[]>`
       SELECT date_trunc('hour', k.finished_at) AS hour, SUM(k.amount_sats)::bigint AS sats, COUNT(*)::int AS keysends
-      FROM keysend k JOIN balance b ON b.id = k.balance_id
-      WHERE k.status = ${KeysendStatus.Succeeded} AND k.finished_at > ${new Date(now.getTime() - hours * 3_600_000)}
+      FROM payment k JOIN balance b ON b.id = k.balance_id
+      WHERE k.status = ${PaymentStatus.Succeeded} AND k.finished_at > ${new Date(now.getTime() - hours * 3_600_000)}
         ${ofTenant(tenant)}
       GROUP BY 1`;
     const byHour = new Map(rows.map((r) => [r.hour.getTime(), r]));
@@ -169,15 +169,15 @@ export class PayoutQueries {
       { payout_id: bigint; keysends: bigint; succeeded: bigint; failed: bigint; cancelled: bigint; unknown: bigint; pending: bigint; sats: bigint; paid_sats: bigint; fees: bigint }[]
     >`
       SELECT payout_id, COUNT(*) AS keysends,
-             COUNT(*) FILTER (WHERE status = ${KeysendStatus.Succeeded}) AS succeeded,
-             COUNT(*) FILTER (WHERE status = ${KeysendStatus.Failed}) AS failed,
-             COUNT(*) FILTER (WHERE status = ${KeysendStatus.Cancelled}) AS cancelled,
-             COUNT(*) FILTER (WHERE status = ${KeysendStatus.Unknown}) AS unknown,
-             COUNT(*) FILTER (WHERE status IN (${KeysendStatus.Pending}, ${KeysendStatus.Sending})) AS pending,
+             COUNT(*) FILTER (WHERE status = ${PaymentStatus.Succeeded}) AS succeeded,
+             COUNT(*) FILTER (WHERE status = ${PaymentStatus.Failed}) AS failed,
+             COUNT(*) FILTER (WHERE status = ${PaymentStatus.Cancelled}) AS cancelled,
+             COUNT(*) FILTER (WHERE status = ${PaymentStatus.Unknown}) AS unknown,
+             COUNT(*) FILTER (WHERE status IN (${PaymentStatus.Pending}, ${PaymentStatus.Sending})) AS pending,
              COALESCE(SUM(amount_sats), 0)::bigint AS sats,
-             COALESCE(SUM(amount_sats) FILTER (WHERE status = ${KeysendStatus.Succeeded}), 0)::bigint AS paid_sats,
+             COALESCE(SUM(amount_sats) FILTER (WHERE status = ${PaymentStatus.Succeeded}), 0)::bigint AS paid_sats,
              COALESCE(SUM(fee_sats), 0)::bigint AS fees
-      FROM keysend k WHERE payout_id = ANY(${ids.map(String)}::bigint[])
+      FROM payment k WHERE payout_id = ANY(${ids.map(String)}::bigint[])
         ${tenant === null ? Prisma.empty : Prisma.sql`AND EXISTS (SELECT 1 FROM balance b WHERE b.id = k.balance_id AND b.app_id = ${tenant})`}
       GROUP BY payout_id`;
     return new Map(

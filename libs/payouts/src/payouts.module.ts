@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '@splitstream/ledger';
 import { LnaddressModule } from '@splitstream/lnaddress';
-import { KeysendResolutions } from './keysend-resolutions.service.js';
+import { PaymentsModule } from '@splitstream/payments';
+import { PaymentVerdicts } from './payment-verdicts.service.js';
 import { PayoutQueries } from './payout-queries.service.js';
 import { PayoutRequests } from './payout-requests.service.js';
 import { Reconciliation } from './reconciliation.service.js';
@@ -9,18 +10,24 @@ import { LightningAddresses } from './run/lightning-addresses.js';
 import { PayoutRunner } from './run/payout-runner.service.js';
 import { RecipientsService } from './recipients.service.js';
 import { StatementsService } from './statements.service.js';
+import { PayoutStore } from './store/payout-store.js';
 
-// Settling unknown keysends (operator resolution, reconciliation). Needs the wallet (the global WalletModule).
-@Module({ providers: [KeysendResolutions, Reconciliation], exports: [KeysendResolutions, Reconciliation] })
-export class ReconciliationModule {}
-
+// What the api needs: reads, starting runs, operators' verdicts. No wallet.
 @Module({
-  imports: [LedgerModule, ReconciliationModule],
-  providers: [PayoutRequests, PayoutQueries, RecipientsService, StatementsService],
-  exports: [PayoutRequests, PayoutQueries, RecipientsService, StatementsService, ReconciliationModule],
+  imports: [LedgerModule, PaymentsModule],
+  providers: [PayoutRequests, PayoutQueries, RecipientsService, StatementsService, PaymentVerdicts],
+  exports: [PayoutRequests, PayoutQueries, RecipientsService, StatementsService, PaymentVerdicts],
 })
 export class PayoutsModule {}
 
-// Payout runs, in the worker: they also resolve Lightning Addresses and fetch their invoices.
-@Module({ imports: [PayoutsModule, LnaddressModule], providers: [PayoutRunner, LightningAddresses], exports: [PayoutRunner, PayoutsModule] })
+// Looking unknown payments up in the wallet (the global WalletModule): the worker's, and the operator's CLI.
+@Module({ imports: [PaymentsModule], providers: [PayoutStore, Reconciliation], exports: [PayoutStore, Reconciliation] })
+export class ReconciliationModule {}
+
+// The worker's side, which pays: payout runs (with Lightning-address routes and invoices) and reconciliation.
+@Module({
+  imports: [PayoutsModule, PaymentsModule, ReconciliationModule, LnaddressModule],
+  providers: [PayoutRunner, LightningAddresses],
+  exports: [PayoutRunner, ReconciliationModule, PayoutsModule],
+})
 export class PayoutRunnerModule {}

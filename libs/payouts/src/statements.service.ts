@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { KeysendStatus, ofTenant, recipientView } from '@splitstream/ledger';
+import { PaymentStatus, ofTenant, recipientView } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
@@ -50,8 +50,8 @@ export class StatementsService {
       FROM balance b LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
       CROSS JOIN LATERAL (SELECT SUM(a.amount_msat) AS msat FROM allocation a JOIN listening_event le ON le.id = a.event_id
                           WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)}) listened
-      CROSS JOIN LATERAL (SELECT SUM(k.amount_sats) AS sats, SUM(k.fee_sats) AS fees FROM keysend k
-                          WHERE k.balance_id = b.id AND k.status = ${KeysendStatus.Succeeded} ${within(Prisma.sql`k.finished_at`, period)}) settled
+      CROSS JOIN LATERAL (SELECT SUM(k.amount_sats) AS sats, SUM(k.fee_sats) AS fees FROM payment k
+                          WHERE k.balance_id = b.id AND k.status = ${PaymentStatus.Succeeded} ${within(Prisma.sql`k.finished_at`, period)}) settled
       WHERE b.recipient_id = ${recipientId} ${ofTenant(tenant)}
       GROUP BY b.feed_guid, b.item_guid ORDER BY b.feed_guid, b.item_guid`;
     if (episodes.length === 0) return null;
@@ -59,7 +59,7 @@ export class StatementsService {
       { id: bigint; created_at: Date; finished_at: Date | null; feed_guid: string; item_guid: string; amount_sats: number; fee_sats: number | null; status: string; payment_hash: string | null; method: string }[]
     >`
       SELECT k.id, k.created_at, k.finished_at, b.feed_guid, b.item_guid, k.amount_sats, k.fee_sats, k.status, k.payment_hash, k.method
-      FROM keysend k JOIN balance b ON b.id = k.balance_id
+      FROM payment k JOIN balance b ON b.id = k.balance_id
       WHERE k.recipient_id = ${recipientId} ${ofTenant(tenant)} ${within(Prisma.sql`k.created_at`, period)}
       ORDER BY k.id`;
 

@@ -66,9 +66,9 @@ export interface WalletPaymentRecord {
   preimage: string;
 }
 
-// What the wallet says of a payment splitstream sent: settled (with its record) or failed; absent from the map when
-// it has no record of it (not sent, or still in flight).
-export type PaymentLookup = { state: 'settled'; record: WalletPaymentRecord } | { state: 'failed' };
+// What the wallet says of a payment splitstream sent: settled (with its record), failed, or still pending (in
+// flight); absent from the map when it has no record of it (NWC: never sent; Alby: not settled, which proves nothing).
+export type PaymentLookup = { state: 'settled'; record: WalletPaymentRecord } | { state: 'failed' } | { state: 'pending' };
 
 export interface SentPayment {
   reference: string; // the memo `splitstream <reference>`, also the bLIP-10 uuid

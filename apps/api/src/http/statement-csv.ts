@@ -4,7 +4,7 @@ import type { Statement } from '@splitstream/payouts';
 // The statement as one CSV for a creator's books: a row per keysend, then the totals per episode, per feed and
 // overall. Amounts in msat, like the JSON; every row has every column (empty where it does not apply).
 const COLUMNS = [
-  'row', 'feed_guid', 'feed_title', 'item_guid', 'item_title', 'keysend_id', 'created_at', 'finished_at', 'status', 'method', 'payment_hash',
+  'row', 'feed_guid', 'feed_title', 'item_guid', 'item_title', 'payment_id', 'created_at', 'finished_at', 'status', 'method', 'payment_hash',
   'amount_msat', 'fee_msat', 'accrued_msat', 'paid_msat', 'fees_msat', 'owed_msat', 'in_flight_msat', 'parked_msat',
 ] as const;
 type Row = Partial<Record<(typeof COLUMNS)[number], string | null>>;
@@ -24,7 +24,7 @@ export function statementCsv(statement: Statement): string {
       row: 'keysend',
       feed_guid: k.feedGuid,
       item_guid: k.itemGuid,
-      keysend_id: k.id,
+      payment_id: k.id,
       created_at: k.createdAt.toISOString(),
       finished_at: k.finishedAt?.toISOString(),
       status: k.status,

@@ -26,7 +26,7 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   payout: id('7'),
   recipient: id('42'),
   keyId: id('3'),
-  keysendId: id('1207'),
+  paymentId: id('1207'),
   nextBefore: id('1180'),
   address: { example: PUBKEY, pattern: '^(0[23][0-9a-fA-F]{64}|[a-z0-9._+-]+@[a-z0-9.-]+)$' },
   destination: { example: PUBKEY, pattern: '^0[23][0-9a-f]{64}$' },

@@ -28,7 +28,7 @@ const ERROR_TEXT: Record<number, string> = {
 const TAGS: Record<string, string> = {
   events: 'Listening events in: what apps send',
   payouts: 'Payout runs and the money they paid',
-  keysends: 'Single keysends: lists, resolution of unknown outcomes, reconciliation',
+  payments: 'Single payments (keysends and invoice payments): lists, verdicts on unknown outcomes, reconciliation; /v1/keysends is an alias',
   recipients: 'Recipients: amounts, retry state, parking, creator statements',
   feeds: 'Shows: per-recipient totals',
   ledger: 'The books: totals and the invariant check',
@@ -37,7 +37,7 @@ const TAGS: Record<string, string> = {
 };
 const tagOf = (path: string) => {
   const area = /^\/v1\/([a-z]+)/.exec(path)?.[1];
-  return area === undefined ? 'operations' : area === 'summary' ? 'ledger' : area;
+  return area === undefined ? 'operations' : area === 'summary' ? 'ledger' : area === 'keysends' ? 'payments' : area;
 };
 
 export interface DocumentedRoute {
@@ -51,13 +51,16 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
   const paths: Record<string, Record<string, unknown>> = {};
   const routes: DocumentedRoute[] = [];
   for (const controller of controllers) {
-    const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
+    // A controller's first path is its name; any others are documented aliases of it (deprecated).
+    const [primary, ...aliases] = [Reflect.getMetadata(PATH_METADATA, controller) as string | string[]].flat();
     for (const name of Object.getOwnPropertyNames(controller.prototype)) {
       const handler = controller.prototype[name];
       if (name === 'constructor' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
+      for (const base of [primary!, ...aliases]) {
       const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-      const path = joinPath(base, Reflect.getMetadata(PATH_METADATA, handler) as string);
-      const key = `${method} ${path}`;
+      const sub = Reflect.getMetadata(PATH_METADATA, handler) as string;
+      const path = joinPath(base, sub);
+      const key = `${method} ${joinPath(primary!, sub)}`;
       const doc = ROUTE_DOCS[key];
       if (!doc) throw new Error(`OpenAPI: ${key} has no entry in ROUTE_DOCS`);
       const scope = Reflect.getMetadata(REQUIRED_SCOPE, handler) as string | undefined;
@@ -71,7 +74,8 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
       routes.push({ method, path });
       paths[path] ??= {};
       paths[path][method.toLowerCase()] = {
-        summary: doc.summary,
+        summary: base === primary ? doc.summary : `${doc.summary} (alias of ${key})`,
+        ...(base !== primary && { deprecated: true }),
         tags: [tagOf(path)],
         ...(scope && { description: `Requires the scope \`${scope}\`.`, 'x-required-scope': scope, security: [{ apiKey: [scope] }] }),
         ...(isPublic && { security: [] }),
@@ -85,6 +89,7 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
           ...Object.fromEntries(errors.map((code) => [code, { $ref: `#/components/responses/Error${code}` }])),
         },
       };
+      }
     }
   }
   const document = {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listeningEventSchema, MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
-import { keysendListQuery, resolutionSchema } from '../controllers/keysends.controller.js';
+import { paymentListQuery, verdictSchema } from '../controllers/payments.controller.js';
 import { paidPerHourQuery } from '../controllers/payouts.controller.js';
 import { identitySchema, recipientListQuery, statementQuery, topQuery } from '../controllers/recipients.controller.js';
 import { pageQuery } from '../http/params.js';
@@ -43,20 +43,15 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     errors: [400, 404],
   },
   'POST /v1/recipients/unpark': { summary: 'Pay a parked recipient again from the next run', body: identitySchema, response: s.recipientResponse, errors: [400, 404] },
-  'GET /v1/keysends': { summary: 'Keysends, newest first, by status, recipient, payout and time', query: keysendListQuery, response: s.keysendListResponse, errors: [400] },
-  'GET /v1/keysends/{id}': { summary: 'One keysend', response: s.keysendResponse, errors: [404] },
+  'GET /v1/payments': { summary: 'Payments (keysends and invoice payments), newest first, by status, recipient, payout and time', query: paymentListQuery, response: s.keysendListResponse, errors: [400] },
+  'GET /v1/payments/{id}': { summary: 'One payment, with the verdicts that settled it if its outcome was unknown', response: s.keysendResponse, errors: [404] },
   'GET /v1/feeds/{feedGuid}/summary': { summary: "A show's recipients: accrued, paid and owed msat each", response: s.feedSummaryResponse, errors: [404] },
   'GET /v1/apps/me': { summary: "This key's app, scopes, spend caps and what the app accepted today and this month", response: s.appResponse, errors: [] },
-  'POST /v1/keysends/{id}/resolve': {
-    summary: "Settle a keysend whose outcome is unknown: succeeded (proved by its preimage or the wallet's record) or failed",
-    body: resolutionSchema,
+  'POST /v1/payments/{id}/resolve': {
+    summary: 'Settle a payment whose outcome is unknown: succeeded (proved by a preimage of its hash) or, admin only, failed without evidence (confirmed, with a reason)',
+    body: verdictSchema,
     response: s.keysendResponse,
-    errors: [400, 404, 409, 422, 503],
-  },
-  'POST /v1/keysends/reconcile': {
-    summary: "Look every unknown keysend up in the wallet's records now: settle what it paid, return to owed what it has not paid for too long",
-    response: s.reconcileResponse,
-    errors: [503],
+    errors: [400, 404, 409, 422],
   },
   'GET /v1/summary': { summary: 'Totals: accrued, owed, in flight, paid, fees, unknown', response: s.summaryResponse, errors: [] },
   'GET /v1/ledger/check': { summary: 'Verify the ledger invariant now (500 when it does not hold)', response: s.ledgerCheckResponse, errors: [500] },

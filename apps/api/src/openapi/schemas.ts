@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from '@splitstream/errors';
-import { KeysendStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
+import { PaymentStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
 
 // Response shapes, for the OpenAPI document (the code builds these objects in the controllers and services).
 const msat = z.string().regex(/^[0-9]+$/).describe('millisatoshis, as a decimal string');
@@ -35,7 +35,7 @@ export const keysendResponse = z.object({
   destination: nullableText.describe('the node a keysend went to; null for an invoice payment'),
   invoice: nullableText.describe('an invoice payment\'s BOLT11 invoice, stored before it was paid'),
   amountSats: z.number().int(),
-  status: z.enum(KeysendStatus),
+  status: z.enum(PaymentStatus),
   attempts: z.number().int(),
   lastErrorCode: nullableText.describe('the wallet\'s error code (e.g. "2", "10") or splitstream\'s (record_unbuildable)'),
   lastErrorMessage: nullableText,
@@ -81,7 +81,7 @@ export const eventResponse = z.object({
   receivedAt: timestamp,
   appliedAt: timestamp.nullable(),
   allocations: z.array(
-    z.object({ recipient: recipientRef, remoteFeedGuid: nullableText, remoteItemGuid: nullableText, amountMsat: msat, keysendId: nullableText }),
+    z.object({ recipient: recipientRef, remoteFeedGuid: nullableText, remoteItemGuid: nullableText, amountMsat: msat, paymentId: nullableText }),
   ),
   keysends: z.array(keysendResponse),
 });
@@ -165,7 +165,7 @@ export const statementResponse = z.object({
       itemGuid: z.string(),
       amountMsat: msat,
       feeMsat: msat.nullable(),
-      status: z.enum(KeysendStatus),
+      status: z.enum(PaymentStatus),
       method: paymentMethod,
       paymentHash: nullableText,
     }),

@@ -19,7 +19,7 @@ import {
 
 // A recorded payment as the wallet is asked to pay it (the first time, or again with the same preimage or
 // invoice).
-export interface StoredKeysend {
+export interface StoredPayment {
   method: string; // PaymentMethod
   amount_sats: number;
   destination: string; // the node a keysend pays
@@ -30,7 +30,7 @@ export interface StoredKeysend {
   payment_hash: string | null;
 }
 
-export const keysendRequest = (k: StoredKeysend): KeysendRequest => ({
+export const keysendRequest = (k: StoredPayment): KeysendRequest => ({
   amountSats: k.amount_sats,
   destination: k.destination,
   memo: memoFor(k.reference),
@@ -38,7 +38,7 @@ export const keysendRequest = (k: StoredKeysend): KeysendRequest => ({
   ...(k.preimage && { preimage: k.preimage }),
 });
 
-export function invoiceRequest(k: StoredKeysend): InvoicePaymentRequest {
+export function invoiceRequest(k: StoredPayment): InvoicePaymentRequest {
   const record = k.custom_records[TLV_PODCAST_METADATA];
   return {
     invoice: k.invoice!,
@@ -154,7 +154,7 @@ export async function dispatchChunk<R>(pay: Pay<R>, requests: R[], options: Disp
 
 // A chunk of recorded payments: its keysends through Wallet.payKeysends, then its invoices through
 // Wallet.payInvoices; outcomes in the chunk's order. A wallet that refuses the run stops both.
-export async function dispatchPayments(wallet: Wallet, stored: StoredKeysend[], options: DispatchOptions): Promise<DispatchResult> {
+export async function dispatchPayments(wallet: Wallet, stored: StoredPayment[], options: DispatchOptions): Promise<DispatchResult> {
   const outcomes: PaymentOutcome[] = new Array(stored.length);
   const indices = (method: PaymentMethod) => stored.flatMap((k, i) => (k.method === method ? [i] : []));
   const keysends = indices(PaymentMethod.Keysend);

@@ -1,25 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { KeysendStatus, PaymentMethod } from '@splitstream/ledger';
 import { LNADDRESS_CLIENT, LnaddressClient, LnaddressError, LnaddressFailure, type Resolution } from '@splitstream/lnaddress';
 import { blip10Summary, satsToMsat, TLV_PODCAST_METADATA } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
-import { Prisma, PrismaService } from '@splitstream/persistence';
-import { applyRecipientUpdates, failRecipient, type Reason, type RetryPolicy, standingsOf } from './record.js';
+import { Payments, type Reason } from '@splitstream/payments';
+import { PrismaService } from '@splitstream/persistence';
+import { dueRecipient, PayoutStore } from '../store/payout-store.js';
+import { applyRecipientUpdates, standingsOf } from '../store/recipient-store.js';
+import { failRecipient, type RetryPolicy } from './record.js';
 
 // Calls to addresses' domains at once (each has its own timeout).
 const CONCURRENCY = 8;
-
-// A recipient whose money is due: not parked, not backing off, owed at least the minimum payout in all.
-export const dueRecipient = (minMsat: bigint) => Prisma.sql`
-  NOT r.parked AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now())
-  AND r.id IN (SELECT recipient_id FROM balance GROUP BY recipient_id HAVING SUM(owed_msat) >= ${minMsat})`;
 
 // A resolution's columns that neither kind leaves set (each kind sets its own over these).
 const NO_RESOLUTION = { pubkey: null, customRecords: {}, callback: null, minSendableMsat: null, maxSendableMsat: null, commentAllowed: 0, metadataHash: null };
 
 export interface InvoiceRefusal {
-  keysendId: bigint;
+  paymentId: bigint;
   reason: Reason;
 }
 
@@ -40,6 +37,8 @@ export class LightningAddresses {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly store: PayoutStore,
+    private readonly payments: Payments,
     @Inject(LNADDRESS_CLIENT) private readonly client: LnaddressClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
@@ -55,7 +54,7 @@ export class LightningAddresses {
     await eachLimited(due, async ({ id, address }) => {
       try {
         const resolution = await this.client.resolve(address);
-        await this.store(address, resolution);
+        await this.saveRoute(address, resolution);
         this.metrics.lnaddress.inc({ step: 'resolve', outcome: resolution.kind });
       } catch (error) {
         if (!(error instanceof LnaddressError)) throw error;
@@ -72,7 +71,7 @@ export class LightningAddresses {
   }
 
   // A resolution's fields are the row's columns; the other kind's columns are cleared.
-  private async store(address: string, resolution: Resolution): Promise<void> {
+  private async saveRoute(address: string, resolution: Resolution): Promise<void> {
     const fields = {
       ...NO_RESOLUTION,
       ...resolution,
@@ -82,34 +81,27 @@ export class LightningAddresses {
     await this.prisma.lnaddressResolution.upsert({ where: { address }, create: { address, ...fields }, update: fields });
   }
 
-  // Invoices for the invoice payments among the next `limit` pending payments of the run. Returns those that got
-  // none (the callback failed, or its invoice is not what was asked for): nothing was paid for them.
-  async obtainInvoices(payoutId: bigint, limit: number): Promise<InvoiceRefusal[]> {
-    const wanting = await this.prisma.$queryRaw<
-      { id: bigint; amount_sats: number; custom_records: Record<string, string>; callback: string | null; comment_allowed: number | null; metadata_hash: string | null }[]
-    >`
-      SELECT k.id, k.amount_sats, k.custom_records, lr.callback, lr.comment_allowed, lr.metadata_hash
-      FROM keysend k JOIN recipient r ON r.id = k.recipient_id LEFT JOIN lnaddress_resolution lr ON lr.address = r.address
-      WHERE k.id IN (SELECT id FROM keysend WHERE payout_id = ${payoutId} AND status = ${KeysendStatus.Pending} ORDER BY id LIMIT ${limit})
-        AND k.method = ${PaymentMethod.Invoice} AND k.invoice IS NULL
-      ORDER BY k.id`;
+  // Invoices for the invoice payments among `chunk` (the payments about to be sent, and only those). Returns those
+  // that got none (the callback failed, or its invoice is not what was asked for): nothing was paid for them.
+  async obtainInvoices(chunk: bigint[]): Promise<InvoiceRefusal[]> {
+    const wanting = await this.store.invoicesWanted(chunk);
     const refusals: InvoiceRefusal[] = [];
     await eachLimited(wanting, async (k) => {
       try {
         if (!k.callback || !k.metadata_hash) throw new LnaddressError(LnaddressFailure.InvoiceRefused, 'the address no longer offers LNURL-pay');
         const record = JSON.parse(k.custom_records[TLV_PODCAST_METADATA] ?? '{}') as Record<string, unknown>;
-        const { invoice, paymentHash } = await this.client.invoice({
+        const invoice = await this.client.invoice({
           callback: k.callback,
           msat: satsToMsat(k.amount_sats),
           comment: blip10Summary(record, k.comment_allowed ?? 0),
           metadataHash: k.metadata_hash,
         });
-        await this.prisma.keysend.updateMany({ where: { id: k.id, status: KeysendStatus.Pending }, data: { invoice, paymentHash } });
+        await this.payments.transaction((moves) => moves.attachInvoice(k.id, invoice));
         this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'obtained' });
       } catch (error) {
         if (!(error instanceof LnaddressError)) throw error;
         this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'refused' });
-        refusals.push({ keysendId: k.id, reason: { code: error.code, message: error.message } });
+        refusals.push({ paymentId: k.id, reason: { code: error.code, message: error.message } });
       }
     });
     return refusals;

@@ -1,46 +1,30 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { KeysendStatus, PaymentMethod, PayoutStatus, reserve, transferRemainder } from '@splitstream/ledger';
-import { satsForWallet, satsToMsat, splitWholeSats } from '@splitstream/money';
+import { PaymentMethod, PaymentStatus, PayoutStatus, transferRemainder } from '@splitstream/ledger';
+import { satsToMsat } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
-import { Prisma, PrismaService } from '@splitstream/persistence';
+import { type PaymentMoves, type PaymentRow, Payments } from '@splitstream/payments';
 import { type PaymentOutcome, WALLET, type Wallet } from '@splitstream/wallet';
-import { dispatchPayments, type StoredKeysend } from './dispatch.js';
-import { dueRecipient, type InvoiceRefusal, LightningAddresses } from './lightning-addresses.js';
-import { PayoutLock } from './payout-lock.js';
-import { type DueBalance, planPayout } from './plan.js';
-import {
-  applyRecipientUpdates,
-  applyRecord,
-  decideRecord,
-  failRecipient,
-  finalRunStatus,
-  type RetryPolicy,
-  type RunCounts,
-  type SentKeysend,
-  standingsOf,
-} from './record.js';
+import { PayoutStore } from '../store/payout-store.js';
+import { applyRecipientUpdates, standingsOf } from '../store/recipient-store.js';
+import { dispatchPayments } from './dispatch.js';
+import { type InvoiceRefusal, LightningAddresses } from './lightning-addresses.js';
+import { PAYOUT_LOCK, SessionLock } from '../store/session-lock.js';
+import { planPayout } from './plan.js';
+import { applyDecision, decideRecord, failRecipient, finalRunStatus, type RetryPolicy, type SentPayment } from './record.js';
 
-type Tx = Prisma.TransactionClient;
-
-const TRANSACTION_TIMEOUT_MS = 120_000;
 const HEARTBEAT_EVERY_MS = 5_000;
 // On shutdown the request in flight may finish within this; then it is abandoned (its outcome is unknown).
 const SHUTDOWN_GRACE_MS = 7_000;
 const MAX_RATE_LIMIT_WAITS = 5;
 const MAX_RATE_LIMIT_WAIT_MS = 30_000;
 
-interface ClaimedKeysend extends StoredKeysend {
-  id: bigint;
-  balance_id: bigint;
-  recipient_id: bigint;
-}
-
-// A payout run, in three phases (plan.ts, dispatch.ts, record.ts), crash-safe at every step: keysends are
-// recorded `pending` with their money reserved (owed -> in flight) before any request; each chunk is marked
-// `sending` before its request; outcomes become ledger movements. A crash leaves `sending` keysends `unknown`
-// (never re-sent blindly) and `pending` ones go back to owed when the next run or worker start recovers.
+// A payout run, in three phases (plan.ts, dispatch.ts, record.ts), crash-safe at every step: payments are
+// recorded `pending` with their money reserved (owed -> in flight) before any request; each chunk is claimed
+// `sending` before its request; outcomes become moves of the payments (libs/payments). A crash leaves `sending`
+// payments `unknown` (never re-sent blindly) and `pending` ones go back to owed when the next run or worker start
+// recovers. A run's row is written only by the worker that holds the payout lock and started it.
 @Injectable()
 export class PayoutRunner implements BeforeApplicationShutdown {
   private readonly logger = new Logger(PayoutRunner.name);
@@ -51,10 +35,11 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   private current: Promise<void> | undefined;
 
   constructor(
-    private readonly prisma: PrismaService,
     @Inject(WALLET) private readonly wallet: Wallet,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly store: PayoutStore,
+    private readonly payments: Payments,
     private readonly addresses: LightningAddresses,
   ) {}
 
@@ -68,7 +53,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
 
   async run(payoutId: bigint): Promise<void> {
     if (this.stopping.signal.aborted) {
-      await this.finishRun(payoutId, PayoutStatus.Interrupted, 'the worker was stopping; the next run pays what this one would have');
+      await this.skip(payoutId, 'the worker was stopping; the next run pays what this one would have');
       return;
     }
     this.current = this.runLocked(payoutId);
@@ -93,7 +78,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     const lock = await this.acquireLock();
     if (!lock) return;
     try {
-      await this.recover(undefined);
+      await this.recover();
     } finally {
       await lock.release();
     }
@@ -102,31 +87,37 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   private async runLocked(payoutId: bigint): Promise<void> {
     const lock = await this.acquireLock();
     if (!lock) {
-      await this.finishRun(payoutId, PayoutStatus.Skipped, 'another payout run was in progress');
+      await this.skip(payoutId, 'another payout run was in progress');
       return;
     }
-    const heartbeat = setInterval(() => void this.beat(payoutId), HEARTBEAT_EVERY_MS);
+    let heartbeat: NodeJS.Timeout | undefined;
     const started = Date.now();
     const timer = this.metrics.payoutRunSeconds.startTimer();
     try {
-      await this.recover(payoutId);
-      await this.prisma.payout.update({ where: { id: payoutId }, data: { status: PayoutStatus.Running, startedAt: new Date(), heartbeatAt: new Date() } });
+      // Whatever is still running is dead (this worker holds the lock): this run too, if its job came back to
+      // another worker after its first one died. Such a run ends interrupted and is not run again under its id.
+      await this.recover();
+      if (!(await this.store.start(payoutId))) {
+        this.logger.warn({ payoutId: String(payoutId) }, 'payout run was not queued any more: not run again');
+        return;
+      }
+      heartbeat = setInterval(() => void this.store.beat(payoutId).catch((error: Error) => this.logger.warn(`heartbeat: ${error.message}`)), HEARTBEAT_EVERY_MS);
       this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
       await this.addresses.resolveDue(this.minMsat, this.policy);
       const invoicePayments = await this.prepare(payoutId);
       const stopReason = await this.send(payoutId, invoicePayments > 0);
-      const counts = await this.counts(payoutId);
+      const counts = await this.store.counts(payoutId);
       const { status, note } = this.stopping.signal.aborted
         ? { status: PayoutStatus.Interrupted, note: 'the worker was stopped during the run' }
         : finalRunStatus(counts, stopReason);
-      await this.finishRun(payoutId, status, note);
+      await this.finish(payoutId, status, note);
       timer({ status });
       this.logger.log({ payoutId: String(payoutId), status, note, ...counts, ms: Date.now() - started }, 'payout run finished');
     } catch (error) {
       const reason = `the run failed: ${(error as Error).message}`;
       this.logger.error({ payoutId: String(payoutId), err: error }, reason);
-      await this.prisma.$transaction((tx) => this.cancelPending(tx, reason, payoutId)).catch(() => undefined);
-      await this.finishRun(payoutId, PayoutStatus.Failed, reason).catch(() => undefined);
+      await this.cancelPending(reason, payoutId).catch(() => undefined);
+      await this.finish(payoutId, PayoutStatus.Failed, reason).catch(() => undefined);
       timer({ status: PayoutStatus.Failed });
     } finally {
       clearInterval(heartbeat);
@@ -135,227 +126,138 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   }
 
   // The lock, or, when a run holds it whose heartbeat is older than the timeout, that run's session ended first.
-  private async acquireLock(): Promise<PayoutLock | undefined> {
-    const lock = await PayoutLock.tryAcquire(this.config.DATABASE_URL);
+  private async acquireLock(): Promise<SessionLock | undefined> {
+    const lock = await SessionLock.tryAcquire(this.config.DATABASE_URL, PAYOUT_LOCK);
     if (lock) return lock;
-    const stale = await this.prisma.$queryRaw<{ id: bigint }[]>`
-      SELECT id FROM payout WHERE status = ${PayoutStatus.Running}
-        AND COALESCE(heartbeat_at, started_at, created_at) < now() - make_interval(secs => ${this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS})`;
+    const stale = await this.store.staleRuns(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS);
     if (stale.length === 0) return undefined;
-    this.logger.warn(`payout run ${stale.map((s) => s.id).join(', ')} stopped beating: taking its lock over`);
-    await PayoutLock.takeOver(this.prisma);
+    this.logger.warn(`payout run ${stale.join(', ')} stopped beating: taking its lock over`);
+    await SessionLock.takeOver(this.config.DATABASE_URL, PAYOUT_LOCK);
     for (let attempt = 0; attempt < 20; attempt++) {
-      const taken = await PayoutLock.tryAcquire(this.config.DATABASE_URL);
+      const taken = await SessionLock.tryAcquire(this.config.DATABASE_URL, PAYOUT_LOCK);
       if (taken) return taken;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return undefined;
   }
 
-  private async beat(payoutId: bigint): Promise<void> {
-    await this.prisma.payout
-      .updateMany({ where: { id: payoutId, status: PayoutStatus.Running }, data: { heartbeatAt: new Date() } })
-      .catch((error: Error) => this.logger.warn(`heartbeat: ${error.message}`));
+  private async skip(payoutId: bigint, note: string): Promise<void> {
+    if (await this.store.skip(payoutId, note)) this.metrics.payoutRuns.inc({ status: PayoutStatus.Skipped });
   }
 
-  private async finishRun(payoutId: bigint, status: PayoutStatus, note: string | null): Promise<void> {
-    await this.prisma.payout.update({ where: { id: payoutId }, data: { status, note, finishedAt: new Date() } });
-    this.metrics.payoutRuns.inc({ status });
+  private async finish(payoutId: bigint, status: PayoutStatus, note: string | null): Promise<void> {
+    if (await this.store.finish(payoutId, status, note)) this.metrics.payoutRuns.inc({ status });
   }
 
-  private async recover(currentPayoutId: bigint | undefined): Promise<void> {
-    await this.prisma.$transaction(
-      async (tx) => {
-        const inFlight = await tx.keysend.updateMany({
-          where: { status: KeysendStatus.Sending },
-          data: {
-            status: KeysendStatus.Unknown,
-            errorMessage: 'the worker stopped while this request may have been in flight',
-            finishedAt: new Date(),
-          },
-        });
-        const cancelled = await this.cancelPending(tx, 'never sent: the payout run was interrupted');
-        const interrupted = await tx.payout.updateMany({
-          where: { status: PayoutStatus.Running, ...(currentPayoutId !== undefined && { id: { not: currentPayoutId } }) },
-          data: { status: PayoutStatus.Interrupted, finishedAt: new Date(), note: 'its worker stopped before the run ended' },
-        });
-        if (inFlight.count || cancelled || interrupted.count) {
-          this.logger.warn(
-            { unknown: inFlight.count, cancelled, interruptedRuns: interrupted.count },
-            'recovered an interrupted run: keysends that may have gone out are unknown, the rest is owed again',
-          );
-        }
-      },
-      { timeout: TRANSACTION_TIMEOUT_MS },
-    );
+  // Held by this worker's lock: payments that may have gone out are unknown, those never sent are owed again,
+  // and runs still marked running are interrupted.
+  private async recover(): Promise<void> {
+    const { unknown, cancelled, interrupted } = await this.payments.transaction(async (moves) => {
+      const sending = await this.store.inStatus(moves.tx, PaymentStatus.Sending);
+      const unknown = await moves.markUnknown(sending.map((id) => ({ id, reason: { code: null, message: 'the worker stopped while this request may have been in flight' } })));
+      const pending = await this.store.inStatus(moves.tx, PaymentStatus.Pending);
+      const cancelled = await moves.cancel(pending.map((id) => ({ id, reason: { code: null, message: 'never sent: the payout run was interrupted' } })));
+      return { unknown: unknown.length, cancelled: cancelled.length, interrupted: await this.store.interruptRunning(moves.tx) };
+    });
+    if (unknown || cancelled || interrupted) {
+      this.logger.warn(
+        { unknown, cancelled, interruptedRuns: interrupted },
+        'recovered an interrupted run: payments that may have gone out are unknown, the rest is owed again',
+      );
+    }
   }
 
-  // Recorded but never sent: cancelled, the amounts back to owed. `payoutId` limits it to one run.
-  private async cancelPending(tx: Tx, reason: string, payoutId?: bigint): Promise<number> {
-    const pending = await tx.$queryRaw<{ id: bigint; balance_id: bigint; recipient_id: bigint; amount_sats: number }[]>`
-      SELECT id, balance_id, recipient_id, amount_sats FROM keysend
-      WHERE status = ${KeysendStatus.Pending} ${payoutId === undefined ? Prisma.empty : Prisma.sql`AND payout_id = ${payoutId}`}
-      ORDER BY id FOR UPDATE`;
-    const decision = decideRecord(
-      pending.map(sentOf),
-      pending.map(() => ({ status: 'not_paid', code: null, message: reason, scope: 'request' })),
-      new Map(),
-      this.policy,
-      new Date(),
-    );
-    await applyRecord(tx, decision);
-    return pending.length;
+  // Recorded but never sent: cancelled, the amounts back to owed.
+  private async cancelPending(reason: string, payoutId: bigint): Promise<void> {
+    await this.payments.transaction(async (moves) => {
+      const pending = await this.store.inStatus(moves.tx, PaymentStatus.Pending, payoutId);
+      await moves.cancel(pending.map((id) => ({ id, reason: { code: null, message: reason } })));
+    });
   }
 
   // Plan: what this run pays, recorded and reserved (owed -> in flight) in one transaction.
-  // A Lightning Address is planned only with a resolution (resolveDue has just refreshed the expired ones).
+  // A Lightning Address is planned only with a route (resolveDue has just refreshed the expired ones).
   // Returns how many of the payments are invoice payments.
   private async prepare(payoutId: bigint): Promise<number> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        const due = await tx.$queryRaw<DueBalance[]>`
-          SELECT b.id AS "balanceId", b.recipient_id AS "recipientId", b.app_id AS "appId", b.owed_msat AS "owedMsat",
-                 (SELECT SUM(e.amount_msat) FROM listening_event e
-                   WHERE e.id IN (SELECT event_id FROM allocation WHERE balance_id = b.id AND keysend_id IS NULL))::bigint AS "coveredMsat",
-                 b.feed_guid AS "feedGuid", b.item_guid AS "itemGuid", b.remote_feed_guid AS "remoteFeedGuid", b.remote_item_guid AS "remoteItemGuid",
-                 r.address, r.custom_key AS "customKey", r.custom_value AS "customValue", r.consecutive_failures AS "consecutiveFailures",
-                 lr.kind AS resolution, lr.pubkey AS "resolvedPubkey", lr.custom_records AS "resolvedRecords",
-                 lr.min_sendable_msat AS "minSendableMsat", lr.max_sendable_msat AS "maxSendableMsat",
-                 b.name, b.app_name AS "appName", b.app_version AS "appVersion", b.sender_name AS "senderName", b.position,
-                 COALESCE(e.feed_title, '') AS "feedTitle", COALESCE(e.item_title, '') AS "itemTitle", COALESCE(e.feed_url, '') AS "feedUrl",
-                 e.feed_id AS "feedId", e.item_id AS "itemId"
-          FROM balance b JOIN recipient r ON r.id = b.recipient_id
-          LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
-          LEFT JOIN lnaddress_resolution lr ON lr.address = r.address
-          WHERE b.owed_msat > 0 AND ${dueRecipient(this.minMsat)} AND (r.address NOT LIKE '%@%' OR lr.address IS NOT NULL)
-          ORDER BY b.recipient_id, b.id
-          FOR UPDATE OF b`;
-        const plan = planPayout(due, randomUUID, this.wallet.choosesPreimage ? () => randomBytes(32).toString('hex') : undefined);
-        for (const t of plan.transfers) await transferRemainder(tx, t.fromBalanceId, t.toBalanceId, t.msat);
-        const created = await tx.keysend.createManyAndReturn({
-          data: plan.keysends.map((k) => ({
-            payoutId,
-            recipientId: k.recipientId,
-            balanceId: k.balanceId,
-            reference: k.reference,
-            method: k.method,
-            destination: k.destination,
-            amountSats: satsForWallet(k.amountSats),
-            attempt: k.attempt,
-            status: KeysendStatus.Pending,
-            customRecords: k.customRecords,
-            preimage: k.preimage ?? null,
-            paymentHash: k.paymentHash ?? null,
-          })),
-          select: { id: true, balanceId: true, amountSats: true },
-        });
-        await reserve(tx, created.map((k) => ({ keysendId: k.id, balanceId: k.balanceId, msat: satsToMsat(k.amountSats) })));
-        if (plan.unbuildable.length > 0) {
-          const standings = await standingsOf(tx, plan.unbuildable.map((u) => u.recipientId));
-          const now = new Date();
-          await applyRecipientUpdates(
-            tx,
-            plan.unbuildable.map((u) => failRecipient(standings.get(u.recipientId)!, { code: u.code, message: u.message }, this.policy, now)),
-          );
-          for (const u of plan.unbuildable) this.logger.warn({ recipientId: String(u.recipientId), balanceId: String(u.balanceId) }, u.message);
-        }
-        return plan.keysends.filter((k) => k.method === PaymentMethod.Invoice).length;
-      },
-      { timeout: TRANSACTION_TIMEOUT_MS },
-    );
+    return this.payments.transaction(async (moves) => {
+      const due = await this.store.dueBalances(moves.tx, this.minMsat);
+      const plan = planPayout(due, randomUUID, this.wallet.choosesPreimage ? () => randomBytes(32).toString('hex') : undefined);
+      for (const t of plan.transfers) await transferRemainder(moves.tx, t.fromBalanceId, t.toBalanceId, t.msat);
+      await moves.create(payoutId, plan.keysends);
+      if (plan.unbuildable.length > 0) {
+        const standings = await standingsOf(moves.tx, plan.unbuildable.map((u) => u.recipientId));
+        const now = new Date();
+        await applyRecipientUpdates(
+          moves.tx,
+          plan.unbuildable.map((u) => failRecipient(standings.get(u.recipientId)!, { code: u.code, message: u.message }, this.policy, now)),
+        );
+        for (const u of plan.unbuildable) this.logger.warn({ recipientId: String(u.recipientId), balanceId: String(u.balanceId) }, u.message);
+      }
+      return plan.keysends.filter((k) => k.method === PaymentMethod.Invoice).length;
+    });
   }
 
   // Dispatch and record, chunk by chunk. Returns why the run stopped early, if it did.
-  // `invoices`: whether the run has invoice payments, which get their invoices chunk by chunk.
+  // `invoices`: whether the run has invoice payments: each chunk's get their invoices just before it is sent.
   private async send(payoutId: bigint, invoices: boolean): Promise<string | undefined> {
     for (;;) {
       if (this.stopping.signal.aborted) {
-        await this.prisma.$transaction((tx) => this.cancelPending(tx, 'never sent: the worker was stopped', payoutId));
+        await this.cancelPending('never sent: the worker was stopped', payoutId);
         return undefined;
       }
-      const refused = invoices ? await this.addresses.obtainInvoices(payoutId, this.config.KEYSEND_BATCH_SIZE) : [];
-      if (refused.length > 0) await this.recordRefused(refused);
+      const ids = await this.store.nextChunk(payoutId, this.config.KEYSEND_BATCH_SIZE);
+      if (ids.length === 0) return undefined;
+      const refused = invoices ? await this.addresses.obtainInvoices(ids) : [];
       // Claimed durably before the request: from here on a crash leaves them `unknown`, never re-sent blindly.
-      const chunk = await this.prisma.$queryRaw<ClaimedKeysend[]>`
-        WITH claimed AS (
-          UPDATE keysend SET status = ${KeysendStatus.Sending}, sent_at = now()
-          WHERE id IN (SELECT id FROM keysend WHERE payout_id = ${payoutId} AND status = ${KeysendStatus.Pending}
-                       ORDER BY id LIMIT ${this.config.KEYSEND_BATCH_SIZE} FOR UPDATE SKIP LOCKED)
-          RETURNING id, balance_id, recipient_id, amount_sats, reference, custom_records, preimage, method, destination, invoice, payment_hash)
-        SELECT * FROM claimed ORDER BY id`;
-      if (chunk.length === 0) return undefined;
+      // Only payments with what they need go: a refused invoice payment, or one left without an invoice, is not sent.
+      const chunk = await this.payments.transaction(async (moves) => {
+        await this.refuse(moves, refused);
+        const claimed = await moves.claim(ids);
+        const taken = new Set(claimed.map((p) => p.id));
+        await moves.cancel(ids.filter((id) => !taken.has(id)).map((id) => ({ id, reason: { code: null, message: 'never sent: it had no invoice' } })));
+        return claimed;
+      });
+      if (chunk.length === 0) continue;
       const result = await dispatchPayments(this.wallet, chunk, {
         signal: this.abandoning.signal,
         maxRateLimitWaits: MAX_RATE_LIMIT_WAITS,
         maxWaitMs: MAX_RATE_LIMIT_WAIT_MS,
       });
-      await this.record(chunk.map(sentOf), result.outcomes);
+      await this.record(chunk, result.outcomes);
       if (result.stop) {
         const reason = `the wallet refused the run: ${result.stop.message}`;
         this.logger.warn({ payoutId: String(payoutId), code: result.stop.code }, reason);
-        await this.prisma.$transaction((tx) => this.cancelPending(tx, reason, payoutId));
+        await this.cancelPending(reason, payoutId);
         return reason;
       }
     }
   }
 
-  // Invoice payments that got no acceptable invoice: failed (nothing was sent), their recipients' failure.
-  private async recordRefused(refused: InvoiceRefusal[]): Promise<void> {
-    const rows = await this.prisma.$queryRaw<{ id: bigint; balance_id: bigint; recipient_id: bigint; amount_sats: number }[]>`
-      SELECT id, balance_id, recipient_id, amount_sats FROM keysend
-      WHERE id = ANY(${refused.map((r) => String(r.keysendId))}::bigint[]) AND status = ${KeysendStatus.Pending} ORDER BY id`;
-    const reasons = new Map(refused.map((r) => [r.keysendId, r.reason]));
-    await this.record(
-      rows.map(sentOf),
-      rows.map((k) => ({ status: 'not_paid', scope: 'item', ...reasons.get(k.id)! })),
-      { fromPending: true },
-    );
+  // Invoice payments that got no acceptable invoice: cancelled (nothing was sent), their recipients' failure.
+  private async refuse(moves: PaymentMoves, refused: InvoiceRefusal[]): Promise<void> {
+    if (refused.length === 0) return;
+    const cancelled = await moves.cancel(refused.map((r) => ({ id: r.paymentId, reason: r.reason })));
+    const reasons = new Map(refused.map((r) => [r.paymentId, r.reason]));
+    const standings = await standingsOf(moves.tx, cancelled.map((p) => p.recipient_id));
+    const now = new Date();
+    const failures = new Map(cancelled.map((p) => [p.recipient_id, reasons.get(p.id)!]));
+    await applyRecipientUpdates(moves.tx, [...failures].map(([id, reason]) => failRecipient(standings.get(id) ?? { id, consecutiveFailures: 0 }, reason, this.policy, now)));
   }
 
-  // `fromPending`: keysends never sent, moved to `sending` in the same transaction so that recording can finish them.
-  private async record(sent: SentKeysend[], outcomes: PaymentOutcome[], { fromPending = false } = {}): Promise<void> {
-    const { decision, succeeded } = await this.prisma.$transaction(
-      async (tx) => {
-        if (fromPending) {
-          await tx.keysend.updateMany({ where: { id: { in: sent.map((k) => k.keysendId) }, status: KeysendStatus.Pending }, data: { status: KeysendStatus.Sending } });
-        }
-        const standings = await standingsOf(tx, sent.map((k) => k.recipientId));
-        const decision = decideRecord(sent, outcomes, standings, this.policy, new Date());
-        return { decision, ...(await applyRecord(tx, decision)) };
-      },
-      { timeout: TRANSACTION_TIMEOUT_MS },
-    );
-    for (const outcome of outcomes) this.metrics.keysends.inc({ outcome: outcome.status });
-    for (const s of decision.succeeded.filter((d) => succeeded.includes(d.keysend))) {
-      this.metrics.paidSats.inc(Number(splitWholeSats(s.keysend.msat).sats));
-      this.metrics.feeSats.inc(s.feeSats);
-    }
-    for (const u of decision.unknown) this.logger.warn({ keysendId: String(u.keysend.keysendId) }, `keysend outcome unknown: ${u.reason}`);
-    for (const f of decision.failed) this.logger.warn({ keysendId: String(f.keysend.keysendId), code: f.reason.code }, `keysend refused: ${f.reason.message}`);
+  private async record(chunk: PaymentRow[], outcomes: PaymentOutcome[]): Promise<void> {
+    const sent = chunk.map(sentOf);
+    const decision = await this.payments.transaction(async (moves) => {
+      const standings = await standingsOf(moves.tx, sent.map((k) => k.recipientId));
+      const decision = decideRecord(sent, outcomes, standings, this.policy, new Date());
+      await applyDecision(moves, decision);
+      return decision;
+    });
+    for (const u of decision.unknown) this.logger.warn({ paymentId: String(u.payment.paymentId) }, `keysend outcome unknown: ${u.reason}`);
+    for (const f of decision.failed) this.logger.warn({ paymentId: String(f.payment.paymentId), code: f.reason.code }, `keysend refused: ${f.reason.message}`);
     for (const r of decision.recipients) {
       if (r.kind === 'park') this.logger.warn({ recipientId: String(r.id), code: r.reason.code }, `recipient parked after ${r.failures} consecutive failures: ${r.reason.message}`);
     }
   }
-
-  private async counts(payoutId: bigint): Promise<RunCounts> {
-    const [row] = await this.prisma.$queryRaw<{ keysends: bigint; succeeded: bigint; failed: bigint; unknown: bigint; cancelled: bigint }[]>`
-      SELECT COUNT(*) AS keysends, COUNT(*) FILTER (WHERE status = ${KeysendStatus.Succeeded}) AS succeeded,
-             COUNT(*) FILTER (WHERE status = ${KeysendStatus.Failed}) AS failed, COUNT(*) FILTER (WHERE status = ${KeysendStatus.Unknown}) AS unknown,
-             COUNT(*) FILTER (WHERE status = ${KeysendStatus.Cancelled}) AS cancelled
-      FROM keysend WHERE payout_id = ${payoutId}`;
-    return {
-      keysends: Number(row!.keysends),
-      succeeded: Number(row!.succeeded),
-      failed: Number(row!.failed),
-      unknown: Number(row!.unknown),
-      cancelled: Number(row!.cancelled),
-    };
-  }
 }
 
-const sentOf = (k: { id: bigint; balance_id: bigint; recipient_id: bigint; amount_sats: number }): SentKeysend => ({
-  keysendId: k.id,
-  balanceId: k.balance_id,
-  recipientId: k.recipient_id,
-  msat: satsToMsat(k.amount_sats),
-});
+const sentOf = (p: PaymentRow): SentPayment => ({ paymentId: p.id, balanceId: p.balance_id, recipientId: p.recipient_id, msat: satsToMsat(p.amount_sats) });

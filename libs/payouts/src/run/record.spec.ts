@@ -1,9 +1,9 @@
 import type { PaymentOutcome } from '@splitstream/wallet';
-import { decideRecord, failRecipient, finalRunStatus, retryDelaySeconds, type SentKeysend } from './record.js';
+import { decideRecord, failRecipient, finalRunStatus, retryDelaySeconds, type SentPayment } from './record.js';
 
 const policy = { baseSeconds: 60, maxSeconds: 3_600, maxAttempts: 3 };
 const now = new Date('2026-11-29T12:00:00Z');
-const sent = (id: number, recipientId: number): SentKeysend => ({ keysendId: BigInt(id), balanceId: BigInt(id), recipientId: BigInt(recipientId), msat: 10_000n });
+const sent = (id: number, recipientId: number): SentPayment => ({ paymentId: BigInt(id), balanceId: BigInt(id), recipientId: BigInt(recipientId), msat: 10_000n });
 
 describe('retryDelaySeconds', () => {
   it('doubles from the base with each consecutive failure', () => {
@@ -24,10 +24,10 @@ describe('decideRecord (pure)', () => {
       { status: 'unknown', reason: 'timeout' },
     ];
     const decision = decideRecord([sent(1, 1), sent(2, 2), sent(3, 3), sent(4, 4)], outcomes, new Map([[2n, { id: 2n, consecutiveFailures: 1 }]]), policy, now);
-    expect(decision.succeeded.map((s) => [s.keysend.keysendId, s.feeSats])).toEqual([[1n, 1]]);
-    expect(decision.failed.map((f) => [f.keysend.keysendId, f.reason])).toEqual([[2n, { code: '10', message: 'no_route' }]]);
-    expect(decision.cancelled.map((c) => [c.keysend.keysendId, c.reason])).toEqual([[3n, { code: '1', message: 'bad auth' }]]);
-    expect(decision.unknown.map((u) => u.keysend.keysendId)).toEqual([4n]);
+    expect(decision.succeeded.map((s) => [s.payment.paymentId, s.feeSats])).toEqual([[1n, 1]]);
+    expect(decision.failed.map((f) => [f.payment.paymentId, f.reason])).toEqual([[2n, { code: '10', message: 'no_route' }]]);
+    expect(decision.cancelled.map((c) => [c.payment.paymentId, c.reason])).toEqual([[3n, { code: '1', message: 'bad auth' }]]);
+    expect(decision.unknown.map((u) => u.payment.paymentId)).toEqual([4n]);
     expect(decision.recipients).toEqual([
       { id: 2n, kind: 'backoff', failures: 2, nextAttemptAt: new Date(now.getTime() + 120_000), reason: { code: '10', message: 'no_route' } },
       { id: 1n, kind: 'recovered' },

@@ -1,19 +1,13 @@
-import { KeysendStatus, PayoutStatus, park, release, settle, type KeysendAmount } from '@splitstream/ledger';
-import type { Prisma } from '@splitstream/persistence';
+import { type PaymentAmount, PayoutStatus } from '@splitstream/ledger';
+import type { PaymentMoves, Reason } from '@splitstream/payments';
 import type { PaymentOutcome } from '@splitstream/wallet';
+import { applyRecipientUpdates, type RecipientStanding, type RecipientUpdate } from '../store/recipient-store.js';
 
-type Tx = Prisma.TransactionClient;
+// Phase 3 of a payout run: outcomes become movements of money. Deciding is pure; applying is one transaction of
+// the payments' moves (libs/payments) and the recipients' updates.
 
-// Phase 3 of a payout run: outcomes become movements of money. Deciding is pure (this file's first half);
-// applying is one transaction of set-based statements.
-
-export interface SentKeysend extends KeysendAmount {
+export interface SentPayment extends PaymentAmount {
   recipientId: bigint;
-}
-
-export interface RecipientStanding {
-  id: bigint;
-  consecutiveFailures: number;
 }
 
 export interface RetryPolicy {
@@ -22,21 +16,11 @@ export interface RetryPolicy {
   maxAttempts: number;
 }
 
-export interface Reason {
-  code: string | null;
-  message: string;
-}
-
-export type RecipientUpdate =
-  | { id: bigint; kind: 'recovered' }
-  | { id: bigint; kind: 'backoff'; failures: number; nextAttemptAt: Date; reason: Reason }
-  | { id: bigint; kind: 'park'; failures: number; reason: Reason };
-
 export interface RecordDecision {
-  succeeded: { keysend: SentKeysend; feeSats: number; paymentHash: string; preimage: string }[];
-  failed: { keysend: SentKeysend; reason: Reason }[]; // certainly not paid, the recipient's failure: back to owed
-  cancelled: { keysend: SentKeysend; reason: Reason }[]; // never sent, nobody's fault: back to owed
-  unknown: { keysend: SentKeysend; reason: string }[]; // may be paid: stays in flight
+  succeeded: { payment: SentPayment; feeSats: number; paymentHash: string; preimage: string }[];
+  failed: { payment: SentPayment; reason: Reason }[]; // certainly not paid, the recipient's failure: back to owed
+  cancelled: { payment: SentPayment; reason: Reason }[]; // never sent, nobody's fault: back to owed
+  unknown: { payment: SentPayment; reason: string }[]; // may be paid: stays in flight
   recipients: RecipientUpdate[];
 }
 
@@ -59,7 +43,7 @@ export function failRecipient(standing: RecipientStanding, reason: Reason, polic
 }
 
 export function decideRecord(
-  sent: SentKeysend[],
+  sent: SentPayment[],
   outcomes: PaymentOutcome[],
   standings: Map<bigint, RecipientStanding>,
   policy: RetryPolicy,
@@ -68,23 +52,23 @@ export function decideRecord(
   const decision: RecordDecision = { succeeded: [], failed: [], cancelled: [], unknown: [], recipients: [] };
   const failures = new Map<bigint, Reason>();
   const paid = new Set<bigint>();
-  sent.forEach((keysend, i) => {
-    const outcome = outcomes[i] ?? { status: 'unknown', reason: 'no outcome for this keysend' };
+  sent.forEach((payment, i) => {
+    const outcome = outcomes[i] ?? { status: 'unknown', reason: 'no outcome for this payment' };
     switch (outcome.status) {
       case 'paid':
-        decision.succeeded.push({ keysend, feeSats: outcome.feeSats, paymentHash: outcome.paymentHash, preimage: outcome.preimage });
-        paid.add(keysend.recipientId);
+        decision.succeeded.push({ payment, feeSats: outcome.feeSats, paymentHash: outcome.paymentHash, preimage: outcome.preimage });
+        paid.add(payment.recipientId);
         break;
       case 'not_paid':
         if (outcome.scope === 'item') {
-          decision.failed.push({ keysend, reason: reasonOf(outcome) });
-          failures.set(keysend.recipientId, reasonOf(outcome));
+          decision.failed.push({ payment, reason: reasonOf(outcome) });
+          failures.set(payment.recipientId, reasonOf(outcome));
         } else {
-          decision.cancelled.push({ keysend, reason: reasonOf(outcome) });
+          decision.cancelled.push({ payment, reason: reasonOf(outcome) });
         }
         break;
       case 'unknown':
-        decision.unknown.push({ keysend, reason: outcome.reason });
+        decision.unknown.push({ payment, reason: outcome.reason });
         break;
     }
   });
@@ -112,89 +96,13 @@ export function finalRunStatus(counts: RunCounts, stopReason?: string): { status
   return { status: PayoutStatus.Partial, note: stopReason ?? null };
 }
 
-const ids = (items: { keysend: SentKeysend }[]) => items.map((i) => String(i.keysend.keysendId));
-
-// Keysends move only from the statuses they can be in when this is decided (`sending`; `pending` too for a
-// cancellation): a run that was taken over (its worker presumed dead) cannot overwrite what recovery decided.
-// Returns the keysends that did move.
-async function finish(
-  tx: Tx,
-  items: { keysend: SentKeysend }[],
-  status: KeysendStatus,
-  reasons: (Reason | null)[],
-  from: KeysendStatus[] = [KeysendStatus.Sending],
-): Promise<SentKeysend[]> {
-  if (items.length === 0) return [];
-  const moved = await tx.$queryRaw<{ id: bigint }[]>`
-    UPDATE keysend k SET status = ${status}, error_code = d.code, error_message = d.message, finished_at = now()
-    FROM unnest(${ids(items)}::bigint[], ${reasons.map((r) => r?.code ?? null)}::text[], ${reasons.map((r) => r?.message ?? null)}::text[]) AS d(id, code, message)
-    WHERE k.id = d.id AND k.status = ANY(${from}::text[])
-    RETURNING k.id`;
-  const movedIds = new Set(moved.map((m) => m.id));
-  return items.map((i) => i.keysend).filter((k) => movedIds.has(k.keysendId));
-}
-
-// Returns the succeeded keysends that were recorded (those still `sending`).
-export async function applyRecord(tx: Tx, decision: RecordDecision): Promise<{ succeeded: SentKeysend[] }> {
-  const { succeeded } = decision;
-  let settled: SentKeysend[] = [];
-  if (succeeded.length > 0) {
-    const moved = await tx.$queryRaw<{ id: bigint }[]>`
-      UPDATE keysend k SET status = ${KeysendStatus.Succeeded}, fee_sats = d.fee, payment_hash = d.hash, preimage = d.preimage,
-             error_code = NULL, error_message = NULL, finished_at = now()
-      FROM unnest(${ids(succeeded)}::bigint[], ${succeeded.map((s) => s.feeSats)}::int[], ${succeeded.map((s) => s.paymentHash)}::text[],
-                  ${succeeded.map((s) => s.preimage)}::text[]) AS d(id, fee, hash, preimage)
-      WHERE k.id = d.id AND k.status = ${KeysendStatus.Sending}
-      RETURNING k.id`;
-    const movedIds = new Set(moved.map((m) => m.id));
-    settled = succeeded.filter((s) => movedIds.has(s.keysend.keysendId)).map((s) => s.keysend);
-    await settle(tx, settled);
-  }
-  const failed = await finish(tx, decision.failed, KeysendStatus.Failed, decision.failed.map((f) => f.reason));
-  const cancelled = await finish(tx, decision.cancelled, KeysendStatus.Cancelled, decision.cancelled.map((c) => c.reason), [
-    KeysendStatus.Pending,
-    KeysendStatus.Sending,
-  ]);
-  await release(tx, [...failed, ...cancelled]);
-  await finish(tx, decision.unknown, KeysendStatus.Unknown, decision.unknown.map((u) => ({ code: null, message: u.reason })));
-  await applyRecipientUpdates(tx, decision.recipients);
-  return { succeeded: settled };
-}
-
-// The recipients' failure counts, their rows locked for the update that follows.
-export async function standingsOf(tx: Tx, recipientIds: bigint[]): Promise<Map<bigint, RecipientStanding>> {
-  const rows = await tx.$queryRaw<{ id: bigint; consecutive_failures: number }[]>`
-    SELECT id, consecutive_failures FROM recipient WHERE id = ANY(${recipientIds.map(String)}::bigint[]) ORDER BY id FOR UPDATE`;
-  return new Map(rows.map((r) => [r.id, { id: r.id, consecutiveFailures: r.consecutive_failures }]));
-}
-
-export async function applyRecipientUpdates(tx: Tx, updates: RecipientUpdate[]): Promise<void> {
-  // Recoveries are most of a healthy run (every paid recipient): one statement for all of them, writing only the
-  // recipients that had something to forget.
-  const recovered = updates.filter((u) => u.kind === 'recovered').map((u) => u.id);
-  if (recovered.length > 0) {
-    await tx.recipient.updateMany({
-      where: { id: { in: recovered }, OR: [{ consecutiveFailures: { gt: 0 } }, { nextAttemptAt: { not: null } }, { lastErrorCode: { not: null } }, { lastErrorMessage: { not: null } }] },
-      data: { consecutiveFailures: 0, nextAttemptAt: null, lastErrorCode: null, lastErrorMessage: null },
-    });
-  }
-  for (const update of updates) {
-    switch (update.kind) {
-      case 'backoff':
-        await tx.recipient.update({
-          where: { id: update.id },
-          data: {
-            consecutiveFailures: update.failures,
-            nextAttemptAt: update.nextAttemptAt,
-            lastErrorCode: update.reason.code,
-            lastErrorMessage: update.reason.message,
-          },
-        });
-        break;
-      case 'park':
-        await tx.recipient.update({ where: { id: update.id }, data: { consecutiveFailures: update.failures } });
-        await park(tx, update.id, update.reason);
-        break;
-    }
-  }
+// Applies a decision in the caller's transaction: each payment moves only from `sending` (cancellations from
+// `pending` too), so a run that was taken over cannot overwrite what recovery decided.
+export async function applyDecision(moves: PaymentMoves, decision: RecordDecision): Promise<void> {
+  const id = (item: { payment: SentPayment }) => item.payment.paymentId;
+  await moves.succeed(decision.succeeded.map((s) => ({ id: id(s), feeSats: s.feeSats, paymentHash: s.paymentHash, preimage: s.preimage })));
+  await moves.fail(decision.failed.map((f) => ({ id: id(f), reason: f.reason })));
+  await moves.cancel(decision.cancelled.map((c) => ({ id: id(c), reason: c.reason })));
+  await moves.markUnknown(decision.unknown.map((u) => ({ id: id(u), reason: { code: null, message: u.reason } })));
+  await applyRecipientUpdates(moves.tx, decision.recipients);
 }

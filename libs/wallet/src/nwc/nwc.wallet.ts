@@ -147,7 +147,7 @@ export class NwcWallet implements Wallet {
     }
   }
 
-  // lookup_invoice by payment hash: settled (with preimage and fees), failed, or absent (NOT_FOUND, pending).
+  // lookup_invoice by payment hash: settled (with preimage and fees), failed, pending, or absent (NOT_FOUND).
   async findPayments(payments: SentPayment[]): Promise<Map<string, PaymentLookup>> {
     const found = new Map<string, PaymentLookup>();
     for (const { reference, paymentHash } of payments) {
@@ -160,6 +160,7 @@ export class NwcWallet implements Wallet {
       }
       const tx = reply.result ?? {};
       if (tx.state === 'failed') found.set(reference, { state: 'failed' });
+      else if (tx.state === 'pending') found.set(reference, { state: 'pending' });
       else if (tx.state === 'settled' && typeof tx.preimage === 'string' && paymentHashOf(tx.preimage) === paymentHash) {
         found.set(reference, {
           state: 'settled',

@@ -104,7 +104,7 @@ function actionButton(label, run) {
 
 function renderProblems(keysends, canWrite) {
   fill('#problems', keysends, (row, k) => {
-    row.dataset.keysendId = k.id;
+    row.dataset.paymentId = k.id;
     cell(row, k.id);
     cell(row, k.parked ? 'parked' : k.status, `status-${k.parked ? 'parked' : k.status}`);
     cell(row, k.recipient.name ?? shortKey(k.recipient.address));

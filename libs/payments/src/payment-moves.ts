@@ -1,0 +1,214 @@
+import { type PaymentAmount, PaymentStatus, release, reserve, settle } from '@splitstream/ledger';
+import { satsForWallet, satsToMsat } from '@splitstream/money';
+import { Prisma } from '@splitstream/persistence';
+import { canMove, IllegalTransitionError, needsVerdict } from './transitions.js';
+
+type Tx = Prisma.TransactionClient;
+
+// A payment row as the runner, the dispatcher and reconciliation read it.
+export interface PaymentRow {
+  id: bigint;
+  payout_id: bigint;
+  balance_id: bigint;
+  recipient_id: bigint;
+  amount_sats: number;
+  method: string; // PaymentMethod
+  destination: string;
+  reference: string;
+  custom_records: Record<string, string>;
+  preimage: string | null;
+  invoice: string | null;
+  invoice_expires_at: Date | null;
+  payment_hash: string | null;
+  sent_at: Date | null;
+  created_at: Date;
+}
+
+export const PAYMENT_ROW_COLUMNS = Prisma.raw(
+  'p.id, p.payout_id, p.balance_id, p.recipient_id, p.amount_sats, p.method, p.destination, p.reference, p.custom_records, p.preimage, p.invoice, p.invoice_expires_at, p.payment_hash, p.sent_at, p.created_at',
+);
+
+// What a payment is about to be: recorded `pending` with its money reserved (owed -> in flight).
+export interface PaymentDraft {
+  balanceId: bigint;
+  recipientId: bigint;
+  reference: string;
+  method: string;
+  destination: string;
+  amountSats: bigint;
+  attempt: number;
+  customRecords: Record<string, string>;
+  preimage?: string;
+  paymentHash?: string;
+}
+
+export interface Reason {
+  code: string | null;
+  message: string;
+}
+
+export interface PaidItem {
+  id: bigint;
+  feeSats: number | null; // null: not known (a payment proved by its preimage alone)
+  paymentHash: string;
+  preimage: string;
+}
+
+export interface ReasonItem {
+  id: bigint;
+  reason: Reason;
+}
+
+// Why an unknown payment ends as it does: `wallet`, the wallet's own record (or its answer to the same payment
+// sent again); `preimage`, a preimage of its payment hash; `override`, an admin's decision without evidence.
+export interface Verdict {
+  basis: 'wallet' | 'preimage' | 'override';
+  decidedBy: string;
+  reason: string;
+  evidence: Record<string, unknown>;
+}
+
+// A payment that moved, with the status it moved to: what metrics count once the transaction commits.
+export interface Moved {
+  to: PaymentStatus;
+  row: PaymentRow;
+  feeSats: number;
+}
+
+interface MoveItem {
+  id: bigint;
+  reason?: Reason;
+  paid?: Omit<PaidItem, 'id'>;
+}
+
+const amountOf = (row: PaymentRow): PaymentAmount => ({ paymentId: row.id, balanceId: row.balance_id, msat: satsToMsat(row.amount_sats) });
+
+// The set-based moves of payments inside one transaction, each with its movement of money: the only code that writes
+// a payment's status. Each move names the statuses it moves from, checked against PAYMENT_TRANSITIONS, and touches
+// only rows still in one of them, so a payment someone else already moved is left alone; each returns the rows
+// that really moved (and only their money moves).
+export class PaymentMoves {
+  readonly moved: Moved[] = [];
+
+  constructor(readonly tx: Tx) {}
+
+  // Record payments `pending` and reserve their money.
+  async create(payoutId: bigint, drafts: PaymentDraft[]): Promise<PaymentRow[]> {
+    if (drafts.length === 0) return [];
+    const created = await this.tx.payment.createManyAndReturn({
+      data: drafts.map((d) => ({
+        payoutId,
+        recipientId: d.recipientId,
+        balanceId: d.balanceId,
+        reference: d.reference,
+        method: d.method,
+        destination: d.destination,
+        amountSats: satsForWallet(d.amountSats),
+        attempt: d.attempt,
+        status: PaymentStatus.Pending,
+        customRecords: d.customRecords,
+        preimage: d.preimage ?? null,
+        paymentHash: d.paymentHash ?? null,
+      })),
+      select: { id: true },
+    });
+    const rows = await this.rows(created.map((c) => c.id));
+    await reserve(this.tx, rows.map(amountOf));
+    return rows;
+  }
+
+  // pending -> sending for these payments, just before their request: from here a crash leaves them unknown.
+  // A payment that pays an invoice moves only once it has its invoice: none is ever sent without one.
+  async claim(ids: bigint[]): Promise<PaymentRow[]> {
+    return this.move(
+      PaymentStatus.Sending,
+      ids.map((id) => ({ id })),
+      [PaymentStatus.Pending],
+      Prisma.sql`AND (p.method = 'keysend' OR p.invoice IS NOT NULL)`,
+    );
+  }
+
+  // An invoice payment's checked invoice, stored with its payment hash and expiry while it is still pending.
+  async attachInvoice(id: bigint, invoice: { invoice: string; paymentHash: string; expiresAt: Date }): Promise<boolean> {
+    const { count } = await this.tx.payment.updateMany({
+      where: { id, status: PaymentStatus.Pending, method: 'invoice', invoice: null },
+      data: { invoice: invoice.invoice, paymentHash: invoice.paymentHash, invoiceExpiresAt: invoice.expiresAt },
+    });
+    return count === 1;
+  }
+
+  // What the wallet said when an unknown payment was looked up (shown to operators; the evidence of an override).
+  async noteCheck(id: bigint, result: string): Promise<void> {
+    await this.tx.payment.updateMany({ where: { id, status: PaymentStatus.Unknown }, data: { checkedAt: new Date(), checkResult: result } });
+  }
+
+  // sending -> succeeded: in flight -> paid.
+  async succeed(items: PaidItem[]): Promise<PaymentRow[]> {
+    const rows = await this.move(PaymentStatus.Succeeded, items.map(paidItem), [PaymentStatus.Sending]);
+    await settle(this.tx, rows.map(amountOf));
+    return rows;
+  }
+
+  // sending -> failed: certainly not paid, the recipient's failure; in flight -> owed.
+  async fail(items: ReasonItem[]): Promise<PaymentRow[]> {
+    const rows = await this.move(PaymentStatus.Failed, items, [PaymentStatus.Sending]);
+    await release(this.tx, rows.map(amountOf));
+    return rows;
+  }
+
+  // pending | sending -> cancelled: never sent (or refused before anything was paid); in flight -> owed.
+  async cancel(items: ReasonItem[]): Promise<PaymentRow[]> {
+    const rows = await this.move(PaymentStatus.Cancelled, items, [PaymentStatus.Pending, PaymentStatus.Sending]);
+    await release(this.tx, rows.map(amountOf));
+    return rows;
+  }
+
+  // sending -> unknown: it may have been paid; its money stays in flight until a verdict.
+  async markUnknown(items: ReasonItem[]): Promise<PaymentRow[]> {
+    return this.move(PaymentStatus.Unknown, items, [PaymentStatus.Sending]);
+  }
+
+  // unknown -> succeeded | failed, on a verdict that is recorded with it.
+  async settleUnknown(item: { id: bigint; paid: Omit<PaidItem, 'id'> } | { id: bigint; reason: Reason }, verdict: Verdict): Promise<PaymentRow | undefined> {
+    const to = 'paid' in item ? PaymentStatus.Succeeded : PaymentStatus.Failed;
+    const [row] = await this.move(to, [item], [PaymentStatus.Unknown], Prisma.empty, verdict);
+    if (!row) return undefined;
+    if (to === PaymentStatus.Succeeded) await settle(this.tx, [amountOf(row)]);
+    else await release(this.tx, [amountOf(row)]);
+    await this.tx.paymentVerdict.create({
+      data: { paymentId: row.id, outcome: to, basis: verdict.basis, decidedBy: verdict.decidedBy, reason: verdict.reason, evidence: verdict.evidence as Prisma.InputJsonObject },
+    });
+    return row;
+  }
+
+  private async move(to: PaymentStatus, items: MoveItem[], from: PaymentStatus[], guard: Prisma.Sql = Prisma.empty, verdict?: Verdict): Promise<PaymentRow[]> {
+    for (const source of from) {
+      if (!canMove(source, to)) throw new IllegalTransitionError(source, to);
+      if (needsVerdict(source) && !verdict) throw new IllegalTransitionError(source, to);
+    }
+    if (items.length === 0) return [];
+    const column = <T>(pick: (item: MoveItem) => T) => items.map(pick);
+    const rows = await this.tx.$queryRaw<PaymentRow[]>`
+      UPDATE payment p SET status = ${to},
+             error_code = d.code, error_message = d.message,
+             fee_sats = COALESCE(d.fee, p.fee_sats), payment_hash = COALESCE(d.hash, p.payment_hash), preimage = COALESCE(d.preimage, p.preimage),
+             sent_at = CASE WHEN ${to} = ${PaymentStatus.Sending} THEN now() ELSE p.sent_at END,
+             finished_at = CASE WHEN ${to} = ${PaymentStatus.Sending} THEN p.finished_at ELSE now() END,
+             resolved_by = ${verdict?.decidedBy ?? null}::text, resolved_at = CASE WHEN ${verdict !== undefined} THEN now() ELSE p.resolved_at END
+      FROM unnest(${column((i) => String(i.id))}::bigint[], ${column((i) => i.reason?.code ?? null)}::text[], ${column((i) => i.reason?.message ?? null)}::text[],
+                  ${column((i) => i.paid?.feeSats ?? null)}::int[], ${column((i) => i.paid?.paymentHash ?? null)}::text[], ${column((i) => i.paid?.preimage ?? null)}::text[])
+           AS d(id, code, message, fee, hash, preimage)
+      WHERE p.id = d.id AND p.status = ANY(${from}::text[]) ${guard}
+      RETURNING ${PAYMENT_ROW_COLUMNS}`;
+    rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const fees = new Map(items.map((i) => [i.id, i.paid?.feeSats ?? 0]));
+    for (const row of rows) this.moved.push({ to, row, feeSats: fees.get(row.id) ?? 0 });
+    return rows;
+  }
+
+  private rows(ids: bigint[]): Promise<PaymentRow[]> {
+    return this.tx.$queryRaw<PaymentRow[]>`SELECT ${PAYMENT_ROW_COLUMNS} FROM payment p WHERE p.id = ANY(${ids.map(String)}::bigint[]) ORDER BY p.id`;
+  }
+}
+
+const paidItem = ({ id, ...paid }: PaidItem): MoveItem => ({ id, paid });

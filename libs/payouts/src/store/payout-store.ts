@@ -1,0 +1,152 @@
+import { Injectable } from '@nestjs/common';
+import { PaymentMethod, PaymentStatus, PayoutStatus } from '@splitstream/ledger';
+import { PAYMENT_ROW_COLUMNS, type PaymentRow } from '@splitstream/payments';
+import { Prisma, PrismaService } from '@splitstream/persistence';
+import type { DueBalance } from '../run/plan.js';
+import type { RunCounts } from '../run/record.js';
+
+type Tx = Prisma.TransactionClient;
+
+// Which unknown payments a reconciliation looks at: every app's (tenant null) or one app's; all, or these.
+export interface ReconcileScope {
+  tenant: string | null;
+  paymentIds?: bigint[];
+}
+
+// A recipient whose money is due: not parked, not backing off, owed at least the minimum payout in all.
+export const dueRecipient = (minMsat: bigint) => Prisma.sql`
+  NOT r.parked AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now())
+  AND r.id IN (SELECT recipient_id FROM balance GROUP BY recipient_id HAVING SUM(owed_msat) >= ${minMsat})`;
+
+// An invoice payment about to be sent, with what its address's LNURL-pay route says about getting an invoice.
+export interface InvoiceWanted {
+  id: bigint;
+  amount_sats: number;
+  custom_records: Record<string, string>;
+  callback: string | null;
+  comment_allowed: number | null;
+  metadata_hash: string | null;
+}
+
+// The payout run's reads and its run row: every query of a run, so the runner is a sequence of calls.
+// A run's status moves only forward and only from the status its mover expects (queued -> running -> final, or
+// queued -> skipped), so a worker that lost a run can never overwrite what another decided.
+@Injectable()
+export class PayoutStore {
+  constructor(private readonly prisma: PrismaService) {}
+
+  // The balances a run pays, locked for the plan's transaction. A Lightning Address only with a route.
+  dueBalances(tx: Tx, minMsat: bigint): Promise<DueBalance[]> {
+    return tx.$queryRaw<DueBalance[]>`
+      SELECT b.id AS "balanceId", b.recipient_id AS "recipientId", b.app_id AS "appId", b.owed_msat AS "owedMsat",
+             (SELECT SUM(e.amount_msat) FROM listening_event e
+               WHERE e.id IN (SELECT event_id FROM allocation WHERE balance_id = b.id AND payment_id IS NULL))::bigint AS "coveredMsat",
+             b.feed_guid AS "feedGuid", b.item_guid AS "itemGuid", b.remote_feed_guid AS "remoteFeedGuid", b.remote_item_guid AS "remoteItemGuid",
+             r.address, r.custom_key AS "customKey", r.custom_value AS "customValue", r.consecutive_failures AS "consecutiveFailures",
+             lr.kind AS resolution, lr.pubkey AS "resolvedPubkey", lr.custom_records AS "resolvedRecords",
+             lr.min_sendable_msat AS "minSendableMsat", lr.max_sendable_msat AS "maxSendableMsat",
+             b.name, b.app_name AS "appName", b.app_version AS "appVersion", b.sender_name AS "senderName", b.position,
+             COALESCE(e.feed_title, '') AS "feedTitle", COALESCE(e.item_title, '') AS "itemTitle", COALESCE(e.feed_url, '') AS "feedUrl",
+             e.feed_id AS "feedId", e.item_id AS "itemId"
+      FROM balance b JOIN recipient r ON r.id = b.recipient_id
+      LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
+      LEFT JOIN lnaddress_resolution lr ON lr.address = r.address
+      WHERE b.owed_msat > 0 AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR lr.address IS NOT NULL)
+      ORDER BY b.recipient_id, b.id
+      FOR UPDATE OF b`;
+  }
+
+  // The ids of the run's next `limit` pending payments: the chunk about to be sent.
+  async nextChunk(payoutId: bigint, limit: number): Promise<bigint[]> {
+    const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
+      SELECT id FROM payment WHERE payout_id = ${payoutId} AND status = ${PaymentStatus.Pending} ORDER BY id LIMIT ${limit}`;
+    return rows.map((r) => r.id);
+  }
+
+  // Which of these payments still need an invoice, with their address's route.
+  invoicesWanted(ids: bigint[]): Promise<InvoiceWanted[]> {
+    return this.prisma.$queryRaw<InvoiceWanted[]>`
+      SELECT p.id, p.amount_sats, p.custom_records, lr.callback, lr.comment_allowed, lr.metadata_hash
+      FROM payment p JOIN recipient r ON r.id = p.recipient_id LEFT JOIN lnaddress_resolution lr ON lr.address = r.address
+      WHERE p.id = ANY(${ids.map(String)}::bigint[]) AND p.status = ${PaymentStatus.Pending} AND p.method = ${PaymentMethod.Invoice} AND p.invoice IS NULL
+      ORDER BY p.id`;
+  }
+
+  // Payments in `status` (of one run, or of every run), locked for the move that follows.
+  async inStatus(tx: Tx, status: PaymentStatus, payoutId?: bigint): Promise<bigint[]> {
+    const rows = await tx.$queryRaw<{ id: bigint }[]>`
+      SELECT id FROM payment WHERE status = ${status} ${payoutId === undefined ? Prisma.empty : Prisma.sql`AND payout_id = ${payoutId}`}
+      ORDER BY id FOR UPDATE`;
+    return rows.map((r) => r.id);
+  }
+
+  // Unknown payments after `afterId` (of one app's balances, with a tenant; of these ids, with `ids`), oldest first.
+  unknownPayments(scope: ReconcileScope, afterId: bigint, limit: number): Promise<PaymentRow[]> {
+    const tenant = scope.tenant === null ? Prisma.empty : Prisma.sql`AND p.balance_id IN (SELECT id FROM balance WHERE app_id = ${scope.tenant})`;
+    const only = scope.paymentIds === undefined ? Prisma.empty : Prisma.sql`AND p.id = ANY(${scope.paymentIds.map(String)}::bigint[])`;
+    return this.prisma.$queryRaw<PaymentRow[]>`
+      SELECT ${PAYMENT_ROW_COLUMNS} FROM payment p
+      WHERE p.status = ${PaymentStatus.Unknown} AND p.id > ${afterId} ${tenant} ${only} ORDER BY p.id LIMIT ${limit}`;
+  }
+
+  async counts(payoutId: bigint): Promise<RunCounts> {
+    const [row] = await this.prisma.$queryRaw<{ keysends: bigint; succeeded: bigint; failed: bigint; unknown: bigint; cancelled: bigint }[]>`
+      SELECT COUNT(*) AS keysends, COUNT(*) FILTER (WHERE status = ${PaymentStatus.Succeeded}) AS succeeded,
+             COUNT(*) FILTER (WHERE status = ${PaymentStatus.Failed}) AS failed, COUNT(*) FILTER (WHERE status = ${PaymentStatus.Unknown}) AS unknown,
+             COUNT(*) FILTER (WHERE status = ${PaymentStatus.Cancelled}) AS cancelled
+      FROM payment WHERE payout_id = ${payoutId}`;
+    return {
+      keysends: Number(row!.keysends),
+      succeeded: Number(row!.succeeded),
+      failed: Number(row!.failed),
+      unknown: Number(row!.unknown),
+      cancelled: Number(row!.cancelled),
+    };
+  }
+
+  // queued -> running. False when the run is not queued any more (finished, or taken and interrupted elsewhere).
+  async start(payoutId: bigint): Promise<boolean> {
+    const now = new Date();
+    const { count } = await this.prisma.payout.updateMany({
+      where: { id: payoutId, status: PayoutStatus.Queued },
+      data: { status: PayoutStatus.Running, startedAt: now, heartbeatAt: now },
+    });
+    return count === 1;
+  }
+
+  // queued -> skipped (another run holds the lock). A run that started is never skipped.
+  async skip(payoutId: bigint, note: string): Promise<boolean> {
+    return this.end(payoutId, PayoutStatus.Queued, PayoutStatus.Skipped, note);
+  }
+
+  // running -> its final status, written only while it is still running (a taken-over run was already ended).
+  async finish(payoutId: bigint, status: PayoutStatus, note: string | null): Promise<boolean> {
+    return this.end(payoutId, PayoutStatus.Running, status, note);
+  }
+
+  // Runs still `running` whose worker is gone (the caller holds the payout lock): interrupted.
+  async interruptRunning(tx: Tx): Promise<number> {
+    const { count } = await tx.payout.updateMany({
+      where: { status: PayoutStatus.Running },
+      data: { status: PayoutStatus.Interrupted, finishedAt: new Date(), note: 'its worker stopped before the run ended' },
+    });
+    return count;
+  }
+
+  async beat(payoutId: bigint): Promise<void> {
+    await this.prisma.payout.updateMany({ where: { id: payoutId, status: PayoutStatus.Running }, data: { heartbeatAt: new Date() } });
+  }
+
+  // Running runs whose heartbeat is older than `timeoutSeconds`.
+  async staleRuns(timeoutSeconds: number): Promise<bigint[]> {
+    const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
+      SELECT id FROM payout WHERE status = ${PayoutStatus.Running}
+        AND COALESCE(heartbeat_at, started_at, created_at) < now() - make_interval(secs => ${timeoutSeconds})`;
+    return rows.map((r) => r.id);
+  }
+
+  private async end(payoutId: bigint, from: PayoutStatus, to: PayoutStatus, note: string | null): Promise<boolean> {
+    const { count } = await this.prisma.payout.updateMany({ where: { id: payoutId, status: from }, data: { status: to, note, finishedAt: new Date() } });
+    return count === 1;
+  }
+}
