@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { eventAmountMsat, toIssues, type ValidationIssue } from '@splitstream/money';
 import { type Prisma, PrismaService } from '@splitstream/persistence';
 import { chargeSpend, TenantsService } from '@splitstream/tenants';
-import { APPLY_EVENTS } from '@splitstream/ledger';
+import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
 import { ingestRequestSchema, type ListeningEvent, listeningEventSchema } from './listening-event.schema.js';
 
@@ -72,7 +72,7 @@ export class IngestionService {
     return db.$queryRaw<{ id: bigint; event_id: string; amount_msat: bigint; listener_id: string | null }[]>`
       INSERT INTO listening_event (app_id, event_id, payload, amount_msat, listener_id)
       SELECT ${appId}, e.event_id, e.payload::jsonb, e.amount_msat, e.listener_id
-      FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => JSON.stringify(e))}::text[],
+      FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => JSON.stringify(e satisfies ListeningPayload))}::text[],
                   ${events.map((e) => eventAmountMsat(e.satsPerMinute, e.seconds).toString())}::bigint[],
                   ${events.map((e) => e.listenerId ?? null)}::text[])
         AS e(event_id, payload, amount_msat, listener_id)

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { ListeningEvent } from '@splitstream/ingestion';
 import { type Allocation, recipientIdentity, splitListening } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { type Accrual, accrue, balanceKey } from './books.js';
+import type { ListeningPayload } from './listening-payload.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -32,7 +32,7 @@ export class AccumulationService {
     if (eventIds.length === 0) return 0;
     return this.prisma.$transaction(
       async (tx) => {
-        const events = await tx.$queryRaw<{ id: bigint; app_id: string; payload: ListeningEvent; amount_msat: bigint }[]>`
+        const events = await tx.$queryRaw<{ id: bigint; app_id: string; payload: ListeningPayload; amount_msat: bigint }[]>`
           SELECT id, app_id, payload, amount_msat FROM listening_event
           WHERE id = ANY(${eventIds.map(String)}::bigint[]) AND applied_at IS NULL
           ORDER BY id FOR UPDATE SKIP LOCKED`;
@@ -111,7 +111,7 @@ export class AccumulationService {
   // has time splits: only then does the position change the split).
   private readonly splits = new Map<string, Allocation[]>();
 
-  private splitOf(amountMsat: bigint, payload: ListeningEvent): readonly Allocation[] {
+  private splitOf(amountMsat: bigint, payload: ListeningPayload): readonly Allocation[] {
     const timed = payload.value.timeSplits.length > 0;
     const key = `${amountMsat}|${payload.seconds}|${timed ? payload.position : ''}|${JSON.stringify(payload.value)}`;
     let split = this.splits.get(key);
@@ -141,7 +141,7 @@ export class AccumulationService {
   }
 
   // What keysends will tell receivers about each episode: the latest event's titles, url and ids.
-  private async upsertEpisodes(tx: Tx, payloads: ListeningEvent[]): Promise<void> {
+  private async upsertEpisodes(tx: Tx, payloads: ListeningPayload[]): Promise<void> {
     const latest = new Map(payloads.map((p) => [JSON.stringify([p.feedGuid, p.itemGuid]), p]));
     const rows = byKey(latest).map(([, p]) => p);
     await tx.$executeRaw`
