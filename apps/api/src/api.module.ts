@@ -5,7 +5,7 @@ import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
 import { IngestionModule } from '@splitstream/ingestion';
-import { APPLY_EVENTS, LedgerModule } from '@splitstream/ledger';
+import { APPLY_EVENTS, LedgerGauges, LedgerModule } from '@splitstream/ledger';
 import { PayoutsModule, RUN_PAYOUT } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
@@ -32,6 +32,7 @@ export class ApiModule {
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useExisting: AuthGuard },
+        LedgerGauges,
       ],
     };
   }

@@ -5,7 +5,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
-import { APPLY_EVENTS, LedgerModule } from '@splitstream/ledger';
+import { APPLY_EVENTS, LedgerGauges, LedgerModule } from '@splitstream/ledger';
 import { TenantsModule } from '@splitstream/tenants';
 import { PayoutRunnerModule, RECONCILE, RUN_PAYOUT } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
@@ -34,7 +34,7 @@ export class WorkerModule {
         TenantsModule,
         ScheduleModule.forRoot(),
       ],
-      providers: [LedgerProcessor, PayoutsProcessor, ReconciliationProcessor, WorkerSchedule, { provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [LedgerProcessor, PayoutsProcessor, ReconciliationProcessor, WorkerSchedule, LedgerGauges, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 }

@@ -1,4 +1,3 @@
 export { fastifyLogging, LoggingModule, redactUrl } from './logging.module.js';
-export { MetricsController } from './metrics.controller.js';
 export { MetricsModule } from './metrics.module.js';
 export { MetricsService } from './metrics.service.js';

@@ -1,12 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { IN_FLIGHT_STATUSES, KeysendStatus } from '@splitstream/ledger';
-import { satsToMsat } from '@splitstream/money';
-import { PrismaService } from '@splitstream/persistence';
-import { JobQueue } from '@splitstream/queue';
 
 // The service's Prometheus series. One registry per process (not prom-client's global one), so an api and a
-// worker can share a process in tests. Gauges that describe the ledger and the queues are read at scrape time.
+// worker can share a process in tests. This lib is a leaf (it imports no other lib but config): the gauges read
+// from PostgreSQL and BullMQ at scrape time are registered here by libs/ledger's LedgerGauges.
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
@@ -43,63 +40,4 @@ export class MetricsService {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
-
-  constructor(prisma: PrismaService, jobs: JobQueue) {
-    // Money an operator should watch: owed, in flight (a run is paying it, or its outcome is unknown), unknown,
-    // and parked (its recipient failed too often), each with a count.
-    // `sats`: the query counts whole sats, shown in msat through the one conversion (units.ts).
-    const scalar = (name: string, help: string, query: () => Promise<{ value: bigint | number }[]>, unit: 'plain' | 'sats' = 'plain') =>
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        async collect() {
-          const [row] = await query();
-          const value = BigInt(row?.value ?? 0);
-          this.set(Number(unit === 'sats' ? satsToMsat(value) : value));
-        },
-      });
-    scalar('splitstream_owed_msat', 'Millisatoshis owed to recipients, not yet in flight', () =>
-      prisma.$queryRaw`SELECT COALESCE(SUM(owed_msat), 0)::bigint AS value FROM balance`);
-    scalar('splitstream_owed_recipients', 'Recipients owed something (not parked)', () =>
-      prisma.$queryRaw`SELECT COUNT(DISTINCT recipient_id)::int AS value FROM balance WHERE owed_msat > 0`);
-    scalar('splitstream_in_flight_keysends', 'Keysends in flight: pending, sending, or their outcome unknown', () =>
-      prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM keysend WHERE status = ANY(${IN_FLIGHT_STATUSES}::text[])`);
-    scalar('splitstream_in_flight_msat', 'Millisatoshis in flight (being paid, or their outcome unknown)', () =>
-      prisma.$queryRaw`SELECT COALESCE(SUM(in_flight_msat), 0)::bigint AS value FROM balance`);
-    scalar('splitstream_parked_msat', 'Millisatoshis parked: owed to recipients parked after repeated failures', () =>
-      prisma.$queryRaw`SELECT COALESCE(SUM(parked_msat), 0)::bigint AS value FROM balance`);
-    scalar('splitstream_parked_recipients', 'Recipients parked until an operator unparks them', () =>
-      prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM recipient WHERE parked`);
-    scalar(
-      'splitstream_unknown_msat',
-      'Millisatoshis in keysends whose outcome is unknown',
-      () => prisma.$queryRaw`SELECT COALESCE(SUM(amount_sats), 0)::bigint AS value FROM keysend WHERE status = ${KeysendStatus.Unknown}`,
-      'sats',
-    );
-    scalar('splitstream_unknown_keysends', 'Keysends whose outcome is unknown (reconciliation settles them)', () =>
-      prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM keysend WHERE status = ${KeysendStatus.Unknown}`);
-    new Gauge({
-      name: 'splitstream_accumulation_lag_seconds',
-      help: 'Age of the oldest accepted event not yet applied to the ledger (0 when none)',
-      registers: [this.registry],
-      async collect() {
-        const [row] = await prisma.$queryRaw<{ lag: number | null }[]>`
-          SELECT EXTRACT(EPOCH FROM now() - MIN(received_at))::float8 AS lag FROM listening_event WHERE applied_at IS NULL`;
-        this.set(row?.lag ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'splitstream_queue_jobs',
-      help: 'BullMQ jobs by queue and state',
-      labelNames: ['queue', 'state'],
-      registers: [this.registry],
-      async collect() {
-        for (const name of jobs.names()) {
-          const counts = await jobs.queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed');
-          for (const [state, count] of Object.entries(counts)) this.set({ queue: name, state }, count);
-        }
-      },
-    });
-  }
 }

@@ -2,8 +2,7 @@ import type { Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { HealthController } from '@splitstream/health';
-import { MetricsController } from '@splitstream/observability';
+import { HealthController, MetricsController } from '@splitstream/health';
 import { buildOpenApiDocument } from './openapi-document.js';
 
 // /docs (Swagger UI) and /docs/openapi.json, public. Built at boot: a route without docs stops the api starting.

@@ -1,8 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { PublicRoute } from '@splitstream/auth';
-import { MetricsService } from './metrics.service.js';
+import { MetricsService } from '@splitstream/observability';
 
-// Prometheus scrape endpoint. Unauthenticated, like /health: expose it to the monitoring network only.
+// Prometheus scrape endpoint (the series are libs/observability's registry). Unauthenticated, like /health:
+// expose it to the monitoring network only.
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
