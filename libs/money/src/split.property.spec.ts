@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Fraction } from './fraction.js';
-import { splitListening } from './split.js';
+import { type Listening, splitListening } from './split.js';
 import { pubkey } from './testing/value-builders.js';
 import { parseValueBlock, type TimeSplit, type ValueBlock, type ValueRecipient } from './value-block.js';
 
@@ -77,7 +77,7 @@ const listening = listeningWith(3_600);
 
 // An independent reference: each content second's money, split by the block active in that second, summed per
 // (recipient, remote item); ranks by first listing (default block as listed, then each segment's recipients).
-function referenceShares({ amountMsat, position, seconds, value }: ReturnType<typeof toListening>) {
+function referenceShares({ amountMsat, position, seconds, value }: Listening) {
   const hundred = new Fraction(100n);
   const key = (r: ValueRecipient, s?: TimeSplit) => JSON.stringify([r.address, r.customKey, r.customValue, s?.remoteFeedGuid, s?.remoteItemGuid]);
   const exact = new Map<string, Fraction>();
@@ -108,7 +108,6 @@ function referenceShares({ amountMsat, position, seconds, value }: ReturnType<ty
   }
   return { exact, rank, key };
 }
-const toListening = (l: { amountMsat: bigint; position: number; seconds: number; value: ValueBlock }) => l;
 
 describe('splitListening properties (fast-check)', () => {
   it('conserves every msat: the parts add up to the amount exactly', () => {
