@@ -37,12 +37,42 @@ describe('ledger check', () => {
     });
   });
 
+  it('proves payments: catches a double payment planted in the database, naming the recipient and its payments', async () => {
+    const db = (sql: string) => query(stack.config.DATABASE_URL, sql);
+    await db(`DELETE FROM listening_event WHERE event_id = 'lost'`);
+    // A consistent paid history: 10 sats listened, accrued and paid by one succeeded payment.
+    const [recipient] = await db(`INSERT INTO recipient (address) VALUES ('03${'1'.repeat(64)}') RETURNING id`);
+    await db(`INSERT INTO listening_event (app_id, event_id, payload, amount_msat, applied_at) VALUES ('default', 'paid-once', '{}', 10000, now())`);
+    const [balance] = await db(
+      `INSERT INTO balance (recipient_id, feed_guid, item_guid, accrued_msat, paid_msat) VALUES (${recipient.id}, 'f', 'i', 10000, 10000) RETURNING id`,
+    );
+    const [payout] = await db(`INSERT INTO payout (trigger, status) VALUES ('manual', 'completed') RETURNING id`);
+    const pay = (reference: string, hash: string) =>
+      db(`INSERT INTO payment (payout_id, recipient_id, balance_id, reference, amount_sats, attempt, status, custom_records, destination, payment_hash)
+          VALUES (${payout.id}, ${recipient.id}, ${balance.id}, '${reference}', 10, 1, 'succeeded', '{}', '03${'1'.repeat(64)}', '${hash}') RETURNING id`);
+    const [first] = await pay('first', 'a'.repeat(64));
+    expect(JSON.parse(cli().stdout)).toMatchObject({ ok: true, problems: [] });
+
+    // The same payment hash paid again is refused by the database itself.
+    await expect(pay('same-hash', 'a'.repeat(64))).rejects.toThrow(/payment_succeeded_hash_key/);
+    // A second payment of the same money, under another hash: the books say 10 sats paid, the payments 20.
+    const [second] = await pay('second', 'b'.repeat(64));
+    const bad = cli();
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.stdout).problems).toEqual([
+      'succeeded payments paid 20000 msat, balances say 10000 msat',
+      `recipient ${recipient.id}: balances say 10000 msat paid, its succeeded payments 20000 msat (latest payments: ${second.id}, ${first.id})`,
+    ]);
+    await db(`DELETE FROM payment WHERE id = ${second.id}`);
+    expect(cli().status).toBe(0);
+  });
+
   it('the database itself refuses a balance that does not add up', async () => {
-    await query(stack.config.DATABASE_URL, `INSERT INTO recipient (address) VALUES ('02${'0'.repeat(64)}')`);
+    const [recipient] = await query(stack.config.DATABASE_URL, `INSERT INTO recipient (address) VALUES ('02${'0'.repeat(64)}') RETURNING id`);
     await expect(
       query(
         stack.config.DATABASE_URL,
-        `INSERT INTO balance (recipient_id, feed_guid, item_guid, accrued_msat, owed_msat, paid_msat) VALUES (1, 'f', 'i', 10, 5, 4)`,
+        `INSERT INTO balance (recipient_id, feed_guid, item_guid, accrued_msat, owed_msat, paid_msat) VALUES (${recipient.id}, 'f', 'i', 10, 5, 4)`,
       ),
     ).rejects.toThrow(/balance_amounts_check/);
   });

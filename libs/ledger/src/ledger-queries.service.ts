@@ -63,6 +63,27 @@ async function sumBalances(db: Queryable, tenant: string | null = null): Promise
   return row!;
 }
 
+// The payments prove the books: per recipient, paid msat is the sum of its succeeded payments, and no payment hash
+// is paid twice. Each problem names the recipient and the payments.
+async function paymentProblems(db: Queryable): Promise<string[]> {
+  const recipients = await db.$queryRaw<{ recipient_id: bigint; balances_paid_msat: bigint | null; payments_sats: bigint | null; payment_ids: bigint[] | null }[]>`
+    SELECT recipient_id, b.paid AS balances_paid_msat, p.sats AS payments_sats, p.ids AS payment_ids
+    FROM (SELECT recipient_id, SUM(paid_msat)::bigint AS paid FROM balance GROUP BY recipient_id) b
+    FULL JOIN (SELECT recipient_id, SUM(amount_sats)::bigint AS sats, (array_agg(id ORDER BY id DESC))[1:10] AS ids
+               FROM payment WHERE status = ${PaymentStatus.Succeeded} GROUP BY recipient_id) p USING (recipient_id)
+    ORDER BY recipient_id`;
+  const problems = recipients
+    .filter((r) => (r.balances_paid_msat ?? 0n) !== satsToMsat(r.payments_sats ?? 0n))
+    .map(
+      (r) =>
+        `recipient ${r.recipient_id}: balances say ${r.balances_paid_msat ?? 0n} msat paid, its succeeded payments ${satsToMsat(r.payments_sats ?? 0n)} msat (latest payments: ${(r.payment_ids ?? []).join(', ') || 'none'})`,
+    );
+  const twice = await db.$queryRaw<{ payment_hash: string; ids: bigint[] }[]>`
+    SELECT payment_hash, array_agg(id ORDER BY id) AS ids FROM payment
+    WHERE status = ${PaymentStatus.Succeeded} AND payment_hash IS NOT NULL GROUP BY payment_hash HAVING COUNT(*) > 1`;
+  return [...problems, ...twice.map((t) => `payment hash ${t.payment_hash} is paid twice: payments ${t.ids.join(', ')}`)];
+}
+
 @Injectable()
 export class LedgerQueries {
   constructor(private readonly prisma: PrismaService) {}
@@ -120,7 +141,7 @@ export class LedgerQueries {
   }
 
   // The invariant, checked against the database: per recipient accrued = owed + in flight + parked + paid, and the sum
-  // accrued equals what the applied events are worth. One snapshot (repeatable read), so it holds mid-flight too.
+  // accrued equals what the applied events are worth, and the payments prove what was paid. One snapshot (repeatable read), so it holds mid-flight too.
   async checkInvariant(): Promise<InvariantReport> {
     return this.prisma.$transaction(
       async (tx) => {
@@ -142,9 +163,10 @@ export class LedgerQueries {
         if (totals.accruedMsat !== totals.owedMsat + totals.inFlightMsat + totals.parkedMsat + totals.paidMsat) {
           problems.push('accrued is not owed + in flight + parked + paid');
         }
-        if (keysendsInFlight !== totals.inFlightMsat) problems.push(`keysends hold ${keysendsInFlight} msat in flight, balances ${totals.inFlightMsat}`);
-        if (keysendsPaid !== totals.paidMsat) problems.push(`succeeded keysends paid ${keysendsPaid} msat, balances say ${totals.paidMsat}`);
+        if (keysendsInFlight !== totals.inFlightMsat) problems.push(`payments hold ${keysendsInFlight} msat in flight, balances ${totals.inFlightMsat}`);
+        if (keysendsPaid !== totals.paidMsat) problems.push(`succeeded payments paid ${keysendsPaid} msat, balances say ${totals.paidMsat} msat`);
         if (broken.length) problems.push(`${broken.length} recipients do not balance: ${broken.map((b) => b.id).join(', ')}`);
+        problems.push(...(await paymentProblems(tx)));
         return { ok: problems.length === 0, eventsMsat: events!.msat, totals, problems };
       },
       { isolationLevel: 'RepeatableRead' },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PaymentStatus } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
-import { Prisma, PrismaService } from '@splitstream/persistence';
+import { PrismaService } from '@splitstream/persistence';
 import { type Moved, PaymentMoves } from './payment-moves.js';
 
 const TRANSACTION_TIMEOUT_MS = 120_000;
