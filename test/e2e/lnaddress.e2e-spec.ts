@@ -138,6 +138,8 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     ['wrong amount', 'wamt', { invoiceMsatDelta: 1_000 }, /it is for 11000 msat, not the 10000 msat asked for/],
     ['wrong description hash', 'whash', { wrongDescriptionHash: true }, /description hash is not the hash of the address's metadata/],
     ['expiring at once', 'wexp', { invoiceExpirySeconds: 5 }, /too soon to pay/],
+    ['min_final_cltv_expiry above the bound', 'wcltv', { minFinalCltvExpiry: 4000 }, /it asks for a min_final_cltv_expiry of 4000 blocks, more than the 144 accepted/],
+    ['description hash missing', 'wnohash', { noDescriptionHash: true }, /it carries no description hash; LUD-06 requires the hash of the address's metadata/],
   ])('refuses an invoice with the %s: nothing is paid, the money is owed again and paid once the invoice is right', async (_what, user, misbehaviour, message) => {
     await stack.sim.lnaddress.setUser(user, misbehaviour);
     const run = await pay([listening(`bad-invoice-${user}`, 10, [lnaddress('Bad', ln(user), 1)])]);
