@@ -61,8 +61,10 @@ export interface ReasonItem {
 
 // Why an unknown payment ends as it does: `wallet`, the wallet's own record (or its answer to the same payment
 // sent again); `preimage`, a preimage of its payment hash; `override`, an admin's decision without evidence.
+export const VERDICT_BASES = ['wallet', 'preimage', 'override'] as const;
+
 export interface Verdict {
-  basis: 'wallet' | 'preimage' | 'override';
+  basis: (typeof VERDICT_BASES)[number];
   decidedBy: string;
   reason: string;
   evidence: Record<string, unknown>;
