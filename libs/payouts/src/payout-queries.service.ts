@@ -19,7 +19,7 @@ export interface PaymentFilter {
 }
 const tenantWhere = (tenant: string | null): Prisma.PaymentWhereInput => (tenant === null ? {} : { balance: { appId: tenant } });
 
-const keysendView = (k: {
+const paymentView = (k: {
   id: bigint;
   payoutId: bigint;
   reference: string;
@@ -38,6 +38,9 @@ const keysendView = (k: {
   finishedAt: Date | null;
   resolvedBy: string | null;
   resolvedAt: Date | null;
+  checkedAt: Date | null;
+  checkResult: string | null;
+  verdicts: { outcome: string; basis: string; decidedBy: string; reason: string; evidence: Prisma.JsonValue; createdAt: Date }[];
   recipient: { address: string; customKey: string; customValue: string; name: string };
   balance: { feedGuid: string; itemGuid: string; remoteFeedGuid: string; remoteItemGuid: string };
 }) => ({
@@ -67,10 +70,15 @@ const keysendView = (k: {
   finishedAt: k.finishedAt,
   resolvedBy: k.resolvedBy,
   resolvedAt: k.resolvedAt,
+  // How an unknown outcome was settled, oldest first: by whom (reconciliation, or an API key and its app), when, why,
+  // and on what evidence (an override's is the last wallet check it overrode).
+  verdicts: k.verdicts.map((v) => ({ outcome: v.outcome, basis: v.basis, decidedBy: v.decidedBy, reason: v.reason, evidence: v.evidence, at: v.createdAt })),
+  // What the wallet said the last time this payment was looked up there (null: never looked up).
+  lastCheck: k.checkedAt ? { at: k.checkedAt, walletSaid: k.checkResult } : null,
 });
 
-export type PaymentView = ReturnType<typeof keysendView>;
-const keysendInclude = { recipient: true, balance: true } as const;
+export type PaymentView = ReturnType<typeof paymentView>;
+const paymentInclude = { recipient: true, balance: true, verdicts: { orderBy: { id: 'asc' } } } as const satisfies Prisma.PaymentInclude;
 
 @Injectable()
 export class PayoutQueries {
@@ -93,16 +101,16 @@ export class PayoutQueries {
   async get(tenant: string | null, id: bigint) {
     const payout = await this.prisma.payout.findUnique({
       where: { id },
-      include: { payments: { where: tenantWhere(tenant), include: keysendInclude, orderBy: { id: 'asc' } } },
+      include: { payments: { where: tenantWhere(tenant), include: paymentInclude, orderBy: { id: 'asc' } } },
     });
     if (!payout) return null;
     const totals = await this.totals(tenant, [id]);
-    return { ...this.payoutView(payout), totals: totals.get(id) ?? emptyTotals(), keysends: payout.payments.map(keysendView) };
+    return { ...this.payoutView(payout), totals: totals.get(id) ?? emptyTotals(), keysends: payout.payments.map(paymentView) };
   }
 
   async keysend(tenant: string | null, id: bigint) {
-    const keysend = await this.prisma.payment.findFirst({ where: { id, ...tenantWhere(tenant) }, include: keysendInclude });
-    return keysend ? keysendView(keysend) : null;
+    const payment = await this.prisma.payment.findFirst({ where: { id, ...tenantWhere(tenant) }, include: paymentInclude });
+    return payment ? paymentView(payment) : null;
   }
 
   // Newest first; `nextBefore` is the cursor of the next page (null on the last).
@@ -124,20 +132,20 @@ export class PayoutQueries {
         ...((filter.from || filter.to) && { createdAt: { ...(filter.from && { gte: filter.from }), ...(filter.to && { lt: filter.to }) } }),
         ...(filter.before !== undefined && { id: { lt: filter.before } }),
       },
-      include: keysendInclude,
+      include: paymentInclude,
       orderBy: { id: 'desc' },
       take: filter.limit,
     });
-    return { keysends: keysends.map(keysendView), nextBefore: keysends.length === filter.limit ? String(keysends.at(-1)!.id) : null };
+    return { keysends: keysends.map(paymentView), nextBefore: keysends.length === filter.limit ? String(keysends.at(-1)!.id) : null };
   }
 
   async keysendsOfEvent(eventDbId: bigint) {
     const keysends = await this.prisma.payment.findMany({
       where: { allocations: { some: { eventId: eventDbId } } },
-      include: keysendInclude,
+      include: paymentInclude,
       orderBy: { id: 'asc' },
     });
-    return keysends.map(keysendView);
+    return keysends.map(paymentView);
   }
 
   // Msat paid per hour over the last `hours` hours, oldest first, every hour present (0 when nothing was paid).

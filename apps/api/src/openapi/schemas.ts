@@ -25,7 +25,25 @@ const recipientType = z.enum(['node', 'lnaddress']).describe('node: a node pubke
 const paymentMethod = z.enum(PaymentMethod).describe('keysend, or invoice (a Lightning Address paid by LNURL-pay)');
 const recipientRef = z.object({ type: recipientType, address: z.string(), customKey: nullableText, customValue: nullableText, name: nullableText });
 
-export const keysendResponse = z.object({
+// A verdict that settled an unknown payment; its evidence is what was looked at (an override's: the last wallet check).
+const paymentVerdict = z.object({
+  outcome: z.enum(['succeeded', 'failed']),
+  basis: z.enum(['wallet', 'preimage', 'override']).describe("wallet: the wallet's records (reconciliation); preimage: a preimage of its hash; override: an admin's, without evidence"),
+  decidedBy: z.string().describe('"reconciliation", or the API key and its app: api key <id> (<app>)'),
+  reason: z.string(),
+  evidence: z
+    .object({
+      checkedAt: timestamp.nullable().optional().describe('when the wallet was last asked about it (null: never)'),
+      walletSaid: nullableText.optional().describe('what the wallet said then'),
+      preimage: z.string().optional(),
+      rail: z.string().optional(),
+    })
+    .catchall(z.unknown())
+    .describe('what the verdict was decided on'),
+  at: timestamp,
+});
+
+export const paymentResponse = z.object({
   id: z.string(),
   payoutId: z.string(),
   reference: z.string(),
@@ -46,7 +64,14 @@ export const keysendResponse = z.object({
   finishedAt: timestamp.nullable(),
   resolvedBy: nullableText,
   resolvedAt: timestamp.nullable(),
+  verdicts: z.array(paymentVerdict).describe('how an unknown outcome was settled, oldest first (empty: it never was unknown, or still is)'),
+  lastCheck: z
+    .object({ at: timestamp, walletSaid: nullableText })
+    .nullable()
+    .describe('the last time the wallet was asked about this payment, and its answer (null: never)'),
 });
+// The former name of paymentResponse.
+export const keysendResponse = paymentResponse;
 
 const payoutTotals = z.object({
   keysends: z.number().int(),
@@ -72,7 +97,7 @@ const payoutBase = z.object({
 });
 
 export const payoutListResponse = z.object({ payouts: z.array(payoutBase), nextBefore: nullableText });
-export const payoutResponse = payoutBase.extend({ keysends: z.array(keysendResponse) });
+export const payoutResponse = payoutBase.extend({ keysends: z.array(paymentResponse) });
 export const payoutStartedResponse = z.object({ id: z.string() });
 
 export const eventResponse = z.object({
@@ -83,7 +108,7 @@ export const eventResponse = z.object({
   allocations: z.array(
     z.object({ recipient: recipientRef, remoteFeedGuid: nullableText, remoteItemGuid: nullableText, amountMsat: msat, paymentId: nullableText }),
   ),
-  keysends: z.array(keysendResponse),
+  keysends: z.array(paymentResponse),
 });
 
 export const recipientResponse = z.object({
@@ -115,6 +140,10 @@ export const reconcileResponse = z.object({
   stillUnknown: z.number().int(),
 });
 
+// 202 from POST /v1/payments/reconcile and .../{id}/check: the worker had not finished within the api's wait
+// (about 20 s); it still runs the job.
+export const reconcileQueuedResponse = z.object({ status: z.literal('queued'), jobId: z.string() });
+
 export const summaryResponse = z.object({
   accruedMsat: msat,
   owedMsat: msat,
@@ -139,7 +168,8 @@ export const ledgerCheckResponse = z.object({
 
 export const healthResponse = z.object({ status: z.enum(['ok', 'error']), info: z.record(z.string(), z.unknown()), error: z.record(z.string(), z.unknown()), details: z.record(z.string(), z.unknown()) });
 
-export const keysendListResponse = z.object({ keysends: z.array(keysendResponse), nextBefore: nullableText });
+export const paymentListResponse = z.object({ keysends: z.array(paymentResponse), nextBefore: nullableText });
+export const keysendListResponse = paymentListResponse;
 export const recipientListResponse = z.object({ recipients: z.array(recipientResponse), nextBefore: nullableText });
 
 const statementMoney = {
@@ -190,3 +220,6 @@ export const appResponse = z.object({
 
 export const topRecipientsResponse = z.object({ recipients: z.array(recipientResponse) });
 export const paidPerHourResponse = z.object({ hours: z.array(z.object({ hour: timestamp, paidMsat: msat, keysends: z.number().int() })) });
+
+// POST /v1/payments/{id}/check: the payment as it is after the worker looked it up, with the reconciliation's report.
+export const paymentCheckResponse = keysendResponse.extend({ report: reconcileResponse });
