@@ -93,7 +93,7 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     const [keysend] = await keysendsOf(ln('lara'));
     expect(keysend).toMatchObject({ method: 'invoice', destination: null, invoice: lara.invoice, paymentHash: lara.paymentHash, status: 'succeeded', amountSats: 21 });
     expect(lara.comment).toContain(keysend.reference);
-    const [row] = await sql<{ preimage: string }>('SELECT preimage FROM keysend WHERE id = $1', [keysend.id]);
+    const [row] = await sql<{ preimage: string }>('SELECT preimage FROM payment WHERE id = $1', [keysend.id]);
     expect(sha256(row!.preimage)).toBe(lara.paymentHash);
     const payments = await stack.sim.payments();
     expect(payments.filter((p) => p.kind === 'bolt11').map((p) => [p.paymentHash, p.amount, p.destination]).sort()).toEqual(
@@ -143,9 +143,10 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
   ])('refuses an invoice with the %s: nothing is paid, the money is owed again and paid once the invoice is right', async (_what, user, misbehaviour, message) => {
     await stack.sim.lnaddress.setUser(user, misbehaviour);
     const run = await pay([listening(`bad-invoice-${user}`, 10, [lnaddress('Bad', ln(user), 1)])]);
-    expect(run).toMatchObject({ totals: { keysends: 1, failed: 1, succeeded: 0 } });
+    // Never sent: cancelled (not failed, which only a sent payment can be), and the recipient's failure all the same.
+    expect(run).toMatchObject({ totals: { keysends: 1, cancelled: 1, failed: 0, succeeded: 0 } });
     const [keysend] = await keysendsOf(ln(user));
-    expect(keysend).toMatchObject({ method: 'invoice', status: 'failed', lastErrorCode: 'invoice_refused', invoice: null, paymentHash: null });
+    expect(keysend).toMatchObject({ method: 'invoice', status: 'cancelled', lastErrorCode: 'invoice_refused', invoice: null, paymentHash: null });
     expect(keysend.lastErrorMessage).toMatch(message);
     expect(await stack.sim.lnaddress.invoices()).toHaveLength(1); // one was issued, and refused
     expect(await stack.sim.payments()).toEqual([]);
@@ -155,6 +156,20 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
     expect(await recipient(ln(user))).toMatchObject({ state: 'active', owedMsat: '0', paidMsat: '10000', lastErrorCode: null });
+  });
+
+  it('sends no invoice payment without its invoice when several in one chunk are refused: the others are paid in the same run', async () => {
+    await stack.sim.lnaddress.setUser('ra', { noDescriptionHash: true });
+    await stack.sim.lnaddress.setUser('rb', { invoiceMsatDelta: 1_000 });
+    const run = await pay([
+      listening('several-refused', 40, [lnaddress('A', ln('ra'), 1), lnaddress('B', ln('rb'), 1), lnaddress('C', ln('rc'), 1), lnaddress('D', ln('rd'), 1)]),
+    ]);
+    expect(run).toMatchObject({ totals: { keysends: 4, succeeded: 2, cancelled: 2, failed: 0 } });
+    const paid = await stack.sim.payments();
+    expect(paid).toHaveLength(2);
+    for (const user of ['ra', 'rb']) expect((await keysendsOf(ln(user)))[0]).toMatchObject({ status: 'cancelled', lastErrorCode: 'invoice_refused' });
+    for (const user of ['rc', 'rd']) expect((await keysendsOf(ln(user)))[0]).toMatchObject({ status: 'succeeded', invoice: expect.stringMatching(/^lnbc/) });
+    expect(await stack.invariant()).toMatchObject({ ok: true });
   });
 
   it('counts resolutions and invoices for operators (worker /metrics)', async () => {
@@ -243,7 +258,7 @@ describe('Lightning-address recipients over Nostr Wallet Connect (e2e)', () => {
     expect(nwc.wallet.requests.filter((r) => r.method === 'pay_invoice')).toHaveLength(1);
     const rows = await query<{ method: string; payment_hash: string; preimage: string }>(
       stack.config.DATABASE_URL,
-      'SELECT method, payment_hash, preimage FROM keysend ORDER BY method',
+      'SELECT method, payment_hash, preimage FROM payment ORDER BY method',
     );
     for (const row of rows) expect(sha256(row.preimage)).toBe(row.payment_hash);
     expect(rows.find((r) => r.method === 'invoice')!.payment_hash).toBe(issued!.paymentHash);
@@ -260,7 +275,7 @@ describe('Lightning-address recipients over Nostr Wallet Connect (e2e)', () => {
     expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ checked: 1, paid: 1 });
     const rows = await query<{ status: string; payment_hash: string; preimage: string }>(
       stack.config.DATABASE_URL,
-      "SELECT status, payment_hash, preimage FROM keysend WHERE invoice = $1",
+      "SELECT status, payment_hash, preimage FROM payment WHERE invoice = $1",
       [issued.invoice],
     );
     expect(rows).toEqual([{ status: 'succeeded', payment_hash: issued.paymentHash, preimage: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
