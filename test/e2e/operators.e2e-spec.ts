@@ -157,7 +157,8 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
     expect((await b.get('/v1/ledger/check')).status).toBe(403);
 
     // Actions too: B can neither resolve A's keysend nor unpark A's recipient.
-    expect((await b.post(`/v1/keysends/${unknown.id}/resolve`, { outcome: 'failed' })).status).toBe(404);
+    expect((await b.post(`/v1/payments/${unknown.id}/resolve`, { outcome: 'succeeded', preimage: 'ab'.repeat(32) })).status).toBe(404);
+    expect((await b.post(`/v1/keysends/${unknown.id}/resolve`, { outcome: 'failed', confirm: true, reason: 'not mine to decide' })).status).toBe(403);
     expect((await b.post('/v1/recipients/unpark', { address: dead })).status).toBe(404);
     expect((await a.get(`/v1/keysends/${unknown.id}`)).body.status).toBe('unknown');
     expect((await a.get(`/v1/recipients/${deadId}`)).body.parked).toBe(true);
