@@ -12,7 +12,8 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   return parseConfig({
     DATABASE_URL: testDatabaseUrl(),
     REDIS_URL,
-    QUEUE_PREFIX: 'splitstream-test',
+    // Per test database, so runs against different databases (DATABASE_URL) never take each other's jobs.
+    QUEUE_PREFIX: `test-${new URL(testDatabaseUrl()).pathname.slice(1)}`.slice(0, 32),
     API_PORT: '3100',
     WORKER_PORT: '3101',
     LOG_LEVEL: 'error',
