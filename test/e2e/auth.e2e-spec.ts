@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { ApiKeysService, Scope } from '@splitstream/auth';
+import { SIM_PAYEE_PUBKEY } from '@splitstream/lightning-sim';
 import { ROUTES } from '../support/routes.js';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { request } from '../support/http.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
 
 const event = (id: string, address = pubkey(0xab)) => ({
@@ -90,6 +91,10 @@ describe('API keys and scopes (e2e)', () => {
   });
 
   describe('resolving unknown keysends', () => {
+    const as = (key: string) => ({
+      post: (path: string, body: unknown) =>
+        request(stack.baseUrl, path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
     const unknownKeysend = async (address: string, id: string) => {
       await stack.postEvents([event(id, address)]);
       await stack.accumulated();
@@ -102,30 +107,61 @@ describe('API keys and scopes (e2e)', () => {
     };
 
     it('as succeeded, with the preimage as evidence: in flight becomes paid, who and when recorded', async () => {
-      const address = pubkey(0x5ecd);
-      const id = await unknownKeysend(address, 'resolve-ok');
-      const paid = (await stack.sim.payments()).find((p) => p.destination === address)!;
+      // An invoice payment: its payment hash came with the invoice, so a preimage proves it was paid.
+      const address = `reso@${LN_DOMAIN}`;
+      await stack.sim.setRule(SIM_PAYEE_PUBKEY, { hang: true });
+      await stack.postEvents([{ ...event('resolve-ok', address), value: { type: 'lightning', method: 'lnaddress', recipients: [{ type: 'lnaddress', address, split: 1 }] } }]);
+      await stack.accumulated();
+      const run = await stack.runPayout();
+      await stack.sim.clearRule(SIM_PAYEE_PUBKEY);
+      const [unknown] = run.keysends;
+      expect(unknown).toMatchObject({ method: 'invoice', status: 'unknown' });
+      const id = unknown.id as string;
+      const paid = (await stack.sim.payments()).find((p) => p.paymentHash === unknown.paymentHash)!;
       const bad = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'succeeded', preimage: 'ab'.repeat(32) });
-      expect(bad).toMatchObject({
-        status: 422,
-        body: { error: 'unprocessable_evidence', message: "the preimage does not hash to the payment hash in the wallet's record" },
-      });
-      const res = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'succeeded', preimage: paid.preimage });
+      expect(bad).toMatchObject({ status: 422, body: { error: 'unprocessable_evidence', message: "the preimage does not hash to the payment's hash" } });
+      const { id: keyId, key } = await keys.create('test-app', [Scope.PayoutsWrite, Scope.PayoutsRead]);
+      const res = await as(key).post(`/v1/keysends/${id}/resolve`, { outcome: 'succeeded', preimage: paid.preimage });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ status: 'succeeded', paymentHash: paid.paymentHash, resolvedBy: expect.stringContaining('test-app') });
+      expect(res.body).toMatchObject({
+        status: 'succeeded',
+        paymentHash: paid.paymentHash,
+        resolvedBy: `api key ${keyId} (test-app)`,
+        verdicts: [{ outcome: 'succeeded', basis: 'preimage', decidedBy: `api key ${keyId} (test-app)` }],
+      });
       expect(new Date(res.body.resolvedAt).getTime()).toBeLessThanOrEqual(Date.now());
       expect((await stack.recipient(address)).body).toMatchObject({ inFlightMsat: '0', paidMsat: '60000', owedMsat: '0' });
       expect(await stack.invariant()).toMatchObject({ ok: true });
-      expect(await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'failed' })).toMatchObject({ status: 409, body: { error: 'conflict' } });
+      const override = { outcome: 'failed', confirm: true, reason: 'the recipient says nothing arrived' };
+      expect(await stack.http.post(`/v1/keysends/${id}/resolve`, override)).toMatchObject({ status: 409, body: { error: 'conflict' } });
     });
 
-    it('as failed: the amount returns to owed and a later run pays it', async () => {
+    it("as succeeded, for a keysend whose hash the wallet chose (Alby): 422, check the wallet instead; nothing changes", async () => {
+      const address = pubkey(0x5ecd);
+      const id = await unknownKeysend(address, 'resolve-no-hash');
+      const paid = (await stack.sim.payments()).find((p) => p.destination === address)!;
+      const res = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'succeeded', preimage: paid.preimage });
+      expect(res).toMatchObject({ status: 422, body: { error: 'unprocessable_evidence', message: expect.stringContaining('check the wallet') } });
+      expect((await stack.http.get(`/v1/keysends/${id}`)).body).toMatchObject({ status: 'unknown', verdicts: [] });
+      expect((await stack.recipient(address)).body).toMatchObject({ inFlightMsat: '60000', paidMsat: '0', owedMsat: '0' });
+      expect(await stack.invariant()).toMatchObject({ ok: true });
+    });
+
+    it("as failed, an admin's confirmed override only: the amount returns to owed and a later run pays it", async () => {
       const address = pubkey(0xfa11);
       const id = await unknownKeysend(address, 'resolve-failed');
       await stack.sim.reset();
       await stack.sim.configure({ rateLimitPerSecond: 1_000, rateLimitBurst: 1_000 });
-      const res = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'failed', reason: 'receiver saw nothing' });
-      expect(res).toMatchObject({ status: 200, body: { status: 'failed', lastErrorMessage: expect.stringContaining('receiver saw nothing') } });
+      const reason = 'receiver saw nothing, wallet support agrees';
+      const { key: writer } = await keys.create('test-app', [Scope.PayoutsWrite, Scope.PayoutsRead]);
+      expect(await as(writer).post(`/v1/keysends/${id}/resolve`, { outcome: 'failed', confirm: true, reason })).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+      expect(await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'failed', reason })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+      expect((await stack.recipient(address)).body).toMatchObject({ inFlightMsat: '60000', owedMsat: '0' });
+      const res = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'failed', confirm: true, reason });
+      expect(res).toMatchObject({
+        status: 200,
+        body: { status: 'failed', lastErrorMessage: expect.stringContaining(reason), verdicts: [{ outcome: 'failed', basis: 'override', reason, decidedBy: expect.stringContaining('(test-app)') }] },
+      });
       expect((await stack.recipient(address)).body).toMatchObject({ inFlightMsat: '0', owedMsat: '60000' });
       expect(await stack.invariant()).toMatchObject({ ok: true });
       await stack.runPayout();

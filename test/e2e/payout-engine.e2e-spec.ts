@@ -259,7 +259,7 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
     ]);
   });
 
-  it('resolves an unknown keysend as paid only with proof, records its fee, and counts it in the paid metrics', async () => {
+  it('resolves an unknown keysend as paid only with proof (the wallet\'s record), records its fee, and counts it in the paid metrics', async () => {
     const slow = pubkey(0xb00);
     await stack.postEvents([event('u-1', [node('Slow', slow, 1)], { itemGuid: 'item-u' })]);
     await stack.accumulated();
@@ -269,19 +269,34 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
     const [unknown] = run.keysends;
     const [paid] = await stack.sim.payments();
 
-    const wrong = await stack.http.post(`/v1/keysends/${unknown.id}/resolve`, { outcome: 'succeeded', preimage: '0'.repeat(64) });
-    expect(wrong.status).toBe(422);
-    expect(wrong.body).toMatchObject({ error: 'unprocessable_evidence' });
-    const resolved = await stack.http.post(`/v1/keysends/${unknown.id}/resolve`, { outcome: 'succeeded', preimage: paid!.preimage });
-    expect(resolved.status).toBe(200);
-    expect(resolved.body).toMatchObject({ status: 'succeeded', paymentHash: paid!.paymentHash, feeSats: paid!.fee });
+    // On the Alby rail the wallet chose the keysend's hash: no preimage can prove it, even the right one.
+    for (const preimage of ['0'.repeat(64), paid!.preimage]) {
+      const refused = await stack.http.post(`/v1/keysends/${unknown.id}/resolve`, { outcome: 'succeeded', preimage });
+      expect(refused).toMatchObject({ status: 422, body: { error: 'unprocessable_evidence', message: expect.stringContaining('check the wallet') } });
+    }
+    expect((await stack.http.get(`/v1/keysends/${unknown.id}`)).body).toMatchObject({ status: 'unknown', verdicts: [] });
+    // The wallet's record is the proof: a check (run by the worker, which counts it) finds it settled.
+    const counters = async () => {
+      const text = await (await fetch(`${stack.workerUrl}/metrics`)).text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+      return { paid: value('splitstream_paid_sats_total'), fee: value('splitstream_fee_sats_total') };
+    };
+    const before = await counters();
+    const checked = await stack.http.post(`/v1/payments/${unknown.id}/check`, {});
+    expect(checked.status).toBe(200);
+    expect(checked.body).toMatchObject({
+      status: 'succeeded',
+      paymentHash: paid!.paymentHash,
+      feeSats: paid!.fee,
+      resolvedBy: 'reconciliation',
+      verdicts: [{ outcome: 'succeeded', basis: 'wallet', decidedBy: 'reconciliation', evidence: { paymentHash: paid!.paymentHash } }],
+    });
     expect(createHash('sha256').update(Buffer.from(paid!.preimage, 'hex')).digest('hex')).toBe(paid!.paymentHash);
-    const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
-    expect(metrics).toMatch(/splitstream_paid_sats_total 100\b/);
-    expect(metrics).toMatch(new RegExp(`splitstream_fee_sats_total ${paid!.fee}\\b`));
+    const after = await counters();
+    expect([after.paid - before.paid, after.fee - before.fee]).toEqual([100, paid!.fee]);
     await expectBooksBalance();
 
-    // A keysend the wallet has no record of cannot be claimed paid, whatever preimage is offered.
+    // A keysend the wallet has no record of cannot be claimed paid, whatever preimage is offered, nor by a check.
     await stack.postEvents([event('u-2', [node('Slow', slow, 1)], { itemGuid: 'item-u2' })]);
     await stack.accumulated();
     await stack.sim.setRule(slow, { fail: { code: 10, message: 'FAILURE_REASON_NO_ROUTE' } });
@@ -292,7 +307,9 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
       preimage: randomBytes(32).toString('hex'),
     });
     expect(unproven.status).toBe(422);
-    expect(unproven.body.message).toMatch(/the wallet has no record/);
+    expect(unproven.body.message).toMatch(/check the wallet/);
+    const absent = await stack.http.post(`/v1/payments/${second.keysends[0].id}/check`, {});
+    expect(absent).toMatchObject({ status: 200, body: { status: 'unknown', verdicts: [], lastCheck: { walletSaid: expect.any(String) } } });
   });
 
   it('answers an oversized body (413) and oversized headers (431) in the one error shape', async () => {
