@@ -4,7 +4,7 @@ import { type PaymentRow, Payments, type Verdict } from '@splitstream/payments';
 import { type PaymentLookup, WALLET, type Wallet, type WalletPaymentRecord } from '@splitstream/wallet';
 import { dispatchPayments } from './run/dispatch.js';
 import { PayoutStore, type ReconcileScope } from './store/payout-store.js';
-import { RECONCILE_LOCK, SessionLock } from './store/session-lock.js';
+import { Locks, RECONCILE_LOCK, type SessionLock } from './store/session-lock.js';
 
 export interface ReconcileReport {
   checked: number;
@@ -70,6 +70,7 @@ export class Reconciliation {
     private readonly payments: Payments,
     @Inject(WALLET) private readonly wallet: Wallet,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly locks: Locks,
   ) {}
 
   private get rules(): ReconcileRules {
@@ -92,7 +93,7 @@ export class Reconciliation {
   private async acquire(): Promise<SessionLock> {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
-      const lock = await SessionLock.tryAcquire(this.config.DATABASE_URL, RECONCILE_LOCK);
+      const lock = await this.locks.tryAcquire(RECONCILE_LOCK);
       if (lock) return lock;
       if (Date.now() > deadline) throw new Error('another reconciliation has been running for over a minute');
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));

@@ -6,7 +6,7 @@ import { MetricsService } from '@splitstream/observability';
 import { Payments, type Reason } from '@splitstream/payments';
 import { PrismaService } from '@splitstream/persistence';
 import { dueRecipient, PayoutStore } from '../store/payout-store.js';
-import { applyRecipientUpdates, standingsOf } from '../store/recipient-store.js';
+import { RecipientStore } from '../store/recipient-store.js';
 import { failRecipient, type RetryPolicy } from './record.js';
 
 // Calls to addresses' domains at once (each has its own timeout).
@@ -38,6 +38,7 @@ export class LightningAddresses {
   constructor(
     private readonly prisma: PrismaService,
     private readonly store: PayoutStore,
+    private readonly recipients: RecipientStore,
     private readonly payments: Payments,
     @Inject(LNADDRESS_CLIENT) private readonly client: LnaddressClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -64,8 +65,8 @@ export class LightningAddresses {
     });
     if (failures.length === 0) return;
     await this.prisma.$transaction(async (tx) => {
-      const standings = await standingsOf(tx, failures.map((f) => f.id));
-      await applyRecipientUpdates(tx, failures.map((f) => failRecipient(standings.get(f.id)!, f.reason, policy, new Date())));
+      const standings = await this.recipients.standings(tx, failures.map((f) => f.id));
+      await this.recipients.apply(tx, failures.map((f) => failRecipient(standings.get(f.id)!, f.reason, policy, new Date())));
     });
     for (const f of failures) this.logger.warn({ recipientId: String(f.id), code: f.reason.code }, `lightning address not resolved: ${f.reason.message}`);
   }

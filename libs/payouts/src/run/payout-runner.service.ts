@@ -1,16 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { PaymentMethod, PaymentStatus, PayoutStatus, transferRemainder } from '@splitstream/ledger';
+import { PaymentMethod, PaymentStatus, PayoutStatus } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { type PaymentMoves, type PaymentRow, Payments } from '@splitstream/payments';
 import { type PaymentOutcome, WALLET, type Wallet } from '@splitstream/wallet';
 import { PayoutStore } from '../store/payout-store.js';
-import { applyRecipientUpdates, standingsOf } from '../store/recipient-store.js';
+import { RecipientStore } from '../store/recipient-store.js';
 import { dispatchPayments } from './dispatch.js';
 import { type InvoiceRefusal, LightningAddresses } from './lightning-addresses.js';
-import { PAYOUT_LOCK, SessionLock } from '../store/session-lock.js';
+import { Locks, PAYOUT_LOCK, type SessionLock } from '../store/session-lock.js';
 import { planPayout } from './plan.js';
 import { applyDecision, decideRecord, failRecipient, finalRunStatus, type RetryPolicy, type SentPayment } from './record.js';
 
@@ -39,8 +39,10 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly store: PayoutStore,
+    private readonly recipients: RecipientStore,
     private readonly payments: Payments,
     private readonly addresses: LightningAddresses,
+    private readonly locks: Locks,
   ) {}
 
   private get minMsat(): bigint {
@@ -127,14 +129,14 @@ export class PayoutRunner implements BeforeApplicationShutdown {
 
   // The lock, or, when a run holds it whose heartbeat is older than the timeout, that run's session ended first.
   private async acquireLock(): Promise<SessionLock | undefined> {
-    const lock = await SessionLock.tryAcquire(this.config.DATABASE_URL, PAYOUT_LOCK);
+    const lock = await this.locks.tryAcquire(PAYOUT_LOCK);
     if (lock) return lock;
     const stale = await this.store.staleRuns(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS);
     if (stale.length === 0) return undefined;
     this.logger.warn(`payout run ${stale.join(', ')} stopped beating: taking its lock over`);
-    await SessionLock.takeOver(this.config.DATABASE_URL, PAYOUT_LOCK);
+    await this.locks.takeOver(PAYOUT_LOCK);
     for (let attempt = 0; attempt < 20; attempt++) {
-      const taken = await SessionLock.tryAcquire(this.config.DATABASE_URL, PAYOUT_LOCK);
+      const taken = await this.locks.tryAcquire(PAYOUT_LOCK);
       if (taken) return taken;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -182,12 +184,12 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     return this.payments.transaction(async (moves) => {
       const due = await this.store.dueBalances(moves.tx, this.minMsat);
       const plan = planPayout(due, randomUUID, this.wallet.choosesPreimage ? () => randomBytes(32).toString('hex') : undefined);
-      for (const t of plan.transfers) await transferRemainder(moves.tx, t.fromBalanceId, t.toBalanceId, t.msat);
+      await this.store.transferRemainders(moves.tx, plan.transfers);
       await moves.create(payoutId, plan.keysends);
       if (plan.unbuildable.length > 0) {
-        const standings = await standingsOf(moves.tx, plan.unbuildable.map((u) => u.recipientId));
+        const standings = await this.recipients.standings(moves.tx, plan.unbuildable.map((u) => u.recipientId));
         const now = new Date();
-        await applyRecipientUpdates(
+        await this.recipients.apply(
           moves.tx,
           plan.unbuildable.map((u) => failRecipient(standings.get(u.recipientId)!, { code: u.code, message: u.message }, this.policy, now)),
         );
@@ -238,18 +240,19 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     if (refused.length === 0) return;
     const cancelled = await moves.cancel(refused.map((r) => ({ id: r.paymentId, reason: r.reason })));
     const reasons = new Map(refused.map((r) => [r.paymentId, r.reason]));
-    const standings = await standingsOf(moves.tx, cancelled.map((p) => p.recipient_id));
+    const standings = await this.recipients.standings(moves.tx, cancelled.map((p) => p.recipient_id));
     const now = new Date();
     const failures = new Map(cancelled.map((p) => [p.recipient_id, reasons.get(p.id)!]));
-    await applyRecipientUpdates(moves.tx, [...failures].map(([id, reason]) => failRecipient(standings.get(id) ?? { id, consecutiveFailures: 0 }, reason, this.policy, now)));
+    await this.recipients.apply(moves.tx, [...failures].map(([id, reason]) => failRecipient(standings.get(id) ?? { id, consecutiveFailures: 0 }, reason, this.policy, now)));
   }
 
   private async record(chunk: PaymentRow[], outcomes: PaymentOutcome[]): Promise<void> {
     const sent = chunk.map(sentOf);
     const decision = await this.payments.transaction(async (moves) => {
-      const standings = await standingsOf(moves.tx, sent.map((k) => k.recipientId));
+      const standings = await this.recipients.standings(moves.tx, sent.map((k) => k.recipientId));
       const decision = decideRecord(sent, outcomes, standings, this.policy, new Date());
       await applyDecision(moves, decision);
+      await this.recipients.apply(moves.tx, decision.recipients);
       return decision;
     });
     for (const u of decision.unknown) this.logger.warn({ paymentId: String(u.payment.paymentId) }, `keysend outcome unknown: ${u.reason}`);

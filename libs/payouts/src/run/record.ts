@@ -1,7 +1,7 @@
 import { type PaymentAmount, PayoutStatus } from '@splitstream/ledger';
 import type { PaymentMoves, Reason } from '@splitstream/payments';
 import type { PaymentOutcome } from '@splitstream/wallet';
-import { applyRecipientUpdates, type RecipientStanding, type RecipientUpdate } from '../store/recipient-store.js';
+import type { RecipientStanding, RecipientUpdate } from '../store/recipient-store.js';
 
 // Phase 3 of a payout run: outcomes become movements of money. Deciding is pure; applying is one transaction of
 // the payments' moves (libs/payments) and the recipients' updates.
@@ -96,13 +96,13 @@ export function finalRunStatus(counts: RunCounts, stopReason?: string): { status
   return { status: PayoutStatus.Partial, note: stopReason ?? null };
 }
 
-// Applies a decision in the caller's transaction: each payment moves only from `sending` (cancellations from
-// `pending` too), so a run that was taken over cannot overwrite what recovery decided.
+// Moves a decision's payments in the caller's transaction (the recipients' updates are the caller's): each payment
+// moves only from `sending` (cancellations from `pending` too), so a run that was taken over cannot overwrite what
+// recovery decided.
 export async function applyDecision(moves: PaymentMoves, decision: RecordDecision): Promise<void> {
   const id = (item: { payment: SentPayment }) => item.payment.paymentId;
   await moves.succeed(decision.succeeded.map((s) => ({ id: id(s), feeSats: s.feeSats, paymentHash: s.paymentHash, preimage: s.preimage })));
   await moves.fail(decision.failed.map((f) => ({ id: id(f), reason: f.reason })));
   await moves.cancel(decision.cancelled.map((c) => ({ id: id(c), reason: c.reason })));
   await moves.markUnknown(decision.unknown.map((u) => ({ id: id(u), reason: { code: null, message: u.reason } })));
-  await applyRecipientUpdates(moves.tx, decision.recipients);
 }

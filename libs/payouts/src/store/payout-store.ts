@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { PaymentMethod, PaymentStatus, PayoutStatus } from '@splitstream/ledger';
+import { PaymentMethod, PaymentStatus, PayoutStatus, transferRemainder } from '@splitstream/ledger';
 import { PAYMENT_ROW_COLUMNS, type PaymentRow } from '@splitstream/payments';
 import { Prisma, PrismaService } from '@splitstream/persistence';
-import type { DueBalance } from '../run/plan.js';
+import type { DueBalance, RemainderTransfer } from '../run/plan.js';
 import type { RunCounts } from '../run/record.js';
 
 type Tx = Prisma.TransactionClient;
@@ -54,6 +54,11 @@ export class PayoutStore {
       WHERE b.owed_msat > 0 AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR lr.address IS NOT NULL)
       ORDER BY b.recipient_id, b.id
       FOR UPDATE OF b`;
+  }
+
+  // Sub-sat remainders moved onto the balance that carries them (the plan's transfers), in the plan's transaction.
+  async transferRemainders(tx: Tx, transfers: RemainderTransfer[]): Promise<void> {
+    for (const t of transfers) await transferRemainder(tx, t.fromBalanceId, t.toBalanceId, t.msat);
   }
 
   // The ids of the run's next `limit` pending payments: the chunk about to be sent.

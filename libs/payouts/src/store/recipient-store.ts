@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { park } from '@splitstream/ledger';
 import type { Reason } from '@splitstream/payments';
 import type { Prisma } from '@splitstream/persistence';
@@ -17,13 +18,13 @@ export type RecipientUpdate =
   | { id: bigint; kind: 'park'; failures: number; reason: Reason };
 
 // The recipients' failure counts, their rows locked for the update that follows.
-export async function standingsOf(tx: Tx, recipientIds: bigint[]): Promise<Map<bigint, RecipientStanding>> {
+async function standingsOf(tx: Tx, recipientIds: bigint[]): Promise<Map<bigint, RecipientStanding>> {
   const rows = await tx.$queryRaw<{ id: bigint; consecutive_failures: number }[]>`
     SELECT id, consecutive_failures FROM recipient WHERE id = ANY(${recipientIds.map(String)}::bigint[]) ORDER BY id FOR UPDATE`;
   return new Map(rows.map((r) => [r.id, { id: r.id, consecutiveFailures: r.consecutive_failures }]));
 }
 
-export async function applyRecipientUpdates(tx: Tx, updates: RecipientUpdate[]): Promise<void> {
+async function applyRecipientUpdates(tx: Tx, updates: RecipientUpdate[]): Promise<void> {
   // Recoveries are most of a healthy run (every paid recipient): one statement for all of them, writing only the
   // recipients that had something to forget.
   const recovered = updates.filter((u) => u.kind === 'recovered').map((u) => u.id);
@@ -49,5 +50,17 @@ export async function applyRecipientUpdates(tx: Tx, updates: RecipientUpdate[]):
         await park(tx, update.id, update.reason);
         break;
     }
+  }
+}
+
+// The recipients' standing, read and written in the caller's transaction.
+@Injectable()
+export class RecipientStore {
+  standings(tx: Tx, recipientIds: bigint[]): Promise<Map<bigint, RecipientStanding>> {
+    return standingsOf(tx, recipientIds);
+  }
+
+  apply(tx: Tx, updates: RecipientUpdate[]): Promise<void> {
+    return applyRecipientUpdates(tx, updates);
   }
 }

@@ -1,3 +1,5 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import pg from 'pg';
 
 // One holder at a time across every worker: a PostgreSQL session advisory lock, held on a connection of its own
@@ -45,5 +47,19 @@ export class SessionLock {
 
   async release(): Promise<void> {
     await this.client.end().catch(() => undefined);
+  }
+}
+
+// The locks of this service's database, to take and to take over.
+@Injectable()
+export class Locks {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  tryAcquire(key: number): Promise<SessionLock | undefined> {
+    return SessionLock.tryAcquire(this.config.DATABASE_URL, key);
+  }
+
+  takeOver(key: number): Promise<number> {
+    return SessionLock.takeOver(this.config.DATABASE_URL, key);
   }
 }
