@@ -1,4 +1,5 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { ApiKeysService, Scope } from '@splitstream/auth';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -11,8 +12,9 @@ const node = (name: string, address: string, split: number) => ({ name, type: 'n
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-// The dashboard in a real headless Chromium against the real api: it signs in, shows the API's numbers, and its
-// buttons resolve an unknown keysend and unpark a recipient.
+// The dashboard in a real headless Chromium against the real api: it signs in, shows the API's numbers, checks an
+// unknown payment in the wallet, overrides it only after a confirmation with a reason (and shows the audit entry),
+// and unparks a recipient.
 describe('dashboard in headless Chromium (e2e)', () => {
   let stack: Stack;
   let browser: Browser;
@@ -94,15 +96,84 @@ describe('dashboard in headless Chromium (e2e)', () => {
     if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: 'docs/dashboard.png', fullPage: true });
   });
 
-  it('resolves an unknown keysend and unparks a recipient from the problem list', async () => {
-    const unknown = (await stack.http.get('/v1/keysends?status=unknown')).body.keysends[0];
-    const row = page.locator(`#problems tr[data-keysend-id="${unknown.id}"]`);
+  it('offers Check the wallet first for an unknown payment, and Mark not paid to admin keys only', async () => {
+    const unknown = (await stack.http.get('/v1/payments?status=unknown')).body.keysends[0];
+    const row = page.locator(`#problems tr[data-payment-id="${unknown.id}"]`);
     expect(await row.locator('td').nth(1).textContent()).toBe('unknown');
-    await row.locator('button', { hasText: 'Mark failed' }).click();
-    await row.waitFor({ state: 'detached' });
-    expect((await stack.http.get(`/v1/keysends/${unknown.id}`)).body).toMatchObject({ status: 'failed', resolvedBy: expect.stringContaining('test-app') });
-    expect(await page.getAttribute('#total-unknown', 'data-msat')).toBe('0');
+    expect(await row.locator('button').allTextContents()).toEqual(['Check the wallet', 'Mark paid', 'Mark not paid']);
+    expect(await row.locator('td.last-check').textContent()).toBe('not checked yet');
 
+    // A payouts:write key that is not an admin's: no override offered.
+    const { key } = await stack.api.get(ApiKeysService).create('test-app', [Scope.PayoutsRead, Scope.PayoutsWrite]);
+    const writer = await browser.newPage();
+    await writer.goto(`${stack.baseUrl}/dashboard/`);
+    await writer.fill('#api-key', key);
+    await writer.click('#sign-in button[type=submit]');
+    const writerRow = writer.locator(`#problems tr[data-payment-id="${unknown.id}"]`);
+    await writerRow.waitFor();
+    expect(await writerRow.locator('button').allTextContents()).toEqual(['Check the wallet', 'Mark paid']);
+    await writer.close();
+
+    // The wallet forgot it (the simulator is reset): the check finds nothing yet, and the row shows what it said.
+    await stack.sim.reset();
+    await row.locator('button', { hasText: 'Check the wallet' }).click();
+    await page.waitForSelector(`#problems tr[data-payment-id="${unknown.id}"] td.last-check:not(:has-text("not checked yet"))`);
+    const checked = (await stack.http.get(`/v1/payments/${unknown.id}`)).body;
+    expect(checked).toMatchObject({ status: 'unknown', lastCheck: { walletSaid: expect.any(String) } });
+    expect(await row.locator('td.last-check').textContent()).toContain(checked.lastCheck.walletSaid);
+    expect(await page.textContent('#notice')).toContain(checked.lastCheck.walletSaid);
+
+    // Mark paid asks for the preimage; cancelling sends nothing.
+    await row.locator('button', { hasText: 'Mark paid' }).click();
+    await page.waitForSelector('#preimage-dialog[open] #preimage-input');
+    await page.click('#preimage-dialog .cancel');
+    await page.waitForSelector('#preimage-dialog', { state: 'hidden' });
+    expect((await stack.http.get(`/v1/payments/${unknown.id}`)).body).toMatchObject({ status: 'unknown', verdicts: [] });
+  });
+
+  it('asks for confirmation and a reason before an override (cancelling does nothing), then shows its audit entry', async () => {
+    const unknown = (await stack.http.get('/v1/payments?status=unknown')).body.keysends[0];
+    const row = page.locator(`#problems tr[data-payment-id="${unknown.id}"]`);
+    const markNotPaid = () => row.locator('button', { hasText: 'Mark not paid' }).click();
+
+    await markNotPaid();
+    await page.waitForSelector('#override-dialog[open]');
+    expect(await page.textContent('#override-dialog')).toContain('pays the recipient twice');
+    expect(await page.textContent('#override-dialog .last-check')).toContain(unknown.lastCheck.walletSaid);
+    // No reason: the confirm button does not send.
+    await page.click('#override-dialog .confirm');
+    expect(await page.isVisible('#override-dialog')).toBe(true);
+    expect(await page.evaluate('document.querySelector("#override-reason").validity.valueMissing')).toBe(true);
+    await page.fill('#override-reason', 'changed my mind');
+    await page.click('#override-dialog .cancel');
+    await page.waitForSelector('#override-dialog', { state: 'hidden' });
+    expect((await stack.http.get(`/v1/payments/${unknown.id}`)).body).toMatchObject({ status: 'unknown', verdicts: [] });
+    expect(await row.count()).toBe(1);
+
+    const reason = 'the recipient confirmed nothing arrived';
+    await markNotPaid();
+    await page.waitForSelector('#override-dialog[open]');
+    expect(await page.inputValue('#override-reason')).toBe(''); // nothing carried over from the cancelled one
+    await page.fill('#override-reason', reason);
+    await page.click('#override-dialog .confirm');
+    await row.waitFor({ state: 'detached' });
+    const resolved = (await stack.http.get(`/v1/payments/${unknown.id}`)).body;
+    expect(resolved).toMatchObject({
+      status: 'failed',
+      resolvedBy: expect.stringContaining('(test-app)'),
+      verdicts: [{ outcome: 'failed', basis: 'override', decidedBy: expect.stringContaining('(test-app)'), reason, evidence: { walletSaid: unknown.lastCheck.walletSaid } }],
+    });
+    expect(await page.getAttribute('#total-unknown', 'data-msat')).toBe('0');
+    // The audit entry where payments are listed: who, when, why.
+    const verdict = page.locator(`#payments tr[data-payment-id="${unknown.id}"] td.verdict`);
+    expect(await verdict.getAttribute('data-basis')).toBe('override');
+    const text = await verdict.textContent();
+    expect(text).toContain(resolved.verdicts[0].decidedBy);
+    expect(text).toContain(reason);
+    expect(text).toContain(new Date(resolved.verdicts[0].at).getFullYear().toString());
+  });
+
+  it('unparks a recipient from the problem list', async () => {
     const parkedRow = page.locator('#problems tr', { hasText: 'Dead' });
     await parkedRow.locator('button', { hasText: 'Unpark' }).click();
     await parkedRow.waitFor({ state: 'detached' });

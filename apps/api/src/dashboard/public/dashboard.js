@@ -102,7 +102,73 @@ function actionButton(label, run) {
   return button;
 }
 
-function renderProblems(keysends, canWrite) {
+// Opens a confirmation dialog for one payment; `send(value)` runs on confirm (the field's value, trimmed) and the
+// dialog stays open showing the API's error if it throws. Resolves true once sent, false when cancelled.
+function ask(dialogId, payment, send) {
+  const dialog = $(dialogId);
+  const form = dialog.querySelector('form');
+  const field = form.querySelector('input, textarea');
+  const error = form.querySelector('.dialog-error');
+  for (const ref of dialog.querySelectorAll('.payment-ref')) ref.textContent = payment.id;
+  const lastCheck = dialog.querySelector('.last-check');
+  if (lastCheck) {
+    lastCheck.textContent = payment.lastCheck
+      ? `The wallet, asked ${time(payment.lastCheck.at)}, said: ${payment.lastCheck.walletSaid ?? '(nothing)'}`
+      : 'The wallet has not been checked for this payment: check the wallet first.';
+  }
+  field.value = '';
+  error.textContent = '';
+  return new Promise((resolve) => {
+    let sent = false;
+    const onSubmit = async (event) => {
+      event.preventDefault();
+      if (!form.reportValidity()) return;
+      const confirm = form.querySelector('.confirm');
+      confirm.disabled = true;
+      try {
+        await send(field.value.trim());
+        sent = true;
+        dialog.close();
+      } catch (failure) {
+        error.textContent = failure.message;
+      } finally {
+        confirm.disabled = false;
+      }
+    };
+    const onCancel = () => dialog.close();
+    const onClose = () => {
+      form.removeEventListener('submit', onSubmit);
+      form.querySelector('.cancel').removeEventListener('click', onCancel);
+      dialog.removeEventListener('close', onClose);
+      resolve(sent);
+    };
+    form.addEventListener('submit', onSubmit);
+    form.querySelector('.cancel').addEventListener('click', onCancel);
+    dialog.addEventListener('close', onClose);
+    dialog.showModal();
+    field.focus();
+  });
+}
+
+const resolvePayment = (id, body) => api(`/v1/payments/${id}/resolve`, { method: 'POST', body: JSON.stringify(body) });
+
+// Asks the wallet (through the worker) about one unknown payment, then shows what it said.
+async function checkWallet(payment) {
+  $('#notice').textContent = '';
+  const checked = await api(`/v1/payments/${payment.id}/check`, { method: 'POST', body: '{}' });
+  if (checked.status === 'queued') {
+    $('#notice').textContent = `Payment ${payment.id}: the worker is still asking the wallet; refresh in a moment.`;
+  } else if (checked.status !== 'unknown') {
+    $('#notice').textContent = `Payment ${payment.id}: the wallet settled it, ${checked.status}.`;
+  } else {
+    $('#notice').textContent = `Payment ${payment.id}: the wallet said: ${checked.lastCheck?.walletSaid ?? '(nothing)'}`;
+  }
+}
+
+const lastCheckText = (k) => (k.lastCheck ? `${k.lastCheck.walletSaid ?? '(nothing)'} (${time(k.lastCheck.at)})` : 'not checked yet');
+const verdictText = (v) => `${v.outcome === 'succeeded' ? 'paid' : 'not paid'} (${v.basis}) by ${v.decidedBy}, ${time(v.at)}: ${v.reason}`;
+
+function renderProblems(keysends, canWrite, isAdmin) {
   fill('#problems', keysends, (row, k) => {
     row.dataset.paymentId = k.id;
     cell(row, k.id);
@@ -110,13 +176,20 @@ function renderProblems(keysends, canWrite) {
     cell(row, k.recipient.name ?? shortKey(k.recipient.address));
     cell(row, sats(String(BigInt(k.amountSats) * 1000n)), 'amount');
     cell(row, k.lastErrorMessage ?? '');
+    cell(row, k.status === 'unknown' ? lastCheckText(k) : '', 'last-check');
     const actions = row.insertCell();
     if (!canWrite) return;
     if (k.status === 'unknown') {
+      // The wallet first; a verdict by hand needs proof, or (admins only) a confirmed override with a reason.
       actions.append(
-        actionButton('Mark failed', () => api(`/v1/keysends/${k.id}/resolve`, { method: 'POST', body: JSON.stringify({ outcome: 'failed', reason: 'resolved from the dashboard' }) })),
-        actionButton('Mark paid', () => api(`/v1/keysends/${k.id}/resolve`, { method: 'POST', body: JSON.stringify({ outcome: 'succeeded' }) })),
+        actionButton('Check the wallet', () => checkWallet(k)),
+        actionButton('Mark paid', () => ask('#preimage-dialog', k, (preimage) => resolvePayment(k.id, { outcome: 'succeeded', preimage }))),
       );
+      if (isAdmin) {
+        actions.append(
+          actionButton('Mark not paid', () => ask('#override-dialog', k, (reason) => resolvePayment(k.id, { outcome: 'failed', confirm: true, reason }))),
+        );
+      }
     } else if (k.parked) {
       const { address, customKey, customValue } = k.recipient;
       const identity = { address, ...(customKey && { customKey, customValue }) };
@@ -125,24 +198,41 @@ function renderProblems(keysends, canWrite) {
   }, 'Nothing needs a look.');
 }
 
+// Where payments are listed, a settled unknown payment shows its verdict: who, when, why.
+function renderPayments(payments) {
+  fill('#payments', payments, (row, k) => {
+    row.dataset.paymentId = k.id;
+    cell(row, k.id);
+    cell(row, k.status, `status-${k.status}`);
+    cell(row, k.recipient.name ?? shortKey(k.recipient.address));
+    cell(row, sats(String(BigInt(k.amountSats) * 1000n)), 'amount');
+    cell(row, time(k.finishedAt));
+    const verdict = k.verdicts.at(-1);
+    const td = cell(row, verdict ? verdictText(verdict) : '', 'verdict');
+    if (verdict) td.dataset.basis = verdict.basis;
+  }, 'No payments yet.');
+}
+
 async function refresh() {
   const me = await api('/v1/apps/me');
   $('#whoami').textContent = `${me.app} (${me.scopes.join(', ')})`;
-  const [summary, parkedRecipients, unknown, parked, payouts, top, chart] = await Promise.all([
+  const [summary, parkedRecipients, unknown, parked, recent, payouts, top, chart] = await Promise.all([
     api('/v1/summary'),
     api('/v1/recipients?parked=true&limit=100'),
-    api('/v1/keysends?status=unknown&limit=50'),
-    api('/v1/keysends?status=parked&limit=50'),
+    api('/v1/payments?status=unknown&limit=50'),
+    api('/v1/payments?status=parked&limit=50'),
+    api('/v1/payments?limit=20'),
     api('/v1/payouts?limit=10'),
     api('/v1/recipients/top?limit=10'),
     api('/v1/payouts/paid-per-hour?hours=24'),
   ]);
   renderTotals(summary, parkedRecipients.recipients.length);
   renderChart(chart.hours);
-  // One row per parked recipient (its latest failed keysend), after every unknown keysend.
+  // One row per parked recipient (its latest failed payment), after every unknown payment.
   const seen = new Set();
   const parkedRows = parked.keysends.filter((k) => !seen.has(k.recipient.address + k.recipient.customValue) && seen.add(k.recipient.address + k.recipient.customValue));
-  renderProblems([...unknown.keysends, ...parkedRows.map((k) => ({ ...k, parked: true }))], me.scopes.includes('payouts:write'));
+  renderProblems([...unknown.keysends, ...parkedRows.map((k) => ({ ...k, parked: true }))], me.scopes.includes('payouts:write'), me.scopes.includes('admin'));
+  renderPayments(recent.keysends);
   fill('#payouts', payouts.payouts, (row, p) => {
     cell(row, p.id);
     cell(row, p.status, `status-${p.status}`);
