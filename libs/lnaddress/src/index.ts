@@ -2,11 +2,11 @@ export { checkInvoice, type CheckedInvoice, type ExpectedInvoice } from './invoi
 export { LnaddressClient, type InvoiceRequest, type LnaddressClientOptions } from './lnaddress-client.js';
 export { LnaddressModule, LNADDRESS_CLIENT } from './lnaddress.module.js';
 export {
-  keysendResolution,
+  keysendRoute,
   LnaddressError,
   LnaddressFailure,
-  payRequestResolution,
-  type KeysendResolution,
-  type LnurlpResolution,
-  type Resolution,
-} from './resolution.js';
+  payRequestRoute,
+  type KeysendRoute,
+  type LnurlpRoute,
+  type AddressRoute,
+} from './route.js';

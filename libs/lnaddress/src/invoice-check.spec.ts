@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import bolt11 from 'bolt11';
 import { issueInvoice } from '@splitstream/lightning-sim';
 import { checkInvoice } from './invoice-check.js';
-import { LnaddressError } from './resolution.js';
+import { LnaddressError } from './route.js';
 
 const metadataHash = createHash('sha256').update('[["text/plain","Sats for alice"]]').digest('hex');
 const now = new Date();

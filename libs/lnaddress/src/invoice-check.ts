@@ -1,5 +1,5 @@
 import bolt11 from 'bolt11';
-import { LnaddressError, LnaddressFailure } from './resolution.js';
+import { LnaddressError, LnaddressFailure } from './route.js';
 
 export interface ExpectedInvoice {
   msat: bigint;

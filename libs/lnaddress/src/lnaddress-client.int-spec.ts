@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { LnaddressHost } from '@splitstream/lightning-sim';
 import { pubkey, OFF_CURVE_PUBKEY } from '../../money/src/testing/value-builders.js';
 import { LnaddressClient, type LnaddressClientOptions } from './lnaddress-client.js';
-import { LnaddressError } from './resolution.js';
+import { LnaddressError } from './route.js';
 
 // The resolver against real HTTP servers: the simulators' Lightning-address host, and one that misbehaves.
 describe('LnaddressClient over real HTTP (integration)', () => {

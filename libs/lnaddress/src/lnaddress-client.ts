@@ -3,7 +3,7 @@ import { BlockList, isIP } from 'node:net';
 import axios, { type AxiosInstance } from 'axios';
 import { parseLightningAddress } from '@splitstream/money';
 import { checkInvoice, type CheckedInvoice } from './invoice-check.js';
-import { keysendResolution, LnaddressError, LnaddressFailure, payRequestResolution, type Resolution } from './resolution.js';
+import { keysendRoute, LnaddressError, LnaddressFailure, payRequestRoute, type AddressRoute } from './route.js';
 
 export interface LnaddressClientOptions {
   timeoutMs: number;
@@ -61,17 +61,17 @@ export class LnaddressClient {
   }
 
   // Keysend where the domain offers it (`/.well-known/keysend/<user>`), otherwise LNURL-pay.
-  async resolve(address: string): Promise<Resolution> {
+  async resolve(address: string): Promise<AddressRoute> {
     const { user, domain } = parseLightningAddress(address);
     const wellKnown = (kind: string) => this.target(`https://${domain}/.well-known/${kind}/${encodeURIComponent(user)}`).toString();
     const keysend = await this.get(wellKnown('keysend')).catch((error: Error) => error);
-    const viaKeysend = keysend instanceof Error || keysend.status !== 200 ? undefined : keysendResolution(keysend.body);
+    const viaKeysend = keysend instanceof Error || keysend.status !== 200 ? undefined : keysendRoute(keysend.body);
     if (viaKeysend && typeof viaKeysend !== 'string') return viaKeysend;
     const lnurlp = await this.get(wellKnown('lnurlp')).catch((error: Error) => {
       throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${error.message}`);
     });
     if (lnurlp.status !== 200 || isErrorAnswer(lnurlp.body)) throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${errorText(lnurlp)}`);
-    const viaLnurl = payRequestResolution(lnurlp.body);
+    const viaLnurl = payRequestRoute(lnurlp.body);
     if (typeof viaLnurl === 'string') {
       throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${[viaKeysend, viaLnurl].filter(Boolean).join('; ')}`);
     }

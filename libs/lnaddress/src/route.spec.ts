@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { pubkey, OFF_CURVE_PUBKEY } from '../../money/src/testing/value-builders.js';
-import { keysendResolution, payRequestResolution } from './resolution.js';
+import { keysendRoute, payRequestRoute } from './route.js';
 
 const payRequest = { tag: 'payRequest', callback: 'https://pods.test/cb', minSendable: 1_000, maxSendable: 5_000_000, metadata: '[["text/plain","hi"]]' };
 
-describe('keysendResolution (pure)', () => {
+describe('keysendRoute (pure)', () => {
   it('takes the node (lowercased) and its custom data, one spelling per TLV type', () => {
-    expect(keysendResolution({ status: 'OK', tag: 'keysend', pubkey: pubkey(3).toUpperCase(), customData: [{ customKey: '0696969', customValue: 'w' }] })).toEqual({
+    expect(keysendRoute({ status: 'OK', tag: 'keysend', pubkey: pubkey(3).toUpperCase(), customData: [{ customKey: '0696969', customValue: 'w' }] })).toEqual({
       kind: 'keysend',
       pubkey: pubkey(3),
       customRecords: { '696969': 'w' },
@@ -19,13 +19,13 @@ describe('keysendResolution (pure)', () => {
     [{ tag: 'keysend', pubkey: pubkey(3), customData: [{ customKey: '5', customValue: 'x' }] }, /must be a TLV type from 65536/],
     [{ status: 'ERROR', reason: 'no' }, /not usable/],
   ])('says why an answer cannot be used: %j', (body, message) => {
-    expect(keysendResolution(body)).toMatch(message);
+    expect(keysendRoute(body)).toMatch(message);
   });
 });
 
-describe('payRequestResolution (pure)', () => {
+describe('payRequestRoute (pure)', () => {
   it('takes the limits as bigint msat, the comment length (0 when absent) and the metadata hash', () => {
-    expect(payRequestResolution(payRequest)).toEqual({
+    expect(payRequestRoute(payRequest)).toEqual({
       kind: 'lnurlp',
       callback: 'https://pods.test/cb',
       minSendableMsat: 1_000n,
@@ -42,6 +42,6 @@ describe('payRequestResolution (pure)', () => {
     [{ ...payRequest, callback: 'not a url' }, /callback is not a URL/],
     [{ ...payRequest, tag: 'withdrawRequest' }, /tag/],
   ])('says why an answer cannot be used: %j', (body, message) => {
-    expect(payRequestResolution(body)).toMatch(message);
+    expect(payRequestRoute(body)).toMatch(message);
   });
 });

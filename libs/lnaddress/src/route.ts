@@ -4,12 +4,12 @@ import { customKeyProblem, isNodePubkey, MAX_CUSTOM_VALUE_BYTES } from '@splitst
 
 // How a Lightning Address is paid, as its domain answered: by keysend to a node (with the custom records its
 // wallet needs), or by an LNURL-pay invoice within the amounts it accepts.
-export interface KeysendResolution {
+export interface KeysendRoute {
   kind: 'keysend';
   pubkey: string;
   customRecords: Record<string, string>;
 }
-export interface LnurlpResolution {
+export interface LnurlpRoute {
   kind: 'lnurlp';
   callback: string;
   minSendableMsat: bigint;
@@ -17,7 +17,7 @@ export interface LnurlpResolution {
   commentAllowed: number; // LUD-12: the longest comment the callback takes, 0 for none
   metadataHash: string; // sha256 of the metadata text: an invoice's description hash must equal it
 }
-export type Resolution = KeysendResolution | LnurlpResolution;
+export type AddressRoute = KeysendRoute | LnurlpRoute;
 
 // Why resolving or paying an address failed: its recipient backs off, then parks, with this code and message.
 export class LnaddressError extends Error {
@@ -70,16 +70,16 @@ const payRequest = z
 
 const describe = (error: z.ZodError) => error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 
-// The keysend endpoint's answer (`/.well-known/keysend/<user>`) as a resolution, or why it is not one.
-export function keysendResolution(body: unknown): KeysendResolution | string {
+// The keysend endpoint's answer (`/.well-known/keysend/<user>`) as a route, or why it is not one.
+export function keysendRoute(body: unknown): KeysendRoute | string {
   const parsed = keysendAnswer.safeParse(body);
   if (!parsed.success) return `the keysend endpoint's answer is not usable: ${describe(parsed.error)}`;
   const customRecords = Object.fromEntries(parsed.data.customData.map((d) => [BigInt(d.customKey).toString(), d.customValue]));
   return { kind: 'keysend', pubkey: parsed.data.pubkey, customRecords };
 }
 
-// The LNURL-pay endpoint's answer (`/.well-known/lnurlp/<user>`, LUD-06/LUD-16) as a resolution, or why not.
-export function payRequestResolution(body: unknown): LnurlpResolution | string {
+// The LNURL-pay endpoint's answer (`/.well-known/lnurlp/<user>`, LUD-06/LUD-16) as a route, or why not.
+export function payRequestRoute(body: unknown): LnurlpRoute | string {
   const parsed = payRequest.safeParse(body);
   if (!parsed.success) return `the LNURL-pay answer is not usable: ${describe(parsed.error)}`;
   const p = parsed.data;

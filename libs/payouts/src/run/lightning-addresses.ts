@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { LNADDRESS_CLIENT, LnaddressClient, LnaddressError, LnaddressFailure, type Resolution } from '@splitstream/lnaddress';
+import { LNADDRESS_CLIENT, LnaddressClient, LnaddressError, LnaddressFailure, type AddressRoute } from '@splitstream/lnaddress';
 import { blip10Summary, satsToMsat, TLV_PODCAST_METADATA } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { Payments, type Reason } from '@splitstream/payments';
@@ -12,8 +12,8 @@ import { failRecipient, type RetryPolicy } from './record.js';
 // Calls to addresses' domains at once (each has its own timeout).
 const CONCURRENCY = 8;
 
-// A resolution's columns that neither kind leaves set (each kind sets its own over these).
-const NO_RESOLUTION = { pubkey: null, customRecords: {}, callback: null, minSendableMsat: null, maxSendableMsat: null, commentAllowed: 0, metadataHash: null };
+// A route's columns that neither kind leaves set (each kind sets its own over these).
+const NO_ROUTE = { pubkey: null, customRecords: {}, callback: null, minSendableMsat: null, maxSendableMsat: null, commentAllowed: 0, metadataHash: null };
 
 export interface InvoiceRefusal {
   paymentId: bigint;
@@ -28,7 +28,7 @@ async function eachLimited<T>(items: T[], work: (item: T) => Promise<void>): Pro
 }
 
 // The payout run's Lightning-address steps, in the worker and never on a request path: resolving the due
-// addresses whose cached resolution is missing or expired (a failure backs the recipient off, then parks it, like
+// addresses whose cached route is missing or expired (a failure backs the recipient off, then parks it, like
 // any failed payment), and fetching and checking an invoice for each invoice payment just before it is sent
 // (stored with its payment hash while the payment is still pending).
 @Injectable()
@@ -49,14 +49,14 @@ export class LightningAddresses {
     const due = await this.prisma.$queryRaw<{ id: bigint; address: string }[]>`
       SELECT r.id, r.address FROM recipient r
       WHERE r.address LIKE '%@%' AND ${dueRecipient(minMsat)}
-        AND NOT EXISTS (SELECT 1 FROM lnaddress_resolution lr WHERE lr.address = r.address AND lr.expires_at > now())
+        AND NOT EXISTS (SELECT 1 FROM lnaddress_route lr WHERE lr.address = r.address AND lr.expires_at > now())
       ORDER BY r.id`;
     const failures: { id: bigint; reason: Reason }[] = [];
     await eachLimited(due, async ({ id, address }) => {
       try {
-        const resolution = await this.client.resolve(address);
-        await this.saveRoute(address, resolution);
-        this.metrics.lnaddress.inc({ step: 'resolve', outcome: resolution.kind });
+        const route = await this.client.resolve(address);
+        await this.saveRoute(address, route);
+        this.metrics.lnaddress.inc({ step: 'resolve', outcome: route.kind });
       } catch (error) {
         if (!(error instanceof LnaddressError)) throw error;
         this.metrics.lnaddress.inc({ step: 'resolve', outcome: 'failed' });
@@ -71,15 +71,15 @@ export class LightningAddresses {
     for (const f of failures) this.logger.warn({ recipientId: String(f.id), code: f.reason.code }, `lightning address not resolved: ${f.reason.message}`);
   }
 
-  // A resolution's fields are the row's columns; the other kind's columns are cleared.
-  private async saveRoute(address: string, resolution: Resolution): Promise<void> {
+  // A route's fields are the row's columns; the other kind's columns are cleared.
+  private async saveRoute(address: string, route: AddressRoute): Promise<void> {
     const fields = {
-      ...NO_RESOLUTION,
-      ...resolution,
+      ...NO_ROUTE,
+      ...route,
       resolvedAt: new Date(),
       expiresAt: new Date(Date.now() + this.config.LNADDRESS_CACHE_SECONDS * 1000),
     };
-    await this.prisma.lnaddressResolution.upsert({ where: { address }, create: { address, ...fields }, update: fields });
+    await this.prisma.addressRoute.upsert({ where: { address }, create: { address, ...fields }, update: fields });
   }
 
   // Invoices for the invoice payments among `chunk` (the payments about to be sent, and only those). Returns those

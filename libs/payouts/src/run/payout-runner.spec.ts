@@ -184,7 +184,7 @@ const due = (recipientId: number, invoice: boolean): DueBalance => ({
   customKey: '',
   customValue: '',
   consecutiveFailures: 0,
-  resolution: invoice ? 'lnurlp' : null,
+  route: invoice ? 'lnurlp' : null,
   resolvedPubkey: null,
   resolvedRecords: null,
   minSendableMsat: invoice ? 1_000n : null,

@@ -16,7 +16,7 @@ const due = (overrides: Partial<DueBalance>): DueBalance => ({
   customKey: '',
   customValue: '',
   consecutiveFailures: 0,
-  resolution: null,
+  route: null,
   resolvedPubkey: null,
   resolvedRecords: null,
   minSendableMsat: null,
@@ -71,7 +71,7 @@ describe('planPayout (pure)', () => {
   });
 
   it('pays a Lightning Address that offers keysend to the node it named, with its custom records beside bLIP-10', () => {
-    const address = due({ address: 'alice@example.com', resolution: 'keysend', resolvedPubkey: pubkey(9), resolvedRecords: { '696969': 'alice-wallet' } });
+    const address = due({ address: 'alice@example.com', route: 'keysend', resolvedPubkey: pubkey(9), resolvedRecords: { '696969': 'alice-wallet' } });
     const [keysend] = planPayout([address], counter(), () => 'ab'.repeat(32)).keysends;
     expect(keysend).toMatchObject({ method: 'keysend', destination: pubkey(9), amountSats: 10n, preimage: 'ab'.repeat(32) });
     expect(keysend!.customRecords['696969']).toBe('alice-wallet');
@@ -79,7 +79,7 @@ describe('planPayout (pure)', () => {
   });
 
   it('pays an LNURL-pay address by invoice: no preimage of ours, capped at maxSendable, nothing below minSendable', () => {
-    const lnurl = { address: 'bob@example.com', resolution: 'lnurlp' as const };
+    const lnurl = { address: 'bob@example.com', route: 'lnurlp' as const };
     const plan = planPayout(
       [
         due({ ...lnurl, balanceId: 1n, recipientId: 1n, minSendableMsat: 1_000n, maxSendableMsat: 1_000_000n }),

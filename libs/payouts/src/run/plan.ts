@@ -19,9 +19,9 @@ export interface DueBalance {
   customKey: string;
   customValue: string;
   consecutiveFailures: number;
-  // A Lightning Address's cached resolution (null for node recipients): keysend to `resolvedPubkey` with
+  // A Lightning Address's cached route (null for node recipients): keysend to `resolvedPubkey` with
   // `resolvedRecords`, or LNURL-pay invoices between the min and max amounts.
-  resolution: 'keysend' | 'lnurlp' | null;
+  route: 'keysend' | 'lnurlp' | null;
   resolvedPubkey: string | null;
   resolvedRecords: Record<string, string> | null;
   minSendableMsat: bigint | null;
@@ -121,7 +121,7 @@ function customRecordsFor(b: DueBalance, sats: bigint, boostUuid: string, refere
 // keysend by keysend, all whole sats; an LNURL-pay address by invoice within its limits. Below the address's
 // minimum nothing is paid (it stays owed and grows); above its maximum the rest waits for the next run.
 function routeFor(b: DueBalance, sats: bigint): { method: PaymentMethod; destination: string; sats: bigint } {
-  if (b.resolution === 'lnurlp') {
+  if (b.route === 'lnurlp') {
     const maxSats = b.maxSendableMsat === null ? sats : b.maxSendableMsat / MSAT_PER_SAT;
     const capped = sats < maxSats ? sats : maxSats;
     const payable = satsToMsat(capped) >= (b.minSendableMsat ?? 0n) ? capped : 0n;

@@ -166,7 +166,7 @@ describe('PayoutStore (integration)', () => {
     it('invoicesWanted: only pending invoice payments without an invoice among the given ids, with their route', async () => {
       const run = await newRun();
       const address = 'host@example.com';
-      await prisma.lnaddressResolution.create({
+      await prisma.addressRoute.create({
         data: {
           address,
           kind: 'lnurlp',

@@ -43,14 +43,14 @@ export class PayoutStore {
                WHERE e.id IN (SELECT event_id FROM allocation WHERE balance_id = b.id AND payment_id IS NULL))::bigint AS "coveredMsat",
              b.feed_guid AS "feedGuid", b.item_guid AS "itemGuid", b.remote_feed_guid AS "remoteFeedGuid", b.remote_item_guid AS "remoteItemGuid",
              r.address, r.custom_key AS "customKey", r.custom_value AS "customValue", r.consecutive_failures AS "consecutiveFailures",
-             lr.kind AS resolution, lr.pubkey AS "resolvedPubkey", lr.custom_records AS "resolvedRecords",
+             lr.kind AS route, lr.pubkey AS "resolvedPubkey", lr.custom_records AS "resolvedRecords",
              lr.min_sendable_msat AS "minSendableMsat", lr.max_sendable_msat AS "maxSendableMsat",
              b.name, b.app_name AS "appName", b.app_version AS "appVersion", b.sender_name AS "senderName", b.position,
              COALESCE(e.feed_title, '') AS "feedTitle", COALESCE(e.item_title, '') AS "itemTitle", COALESCE(e.feed_url, '') AS "feedUrl",
              e.feed_id AS "feedId", e.item_id AS "itemId"
       FROM balance b JOIN recipient r ON r.id = b.recipient_id
       LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
-      LEFT JOIN lnaddress_resolution lr ON lr.address = r.address
+      LEFT JOIN lnaddress_route lr ON lr.address = r.address
       WHERE b.owed_msat > 0 AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR lr.address IS NOT NULL)
       ORDER BY b.recipient_id, b.id
       FOR UPDATE OF b`;
@@ -72,7 +72,7 @@ export class PayoutStore {
   invoicesWanted(ids: bigint[]): Promise<InvoiceWanted[]> {
     return this.prisma.$queryRaw<InvoiceWanted[]>`
       SELECT p.id, p.amount_sats, p.custom_records, lr.callback, lr.comment_allowed, lr.metadata_hash
-      FROM payment p JOIN recipient r ON r.id = p.recipient_id LEFT JOIN lnaddress_resolution lr ON lr.address = r.address
+      FROM payment p JOIN recipient r ON r.id = p.recipient_id LEFT JOIN lnaddress_route lr ON lr.address = r.address
       WHERE p.id = ANY(${ids.map(String)}::bigint[]) AND p.status = ${PaymentStatus.Pending} AND p.method = ${PaymentMethod.Invoice} AND p.invoice IS NULL
       ORDER BY p.id`;
   }
