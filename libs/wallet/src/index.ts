@@ -16,4 +16,5 @@ export {
 } from './nwc/nip47.js';
 export { NotSentError, NwcClient, type Nip47Reply, type WalletInfo } from './nwc/nwc-client.js';
 export { NwcWallet } from './nwc/nwc.wallet.js';
+export { settleable } from './settleable.js';
 export { WalletModule } from './wallet.module.js';

@@ -7,6 +7,7 @@ import {
   type NotPaidOutcome,
   type PaymentOutcome,
   type PayOptions,
+  settleable,
   type Wallet,
 } from '@splitstream/wallet';
 
@@ -84,11 +85,7 @@ export interface DispatchOptions {
   maxWaitMs: number;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
+const sleep = (ms: number, signal?: AbortSignal) => settleable(ms, signal).done;
 
 // Sends one group of payments (Wallet.payKeysends or Wallet.payInvoices): one outcome per payment, in order.
 export type Pay<R> = (requests: R[], options: PayOptions) => Promise<PaymentOutcome[]>;

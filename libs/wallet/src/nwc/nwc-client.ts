@@ -2,6 +2,7 @@ import { Relay, useWebSocketImplementation } from 'nostr-tools/relay';
 import { type Event, finalizeEvent } from 'nostr-tools/pure';
 import { WebSocket } from 'ws';
 import { type Encryption, Nip47Cipher, type NwcConnection, NWC_INFO_KIND, NWC_REQUEST_KIND, NWC_RESPONSE_KIND } from './nip47.js';
+import { settleable } from '../settleable.js';
 
 // Node 20 has no global WebSocket; nostr-tools takes the implementation it is given.
 useWebSocketImplementation(WebSocket);
@@ -177,16 +178,10 @@ export class NwcClient {
       this.connection.secret,
     );
     const answers: Nip47Reply[] = [];
-    const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.timeoutMs);
-      signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      this.waiting.set(event.id, (reply) => {
-        answers.push(reply);
-        if (answers.length >= replies) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+    const { done, settle } = settleable(this.timeoutMs, signal);
+    this.waiting.set(event.id, (reply) => {
+      answers.push(reply);
+      if (answers.length >= replies) settle();
     });
     try {
       const relays = await this.connectedRelays(Math.min(this.timeoutMs, 5_000));
