@@ -77,12 +77,22 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
     await startWorker();
     // At start the worker tells apart what may have gone out (unknown) from what never did (back to owed).
     expect(await keysendStatuses()).toEqual(['unknown', 'cancelled', 'cancelled', 'cancelled']);
-    expect((await stack.http.get(`/v1/payouts/${run.body.id}`)).body.status).toBe('interrupted');
+    const interrupted = (await stack.http.get(`/v1/payouts/${run.body.id}`)).body;
+    expect(interrupted.status).toBe('interrupted');
     expect(await stack.invariant()).toMatchObject({ ok: true, owedMsat: '300000', inFlightMsat: '100000', paidMsat: '0' });
 
     for (const destination of [...nodes.map((r) => r.address), KEYSEND_ADDRESS_NODE, SIM_PAYEE_PUBKEY]) await stack.sim.clearRule(destination);
     const next = await stack.runPayout();
     expect(next.totals).toMatchObject({ keysends: 3, succeeded: 3 });
+    // Run statuses stay true: the killed run's job, handed back to the new worker, was not run again under its id
+    // (its start and end unchanged, still interrupted), and no run is `skipped`.
+    expect(next.id).not.toBe(run.body.id);
+    expect((await stack.http.get(`/v1/payouts/${run.body.id}`)).body).toMatchObject({
+      status: 'interrupted',
+      startedAt: interrupted.startedAt,
+      finishedAt: interrupted.finishedAt,
+    });
+    expect(await query(stack.config.DATABASE_URL, `SELECT id FROM payout WHERE status = 'skipped'`)).toEqual([]);
 
     // Every destination paid exactly once; the one whose outcome is unknown was not re-sent.
     const payments = await stack.sim.payments();
