@@ -10,7 +10,15 @@ const node = (name: string, address: string, split: number) => ({ name, type: 'n
 
 // Debian's chromium (scripts/setup.sh installs it); the flags keep it off this machine's closed network.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 // The dashboard in a real headless Chromium against the real api: it signs in, shows the API's numbers, checks an
 // unknown payment in the wallet, overrides it only after a confirmation with a reason (and shows the audit entry),
@@ -161,7 +169,15 @@ describe('dashboard in headless Chromium (e2e)', () => {
     expect(resolved).toMatchObject({
       status: 'failed',
       resolvedBy: expect.stringContaining('(test-app)'),
-      verdicts: [{ outcome: 'failed', basis: 'override', decidedBy: expect.stringContaining('(test-app)'), reason, evidence: { walletSaid: unknown.lastCheck.walletSaid } }],
+      verdicts: [
+        {
+          outcome: 'failed',
+          basis: 'override',
+          decidedBy: expect.stringContaining('(test-app)'),
+          reason,
+          evidence: { walletSaid: unknown.lastCheck.walletSaid },
+        },
+      ],
     });
     expect(await page.getAttribute('#total-unknown', 'data-msat')).toBe('0');
     // The audit entry where payments are listed: who, when, why.

@@ -25,7 +25,11 @@ describe('verdicts on unknown payments (e2e)', () => {
   const as = (key: string) => ({
     get: (path: string) => request(stack.baseUrl, path, { headers: { authorization: `Bearer ${key}` } }),
     post: (path: string, body: unknown) =>
-      request(stack.baseUrl, path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      request(stack.baseUrl, path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
   });
   // A keysend that was sent and paid but whose answer was lost: unknown, its money in flight.
   const unknownKeysend = async (address: string, id: string) => {
@@ -97,7 +101,10 @@ describe('verdicts on unknown payments (e2e)', () => {
     await stack.sim.reset();
     await stack.sim.configure({ rateLimitPerSecond: 1_000, rateLimitBurst: 1_000 });
     const checked = await stack.http.post(`/v1/payments/${id}/check`, {});
-    expect(checked).toMatchObject({ status: 200, body: { status: 'unknown', verdicts: [], lastCheck: { at: expect.any(String), walletSaid: expect.any(String) } } });
+    expect(checked).toMatchObject({
+      status: 200,
+      body: { status: 'unknown', verdicts: [], lastCheck: { at: expect.any(String), walletSaid: expect.any(String) } },
+    });
     const { lastCheck } = checked.body;
 
     const { id: keyId, key } = await keys.create('test-app', ALL_SCOPES);
@@ -125,7 +132,10 @@ describe('verdicts on unknown payments (e2e)', () => {
     expect((await stack.recipient(address)).body).toMatchObject({ inFlightMsat: '0', owedMsat: '60000', paidMsat: '0' });
     expect(await stack.invariant()).toMatchObject({ ok: true, problems: [] });
     // Settled: a second verdict is a conflict, and the first stays the only one.
-    expect(await as(key).post(`/v1/payments/${id}/resolve`, { outcome: 'failed', confirm: true, reason })).toMatchObject({ status: 409, body: { error: 'conflict' } });
+    expect(await as(key).post(`/v1/payments/${id}/resolve`, { outcome: 'failed', confirm: true, reason })).toMatchObject({
+      status: 409,
+      body: { error: 'conflict' },
+    });
     expect((await stack.http.get(`/v1/payments/${id}`)).body.verdicts).toHaveLength(1);
 
     await stack.runPayout();
@@ -174,7 +184,7 @@ describe('verdicts on unknown payments (e2e)', () => {
     expect((await stack.sim.payments()).filter((p) => p.paymentHash === payment.paymentHash)).toHaveLength(1);
   });
 
-  it("refuses a preimage for a keysend whose hash the wallet chose (Alby): 422, check the wallet instead", async () => {
+  it('refuses a preimage for a keysend whose hash the wallet chose (Alby): 422, check the wallet instead', async () => {
     const address = pubkey(0x7e04);
     const id = await unknownKeysend(address, 'v-no-hash');
     const res = await stack.http.post(`/v1/payments/${id}/resolve`, { outcome: 'succeeded', preimage: 'cd'.repeat(32) });

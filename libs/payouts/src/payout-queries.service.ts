@@ -91,7 +91,10 @@ export class PayoutQueries {
       orderBy: { id: 'desc' },
       take: limit,
     });
-    const totals = await this.totals(tenant, payouts.map((p) => p.id));
+    const totals = await this.totals(
+      tenant,
+      payouts.map((p) => p.id),
+    );
     return {
       payouts: payouts.map((p) => ({ ...this.payoutView(p), totals: totals.get(p.id) ?? emptyTotals() })),
       nextBefore: payouts.length === limit ? String(payouts.at(-1)!.id) : null,
@@ -167,14 +170,33 @@ export class PayoutQueries {
     };
   }
 
-  private payoutView(p: { id: bigint; trigger: string; status: string; note: string | null; createdAt: Date; startedAt: Date | null; finishedAt: Date | null }) {
+  private payoutView(p: {
+    id: bigint;
+    trigger: string;
+    status: string;
+    note: string | null;
+    createdAt: Date;
+    startedAt: Date | null;
+    finishedAt: Date | null;
+  }) {
     return { id: String(p.id), trigger: p.trigger, status: p.status, note: p.note, createdAt: p.createdAt, startedAt: p.startedAt, finishedAt: p.finishedAt };
   }
 
   private async totals(tenant: string | null, ids: bigint[]) {
     if (ids.length === 0) return new Map<bigint, ReturnType<typeof emptyTotals>>();
     const rows = await this.prisma.$queryRaw<
-      { payout_id: bigint; keysends: bigint; succeeded: bigint; failed: bigint; cancelled: bigint; unknown: bigint; pending: bigint; sats: bigint; paid_sats: bigint; fees: bigint }[]
+      {
+        payout_id: bigint;
+        keysends: bigint;
+        succeeded: bigint;
+        failed: bigint;
+        cancelled: bigint;
+        unknown: bigint;
+        pending: bigint;
+        sats: bigint;
+        paid_sats: bigint;
+        fees: bigint;
+      }[]
     >`
       SELECT payout_id, COUNT(*) AS keysends,
              COUNT(*) FILTER (WHERE status = ${PaymentStatus.Succeeded}) AS succeeded,

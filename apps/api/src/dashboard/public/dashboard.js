@@ -169,48 +169,58 @@ const lastCheckText = (k) => (k.lastCheck ? `${k.lastCheck.walletSaid ?? '(nothi
 const verdictText = (v) => `${v.outcome === 'succeeded' ? 'paid' : 'not paid'} (${v.basis}) by ${v.decidedBy}, ${time(v.at)}: ${v.reason}`;
 
 function renderProblems(keysends, canWrite, isAdmin) {
-  fill('#problems', keysends, (row, k) => {
-    row.dataset.paymentId = k.id;
-    cell(row, k.id);
-    cell(row, k.parked ? 'parked' : k.status, `status-${k.parked ? 'parked' : k.status}`);
-    cell(row, k.recipient.name ?? shortKey(k.recipient.address));
-    cell(row, sats(String(BigInt(k.amountSats) * 1000n)), 'amount');
-    cell(row, k.lastErrorMessage ?? '');
-    cell(row, k.status === 'unknown' ? lastCheckText(k) : '', 'last-check');
-    const actions = row.insertCell();
-    if (!canWrite) return;
-    if (k.status === 'unknown') {
-      // The wallet first; a verdict by hand needs proof, or (admins only) a confirmed override with a reason.
-      actions.append(
-        actionButton('Check the wallet', () => checkWallet(k)),
-        actionButton('Mark paid', () => ask('#preimage-dialog', k, (preimage) => resolvePayment(k.id, { outcome: 'succeeded', preimage }))),
-      );
-      if (isAdmin) {
+  fill(
+    '#problems',
+    keysends,
+    (row, k) => {
+      row.dataset.paymentId = k.id;
+      cell(row, k.id);
+      cell(row, k.parked ? 'parked' : k.status, `status-${k.parked ? 'parked' : k.status}`);
+      cell(row, k.recipient.name ?? shortKey(k.recipient.address));
+      cell(row, sats(String(BigInt(k.amountSats) * 1000n)), 'amount');
+      cell(row, k.lastErrorMessage ?? '');
+      cell(row, k.status === 'unknown' ? lastCheckText(k) : '', 'last-check');
+      const actions = row.insertCell();
+      if (!canWrite) return;
+      if (k.status === 'unknown') {
+        // The wallet first; a verdict by hand needs proof, or (admins only) a confirmed override with a reason.
         actions.append(
-          actionButton('Mark not paid', () => ask('#override-dialog', k, (reason) => resolvePayment(k.id, { outcome: 'failed', confirm: true, reason }))),
+          actionButton('Check the wallet', () => checkWallet(k)),
+          actionButton('Mark paid', () => ask('#preimage-dialog', k, (preimage) => resolvePayment(k.id, { outcome: 'succeeded', preimage }))),
         );
+        if (isAdmin) {
+          actions.append(
+            actionButton('Mark not paid', () => ask('#override-dialog', k, (reason) => resolvePayment(k.id, { outcome: 'failed', confirm: true, reason }))),
+          );
+        }
+      } else if (k.parked) {
+        const { address, customKey, customValue } = k.recipient;
+        const identity = { address, ...(customKey && { customKey, customValue }) };
+        actions.append(actionButton('Unpark', () => api('/v1/recipients/unpark', { method: 'POST', body: JSON.stringify(identity) })));
       }
-    } else if (k.parked) {
-      const { address, customKey, customValue } = k.recipient;
-      const identity = { address, ...(customKey && { customKey, customValue }) };
-      actions.append(actionButton('Unpark', () => api('/v1/recipients/unpark', { method: 'POST', body: JSON.stringify(identity) })));
-    }
-  }, 'Nothing needs a look.');
+    },
+    'Nothing needs a look.',
+  );
 }
 
 // Where payments are listed, a settled unknown payment shows its verdict: who, when, why.
 function renderPayments(payments) {
-  fill('#payments', payments, (row, k) => {
-    row.dataset.paymentId = k.id;
-    cell(row, k.id);
-    cell(row, k.status, `status-${k.status}`);
-    cell(row, k.recipient.name ?? shortKey(k.recipient.address));
-    cell(row, sats(String(BigInt(k.amountSats) * 1000n)), 'amount');
-    cell(row, time(k.finishedAt));
-    const verdict = k.verdicts.at(-1);
-    const td = cell(row, verdict ? verdictText(verdict) : '', 'verdict');
-    if (verdict) td.dataset.basis = verdict.basis;
-  }, 'No payments yet.');
+  fill(
+    '#payments',
+    payments,
+    (row, k) => {
+      row.dataset.paymentId = k.id;
+      cell(row, k.id);
+      cell(row, k.status, `status-${k.status}`);
+      cell(row, k.recipient.name ?? shortKey(k.recipient.address));
+      cell(row, sats(String(BigInt(k.amountSats) * 1000n)), 'amount');
+      cell(row, time(k.finishedAt));
+      const verdict = k.verdicts.at(-1);
+      const td = cell(row, verdict ? verdictText(verdict) : '', 'verdict');
+      if (verdict) td.dataset.basis = verdict.basis;
+    },
+    'No payments yet.',
+  );
 }
 
 async function refresh() {
@@ -230,21 +240,33 @@ async function refresh() {
   renderChart(chart.hours);
   // One row per parked recipient (its latest failed payment), after every unknown payment.
   const seen = new Set();
-  const parkedRows = parked.keysends.filter((k) => !seen.has(k.recipient.address + k.recipient.customValue) && seen.add(k.recipient.address + k.recipient.customValue));
+  const parkedRows = parked.keysends.filter(
+    (k) => !seen.has(k.recipient.address + k.recipient.customValue) && seen.add(k.recipient.address + k.recipient.customValue),
+  );
   renderProblems([...unknown.keysends, ...parkedRows.map((k) => ({ ...k, parked: true }))], me.scopes.includes('payouts:write'), me.scopes.includes('admin'));
   renderPayments(recent.keysends);
-  fill('#payouts', payouts.payouts, (row, p) => {
-    cell(row, p.id);
-    cell(row, p.status, `status-${p.status}`);
-    cell(row, time(p.startedAt ?? p.createdAt));
-    for (const n of [p.totals.keysends, p.totals.succeeded, p.totals.failed, p.totals.unknown]) cell(row, String(n), 'amount');
-    cell(row, sats(String(BigInt(p.totals.paidSats) * 1000n)), 'amount');
-  }, 'No payout runs yet.');
-  fill('#top', top.recipients, (row, r) => {
-    cell(row, r.name ?? shortKey(r.address));
-    cell(row, r.state, `status-${r.state}`);
-    for (const msat of [r.accruedMsat, r.paidMsat, r.owedMsat, r.parkedMsat]) cell(row, sats(msat), 'amount');
-  }, 'No recipients yet.');
+  fill(
+    '#payouts',
+    payouts.payouts,
+    (row, p) => {
+      cell(row, p.id);
+      cell(row, p.status, `status-${p.status}`);
+      cell(row, time(p.startedAt ?? p.createdAt));
+      for (const n of [p.totals.keysends, p.totals.succeeded, p.totals.failed, p.totals.unknown]) cell(row, String(n), 'amount');
+      cell(row, sats(String(BigInt(p.totals.paidSats) * 1000n)), 'amount');
+    },
+    'No payout runs yet.',
+  );
+  fill(
+    '#top',
+    top.recipients,
+    (row, r) => {
+      cell(row, r.name ?? shortKey(r.address));
+      cell(row, r.state, `status-${r.state}`);
+      for (const msat of [r.accruedMsat, r.paidMsat, r.owedMsat, r.parkedMsat]) cell(row, sats(msat), 'amount');
+    },
+    'No recipients yet.',
+  );
   $('#error').textContent = '';
 }
 
