@@ -104,9 +104,9 @@ class World {
     skip: async (id: bigint) => this.runMove(id, PayoutStatus.Queued, PayoutStatus.Skipped),
     finish: async (id: bigint, status: PayoutStatus) => this.runMove(id, PayoutStatus.Running, status),
     interruptRunning: async () => {
-      let count = 0;
-      for (const [id, status] of this.runs) if (status === PayoutStatus.Running) (this.runs.set(id, PayoutStatus.Interrupted), count++);
-      return count;
+      const running = [...this.runs].filter(([, status]) => status === PayoutStatus.Running);
+      for (const [id] of running) this.runs.set(id, PayoutStatus.Interrupted);
+      return running.length;
     },
     beat: async () => undefined,
     staleRuns: async () => [],
