@@ -21,4 +21,11 @@ export const ROUTES: { method: 'GET' | 'POST'; path: string; scope: Scope; body?
   { method: 'GET', path: '/v1/ledger/check', scope: Scope.Admin },
   { method: 'POST', path: '/v1/keysends/1/resolve', scope: Scope.PayoutsWrite, body: { outcome: 'failed' } },
   { method: 'POST', path: '/v1/keysends/reconcile', scope: Scope.PayoutsWrite, body: {} },
+  { method: 'POST', path: '/v1/payments/reconcile', scope: Scope.PayoutsWrite, body: {} },
+  { method: 'POST', path: '/v1/payments/1/check', scope: Scope.PayoutsWrite, body: {} },
+  { method: 'POST', path: '/v1/keysends/1/check', scope: Scope.PayoutsWrite, body: {} },
+  // /v1/payments is the name; /v1/keysends (above) its alias.
+  { method: 'GET', path: '/v1/payments?status=unknown', scope: Scope.PayoutsRead },
+  { method: 'GET', path: '/v1/payments/1', scope: Scope.PayoutsRead },
+  { method: 'POST', path: '/v1/payments/1/resolve', scope: Scope.PayoutsWrite, body: { outcome: 'failed' } },
 ];

@@ -6,28 +6,27 @@ import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
 import { IngestionModule } from '@splitstream/ingestion';
 import { APPLY_EVENTS, LedgerGauges, LedgerModule } from '@splitstream/ledger';
-import { PayoutsModule, RUN_PAYOUT } from '@splitstream/payouts';
+import { PayoutsModule, RECONCILE, RUN_PAYOUT } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
-import { WalletModule } from '@splitstream/wallet';
 import { TenantsModule } from '@splitstream/tenants';
 import { AppsController } from './controllers/apps.controller.js';
 import { FeedsController } from './controllers/feeds.controller.js';
-import { KeysendsController } from './controllers/keysends.controller.js';
+import { PaymentsController } from './controllers/payments.controller.js';
 import { EventsController } from './controllers/events.controller.js';
 import { LedgerController } from './controllers/ledger.controller.js';
 import { PayoutsController } from './controllers/payouts.controller.js';
 import { RecipientsController } from './controllers/recipients.controller.js';
 import { ErrorFilter } from '@splitstream/errors';
 
-export const API_CONTROLLERS = [EventsController, PayoutsController, RecipientsController, KeysendsController, FeedsController, LedgerController, AppsController];
+export const API_CONTROLLERS = [EventsController, PayoutsController, RecipientsController, PaymentsController, FeedsController, LedgerController, AppsController];
 
 @Module({})
 export class ApiModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule, MetricsModule, PersistenceModule, AuthModule, QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT]), HealthModule, WalletModule, IngestionModule, LedgerModule, PayoutsModule, TenantsModule],
+      imports: [ConfigModule.forRoot(config), LoggingModule, MetricsModule, PersistenceModule, AuthModule, QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE]), HealthModule.forApi(), IngestionModule, LedgerModule, PayoutsModule, TenantsModule],
       controllers: API_CONTROLLERS,
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },

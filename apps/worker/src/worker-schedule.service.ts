@@ -42,7 +42,7 @@ export class WorkerSchedule implements OnApplicationBootstrap {
     every('prune-spend', PRUNE_SPEND_EVERY_MS, () => this.tenants.pruneSpend());
     const reconcileEvery = this.config.RECONCILE_INTERVAL_SECONDS;
     every('reconcile-tick', reconcileEvery * 1000, () =>
-      this.jobs.enqueue(RECONCILE, { tick: String(Math.floor(Date.now() / 1000 / reconcileEvery)) }),
+      this.jobs.enqueue(RECONCILE, { tick: String(Math.floor(Date.now() / 1000 / reconcileEvery)), tenant: null }),
     );
   }
 

@@ -27,7 +27,7 @@ export class WorkerModule {
         MetricsModule,
         PersistenceModule,
         QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE]),
-        HealthModule,
+        HealthModule.forWorker(),
         WalletModule,
         LedgerModule,
         PayoutRunnerModule,

@@ -3,10 +3,12 @@ import { PublicRoute } from '@splitstream/auth';
 import { HealthCheck, HealthCheckService, PrismaHealthIndicator } from '@nestjs/terminus';
 import { PrismaService } from '@splitstream/persistence';
 import { RedisHealthIndicator } from './redis.health.js';
-import { WalletHealthIndicator } from './wallet.health.js';
+import { WalletHealth } from './wallet-health.js';
 
 // 200 when PostgreSQL and Redis answer and the wallet accepts our credentials; 503 naming what fails otherwise
-// (`degraded` when only the wallet does). The wallet's reachability and balance are shown under `details.wallet`.
+// (`degraded` when only the wallet does). The wallet's reachability and balance are shown under `details.wallet`:
+// on the worker from the wallet itself, on the api from the worker's latest report (`state: "unknown"` when no
+// worker reported recently, which is not down by itself).
 @Controller('health')
 export class HealthController {
   constructor(
@@ -14,7 +16,7 @@ export class HealthController {
     private readonly prismaIndicator: PrismaHealthIndicator,
     private readonly prisma: PrismaService,
     private readonly redis: RedisHealthIndicator,
-    private readonly wallet: WalletHealthIndicator,
+    private readonly wallet: WalletHealth,
   ) {}
 
   @Get()

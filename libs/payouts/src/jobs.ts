@@ -1,11 +1,24 @@
 import { defineJob } from '@splitstream/queue';
 
-// Looking unknown keysends up in the wallet's records: idempotent (each keysend is settled once, under lock);
-// one job per tick across workers.
-export const RECONCILE = defineJob<{ tick: string }>({
+// Looking unknown payments up in the wallet's records, in the worker (the api holds no wallet): idempotent (each
+// payment is settled once, under a session lock; a job that finds another reconciliation running waits for it).
+// Scheduled ones: one job per tick across workers, every app's payments (tenant null). Requested from the api:
+// one job per request, scoped to the caller's app (or every app for an admin key), optionally to some payments
+// (ids as strings: JSON); retried while another reconciliation holds the lock past the wait.
+export interface ReconcileJob {
+  tick?: string;
+  request?: string;
+  tenant: string | null;
+  paymentIds?: string[];
+}
+
+export const RECONCILE = defineJob<ReconcileJob>({
   queue: 'reconciliation',
   name: 'reconcile-unknown',
-  options: (data) => ({ attempts: 1, jobId: `reconcile-${data.tick}`, removeOnComplete: 100, removeOnFail: 1_000 }),
+  options: (data) =>
+    data.request !== undefined
+      ? { attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, jobId: `reconcile-request-${data.request}`, removeOnComplete: 100, removeOnFail: 1_000 }
+      : { attempts: 1, jobId: `reconcile-${data.tick}`, removeOnComplete: 100, removeOnFail: 1_000 },
 });
 
 // A payout run is never retried by BullMQ: the next run picks up what one left. One job per payout row.

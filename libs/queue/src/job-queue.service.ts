@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { JobContract } from './queue.contracts.js';
 
 // Enqueues typed jobs onto the registered queues (built by QueueModule.forJobs).
@@ -19,7 +19,12 @@ export class JobQueue {
   }
 
   async enqueue<TData>(contract: JobContract<TData>, data: TData): Promise<void> {
-    await this.queue(contract.queue).add(contract.name, data, contract.options(data));
+    await this.add(contract, data);
+  }
+
+  // The job queued (or the one already queued under the same job id), for a caller that waits for its result.
+  async add<TData>(contract: JobContract<TData>, data: TData): Promise<Job<TData>> {
+    return (await this.queue(contract.queue).add(contract.name, data, contract.options(data))) as Job<TData>;
   }
 
   queue(name: string): Queue {

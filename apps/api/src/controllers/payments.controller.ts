@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { toIssues } from '@splitstream/money';
-import { PAYMENT_LIST_STATUSES, PaymentVerdicts, PayoutQueries } from '@splitstream/payouts';
+import { PAYMENT_LIST_STATUSES, PaymentVerdicts, PayoutQueries, ReconcileRequests, type ReconcileRequestResult } from '@splitstream/payouts';
 import { DATABASE_ID, databaseId, foundById, pageQuery, parseQuery, timestamp } from '../http/params.js';
 
 const hex64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters');
@@ -39,6 +40,7 @@ export class PaymentsController {
   constructor(
     private readonly verdicts: PaymentVerdicts,
     private readonly queries: PayoutQueries,
+    private readonly reconciliations: ReconcileRequests,
   ) {}
 
   // Newest first: what operators look at (status=unknown|failed|parked) and creators' payment history.
@@ -82,4 +84,42 @@ export class PaymentsController {
         return this.queries.keysend(tenantOf(caller), BigInt(id));
     }
   }
+
+  // Looks unknown payments up in the wallet's records now: the worker does it (the api holds no wallet). An admin
+  // key's covers every app's unknown payments; any other key's only its app's. 200 with the report when the
+  // worker finishes within RECONCILE_WAIT_MS, else 202 { status: 'queued', jobId } (the worker still runs it).
+  @Post('reconcile')
+  @HttpCode(HttpStatus.OK)
+  @RequireScope(Scope.PayoutsWrite)
+  async reconcile(@CurrentCaller() caller: Caller, @Res({ passthrough: true }) reply: FastifyReply) {
+    const result = settledOrQueued(await this.reconciliations.request({ tenant: tenantOf(caller) }));
+    if (result.status === 'queued') {
+      reply.status(HttpStatus.ACCEPTED);
+      return { status: result.status, jobId: result.jobId };
+    }
+    return result.report;
+  }
+
+  // Looks one unknown payment of the caller's app up in the wallet's records (by the worker): the payment as it
+  // is after the check, with the report; 202 { status: 'queued', jobId } when the worker has not finished in time.
+  @Post(':id/check')
+  @HttpCode(HttpStatus.OK)
+  @RequireScope(Scope.PayoutsWrite)
+  async check(@Param('id') id: string, @CurrentCaller() caller: Caller, @Res({ passthrough: true }) reply: FastifyReply) {
+    const tenant = tenantOf(caller);
+    const payment = await foundById('payment', id, (paymentId) => this.queries.keysend(tenant, paymentId));
+    if (payment.status !== 'unknown') throw new AppError(ErrorCode.Conflict, `payment ${id} is ${payment.status}, not unknown: nothing to check`);
+    const result = settledOrQueued(await this.reconciliations.request({ tenant, paymentIds: [BigInt(id)] }));
+    if (result.status === 'queued') {
+      reply.status(HttpStatus.ACCEPTED);
+      return { status: result.status, jobId: result.jobId };
+    }
+    return { ...(await this.queries.keysend(tenant, BigInt(id)))!, report: result.report };
+  }
+}
+
+// A reconciliation that failed for good (after its retries) is a 503: nothing was decided, retry shortly.
+function settledOrQueued(result: ReconcileRequestResult): Exclude<ReconcileRequestResult, { status: 'failed' }> {
+  if (result.status === 'failed') throw new AppError(ErrorCode.ServiceUnavailable, `the worker could not reconcile (${result.reason}); retry shortly`);
+  return result;
 }

@@ -27,7 +27,7 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   recipient: id('42'),
   keyId: id('3'),
   paymentId: id('1207'),
-  jobId: text('reconcile-request-0b6f1c3e-8d2a-4f57-9a41-3c5e2d7f9b10'),
+  jobId: { example: 'reconcile-request-0b6f1c3e-8d2a-4f57-9a41-3c5e2d7f9b10', pattern: '^reconcile-request-[0-9a-f-]{36}$' },
   nextBefore: id('1180'),
   address: { example: PUBKEY, pattern: '^(0[23][0-9a-fA-F]{64}|[a-z0-9._+-]+@[a-z0-9.-]+)$' },
   destination: { example: PUBKEY, pattern: '^0[23][0-9a-f]{64}$' },

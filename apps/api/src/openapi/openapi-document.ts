@@ -86,6 +86,7 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
             description: 'OK',
             content: path === '/metrics' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: jsonSchema(doc.response) } },
           },
+          ...(doc.accepted && { 202: { description: 'Accepted: queued, not finished yet', content: { 'application/json': { schema: jsonSchema(doc.accepted) } } } }),
           ...Object.fromEntries(errors.map((code) => [code, { $ref: `#/components/responses/Error${code}` }])),
         },
       };

@@ -11,6 +11,7 @@ export interface RouteDoc {
   body?: z.ZodType;
   query?: z.ZodRawShape;
   response: z.ZodType;
+  accepted?: z.ZodType; // a 202 answer besides the route's status (work queued, not finished yet)
   errors: number[]; // besides 401/403 (from the scope) and 500
 }
 
@@ -53,8 +54,22 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: s.keysendResponse,
     errors: [400, 404, 409, 422],
   },
+  'POST /v1/payments/reconcile': {
+    summary:
+      "Look unknown payments up in the wallet's records now (the worker does it; the api holds no wallet): an admin key's covers every app, any other key's only its app's. 200 with the report, or 202 { status: 'queued', jobId } when the worker has not finished within about 20 s",
+    response: s.reconcileResponse,
+    accepted: s.reconcileQueuedResponse,
+    errors: [503],
+  },
+  'POST /v1/payments/{id}/check': {
+    summary:
+      "Look one unknown payment of this app up in the wallet's records (by the worker): the payment after the check, with the report; 202 { status: 'queued', jobId } when the worker has not finished within about 20 s",
+    response: s.paymentCheckResponse,
+    accepted: s.reconcileQueuedResponse,
+    errors: [404, 409, 503],
+  },
   'GET /v1/summary': { summary: 'Totals: accrued, owed, in flight, paid, fees, unknown', response: s.summaryResponse, errors: [] },
   'GET /v1/ledger/check': { summary: 'Verify the ledger invariant now (500 when it does not hold)', response: s.ledgerCheckResponse, errors: [500] },
-  'GET /health': { summary: 'PostgreSQL and Redis reachability (503 naming the one that does not answer)', response: s.healthResponse, errors: [503] },
+  'GET /health': { summary: "PostgreSQL and Redis reachability, and the wallet as a worker last reported it (503 naming what does not answer; degraded when only the wallet refuses our credentials)", response: s.healthResponse, errors: [503] },
   'GET /metrics': { summary: 'Prometheus metrics (text exposition format)', response: s.summaryResponse, errors: [] },
 };

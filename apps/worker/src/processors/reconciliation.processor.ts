@@ -2,6 +2,8 @@ import { Processor } from '@nestjs/bullmq';
 import { RECONCILE, type ReconcileReport, Reconciliation } from '@splitstream/payouts';
 import { type JobData, JobProcessor } from '@splitstream/queue';
 
+// Scheduled reconciliations (every app's payments) and those the api enqueues for a caller (its app's, or some
+// of them); the report is the job's return value, which the api waits for.
 @Processor(RECONCILE.queue)
 export class ReconciliationProcessor extends JobProcessor<JobData<typeof RECONCILE>> {
   protected readonly contract = RECONCILE;
@@ -10,7 +12,10 @@ export class ReconciliationProcessor extends JobProcessor<JobData<typeof RECONCI
     super();
   }
 
-  protected handle(): Promise<ReconcileReport> {
-    return this.reconciliation.reconcile();
+  protected handle(data: JobData<typeof RECONCILE>): Promise<ReconcileReport> {
+    return this.reconciliation.reconcile({
+      tenant: data.tenant ?? null,
+      ...(data.paymentIds !== undefined && { paymentIds: data.paymentIds.map((id) => BigInt(id)) }),
+    });
   }
 }
