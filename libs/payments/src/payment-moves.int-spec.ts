@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { accrue, type Accrual, balanceKey, PaymentStatus } from '@splitstream/ledger';
+import { PaymentStatus } from '@splitstream/ledger';
 import { PrismaService } from '@splitstream/persistence';
 import { pubkey } from '../../money/src/testing/value-builders.js';
 import { truncateAll } from '../../../test/support/database.js';
+import { seedBalance } from '../../../test/support/ledger-seed.js';
 import { testConfig } from '../../../test/support/test-config.js';
 import { type PaymentDraft, PaymentMoves, type PaymentRow, type Verdict } from './payment-moves.js';
 import { IllegalTransitionError } from './transitions.js';
@@ -11,7 +12,6 @@ import { IllegalTransitionError } from './transitions.js';
 describe('PaymentMoves: every payment status move (integration)', () => {
   const config = testConfig();
   const prisma = new PrismaService(config);
-  let seq = 0;
 
   const ACCRUED_MSAT = 15_000n;
   const AMOUNT_SATS = 10;
@@ -35,26 +35,7 @@ describe('PaymentMoves: every payment status move (integration)', () => {
   const paymentRow = (id: bigint) => prisma.payment.findUniqueOrThrow({ where: { id } });
 
   // A recipient of its own with one balance owed ACCRUED_MSAT.
-  const newBalance = async () => {
-    seq += 1;
-    const recipientId = (await prisma.recipient.create({ data: { address: pubkey(1), customValue: `r${seq}`, name: 'Host' } })).id;
-    const row: Accrual = {
-      recipientId,
-      appId: 'app',
-      feedGuid: 'feed',
-      itemGuid: `item-${seq}`,
-      remoteFeedGuid: '',
-      remoteItemGuid: '',
-      amountMsat: ACCRUED_MSAT,
-      name: 'Host',
-      appName: 'App',
-      appVersion: '1',
-      senderName: 'satoshi',
-      position: 0,
-    };
-    const balanceId = (await prisma.$transaction((t) => accrue(t, [row]))).get(balanceKey(row))!;
-    return { recipientId, balanceId };
-  };
+  const newBalance = () => seedBalance(prisma, pubkey(1), ACCRUED_MSAT);
 
   // A pending payment of AMOUNT_SATS, created through PaymentMoves.create (its money reserved).
   const newPending = async (draft: Partial<PaymentDraft> = {}): Promise<PaymentRow> => {
@@ -65,7 +46,7 @@ describe('PaymentMoves: every payment status move (integration)', () => {
         {
           balanceId,
           recipientId,
-          reference: `ref-${seq}-${hex32().slice(0, 8)}`,
+          reference: `ref-${hex32().slice(0, 16)}`,
           method: 'keysend',
           destination: pubkey(1),
           amountSats: BigInt(AMOUNT_SATS),

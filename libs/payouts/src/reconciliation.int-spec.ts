@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { accrue, type Accrual, balanceKey, PaymentStatus } from '@splitstream/ledger';
+import { PaymentStatus } from '@splitstream/ledger';
 import { paymentHashOf } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { PaymentMoves, Payments } from '@splitstream/payments';
 import { PrismaService } from '@splitstream/persistence';
 import type { KeysendRequest, PaymentLookup, PaymentOutcome, SentPayment, Wallet } from '@splitstream/wallet';
 import { pubkey } from '../../money/src/testing/value-builders.js';
+import { seedBalance } from '../../../test/support/ledger-seed.js';
 import { testConfig } from '../../../test/support/test-config.js';
 import { Reconciliation } from './reconciliation.service.js';
 import { PayoutStore } from './store/payout-store.js';
@@ -17,7 +18,6 @@ describe('Reconciliation: one owner per unknown payment (integration)', () => {
   const config = testConfig({ RECONCILE_RESEND_AFTER_SECONDS: '60' });
   const prisma = new PrismaService(config);
   const payments = new Payments(prisma, new MetricsService());
-  let seq = 0;
 
   // The wallet has no record of a payment until it is sent again; `resendAnswer` is its answer to that.
   class RecordingWallet implements Wallet {
@@ -48,29 +48,13 @@ describe('Reconciliation: one owner per unknown payment (integration)', () => {
 
   // An unknown keysend (sent two minutes ago, its answer lost), its 10 sats in flight.
   const unknownPayment = async () => {
-    seq += 1;
-    const recipientId = (await prisma.recipient.create({ data: { address: pubkey(2), customValue: `rec-${seq}-${randomBytes(4).toString('hex')}` } })).id;
-    const accrual: Accrual = {
-      recipientId,
-      appId: 'app',
-      feedGuid: 'feed',
-      itemGuid: `item-${seq}`,
-      remoteFeedGuid: '',
-      remoteItemGuid: '',
-      amountMsat: 10_000n,
-      name: '',
-      appName: '',
-      appVersion: '',
-      senderName: '',
-      position: 0,
-    };
-    const balanceId = (await prisma.$transaction((tx) => accrue(tx, [accrual]))).get(balanceKey(accrual))!;
+    const { recipientId, balanceId } = await seedBalance(prisma, pubkey(2), 10_000n);
     const payout = await prisma.payout.create({ data: { trigger: 'manual' } });
     const preimage = randomBytes(32).toString('hex');
     return prisma.$transaction(async (tx) => {
       const moves = new PaymentMoves(tx);
       const [row] = await moves.create(payout.id, [
-        { balanceId, recipientId, reference: `ref-${seq}-${preimage.slice(0, 8)}`, method: 'keysend', destination: pubkey(2), amountSats: 10n, attempt: 1, customRecords: {}, preimage, paymentHash: paymentHashOf(preimage) },
+        { balanceId, recipientId, reference: `ref-${preimage.slice(0, 16)}`, method: 'keysend', destination: pubkey(2), amountSats: 10n, attempt: 1, customRecords: {}, preimage, paymentHash: paymentHashOf(preimage) },
       ]);
       await moves.claim([row!.id]);
       await moves.markUnknown([{ id: row!.id, reason: { code: null, message: 'no answer' } }]);
