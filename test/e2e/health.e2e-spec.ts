@@ -1,4 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { WALLET } from '@splitstream/wallet';
 import { ALL_SCOPES, ApiKeysService } from '@splitstream/auth';
 import { createApi } from '../../apps/api/src/create-api.js';
 import { createWorker } from '../../apps/worker/src/create-worker.js';
@@ -23,6 +25,26 @@ describe('GET /health', () => {
       expect(res.body.status).toBe('ok');
       expect(res.body.details).toMatchObject({ postgres: { status: 'up' }, redis: { status: 'up' } });
     }
+  });
+
+  it("holds no wallet on the api: its /health shows the wallet as a worker last published it, unknown before any did", async () => {
+    const config = testConfig({ QUEUE_PREFIX: `sshealth-${randomUUID().slice(0, 8)}` });
+    const api = await createApi(config);
+    apps.push(api);
+    expect(() => api.get(WALLET, { strict: false })).toThrow();
+    const apiUrl = await listen(api);
+    const before = await health(apiUrl);
+    expect(before.status).toBe(200); // no report is not down by itself
+    expect(before.body.details.wallet).toEqual({ status: 'up', state: 'unknown', message: 'no worker has reported the wallet recently' });
+
+    const worker = await createWorker(config);
+    apps.push(worker);
+    const workerUrl = await listen(worker); // started: it probes the wallet at once, then every 10 s
+    const seen = await eventually(() => health(apiUrl), (r) => r.body.details?.wallet?.state === 'reported');
+    const { state, reportedAt, ...reported } = seen.body.details.wallet;
+    expect(state).toBe('reported');
+    expect(Date.now() - Date.parse(reportedAt)).toBeLessThan(60_000);
+    expect(reported).toEqual((await health(workerUrl)).body.details.wallet); // what the worker itself shows
   });
 
   it('answers 503 naming Redis while Redis is stopped, and 200 again after it restarts, without a restart of the service', async () => {

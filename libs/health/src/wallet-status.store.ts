@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
@@ -32,12 +33,15 @@ export class WalletStatusStore implements OnModuleDestroy {
 
   async publish(status: WalletStatus, at = new Date()): Promise<void> {
     const reported: ReportedWalletStatus = { ...status, at: at.toISOString() };
+    await this.ready();
     await this.redis.set(this.key, JSON.stringify(reported), 'PX', WALLET_STATUS_TTL_MS);
   }
 
   // The latest status if one was published within WALLET_STATUS_TTL_MS; null otherwise (or while Redis is down).
   async latest(now = Date.now()): Promise<ReportedWalletStatus | null> {
-    const raw = await this.redis.get(this.key).catch(() => null);
+    const raw = await this.ready()
+      .then(() => this.redis.get(this.key))
+      .catch(() => null);
     if (!raw) return null;
     try {
       const reported = JSON.parse(raw) as ReportedWalletStatus;
@@ -45,6 +49,12 @@ export class WalletStatusStore implements OnModuleDestroy {
     } catch {
       return null;
     }
+  }
+
+  // Right after boot or a reconnect the connection may not be ready yet; without an offline queue, wait for it.
+  private async ready(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await once(this.redis, 'ready', { signal: AbortSignal.timeout(TIMEOUT_MS) });
   }
 
   async onModuleDestroy(): Promise<void> {
