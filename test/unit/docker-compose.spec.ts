@@ -24,10 +24,34 @@ describe('docker-compose.yml', () => {
   it('takes the PostgreSQL and Redis passwords from .env, required, never a default', () => {
     expect(compose.services.postgres!.environment!.POSTGRES_PASSWORD).toBe('${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}');
     expect(compose.services.redis!.command).toEqual(expect.arrayContaining(['--requirepass', '${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}']));
-    expect(compose['x-app'].environment.DATABASE_URL).toContain(':${POSTGRES_PASSWORD:?');
+    expect(compose['x-app'].environment.DATABASE_URL).toContain(':${APP_DB_PASSWORD:?');
     expect(compose['x-app'].environment.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:\?/);
     const env = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
     expect(env).toMatch(/^# POSTGRES_PASSWORD=$/m);
+    expect(env).toMatch(/^# APP_DB_PASSWORD=$/m);
     expect(env).toMatch(/^# REDIS_PASSWORD=$/m);
+  });
+});
+
+describe('docker-compose.yml: production shape', () => {
+  const app = compose['x-app'] as unknown as { build: { target: string }; environment: Record<string, string> };
+
+  it('runs the api and worker as the least-privileged role and migrations as the owner', () => {
+    expect(app.environment.DATABASE_URL).toMatch(/^postgresql:\/\/splitstream_app:\$\{APP_DB_PASSWORD:\?/);
+    const migrate = compose.services.migrate as unknown as { build: { target: string }; environment: Record<string, string> };
+    expect(migrate.build.target).toBe('migrate');
+    expect(migrate.environment.DATABASE_URL).toMatch(/^postgresql:\/\/postgres:\$\{POSTGRES_PASSWORD:\?/);
+    const postgres = compose.services.postgres as unknown as { volumes: string[]; environment: Record<string, string> };
+    expect(postgres.volumes).toContain('./docker/postgres:/docker-entrypoint-initdb.d:ro');
+    expect(postgres.environment.APP_DB_PASSWORD).toBe('${APP_DB_PASSWORD:?set APP_DB_PASSWORD in .env}');
+  });
+
+  it('starts no simulator unless asked for with its profile, and nothing waits on one', () => {
+    expect((compose.services['alby-sim'] as unknown as { profiles: string[] }).profiles).toEqual(['simulator']);
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name === 'alby-sim') continue;
+      expect(JSON.stringify((service as { depends_on?: unknown }).depends_on ?? {})).not.toContain('alby-sim');
+    }
+    expect(app.build.target).toBe('runtime');
   });
 });
