@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { query } from '../support/database.js';
 import { testDatabaseUrl } from '../support/test-config.js';
 
