@@ -18,10 +18,14 @@ const simulated =
     : walletTarget(config).simulated && { name: 'alby-sim', what: 'the Alby SIMULATOR (ALBY_ACCESS_TOKEN is not set)', where: `${walletTarget(config).url} (admin routes under /admin)` };
 if (simulated) {
   const host = config.WALLET_BACKEND === 'nwc' ? `${config.SIM_HOST}:${config.NWC_SIM_ADMIN_PORT}` : `${config.SIM_HOST}:${config.SIM_PORT}`;
-  if (config.NODE_ENV !== 'production') process.env.LNADDRESS_HOST_MAP ||= `${SIMULATED_LN_DOMAIN}=http://${host}`;
+  if (config.NODE_ENV !== 'production' && !process.env.LNADDRESS_HOST_MAP) {
+    process.env.LNADDRESS_HOST_MAP = `${SIMULATED_LN_DOMAIN}=http://${host}`;
+    // The simulator is on this machine: the outbound guard must let the worker call it (never in production).
+    process.env.OUTBOUND_ALLOW_PRIVATE = 'true';
+  }
   commands.unshift({ name: simulated.name, command: `node dist/apps/${simulated.name}/src/main.js`, prefixColor: 'yellow' });
   console.warn(
-    ['', `*** Paying ${simulated.what}. No real sats move. ***`, `*** ${simulated.where} ***`, `*** Lightning addresses: LNADDRESS_HOST_MAP=${process.env.LNADDRESS_HOST_MAP ?? ''} ***`, ''].join('\n'),
+    ['', `*** Paying ${simulated.what}. No real sats move. ***`, `*** ${simulated.where} ***`, `*** Lightning addresses: LNADDRESS_HOST_MAP=${process.env.LNADDRESS_HOST_MAP ?? ''} OUTBOUND_ALLOW_PRIVATE=${process.env.OUTBOUND_ALLOW_PRIVATE ?? 'false'} ***`, ''].join('\n'),
   );
 }
 const { result } = concurrently(commands, { killOthersOn: ['failure', 'success'] });

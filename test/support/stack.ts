@@ -27,6 +27,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
     KEYSEND_BATCH_SIZE: '2',
     ALBY_MAX_REQUESTS_PER_SECOND: '50',
     LNADDRESS_HOST_MAP: `${LN_DOMAIN}=${sim.url},${DEAD_LN_DOMAIN}=http://127.0.0.1:9`,
+    OUTBOUND_ALLOW_PRIVATE: 'true', // the simulator and the dead domain are on 127.0.0.1
     LNADDRESS_TIMEOUT_MS: '2000',
     ...overrides,
   });

@@ -67,13 +67,17 @@ export const configSchema = z.object({
   INVOICE_MAX_CLTV_EXPIRY_BLOCKS: positiveInt.max(2016).default(144),
   // POST /v1/events requests per API key per minute (answered 429 with Retry-After beyond).
   EVENTS_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
-  // `production`: Lightning-address resolution is https only and LNADDRESS_HOST_MAP is refused.
-  NODE_ENV: z.string().default('development'),
+  // `production`: Lightning-address resolution is https only; LNADDRESS_HOST_MAP and OUTBOUND_ALLOW_PRIVATE are refused.
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  // For tests and local runs only: outbound HTTP (Lightning addresses, LNURL callbacks) may call addresses that are
+  // not global unicast (loopback, private, link-local, ...), such as the local simulators. Refused in production.
+  OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
   // Lightning-address recipients: resolutions (keysend or LNURL-pay) are kept this long; each HTTP call to an
   // address's domain gets this timeout and body limit.
   LNADDRESS_CACHE_SECONDS: positiveInt.default(3600),
   LNADDRESS_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
-  LNADDRESS_MAX_BODY_BYTES: positiveInt.max(1_048_576).default(65_536),
+  // 256 KiB: LUD-06 metadata may carry an image of about 136 KB in base64.
+  LNADDRESS_MAX_BODY_BYTES: positiveInt.max(1_048_576).default(262_144),
   // For tests and local runs only: `example.com=http://127.0.0.1:7500,...` sends an address's domain to a local
   // server (the simulators). Refused when NODE_ENV=production.
   LNADDRESS_HOST_MAP: z
@@ -107,6 +111,9 @@ export const appConfigSchema = configSchema.superRefine((config, ctx) => {
   }
   if (config.NODE_ENV === 'production' && config.LNADDRESS_HOST_MAP?.size) {
     ctx.addIssue({ code: 'custom', path: ['LNADDRESS_HOST_MAP'], message: 'is for tests and local runs only and is refused when NODE_ENV=production' });
+  }
+  if (config.NODE_ENV === 'production' && config.OUTBOUND_ALLOW_PRIVATE) {
+    ctx.addIssue({ code: 'custom', path: ['OUTBOUND_ALLOW_PRIVATE'], message: 'is for tests and local runs only and is refused when NODE_ENV=production' });
   }
 });
 

@@ -103,6 +103,29 @@ describe('parseConfig', () => {
     });
   });
 
+  describe('NODE_ENV and OUTBOUND_ALLOW_PRIVATE', () => {
+    it('accepts only known NODE_ENV values (development by default)', () => {
+      expect(parseConfig({}).NODE_ENV).toBe('development');
+      for (const value of ['development', 'test', 'production']) expect(parseConfig({ NODE_ENV: value }).NODE_ENV).toBe(value);
+      for (const value of ['Production', 'prod', 'staging']) expect(() => parseConfig({ NODE_ENV: value })).toThrow(/NODE_ENV: /);
+    });
+
+    it('keeps the outbound guard on by default; true opens it for tests and local runs, refused in production', () => {
+      expect(parseConfig({}).OUTBOUND_ALLOW_PRIVATE).toBe(false);
+      expect(parseConfig({ OUTBOUND_ALLOW_PRIVATE: 'true' }).OUTBOUND_ALLOW_PRIVATE).toBe(true);
+      expect(parseConfig({ OUTBOUND_ALLOW_PRIVATE: 'false' }).OUTBOUND_ALLOW_PRIVATE).toBe(false);
+      expect(() => parseConfig({ OUTBOUND_ALLOW_PRIVATE: 'yes' })).toThrow('OUTBOUND_ALLOW_PRIVATE: must be true or false');
+      expect(() => parseConfig({ NODE_ENV: 'production', OUTBOUND_ALLOW_PRIVATE: 'true' })).toThrow(
+        'OUTBOUND_ALLOW_PRIVATE: is for tests and local runs only and is refused when NODE_ENV=production',
+      );
+      expect(toEnvironment(parseConfig({ OUTBOUND_ALLOW_PRIVATE: 'true' })).OUTBOUND_ALLOW_PRIVATE).toBe('true');
+    });
+
+    it('refuses NODE_ENV=Production with a host map to a private address (issue 21)', () => {
+      expect(() => parseConfig({ NODE_ENV: 'Production', LNADDRESS_HOST_MAP: 'getalby.com=http://10.0.0.5:80' })).toThrow(/NODE_ENV: /);
+    });
+  });
+
   describe('NWC_URL', () => {
     const pubkey = 'ab'.repeat(32);
     const secret = 'cd'.repeat(32);

@@ -1,10 +1,11 @@
 export { checkInvoice, type CheckedInvoice, type ExpectedInvoice } from './invoice-check.js';
-export { LnaddressClient, type InvoiceRequest, type LnaddressClientOptions } from './lnaddress-client.js';
+export { LNADDRESS_FAILURE_TEXT, LnaddressClient, type InvoiceRequest, type LnaddressClientOptions } from './lnaddress-client.js';
 export { LnaddressModule, LNADDRESS_CLIENT } from './lnaddress.module.js';
 export {
   keysendRoute,
   LnaddressError,
   LnaddressFailure,
+  MAX_COMMENT_CHARS,
   payRequestRoute,
   type KeysendRoute,
   type LnurlpRoute,

@@ -1,22 +1,24 @@
-import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
-import axios, { type AxiosInstance } from 'axios';
+import { GuardedHttp, OutboundError, ipLiteral, type ResolvedAddress, type Resolver } from '@splitstream/outbound';
 import { parseLightningAddress } from '@splitstream/money';
 import { checkInvoice, type CheckedInvoice } from './invoice-check.js';
 import { keysendRoute, LnaddressError, LnaddressFailure, payRequestRoute, type AddressRoute } from './route.js';
 
 export interface LnaddressClientOptions {
   timeoutMs: number;
-  maxBodyBytes: number;
-  production: boolean; // https only, no host map, no callbacks to IP addresses
+  maxBodyBytes: number; // per answer; LUD-06 metadata may carry a ~136 KB base64 image, so the default is 256 KiB
+  production: boolean; // https only (redirects too), no callbacks at an IP address
+  // Tests and local runs only (OUTBOUND_ALLOW_PRIVATE): destinations that are not global unicast may be called.
+  allowPrivate: boolean;
   hostMap?: Map<string, string>; // domain -> local base URL (tests and local runs only)
   maxCltvExpiryBlocks: number; // an invoice asking for a longer min_final_cltv_expiry is refused
+  resolve?: Resolver; // DNS (tests give fake answers); the system resolver by default
+  dial?: (checked: ResolvedAddress) => ResolvedAddress; // tests only: see GuardedHttpOptions.dial
 }
 
 export interface InvoiceRequest {
   callback: string;
   msat: bigint;
-  comment: string; // '' for none
+  comment: string; // '' for none; already cut to the address's commentAllowed
   metadataHash: string;
 }
 
@@ -24,39 +26,34 @@ export interface InvoiceRequest {
 const MIN_INVOICE_LIFETIME_SECONDS = 60;
 const MAX_REDIRECTS = 3;
 
+// What a recipient's lastErrorMessage says (apps read it): the coded reason in words, never a transport error, an
+// address or what a server answered. The detail (LnaddressError.detail) goes to the worker's log.
+export const LNADDRESS_FAILURE_TEXT = {
+  domainUnreachable: "the address's domain could not be reached",
+  domainRefused: "the address's domain gave no usable way to pay it",
+  callbackUnreachable: "the address's payment server could not be reached",
+  noInvoice: "the address's payment server gave no invoice",
+} as const;
+
 type Fetched = { status: number; body: unknown };
 
-// Where a feed's address must never send the worker in production: loopback, private, link-local, CGNAT, unique
-// local and unspecified addresses (a host name may resolve to one).
-const PRIVATE = new BlockList();
-for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) {
-  PRIVATE.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['::ffff:0:0', 96]] as const) PRIVATE.addSubnet(net, prefix, 'ipv6');
-
-// dns lookup that refuses private addresses (axios's `lookup`): checked on the address actually connected to.
-async function publicLookup(hostname: string): Promise<{ address: string; family: number }> {
-  const found = await lookup(hostname);
-  if (PRIVATE.check(found.address, found.family === 6 ? 'ipv6' : 'ipv4')) throw new Error(`${hostname} resolves to a private address`);
-  return found;
-}
-
-// Resolves Lightning Addresses over HTTP and asks their LNURL-pay callbacks for invoices. Every call has a
-// timeout and a body limit, follows redirects only within the same host, and (in production) only over https:
-// the addresses come from feeds, so the domain is someone else's server.
+// Resolves Lightning Addresses over HTTP and asks their LNURL-pay callbacks for invoices, every call through the
+// guarded outbound client (libs/outbound): only global unicast destinations unless allowPrivate, redirects within
+// the same origin only, a deadline and a body limit per answer; in production https only. The addresses come from
+// feeds, so the domain is someone else's server.
 export class LnaddressClient {
-  private readonly http: AxiosInstance;
+  private readonly http: GuardedHttp;
 
   constructor(private readonly options: LnaddressClientOptions) {
-    this.http = axios.create({
-      timeout: options.timeoutMs,
-      maxContentLength: options.maxBodyBytes,
+    this.http = new GuardedHttp({
+      timeoutMs: options.timeoutMs,
+      maxBodyBytes: options.maxBodyBytes,
+      allowPrivate: options.allowPrivate,
+      httpsOnly: options.production,
       maxRedirects: MAX_REDIRECTS,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      validateStatus: () => true,
       headers: { Accept: 'application/json' },
-      ...(options.production && { lookup: publicLookup }),
+      ...(options.resolve && { resolve: options.resolve }),
+      ...(options.dial && { dial: options.dial }),
     });
   }
 
@@ -64,31 +61,35 @@ export class LnaddressClient {
   async resolve(address: string): Promise<AddressRoute> {
     const { user, domain } = parseLightningAddress(address);
     const wellKnown = (kind: string) => this.target(`https://${domain}/.well-known/${kind}/${encodeURIComponent(user)}`).toString();
-    const keysend = await this.get(wellKnown('keysend')).catch((error: Error) => error);
+    const keysend = await this.get(wellKnown('keysend')).catch((error: OutboundError) => error);
     const viaKeysend = keysend instanceof Error || keysend.status !== 200 ? undefined : keysendRoute(keysend.body);
     if (viaKeysend && typeof viaKeysend !== 'string') return viaKeysend;
-    const lnurlp = await this.get(wellKnown('lnurlp')).catch((error: Error) => {
-      throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${error.message}`);
+    const lnurlp = await this.get(wellKnown('lnurlp')).catch((error: OutboundError) => {
+      throw unreachableOr(error, LnaddressFailure.Refused, LNADDRESS_FAILURE_TEXT.domainUnreachable, LNADDRESS_FAILURE_TEXT.domainRefused, address);
     });
-    if (lnurlp.status !== 200 || isErrorAnswer(lnurlp.body)) throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${errorText(lnurlp)}`);
+    const refused = (detail: string) => new LnaddressError(LnaddressFailure.Refused, LNADDRESS_FAILURE_TEXT.domainRefused, `${address}: ${detail}`);
+    if (lnurlp.status !== 200 || isErrorAnswer(lnurlp.body)) throw refused(errorText(lnurlp));
     const viaLnurl = payRequestRoute(lnurlp.body);
-    if (typeof viaLnurl === 'string') {
-      throw new LnaddressError(LnaddressFailure.Unresolved, `${address}: ${[viaKeysend, viaLnurl].filter(Boolean).join('; ')}`);
-    }
-    this.target(viaLnurl.callback); // a callback this client would never call is no resolution
+    if (typeof viaLnurl === 'string') throw refused([viaKeysend, viaLnurl].filter(Boolean).join('; '));
+    const callbackProblem = this.callbackProblem(viaLnurl.callback); // a callback this client would never call is no route
+    if (callbackProblem) throw refused(`its callback ${callbackProblem}`);
     return viaLnurl;
   }
 
   // An invoice for exactly `msat` from the callback, checked before anyone pays it.
   async invoice(request: InvoiceRequest, now = new Date()): Promise<{ invoice: string } & CheckedInvoice> {
+    const problem = this.callbackProblem(request.callback);
+    if (problem) throw new LnaddressError(LnaddressFailure.InvoiceRefused, LNADDRESS_FAILURE_TEXT.noInvoice, `the callback ${problem}`);
     const url = this.target(request.callback);
     url.searchParams.set('amount', String(request.msat));
     if (request.comment) url.searchParams.set('comment', request.comment);
-    const answer = await this.get(url.toString()).catch((error: Error) => {
-      throw new LnaddressError(LnaddressFailure.InvoiceRefused, `the callback failed: ${error.message}`);
+    const answer = await this.get(url.toString()).catch((error: OutboundError) => {
+      throw unreachableOr(error, LnaddressFailure.InvoiceRefused, LNADDRESS_FAILURE_TEXT.callbackUnreachable, LNADDRESS_FAILURE_TEXT.noInvoice, 'the callback');
     });
     const pr = answer.status === 200 && isObject(answer.body) ? answer.body.pr : undefined;
-    if (typeof pr !== 'string') throw new LnaddressError(LnaddressFailure.InvoiceRefused, `the callback gave no invoice: ${errorText(answer)}`);
+    if (typeof pr !== 'string') {
+      throw new LnaddressError(LnaddressFailure.InvoiceRefused, LNADDRESS_FAILURE_TEXT.noInvoice, `the callback gave no invoice: ${errorText(answer)}`);
+    }
     return {
       invoice: pr,
       ...checkInvoice(pr, {
@@ -102,49 +103,44 @@ export class LnaddressClient {
   }
 
   // Where a URL of an address's domain or callback is really called: through the host map (its base URL, path
-  // included, in place of scheme and host), else itself: https in production, never an IP in production.
+  // included, in place of scheme and host), else itself. The guarded client judges the destination.
   private target(address: string): URL {
     const url = new URL(address);
     const mapped = this.options.hostMap?.get(url.hostname.toLowerCase());
-    if (mapped) return new URL(`${mapped}${url.pathname}${url.search}`);
-    this.checkUrl(url);
-    return url;
+    return mapped ? new URL(`${mapped}${url.pathname}${url.search}`) : url;
   }
 
-  private checkUrl(url: URL): void {
-    const problem = !/^https?:$/.test(url.protocol)
-      ? `${url.protocol} URLs are not followed`
-      : this.options.production && url.protocol !== 'https:'
-        ? 'only https is followed in production'
-        : this.options.production && isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0
-          ? 'an IP address is not followed in production'
-          : undefined;
-    if (problem) throw new LnaddressError(LnaddressFailure.Unresolved, `${url.origin}: ${problem}`);
+  // Why a callback URL is never called (before the host map): not http(s); in production, not https or at an IP.
+  private callbackProblem(callback: string): string | undefined {
+    const url = new URL(callback);
+    if (this.options.hostMap?.has(url.hostname.toLowerCase())) return undefined;
+    if (!/^https?:$/.test(url.protocol)) return `is a ${url.protocol} URL`;
+    if (this.options.production && url.protocol !== 'https:') return `(${url.origin}) is not https`;
+    if (this.options.production && ipLiteral(url.hostname) !== undefined) return `(${url.origin}) is at an IP address`;
+    return undefined;
   }
 
   private async get(url: string): Promise<Fetched> {
-    const origin = new URL(url);
-    try {
-      const response = await this.http.get(url, {
-        // axios's timeout is the socket's idle time: a server dripping its answer byte by byte would outlast it.
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-        beforeRedirect: (next: { hostname?: string; protocol?: string }) => {
-          if (next.hostname !== origin.hostname) throw new Error(`redirected to another host (${next.hostname})`);
-          if (this.options.production && next.protocol !== 'https:') throw new Error('redirected away from https');
-        },
-      });
-      return { status: response.status, body: parseJson(response.data) };
-    } catch (error) {
-      throw new Error(describeError(error));
-    }
+    const response = await this.http.get(url);
+    return { status: response.status, body: parseJson(response.body) };
   }
+}
+
+// A call that got no answer: unreachable (DNS, connection, timeout, a destination the guard refuses) is
+// lnaddress_unreachable; an answer that cannot be used (too large, redirected elsewhere) is `otherwise`.
+function unreachableOr(error: unknown, otherwise: LnaddressFailure, unreachableText: string, otherText: string, what: string): LnaddressError {
+  if (!(error instanceof OutboundError)) return new LnaddressError(otherwise, otherText, `${what}: ${(error as Error).message}`);
+  const unreachable = error.failure === 'destination' || error.failure === 'unreachable' || error.failure === 'timeout';
+  return unreachable
+    ? new LnaddressError(LnaddressFailure.Unreachable, unreachableText, `${what}: ${error.message}`)
+    : new LnaddressError(otherwise, otherText, `${what}: ${error.message}`);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function parseJson(text: unknown): unknown {
+function parseJson(text: string): unknown {
   try {
-    return typeof text === 'string' ? JSON.parse(text) : undefined;
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -156,14 +152,4 @@ const isErrorAnswer = (body: unknown) => isObject(body) && body.status === 'ERRO
 function errorText(answer: Fetched): string {
   const reason = isErrorAnswer(answer.body) ? String((answer.body as Record<string, unknown>).reason ?? '') : '';
   return reason ? `the server says: ${reason.slice(0, 200)}` : `HTTP ${answer.status}`;
-}
-
-function describeError(error: unknown): string {
-  if (axios.isAxiosError(error)) {
-    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT' || error.code === 'ERR_CANCELED') return 'no answer before the timeout';
-    if (error.code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' || /maxContentLength/.test(error.message)) return 'the answer is larger than the body limit';
-    if (error.code === 'ERR_FR_TOO_MANY_REDIRECTS') return 'too many redirects';
-    return error.code ? `${error.code}${error.message.includes('redirected') ? `: ${error.message}` : ''}` : error.message;
-  }
-  return (error as Error).message;
 }

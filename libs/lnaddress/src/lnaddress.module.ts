@@ -15,6 +15,7 @@ export const LNADDRESS_CLIENT = Symbol('LNADDRESS_CLIENT');
           timeoutMs: config.LNADDRESS_TIMEOUT_MS,
           maxBodyBytes: config.LNADDRESS_MAX_BODY_BYTES,
           production: config.NODE_ENV === 'production',
+          allowPrivate: config.OUTBOUND_ALLOW_PRIVATE,
           maxCltvExpiryBlocks: config.INVOICE_MAX_CLTV_EXPIRY_BLOCKS,
           ...(config.LNADDRESS_HOST_MAP && { hostMap: config.LNADDRESS_HOST_MAP }),
         }),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pubkey, OFF_CURVE_PUBKEY } from '../../money/src/testing/value-builders.js';
-import { keysendRoute, payRequestRoute } from './route.js';
+import { keysendRoute, MAX_COMMENT_CHARS, payRequestRoute } from './route.js';
 
 const payRequest = { tag: 'payRequest', callback: 'https://pods.test/cb', minSendable: 1_000, maxSendable: 5_000_000, metadata: '[["text/plain","hi"]]' };
 
@@ -33,6 +33,12 @@ describe('payRequestRoute (pure)', () => {
       commentAllowed: 0,
       metadataHash: createHash('sha256').update(payRequest.metadata, 'utf8').digest('hex'),
     });
+  });
+
+  it('accepts any commentAllowed (LUD-12 sets no maximum), keeping at most MAX_COMMENT_CHARS', () => {
+    expect(payRequestRoute({ ...payRequest, commentAllowed: 255 })).toMatchObject({ commentAllowed: 255 });
+    expect(payRequestRoute({ ...payRequest, commentAllowed: 4096 })).toMatchObject({ commentAllowed: MAX_COMMENT_CHARS });
+    expect(payRequestRoute({ ...payRequest, commentAllowed: 2 ** 40 })).toMatchObject({ commentAllowed: MAX_COMMENT_CHARS });
   });
 
   it.each([

@@ -20,19 +20,28 @@ export interface LnurlpRoute {
 export type AddressRoute = KeysendRoute | LnurlpRoute;
 
 // Why resolving or paying an address failed: its recipient backs off, then parks, with this code and message.
+// `message` is what apps read (the recipient's lastErrorMessage): the reason in words, never a transport error, an
+// address or a server's answer. `detail` is for the worker's log and admins.
 export class LnaddressError extends Error {
   override name = 'LnaddressError';
+  readonly detail: string;
   constructor(
     readonly code: LnaddressFailure,
     message: string,
+    detail?: string,
   ) {
     super(message);
+    this.detail = detail ?? message;
   }
 }
 
 export const LnaddressFailure = {
-  // The domain did not say how to pay the address (unreachable, no such user, an answer splitstream cannot use).
-  Unresolved: 'lnaddress_unresolved',
+  // The address's domain (or its LNURL-pay callback) could not be reached: DNS, connection, timeout, or a
+  // destination the outbound guard refuses (not a global unicast address).
+  Unreachable: 'lnaddress_unreachable',
+  // The domain answered, but not with a usable way to pay the address (no such user, an answer splitstream cannot
+  // use, too large, redirected to another origin, a callback it would never call).
+  Refused: 'lnaddress_refused',
   // The callback gave no invoice, or one that does not match what was asked (amount, description hash, expiry).
   InvoiceRefused: 'invoice_refused',
 } as const;
@@ -50,6 +59,12 @@ const keysendAnswer = z.object({
   customData: z.array(customDatum).max(4).optional().default([]),
 });
 
+// The longest comment splitstream sends: an address allowing more (LUD-12 sets no maximum) is stored as allowing
+// this many characters. A comment travels in the callback's query string, up to 12 bytes per character once
+// percent-encoded: 500 keeps the request line under the 8 KB many servers accept (Node's own limit is 16 KB), and
+// a bLIP-10 summary is shorter anyway unless its titles are very long.
+export const MAX_COMMENT_CHARS = 500;
+
 const msatAmount = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const payRequest = z
   .object({
@@ -64,7 +79,8 @@ const payRequest = z
         return false;
       }
     }, 'metadata is not a JSON array (LUD-06)'),
-    commentAllowed: z.number().int().min(0).max(2000).optional().default(0),
+    // LUD-12 sets no maximum: any length is accepted, and a comment is cut to what it allows (see MAX_COMMENT_CHARS).
+    commentAllowed: z.number().int().min(0).optional().default(0),
   })
   .refine((p) => p.minSendable <= p.maxSendable, 'minSendable is above maxSendable');
 
@@ -88,7 +104,7 @@ export function payRequestRoute(body: unknown): LnurlpRoute | string {
     callback: p.callback,
     minSendableMsat: BigInt(p.minSendable),
     maxSendableMsat: BigInt(p.maxSendable),
-    commentAllowed: p.commentAllowed,
+    commentAllowed: Math.min(p.commentAllowed, MAX_COMMENT_CHARS),
     metadataHash: createHash('sha256').update(p.metadata, 'utf8').digest('hex'),
   };
 }

@@ -1,0 +1,10 @@
+export { ipLiteral, isGlobalUnicast } from './address.js';
+export {
+  GuardedHttp,
+  OutboundError,
+  type GuardedHttpOptions,
+  type OutboundFailure,
+  type OutboundResponse,
+  type ResolvedAddress,
+  type Resolver,
+} from './guarded-http.js';
