@@ -203,7 +203,7 @@ describe('API keys and scopes (e2e)', () => {
       const result = cli(...args);
       expect([args.join(' '), result.status, result.stderr]).toEqual([args.join(' '), 0, '']);
       expect(result.stdout).toMatch(/^usage: npm run cli -- keys create/);
-      expect(result.stdout).toContain('keysends reconcile');
+      expect(result.stdout).toContain('payments reconcile');
     }
     const unknown = cli('keys', 'list', '--verbose');
     expect(unknown.status).toBe(2);

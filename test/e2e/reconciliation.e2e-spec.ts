@@ -2,11 +2,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
-import { eventually } from '../support/http.js';
+import { eventually, request } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { toEnvironment } from '@splitstream/config';
 import { ApiKeysService, Scope } from '@splitstream/auth';
-import { request } from '../support/http.js';
 
 const event = (id: string, address: string, itemGuid: string) => ({
   id,
@@ -80,7 +79,7 @@ describe('reconciliation of unknown keysends (e2e)', () => {
     const id = await unknownKeysend(pubkey(0xc04), 'rec-4');
     const env = toEnvironment(stack.config);
     // Asynchronously: the simulator it asks runs in this process.
-    const result = await promisify(execFile)('node', ['dist/apps/cli/src/main.js', 'keysends', 'reconcile'], { env: { ...process.env, ...env } });
+    const result = await promisify(execFile)('node', ['dist/apps/cli/src/main.js', 'payments', 'reconcile'], { env: { ...process.env, ...env } });
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual({ checked: 2, paid: 1, returnedToOwed: 0, resent: 0, stillUnknown: 1 }); // the recent absent one from above stays
     expect((await sql('SELECT status FROM payment WHERE id = $1', [id]))[0]).toEqual({ status: 'succeeded' });
