@@ -124,14 +124,42 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     const ghost = `ghost@${DEAD_LN_DOMAIN}`;
     const first = await pay([listening('dead-1', 100, [node('Host', pubkey(0x710), 1), lnaddress('Ghost', ghost, 1)])]);
     expect(first).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
-    expect(await recipient(ghost)).toMatchObject({ state: 'backing_off', consecutiveFailures: 1, lastErrorCode: 'lnaddress_unresolved', owedMsat: '50000' });
-    expect((await recipient(ghost)).lastErrorMessage).toMatch(/^ghost@gone\.test: ECONNREFUSED/);
+    expect(await recipient(ghost)).toMatchObject({ state: 'backing_off', consecutiveFailures: 1, lastErrorCode: 'lnaddress_unreachable', owedMsat: '50000' });
+    // Apps read the reason in words; the transport error (ECONNREFUSED at 127.0.0.1:9) is in the worker's log only.
+    expect((await recipient(ghost)).lastErrorMessage).toBe("the address's domain could not be reached");
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await stack.runPayout();
-    expect(await recipient(ghost)).toMatchObject({ state: 'parked', parked: true, consecutiveFailures: 2, lastErrorCode: 'lnaddress_unresolved', owedMsat: '0', parkedMsat: '50000' });
+    expect(await recipient(ghost)).toMatchObject({ state: 'parked', parked: true, consecutiveFailures: 2, lastErrorCode: 'lnaddress_unreachable', owedMsat: '0', parkedMsat: '50000' });
     expect((await stack.sim.payments()).map((p) => p.destination)).toEqual([pubkey(0x710)]);
     expect(await stack.invariant()).toMatchObject({ ok: true });
+  });
+
+  it('pays an address whose commentAllowed is 4096 (LUD-12 sets no maximum) with the whole bLIP-10 summary as comment', async () => {
+    await stack.sim.lnaddress.setUser('wordy', { commentAllowed: 4096 });
+    const run = await pay([listening('wordy-1', 10, [lnaddress('Wordy', ln('wordy'), 1)])]);
+    expect(run).toMatchObject({ status: 'completed', totals: { keysends: 1, succeeded: 1 } });
+    const [issued] = await stack.sim.lnaddress.invoices();
+    expect(issued!.comment).toMatch(/^stream 10 sats · Address Show · Episode wordy-1 · at 90 s · via TestApp · uuid [0-9a-f-]{36}$/);
+    expect(await recipient(ln('wordy'))).toMatchObject({ paidMsat: '10000', lastErrorCode: null });
+  });
+
+  it('refuses an address whose domain redirects to another port (same host): lnaddress_refused, nothing asked there', async () => {
+    // The api's port on the same host as the simulator: another origin.
+    await stack.sim.lnaddress.setUser('hop', { redirectTo: `${stack.baseUrl}/.well-known/lnurlp/hop` });
+    expect(new URL(stack.baseUrl).hostname).toBe(new URL(stack.sim.url).hostname);
+    await pay([listening('hop-1', 10, [lnaddress('Hop', ln('hop'), 1)])]);
+    expect(await recipient(ln('hop'))).toMatchObject({
+      state: 'backing_off',
+      lastErrorCode: 'lnaddress_refused',
+      lastErrorMessage: "the address's domain gave no usable way to pay it",
+      owedMsat: '10000',
+    });
+    expect(await stack.sim.lnaddress.invoices()).toEqual([]);
+    // Parked on its second attempt (MAX_ATTEMPTS 2), so later runs here leave it alone.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await stack.runPayout();
+    expect(await recipient(ln('hop'))).toMatchObject({ state: 'parked', lastErrorCode: 'lnaddress_refused' });
   });
 
   it.each([
@@ -221,6 +249,28 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
       ['invoice', null],
     ]);
     expect(await recipient(ln('cora'))).toMatchObject({ paidMsat: '30000', owedMsat: '0' });
+  });
+});
+
+// The outbound guard as deployed by default (OUTBOUND_ALLOW_PRIVATE unset): the simulator's domain is on 127.0.0.1,
+// so no Lightning address there is ever called, and the recipient learns only the coded reason.
+describe('Lightning-address recipients with the outbound guard on (e2e, default mode)', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({ OUTBOUND_ALLOW_PRIVATE: 'false', MAX_ATTEMPTS: '2' });
+  });
+  afterAll(() => stack.close());
+
+  it('refuses an address whose domain is a private address before any connection, telling apps only the coded reason', async () => {
+    expect(stack.config.OUTBOUND_ALLOW_PRIVATE).toBe(false);
+    await stack.postEvents([listening('guard-1', 20, [node('Host', pubkey(0x750), 1), lnaddress('Priv', ln('priv'), 1)])]);
+    await stack.accumulated();
+    expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
+    const priv = (await stack.recipient(ln('priv'))).body;
+    expect(priv).toMatchObject({ state: 'backing_off', lastErrorCode: 'lnaddress_unreachable', lastErrorMessage: "the address's domain could not be reached", owedMsat: '10000' });
+    expect(priv.lastErrorMessage).not.toMatch(/127\.0\.0\.1|global unicast|ECONN/);
+    expect(await stack.sim.lnaddress.requests()).toEqual([]); // never called
   });
 });
 
