@@ -1,10 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@splitstream/config';
-import { AppError, ErrorCode } from '@splitstream/errors';
+import { ApiKeysService } from '@splitstream/auth';
+import { AppError, ErrorCode, sendError } from '@splitstream/errors';
 import { Logger } from 'nestjs-pino';
 import { fastifyLogging, redactUrl } from '@splitstream/observability';
 import { API_CONTROLLERS, ApiModule } from './api.module.js';
+import { authenticateBeforeBody, carriesBody } from './http/authenticate-early.js';
 import { clientErrorHandler, guardInput } from './http/input-guard.js';
 import { refuseUnexpectedQueries } from './http/query-guard.js';
 import { ROUTE_DOCS } from './openapi/route-docs.js';
@@ -14,8 +16,12 @@ import { serveOpenApi } from './openapi/serve-openapi.js';
 // 500 events with value blocks of up to 100 recipients each fit comfortably.
 export const BODY_LIMIT_BYTES = 5 * 1024 * 1024;
 
+// Fastify's own errors that never reach a route or Nest's filter (a URL that is not valid UTF-8), answered in
+// the one error shape.
+const frameworkErrors = (error: Error, _request: unknown, reply: import('fastify').FastifyReply) => sendError(reply, error);
+
 export async function createApi(config: AppConfig): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, clientErrorHandler, ...fastifyLogging(config) });
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrors, ...fastifyLogging(config) });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.register(config), adapter, {
     abortOnError: false,
     bufferLogs: true,
@@ -27,19 +33,18 @@ export async function createApi(config: AppConfig): Promise<NestFastifyApplicati
   // The api speaks JSON only: any other body type is refused before routing (Nest would parse forms too).
   fastify.addHook('onRequest', async (request, reply) => {
     const type = request.headers['content-type'];
-    const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !/^application\/json\b/i.test(type ?? '')) {
-      const refused = new AppError(ErrorCode.UnsupportedMediaType, 'send JSON: Content-Type must be application/json');
-      await reply.code(refused.status).send(refused.body());
+    if (carriesBody(request.headers) && !/^application\/json\b/i.test(type ?? '')) {
+      await sendError(reply, new AppError(ErrorCode.UnsupportedMediaType, 'send JSON: Content-Type must be application/json'));
     }
   });
   // An API key in a URL ends up in proxies' and browsers' histories: refused, whatever the route.
   fastify.addHook('onRequest', async (request, reply) => {
-    if (redactUrl(request.url) !== request.url) {
-      const refused = new AppError(ErrorCode.InvalidRequest, 'send the API key in the Authorization header, never in the URL');
-      await reply.code(refused.status).send(refused.body());
+    if (!reply.sent && redactUrl(request.url) !== request.url) {
+      await sendError(reply, new AppError(ErrorCode.InvalidRequest, 'send the API key in the Authorization header, never in the URL'));
     }
   });
+  // Then the key, before any body is read (401 for an unauthenticated upload, whatever its size or content).
+  authenticateBeforeBody(fastify, app.get(ApiKeysService));
   guardInput(fastify);
   refuseUnexpectedQueries(fastify, ROUTE_DOCS);
   app.useLogger(app.get(Logger));

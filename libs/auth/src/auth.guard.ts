@@ -9,6 +9,16 @@ import { Scope } from './scopes.js';
 
 export type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
 
+// The key check, shared by the guard and the api's onRequest hook: the caller an Authorization header names, or
+// 401. The scheme is case-insensitive (RFC 9110): `bearer` and `BEARER` are `Bearer`.
+export async function callerOf(keys: ApiKeysService, authorization: string | undefined): Promise<Caller> {
+  const token = /^bearer +(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!token) throw new AppError(ErrorCode.Unauthorized, 'send an API key: Authorization: Bearer <key>');
+  const caller = await keys.authenticate(token);
+  if (!caller) throw new AppError(ErrorCode.Unauthorized, 'the API key is invalid or revoked');
+  return caller;
+}
+
 // Authorization: Bearer <api key> on every route that is not public: 401 without a valid key, 403 without the
 // route's scope, and 429 (Retry-After) over the per-key ingestion rate.
 @Injectable()
@@ -26,11 +36,8 @@ export class AuthGuard implements CanActivate {
     if (!scope) throw new Error('route has neither @RequireScope nor @PublicRoute');
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    // The scheme is case-insensitive (RFC 9110): `bearer` and `BEARER` are `Bearer`.
-    const token = /^bearer +(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (!token) throw new AppError(ErrorCode.Unauthorized, 'send an API key: Authorization: Bearer <key>');
-    const caller = await this.keys.authenticate(token);
-    if (!caller) throw new AppError(ErrorCode.Unauthorized, 'the API key is invalid or revoked');
+    // The api's onRequest hook has usually authenticated the key already (before reading the body).
+    const caller = request.caller ?? (await callerOf(this.keys, request.headers.authorization));
     if (scope !== ANY_SCOPE && !caller.scopes.includes(scope)) throw new AppError(ErrorCode.Forbidden, `this route needs the scope ${scope}`);
     request.caller = caller;
 

@@ -53,6 +53,38 @@ export interface ErrorBody {
   issues?: FieldIssue[];
 }
 
+// The one function every error body is built by (the filter, the hooks that answer before any route, the HTTP
+// parser's errors, AppError itself): {error, message, issues?}, plus fields a route adds beside it (a health
+// report, the ledger check's problems).
+export function errorBody<T extends object = object>(code: ErrorCode, message: string, issues?: FieldIssue[], extra?: T): ErrorBody & T {
+  return { ...(extra as T), error: code, message, ...(issues && { issues }) };
+}
+
+// The status framework exceptions (Nest's HttpException, Fastify's own errors without a known code) are answered
+// with keeps its number, and is labelled explicitly here: a status that is not listed is `invalid_request` (4xx)
+// or `internal_error` (5xx). Never derived from HTTP_STATUS, where several codes share one status (429 is
+// rate_limited, not a spend cap; 400 is invalid_request, not invalid_json).
+export const FRAMEWORK_STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
+  400: ErrorCode.InvalidRequest,
+  401: ErrorCode.Unauthorized,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+  415: ErrorCode.UnsupportedMediaType,
+  422: ErrorCode.InvalidRequest,
+  429: ErrorCode.RateLimited,
+  431: ErrorCode.HeadersTooLarge,
+  500: ErrorCode.InternalError,
+  502: ErrorCode.ServiceUnavailable,
+  503: ErrorCode.ServiceUnavailable,
+  504: ErrorCode.ServiceUnavailable,
+};
+
+export function codeForStatus(status: number): ErrorCode {
+  return FRAMEWORK_STATUS_CODES[status] ?? (status < 500 ? ErrorCode.InvalidRequest : ErrorCode.InternalError);
+}
+
 // A failure with a code, thrown anywhere and answered by the filter; `retryAfterSeconds` becomes Retry-After.
 export class AppError extends Error {
   constructor(
@@ -70,7 +102,7 @@ export class AppError extends Error {
   }
 
   body(): ErrorBody {
-    return { error: this.code, message: this.message, ...(this.issues && { issues: this.issues }) };
+    return errorBody(this.code, this.message, this.issues);
   }
 
   static validation(issues: FieldIssue[], message = 'the request is invalid; nothing was changed'): AppError {

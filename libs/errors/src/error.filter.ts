@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { AppError, type ErrorBody, ErrorCode, HTTP_STATUS } from './error-code.js';
+import { AppError, codeForStatus, type ErrorBody, ErrorCode, errorBody, HTTP_STATUS } from './error-code.js';
 
 // Fastify's own errors (body parsing, URL decoding), as Nest hands them over.
 const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
@@ -11,12 +11,9 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
   FST_ERR_BAD_URL: [ErrorCode.InvalidRequest, 'the URL is not valid UTF-8'],
 };
 
-const STATUS_CODES: Partial<Record<number, ErrorCode>> = Object.fromEntries(
-  Object.entries(HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode]),
-);
-
 // PostgreSQL cannot be reached: the driver's connection errors, however deep Prisma wraps them.
-const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|Connection terminated|connection.*(closed|refused|timeout)|closed the connection|timeout exceeded when trying to connect|Can't reach database|DatabaseNotReachable|SocketTimeout|57P0[123]|08006|08001|08003/i;
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|Connection terminated|connection.*(closed|refused|timeout)|closed the connection|timeout exceeded when trying to connect|Can't reach database|DatabaseNotReachable|SocketTimeout|57P0[123]|08006|08001|08003/i;
 const RETRY_AFTER_SECONDS = 5;
 
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
@@ -32,46 +29,60 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 const isHealthReport = (body: unknown): body is { status: 'error'; error: Record<string, unknown> } =>
   typeof body === 'object' && body !== null && (body as { status?: unknown }).status === 'error' && 'details' in body;
 
-// The one place errors become HTTP: every error leaves as {error: <code>, message, issues?}, 4xx and 5xx
-// alike; anything unexpected is a bare 500 without internals (and logged).
+export interface ErrorResponse {
+  status: number;
+  body: ErrorBody;
+  retryAfter?: number;
+}
+
+const logger = new Logger('HTTP');
+
+// Any failure as the response it is answered with: {error: <code>, message, issues?}, 4xx and 5xx alike;
+// anything unexpected is a bare 500 without internals (and logged). Used by the filter and by every hook that
+// answers before a route runs.
+export function errorResponse(exception: unknown): ErrorResponse {
+  if (exception instanceof AppError) return { status: exception.status, body: exception.body(), retryAfter: exception.retryAfterSeconds };
+  const cause = (exception as { cause?: { code?: string } } | null)?.cause ?? (exception as { code?: string } | null);
+  const fastify = cause?.code ? FASTIFY_ERRORS[cause.code] : undefined;
+  if (fastify) return { status: HTTP_STATUS[fastify[0]], body: errorBody(fastify[0], fastify[1]) };
+  if (exception instanceof HttpException) {
+    const response = exception.getResponse();
+    if (isHealthReport(response)) {
+      const down = Object.keys(response.error);
+      const onlyWallet = down.length === 1 && down[0] === 'wallet';
+      const message = onlyWallet ? 'the wallet refuses our credentials: nothing can be paid' : `${down.join(' and ')} cannot be reached`;
+      const body = errorBody(ErrorCode.ServiceUnavailable, message, undefined, {
+        ...response,
+        status: onlyWallet ? 'degraded' : response.status,
+        down: response.error,
+      });
+      return { status: exception.getStatus(), body, retryAfter: RETRY_AFTER_SECONDS };
+    }
+    return { status: exception.getStatus(), body: errorBody(codeForStatus(exception.getStatus()), exception.message) };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    logger.warn('PostgreSQL cannot be reached; answered 503');
+    return { status: 503, body: errorBody(ErrorCode.ServiceUnavailable, 'the database cannot be reached; retry shortly'), retryAfter: RETRY_AFTER_SECONDS };
+  }
+  const status = (exception as { statusCode?: number } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, body: errorBody(codeForStatus(status), (exception as Error).message) };
+  }
+  logger.error(exception instanceof Error ? exception.stack : String(exception));
+  return { status: 500, body: errorBody(ErrorCode.InternalError, 'an unexpected error occurred') };
+}
+
+// Answers a Fastify reply with the error, in the one shape (Retry-After when the error carries one).
+export function sendError(reply: FastifyReply, exception: unknown): FastifyReply {
+  const { status, body, retryAfter } = errorResponse(exception);
+  if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+// The one place Nest hands errors over: answered by errorResponse.
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HTTP');
-
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { status, body, retryAfter } = this.toResponse(exception);
-    if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
-    void reply.code(status).send(body);
-  }
-
-  private toResponse(exception: unknown): { status: number; body: ErrorBody | Record<string, unknown>; retryAfter?: number } {
-    if (exception instanceof AppError) return { status: exception.status, body: exception.body(), retryAfter: exception.retryAfterSeconds };
-    const cause = (exception as { cause?: { code?: string } }).cause ?? (exception as { code?: string });
-    const fastify = cause?.code ? FASTIFY_ERRORS[cause.code] : undefined;
-    if (fastify) return { status: HTTP_STATUS[fastify[0]], body: { error: fastify[0], message: fastify[1] } };
-    if (exception instanceof HttpException) {
-      const response = exception.getResponse();
-      if (isHealthReport(response)) {
-        const down = Object.keys(response.error);
-        const onlyWallet = down.length === 1 && down[0] === 'wallet';
-        const message = onlyWallet ? 'the wallet refuses our credentials: nothing can be paid' : `${down.join(' and ')} cannot be reached`;
-        const body = { ...response, status: onlyWallet ? 'degraded' : response.status, error: ErrorCode.ServiceUnavailable, message, down: response.error };
-        return { status: exception.getStatus(), body, retryAfter: RETRY_AFTER_SECONDS };
-      }
-      const code = STATUS_CODES[exception.getStatus()] ?? (exception.getStatus() < 500 ? ErrorCode.InvalidRequest : ErrorCode.InternalError);
-      return { status: exception.getStatus(), body: { error: code, message: exception.message } };
-    }
-    if (isDatabaseUnavailable(exception)) {
-      this.logger.warn('PostgreSQL cannot be reached; answered 503');
-      const body = { error: ErrorCode.ServiceUnavailable, message: 'the database cannot be reached; retry shortly' };
-      return { status: 503, body, retryAfter: RETRY_AFTER_SECONDS };
-    }
-    const status = (exception as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) {
-      return { status, body: { error: STATUS_CODES[status] ?? ErrorCode.InvalidRequest, message: (exception as Error).message } };
-    }
-    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    return { status: 500, body: { error: ErrorCode.InternalError, message: 'an unexpected error occurred' } };
+    void sendError(host.switchToHttp().getResponse<FastifyReply>(), exception);
   }
 }

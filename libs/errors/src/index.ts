@@ -1,2 +1,2 @@
 export * from './error-code.js';
-export { ErrorFilter, isDatabaseUnavailable } from './error.filter.js';
+export { ErrorFilter, type ErrorResponse, errorResponse, isDatabaseUnavailable, sendError } from './error.filter.js';

@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ErrorCode, type FieldIssue } from '@splitstream/errors';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError, ErrorCode, type FieldIssue, sendError } from '@splitstream/errors';
 import { formatPath } from '@splitstream/money';
 
 // NUL cannot be stored in PostgreSQL text, and a lone surrogate is not Unicode: neither is ever valid input.
@@ -8,36 +8,76 @@ const MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
 // The headers the service reads.
 const READ_HEADERS = ['authorization', 'content-type', 'x-request-id', 'accept'] as const;
 
-function findUnstorable(value: unknown, path: PropertyKey[], issues: FieldIssue[]): void {
-  if (issues.length >= 20) return;
-  if (typeof value === 'string') {
-    if (UNSTORABLE.test(value)) issues.push({ path: formatPath(path), message: MESSAGE });
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => findUnstorable(item, [...path, i], issues));
-  } else if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      if (UNSTORABLE.test(key)) issues.push({ path: formatPath([...path, key]), message: `keys ${MESSAGE}` });
-      findUnstorable(item, [...path, key], issues);
-    }
+// How deep a request may nest objects and arrays: real events are about six levels deep. Deeper input is refused
+// before anything walks it recursively (a body nested thousands deep would overflow the stack).
+export const MAX_NESTING_DEPTH = 32;
+const MAX_ISSUES = 20;
+
+class TooDeep extends Error {
+  constructor(readonly path: PropertyKey[]) {
+    super(`nested deeper than ${MAX_NESTING_DEPTH} levels`);
   }
 }
 
+interface Frame {
+  value: unknown;
+  path: PropertyKey[];
+  depth: number; // containers around this value
+  key?: string; // an object key to check before the value
+}
+
+// Iterative, with an explicit stack: issues come out in document order (a key before what it holds), and a
+// container nested deeper than MAX_NESTING_DEPTH stops the walk with TooDeep.
+function findUnstorable(root: unknown, rootPath: PropertyKey[], issues: FieldIssue[]): void {
+  const stack: Frame[] = [{ value: root, path: rootPath, depth: 0 }];
+  while (stack.length > 0 && issues.length < MAX_ISSUES) {
+    const { value, path, depth, key } = stack.pop()!;
+    if (key !== undefined && UNSTORABLE.test(key)) {
+      issues.push({ path: formatPath(path), message: `keys ${MESSAGE}` });
+      if (issues.length >= MAX_ISSUES) return;
+    }
+    if (typeof value === 'string') {
+      if (UNSTORABLE.test(value)) issues.push({ path: formatPath(path), message: MESSAGE });
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_NESTING_DEPTH) throw new TooDeep(path);
+    const children: Frame[] = Array.isArray(value)
+      ? value.map((item, i) => ({ value: item, path: [...path, i], depth: depth + 1 }))
+      : Object.entries(value).map(([k, item]) => ({ value: item, path: [...path, k], depth: depth + 1, key: k }));
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+}
+
+// Every string the request carries that cannot be stored; throws AppError 400 when it nests too deep.
 export function unstorableIssues(request: Pick<FastifyRequest, 'body' | 'query' | 'params' | 'headers'>): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  findUnstorable(request.params, ['params'], issues);
-  findUnstorable(request.query, ['query'], issues);
-  for (const name of READ_HEADERS) findUnstorable(request.headers[name], ['headers', name], issues);
-  findUnstorable(request.body, [], issues);
+  try {
+    findUnstorable(request.params, ['params'], issues);
+    findUnstorable(request.query, ['query'], issues);
+    for (const name of READ_HEADERS) findUnstorable(request.headers[name], ['headers', name], issues);
+    findUnstorable(request.body, [], issues);
+  } catch (error) {
+    if (!(error instanceof TooDeep)) throw error;
+    const where = formatPath(error.path) || '(body)';
+    throw AppError.validation(
+      [{ path: where, message: `nests objects and arrays deeper than ${MAX_NESTING_DEPTH} levels` }],
+      `the request nests objects and arrays deeper than the limit of ${MAX_NESTING_DEPTH} levels; nothing was changed`,
+    );
+  }
   return issues;
 }
 
-const send = (reply: FastifyReply, error: AppError) => reply.code(error.status).send(error.body());
-
-// Every string a request carries (body, path, query, the headers read) is checked once, before any route sees it.
+// Every string a request carries (body, path, query, the headers read) is checked once, before any route sees it,
+// and its nesting is bounded.
 export function guardInput(fastify: FastifyInstance): void {
   fastify.addHook('preHandler', async (request, reply) => {
-    const issues = unstorableIssues(request);
-    if (issues.length) await send(reply, AppError.validation(issues, 'the request holds text that cannot be stored; nothing was changed'));
+    try {
+      const issues = unstorableIssues(request);
+      if (issues.length) await sendError(reply, AppError.validation(issues, 'the request holds text that cannot be stored; nothing was changed'));
+    } catch (error) {
+      await sendError(reply, error);
+    }
   });
 }
 

@@ -1,9 +1,30 @@
 import { z } from 'zod';
 import { AppError } from '@splitstream/errors';
-import { MSAT_DECIMAL, toIssues } from '@splitstream/money';
+import { toIssues } from '@splitstream/money';
 
-// Database ids in route parameters: bigint-sized decimal numbers; anything else cannot name a row.
-export const DATABASE_ID = /^[1-9][0-9]{0,18}$/;
+// The largest PostgreSQL bigint: ids, cursors and msat amounts beyond it cannot name a row or be compared with one.
+export const MAX_BIGINT = 9223372036854775807n;
+
+// A regular expression for the decimals from `min` (0 or 1) to `max`, without leading zeros: shorter numbers are
+// all below max; one as long as max is below it when, at its first digit that differs, that digit is smaller.
+export function decimalUpTo(max: bigint, min: 0 | 1 = 1): RegExp {
+  const digits = max.toString();
+  const shorter = digits.length > 1 ? [`[1-9][0-9]{0,${digits.length - 2}}`] : [];
+  const sameLength: string[] = [];
+  for (let i = 0; i < digits.length; i++) {
+    const d = Number(digits[i]);
+    const lowest = i === 0 ? 1 : 0;
+    const rest = digits.length - i - 1;
+    if (d > lowest) sameLength.push(`${digits.slice(0, i)}[${lowest}-${d - 1}]${rest ? `[0-9]{${rest}}` : ''}`);
+  }
+  sameLength.push(digits);
+  return new RegExp(`^(?:${[...(min === 0 ? ['0'] : []), ...shorter, ...sameLength].join('|')})$`);
+}
+
+// Database ids in route parameters and cursors: 1..9223372036854775807; anything else cannot name a row.
+export const DATABASE_ID = decimalUpTo(MAX_BIGINT);
+// Amounts in msat in queries: 0..9223372036854775807 (what a bigint column holds).
+export const MSAT_IN_RANGE = decimalUpTo(MAX_BIGINT, 0);
 
 // The row a route's `:id` names, or 404 `<what> <id>`: an id that cannot name a row is as absent as a missing one.
 export async function foundById<T>(what: string, id: string, find: (id: bigint) => Promise<T | null>): Promise<T> {
@@ -12,11 +33,8 @@ export async function foundById<T>(what: string, id: string, find: (id: bigint) 
   return found;
 }
 
-export const databaseId = (what: string) => z.string().regex(DATABASE_ID, `must be a ${what} id`).transform(BigInt);
-export const msatAmount = z
-  .string()
-  .regex(MSAT_DECIMAL, 'must be a whole number of msat, as a decimal string')
-  .transform(BigInt);
+export const databaseId = (what: string) => z.string().regex(DATABASE_ID, `must be a ${what} id (a whole number from 1 to ${MAX_BIGINT})`).transform(BigInt);
+export const msatAmount = z.string().regex(MSAT_IN_RANGE, `must be a whole number of msat from 0 to ${MAX_BIGINT}, as a decimal string`).transform(BigInt);
 export const timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-29T00:00:00Z' }).transform((s) => new Date(s));
 export const booleanFlag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((s) => s === 'true');
 

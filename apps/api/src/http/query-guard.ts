@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '@splitstream/errors';
+import { AppError, sendError } from '@splitstream/errors';
 import type { RouteDoc } from '../openapi/route-docs.js';
 
 // A route that takes no query parameters refuses any (a misspelt filter must never be silently ignored); routes
@@ -15,6 +15,6 @@ export function refuseUnexpectedQueries(fastify: FastifyInstance, docs: Record<s
       names.map((name) => ({ path: `query.${name}`, message: 'is not a parameter of this route' })),
       'the query is invalid: this route takes no query parameters',
     );
-    await reply.code(refused.status).send(refused.body());
+    await sendError(reply, refused);
   });
 }
