@@ -1,10 +1,10 @@
-// `npm start`, after set-up and build: runs api and worker side by side, plus the development wallet of the
-// configured rail when no real one is configured: the Alby simulator (WALLET_BACKEND=alby without
-// ALBY_ACCESS_TOKEN) or the NWC relay and wallet (WALLET_BACKEND=nwc without NWC_URL). The service then pays it,
+// `npm start`, after set-up and build: runs api and worker side by side, plus the development wallet when
+// WALLET_BACKEND names one: the Alby simulator (alby-sim, the default) or the NWC relay and wallet (nwc-sim). The
+// service then pays it,
 // and says so; the simulator is then also the domain of Lightning Addresses `<name>@pods.invalid` (a name that can
 // never be a real domain), unless LNADDRESS_HOST_MAP says otherwise.
 import concurrently from 'concurrently';
-import { loadConfigOrExit, nwcTarget, walletTarget } from '@splitstream/config';
+import { loadConfigOrExit, walletTarget } from '@splitstream/config';
 
 const config = loadConfigOrExit();
 const SIMULATED_LN_DOMAIN = 'pods.invalid';
@@ -13,11 +13,11 @@ const commands = [
   { name: 'worker', command: 'node dist/apps/worker/src/main.js', prefixColor: 'magenta' },
 ];
 const simulated =
-  config.WALLET_BACKEND === 'nwc'
-    ? nwcTarget(config).simulated && { name: 'nwc-sim', what: 'the development NWC wallet (NWC_URL is not set)', where: `ws://${config.SIM_HOST}:${config.NWC_SIM_PORT}, admin routes on port ${config.NWC_SIM_ADMIN_PORT}` }
-    : walletTarget(config).simulated && { name: 'alby-sim', what: 'the Alby SIMULATOR (ALBY_ACCESS_TOKEN is not set)', where: `${walletTarget(config).url} (admin routes under /admin)` };
+  config.WALLET_BACKEND === 'nwc-sim'
+    ? { name: 'nwc-sim', what: 'the development NWC wallet (WALLET_BACKEND=nwc-sim)', where: `ws://${config.SIM_HOST}:${config.NWC_SIM_PORT}, admin routes on port ${config.NWC_SIM_ADMIN_PORT}` }
+    : config.WALLET_BACKEND === 'alby-sim' && { name: 'alby-sim', what: 'the Alby SIMULATOR (WALLET_BACKEND=alby-sim)', where: `${walletTarget(config).url} (admin routes under /admin)` };
 if (simulated) {
-  const host = config.WALLET_BACKEND === 'nwc' ? `${config.SIM_HOST}:${config.NWC_SIM_ADMIN_PORT}` : `${config.SIM_HOST}:${config.SIM_PORT}`;
+  const host = config.WALLET_BACKEND === 'nwc-sim' ? `${config.SIM_HOST}:${config.NWC_SIM_ADMIN_PORT}` : `${config.SIM_HOST}:${config.SIM_PORT}`;
   if (config.NODE_ENV !== 'production' && !process.env.LNADDRESS_HOST_MAP) {
     process.env.LNADDRESS_HOST_MAP = `${SIMULATED_LN_DOMAIN}=http://${host}`;
     // The simulator is on this machine: the outbound guard must let the worker call it (never in production).

@@ -24,6 +24,19 @@ describe('the built processes', () => {
     expect(result.stderr).toMatch(/LOG_LEVEL: /);
   });
 
+  it.each(entries)('$entry refuses to start in production without a real wallet: no simulator, no missing credentials', ({ entry }) => {
+    for (const [env, message] of [
+      [{}, /WALLET_BACKEND: alby-sim is a simulator \(no real sats move\) and is refused when NODE_ENV=production/],
+      [{ WALLET_BACKEND: 'nwc-sim' }, /WALLET_BACKEND: nwc-sim is a simulator/],
+      [{ WALLET_BACKEND: 'alby' }, /ALBY_ACCESS_TOKEN: is required with WALLET_BACKEND=alby/],
+      [{ WALLET_BACKEND: 'nwc' }, /NWC_URL: is required with WALLET_BACKEND=nwc/],
+    ] as const) {
+      const { WALLET_BACKEND: _unset, ALBY_ACCESS_TOKEN: _token, NWC_URL: _url, ...inherited } = process.env;
+      const result = spawnSync('node', [entry], { env: { ...inherited, NODE_ENV: 'production', ...env }, encoding: 'utf8', timeout: 20_000 });
+      expect([result.status, result.stderr]).toEqual([1, expect.stringMatching(message)]);
+    }
+  });
+
   it.each(entries)('$entry starts and answers /health with 200', async ({ entry, portVariable }) => {
     const port = await freePort();
     const { DATABASE_URL, REDIS_URL, QUEUE_PREFIX } = testConfig();

@@ -96,6 +96,7 @@ describe('logs of a full run (e2e)', () => {
       DATABASE_URL: base.DATABASE_URL,
       REDIS_URL: base.REDIS_URL,
       QUEUE_PREFIX: `sstest-logs-${randomUUID().slice(0, 8)}`,
+      WALLET_BACKEND: 'alby',
       ALBY_API_URL: `http://127.0.0.1:${simPort}`,
       ALBY_ACCESS_TOKEN: albyToken,
       SIM_PORT: String(simPort),

@@ -74,6 +74,8 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
     const all = (await a.get('/v1/keysends')).body.keysends.map((k: any) => Number(k.id));
     expect(all).toHaveLength(4);
     expect(all).toEqual([...all].sort((x, y) => y - x));
+    // The stack pays the Alby simulator (WALLET_BACKEND=alby-sim): every payment says no real sats moved.
+    expect((await a.get('/v1/payments')).body.keysends.map((k: any) => k.simulated)).toEqual([true, true, true, true]);
   });
 
   it('filters keysends by recipient, payout and time, and pages with the cursor', async () => {

@@ -15,8 +15,7 @@ export const configSchema = z.object({
   API_PORT: port.default(3000),
   WORKER_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_PORT: port.default(3001),
-  // The Alby Wallet API (or a self-hosted LNDhub with the same v2 API). Without a token, payments go to the
-  // simulator (apps/alby-sim) at SIM_HOST:SIM_PORT, and the service says so loudly.
+  // The Alby Wallet API (or a self-hosted LNDhub with the same v2 API), for WALLET_BACKEND=alby.
   ALBY_API_URL: url(['http', 'https']).default('https://api.getalby.com'),
   ALBY_ACCESS_TOKEN: z.string().min(1).optional(),
   ALBY_TIMEOUT_MS: positiveInt.default(120_000),
@@ -24,9 +23,12 @@ export const configSchema = z.object({
   SIM_HOST: z.string().min(1).default('127.0.0.1'),
   SIM_PORT: port.default(3002),
   SIM_ACCESS_TOKEN: z.string().min(8).default('simulator-access-token'),
-  // Which rail pays: the Alby Wallet API contract (also self-hosted LNDhub), or a Nostr Wallet Connect wallet
-  // (Alby Hub, any NIP-47 wallet). NWC without NWC_URL pays the development wallet apps/nwc-sim.
-  WALLET_BACKEND: z.enum(['alby', 'nwc']).default('alby'),
+  // Which wallet pays, named explicitly: the Alby Wallet API contract (also self-hosted LNDhub; needs
+  // ALBY_ACCESS_TOKEN), a Nostr Wallet Connect wallet (Alby Hub, any NIP-47 wallet; needs NWC_URL), or one of the
+  // development simulators (apps/alby-sim at SIM_HOST:SIM_PORT, apps/nwc-sim), which pay no real sats and are
+  // refused in production. The default is the Alby simulator, so `npm start` needs no setting and production
+  // cannot start without naming its wallet.
+  WALLET_BACKEND: z.enum(['alby', 'nwc', 'alby-sim', 'nwc-sim']).default('alby-sim'),
   NWC_URL: z
     .string()
     .superRefine((value, ctx) => {
@@ -102,6 +104,15 @@ export const configSchema = z.object({
 export const SECONDS_PER_BLOCK = 600;
 
 export const appConfigSchema = configSchema.superRefine((config, ctx) => {
+  if (config.NODE_ENV === 'production' && isSimulatedWallet(config)) {
+    ctx.addIssue({ code: 'custom', path: ['WALLET_BACKEND'], message: `${config.WALLET_BACKEND} is a simulator (no real sats move) and is refused when NODE_ENV=production: use alby or nwc` });
+  }
+  if (config.WALLET_BACKEND === 'alby' && !config.ALBY_ACCESS_TOKEN) {
+    ctx.addIssue({ code: 'custom', path: ['ALBY_ACCESS_TOKEN'], message: 'is required with WALLET_BACKEND=alby (use WALLET_BACKEND=alby-sim for the simulator)' });
+  }
+  if (config.WALLET_BACKEND === 'nwc' && !config.NWC_URL) {
+    ctx.addIssue({ code: 'custom', path: ['NWC_URL'], message: 'is required with WALLET_BACKEND=nwc (use WALLET_BACKEND=nwc-sim for the development wallet)' });
+  }
   if (config.RECONCILE_ABSENT_AFTER_SECONDS <= config.INVOICE_MAX_CLTV_EXPIRY_BLOCKS * SECONDS_PER_BLOCK) {
     ctx.addIssue({
       code: 'custom',
@@ -125,16 +136,19 @@ export interface WalletTarget {
   simulated: boolean;
 }
 
-// The NWC connection: NWC_URL, or the development wallet's on this machine (simulated: no real sats).
+// Whether the configured wallet is one of the development simulators: no real sats move.
+export const isSimulatedWallet = (config: Pick<AppConfig, 'WALLET_BACKEND'>): boolean => config.WALLET_BACKEND.endsWith('-sim');
+
+// The NWC connection: NWC_URL (nwc), or the development wallet's on this machine (nwc-sim).
 export function nwcTarget(config: AppConfig): { url: string; simulated: boolean } {
-  if (config.NWC_URL) return { url: config.NWC_URL, simulated: false };
+  if (config.WALLET_BACKEND === 'nwc') return { url: config.NWC_URL!, simulated: false };
   const relay = `ws://${config.SIM_HOST}:${config.NWC_SIM_PORT}`;
   return { url: nwcUrl(DEV_NWC.walletPubkey, [relay], DEV_NWC.clientSecretHex), simulated: true };
 }
 
-// Where payments go: the real wallet API when a token is configured, otherwise the local simulator.
+// Where the Alby contract's payments go: the configured API (alby), or the local simulator (alby-sim).
 export function walletTarget(config: AppConfig): WalletTarget {
-  return config.ALBY_ACCESS_TOKEN
-    ? { url: config.ALBY_API_URL, token: config.ALBY_ACCESS_TOKEN, simulated: false }
+  return config.WALLET_BACKEND === 'alby'
+    ? { url: config.ALBY_API_URL, token: config.ALBY_ACCESS_TOKEN!, simulated: false }
     : { url: `http://${config.SIM_HOST}:${config.SIM_PORT}`, token: config.SIM_ACCESS_TOKEN, simulated: true };
 }

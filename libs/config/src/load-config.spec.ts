@@ -1,4 +1,8 @@
+import { isSimulatedWallet, walletTarget } from './config.schema.js';
 import { ConfigError, parseConfig, toEnvironment } from './load-config.js';
+
+// Production as it must be configured: with a real wallet named.
+const PRODUCTION = { NODE_ENV: 'production', WALLET_BACKEND: 'alby', ALBY_ACCESS_TOKEN: 'token-123' };
 
 describe('parseConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
@@ -99,14 +103,14 @@ describe('parseConfig', () => {
       expect(() => parseConfig({ NODE_ENV: 'production', LNADDRESS_HOST_MAP: 'example.com=http://127.0.0.1:7500' })).toThrow(
         'LNADDRESS_HOST_MAP: is for tests and local runs only and is refused when NODE_ENV=production',
       );
-      expect(parseConfig({ NODE_ENV: 'production' }).LNADDRESS_HOST_MAP).toBeUndefined();
+      expect(parseConfig({ ...PRODUCTION }).LNADDRESS_HOST_MAP).toBeUndefined();
     });
   });
 
   describe('NODE_ENV and OUTBOUND_ALLOW_PRIVATE', () => {
     it('accepts only known NODE_ENV values (development by default)', () => {
       expect(parseConfig({}).NODE_ENV).toBe('development');
-      for (const value of ['development', 'test', 'production']) expect(parseConfig({ NODE_ENV: value }).NODE_ENV).toBe(value);
+      for (const value of ['development', 'test', 'production']) expect(parseConfig({ ...PRODUCTION, NODE_ENV: value }).NODE_ENV).toBe(value);
       for (const value of ['Production', 'prod', 'staging']) expect(() => parseConfig({ NODE_ENV: value })).toThrow(/NODE_ENV: /);
     });
 
@@ -150,5 +154,27 @@ describe('parseConfig', () => {
         expect(problems.join(' ')).not.toContain(secret.slice(4));
       }
     });
+  });
+});
+
+describe('WALLET_BACKEND: the wallet is named explicitly', () => {
+  it('defaults to the Alby simulator outside production, so npm start needs no setting', () => {
+    expect(parseConfig({})).toMatchObject({ WALLET_BACKEND: 'alby-sim' });
+    expect(isSimulatedWallet(parseConfig({}))).toBe(true);
+    expect(walletTarget(parseConfig({}))).toMatchObject({ url: 'http://127.0.0.1:3002', simulated: true });
+  });
+
+  it('refuses a simulator in production, and a real rail without its credentials anywhere', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/WALLET_BACKEND: alby-sim is a simulator/);
+    expect(() => parseConfig({ NODE_ENV: 'production', WALLET_BACKEND: 'nwc-sim' })).toThrow(/WALLET_BACKEND: nwc-sim is a simulator/);
+    expect(() => parseConfig({ WALLET_BACKEND: 'alby' })).toThrow(/ALBY_ACCESS_TOKEN: is required with WALLET_BACKEND=alby/);
+    expect(() => parseConfig({ WALLET_BACKEND: 'nwc' })).toThrow(/NWC_URL: is required with WALLET_BACKEND=nwc/);
+    expect(() => parseConfig({ WALLET_BACKEND: 'lnd' })).toThrow(/WALLET_BACKEND/);
+  });
+
+  it('pays the configured wallet, never the simulator, once a real rail is named', () => {
+    const alby = parseConfig({ NODE_ENV: 'production', WALLET_BACKEND: 'alby', ALBY_ACCESS_TOKEN: 'token-123' });
+    expect(walletTarget(alby)).toEqual({ url: 'https://api.getalby.com', token: 'token-123', simulated: false });
+    expect(isSimulatedWallet(alby)).toBe(false);
   });
 });

@@ -40,6 +40,7 @@ export interface PaymentDraft {
   customRecords: Record<string, string>;
   preimage?: string;
   paymentHash?: string;
+  simulated?: boolean; // paid by a development simulator: no real sats move
 }
 
 export interface Reason {
@@ -111,6 +112,7 @@ export class PaymentMoves {
         customRecords: d.customRecords,
         preimage: d.preimage ?? null,
         paymentHash: d.paymentHash ?? null,
+        simulated: d.simulated ?? false,
       })),
       select: { id: true },
     });

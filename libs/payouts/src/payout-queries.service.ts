@@ -33,6 +33,7 @@ const paymentView = (k: {
   errorMessage: string | null;
   feeSats: number | null;
   paymentHash: string | null;
+  simulated: boolean;
   createdAt: Date;
   sentAt: Date | null;
   finishedAt: Date | null;
@@ -65,6 +66,8 @@ const paymentView = (k: {
   lastErrorMessage: k.errorMessage,
   feeSats: k.feeSats,
   paymentHash: k.paymentHash,
+  // Paid by a development simulator (WALLET_BACKEND alby-sim or nwc-sim): no real sats moved.
+  simulated: k.simulated,
   createdAt: k.createdAt,
   sentAt: k.sentAt,
   finishedAt: k.finishedAt,

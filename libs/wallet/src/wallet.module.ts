@@ -10,18 +10,18 @@ import { WALLET, type Wallet } from './wallet.types.js';
 
 const logger = new Logger('Wallet');
 
-// The rail WALLET_BACKEND names: the Alby Wallet API contract (or its simulator), or Nostr Wallet Connect (or
-// the development wallet). Only the rail in use is built.
+// The rail WALLET_BACKEND names: the Alby Wallet API contract (alby, or its simulator alby-sim), or Nostr Wallet
+// Connect (nwc, or the development wallet nwc-sim). Only the rail in use is built.
 function buildWallet(config: AppConfig, metrics?: MetricsService): { wallet: Wallet; close: () => void } {
-  if (config.WALLET_BACKEND === 'nwc') {
+  if (config.WALLET_BACKEND === 'nwc' || config.WALLET_BACKEND === 'nwc-sim') {
     const target = nwcTarget(config);
-    if (target.simulated) logger.warn('NWC_URL is not set: payments go to the development NWC wallet (apps/nwc-sim). No real sats move.');
+    if (target.simulated) logger.warn('WALLET_BACKEND=nwc-sim: payments go to the development NWC wallet (apps/nwc-sim). No real sats move.');
     const client = new NwcClient(connectionFrom(target.url), config.NWC_TIMEOUT_MS);
     client.start();
     return { wallet: new NwcWallet(client, config.NWC_MAX_PAYMENTS_PER_SECOND), close: () => client.close() };
   }
   const target = walletTarget(config);
-  if (target.simulated) logger.warn(`ALBY_ACCESS_TOKEN is not set: payments go to the Alby SIMULATOR at ${target.url}. No real sats move.`);
+  if (target.simulated) logger.warn(`WALLET_BACKEND=alby-sim: payments go to the Alby SIMULATOR at ${target.url}. No real sats move.`);
   const client = new AlbyClient({
     baseUrl: target.url,
     accessToken: target.token,

@@ -124,6 +124,7 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   appVersion: text('4.16.2'),
   type: text('node'),
   method: text('keysend'),
+  simulated: { example: false },
   message: text('the request is invalid; nothing was changed'),
   path: text('events[3].value.recipients[0].address'),
   lastErrorCode: text('10'),

@@ -59,6 +59,7 @@ export const paymentResponse = z.object({
   lastErrorMessage: nullableText,
   feeSats: z.number().int().nullable(),
   paymentHash: nullableText,
+  simulated: z.boolean().describe('paid by a development simulator (WALLET_BACKEND alby-sim or nwc-sim): no real sats moved'),
   createdAt: timestamp,
   sentAt: timestamp.nullable(),
   finishedAt: timestamp.nullable(),

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@splitstream/config';
+import { APP_CONFIG, type AppConfig, isSimulatedWallet } from '@splitstream/config';
 import { PaymentMethod, PaymentStatus, PayoutStatus } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
@@ -185,7 +185,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
       const due = await this.store.dueBalances(moves.tx, this.minMsat);
       const plan = planPayout(due, randomUUID, this.wallet.choosesPreimage ? () => randomBytes(32).toString('hex') : undefined);
       await this.store.transferRemainders(moves.tx, plan.transfers);
-      await moves.create(payoutId, plan.keysends);
+      const simulated = isSimulatedWallet(this.config);
+      await moves.create(payoutId, plan.keysends.map((k) => ({ ...k, simulated })));
       if (plan.unbuildable.length > 0) {
         const standings = await this.recipients.standings(moves.tx, plan.unbuildable.map((u) => u.recipientId));
         const now = new Date();

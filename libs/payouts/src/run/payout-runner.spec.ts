@@ -156,7 +156,7 @@ class World {
     const recipients = { standings: async () => new Map(), apply: async (_tx: unknown, updates: RecipientUpdate[]) => void this.recipientUpdates.push(...updates) };
     const locks = { tryAcquire: async () => (this.lockFree ? { release: async () => undefined } : undefined), takeOver: async () => 0 };
     const metrics = { payoutRunSeconds: { startTimer: () => () => undefined }, payoutRuns: { inc: () => undefined } };
-    const config = { KEYSEND_BATCH_SIZE: batchSize, MIN_PAYOUT_SATS: 1, RETRY_BASE_SECONDS: 60, RETRY_MAX_SECONDS: 600, MAX_ATTEMPTS: 5, PAYOUT_HEARTBEAT_TIMEOUT_SECONDS: 60 };
+    const config = { WALLET_BACKEND: 'alby-sim', KEYSEND_BATCH_SIZE: batchSize, MIN_PAYOUT_SATS: 1, RETRY_BASE_SECONDS: 60, RETRY_MAX_SECONDS: 600, MAX_ATTEMPTS: 5, PAYOUT_HEARTBEAT_TIMEOUT_SECONDS: 60 };
     return new PayoutRunner(
       this.wallet,
       config as AppConfig,
