@@ -25,7 +25,7 @@ const LIB_DEPENDENCIES = {
   wallet: ['config', 'money', 'observability'],
   ledger: ['money', 'observability', 'persistence', 'queue'],
   ingestion: ['ledger', 'money', 'persistence', 'queue', 'tenants'],
-  health: ['auth', 'config', 'observability', 'persistence', 'wallet'],
+  health: ['auth', 'config', 'errors', 'observability', 'persistence', 'wallet'],
   payments: ['ledger', 'money', 'observability', 'persistence'],
   payouts: ['config', 'ledger', 'lnaddress', 'money', 'observability', 'payments', 'persistence', 'queue', 'wallet'],
 };

@@ -31,6 +31,9 @@ const env = {
   API_PORT: String(ports.api),
   WORKER_PORT: String(ports.worker),
   SIM_PORT: String(ports.sim),
+  // Several workers and apis run side by side and nothing scrapes them: no /metrics listeners.
+  METRICS_PORT: '0',
+  WORKER_METRICS_PORT: '0',
   EVENTS_RATE_LIMIT_PER_MINUTE: '100000000',
   MIN_PAYOUT_SATS: '1',
   KEYSEND_BATCH_SIZE: '100',

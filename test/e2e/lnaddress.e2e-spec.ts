@@ -3,7 +3,6 @@ import bolt11 from 'bolt11';
 import { SIM_PAYEE_PUBKEY } from '@splitstream/lightning-sim';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
-import { request } from '../support/http.js';
 import { type Nwc, startNwc } from '../support/nwc-sim.js';
 import { DEAD_LN_DOMAIN, LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
@@ -202,7 +201,7 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
 
   it('counts resolutions and invoices for operators (worker /metrics)', async () => {
     const counts = async () => {
-      const metrics = (await request(stack.workerUrl!, '/metrics')).body as string;
+      const metrics = await (await fetch(stack.workerMetricsUrl!)).text();
       const count = (labels: string) => Number(metrics.split('\n').find((l) => l.startsWith(`splitstream_lnaddress_total{${labels}} `))?.split(' ')[1] ?? 0);
       return ['resolve",outcome="keysend', 'resolve",outcome="lnurlp', 'resolve",outcome="failed', 'invoice",outcome="obtained'].map((l) => count(`step="${l}"`));
     };
@@ -220,7 +219,7 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     const [issued] = await stack.sim.lnaddress.invoices();
     const [unknown] = await keysendsOf(ln('ulla'));
     expect(unknown).toMatchObject({ method: 'invoice', status: 'unknown', paymentHash: issued!.paymentHash, invoice: issued!.invoice });
-    const metrics = (await request(stack.workerUrl!, '/metrics')).body as string;
+    const metrics = await (await fetch(stack.workerMetricsUrl!)).text();
     expect(metrics).toMatch(/^splitstream_unknown_msat 12000$/m);
     expect(metrics).toMatch(/^splitstream_unknown_keysends 1$/m);
 

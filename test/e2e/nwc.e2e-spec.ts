@@ -5,7 +5,9 @@ import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
 import { eventually, listen, request } from '../support/http.js';
 import { type Nwc, startNwc } from '../support/nwc-sim.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { metricsUrlOf, type Stack, startStack } from '../support/stack.js';
+import { ApiKeysService, Scope } from '@splitstream/auth';
+import { freePort } from '../support/outages.js';
 import { createWorker } from '../../apps/worker/src/create-worker.js';
 import { testConfig } from '../support/test-config.js';
 import { killWorkerProcess, startWorkerProcess } from '../support/worker-process.js';
@@ -141,18 +143,22 @@ describe('wallet health on the NWC rail (e2e)', () => {
   afterAll(() => nwc.close());
 
   it('shows the wallet reachable with its balance (also as a gauge), and is degraded (503) when the wallet refuses our credentials', async () => {
-    const good = await createWorker(testConfig(nwc.overrides));
+    const good = await createWorker(testConfig({ ...nwc.overrides, WORKER_METRICS_PORT: String(await freePort()) }));
     const stranger = nwcUrl(nwc.wallet.walletPubkey, [nwc.relay.url], '11'.repeat(32));
     const refused = await createWorker(testConfig({ ...nwc.overrides, NWC_URL: stranger }));
     try {
       const goodUrl = await listen(good);
-      const ok = await eventually(() => request(goodUrl, '/health'), (r) => r.body?.details?.wallet?.reachable === true, 10_000);
+      // The wallet's details (its balance) are for admin keys only.
+      const { key } = await good.get(ApiKeysService, { strict: false }).create('nwc-admin', [Scope.Admin]);
+      const admin = { headers: { authorization: `Bearer ${key}` } };
+      expect((await request(goodUrl, '/health')).body).toEqual({ status: 'ok' });
+      const ok = await eventually(() => request(goodUrl, '/health', admin), (r) => r.body?.details?.wallet?.reachable === true, 10_000);
       expect(ok.status).toBe(200);
       expect(ok.body.details.wallet).toMatchObject({ status: 'up', reachable: true, balanceMsat: String(nwc.wallet.settings.balanceMsat) });
-      const metrics = await (await fetch(`${goodUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${metricsUrlOf(good)}/metrics`)).text();
       expect(metrics).toMatch(new RegExp(`splitstream_wallet_balance_msat ${nwc.wallet.settings.balanceMsat}\\b`));
 
-      const down = await request(await listen(refused), '/health');
+      const down = await request(await listen(refused), '/health', admin);
       expect(down.status).toBe(503);
       expect(down.body).toMatchObject({ status: 'degraded', error: 'service_unavailable', message: 'the wallet refuses our credentials: nothing can be paid' });
       expect(Object.keys(down.body.down)).toEqual(['wallet']);

@@ -38,13 +38,18 @@ describe('metrics (e2e)', () => {
   });
   afterAll(() => stack.close());
 
-  it('exposes the service series on the api and the worker after a payout run', async () => {
+  it('exposes the service series on the api and the worker after a payout run, on their internal metrics ports', async () => {
     await stack.postEvents(events('m', 3));
     await stack.http.post('/v1/events', { events: [{ id: 'bad' }] });
     await stack.accumulated();
     await stack.runPayout();
-    const api = (await request(stack.baseUrl, '/metrics')).body as string;
-    const worker = (await request(stack.workerUrl!, '/metrics')).body as string;
+    expect(stack.metricsUrl).toBe(`http://127.0.0.1:${stack.config.METRICS_PORT}/metrics`);
+    expect(stack.workerMetricsUrl).toBe(`http://127.0.0.1:${stack.config.WORKER_METRICS_PORT}/metrics`);
+    const scrape = await fetch(stack.metricsUrl);
+    expect(scrape.status).toBe(200);
+    expect(scrape.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const api = await scrape.text();
+    const worker = await (await fetch(stack.workerMetricsUrl!)).text();
 
     expect(sample(api, 'splitstream_events_accepted_total')).toBe(3);
     expect(sample(api, 'splitstream_events_rejected_total')).toBe(1);
@@ -62,6 +67,18 @@ describe('metrics (e2e)', () => {
     expect(sample(worker, 'splitstream_fee_sats_total')).toBe(2);
     expect(sample(worker, 'splitstream_wallet_request_seconds_count{route="/payments/keysend/multi",outcome="http_200"}')).toBe(1);
     expect(worker).toContain('splitstream_wallet_request_seconds_bucket{le="0.1",route="/payments/keysend/multi",outcome="http_200"}');
+  });
+
+  it('serves no /metrics on the public api and worker ports, with or without a key; the internal listener serves nothing else', async () => {
+    for (const base of [stack.baseUrl, stack.workerUrl!]) {
+      const open = await request(base, '/metrics');
+      expect([base, open.status]).toEqual([base, 404]);
+      expect(String(JSON.stringify(open.body))).not.toContain('splitstream_');
+    }
+    expect((await stack.http.get('/metrics')).status).toBe(404); // an admin key changes nothing
+    const internal = new URL(stack.metricsUrl).origin;
+    for (const path of ['/', '/health', '/metricsx', '/v1/summary']) expect([path, (await fetch(`${internal}${path}`)).status]).toEqual([path, 404]);
+    expect((await fetch(stack.metricsUrl, { method: 'POST' })).status).toBe(404);
   });
 });
 
@@ -89,7 +106,7 @@ describe('logs of a full run (e2e)', () => {
   });
 
   it('contains request ids, and neither the Alby token nor any API key', async () => {
-    const [simPort, apiPort, workerPort] = [await freePort(), await freePort(), await freePort()];
+    const [simPort, apiPort, workerPort, apiMetricsPort, workerMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const base = testConfig();
     await truncateAll(base.DATABASE_URL);
     const env = {
@@ -103,6 +120,8 @@ describe('logs of a full run (e2e)', () => {
       SIM_ACCESS_TOKEN: albyToken,
       API_PORT: String(apiPort),
       WORKER_PORT: String(workerPort),
+      METRICS_PORT: String(apiMetricsPort),
+      WORKER_METRICS_PORT: String(workerMetricsPort),
       MIN_PAYOUT_SATS: '1',
       LOG_LEVEL: 'trace',
     };
@@ -151,5 +170,13 @@ describe('logs of a full run (e2e)', () => {
     expect(requestLines).toContainEqual(expect.objectContaining({ reqId: 'req-payout-run', res: { statusCode: 202 }, msg: 'request completed' }));
     expect(requestLines).toContainEqual(expect.objectContaining({ res: { statusCode: 401 } }));
     expect(run.headers.get('x-request-id')).toBe('req-payout-run');
+
+    // The built processes serve /metrics on their internal ports only.
+    for (const [publicPort, metricsPort] of [[apiPort, apiMetricsPort], [workerPort, workerMetricsPort]]) {
+      expect((await request(`http://127.0.0.1:${publicPort}`, '/metrics')).status).toBe(404);
+      const scrape = await request(`http://127.0.0.1:${metricsPort}`, '/metrics');
+      expect(scrape.status).toBe(200);
+      expect(scrape.body).toMatch(/^# TYPE splitstream_events_accepted_total counter$/m);
+    }
   });
 });

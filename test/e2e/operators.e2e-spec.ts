@@ -215,7 +215,7 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
   it('shows owed, in-flight, unknown and parked money and counts as gauges', async () => {
     await a.post('/v1/events', { events: [event('a-3', 'feed-a', 'ep-3', 10, [node('Alice Host', alice, 1)])] });
     await stack.accumulated();
-    const metrics = (await request(stack.baseUrl, '/metrics')).body as string;
+    const metrics = await (await fetch(stack.metricsUrl)).text();
     const gauge = (name: string) => Number(new RegExp(`^splitstream_${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
     expect(
       Object.fromEntries(

@@ -36,6 +36,8 @@ describe('graceful shutdown (e2e)', () => {
         API_PORT: String(api),
         WORKER_PORT: String(worker),
         SIM_PORT: String(sim),
+        METRICS_PORT: '0', // the stack's in-process api and worker hold its /metrics ports
+        WORKER_METRICS_PORT: '0',
         LOG_LEVEL: 'error',
       },
       stdio: ['ignore', 'ignore', 'ignore'],

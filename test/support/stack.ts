@@ -5,10 +5,15 @@ import type { AppConfig } from '@splitstream/config';
 import { FINAL_PAYOUT_STATUSES } from '@splitstream/ledger';
 import { createApi } from '../../apps/api/src/create-api.js';
 import { createWorker } from '../../apps/worker/src/create-worker.js';
+import { MetricsServer } from '@splitstream/health';
 import { type Sim, startSimulator } from './alby-sim.js';
 import { truncateAll } from './database.js';
 import { eventually, listen, request } from './http.js';
+import { freePort } from './outages.js';
 import { testConfig } from './test-config.js';
+
+// Where an app serves Prometheus /metrics (its internal listener, never its public port), or undefined when off.
+export const metricsUrlOf = (app: INestApplication): string | undefined => app.get(MetricsServer, { strict: false }).url();
 
 // Lightning-address domains of every stack: one served by the simulator, one where nothing listens.
 export const LN_DOMAIN = 'pods.test';
@@ -29,6 +34,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
     LNADDRESS_HOST_MAP: `${LN_DOMAIN}=${sim.url},${DEAD_LN_DOMAIN}=http://127.0.0.1:9`,
     OUTBOUND_ALLOW_PRIVATE: 'true', // the simulator and the dead domain are on 127.0.0.1
     LNADDRESS_TIMEOUT_MS: '2000',
+    METRICS_PORT: String(await freePort()),
+    WORKER_METRICS_PORT: String(await freePort()),
     ...overrides,
   });
   await truncateAll(config.DATABASE_URL);
@@ -57,6 +64,9 @@ export async function startStack(overrides: Record<string, string> = {}, options
     worker,
     workerUrl,
     baseUrl,
+    // Prometheus /metrics of the api and the worker, on their internal listeners (METRICS_PORT, WORKER_METRICS_PORT).
+    metricsUrl: `${metricsUrlOf(api)}/metrics`,
+    workerMetricsUrl: worker && `${metricsUrlOf(worker)}/metrics`,
     key,
     http,
     async postEvents(events: unknown[]) {

@@ -16,6 +16,9 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     QUEUE_PREFIX: `test-${new URL(testDatabaseUrl()).pathname.slice(1)}`.slice(0, 32),
     API_PORT: '3100',
     WORKER_PORT: '3101',
+    // /metrics listeners off unless a test asks for them (startStack does, on free ports): tests run several apps.
+    METRICS_PORT: '0',
+    WORKER_METRICS_PORT: '0',
     LOG_LEVEL: 'error',
     ...overrides,
   });

@@ -14,7 +14,7 @@ export async function startWorkerProcess(
   const port = await freePort();
   const env = toEnvironment(config);
   const worker = spawn('node', ['dist/apps/worker/src/main.js'], {
-    env: { ...process.env, ...env, WORKER_PORT: String(port), LOG_LEVEL: options.logLevel },
+    env: { ...process.env, ...env, WORKER_PORT: String(port), WORKER_METRICS_PORT: '0', LOG_LEVEL: options.logLevel },
     stdio: ['ignore', options.onOutput ? 'pipe' : 'ignore', options.onOutput ? 'pipe' : 'inherit'],
   });
   for (const stream of [worker.stdout, worker.stderr]) stream?.on('data', (chunk: Buffer) => options.onOutput!(chunk.toString()));

@@ -15,6 +15,12 @@ export const configSchema = z.object({
   API_PORT: port.default(3000),
   WORKER_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_PORT: port.default(3001),
+  // Prometheus GET /metrics, on a small internal listener of each process (never on the public api or worker port):
+  // the api's on METRICS_PORT, the worker's on WORKER_METRICS_PORT, both bound to METRICS_HOST. 0 turns it off.
+  // Reachable by the monitoring network only: never publish these ports.
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
   // The Alby Wallet API (or a self-hosted LNDhub with the same v2 API), for WALLET_BACKEND=alby.
   ALBY_API_URL: url(['http', 'https']).default('https://api.getalby.com'),
   ALBY_ACCESS_TOKEN: z.string().min(1).optional(),

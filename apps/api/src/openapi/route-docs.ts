@@ -70,6 +70,5 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /v1/summary': { summary: 'Totals: accrued, owed, in flight, paid, fees, unknown', response: s.summaryResponse, errors: [] },
   'GET /v1/ledger/check': { summary: 'Verify the ledger invariant now (500 when it does not hold)', response: s.ledgerCheckResponse, errors: [500] },
-  'GET /health': { summary: "PostgreSQL and Redis reachability, and the wallet as a worker last reported it (503 naming what does not answer; degraded when only the wallet refuses our credentials)", response: s.healthResponse, errors: [503] },
-  'GET /metrics': { summary: 'Prometheus metrics (text exposition format)', response: s.summaryResponse, errors: [] },
+  'GET /health': { summary: "Up or down: {status: ok} (200) or {status: error} (503) to anyone. With an admin key, the whole report: PostgreSQL and Redis reachability, the wallet and its balance as a worker last reported it (503 naming what does not answer; degraded when only the wallet refuses our credentials). Prometheus /metrics is not on this port: see METRICS_PORT", response: s.healthResponse, errors: [503] },
 };

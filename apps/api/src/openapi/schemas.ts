@@ -167,7 +167,8 @@ export const ledgerCheckResponse = z.object({
   problems: z.array(z.string()),
 });
 
-export const healthResponse = z.object({ status: z.enum(['ok', 'error']), info: z.record(z.string(), z.unknown()), error: z.record(z.string(), z.unknown()), details: z.record(z.string(), z.unknown()) });
+// Without an admin key only `status` (ok, or error in the error shape); with one, terminus' whole report.
+export const healthResponse = z.object({ status: z.enum(['ok', 'error']), info: z.record(z.string(), z.unknown()).optional(), error: z.record(z.string(), z.unknown()).optional(), details: z.record(z.string(), z.unknown()).optional() });
 
 export const paymentListResponse = z.object({ keysends: z.array(paymentResponse), nextBefore: nullableText });
 export const keysendListResponse = paymentListResponse;
