@@ -116,8 +116,10 @@ export class PayoutRunner implements BeforeApplicationShutdown {
       timer({ status });
       this.logger.log({ payoutId: String(payoutId), status, note, ...counts, ms: Date.now() - started }, 'payout run finished');
     } catch (error) {
-      const reason = `the run failed: ${(error as Error).message}`;
-      this.logger.error({ payoutId: String(payoutId), err: error }, reason);
+      // Apps read the note (and the cancelled keysends' reason): a code, never the internal error's text (a
+      // Prisma message, a query); the detail goes to the log line only.
+      const reason = 'internal_error: the run failed; operators see the worker log';
+      this.logger.error({ payoutId: String(payoutId), err: error }, `the run failed: ${(error as Error).message}`);
       await this.cancelPending(reason, payoutId).catch(() => undefined);
       await this.finish(payoutId, PayoutStatus.Failed, reason).catch(() => undefined);
       timer({ status: PayoutStatus.Failed });

@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import type { AppConfig } from '@splitstream/config';
 import { PaymentMethod, PaymentStatus, PayoutStatus } from '@splitstream/ledger';
 import type { MetricsService } from '@splitstream/observability';
@@ -27,6 +29,8 @@ class World {
   refuseInvoicesOf = new Set<bigint>(); // recipients whose address issues bad invoices
   walletRefusesRun = false;
   lockFree = true;
+  readonly notes = new Map<bigint, string | null>(); // each run's final note, as apps read it
+  readonly cancelReasons: string[] = [];
   private nextId = 1n;
 
   private move(to: PaymentStatus, ids: bigint[], from: PaymentStatus[], extra: (p: FakePayment) => boolean = () => true): PaymentRow[] {
@@ -77,7 +81,7 @@ class World {
     },
     succeed: async (items: { id: bigint }[]) => this.move(PaymentStatus.Succeeded, items.map((i) => i.id), [PaymentStatus.Sending]),
     fail: async (items: { id: bigint }[]) => this.move(PaymentStatus.Failed, items.map((i) => i.id), [PaymentStatus.Sending]),
-    cancel: async (items: { id: bigint }[]) => this.move(PaymentStatus.Cancelled, items.map((i) => i.id), [PaymentStatus.Pending, PaymentStatus.Sending]),
+    cancel: async (items: { id: bigint; reason?: { message: string } }[]) => (this.cancelReasons.push(...items.flatMap((i) => i.reason?.message ?? [])), this.move(PaymentStatus.Cancelled, items.map((i) => i.id), [PaymentStatus.Pending, PaymentStatus.Sending])),
     markUnknown: async (items: { id: bigint }[]) => this.move(PaymentStatus.Unknown, items.map((i) => i.id), [PaymentStatus.Sending]),
   };
 
@@ -102,7 +106,10 @@ class World {
     },
     start: async (id: bigint) => this.runMove(id, PayoutStatus.Queued, PayoutStatus.Running),
     skip: async (id: bigint) => this.runMove(id, PayoutStatus.Queued, PayoutStatus.Skipped),
-    finish: async (id: bigint, status: PayoutStatus) => this.runMove(id, PayoutStatus.Running, status),
+    finish: async (id: bigint, status: PayoutStatus, note: string | null) => {
+      this.notes.set(id, note);
+      return this.runMove(id, PayoutStatus.Running, status);
+    },
     interruptRunning: async () => {
       const running = [...this.runs].filter(([, status]) => status === PayoutStatus.Running);
       for (const [id] of running) this.runs.set(id, PayoutStatus.Interrupted);
@@ -263,5 +270,31 @@ describe('PayoutRunner (fakes)', () => {
     expect([...world.payments.values()].map((p) => p.status)).toEqual(Array(4).fill(PaymentStatus.Cancelled));
     expect(world.sentKeysends).toHaveLength(2); // the first chunk only
     expect(world.recipientUpdates.filter((u) => u.kind !== 'recovered')).toEqual([]);
+    expect(world.notes.get(1n)).toMatch(/balance/); // a wallet's reason, worded for people, stays
+  });
+
+  it('ends a run that fails internally with a coded note apps may read; the internal text goes to the log only', async () => {
+    const world = new World();
+    world.runs.set(1n, PayoutStatus.Queued);
+    world.due = Array.from({ length: 3 }, (_, i) => due(i + 1, false));
+    const secret = 'Invalid `prisma.payment.updateMany()` invocation: secret detail of the database';
+    world.store.nextChunk = async () => {
+      throw new Error(secret); // after the plan: its payments are pending, and cancelled with the run's reason
+    };
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      await world.runner(10).run(1n);
+      expect(world.runs.get(1n)).toBe(PayoutStatus.Failed);
+      const note = world.notes.get(1n)!;
+      expect(note).toMatch(/^internal_error: /);
+      expect(world.cancelReasons).toHaveLength(3);
+      for (const shown of [note, ...world.cancelReasons]) {
+        expect(shown).not.toContain('prisma');
+        expect(shown).not.toContain('secret');
+      }
+      expect(JSON.stringify(logged.mock.calls)).toContain('secret detail of the database');
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
