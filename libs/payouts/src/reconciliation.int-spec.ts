@@ -19,21 +19,31 @@ describe('Reconciliation: one owner per unknown payment (integration)', () => {
   const prisma = new PrismaService(config);
   const payments = new Payments(prisma, new MetricsService());
 
-  // The wallet has no record of a payment until it is sent again; `resendAnswer` is its answer to that.
+  // The wallet has no record of a payment until it is sent again. `resendAnswer`: `paid`, it pays the re-send;
+  // `already_paid`, it had paid the payment after all (it shows from the next lookup on) and answers the re-send as
+  // Alby Hub and the development wallet do, with an error; `refused`, it refuses the re-send and never has it.
   class RecordingWallet implements Wallet {
     readonly choosesPreimage = true;
     readonly resent: KeysendRequest[] = [];
     private readonly paid = new Map<string, string>(); // payment hash -> preimage
-    constructor(private readonly resendAnswer: 'paid' | 'already_paid') {}
+    constructor(private readonly resendAnswer: 'paid' | 'already_paid' | 'refused') {}
     status = async () => ({ reachable: true, authorized: true });
     payInvoices = async () => [];
     async payKeysends(requests: KeysendRequest[]): Promise<PaymentOutcome[]> {
       await new Promise((resolve) => setTimeout(resolve, 50)); // a real round trip: overlapping reconciliations would overlap here
       this.resent.push(...requests);
-      return requests.map((r) => {
-        if (this.resendAnswer === 'already_paid') return { status: 'not_paid', code: 'PAYMENT_FAILED', message: 'invoice is already paid', scope: 'item' };
-        this.paid.set(paymentHashOf(r.preimage!), r.preimage!);
-        return { status: 'paid', amountSats: r.amountSats, feeSats: 1, paymentHash: paymentHashOf(r.preimage!), preimage: r.preimage!, destination: r.destination, customRecords: {} };
+      return requests.map((r): PaymentOutcome => {
+        const paymentHash = paymentHashOf(r.preimage!);
+        switch (this.resendAnswer) {
+          case 'paid':
+            this.paid.set(paymentHash, r.preimage!);
+            return { status: 'paid', amountSats: r.amountSats, feeSats: 1, paymentHash, preimage: r.preimage!, destination: r.destination, customRecords: {} };
+          case 'already_paid':
+            this.paid.set(paymentHash, r.preimage!);
+            return { status: 'unknown', reason: 'OTHER: a payment with this payment hash already exists' };
+          case 'refused':
+            return { status: 'not_paid', code: 'PAYMENT_FAILED', message: 'no route', scope: 'item' };
+        }
       });
     }
     async findPayments(sent: SentPayment[]): Promise<Map<string, PaymentLookup>> {
@@ -86,13 +96,22 @@ describe('Reconciliation: one owner per unknown payment (integration)', () => {
     }
   });
 
-  it('a re-send answered "already paid" leaves the payment unknown (its money in flight), never failed', async () => {
+  it('a re-send answered "already paid" means paid (the wallet has it settled when looked up again), never failed', async () => {
     const id = await unknownPayment();
-    const wallet = new RecordingWallet('already_paid');
-    const report = await reconciliation(wallet).reconcile({ tenant: null, paymentIds: [id] });
+    const report = await reconciliation(new RecordingWallet('already_paid')).reconcile({ tenant: null, paymentIds: [id] });
+    expect(report).toMatchObject({ checked: 1, resent: 1, stillUnknown: 0, returnedToOwed: 0 });
+    const payment = await prisma.payment.findUniqueOrThrow({ where: { id }, include: { balance: true, verdicts: true } });
+    expect(payment.status).toBe(PaymentStatus.Succeeded);
+    expect(payment.balance).toMatchObject({ inFlightMsat: 0n, paidMsat: 10_000n });
+    expect(payment.verdicts).toEqual([expect.objectContaining({ outcome: 'succeeded', basis: 'wallet', reason: expect.stringMatching(/already exists/) })]);
+  });
+
+  it('a refused re-send leaves the payment unknown (its money in flight): only a lookup can fail it', async () => {
+    const id = await unknownPayment();
+    const report = await reconciliation(new RecordingWallet('refused')).reconcile({ tenant: null, paymentIds: [id] });
     expect(report).toMatchObject({ checked: 1, resent: 1, stillUnknown: 1, returnedToOwed: 0 });
     const payment = await prisma.payment.findUniqueOrThrow({ where: { id }, include: { balance: true, verdicts: true } });
-    expect(payment).toMatchObject({ status: PaymentStatus.Unknown, checkResult: expect.stringMatching(/already paid/) });
+    expect(payment).toMatchObject({ status: PaymentStatus.Unknown, checkResult: expect.stringMatching(/no route/) });
     expect(payment.balance).toMatchObject({ inFlightMsat: 10_000n, owedMsat: 0n });
     expect(payment.verdicts).toEqual([]);
   });

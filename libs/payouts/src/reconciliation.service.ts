@@ -147,7 +147,9 @@ export class Reconciliation {
     return settled !== undefined;
   }
 
-  // The same payment again, same preimage or invoice. True when the wallet paid it now.
+  // The same payment again, same preimage or invoice. True when that settled it: the wallet paid it now, or,
+  // answering anything else (such as "already paid"), shows it settled when looked up again at once. Otherwise it
+  // stays unknown: an answer to a re-send never fails a payment.
   private async resend(payment: PaymentRow): Promise<boolean> {
     const {
       outcomes: [outcome],
@@ -157,6 +159,10 @@ export class Reconciliation {
       return this.settle(payment, { kind: 'paid', record: { amountSats, feeSats, paymentHash, preimage }, reason: 'the wallet paid it when sent again with the same payment hash' });
     }
     const answer = outcome?.status === 'not_paid' ? outcome.message : (outcome?.reason ?? 'no answer');
+    const lookup = (await this.wallet.findPayments([{ reference: payment.reference, paymentHash: payment.payment_hash }], payment.sent_at ?? payment.created_at)).get(payment.reference);
+    if (lookup?.state === 'settled') {
+      return this.settle(payment, { kind: 'paid', record: lookup.record, reason: `sent again, the wallet answered "${answer}" and has it settled` });
+    }
     await this.payments.transaction((moves) => moves.noteCheck(payment.id, `sent again with the same payment hash; the wallet answered: ${answer}`));
     return false;
   }
