@@ -55,7 +55,8 @@ describe('POST /v1/events (e2e)', () => {
   });
 
   it('counts concurrent duplicates arriving at two api instances at the same moment once', async () => {
-    const second: INestApplication = await createApi(stack.config);
+    // A second instance of the same api: its own metrics listener off (the first one holds the port).
+    const second: INestApplication = await createApi({ ...stack.config, METRICS_PORT: 0 });
     try {
       const otherUrl = await listen(second);
       const batch = { events: Array.from({ length: 200 }, (_, i) => listening(`race-${i}`)) };
