@@ -31,10 +31,11 @@ export async function rawPgApply(databaseUrl: string, events: { id: string; amou
       [recipients, recipients.map((r) => String(totals.get(r)))],
     );
     const balanceIds = new Map(balances.rows.map((b) => [b.recipient, b.id]));
-    await client.query(
-      'INSERT INTO anchor_allocation (event_id, balance_id, amount_msat) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])',
-      [shares.map((s) => s.event), shares.map((s) => balanceIds.get(s.recipient)), shares.map((s) => String(s.msat))],
-    );
+    await client.query('INSERT INTO anchor_allocation (event_id, balance_id, amount_msat) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])', [
+      shares.map((s) => s.event),
+      shares.map((s) => balanceIds.get(s.recipient)),
+      shares.map((s) => String(s.msat)),
+    ]);
     await client.query('COMMIT');
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

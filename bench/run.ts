@@ -76,10 +76,14 @@ async function load(url: string, eventsPerRequest: number, key: string) {
 }
 
 const createKey = () => {
-  const created = spawnSync('node', ['dist/apps/cli/src/main.js', 'keys', 'create', '--name', 'bench', '--scopes', 'events:write,payouts:read,payouts:write,admin'], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
+  const created = spawnSync(
+    'node',
+    ['dist/apps/cli/src/main.js', 'keys', 'create', '--name', 'bench', '--scopes', 'events:write,payouts:read,payouts:write,admin'],
+    {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    },
+  );
   if (created.status !== 0) throw new Error(created.stderr);
   return created.stdout.trim().split('\n').at(-1)!;
 };
@@ -89,7 +93,9 @@ const db = () => new pg.Client({ connectionString: database.toString() });
 async function unapplied(): Promise<number> {
   const client = db();
   await client.connect();
-  const { rows: [row] } = await client.query<{ n: string }>('SELECT count(*) AS n FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL');
+  const {
+    rows: [row],
+  } = await client.query<{ n: string }>('SELECT count(*) AS n FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL');
   await client.end();
   return Number(row!.n);
 }
@@ -134,7 +140,9 @@ async function seedOwed(count: number) {
   await client.connect();
   const keys = Array.from({ length: count }, (_, i) => pubkey(100_000 + i));
   await client.query('BEGIN');
-  const { rows: ids } = await client.query<{ id: string }>(`INSERT INTO recipient (address, name) SELECT a, 'bench' FROM unnest($1::text[]) a RETURNING id`, [keys]);
+  const { rows: ids } = await client.query<{ id: string }>(`INSERT INTO recipient (address, name) SELECT a, 'bench' FROM unnest($1::text[]) a RETURNING id`, [
+    keys,
+  ]);
   await client.query(
     `INSERT INTO balance (recipient_id, app_id, feed_guid, item_guid, accrued_msat, owed_msat) SELECT r, 'bench', 'bench-feed', 'payout-item', 10000, 10000 FROM unnest($1::bigint[]) r`,
     [ids.map((r) => r.id)],
@@ -168,7 +176,13 @@ await Promise.all([waitHealthy(`http://127.0.0.1:${ports.api}/health`), waitHeal
 for (const size of [1, 100]) {
   const ours = await load(`http://127.0.0.1:${ports.api}`, size, key);
   const anchor = await load(`http://127.0.0.1:${ports.bare}`, size, key);
-  report(`POST /v1/events, ${size} event${size > 1 ? 's' : ''}/request, ${CONNECTIONS} conn`, `${Math.round(ours.rps)} req/s (p99 ${ours.p99} ms)`, `${Math.round(anchor.rps)} req/s`, ratio(ours.rps, anchor.rps), '>= 0.6, p99 < 100 ms');
+  report(
+    `POST /v1/events, ${size} event${size > 1 ? 's' : ''}/request, ${CONNECTIONS} conn`,
+    `${Math.round(ours.rps)} req/s (p99 ${ours.p99} ms)`,
+    `${Math.round(anchor.rps)} req/s`,
+    ratio(ours.rps, anchor.rps),
+    '>= 0.6, p99 < 100 ms',
+  );
 }
 const apiRss = rssMegabytes(api.pid!);
 await stopProcess(bare);
@@ -180,13 +194,29 @@ report('worker: drain what the ingest runs accepted (1 worker)', `${Math.round(e
 const anchorEvents = Array.from({ length: BACKLOG }, (_, i) => ({ id: `anchor-${i}`, amountMsat: 10_000n, recipients: recipients.map((r) => r.address) }));
 const rawRate = await rawPgApply(database.toString(), anchorEvents, 100);
 const one = await drain(1, () => seedBacklog(BACKLOG, 'one'));
-report(`worker: apply ${BACKLOG} events (4 recipients), 1 worker`, `${Math.round(one.rate)} events/s`, `raw pg ${Math.round(rawRate)} events/s`, ratio(one.rate, rawRate), '>= 0.5');
+report(
+  `worker: apply ${BACKLOG} events (4 recipients), 1 worker`,
+  `${Math.round(one.rate)} events/s`,
+  `raw pg ${Math.round(rawRate)} events/s`,
+  ratio(one.rate, rawRate),
+  '>= 0.5',
+);
 const two = await drain(2, () => seedBacklog(BACKLOG, 'two'));
-report(`worker: apply ${BACKLOG} events, 2 workers`, `${Math.round(two.rate)} events/s`, `raw pg ${Math.round(rawRate)} events/s`, ratio(two.rate, rawRate), '-');
+report(
+  `worker: apply ${BACKLOG} events, 2 workers`,
+  `${Math.round(two.rate)} events/s`,
+  `raw pg ${Math.round(rawRate)} events/s`,
+  ratio(two.rate, rawRate),
+  '-',
+);
 
 const simProcess = startProcess('dist/apps/alby-sim/src/main.js', env);
 await waitHealthy(`http://127.0.0.1:${ports.sim}/health`);
-await sim('/admin/settings', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0, rateLimitPerSecond: 100_000, rateLimitBurst: 100_000 }) });
+await sim('/admin/settings', {
+  method: 'PATCH',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ latencyMs: 0, rateLimitPerSecond: 100_000, rateLimitBurst: 100_000 }),
+});
 const walletMs = await walletRoundTrips(PAYOUT_RECIPIENTS);
 // A database of its own: the drains above leave the four bench recipients with hundreds of thousands of
 // allocations, whose linking would be measured instead of the run (see the README's benchmark notes).
@@ -196,12 +226,20 @@ await seedOwed(PAYOUT_RECIPIENTS);
 const payApi = startProcess('dist/apps/api/src/main.js', env);
 const payWorker = startProcess('dist/apps/worker/src/main.js', env);
 await Promise.all([waitHealthy(`http://127.0.0.1:${ports.api}/health`), waitHealthy(`http://127.0.0.1:${ports.worker}/health`)]);
-const started = await fetch(`http://127.0.0.1:${ports.api}/v1/payouts/run`, { method: 'POST', headers: { authorization: `Bearer ${payoutKey}` } }).then((r) => r.json() as Promise<{ id: string }>);
+const started = await fetch(`http://127.0.0.1:${ports.api}/v1/payouts/run`, { method: 'POST', headers: { authorization: `Bearer ${payoutKey}` } }).then(
+  (r) => r.json() as Promise<{ id: string }>,
+);
 let payout: { status: string; startedAt: string; finishedAt: string; totals: { succeeded: number } } | undefined;
-await until(async () => {
-  payout = await fetch(`http://127.0.0.1:${ports.api}/v1/payouts/${started.id}`, { headers: { authorization: `Bearer ${payoutKey}` } }).then((r) => r.json() as Promise<typeof payout>);
-  return payout!.finishedAt !== null;
-}, 10 * 60_000, 200);
+await until(
+  async () => {
+    payout = await fetch(`http://127.0.0.1:${ports.api}/v1/payouts/${started.id}`, { headers: { authorization: `Bearer ${payoutKey}` } }).then(
+      (r) => r.json() as Promise<typeof payout>,
+    );
+    return payout!.finishedAt !== null;
+  },
+  10 * 60_000,
+  200,
+);
 const runMs = new Date(payout!.finishedAt).getTime() - new Date(payout!.startedAt).getTime();
 const workerRss = Math.max(endToEnd.rss, one.rss, rssMegabytes(payWorker.pid!));
 report(

@@ -23,7 +23,13 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 
 export async function waitHealthy(url: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    if (await fetch(url).then((r) => r.status === 200, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return;
     await sleep(100);
   }
   throw new Error(`${url} did not come up`);

@@ -14,8 +14,16 @@ const commands = [
 ];
 const simulated =
   config.WALLET_BACKEND === 'nwc-sim'
-    ? { name: 'nwc-sim', what: 'the development NWC wallet (WALLET_BACKEND=nwc-sim)', where: `ws://${config.SIM_HOST}:${config.NWC_SIM_PORT}, admin routes on port ${config.NWC_SIM_ADMIN_PORT}` }
-    : config.WALLET_BACKEND === 'alby-sim' && { name: 'alby-sim', what: 'the Alby SIMULATOR (WALLET_BACKEND=alby-sim)', where: `${walletTarget(config).url} (admin routes under /admin)` };
+    ? {
+        name: 'nwc-sim',
+        what: 'the development NWC wallet (WALLET_BACKEND=nwc-sim)',
+        where: `ws://${config.SIM_HOST}:${config.NWC_SIM_PORT}, admin routes on port ${config.NWC_SIM_ADMIN_PORT}`,
+      }
+    : config.WALLET_BACKEND === 'alby-sim' && {
+        name: 'alby-sim',
+        what: 'the Alby SIMULATOR (WALLET_BACKEND=alby-sim)',
+        where: `${walletTarget(config).url} (admin routes under /admin)`,
+      };
 if (simulated) {
   const host = config.WALLET_BACKEND === 'nwc-sim' ? `${config.SIM_HOST}:${config.NWC_SIM_ADMIN_PORT}` : `${config.SIM_HOST}:${config.SIM_PORT}`;
   if (config.NODE_ENV !== 'production' && !process.env.LNADDRESS_HOST_MAP) {
@@ -25,7 +33,13 @@ if (simulated) {
   }
   commands.unshift({ name: simulated.name, command: `node dist/apps/${simulated.name}/src/main.js`, prefixColor: 'yellow' });
   console.warn(
-    ['', `*** Paying ${simulated.what}. No real sats move. ***`, `*** ${simulated.where} ***`, `*** Lightning addresses: LNADDRESS_HOST_MAP=${process.env.LNADDRESS_HOST_MAP ?? ''} OUTBOUND_ALLOW_PRIVATE=${process.env.OUTBOUND_ALLOW_PRIVATE ?? 'false'} ***`, ''].join('\n'),
+    [
+      '',
+      `*** Paying ${simulated.what}. No real sats move. ***`,
+      `*** ${simulated.where} ***`,
+      `*** Lightning addresses: LNADDRESS_HOST_MAP=${process.env.LNADDRESS_HOST_MAP ?? ''} OUTBOUND_ALLOW_PRIVATE=${process.env.OUTBOUND_ALLOW_PRIVATE ?? 'false'} ***`,
+      '',
+    ].join('\n'),
   );
 }
 const { result } = concurrently(commands, { killOthersOn: ['failure', 'success'] });

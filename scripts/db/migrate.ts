@@ -15,7 +15,10 @@ const filters = { externalTables: [], externalEnums: [] };
 async function readMigrations(): Promise<MigrationList> {
   await mkdir(MIGRATIONS, { recursive: true });
   const entries = await readdir(MIGRATIONS, { withFileTypes: true });
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const lockPath = path.join(MIGRATIONS, LOCKFILE);
   return {
     baseDir: MIGRATIONS,

@@ -59,8 +59,7 @@ function charAware<T extends SqlQueryable>(queryable: T): T {
   return queryable;
 }
 
-const poolFor = (connectionString: string): pg.Pool =>
-  new pg.Pool({ connectionString, Client: CatalogSafeClient as unknown as typeof pg.Client, max: 2 });
+const poolFor = (connectionString: string): pg.Pool => new pg.Pool({ connectionString, Client: CatalogSafeClient as unknown as typeof pg.Client, max: 2 });
 
 // adapter-pg's own shadow database support connects to the main database and drops before closing its pool.
 class MigrationAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
@@ -122,11 +121,7 @@ export interface EngineSession {
   close(): Promise<void>;
 }
 
-export async function openSchemaEngine(
-  databaseUrl: string,
-  schemaPath: string,
-  log: (line: string) => void,
-): Promise<EngineSession> {
+export async function openSchemaEngine(databaseUrl: string, schemaPath: string, log: (line: string) => void): Promise<EngineSession> {
   await loadWasm();
   const factory = new MigrationAdapterFactory(databaseUrl);
   const schemaText = await readFile(schemaPath, 'utf8');

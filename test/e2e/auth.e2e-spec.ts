@@ -6,7 +6,6 @@ import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { request } from '../support/http.js';
 import { LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
-
 const event = (id: string, address = pubkey(0xab)) => ({
   id,
   feedGuid: 'feed-auth',
@@ -93,7 +92,11 @@ describe('API keys and scopes (e2e)', () => {
   describe('resolving unknown keysends', () => {
     const as = (key: string) => ({
       post: (path: string, body: unknown) =>
-        request(stack.baseUrl, path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        request(stack.baseUrl, path, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }),
     });
     const unknownKeysend = async (address: string, id: string) => {
       await stack.postEvents([event(id, address)]);
@@ -110,7 +113,9 @@ describe('API keys and scopes (e2e)', () => {
       // An invoice payment: its payment hash came with the invoice, so a preimage proves it was paid.
       const address = `reso@${LN_DOMAIN}`;
       await stack.sim.setRule(SIM_PAYEE_PUBKEY, { hang: true });
-      await stack.postEvents([{ ...event('resolve-ok', address), value: { type: 'lightning', method: 'lnaddress', recipients: [{ type: 'lnaddress', address, split: 1 }] } }]);
+      await stack.postEvents([
+        { ...event('resolve-ok', address), value: { type: 'lightning', method: 'lnaddress', recipients: [{ type: 'lnaddress', address, split: 1 }] } },
+      ]);
       await stack.accumulated();
       const run = await stack.runPayout();
       await stack.sim.clearRule(SIM_PAYEE_PUBKEY);
@@ -137,7 +142,7 @@ describe('API keys and scopes (e2e)', () => {
       expect(await stack.http.post(`/v1/keysends/${id}/resolve`, override)).toMatchObject({ status: 409, body: { error: 'conflict' } });
     });
 
-    it("as succeeded, for a keysend whose hash the wallet chose (Alby): 422, check the wallet instead; nothing changes", async () => {
+    it('as succeeded, for a keysend whose hash the wallet chose (Alby): 422, check the wallet instead; nothing changes', async () => {
       const address = pubkey(0x5ecd);
       const id = await unknownKeysend(address, 'resolve-no-hash');
       const paid = (await stack.sim.payments()).find((p) => p.destination === address)!;
@@ -155,13 +160,23 @@ describe('API keys and scopes (e2e)', () => {
       await stack.sim.configure({ rateLimitPerSecond: 1_000, rateLimitBurst: 1_000 });
       const reason = 'receiver saw nothing, wallet support agrees';
       const { key: writer } = await keys.create('test-app', [Scope.PayoutsWrite, Scope.PayoutsRead]);
-      expect(await as(writer).post(`/v1/keysends/${id}/resolve`, { outcome: 'failed', confirm: true, reason })).toMatchObject({ status: 403, body: { error: 'forbidden' } });
-      expect(await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'failed', reason })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+      expect(await as(writer).post(`/v1/keysends/${id}/resolve`, { outcome: 'failed', confirm: true, reason })).toMatchObject({
+        status: 403,
+        body: { error: 'forbidden' },
+      });
+      expect(await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'failed', reason })).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_request' },
+      });
       expect((await stack.recipient(address)).body).toMatchObject({ inFlightMsat: '60000', owedMsat: '0' });
       const res = await stack.http.post(`/v1/keysends/${id}/resolve`, { outcome: 'failed', confirm: true, reason });
       expect(res).toMatchObject({
         status: 200,
-        body: { status: 'failed', lastErrorMessage: expect.stringContaining(reason), verdicts: [{ outcome: 'failed', basis: 'override', reason, decidedBy: expect.stringContaining('(test-app)') }] },
+        body: {
+          status: 'failed',
+          lastErrorMessage: expect.stringContaining(reason),
+          verdicts: [{ outcome: 'failed', basis: 'override', reason, decidedBy: expect.stringContaining('(test-app)') }],
+        },
       });
       expect((await stack.recipient(address)).body).toMatchObject({ inFlightMsat: '0', owedMsat: '60000' });
       expect(await stack.invariant()).toMatchObject({ ok: true });

@@ -61,7 +61,8 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
       })),
     );
     await stack.accumulated();
-    for (const destination of [...nodes.map((r) => r.address), KEYSEND_ADDRESS_NODE, SIM_PAYEE_PUBKEY]) await stack.sim.setRule(destination, { delayMs: 3_000 });
+    for (const destination of [...nodes.map((r) => r.address), KEYSEND_ADDRESS_NODE, SIM_PAYEE_PUBKEY])
+      await stack.sim.setRule(destination, { delayMs: 3_000 });
 
     const run = await stack.http.post('/v1/payouts/run', {});
     // Kill while the first request is inside the wallet (sending) and the rest are recorded but not sent.
@@ -72,7 +73,11 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
     await once(worker!, 'exit');
     expect(await keysendStatuses()).toEqual(['sending', 'pending', 'pending', 'pending']);
     // The wallet still finishes the payment whose answer nobody will read.
-    await eventually(() => stack.sim.payments(), (p) => p.length === 1, 8_000);
+    await eventually(
+      () => stack.sim.payments(),
+      (p) => p.length === 1,
+      8_000,
+    );
 
     await startWorker();
     // At start the worker tells apart what may have gone out (unknown) from what never did (back to owed).

@@ -23,9 +23,21 @@ describe('the least-privileged database role (e2e)', () => {
     await query(admin.toString(), `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     await query(admin.toString(), `DROP ROLE IF EXISTS ${role}`);
     await query(admin.toString(), `CREATE DATABASE "${database}"`);
-    const created = psql(ownerUrl, ['-v', `app_role=${role}`, '-v', 'app_password=app-password', '-v', `owner=${owner}`, '-f', 'docker/postgres/app-role.sql.in']);
+    const created = psql(ownerUrl, [
+      '-v',
+      `app_role=${role}`,
+      '-v',
+      'app_password=app-password',
+      '-v',
+      `owner=${owner}`,
+      '-f',
+      'docker/postgres/app-role.sql.in',
+    ]);
     expect(created.stderr).toBe('');
-    const migrated = spawnSync('npx', ['tsx', 'scripts/db/migrate.ts', 'deploy'], { env: { ...process.env, DATABASE_URL: ownerUrl.toString() }, encoding: 'utf8' });
+    const migrated = spawnSync('npx', ['tsx', 'scripts/db/migrate.ts', 'deploy'], {
+      env: { ...process.env, DATABASE_URL: ownerUrl.toString() },
+      encoding: 'utf8',
+    });
     expect(migrated.status).toBe(0);
   });
 
@@ -39,7 +51,10 @@ describe('the least-privileged database role (e2e)', () => {
     expect(recipient!.id).toBeDefined();
     await query(appUrl.toString(), `UPDATE recipient SET name = 'Host' WHERE id = ${recipient!.id}`);
     await query(appUrl.toString(), `INSERT INTO payout (trigger) VALUES ('manual')`);
-    const check = spawnSync('node', ['dist/apps/cli/src/main.js', 'ledger', 'check'], { env: { ...process.env, DATABASE_URL: appUrl.toString() }, encoding: 'utf8' });
+    const check = spawnSync('node', ['dist/apps/cli/src/main.js', 'ledger', 'check'], {
+      env: { ...process.env, DATABASE_URL: appUrl.toString() },
+      encoding: 'utf8',
+    });
     expect(JSON.parse(check.stdout)).toMatchObject({ ok: true });
   });
 

@@ -10,7 +10,8 @@ import { testConfig } from '../support/test-config.js';
 
 // /health as anyone sees it, and with a key (details for the admin scope only).
 const health = (baseUrl: string, key?: string) => request(baseUrl, '/health', key ? { headers: { authorization: `Bearer ${key}` } } : {});
-const keyWith = async (app: INestApplication, scopes: Scope[]) => (await app.get(ApiKeysService, { strict: false }).create(`health-${randomUUID().slice(0, 8)}`, scopes)).key;
+const keyWith = async (app: INestApplication, scopes: Scope[]) =>
+  (await app.get(ApiKeysService, { strict: false }).create(`health-${randomUUID().slice(0, 8)}`, scopes)).key;
 
 describe('GET /health', () => {
   const apps: INestApplication[] = [];
@@ -24,7 +25,10 @@ describe('GET /health', () => {
       apps.push(app);
       const baseUrl = await listen(app);
       const admin = await keyWith(app, [Scope.Admin]);
-      const reader = await keyWith(app, ALL_SCOPES.filter((scope) => scope !== Scope.Admin));
+      const reader = await keyWith(
+        app,
+        ALL_SCOPES.filter((scope) => scope !== Scope.Admin),
+      );
       // Anyone, a bad key, a revoked admin key, a key without the admin scope: up or down, nothing else.
       const revoked = await app.get(ApiKeysService, { strict: false }).create('health-revoked', [Scope.Admin]);
       await app.get(ApiKeysService, { strict: false }).revoke(BigInt(revoked.id));
@@ -39,7 +43,7 @@ describe('GET /health', () => {
     }
   });
 
-  it("holds no wallet on the api: its /health shows the wallet as a worker last published it, unknown before any did", async () => {
+  it('holds no wallet on the api: its /health shows the wallet as a worker last published it, unknown before any did', async () => {
     const config = testConfig({ QUEUE_PREFIX: `sshealth-${randomUUID().slice(0, 8)}` });
     const api = await createApi(config);
     apps.push(api);
@@ -53,7 +57,10 @@ describe('GET /health', () => {
     const worker = await createWorker(config);
     apps.push(worker);
     const workerUrl = await listen(worker); // started: it probes the wallet at once, then every 10 s
-    const seen = await eventually(() => health(apiUrl, admin), (r) => r.body.details?.wallet?.state === 'reported');
+    const seen = await eventually(
+      () => health(apiUrl, admin),
+      (r) => r.body.details?.wallet?.state === 'reported',
+    );
     const { state, reportedAt, ...reported } = seen.body.details.wallet;
     expect(state).toBe('reported');
     expect(Date.now() - Date.parse(reportedAt)).toBeLessThan(60_000);
@@ -77,7 +84,10 @@ describe('GET /health', () => {
       expect((await health(baseUrl)).status).toBe(200);
 
       await redis.stop();
-      const publicDown = await eventually(() => health(baseUrl), (r) => r.status === 503);
+      const publicDown = await eventually(
+        () => health(baseUrl),
+        (r) => r.status === 503,
+      );
       expect(publicDown.body).toEqual({ status: 'error', error: 'service_unavailable', message: 'the service is not healthy; details need an admin key' });
       expect(publicDown.headers.get('retry-after')).toBe('5');
       const down = await health(baseUrl, admin);
@@ -89,7 +99,10 @@ describe('GET /health', () => {
       expect(down.body.details.postgres.status).toBe('up');
 
       await redis.start();
-      const up = await eventually(() => health(baseUrl, admin), (r) => r.status === 200);
+      const up = await eventually(
+        () => health(baseUrl, admin),
+        (r) => r.status === 200,
+      );
       expect(up.body.details.redis.status).toBe('up');
       expect((await health(baseUrl)).body).toEqual({ status: 'ok' });
     } finally {
@@ -101,7 +114,10 @@ describe('GET /health', () => {
   });
 
   // An app whose database connection goes through a relay the test can close (an outage as the client sees one).
-  const behindRelay = async <A extends INestApplication>(create: (config: ReturnType<typeof testConfig>) => Promise<A>, test: (app: A, baseUrl: string, relay: TcpRelay) => Promise<void>) => {
+  const behindRelay = async <A extends INestApplication>(
+    create: (config: ReturnType<typeof testConfig>) => Promise<A>,
+    test: (app: A, baseUrl: string, relay: TcpRelay) => Promise<void>,
+  ) => {
     const db = new URL(testConfig().DATABASE_URL);
     const relay = new TcpRelay(await freePort(), { host: db.hostname, port: Number(db.port || 5432) });
     await relay.open();
@@ -123,14 +139,23 @@ describe('GET /health', () => {
       expect((await health(baseUrl, admin)).body.details.postgres.status).toBe('up');
 
       await relay.close();
-      const down = await eventually(() => health(baseUrl), (r) => r.status === 503);
+      const down = await eventually(
+        () => health(baseUrl),
+        (r) => r.status === 503,
+      );
       expect(down.body).toEqual({ status: 'error', error: 'service_unavailable', message: 'the service is not healthy; details need an admin key' });
       const adminDown = await health(baseUrl, admin);
       expect([adminDown.status, adminDown.body.status, adminDown.body.details]).toEqual([503, 'error', undefined]);
 
       await relay.open();
-      await eventually(() => health(baseUrl), (r) => r.status === 200);
-      const back = await eventually(() => health(baseUrl, admin), (r) => r.body.details !== undefined);
+      await eventually(
+        () => health(baseUrl),
+        (r) => r.status === 200,
+      );
+      const back = await eventually(
+        () => health(baseUrl, admin),
+        (r) => r.body.details !== undefined,
+      );
       expect(back.body.details).toMatchObject({ postgres: { status: 'up' }, redis: { status: 'up' } });
     });
   });
@@ -145,11 +170,17 @@ describe('GET /health', () => {
       const admin = await keyWith(app, [Scope.Admin]);
       const reader = await keyWith(app, [Scope.PayoutsRead]);
       await redis.stop();
-      const down = await eventually(() => health(baseUrl, admin), (r) => r.status === 503);
+      const down = await eventually(
+        () => health(baseUrl, admin),
+        (r) => r.status === 503,
+      );
       expect(down.body).toMatchObject({ status: 'error', error: 'service_unavailable', message: 'redis cannot be reached' });
       expect(down.body.details.redis.status).toBe('down');
       const notAdmin = await health(baseUrl, reader);
-      expect([notAdmin.status, notAdmin.body]).toEqual([503, { status: 'error', error: 'service_unavailable', message: 'the service is not healthy; details need an admin key' }]);
+      expect([notAdmin.status, notAdmin.body]).toEqual([
+        503,
+        { status: 'error', error: 'service_unavailable', message: 'the service is not healthy; details need an admin key' },
+      ]);
     } finally {
       if (!redis.running) await redis.start();
       await Promise.all(apps.splice(0).map((app) => app.close()));

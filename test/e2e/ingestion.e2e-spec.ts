@@ -16,8 +16,7 @@ const listening = (id: string, extra: object = {}) => ({
   ...extra,
 });
 
-const eventCount = async (stack: Stack) =>
-  Number((await query<{ n: string }>(stack.config.DATABASE_URL, 'SELECT COUNT(*) AS n FROM listening_event'))[0]!.n);
+const eventCount = async (stack: Stack) => Number((await query<{ n: string }>(stack.config.DATABASE_URL, 'SELECT COUNT(*) AS n FROM listening_event'))[0]!.n);
 
 describe('POST /v1/events (e2e)', () => {
   let stack: Stack;

@@ -33,7 +33,12 @@ describe('ledger check', () => {
     const endpoint = await stack.http.get('/v1/ledger/check');
     expect(endpoint).toMatchObject({
       status: 500,
-      body: { error: 'invariant_broken', message: 'events are worth 5000 msat but 0 msat accrued', ok: false, problems: ['events are worth 5000 msat but 0 msat accrued'] },
+      body: {
+        error: 'invariant_broken',
+        message: 'events are worth 5000 msat but 0 msat accrued',
+        ok: false,
+        problems: ['events are worth 5000 msat but 0 msat accrued'],
+      },
     });
   });
 

@@ -36,10 +36,18 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     await stack.accumulated();
     return stack.runPayout();
   };
-  const wellKnownRequests = async (user: string) => (await stack.sim.lnaddress.requests()).filter((r) => r.path.startsWith('/.well-known/') && r.path.endsWith(`/${user}`));
+  const wellKnownRequests = async (user: string) =>
+    (await stack.sim.lnaddress.requests()).filter((r) => r.path.startsWith('/.well-known/') && r.path.endsWith(`/${user}`));
 
   beforeAll(async () => {
-    stack = await startStack({ RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '1', MAX_ATTEMPTS: '2', KEYSEND_BATCH_SIZE: '4', LNADDRESS_CACHE_SECONDS: '3', ALBY_TIMEOUT_MS: '1000' });
+    stack = await startStack({
+      RETRY_BASE_SECONDS: '1',
+      RETRY_MAX_SECONDS: '1',
+      MAX_ATTEMPTS: '2',
+      KEYSEND_BATCH_SIZE: '4',
+      LNADDRESS_CACHE_SECONDS: '3',
+      ALBY_TIMEOUT_MS: '1000',
+    });
   });
   afterAll(() => stack.close());
   beforeEach(async () => {
@@ -50,7 +58,10 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
   it('refuses a malformed Lightning Address at ingestion, naming it, and stores nothing', async () => {
     const res = await stack.http.post('/v1/events', { events: [listening('bad-1', 10, [lnaddress('X', 'kim@10.0.0.1', 1)])] });
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ error: 'invalid_request', issues: [{ path: 'events[0].value.recipients[0].address', message: 'the domain must be a host name, not an IP address' }] });
+    expect(res.body).toMatchObject({
+      error: 'invalid_request',
+      issues: [{ path: 'events[0].value.recipients[0].address', message: 'the domain must be a host name, not an IP address' }],
+    });
     expect(await sql('SELECT id FROM listening_event WHERE event_id = $1', ['bad-1'])).toEqual([]);
   });
 
@@ -71,7 +82,14 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
 
     expect(await recipient(ln('kim'))).toMatchObject({ type: 'lnaddress', address: ln('kim'), paidMsat: '50000', owedMsat: '0' });
     expect(await keysendsOf(ln('kim'))).toEqual([
-      expect.objectContaining({ method: 'keysend', destination: kimNode, invoice: null, status: 'succeeded', amountSats: 50, recipient: expect.objectContaining({ type: 'lnaddress' }) }),
+      expect.objectContaining({
+        method: 'keysend',
+        destination: kimNode,
+        invoice: null,
+        status: 'succeeded',
+        amountSats: 50,
+        recipient: expect.objectContaining({ type: 'lnaddress' }),
+      }),
     ]);
   });
 
@@ -90,21 +108,38 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     expect([...lena.comment!]).toHaveLength(40); // cut to the address's commentAllowed
 
     const [keysend] = await keysendsOf(ln('lara'));
-    expect(keysend).toMatchObject({ method: 'invoice', destination: null, invoice: lara.invoice, paymentHash: lara.paymentHash, status: 'succeeded', amountSats: 21 });
+    expect(keysend).toMatchObject({
+      method: 'invoice',
+      destination: null,
+      invoice: lara.invoice,
+      paymentHash: lara.paymentHash,
+      status: 'succeeded',
+      amountSats: 21,
+    });
     expect(lara.comment).toContain(keysend.reference);
     const [row] = await sql<{ preimage: string }>('SELECT preimage FROM payment WHERE id = $1', [keysend.id]);
     expect(sha256(row!.preimage)).toBe(lara.paymentHash);
     const payments = await stack.sim.payments();
-    expect(payments.filter((p) => p.kind === 'bolt11').map((p) => [p.paymentHash, p.amount, p.destination]).sort()).toEqual(
-      [[lara.paymentHash, 21, SIM_PAYEE_PUBKEY], [lena.paymentHash, 33, SIM_PAYEE_PUBKEY]].sort(),
+    expect(
+      payments
+        .filter((p) => p.kind === 'bolt11')
+        .map((p) => [p.paymentHash, p.amount, p.destination])
+        .sort(),
+    ).toEqual(
+      [
+        [lara.paymentHash, 21, SIM_PAYEE_PUBKEY],
+        [lena.paymentHash, 33, SIM_PAYEE_PUBKEY],
+      ].sort(),
     );
 
     const statement = (await stack.http.get(`/v1/recipients/${(await recipient(ln('lara'))).id}/statement`)).body;
     expect(statement).toMatchObject({ recipient: { type: 'lnaddress', address: ln('lara') }, totals: { paidMsat: '21000', owedMsat: '0' } });
-    expect(statement.keysends).toEqual([expect.objectContaining({ method: 'invoice', paymentHash: lara.paymentHash, amountMsat: '21000', status: 'succeeded' })]);
+    expect(statement.keysends).toEqual([
+      expect.objectContaining({ method: 'invoice', paymentHash: lara.paymentHash, amountMsat: '21000', status: 'succeeded' }),
+    ]);
   });
 
-  it('keeps money below an address\'s minSendable owed, and pays it once it has grown past the minimum', async () => {
+  it("keeps money below an address's minSendable owed, and pays it once it has grown past the minimum", async () => {
     await stack.sim.lnaddress.setUser('mina', { minSendable: 50_000, maxSendable: 1_000_000, commentAllowed: 0 });
     const first = await pay([listening('min-1', 30, [lnaddress('Mina', ln('mina'), 1)])]);
     expect(first).toMatchObject({ status: 'completed', totals: { keysends: 0 } });
@@ -119,7 +154,7 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     expect(await stack.invariant()).toMatchObject({ ok: true });
   });
 
-  it('backs a dead domain off, then parks it with its reason, while the event\'s other recipients are paid', async () => {
+  it("backs a dead domain off, then parks it with its reason, while the event's other recipients are paid", async () => {
     const ghost = `ghost@${DEAD_LN_DOMAIN}`;
     const first = await pay([listening('dead-1', 100, [node('Host', pubkey(0x710), 1), lnaddress('Ghost', ghost, 1)])]);
     expect(first).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
@@ -129,7 +164,14 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await stack.runPayout();
-    expect(await recipient(ghost)).toMatchObject({ state: 'parked', parked: true, consecutiveFailures: 2, lastErrorCode: 'lnaddress_unreachable', owedMsat: '0', parkedMsat: '50000' });
+    expect(await recipient(ghost)).toMatchObject({
+      state: 'parked',
+      parked: true,
+      consecutiveFailures: 2,
+      lastErrorCode: 'lnaddress_unreachable',
+      owedMsat: '0',
+      parkedMsat: '50000',
+    });
     expect((await stack.sim.payments()).map((p) => p.destination)).toEqual([pubkey(0x710)]);
     expect(await stack.invariant()).toMatchObject({ ok: true });
   });
@@ -165,25 +207,39 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     ['wrong amount', 'wamt', { invoiceMsatDelta: 1_000 }, /it is for 11000 msat, not the 10000 msat asked for/],
     ['wrong description hash', 'whash', { wrongDescriptionHash: true }, /description hash is not the hash of the address's metadata/],
     ['expiring at once', 'wexp', { invoiceExpirySeconds: 5 }, /too soon to pay/],
-    ['min_final_cltv_expiry above the bound', 'wcltv', { minFinalCltvExpiry: 4000 }, /it asks for a min_final_cltv_expiry of 4000 blocks, more than the 144 accepted/],
+    [
+      'min_final_cltv_expiry above the bound',
+      'wcltv',
+      { minFinalCltvExpiry: 4000 },
+      /it asks for a min_final_cltv_expiry of 4000 blocks, more than the 144 accepted/,
+    ],
     ['description hash missing', 'wnohash', { noDescriptionHash: true }, /it carries no description hash; LUD-06 requires the hash of the address's metadata/],
-  ])('refuses an invoice with the %s: nothing is paid, the money is owed again and paid once the invoice is right', async (_what, user, misbehaviour, message) => {
-    await stack.sim.lnaddress.setUser(user, misbehaviour);
-    const run = await pay([listening(`bad-invoice-${user}`, 10, [lnaddress('Bad', ln(user), 1)])]);
-    // Never sent: cancelled (not failed, which only a sent payment can be), and the recipient's failure all the same.
-    expect(run).toMatchObject({ totals: { keysends: 1, cancelled: 1, failed: 0, succeeded: 0 } });
-    const [keysend] = await keysendsOf(ln(user));
-    expect(keysend).toMatchObject({ method: 'invoice', status: 'cancelled', lastErrorCode: 'invoice_refused', invoice: null, paymentHash: null });
-    expect(keysend.lastErrorMessage).toMatch(message);
-    expect(await stack.sim.lnaddress.invoices()).toHaveLength(1); // one was issued, and refused
-    expect(await stack.sim.payments()).toEqual([]);
-    expect(await recipient(ln(user))).toMatchObject({ state: 'backing_off', owedMsat: '10000', inFlightMsat: '0', paidMsat: '0', lastErrorCode: 'invoice_refused' });
+  ])(
+    'refuses an invoice with the %s: nothing is paid, the money is owed again and paid once the invoice is right',
+    async (_what, user, misbehaviour, message) => {
+      await stack.sim.lnaddress.setUser(user, misbehaviour);
+      const run = await pay([listening(`bad-invoice-${user}`, 10, [lnaddress('Bad', ln(user), 1)])]);
+      // Never sent: cancelled (not failed, which only a sent payment can be), and the recipient's failure all the same.
+      expect(run).toMatchObject({ totals: { keysends: 1, cancelled: 1, failed: 0, succeeded: 0 } });
+      const [keysend] = await keysendsOf(ln(user));
+      expect(keysend).toMatchObject({ method: 'invoice', status: 'cancelled', lastErrorCode: 'invoice_refused', invoice: null, paymentHash: null });
+      expect(keysend.lastErrorMessage).toMatch(message);
+      expect(await stack.sim.lnaddress.invoices()).toHaveLength(1); // one was issued, and refused
+      expect(await stack.sim.payments()).toEqual([]);
+      expect(await recipient(ln(user))).toMatchObject({
+        state: 'backing_off',
+        owedMsat: '10000',
+        inFlightMsat: '0',
+        paidMsat: '0',
+        lastErrorCode: 'invoice_refused',
+      });
 
-    await stack.sim.lnaddress.setUser(user, {});
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
-    expect(await recipient(ln(user))).toMatchObject({ state: 'active', owedMsat: '0', paidMsat: '10000', lastErrorCode: null });
-  });
+      await stack.sim.lnaddress.setUser(user, {});
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
+      expect(await recipient(ln(user))).toMatchObject({ state: 'active', owedMsat: '0', paidMsat: '10000', lastErrorCode: null });
+    },
+  );
 
   it('sends no invoice payment without its invoice when several in one chunk are refused: the others are paid in the same run', async () => {
     await stack.sim.lnaddress.setUser('ra', { noDescriptionHash: true });
@@ -202,8 +258,16 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
   it('counts resolutions and invoices for operators (worker /metrics)', async () => {
     const counts = async () => {
       const metrics = await (await fetch(stack.workerMetricsUrl!)).text();
-      const count = (labels: string) => Number(metrics.split('\n').find((l) => l.startsWith(`splitstream_lnaddress_total{${labels}} `))?.split(' ')[1] ?? 0);
-      return ['resolve",outcome="keysend', 'resolve",outcome="lnurlp', 'resolve",outcome="failed', 'invoice",outcome="obtained'].map((l) => count(`step="${l}"`));
+      const count = (labels: string) =>
+        Number(
+          metrics
+            .split('\n')
+            .find((l) => l.startsWith(`splitstream_lnaddress_total{${labels}} `))
+            ?.split(' ')[1] ?? 0,
+        );
+      return ['resolve",outcome="keysend', 'resolve",outcome="lnurlp', 'resolve",outcome="failed', 'invoice",outcome="obtained'].map((l) =>
+        count(`step="${l}"`),
+      );
     };
     const before = await counts();
     await stack.sim.lnaddress.setUser('mkim', { keysend: { pubkey: pubkey(0x740) } });
@@ -241,7 +305,11 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     await stack.sim.lnaddress.setUser('cora', { keysend: { pubkey: pubkey(0x720) } });
     await new Promise((resolve) => setTimeout(resolve, 3_100));
     await pay([listening('cache-3', 10, [lnaddress('Cora', ln('cora'), 1)])]);
-    expect((await wellKnownRequests('cora')).map((r) => r.path)).toEqual(['/.well-known/keysend/cora', '/.well-known/lnurlp/cora', '/.well-known/keysend/cora']);
+    expect((await wellKnownRequests('cora')).map((r) => r.path)).toEqual([
+      '/.well-known/keysend/cora',
+      '/.well-known/lnurlp/cora',
+      '/.well-known/keysend/cora',
+    ]);
     expect((await keysendsOf(ln('cora'))).map((k: { method: string; destination: string | null }) => [k.method, k.destination])).toEqual([
       ['keysend', pubkey(0x720)],
       ['invoice', null],
@@ -267,7 +335,12 @@ describe('Lightning-address recipients with the outbound guard on (e2e, default 
     await stack.accumulated();
     expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
     const priv = (await stack.recipient(ln('priv'))).body;
-    expect(priv).toMatchObject({ state: 'backing_off', lastErrorCode: 'lnaddress_unreachable', lastErrorMessage: "the address's domain could not be reached", owedMsat: '10000' });
+    expect(priv).toMatchObject({
+      state: 'backing_off',
+      lastErrorCode: 'lnaddress_unreachable',
+      lastErrorMessage: "the address's domain could not be reached",
+      owedMsat: '10000',
+    });
     expect(priv.lastErrorMessage).not.toMatch(/127\.0\.0\.1|global unicast|ECONN/);
     expect(await stack.sim.lnaddress.requests()).toEqual([]); // never called
   });
@@ -286,7 +359,7 @@ describe('Lightning-address recipients over Nostr Wallet Connect (e2e)', () => {
     await nwc.close();
   });
 
-  it('pays keysend addresses with the address\'s TLVs and LNURL-pay invoices with pay_invoice, the bLIP-10 record as metadata', async () => {
+  it("pays keysend addresses with the address's TLVs and LNURL-pay invoices with pay_invoice, the bLIP-10 record as metadata", async () => {
     const nodeOfKim = pubkey(0x731);
     await stack.sim.lnaddress.setUser('nkim', { keysend: { pubkey: nodeOfKim, customData: [{ customKey: '696969', customValue: 'nkim-wallet' }] } });
     await stack.postEvents([listening('nwc-1', 100, [lnaddress('Kim', ln('nkim'), 60), lnaddress('Lara', ln('nlara'), 40)])]);
@@ -324,7 +397,7 @@ describe('Lightning-address recipients over Nostr Wallet Connect (e2e)', () => {
     expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ checked: 1, paid: 1 });
     const rows = await query<{ status: string; payment_hash: string; preimage: string }>(
       stack.config.DATABASE_URL,
-      "SELECT status, payment_hash, preimage FROM payment WHERE invoice = $1",
+      'SELECT status, payment_hash, preimage FROM payment WHERE invoice = $1',
       [issued.invoice],
     );
     expect(rows).toEqual([{ status: 'succeeded', payment_hash: issued.paymentHash, preimage: expect.stringMatching(/^[0-9a-f]{64}$/) }]);

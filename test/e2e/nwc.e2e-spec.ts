@@ -39,7 +39,10 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     const paymentId = (await stack.runPayout()).keysends[0].id;
     nwc.wallet.clearRule(address);
     await sql(`UPDATE payment SET status = 'unknown', sent_at = now() - $2::interval WHERE id = $1`, [paymentId, sentAgo]);
-    await sql(`UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id = (SELECT balance_id FROM payment WHERE id = $1)`, [paymentId]);
+    await sql(
+      `UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id = (SELECT balance_id FROM payment WHERE id = $1)`,
+      [paymentId],
+    );
     return paymentId as string;
   };
   const paymentsTo = (address: string) => nwc.wallet.transactions.filter((t) => t.state === 'settled' && t.metadata.pubkey === address);
@@ -91,7 +94,10 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     const lost = pubkey(0xe05);
     // As if the request had been lost on its way, two minutes ago: the wallet has nothing of it.
     const id = await failedThenLost(lost, 'n-5', '2 minutes');
-    nwc.wallet.transactions.splice(nwc.wallet.transactions.findIndex((t) => t.metadata.pubkey === lost), 1); // the wallet never saw it
+    nwc.wallet.transactions.splice(
+      nwc.wallet.transactions.findIndex((t) => t.metadata.pubkey === lost),
+      1,
+    ); // the wallet never saw it
     const [{ preimage }] = await sql('SELECT preimage FROM payment WHERE id = $1', [id]);
     const report = await stack.http.post('/v1/keysends/reconcile', {});
     expect(report.body).toMatchObject({ checked: 1, resent: 1, stillUnknown: 0 });
@@ -106,7 +112,10 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     const id = await failedThenLost(failing, 'n-6');
     expect(nwc.wallet.transactions.find((t) => t.metadata.pubkey === failing)).toMatchObject({ state: 'failed' });
     expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ checked: 1, returnedToOwed: 1, resent: 0 });
-    expect((await sql('SELECT status, error_message FROM payment WHERE id = $1', [id]))[0]).toEqual({ status: 'failed', error_message: 'the wallet reports the payment failed' });
+    expect((await sql('SELECT status, error_message FROM payment WHERE id = $1', [id]))[0]).toEqual({
+      status: 'failed',
+      error_message: 'the wallet reports the payment failed',
+    });
     expect((await stack.recipient(failing)).body).toMatchObject({ owedMsat: '100000', inFlightMsat: '0' });
     expect(await stack.invariant()).toMatchObject({ ok: true });
   });
@@ -117,9 +126,17 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     await stack.accumulated();
     for (const r of recipients) nwc.wallet.setRule(r, { delayMs: 400 });
     const started = await stack.http.post('/v1/payouts/run', {});
-    await eventually(() => sql(`SELECT 1 FROM payment WHERE payout_id = $1 AND status = 'sending'`, [started.body.id]), (rows) => rows.length > 0, 10_000);
+    await eventually(
+      () => sql(`SELECT 1 FROM payment WHERE payout_id = $1 AND status = 'sending'`, [started.body.id]),
+      (rows) => rows.length > 0,
+      10_000,
+    );
     await nwc.restartRelay(1_500);
-    await eventually(() => stack.http.get(`/v1/payouts/${started.body.id}`), (r) => ['completed', 'partial', 'failed'].includes(r.body.status), 20_000);
+    await eventually(
+      () => stack.http.get(`/v1/payouts/${started.body.id}`),
+      (r) => ['completed', 'partial', 'failed'].includes(r.body.status),
+      20_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the wallet service reconnects
     for (const r of recipients) nwc.wallet.clearRule(r);
     await stack.http.post('/v1/keysends/reconcile', {});
@@ -152,7 +169,11 @@ describe('wallet health on the NWC rail (e2e)', () => {
       const { key } = await good.get(ApiKeysService, { strict: false }).create('nwc-admin', [Scope.Admin]);
       const admin = { headers: { authorization: `Bearer ${key}` } };
       expect((await request(goodUrl, '/health')).body).toEqual({ status: 'ok' });
-      const ok = await eventually(() => request(goodUrl, '/health', admin), (r) => r.body?.details?.wallet?.reachable === true, 10_000);
+      const ok = await eventually(
+        () => request(goodUrl, '/health', admin),
+        (r) => r.body?.details?.wallet?.reachable === true,
+        10_000,
+      );
       expect(ok.status).toBe(200);
       expect(ok.body.details.wallet).toMatchObject({ status: 'up', reachable: true, balanceMsat: String(nwc.wallet.settings.balanceMsat) });
       const metrics = await (await fetch(`${metricsUrlOf(good)}/metrics`)).text();
@@ -204,7 +225,11 @@ describe('a worker killed mid-run on the NWC rail (e2e)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300)); // the request reaches the wallet
     worker!.kill('SIGKILL');
     await once(worker!, 'exit');
-    await eventually(async () => nwc.wallet.transactions.filter((t) => t.state === 'settled').length, (n) => n === 1, 8_000); // the wallet still pays it
+    await eventually(
+      async () => nwc.wallet.transactions.filter((t) => t.state === 'settled').length,
+      (n) => n === 1,
+      8_000,
+    ); // the wallet still pays it
 
     await startWorker();
     expect((await statuses()).map((r) => r.status)).toEqual(['unknown', 'cancelled', 'cancelled', 'cancelled']);

@@ -106,7 +106,13 @@ describe('logs of a full run (e2e)', () => {
   });
 
   it('contains request ids, and neither the Alby token nor any API key', async () => {
-    const [simPort, apiPort, workerPort, apiMetricsPort, workerMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [simPort, apiPort, workerPort, apiMetricsPort, workerMetricsPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const base = testConfig();
     await truncateAll(base.DATABASE_URL);
     const env = {
@@ -129,17 +135,25 @@ describe('logs of a full run (e2e)', () => {
     start('dist/apps/api/src/main.js', env);
     start('dist/apps/worker/src/main.js', env);
     for (const port of [simPort, apiPort, workerPort]) {
-      await eventually(() => request(`http://127.0.0.1:${port}`, '/health').catch(() => ({ status: 0 })), (r) => r.status === 200, 20_000);
+      await eventually(
+        () => request(`http://127.0.0.1:${port}`, '/health').catch(() => ({ status: 0 })),
+        (r) => r.status === 200,
+        20_000,
+      );
     }
     await fetch(`http://127.0.0.1:${simPort}/admin/settings`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ rateLimitPerSecond: 100, rateLimitBurst: 100 }),
     });
-    const created = spawnSync('node', ['dist/apps/cli/src/main.js', 'keys', 'create', '--name', 'log-app', '--scopes', 'events:write,payouts:write,payouts:read'], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    });
+    const created = spawnSync(
+      'node',
+      ['dist/apps/cli/src/main.js', 'keys', 'create', '--name', 'log-app', '--scopes', 'events:write,payouts:write,payouts:read'],
+      {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      },
+    );
     const apiKey = created.stdout.trim().split('\n').at(-1)!;
     const api = (path: string, init: RequestInit = {}, key = apiKey) =>
       request(`http://127.0.0.1:${apiPort}`, path, {
@@ -155,9 +169,17 @@ describe('logs of a full run (e2e)', () => {
       const inUrl = await request(`http://127.0.0.1:${apiPort}`, path);
       expect([path, inUrl.status, inUrl.body.error]).toEqual([path, 400, 'invalid_request']);
     }
-    await eventually(() => api('/v1/summary'), (r) => r.body.events?.awaitingAccumulation === 0, 15_000);
+    await eventually(
+      () => api('/v1/summary'),
+      (r) => r.body.events?.awaitingAccumulation === 0,
+      15_000,
+    );
     const run = await api('/v1/payouts/run', { method: 'POST', body: '{}', headers: { 'x-request-id': 'req-payout-run' } });
-    await eventually(() => api(`/v1/payouts/${run.body.id}`), (r) => r.body.status === 'completed', 20_000);
+    await eventually(
+      () => api(`/v1/payouts/${run.body.id}`),
+      (r) => r.body.status === 'completed',
+      20_000,
+    );
     expect((await api(`/v1/payouts/${run.body.id}`)).body.totals).toMatchObject({ succeeded: 2 });
 
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -172,7 +194,10 @@ describe('logs of a full run (e2e)', () => {
     expect(run.headers.get('x-request-id')).toBe('req-payout-run');
 
     // The built processes serve /metrics on their internal ports only.
-    for (const [publicPort, metricsPort] of [[apiPort, apiMetricsPort], [workerPort, workerMetricsPort]]) {
+    for (const [publicPort, metricsPort] of [
+      [apiPort, apiMetricsPort],
+      [workerPort, workerMetricsPort],
+    ]) {
       expect((await request(`http://127.0.0.1:${publicPort}`, '/metrics')).status).toBe(404);
       const scrape = await request(`http://127.0.0.1:${metricsPort}`, '/metrics');
       expect(scrape.status).toBe(200);

@@ -23,7 +23,14 @@ describe('OpenAPI (e2e)', () => {
     // Validated by swagger-parser in a plain Node process (it cannot load inside jest's module system on Node 20).
     const validation = spawnSync(
       'node',
-      ['--input-type=module', '-e', "import P from '@apidevtools/swagger-parser'; const d = JSON.parse(require('fs').readFileSync(0, 'utf8')); await P.validate(d); console.log('valid')".replace("require('fs')", "(await import('node:fs'))")],
+      [
+        '--input-type=module',
+        '-e',
+        "import P from '@apidevtools/swagger-parser'; const d = JSON.parse(require('fs').readFileSync(0, 'utf8')); await P.validate(d); console.log('valid')".replace(
+          "require('fs')",
+          "(await import('node:fs'))",
+        ),
+      ],
       { input: JSON.stringify(document), encoding: 'utf8' },
     );
     expect(validation.stderr).toBe('');
@@ -31,7 +38,11 @@ describe('OpenAPI (e2e)', () => {
     expect(document.openapi).toMatch(/^3\./);
 
     for (const route of ROUTES) {
-      const path = route.path.split('?')[0]!.replace('/some-id', '/{id}').replace('/some-feed', '/{feedGuid}').replace(/\/1(\/|$)/, '/{id}$1');
+      const path = route.path
+        .split('?')[0]!
+        .replace('/some-id', '/{id}')
+        .replace('/some-feed', '/{feedGuid}')
+        .replace(/\/1(\/|$)/, '/{id}$1');
       const operation = document.paths[path]?.[route.method.toLowerCase()];
       expect({ route: `${route.method} ${path}`, scope: operation?.['x-required-scope'] }).toEqual({ route: `${route.method} ${path}`, scope: route.scope });
       expect(operation.responses['401']).toEqual({ $ref: '#/components/responses/Error401' });
@@ -76,7 +87,10 @@ describe('OpenAPI (e2e)', () => {
     expect(missing).toEqual([]);
     // Spot checks of what clients rely on.
     const recipient = document.paths['/v1/recipients/{id}'].get.responses['200'].content['application/json'].schema.properties;
-    expect(recipient.address).toMatchObject({ pattern: '^(0[23][0-9a-fA-F]{64}|[a-z0-9._+-]+@[a-z0-9.-]+)$', example: expect.stringMatching(/^0[23][0-9a-f]{64}$/) });
+    expect(recipient.address).toMatchObject({
+      pattern: '^(0[23][0-9a-fA-F]{64}|[a-z0-9._+-]+@[a-z0-9.-]+)$',
+      example: expect.stringMatching(/^0[23][0-9a-f]{64}$/),
+    });
     expect(new RegExp(recipient.address.pattern).test('alice@pods.example')).toBe(true);
     expect(recipient.type).toMatchObject({ enum: ['node', 'lnaddress'] });
     expect(recipient.owedMsat).toMatchObject({ type: 'string', pattern: '^[0-9]+$', example: expect.stringMatching(/^[0-9]+$/) });

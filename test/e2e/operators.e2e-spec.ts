@@ -32,7 +32,11 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
   const client = (key: string) => ({
     get: (path: string, headers: Record<string, string> = {}) => request(stack.baseUrl, path, { headers: { authorization: `Bearer ${key}`, ...headers } }),
     post: (path: string, body: unknown) =>
-      request(stack.baseUrl, path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      request(stack.baseUrl, path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
   });
   const admin = () => stack.http;
   const idOf = async (address: string) => (await stack.recipient(address)).body.id as string;
@@ -45,12 +49,14 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
     a = client((await keys.create('app-a', appScopes)).key);
     b = client((await keys.create('app-b', appScopes)).key);
     expect(
-      (await a.post('/v1/events', {
-        events: [
-          event('a-1', 'feed-a', 'ep-1', 100, [node('Alice Host', alice, 50), node('Dead', dead, 25), node('Hangs', hangs, 25)]),
-          event('a-2', 'feed-a', 'ep-2', 40, [node('Alice Host', alice, 1)]),
-        ],
-      })).status,
+      (
+        await a.post('/v1/events', {
+          events: [
+            event('a-1', 'feed-a', 'ep-1', 100, [node('Alice Host', alice, 50), node('Dead', dead, 25), node('Hangs', hangs, 25)]),
+            event('a-2', 'feed-a', 'ep-2', 40, [node('Alice Host', alice, 1)]),
+          ],
+        })
+      ).status,
     ).toBe(202);
     expect((await b.post('/v1/events', { events: [event('b-1', 'feed-b', 'ep-1', 30, [node('Alice', alice, 1), node('Bob', bobOnly, 1)])] })).status).toBe(202);
     await stack.accumulated();
@@ -120,7 +126,15 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
   });
 
   it('refuses unknown and malformed query parameters with 400 in the standard shape', async () => {
-    for (const path of ['/v1/keysends?stauts=unknown', '/v1/recipients?parkd=true', '/v1/payouts?page=2', '/v1/keysends?status=lost', '/v1/recipients?owedAtLeastMsat=1.5', '/v1/keysends?from=yesterday', '/v1/keysends?before=abc']) {
+    for (const path of [
+      '/v1/keysends?stauts=unknown',
+      '/v1/recipients?parkd=true',
+      '/v1/payouts?page=2',
+      '/v1/keysends?status=lost',
+      '/v1/recipients?owedAtLeastMsat=1.5',
+      '/v1/keysends?from=yesterday',
+      '/v1/keysends?before=abc',
+    ]) {
       const res = await a.get(path);
       expect([path, res.status, res.body.error]).toEqual([path, 400, 'invalid_request']);
       expect(res.body.issues.length).toBeGreaterThan(0);
@@ -166,11 +180,17 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
     expect((await a.get(`/v1/recipients/${deadId}`)).body.parked).toBe(true);
   });
 
-  it("gives a creator a statement whose sums equal the ledger, in JSON and in CSV", async () => {
+  it('gives a creator a statement whose sums equal the ledger, in JSON and in CSV', async () => {
     const aliceId = await idOf(alice);
     const ledger = (await a.get(`/v1/recipients/${aliceId}`)).body;
     const statement = (await a.get(`/v1/recipients/${aliceId}/statement`)).body;
-    expect(statement.totals).toMatchObject({ accruedMsat: ledger.accruedMsat, paidMsat: ledger.paidMsat, owedMsat: ledger.owedMsat, inFlightMsat: ledger.inFlightMsat, parkedMsat: ledger.parkedMsat });
+    expect(statement.totals).toMatchObject({
+      accruedMsat: ledger.accruedMsat,
+      paidMsat: ledger.paidMsat,
+      owedMsat: ledger.owedMsat,
+      inFlightMsat: ledger.inFlightMsat,
+      parkedMsat: ledger.parkedMsat,
+    });
     expect(statement.feeds).toEqual([expect.objectContaining({ feedGuid: 'feed-a', feedTitle: 'Feed feed-a', accruedMsat: '90000', paidMsat: '90000' })]);
     expect(statement.episodes.map((e: any) => [e.itemGuid, e.itemTitle, e.accruedMsat, e.paidMsat])).toEqual([
       ['ep-1', 'Episode ep-1', '50000', '50000'],
@@ -207,7 +227,13 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
       [hangs, '25000', '0', '25000', '0'],
     ]);
     const app = (await a.get('/v1/summary')).body;
-    expect(summary.totals).toEqual({ accruedMsat: app.accruedMsat, paidMsat: app.paidMsat, owedMsat: app.owedMsat, inFlightMsat: app.inFlightMsat, parkedMsat: app.parkedMsat });
+    expect(summary.totals).toEqual({
+      accruedMsat: app.accruedMsat,
+      paidMsat: app.paidMsat,
+      owedMsat: app.owedMsat,
+      inFlightMsat: app.inFlightMsat,
+      parkedMsat: app.parkedMsat,
+    });
     expect((await a.get('/v1/feeds/no-such-feed/summary')).status).toBe(404);
   });
 
@@ -219,7 +245,9 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
     const gauge = (name: string) => Number(new RegExp(`^splitstream_${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
     expect(
       Object.fromEntries(
-        ['owed_msat', 'owed_recipients', 'in_flight_msat', 'in_flight_keysends', 'unknown_msat', 'unknown_keysends', 'parked_msat', 'parked_recipients'].map((g) => [g, gauge(g)]),
+        ['owed_msat', 'owed_recipients', 'in_flight_msat', 'in_flight_keysends', 'unknown_msat', 'unknown_keysends', 'parked_msat', 'parked_recipients'].map(
+          (g) => [g, gauge(g)],
+        ),
       ),
     ).toEqual({
       owed_msat: 10_000,

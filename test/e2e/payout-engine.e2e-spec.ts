@@ -32,7 +32,13 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack({ RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '1', MAX_ATTEMPTS: '2', KEYSEND_BATCH_SIZE: '4', PAYOUT_HEARTBEAT_TIMEOUT_SECONDS: '15' });
+    stack = await startStack({
+      RETRY_BASE_SECONDS: '1',
+      RETRY_MAX_SECONDS: '1',
+      MAX_ATTEMPTS: '2',
+      KEYSEND_BATCH_SIZE: '4',
+      PAYOUT_HEARTBEAT_TIMEOUT_SECONDS: '15',
+    });
   });
   afterAll(() => stack.close());
   beforeEach(async () => {
@@ -62,10 +68,10 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
     const poison = stored('poison-2', [node('Poisoned', poisoned, 1)], { feedGuid: '\u0001'.repeat(200), itemGuid: 'y'.repeat(256) });
     const unsplittable = stored('poison-3', []);
     for (const payload of [poison, unsplittable]) {
-      await sql(`INSERT INTO listening_event (app_id, event_id, payload, amount_msat, received_at) VALUES ('test-app', $1, $2, 100000, now() - interval '1 hour')`, [
-        payload.id,
-        payload,
-      ]);
+      await sql(
+        `INSERT INTO listening_event (app_id, event_id, payload, amount_msat, received_at) VALUES ('test-app', $1, $2, 100000, now() - interval '1 hour')`,
+        [payload.id, payload],
+      );
     }
     const { WorkerSchedule } = await import('../../apps/worker/src/worker-schedule.service.js');
     await stack.worker!.get(WorkerSchedule).sweep(0);
@@ -173,7 +179,9 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
     const live = new pg.Client({ connectionString: stack.config.DATABASE_URL });
     await live.connect();
     await live.query('SELECT pg_advisory_lock(7629169)');
-    const [running] = await sql<{ id: string }>(`INSERT INTO payout (trigger, status, started_at, heartbeat_at) VALUES ('manual', 'running', now(), now()) RETURNING id`);
+    const [running] = await sql<{ id: string }>(
+      `INSERT INTO payout (trigger, status, started_at, heartbeat_at) VALUES ('manual', 'running', now(), now()) RETURNING id`,
+    );
     try {
       expect((await stack.runPayout()).status).toBe('skipped');
       await expect(live.query('SELECT 1')).resolves.toBeDefined();
@@ -199,7 +207,10 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
           ...(route.method === 'POST' && { body: JSON.stringify(target.body) }),
         });
         expect([route.path, target.url, res.status]).toEqual([route.path, target.url, 400]);
-        expect(await res.json()).toMatchObject({ error: 'invalid_request', issues: [{ message: 'must not contain NUL characters or unpaired UTF-16 surrogates' }] });
+        expect(await res.json()).toMatchObject({
+          error: 'invalid_request',
+          issues: [{ message: 'must not contain NUL characters or unpaired UTF-16 surrogates' }],
+        });
       }
       if (route.method === 'POST') {
         for (const raw of ['"a\\u0000b"', '"\\ud800"', '"\\udc00x"']) {
@@ -220,7 +231,9 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
       body: JSON.stringify({ events: [event('nul-1', [node('H\u0000st', pubkey(0x900), 1)])] }).replace('H\\u0000st', 'H\\ud83dst'),
     });
     expect(inEvent.status).toBe(400);
-    expect(((await inEvent.json()) as { issues: unknown }).issues).toEqual([{ path: 'events[0].value.recipients[0].name', message: 'must not contain NUL characters or unpaired UTF-16 surrogates' }]);
+    expect(((await inEvent.json()) as { issues: unknown }).issues).toEqual([
+      { path: 'events[0].value.recipients[0].name', message: 'must not contain NUL characters or unpaired UTF-16 surrogates' },
+    ]);
     expect((await sql<{ n: number }>(`SELECT count(*)::int AS n FROM listening_event WHERE event_id = 'nul-1'`))[0]!.n).toBe(0);
   });
 
@@ -259,7 +272,7 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
     ]);
   });
 
-  it('resolves an unknown keysend as paid only with proof (the wallet\'s record), records its fee, and counts it in the paid metrics', async () => {
+  it("resolves an unknown keysend as paid only with proof (the wallet's record), records its fee, and counts it in the paid metrics", async () => {
     const slow = pubkey(0xb00);
     await stack.postEvents([event('u-1', [node('Slow', slow, 1)], { itemGuid: 'item-u' })]);
     await stack.accumulated();

@@ -46,7 +46,11 @@ describe('streaming pipeline (e2e)', () => {
   afterAll(() => stack.close());
 
   it('splits events exactly, pays every group once with correct bLIP-10 records, and retries a failing destination after backoff', async () => {
-    const episodeA = [node('Host', host, 60), node('Guest', guest, 40, { customKey: '696969', customValue: 'guest-wallet' }), node('App', app, 5, { fee: true })];
+    const episodeA = [
+      node('Host', host, 60),
+      node('Guest', guest, 40, { customKey: '696969', customValue: 'guest-wallet' }),
+      node('App', app, 5, { fee: true }),
+    ];
     const episodeB = [node('Host2', host2, 1), node('App', app, 5, { fee: true })];
     const timeSplits = [
       { startTime: 60, duration: 60, remotePercentage: 90, remoteFeedGuid: 'music-feed', remoteItemGuid: 'song-1', recipients: [node('Artist', artist, 1)] },
@@ -204,9 +208,7 @@ describe('stranded remainders and scheduled runs (e2e)', () => {
 
   it('pays sub-sat remainders spread over many episodes once they add up to a sat', async () => {
     // 0.6 sat owed on each of three episodes: no episode alone can pay a sat; together they pay 1 (1.8 sats).
-    await stack.postEvents(
-      ['x', 'y', 'z'].map((item) => event(`rem-${item}`, 'feed-r', item, 36, 1, [node('Fan', fan, 1)])),
-    );
+    await stack.postEvents(['x', 'y', 'z'].map((item) => event(`rem-${item}`, 'feed-r', item, 36, 1, [node('Fan', fan, 1)])));
     await stack.accumulated();
     await eventually(
       async () => (await stack.sim.payments()).filter((p) => p.destination === fan),
@@ -232,7 +234,11 @@ describe('stranded remainders and scheduled runs (e2e)', () => {
     await stack.sim.setRule(twice, { delayMs: 500 });
     const started = await Promise.all([1, 2, 3].map(() => stack.http.post('/v1/payouts/run', {})));
     for (const { body } of started) {
-      await eventually(() => stack.http.get(`/v1/payouts/${body.id}`), (r) => ['completed', 'skipped'].includes(r.body.status), 20_000);
+      await eventually(
+        () => stack.http.get(`/v1/payouts/${body.id}`),
+        (r) => ['completed', 'skipped'].includes(r.body.status),
+        20_000,
+      );
     }
     expect((await stack.sim.payments()).filter((p) => p.destination === twice).map((p) => p.amount)).toEqual([100]);
     expect(await stack.invariant()).toMatchObject({ ok: true });

@@ -62,12 +62,18 @@ describe('README examples (e2e)', () => {
     let started = '';
     child = spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => (started = (started + chunk.toString()).slice(-20_000)));
-    const answers = (port: number) => request(`http://127.0.0.1:${port}`, '/health').then((r) => r.status, () => 0);
-    await eventually(async () => [await answers(api), await answers(worker), await answers(sim)], (s) => s.every((status) => status === 200), 150_000).catch(
-      (error: Error) => {
-        throw new Error(`${error.message}\nnpm start said:\n${started}`);
-      },
-    );
+    const answers = (port: number) =>
+      request(`http://127.0.0.1:${port}`, '/health').then(
+        (r) => r.status,
+        () => 0,
+      );
+    await eventually(
+      async () => [await answers(api), await answers(worker), await answers(sim)],
+      (s) => s.every((status) => status === 200),
+      150_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\nnpm start said:\n${started}`);
+    });
 
     const { script } = readmeExamples(readFileSync('README.md', 'utf8'));
     const ported = script.replaceAll('localhost:3000', `localhost:${api}`).replaceAll('127.0.0.1:3002', `127.0.0.1:${sim}`);
@@ -79,7 +85,9 @@ describe('README examples (e2e)', () => {
     expect(result.stdout).toContain('"accepted":1');
     expect(result.stdout).toContain('"status":"succeeded"');
     // The Lightning address of the example, resolved at the simulator npm start maps pods.invalid to, and paid.
-    expect(result.stdout).toMatch(/"type":"lnaddress","address":"alice@pods\.invalid",[^}]*"owedMsat":"0","inFlightMsat":"0","parkedMsat":"0","paidMsat":"20000"/);
+    expect(result.stdout).toMatch(
+      /"type":"lnaddress","address":"alice@pods\.invalid",[^}]*"owedMsat":"0","inFlightMsat":"0","parkedMsat":"0","paidMsat":"20000"/,
+    );
     expect(result.stdout).toMatch(/row,feed_guid,feed_title,item_guid[^\n]*\nkeysend,917393e3-1b1e-5cef-ace4-edaa54e1f810,/);
     expect(result.stdout).toContain('"ok":true');
     // npm start (install, client generation, migrations, build) and the examples leave the checkout as it was.

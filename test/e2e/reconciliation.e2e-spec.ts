@@ -52,14 +52,19 @@ describe('reconciliation of unknown keysends (e2e)', () => {
     const failed = [idOf(neverOld), idOf(neverNew)];
     // As if those answers had been lost: unknown, and the wallet has no settled payment for them.
     await sql(`UPDATE payment SET status = 'unknown', error_code = NULL WHERE id = ANY($1::bigint[])`, [failed]);
-    await sql(`UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id IN (SELECT balance_id FROM payment WHERE id = ANY($1::bigint[]))`, [failed]);
+    await sql(
+      `UPDATE balance SET owed_msat = owed_msat - 100000, in_flight_msat = in_flight_msat + 100000 WHERE id IN (SELECT balance_id FROM payment WHERE id = ANY($1::bigint[]))`,
+      [failed],
+    );
     const [oldId, newId] = failed;
     await sql(`UPDATE payment SET sent_at = now() - interval '2 hours' WHERE id = $1`, [oldId]);
     expect(await stack.invariant()).toMatchObject({ ok: true });
 
     const report = await stack.http.post('/v1/payments/reconcile', {}); // enqueued by the api, run by the worker
     expect(report).toMatchObject({ status: 200, body: { checked: 3, paid: 1, returnedToOwed: 1, resent: 0, stillUnknown: 1 } });
-    expect((await stack.http.get(`/v1/payouts/${(await sql('SELECT payout_id FROM payment WHERE id = $1', [paidButLost]))[0]!.payout_id}`)).body.keysends[0]).toMatchObject({
+    expect(
+      (await stack.http.get(`/v1/payouts/${(await sql('SELECT payout_id FROM payment WHERE id = $1', [paidButLost]))[0]!.payout_id}`)).body.keysends[0],
+    ).toMatchObject({
       status: 'succeeded',
       paymentHash: payment!.paymentHash,
       feeSats: payment!.fee,
@@ -99,7 +104,11 @@ describe('scheduled reconciliation (e2e)', () => {
     await stack.accumulated();
     await stack.sim.setRule(address, { respondWith: { status: 502, body: 'Bad Gateway' } });
     const started = await stack.http.post('/v1/payouts/run', {});
-    const done = await eventually(() => stack.http.get(`/v1/payouts/${started.body.id}`), (r) => r.body.keysends?.[0]?.status === 'succeeded', 20_000);
+    const done = await eventually(
+      () => stack.http.get(`/v1/payouts/${started.body.id}`),
+      (r) => r.body.keysends?.[0]?.status === 'succeeded',
+      20_000,
+    );
     expect(done.body.keysends[0]).toMatchObject({ resolvedBy: 'reconciliation' });
     expect((await stack.sim.payments()).filter((p) => p.destination === address)).toHaveLength(1);
     expect(await stack.invariant()).toMatchObject({ ok: true, inFlightMsat: '0', paidMsat: '100000' });
@@ -112,7 +121,11 @@ describe('reconciliation requested through the api, scoped per app (e2e)', () =>
   const keys: Record<string, string> = {};
   const as = (app: string) => ({
     post: (path: string, body: unknown) =>
-      request(stack.baseUrl, path, { method: 'POST', headers: { authorization: `Bearer ${keys[app]}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      request(stack.baseUrl, path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keys[app]}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
     get: (path: string) => request(stack.baseUrl, path, { headers: { authorization: `Bearer ${keys[app]}` } }),
   });
   // An unknown payment of the app's (the wallet paid it, its answer was lost).

@@ -53,9 +53,7 @@ describe('scale out: several workers (e2e)', () => {
     // The same events again in jobs of their own, overlapping the api's jobs and each other.
     const ids = await eventIds();
     const queue = new Queue(APPLY_EVENTS.queue, { connection: { url: stack.config.REDIS_URL }, prefix: stack.config.QUEUE_PREFIX });
-    await queue.addBulk(
-      Array.from({ length: 20 }, (_, j) => ({ name: APPLY_EVENTS.name, data: { eventIds: ids.slice(j * 40, j * 40 + 200) } })),
-    );
+    await queue.addBulk(Array.from({ length: 20 }, (_, j) => ({ name: APPLY_EVENTS.name, data: { eventIds: ids.slice(j * 40, j * 40 + 200) } })));
     await queue.close();
 
     for (let i = 0; i < 3; i++) workers.push(await startWorkerProcess(stack.config, { logLevel: 'error' }));
@@ -69,7 +67,11 @@ describe('scale out: several workers (e2e)', () => {
     for (let r = 0; r < 10; r++) await stack.postEvents(Array.from({ length: 25 }, (_, i) => event(1000 + r * 25 + i)));
     const lone = await startWorkerProcess(stack.config, { logLevel: 'error' });
     // Killed as soon as it has committed some of the backlog: its active jobs are left unacknowledged.
-    await eventually(async () => (await stack.http.get('/v1/summary')).body.events.awaitingAccumulation, (n) => n < 250, 15_000);
+    await eventually(
+      async () => (await stack.http.get('/v1/summary')).body.events.awaitingAccumulation,
+      (n) => n < 250,
+      15_000,
+    );
     await killWorkerProcess(lone);
     // Their jobs come back (stalled) and are applied again by the next worker: as no-ops for what was committed.
     await queue.addBulk([{ name: APPLY_EVENTS.name, data: { eventIds: (await eventIds()).slice(1000) } }]);

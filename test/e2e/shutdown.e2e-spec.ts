@@ -16,7 +16,11 @@ const exitWithin = async (child: ChildProcess, ms: number) => {
   clearTimeout(timer);
   return Date.now() - started;
 };
-const answers = (port: number) => request(`http://127.0.0.1:${port}`, '/health').then((r) => r.status, () => 0);
+const answers = (port: number) =>
+  request(`http://127.0.0.1:${port}`, '/health').then(
+    (r) => r.status,
+    () => 0,
+  );
 
 // SIGTERM and SIGINT stop the service gracefully: nothing keeps running, and a run in flight records what it sent.
 describe('graceful shutdown (e2e)', () => {
@@ -44,7 +48,11 @@ describe('graceful shutdown (e2e)', () => {
       detached: true,
     });
     try {
-      await eventually(async () => [await answers(api), await answers(worker)], ([a, w]) => a === 200 && w === 200, 150_000);
+      await eventually(
+        async () => [await answers(api), await answers(worker)],
+        ([a, w]) => a === 200 && w === 200,
+        150_000,
+      );
       child.kill('SIGTERM');
       expect(await exitWithin(child, 10_000)).toBeLessThan(10_000);
       expect(child.signalCode === 'SIGKILL').toBe(false);

@@ -55,7 +55,11 @@ describe('spend caps (e2e)', () => {
     // Nothing of the refused request was stored (not even the event under the cap), and it was not charged.
     expect((await app.get('/v1/events/d-2')).status).toBe(404);
     expect((await app.get('/v1/summary')).body.events.accepted).toBe(1);
-    expect((await app.get('/v1/apps/me')).body).toMatchObject({ app: 'daily-app', caps: { dayMsat: '100000' }, accepted: { todayMsat: '60000', thisMonthMsat: '60000' } });
+    expect((await app.get('/v1/apps/me')).body).toMatchObject({
+      app: 'daily-app',
+      caps: { dayMsat: '100000' },
+      accepted: { todayMsat: '60000', thisMonthMsat: '60000' },
+    });
     // A duplicate is free; what still fits is accepted.
     expect((await app.post(event('d-1', 60))).body).toMatchObject({ accepted: 0, duplicates: 1 });
     expect((await app.post(event('d-4', 40))).status).toBe(202);
@@ -105,7 +109,10 @@ describe('spend caps (e2e)', () => {
   it('shows any key its app, scopes and caps at GET /v1/apps/me; the CLI refuses a bad cap', async () => {
     const { key } = await stack.api.get(ApiKeysService).create('uncapped-app', [Scope.PayoutsWrite]);
     const me = await request(stack.baseUrl, '/v1/apps/me', { headers: { authorization: `Bearer ${key}` } });
-    expect(me).toMatchObject({ status: 200, body: { app: 'uncapped-app', scopes: ['payouts:write'], caps: { dayMsat: null, monthMsat: null, listenerDayMsat: null } } });
+    expect(me).toMatchObject({
+      status: 200,
+      body: { app: 'uncapped-app', scopes: ['payouts:write'], caps: { dayMsat: null, monthMsat: null, listenerDayMsat: null } },
+    });
     expect((await request(stack.baseUrl, '/v1/apps/me')).status).toBe(401);
     const bad = cli('apps', 'caps', 'uncapped-app', '--day-msat', '1.5');
     expect(bad.status).toBe(2);

@@ -8,7 +8,15 @@ const paid = pubkey(0x10a1);
 const hangs = pubkey(0x10a2);
 const dead = pubkey(0x10a3);
 const node = (name: string, address: string, split: number) => ({ name, type: 'node', address, split });
-const event = (id: string, recipients: object[]) => ({ id, feedGuid: 'log-feed', itemGuid: 'log-item', position: 0, seconds: 60, satsPerMinute: 100, value: { type: 'lightning', method: 'keysend', recipients } });
+const event = (id: string, recipients: object[]) => ({
+  id,
+  feedGuid: 'log-feed',
+  itemGuid: 'log-item',
+  position: 0,
+  seconds: 60,
+  satsPerMinute: 100,
+  value: { type: 'lightning', method: 'keysend', recipients },
+});
 
 // The worker speaks: one structured line per run (start, end with counts and duration), per keysend that ends
 // unknown or refused, per recipient parked, and when the wallet refuses our credentials. Read from a real worker
@@ -42,12 +50,26 @@ describe('worker log lines (e2e)', () => {
     const run = await stack.runPayout();
     const keysend = (address: string) => String(run.keysends.find((k: { recipient: { address: string } }) => k.recipient.address === address).id);
     const deadId = (await stack.recipient(dead)).body.id;
-    await eventually(async () => lines().filter((l) => l.msg === 'payout run finished').length, (n) => n === 1, 5_000);
+    await eventually(
+      async () => lines().filter((l) => l.msg === 'payout run finished').length,
+      (n) => n === 1,
+      5_000,
+    );
 
     const found = lines();
     expect(found).toContainEqual(expect.objectContaining({ level: 30, context: 'PayoutRunner', payoutId: run.id, msg: 'payout run started' }));
     expect(found).toContainEqual(
-      expect.objectContaining({ level: 30, payoutId: run.id, status: 'partial', keysends: 3, succeeded: 1, failed: 1, unknown: 1, ms: expect.any(Number), msg: 'payout run finished' }),
+      expect.objectContaining({
+        level: 30,
+        payoutId: run.id,
+        status: 'partial',
+        keysends: 3,
+        succeeded: 1,
+        failed: 1,
+        unknown: 1,
+        ms: expect.any(Number),
+        msg: 'payout run finished',
+      }),
     );
     expect(found).toContainEqual(expect.objectContaining({ level: 40, paymentId: keysend(hangs), msg: expect.stringMatching(/^keysend outcome unknown: /) }));
     expect(found).toContainEqual(expect.objectContaining({ level: 40, paymentId: keysend(dead), code: '10', msg: 'keysend refused: FAILURE_REASON_NO_ROUTE' }));
@@ -64,7 +86,11 @@ describe('worker log lines (e2e)', () => {
     await stack.accumulated();
     const run = await stack.runPayout();
     expect(run.status).toBe('failed');
-    await eventually(async () => lines().filter((l) => l.payoutId === run.id && l.msg === 'payout run finished').length, (n) => n === 1, 5_000);
+    await eventually(
+      async () => lines().filter((l) => l.payoutId === run.id && l.msg === 'payout run finished').length,
+      (n) => n === 1,
+      5_000,
+    );
     expect(lines()).toContainEqual(expect.objectContaining({ level: 40, payoutId: run.id, msg: expect.stringMatching(/^the wallet refused the run: /) }));
     expect(output).not.toContain('a-wrong-token');
   });

@@ -76,7 +76,11 @@ export async function startStack(overrides: Record<string, string> = {}, options
     },
     // Until every accepted event is applied to the ledger.
     async accumulated() {
-      return eventually(() => http.get('/v1/summary'), (r) => r.status === 200 && r.body.events.awaitingAccumulation === 0, 15_000);
+      return eventually(
+        () => http.get('/v1/summary'),
+        (r) => r.status === 200 && r.body.events.awaitingAccumulation === 0,
+        15_000,
+      );
     },
     async runPayout() {
       const started = await http.post('/v1/payouts/run', {});

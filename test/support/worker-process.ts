@@ -18,7 +18,15 @@ export async function startWorkerProcess(
     stdio: ['ignore', options.onOutput ? 'pipe' : 'ignore', options.onOutput ? 'pipe' : 'inherit'],
   });
   for (const stream of [worker.stdout, worker.stderr]) stream?.on('data', (chunk: Buffer) => options.onOutput!(chunk.toString()));
-  await eventually(() => request(`http://127.0.0.1:${port}`, '/health').then((r) => r.status, () => 0), (s) => s === (options.healthStatus ?? 200), 20_000);
+  await eventually(
+    () =>
+      request(`http://127.0.0.1:${port}`, '/health').then(
+        (r) => r.status,
+        () => 0,
+      ),
+    (s) => s === (options.healthStatus ?? 200),
+    20_000,
+  );
   return worker;
 }
 

@@ -18,7 +18,8 @@ describe('the production image', () => {
 
   it('is built from a context without history, tests, benchmarks, docs, secrets or test builders', () => {
     const ignored = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n');
-    for (const entry of ['.git', 'test', 'bench', 'docs', '.env', 'node_modules', '**/*.spec.ts', '**/*.int-spec.ts', '**/testing']) expect(ignored).toContain(entry);
+    for (const entry of ['.git', 'test', 'bench', 'docs', '.env', 'node_modules', '**/*.spec.ts', '**/*.int-spec.ts', '**/testing'])
+      expect(ignored).toContain(entry);
   });
 
   it('ships no test code in dist: no specs, no test builders (npm test builds before it runs this)', () => {

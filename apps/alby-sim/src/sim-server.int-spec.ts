@@ -52,15 +52,29 @@ describe('alby-sim', () => {
 
     it('checks the balance once against the sum, with a 1% fee reserve', async () => {
       await sim.configure({ balanceSats: 1_010 });
-      expect((await multi([{ amount: 500, destination: alice }, { amount: 501, destination: bob }])).body).toEqual({
+      expect(
+        (
+          await multi([
+            { amount: 500, destination: alice },
+            { amount: 501, destination: bob },
+          ])
+        ).body,
+      ).toEqual({
         error: true,
         code: 2,
         message: 'not enough balance. Make sure you have at least 1% reserved for potential fees',
       });
-      expect((await multi([{ amount: 500, destination: alice }, { amount: 500, destination: bob }])).status).toBe(200);
+      expect(
+        (
+          await multi([
+            { amount: 500, destination: alice },
+            { amount: 500, destination: bob },
+          ])
+        ).status,
+      ).toBe(200);
     });
 
-    it("requires record 696969 for a wallet on the simulated Alby node", async () => {
+    it('requires record 696969 for a wallet on the simulated Alby node', async () => {
       await sim.configure({ internalNode: alice });
       expect(await multi([{ amount: 5, destination: alice }])).toMatchObject({ status: 400, body: { code: 8 } });
       expect((await multi([{ amount: 5, destination: alice, custom_records: { '696969': 'w' } }])).status).toBe(200);
@@ -105,7 +119,10 @@ describe('alby-sim', () => {
 
     it('charges fees within the server cap and takes amount + fee off the balance', async () => {
       await sim.configure({ balanceSats: 1_000_000, feePpm: 50_000 });
-      const res = await multi([{ amount: 100, destination: alice }, { amount: 10_000, destination: bob }]);
+      const res = await multi([
+        { amount: 100, destination: alice },
+        { amount: 10_000, destination: bob },
+      ]);
       expect(res.body.keysends.map((k: { keysend: { fee: number } }) => k.keysend.fee)).toEqual([5, Math.min(500, feeCap(10_000))]);
       expect((await sim.settings()).balanceSats).toBe(1_000_000 - 100 - 5 - 10_000 - 101);
     });

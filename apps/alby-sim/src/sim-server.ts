@@ -14,7 +14,10 @@ const settingsSchema = z
     seed: z.number().int(),
     rateLimitPerSecond: z.number().positive(),
     rateLimitBurst: z.number().int().positive(),
-    internalNode: z.string().regex(/^0[23][0-9a-fA-F]{64}$/).nullable(),
+    internalNode: z
+      .string()
+      .regex(/^0[23][0-9a-fA-F]{64}$/)
+      .nullable(),
   })
   .partial()
   .strict();
@@ -121,7 +124,13 @@ export function createSimServer(options: { accessToken: string; simulator?: Simu
     if (balance) return sendError(reply, balance);
     const results = [];
     for (const item of items) results.push(await simulator.payKeysend(item)); // one after another, in order
-    if (overridden(reply, items.map((k) => k.destination))) return reply;
+    if (
+      overridden(
+        reply,
+        items.map((k) => k.destination),
+      )
+    )
+      return reply;
     const body = {
       keysends: results.map((r, i) =>
         r.ok

@@ -183,9 +183,7 @@ export class Simulator {
 
   // The balance check, once against the sum, with the 1% fee reserve.
   checkBalance(totalSats: number): SimError | undefined {
-    return this.settings.balanceSats * 100 < totalSats * 101
-      ? { httpStatus: 400, code: 2, message: MESSAGES.notEnoughBalance }
-      : undefined;
+    return this.settings.balanceSats * 100 < totalSats * 101 ? { httpStatus: 400, code: 2, message: MESSAGES.notEnoughBalance } : undefined;
   }
 
   async payKeysend(item: KeysendItem): Promise<ItemResult> {

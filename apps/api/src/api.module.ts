@@ -19,20 +19,36 @@ import { PayoutsController } from './controllers/payouts.controller.js';
 import { RecipientsController } from './controllers/recipients.controller.js';
 import { ErrorFilter } from '@splitstream/errors';
 
-export const API_CONTROLLERS = [EventsController, PayoutsController, RecipientsController, PaymentsController, FeedsController, LedgerController, AppsController];
+export const API_CONTROLLERS = [
+  EventsController,
+  PayoutsController,
+  RecipientsController,
+  PaymentsController,
+  FeedsController,
+  LedgerController,
+  AppsController,
+];
 
 @Module({})
 export class ApiModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule, MetricsModule, PersistenceModule, AuthModule, QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE]), HealthModule.forApi(), IngestionModule, LedgerModule, PayoutsModule, TenantsModule],
-      controllers: API_CONTROLLERS,
-      providers: [
-        { provide: APP_FILTER, useClass: ErrorFilter },
-        { provide: APP_GUARD, useExisting: AuthGuard },
-        LedgerGauges,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule,
+        MetricsModule,
+        PersistenceModule,
+        AuthModule,
+        QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE]),
+        HealthModule.forApi(),
+        IngestionModule,
+        LedgerModule,
+        PayoutsModule,
+        TenantsModule,
       ],
+      controllers: API_CONTROLLERS,
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_GUARD, useExisting: AuthGuard }, LedgerGauges],
     };
   }
 }

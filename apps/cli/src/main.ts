@@ -32,14 +32,17 @@ const fail = (message: string): never => {
 
 const parseCommandLine = () => {
   try {
-    return parseArgs({ allowPositionals: true, options: {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
         name: { type: 'string' },
         scopes: { type: 'string' },
         'day-msat': { type: 'string' },
         'month-msat': { type: 'string' },
         'listener-day-msat': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
-      }, });
+      },
+    });
   } catch (error) {
     return fail((error as Error).message);
   }
@@ -69,7 +72,10 @@ try {
   switch (`${group} ${command}`) {
     case 'keys create': {
       const name = values.name?.trim() || fail('--name is required');
-      const scopes = (values.scopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const scopes = (values.scopes ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (scopes.length === 0 || !scopes.every(isScope)) fail(`--scopes must list one or more of ${ALL_SCOPES.join(', ')}`);
       const created = await keys.create(name, scopes.filter(isScope));
       console.log(`API key ${created.id} for ${name} (${scopes.join(' ')}). It is shown only this once:\n${created.key}`);
@@ -88,7 +94,11 @@ try {
     }
     case 'apps caps': {
       if (!argument) fail('apps caps needs an app (the name its keys were created with)');
-      const update: CapsUpdate = { dayCapMsat: capOption('day-msat'), monthCapMsat: capOption('month-msat'), listenerDayCapMsat: capOption('listener-day-msat') };
+      const update: CapsUpdate = {
+        dayCapMsat: capOption('day-msat'),
+        monthCapMsat: capOption('month-msat'),
+        listenerDayCapMsat: capOption('listener-day-msat'),
+      };
       if (Object.values(update).every((v) => v === undefined)) fail('give at least one of --day-msat, --month-msat, --listener-day-msat');
       console.log(json(await app.get(TenantsService).setCaps(argument!, update)));
       break;

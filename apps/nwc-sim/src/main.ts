@@ -9,6 +9,4 @@ const sim = await startNwcSim({
   clients: [DEV_NWC.clientPubkey],
 });
 await sim.admin.listen({ host: config.SIM_HOST, port: config.NWC_SIM_ADMIN_PORT });
-console.log(
-  `nwc-sim (development NWC wallet, no real sats): relay ${sim.relay.url}, admin http://${config.SIM_HOST}:${config.NWC_SIM_ADMIN_PORT}/admin`,
-);
+console.log(`nwc-sim (development NWC wallet, no real sats): relay ${sim.relay.url}, admin http://${config.SIM_HOST}:${config.NWC_SIM_ADMIN_PORT}/admin`);

@@ -2,15 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay';
 import { type Event, finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { WebSocket } from 'ws';
-import {
-  type Encryption,
-  Nip47Cipher,
-  Nip47Error,
-  type Nip47ErrorCode,
-  NWC_INFO_KIND,
-  NWC_REQUEST_KIND,
-  NWC_RESPONSE_KIND,
-} from '@splitstream/wallet';
+import { type Encryption, Nip47Cipher, Nip47Error, type Nip47ErrorCode, NWC_INFO_KIND, NWC_REQUEST_KIND, NWC_RESPONSE_KIND } from '@splitstream/wallet';
 import bolt11 from 'bolt11';
 import { simulatedPreimage } from '@splitstream/lightning-sim';
 import { paymentHashOf } from '@splitstream/money';
@@ -205,13 +197,18 @@ export class NwcWalletService {
       }
       case 'list_transactions': {
         const { from = 0, until = Infinity, limit = 50, offset = 0 } = params as { from?: number; until?: number; limit?: number; offset?: number };
-        const list = this.transactions.filter((t) => t.created_at >= from && t.created_at <= until).reverse().slice(offset, offset + limit);
+        const list = this.transactions
+          .filter((t) => t.created_at >= from && t.created_at <= until)
+          .reverse()
+          .slice(offset, offset + limit);
         return this.respond(event, cipher, method, { result: { transactions: list } });
       }
       case 'get_balance':
         return this.respond(event, cipher, method, { result: { balance: this.settings.balanceMsat } });
       case 'get_info':
-        return this.respond(event, cipher, method, { result: { alias: 'splitstream nwc-sim', network: 'mainnet', pubkey: this.walletPubkey, methods: this.settings.methods } });
+        return this.respond(event, cipher, method, {
+          result: { alias: 'splitstream nwc-sim', network: 'mainnet', pubkey: this.walletPubkey, methods: this.settings.methods },
+        });
       default:
         return this.respond(event, cipher, method, failure(Nip47Error.NotImplemented, `${method} is not supported`));
     }
@@ -231,7 +228,12 @@ export class NwcWalletService {
     if (rule?.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
     const attempt = (this.attempts.get(pubkey) ?? 0) + 1;
     this.attempts.set(pubkey, attempt);
-    const failing = rule?.fail && rule.failFirst === undefined ? rule.fail : rule?.failFirst !== undefined && attempt <= rule.failFirst ? (rule.fail ?? { code: Nip47Error.PaymentFailed, message: 'no route' }) : undefined;
+    const failing =
+      rule?.fail && rule.failFirst === undefined
+        ? rule.fail
+        : rule?.failFirst !== undefined && attempt <= rule.failFirst
+          ? (rule.fail ?? { code: Nip47Error.PaymentFailed, message: 'no route' })
+          : undefined;
     if (failing) {
       // A payment the node tried and gave up on is on record, as failed, as in Alby Hub.
       if (failing.code === Nip47Error.PaymentFailed) this.record('failed', payment, 0);

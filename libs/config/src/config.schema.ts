@@ -3,14 +3,16 @@ import { DEV_NWC, nwcUrl, parseNwcUrl } from './nwc-url.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const url = (protocols: string[]) =>
-  z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`), error: `must be a ${protocols.join(' or ')} URL` });
+const url = (protocols: string[]) => z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`), error: `must be a ${protocols.join(' or ')} URL` });
 
 // Every setting the service reads, with its default. `.env.example` documents the same list.
 export const configSchema = z.object({
   DATABASE_URL: url(['postgres', 'postgresql']).default('postgresql://postgres@127.0.0.1:5432/splitstream'),
   REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379/0'),
-  QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/i, 'must be 1-32 letters, digits, - or _').default('splitstream'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}$/i, 'must be 1-32 letters, digits, - or _')
+    .default('splitstream'),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   WORKER_HOST: z.string().min(1).default('127.0.0.1'),
@@ -79,7 +81,10 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   // For tests and local runs only: outbound HTTP (Lightning addresses, LNURL callbacks) may call addresses that are
   // not global unicast (loopback, private, link-local, ...), such as the local simulators. Refused in production.
-  OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+  OUTBOUND_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   // Lightning-address recipients: resolutions (keysend or LNURL-pay) are kept this long; each HTTP call to an
   // address's domain gets this timeout and body limit.
   LNADDRESS_CACHE_SECONDS: positiveInt.default(3600),
@@ -92,7 +97,10 @@ export const configSchema = z.object({
     .string()
     .transform((value, ctx) => {
       const map = new Map<string, string>();
-      for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+      for (const entry of value
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean)) {
         const [domain, base] = entry.split('=').map((part) => part?.trim());
         if (!domain || !base || !URL.canParse(base) || !/^https?:$/.test(new URL(base).protocol)) {
           ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(entry)} must be domain=http(s)://host:port` });
@@ -111,10 +119,18 @@ export const SECONDS_PER_BLOCK = 600;
 
 export const appConfigSchema = configSchema.superRefine((config, ctx) => {
   if (config.NODE_ENV === 'production' && isSimulatedWallet(config)) {
-    ctx.addIssue({ code: 'custom', path: ['WALLET_BACKEND'], message: `${config.WALLET_BACKEND} is a simulator (no real sats move) and is refused when NODE_ENV=production: use alby or nwc` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WALLET_BACKEND'],
+      message: `${config.WALLET_BACKEND} is a simulator (no real sats move) and is refused when NODE_ENV=production: use alby or nwc`,
+    });
   }
   if (config.WALLET_BACKEND === 'alby' && !config.ALBY_ACCESS_TOKEN) {
-    ctx.addIssue({ code: 'custom', path: ['ALBY_ACCESS_TOKEN'], message: 'is required with WALLET_BACKEND=alby (use WALLET_BACKEND=alby-sim for the simulator)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ALBY_ACCESS_TOKEN'],
+      message: 'is required with WALLET_BACKEND=alby (use WALLET_BACKEND=alby-sim for the simulator)',
+    });
   }
   if (config.WALLET_BACKEND === 'nwc' && !config.NWC_URL) {
     ctx.addIssue({ code: 'custom', path: ['NWC_URL'], message: 'is required with WALLET_BACKEND=nwc (use WALLET_BACKEND=nwc-sim for the development wallet)' });

@@ -51,7 +51,12 @@ export class IngestionService {
     const inserted = caps
       ? await this.prisma.$transaction(async (tx) => {
           const rows = await this.store(tx, appId, unique);
-          await chargeSpend(tx, appId, caps, rows.map((r) => ({ amountMsat: r.amount_msat, listenerId: r.listener_id })));
+          await chargeSpend(
+            tx,
+            appId,
+            caps,
+            rows.map((r) => ({ amountMsat: r.amount_msat, listenerId: r.listener_id })),
+          );
           return rows;
         })
       : await this.store(this.prisma, appId, unique);

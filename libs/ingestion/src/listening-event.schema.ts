@@ -12,28 +12,32 @@ const wholeNumber = (min: number, max: number) =>
     .max(max, `must be a whole number from ${min} to ${max}`);
 
 // One listening event as podcast apps send it (README: POST /v1/events).
-export const listeningEventSchema = z.object({
-  id: z.string({ error: 'must be a string of 1 to 128 characters' }).min(1, 'must be a string of 1 to 128 characters').max(128, 'must be a string of 1 to 128 characters'),
-  feedGuid: z.string({ error: 'is required (the podcast:guid)' }).min(1, 'is required (the podcast:guid)').max(256),
-  itemGuid: z.string({ error: 'is required (the episode guid)' }).min(1, 'is required (the episode guid)').max(256),
-  feedTitle: optionalText(1024),
-  itemTitle: optionalText(1024),
-  feedUrl: optionalText(2048),
-  feedId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
-  itemId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
-  position: wholeNumber(0, 7 * 24 * 3600),
-  seconds: wholeNumber(1, 3600),
-  satsPerMinute: wholeNumber(1, 100_000),
-  senderName: optionalText(256),
-  appName: optionalText(256),
-  appVersion: optionalText(64),
-  // The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
-  listenerId: z
-    .string()
-    .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)')
-    .optional(),
-  value: valueBlockSchema,
-})
+export const listeningEventSchema = z
+  .object({
+    id: z
+      .string({ error: 'must be a string of 1 to 128 characters' })
+      .min(1, 'must be a string of 1 to 128 characters')
+      .max(128, 'must be a string of 1 to 128 characters'),
+    feedGuid: z.string({ error: 'is required (the podcast:guid)' }).min(1, 'is required (the podcast:guid)').max(256),
+    itemGuid: z.string({ error: 'is required (the episode guid)' }).min(1, 'is required (the episode guid)').max(256),
+    feedTitle: optionalText(1024),
+    itemTitle: optionalText(1024),
+    feedUrl: optionalText(2048),
+    feedId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+    itemId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+    position: wholeNumber(0, 7 * 24 * 3600),
+    seconds: wholeNumber(1, 3600),
+    satsPerMinute: wholeNumber(1, 100_000),
+    senderName: optionalText(256),
+    appName: optionalText(256),
+    appVersion: optionalText(64),
+    // The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
+    listenerId: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)')
+      .optional(),
+    value: valueBlockSchema,
+  })
   // Every keysend for this event carries these identifiers whole in its bLIP-10 record: refuse an event whose
   // record could never fit, naming the longest identifier, rather than accept money that can never be paid.
   .superRefine((event, ctx) => {

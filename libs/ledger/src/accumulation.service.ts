@@ -56,7 +56,12 @@ export class AccumulationService {
           for (const a of split) {
             const identity = recipientIdentity(a.recipient);
             const name = a.recipient.name ?? '';
-            recipients.set(identity, { address: a.recipient.address, customKey: a.recipient.customKey ?? '', customValue: a.recipient.customValue ?? '', name });
+            recipients.set(identity, {
+              address: a.recipient.address,
+              customKey: a.recipient.customKey ?? '',
+              customValue: a.recipient.customValue ?? '',
+              name,
+            });
             const key = JSON.stringify([identity, event.app_id, payload.feedGuid, payload.itemGuid, a.remoteFeedGuid ?? '', a.remoteItemGuid ?? '']);
             // Events come in id order: the latest event's metadata wins.
             const previous = pending.get(key);
@@ -79,11 +84,17 @@ export class AccumulationService {
         }
 
         const recipientIds = await this.upsertRecipients(tx, recipients);
-        await this.upsertEpisodes(tx, applied.map((e) => e.payload));
+        await this.upsertEpisodes(
+          tx,
+          applied.map((e) => e.payload),
+        );
         const accruals = new Map<string, Accrual>();
         for (const [key, { recipient, ...rest }] of pending) accruals.set(key, { ...rest, recipientId: recipientIds.get(recipient)! });
         const rows = byKey(new Map([...accruals.values()].map((a) => [balanceKey(a), a])));
-        const balanceIds = await accrue(tx, rows.map(([, a]) => a));
+        const balanceIds = await accrue(
+          tx,
+          rows.map(([, a]) => a),
+        );
 
         const balanceOf = new Map([...accruals].map(([key, accrual]) => [key, String(balanceIds.get(balanceKey(accrual))!)]));
         // unnest: three array parameters however many rows (a row-per-parameter insert would hit PostgreSQL's limit).

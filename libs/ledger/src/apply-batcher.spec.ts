@@ -31,7 +31,7 @@ describe('ApplyBatcher', () => {
     expect(calls.map((c) => c.length)).toEqual([MAX_EVENTS_PER_TRANSACTION, MAX_EVENTS_PER_TRANSACTION, 1_000]);
   });
 
-  it("fails every job of a failed transaction (so each is retried) and goes on with the next", async () => {
+  it('fails every job of a failed transaction (so each is retried) and goes on with the next', async () => {
     const { calls, batcher } = recording((batch) => batch.includes(1n));
     const first = Promise.allSettled([batcher.apply([1n]), batcher.apply([2n])]);
     expect((await first).map((r) => r.status)).toEqual(['rejected', 'rejected']);

@@ -43,7 +43,17 @@ describe('the books: movements of money (integration)', () => {
     keysendSeq += 1n;
     return (
       await prisma.payment.create({
-        data: { payoutId: payout.id, recipientId, balanceId, reference: `ref-${keysendSeq}`, destination: pubkey(1), amountSats: sats, attempt: 1, status: 'pending', customRecords: {} },
+        data: {
+          payoutId: payout.id,
+          recipientId,
+          balanceId,
+          reference: `ref-${keysendSeq}`,
+          destination: pubkey(1),
+          amountSats: sats,
+          attempt: 1,
+          status: 'pending',
+          customRecords: {},
+        },
       })
     ).id;
   };
@@ -71,7 +81,7 @@ describe('the books: movements of money (integration)', () => {
     expect(await amounts(id)).toEqual({ accrued: 11_000n, owed: 0n, inFlight: 0n, parked: 11_000n, paid: 0n });
   });
 
-  it('reserve: owed -> in flight, linking the balance\'s unlinked allocations to the keysend', async () => {
+  it("reserve: owed -> in flight, linking the balance's unlinked allocations to the keysend", async () => {
     const id = await newBalance();
     const paymentId = await keysendFor(id, 9);
     await tx((t) => reserve(t, [{ paymentId, balanceId: id, msat: 9_000n }]));
@@ -91,7 +101,12 @@ describe('the books: movements of money (integration)', () => {
   it('release: in flight -> owed (parked, for a parked recipient)', async () => {
     const id = await newBalance();
     const [a, b] = [await keysendFor(id, 4), await keysendFor(id, 6)];
-    await tx((t) => reserve(t, [{ paymentId: a, balanceId: id, msat: 4_000n }, { paymentId: b, balanceId: id, msat: 6_000n }]));
+    await tx((t) =>
+      reserve(t, [
+        { paymentId: a, balanceId: id, msat: 4_000n },
+        { paymentId: b, balanceId: id, msat: 6_000n },
+      ]),
+    );
     await tx((t) => release(t, [{ paymentId: a, balanceId: id, msat: 4_000n }]));
     expect(await amounts(id)).toEqual({ accrued: 10_000n, owed: 4_000n, inFlight: 6_000n, parked: 0n, paid: 0n });
     await tx((t) => park(t, recipientId, { code: '10', message: 'no route' }));

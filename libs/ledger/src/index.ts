@@ -1,17 +1,17 @@
 export { AccumulationService } from './accumulation.service.js';
 export { ApplyBatcher, MAX_EVENTS_PER_TRANSACTION } from './apply-batcher.js';
 export { accrue, balanceKey, park, release, reserve, settle, transferRemainder, unpark, type Accrual, type BalanceKey, type PaymentAmount } from './books.js';
-export { invariantReportJson, LedgerQueries, ofTenant, recipientView, type InvariantReport, type LedgerTotals, type RecipientIdentity } from './ledger-queries.service.js';
+export {
+  invariantReportJson,
+  LedgerQueries,
+  ofTenant,
+  recipientView,
+  type InvariantReport,
+  type LedgerTotals,
+  type RecipientIdentity,
+} from './ledger-queries.service.js';
 export { LedgerGauges } from './ledger-gauges.js';
 export { LedgerModule } from './ledger.module.js';
 export type { ListeningPayload } from './listening-payload.js';
-export {
-  FINAL_PAYOUT_STATUSES,
-  IN_FLIGHT_STATUSES,
-  PaymentStatus,
-  PaymentMethod,
-  PayoutStatus,
-  RecipientState,
-  recipientState,
-} from './statuses.js';
+export { FINAL_PAYOUT_STATUSES, IN_FLIGHT_STATUSES, PaymentStatus, PaymentMethod, PayoutStatus, RecipientState, recipientState } from './statuses.js';
 export { APPLY_EVENTS } from './jobs.js';

@@ -66,7 +66,9 @@ async function sumBalances(db: Queryable, tenant: string | null = null): Promise
 // The payments prove the books: per recipient, paid msat is the sum of its succeeded payments, and no payment hash
 // is paid twice. Each problem names the recipient and the payments.
 async function paymentProblems(db: Queryable): Promise<string[]> {
-  const recipients = await db.$queryRaw<{ recipient_id: bigint; balances_paid_msat: bigint | null; payments_sats: bigint | null; payment_ids: bigint[] | null }[]>`
+  const recipients = await db.$queryRaw<
+    { recipient_id: bigint; balances_paid_msat: bigint | null; payments_sats: bigint | null; payment_ids: bigint[] | null }[]
+  >`
     SELECT recipient_id, b.paid AS balances_paid_msat, p.sats AS payments_sats, p.ids AS payment_ids
     FROM (SELECT recipient_id, SUM(paid_msat)::bigint AS paid FROM balance GROUP BY recipient_id) b
     FULL JOIN (SELECT recipient_id, SUM(amount_sats)::bigint AS sats, (array_agg(id ORDER BY id DESC))[1:10] AS ids
@@ -93,7 +95,9 @@ export class LedgerQueries {
     const totals = await sumBalances(this.prisma, tenant);
     const keysendsOfTenant = tenant === null ? Prisma.empty : Prisma.sql`AND balance_id IN (SELECT id FROM balance WHERE app_id = ${tenant})`;
     const eventsOfTenant = ofTenant(tenant, 'app_id');
-    const [keysends] = await this.prisma.$queryRaw<{ fees: bigint; unknown_count: bigint; unknown_sats: bigint; events: bigint; pending_events: bigint; set_aside_events: bigint }[]>`
+    const [keysends] = await this.prisma.$queryRaw<
+      { fees: bigint; unknown_count: bigint; unknown_sats: bigint; events: bigint; pending_events: bigint; set_aside_events: bigint }[]
+    >`
       SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM payment WHERE status = ${PaymentStatus.Succeeded} ${keysendsOfTenant})::bigint AS fees,
              (SELECT COUNT(*) FROM payment WHERE status = ${PaymentStatus.Unknown} ${keysendsOfTenant}) AS unknown_count,
              (SELECT COALESCE(SUM(amount_sats), 0) FROM payment WHERE status = ${PaymentStatus.Unknown} ${keysendsOfTenant})::bigint AS unknown_sats,

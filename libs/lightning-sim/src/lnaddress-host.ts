@@ -35,7 +35,11 @@ export interface IssuedLnaddressInvoice {
 }
 
 const DEFAULT_USER: LnaddressUser = { minSendable: 1_000, maxSendable: 100_000_000_000, commentAllowed: 255 };
-const metadataOf = (user: string, host: string) => JSON.stringify([['text/plain', `Sats for ${user}`], ['text/identifier', `${user}@${host}`]]);
+const metadataOf = (user: string, host: string) =>
+  JSON.stringify([
+    ['text/plain', `Sats for ${user}`],
+    ['text/identifier', `${user}@${host}`],
+  ]);
 
 export class LnaddressHost {
   readonly users = new Map<string, LnaddressUser>();
@@ -55,7 +59,8 @@ export class LnaddressHost {
 
   register(app: FastifyInstance, adminPrefix = '/admin/lnaddress'): void {
     app.addHook('onRequest', async (request) => {
-      if (request.url.startsWith('/.well-known/') || request.url.startsWith('/lnurlp/')) this.requests.push({ path: request.url, at: new Date().toISOString() });
+      if (request.url.startsWith('/.well-known/') || request.url.startsWith('/lnurlp/'))
+        this.requests.push({ path: request.url, at: new Date().toISOString() });
     });
     app.get('/.well-known/keysend/:user', async (request, reply) => {
       const name = (request.params as { user: string }).user;
@@ -91,7 +96,9 @@ export class LnaddressHost {
       if (msat < min || msat > max) return { status: 'ERROR', reason: `amount must be from ${min} to ${max} msat` };
       if ((query.comment?.length ?? 0) > (user.commentAllowed ?? 0)) return { status: 'ERROR', reason: 'comment too long' };
       const metadata = metadataOf(name, String(request.headers.host));
-      const descriptionHash = createHash('sha256').update(user.wrongDescriptionHash ? `${metadata} ` : metadata).digest('hex');
+      const descriptionHash = createHash('sha256')
+        .update(user.wrongDescriptionHash ? `${metadata} ` : metadata)
+        .digest('hex');
       const issued = issueInvoice({
         msat: msat + BigInt(user.invoiceMsatDelta ?? 0),
         ...(user.noDescriptionHash ? { description: `Sats for ${name}` } : { descriptionHash }),

@@ -48,14 +48,22 @@ export const LnaddressFailure = {
 export type LnaddressFailure = (typeof LnaddressFailure)[keyof typeof LnaddressFailure];
 
 const customDatum = z.object({
-  customKey: z.string().refine((k) => customKeyProblem(k) === undefined, { error: (i) => `customKey ${JSON.stringify(i.input)} ${customKeyProblem(String(i.input))}` }),
-  customValue: z.string().min(1).refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_CUSTOM_VALUE_BYTES, `customValue is over ${MAX_CUSTOM_VALUE_BYTES} bytes`),
+  customKey: z
+    .string()
+    .refine((k) => customKeyProblem(k) === undefined, { error: (i) => `customKey ${JSON.stringify(i.input)} ${customKeyProblem(String(i.input))}` }),
+  customValue: z
+    .string()
+    .min(1)
+    .refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_CUSTOM_VALUE_BYTES, `customValue is over ${MAX_CUSTOM_VALUE_BYTES} bytes`),
 });
 
 const keysendAnswer = z.object({
   status: z.literal('OK').optional(),
   tag: z.literal('keysend'),
-  pubkey: z.string().transform((p) => p.toLowerCase()).refine(isNodePubkey, 'pubkey is not a node public key on secp256k1'),
+  pubkey: z
+    .string()
+    .transform((p) => p.toLowerCase())
+    .refine(isNodePubkey, 'pubkey is not a node public key on secp256k1'),
   customData: z.array(customDatum).max(4).optional().default([]),
 });
 

@@ -58,9 +58,7 @@ describe('buildCustomRecords', () => {
   });
 
   it('leaves out sender_name for an anonymous listener and fields that are not known', () => {
-    const metadata = metadataOf(
-      buildCustomRecords(context({ senderName: undefined, podcast: { guid: 'g' }, episode: {}, recipient: {} })),
-    );
+    const metadata = metadataOf(buildCustomRecords(context({ senderName: undefined, podcast: { guid: 'g' }, episode: {}, recipient: {} })));
     expect(metadata).not.toHaveProperty('sender_name');
     expect(metadata).not.toHaveProperty('feedID');
     expect(metadata).not.toHaveProperty('episode_guid');
@@ -75,9 +73,7 @@ describe('buildCustomRecords', () => {
 
   it('never emits the keysend preimage record, even if asked to', () => {
     expect(buildCustomRecords(context())).not.toHaveProperty(TLV_KEYSEND_PREIMAGE);
-    expect(() => buildCustomRecords(context({ recipient: { customKey: TLV_KEYSEND_PREIMAGE, customValue: 'x' } }))).toThrow(
-      /reserved/,
-    );
+    expect(() => buildCustomRecords(context({ recipient: { customKey: TLV_KEYSEND_PREIMAGE, customValue: 'x' } }))).toThrow(/reserved/);
   });
 
   it('keys are decimal strings and values strings', () => {
@@ -92,9 +88,7 @@ describe('bLIP-10 size bound', () => {
   const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
   it(`cuts long titles so the JSON stays within ${BLIP10_MAX_BYTES} bytes, keeping identifiers whole`, () => {
-    const metadata = blip10Metadata(
-      context({ podcast: { guid: 'g', title: 'P'.repeat(3_000) }, episode: { guid: 'e', title: 'E'.repeat(3_000) } }),
-    );
+    const metadata = blip10Metadata(context({ podcast: { guid: 'g', title: 'P'.repeat(3_000) }, episode: { guid: 'e', title: 'E'.repeat(3_000) } }));
     expect(bytes(JSON.stringify(metadata))).toBeLessThanOrEqual(BLIP10_MAX_BYTES);
     expect(bytes(JSON.stringify(metadata))).toBeGreaterThan(BLIP10_MAX_BYTES - 8);
     expect(metadata).toMatchObject({ guid: 'g', episode_guid: 'e', uuid: 'k-uuid', value_msat: 4_750 });

@@ -60,10 +60,12 @@ export class Fraction {
   // Exact decimal text of a fraction whose denominator divides a power of ten (every Fraction.fromDecimal sum).
   toDecimal(): string {
     let places = 0;
-    while ((10n ** BigInt(places)) % this.d !== 0n) {
+    while (10n ** BigInt(places) % this.d !== 0n) {
       if (++places > 400) throw new RangeError('not a terminating decimal');
     }
-    const scaled = abs(this.n * (10n ** BigInt(places) / this.d)).toString().padStart(places + 1, '0');
+    const scaled = abs(this.n * (10n ** BigInt(places) / this.d))
+      .toString()
+      .padStart(places + 1, '0');
     const whole = scaled.slice(0, scaled.length - places);
     const fraction = scaled.slice(scaled.length - places).replace(/0+$/, '');
     return `${this.n < 0n ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;

@@ -14,9 +14,9 @@ const split = fc.oneof(
 );
 
 const recipients = (offset: number, maxCount: number) =>
-  fc.array(split, { minLength: 1, maxLength: maxCount }).map((splits) =>
-    splits.map((s, i) => ({ name: `R${offset + i}`, type: 'node', address: pubkey(offset + i), split: s })),
-  );
+  fc
+    .array(split, { minLength: 1, maxLength: maxCount })
+    .map((splits) => splits.map((s, i) => ({ name: `R${offset + i}`, type: 'node', address: pubkey(offset + i), split: s })));
 
 // Fee percentages whose sum never passes 100.
 const fees = fc.array(fc.integer({ min: 1, max: 4_000 }), { maxLength: 4 }).map((cents) => {
@@ -49,30 +49,31 @@ const withDuplicates = <T extends { address: string }>(list: T[], dupes: [number
     return from === undefined || from % list.length >= i ? r : { ...r, address: list[from % list.length]!.address };
   });
 
-const listeningWith = (maxSeconds: number) => fc
-  .record({
-    defaults: recipients(0, 100),
-    dupes: fc.array(fc.tuple(fc.nat(120), fc.nat(120)), { maxLength: 6 }),
-    fees,
-    segments: timeSplits,
-    segmentRecipients: fc.array(recipients(1_000, 5), { minLength: 5, maxLength: 5 }),
-    amountMsat: fc.bigInt({ min: 0n, max: 6_000_000_000n }),
-    position: fc.integer({ min: 0, max: 4_000 }),
-    seconds: fc.integer({ min: 1, max: maxSeconds }),
-  })
-  .map(({ defaults, dupes, fees, segments, segmentRecipients, ...rest }) => {
-    const parsed = parseValueBlock({
-      type: 'lightning',
-      method: 'keysend',
-      recipients: withDuplicates([...defaults.slice(0, 100 - fees.length), ...fees], dupes),
-      timeSplits: segments.map((s, i) => ({
-        ...s,
-        recipients: segmentRecipients[i]!.map((r, j) => ({ ...r, address: pubkey(2_000 + i * 10 + j) })),
-      })),
+const listeningWith = (maxSeconds: number) =>
+  fc
+    .record({
+      defaults: recipients(0, 100),
+      dupes: fc.array(fc.tuple(fc.nat(120), fc.nat(120)), { maxLength: 6 }),
+      fees,
+      segments: timeSplits,
+      segmentRecipients: fc.array(recipients(1_000, 5), { minLength: 5, maxLength: 5 }),
+      amountMsat: fc.bigInt({ min: 0n, max: 6_000_000_000n }),
+      position: fc.integer({ min: 0, max: 4_000 }),
+      seconds: fc.integer({ min: 1, max: maxSeconds }),
+    })
+    .map(({ defaults, dupes, fees, segments, segmentRecipients, ...rest }) => {
+      const parsed = parseValueBlock({
+        type: 'lightning',
+        method: 'keysend',
+        recipients: withDuplicates([...defaults.slice(0, 100 - fees.length), ...fees], dupes),
+        timeSplits: segments.map((s, i) => ({
+          ...s,
+          recipients: segmentRecipients[i]!.map((r, j) => ({ ...r, address: pubkey(2_000 + i * 10 + j) })),
+        })),
+      });
+      if (!parsed.ok) throw new Error(`generator made an invalid block: ${JSON.stringify(parsed.issues)}`);
+      return { ...rest, value: parsed.value as ValueBlock };
     });
-    if (!parsed.ok) throw new Error(`generator made an invalid block: ${JSON.stringify(parsed.issues)}`);
-    return { ...rest, value: parsed.value as ValueBlock };
-  });
 const listening = listeningWith(3_600);
 
 // An independent reference: each content second's money, split by the block active in that second, summed per
@@ -103,7 +104,10 @@ function referenceShares({ amountMsat, position, seconds, value }: Listening) {
       undefined,
     );
     const remote = active ? perSecond.mul(Fraction.fromDecimal(active.remotePercentage)).div(hundred) : Fraction.ZERO;
-    byShares(perSecond.sub(remote), value.recipients.filter((r) => !r.fee));
+    byShares(
+      perSecond.sub(remote),
+      value.recipients.filter((r) => !r.fee),
+    );
     if (active) byShares(remote, active.recipients, active);
   }
   return { exact, rank, key };

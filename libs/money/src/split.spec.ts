@@ -68,14 +68,9 @@ describe('splitListening: the spec worked examples', () => {
   });
 
   it('pays a time split: 100 sats in a remotePercentage-90 segment -> App 5, Artist 85.5, Host 4.75, Cohost 4.75', () => {
-    const input = valueBlock(
-      [recipient(1, 50, { name: 'Host' }), recipient(2, 50, { name: 'Cohost' }), recipient(3, 5, { name: 'App', fee: true })],
-      {
-        timeSplits: [
-          { startTime: 60, duration: 120, remotePercentage: 90, remoteItemGuid: 'song', recipients: [recipient(4, 1, { name: 'Artist' })] },
-        ],
-      },
-    );
+    const input = valueBlock([recipient(1, 50, { name: 'Host' }), recipient(2, 50, { name: 'Cohost' }), recipient(3, 5, { name: 'App', fee: true })], {
+      timeSplits: [{ startTime: 60, duration: 120, remotePercentage: 90, remoteItemGuid: 'song', recipients: [recipient(4, 1, { name: 'Artist' })] }],
+    });
     expect(split(100_000n, input, 60, 60)).toEqual({ App: 5_000n, 'Artist@song': 85_500n, Host: 4_750n, Cohost: 4_750n });
   });
 });

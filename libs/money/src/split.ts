@@ -146,7 +146,10 @@ export function exactShares({ amountMsat, position, seconds, value }: Listening)
 // ceiling of its exact share, and the same input gives the same output.
 export function splitListening(listening: Listening): Allocation[] {
   const shares = exactShares(listening);
-  const amounts = apportion(listening.amountMsat, shares.map((s) => s.exact));
+  const amounts = apportion(
+    listening.amountMsat,
+    shares.map((s) => s.exact),
+  );
   return shares
     .map((share, i): Allocation => ({
       recipient: share.recipient,

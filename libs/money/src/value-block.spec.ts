@@ -29,7 +29,11 @@ describe('parseValueBlock accepts', () => {
   });
 
   it('customKey bounds of the TLV range, in one canonical spelling', () => {
-    for (const [customKey, stored] of [['65536', '65536'], ['18446744073709551615', '18446744073709551615'], ['0696969', '696969']]) {
+    for (const [customKey, stored] of [
+      ['65536', '65536'],
+      ['18446744073709551615', '18446744073709551615'],
+      ['0696969', '696969'],
+    ]) {
       const result = parseValueBlock(valueBlock([recipient(1, 1, { customKey, customValue: 'é'.repeat(128) })]));
       expect(result.ok && result.value.recipients[0]!.customKey).toBe(stored);
     }
@@ -47,9 +51,7 @@ describe('parseValueBlock rejects, with the exact reason', () => {
   });
 
   it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, '50', null])('a split of %p', (split) => {
-    expect(issuesOf(valueBlock([recipient(1, split as number)]))).toEqual([
-      { path: 'recipients[0].split', message: 'must be a positive finite number' },
-    ]);
+    expect(issuesOf(valueBlock([recipient(1, split as number)]))).toEqual([{ path: 'recipients[0].split', message: 'must be a positive finite number' }]);
   });
 
   it('fee percentages adding up to more than 100', () => {
@@ -149,9 +151,7 @@ describe('parseValueBlock rejects, with the exact reason', () => {
     ['alice@-bad-.com', 'the domain must be a host name such as example.com'],
     ['alice\u0000@example.com', 'the name before @ may hold only a-z, 0-9, -, _, . and + (LUD-16), at most 64 characters'],
   ])('a Lightning Address %j is refused: %s', (address, message) => {
-    expect(issuesOf(valueBlock([recipient(1, 1, { type: 'lnaddress', address })]))).toEqual([
-      { path: 'recipients[0].address', message },
-    ]);
+    expect(issuesOf(valueBlock([recipient(1, 1, { type: 'lnaddress', address })]))).toEqual([{ path: 'recipients[0].address', message }]);
   });
 
   it("a Lightning Address with a customKey: its records come from the address's keysend endpoint", () => {
@@ -165,11 +165,8 @@ describe('parseValueBlock rejects, with the exact reason', () => {
     expect(issuesOf(valueBlock(many))).toEqual([{ path: 'recipients', message: '101 recipients; at most 100 are allowed' }]);
   });
 
-
   it('only fee recipients', () => {
-    expect(issuesOf(valueBlock([recipient(1, 5, { fee: true })]))).toEqual([
-      { path: 'recipients', message: 'at least one recipient without fee is required' },
-    ]);
+    expect(issuesOf(valueBlock([recipient(1, 5, { fee: true })]))).toEqual([{ path: 'recipients', message: 'at least one recipient without fee is required' }]);
   });
 
   it('a fee recipient inside a time split', () => {

@@ -123,7 +123,8 @@ export const valueBlockSchema = z
     type: oneOf('value type', SUPPORTED_TYPES),
     method: oneOf('value method', SUPPORTED_METHODS),
     recipients: z.array(recipientSchema, { error: 'must be a list of recipients' }),
-    timeSplits: z.array(timeSplitSchema, { error: 'must be a list of time splits' })
+    timeSplits: z
+      .array(timeSplitSchema, { error: 'must be a list of time splits' })
       .max(MAX_TIME_SPLITS, `at most ${MAX_TIME_SPLITS} time splits are allowed`)
       .optional()
       .default([]),

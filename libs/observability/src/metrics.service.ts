@@ -9,9 +9,22 @@ export class MetricsService {
   readonly registry = new Registry();
 
   readonly eventsAccepted = new Counter({ name: 'splitstream_events_accepted_total', help: 'Listening events accepted', registers: [this.registry] });
-  readonly eventsDuplicate = new Counter({ name: 'splitstream_events_duplicate_total', help: 'Listening events already accepted before (no-ops)', registers: [this.registry] });
-  readonly eventsRejected = new Counter({ name: 'splitstream_events_rejected_total', help: 'Listening events in rejected requests', registers: [this.registry] });
-  readonly payoutRuns = new Counter({ name: 'splitstream_payout_runs_total', help: 'Payout runs by final status', labelNames: ['status'], registers: [this.registry] });
+  readonly eventsDuplicate = new Counter({
+    name: 'splitstream_events_duplicate_total',
+    help: 'Listening events already accepted before (no-ops)',
+    registers: [this.registry],
+  });
+  readonly eventsRejected = new Counter({
+    name: 'splitstream_events_rejected_total',
+    help: 'Listening events in rejected requests',
+    registers: [this.registry],
+  });
+  readonly payoutRuns = new Counter({
+    name: 'splitstream_payout_runs_total',
+    help: 'Payout runs by final status',
+    labelNames: ['status'],
+    registers: [this.registry],
+  });
   readonly keysends = new Counter({ name: 'splitstream_keysends_total', help: 'Keysend outcomes', labelNames: ['outcome'], registers: [this.registry] });
   readonly lnaddress = new Counter({
     name: 'splitstream_lnaddress_total',

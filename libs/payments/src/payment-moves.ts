@@ -180,7 +180,14 @@ export class PaymentMoves {
     if (to === PaymentStatus.Succeeded) await settle(this.tx, [amountOf(row)]);
     else await release(this.tx, [amountOf(row)]);
     await this.tx.paymentVerdict.create({
-      data: { paymentId: row.id, outcome: to, basis: verdict.basis, decidedBy: verdict.decidedBy, reason: verdict.reason, evidence: verdict.evidence as Prisma.InputJsonObject },
+      data: {
+        paymentId: row.id,
+        outcome: to,
+        basis: verdict.basis,
+        decidedBy: verdict.decidedBy,
+        reason: verdict.reason,
+        evidence: verdict.evidence as Prisma.InputJsonObject,
+      },
     });
     return row;
   }

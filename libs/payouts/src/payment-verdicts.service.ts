@@ -9,10 +9,7 @@ import { PrismaService } from '@splitstream/persistence';
 export type VerdictRequest = { outcome: 'succeeded'; preimage: string } | { outcome: 'failed'; confirm: true; reason: string };
 
 export type VerdictResult =
-  | { kind: 'settled'; status: PaymentStatus }
-  | { kind: 'not_found' }
-  | { kind: 'not_unknown'; status: string }
-  | { kind: 'bad_evidence'; message: string };
+  { kind: 'settled'; status: PaymentStatus } | { kind: 'not_found' } | { kind: 'not_unknown'; status: string } | { kind: 'bad_evidence'; message: string };
 
 // Operators' verdicts on unknown payments, each recorded as a PaymentVerdict (who, when, why, on what evidence).
 // The api has no wallet: proof is a preimage, or, without evidence, an admin's override; a look in the wallet is a

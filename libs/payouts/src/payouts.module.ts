@@ -24,7 +24,11 @@ import { Locks } from './store/session-lock.js';
 export class PayoutsModule {}
 
 // Looking unknown payments up in the wallet (the global WalletModule): the worker's, and the operator's CLI.
-@Module({ imports: [PaymentsModule], providers: [PayoutStore, RecipientStore, Locks, Reconciliation], exports: [PayoutStore, RecipientStore, Locks, Reconciliation] })
+@Module({
+  imports: [PaymentsModule],
+  providers: [PayoutStore, RecipientStore, Locks, Reconciliation],
+  exports: [PayoutStore, RecipientStore, Locks, Reconciliation],
+})
 export class ReconciliationModule {}
 
 // The worker's side, which pays: payout runs (with Lightning-address routes and invoices) and reconciliation.

@@ -64,7 +64,18 @@ describe('Reconciliation: one owner per unknown payment (integration)', () => {
     return prisma.$transaction(async (tx) => {
       const moves = new PaymentMoves(tx);
       const [row] = await moves.create(payout.id, [
-        { balanceId, recipientId, reference: `ref-${preimage.slice(0, 16)}`, method: 'keysend', destination: pubkey(2), amountSats: 10n, attempt: 1, customRecords: {}, preimage, paymentHash: paymentHashOf(preimage) },
+        {
+          balanceId,
+          recipientId,
+          reference: `ref-${preimage.slice(0, 16)}`,
+          method: 'keysend',
+          destination: pubkey(2),
+          amountSats: 10n,
+          attempt: 1,
+          customRecords: {},
+          preimage,
+          paymentHash: paymentHashOf(preimage),
+        },
       ]);
       await moves.claim([row!.id]);
       await moves.markUnknown([{ id: row!.id, reason: { code: null, message: 'no answer' } }]);

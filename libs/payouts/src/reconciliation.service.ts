@@ -20,10 +20,7 @@ const LOCK_POLL_MS = 250;
 
 // What reconciliation does with one unknown payment, decided from the wallet's answer alone (pure).
 export type ReconcileStep =
-  | { kind: 'paid'; record: WalletPaymentRecord; reason: string }
-  | { kind: 'not_paid'; reason: string }
-  | { kind: 'resend' }
-  | { kind: 'wait'; reason: string };
+  { kind: 'paid'; record: WalletPaymentRecord; reason: string } | { kind: 'not_paid'; reason: string } | { kind: 'resend' } | { kind: 'wait'; reason: string };
 
 export interface ReconcileRules {
   choosesPreimage: boolean; // the rail looks payments up by hash and re-sends them with the same hash (NWC)
@@ -102,12 +99,15 @@ export class Reconciliation {
 
   private async reconcileLocked(scope: ReconcileScope, now: Date): Promise<ReconcileReport> {
     const report: ReconcileReport = { checked: 0, paid: 0, returnedToOwed: 0, resent: 0, stillUnknown: 0 };
-    for (let afterId = 0n; ; ) {
+    for (let afterId = 0n; ;) {
       const unknown = await this.store.unknownPayments(scope, afterId, BATCH);
       if (unknown.length === 0) break;
       afterId = unknown.at(-1)!.id;
       const oldest = new Date(Math.min(...unknown.map((p) => (p.sent_at ?? p.created_at).getTime())));
-      const lookups = await this.wallet.findPayments(unknown.map((p) => ({ reference: p.reference, paymentHash: p.payment_hash })), oldest);
+      const lookups = await this.wallet.findPayments(
+        unknown.map((p) => ({ reference: p.reference, paymentHash: p.payment_hash })),
+        oldest,
+      );
       for (const payment of unknown) {
         report.checked++;
         const step = reconcileStep(payment, lookups.get(payment.reference), this.rules, now);
@@ -135,12 +135,20 @@ export class Reconciliation {
   }
 
   private async settle(payment: PaymentRow, step: Extract<ReconcileStep, { kind: 'paid' | 'not_paid' }>): Promise<boolean> {
-    const verdict: Verdict = { basis: 'wallet', decidedBy: 'reconciliation', reason: step.reason, evidence: { rail: this.wallet.choosesPreimage ? 'nwc' : 'alby' } };
+    const verdict: Verdict = {
+      basis: 'wallet',
+      decidedBy: 'reconciliation',
+      reason: step.reason,
+      evidence: { rail: this.wallet.choosesPreimage ? 'nwc' : 'alby' },
+    };
     const settled = await this.payments.transaction(async (moves) => {
       await moves.noteCheck(payment.id, step.reason);
       if (step.kind === 'paid') {
         const { feeSats, paymentHash, preimage } = step.record;
-        return moves.settleUnknown({ id: payment.id, paid: { feeSats, paymentHash, preimage } }, { ...verdict, evidence: { ...verdict.evidence, paymentHash } });
+        return moves.settleUnknown(
+          { id: payment.id, paid: { feeSats, paymentHash, preimage } },
+          { ...verdict, evidence: { ...verdict.evidence, paymentHash } },
+        );
       }
       return moves.settleUnknown({ id: payment.id, reason: { code: null, message: step.reason } }, verdict);
     });
@@ -156,10 +164,16 @@ export class Reconciliation {
     } = await dispatchPayments(this.wallet, [payment], { maxRateLimitWaits: 0, maxWaitMs: 0 });
     if (outcome?.status === 'paid') {
       const { amountSats, feeSats, paymentHash, preimage } = outcome;
-      return this.settle(payment, { kind: 'paid', record: { amountSats, feeSats, paymentHash, preimage }, reason: 'the wallet paid it when sent again with the same payment hash' });
+      return this.settle(payment, {
+        kind: 'paid',
+        record: { amountSats, feeSats, paymentHash, preimage },
+        reason: 'the wallet paid it when sent again with the same payment hash',
+      });
     }
     const answer = outcome?.status === 'not_paid' ? outcome.message : (outcome?.reason ?? 'no answer');
-    const lookup = (await this.wallet.findPayments([{ reference: payment.reference, paymentHash: payment.payment_hash }], payment.sent_at ?? payment.created_at)).get(payment.reference);
+    const lookup = (
+      await this.wallet.findPayments([{ reference: payment.reference, paymentHash: payment.payment_hash }], payment.sent_at ?? payment.created_at)
+    ).get(payment.reference);
     if (lookup?.state === 'settled') {
       return this.settle(payment, { kind: 'paid', record: lookup.record, reason: `sent again, the wallet answered "${answer}" and has it settled` });
     }

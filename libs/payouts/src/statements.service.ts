@@ -56,7 +56,18 @@ export class StatementsService {
       GROUP BY b.feed_guid, b.item_guid ORDER BY b.feed_guid, b.item_guid`;
     if (episodes.length === 0) return null;
     const keysends = await this.prisma.$queryRaw<
-      { id: bigint; created_at: Date; finished_at: Date | null; feed_guid: string; item_guid: string; amount_sats: number; fee_sats: number | null; status: string; payment_hash: string | null; method: string }[]
+      {
+        id: bigint;
+        created_at: Date;
+        finished_at: Date | null;
+        feed_guid: string;
+        item_guid: string;
+        amount_sats: number;
+        fee_sats: number | null;
+        status: string;
+        payment_hash: string | null;
+        method: string;
+      }[]
     >`
       SELECT k.id, k.created_at, k.finished_at, b.feed_guid, b.item_guid, k.amount_sats, k.fee_sats, k.status, k.payment_hash, k.method
       FROM payment k JOIN balance b ON b.id = k.balance_id
@@ -104,7 +115,18 @@ export class StatementsService {
   // A show's recipients: accrued, paid and what is still owed (in flight, parked) per recipient.
   async feedSummary(tenant: string | null, feedGuid: string) {
     const rows = await this.prisma.$queryRaw<
-      { id: bigint; address: string; custom_key: string; custom_value: string; name: string; accrued: bigint; owed: bigint; in_flight: bigint; parked: bigint; paid: bigint }[]
+      {
+        id: bigint;
+        address: string;
+        custom_key: string;
+        custom_value: string;
+        name: string;
+        accrued: bigint;
+        owed: bigint;
+        in_flight: bigint;
+        parked: bigint;
+        paid: bigint;
+      }[]
     >`
       SELECT r.id, r.address, r.custom_key, r.custom_value, r.name, SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed,
              SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked, SUM(b.paid_msat)::bigint AS paid

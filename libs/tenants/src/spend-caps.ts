@@ -40,10 +40,24 @@ export function chargesFor(caps: AppCaps, spends: Spend[], now: Date): Charge[] 
   const total = spends.reduce((sum, s) => sum + s.amountMsat, 0n);
   const charges: Charge[] = [];
   if (caps.dayCapMsat !== null) {
-    charges.push({ period: dayPeriod(now), msat: total, cap: caps.dayCapMsat, code: ErrorCode.AppDayCapExceeded, what: "the app's daily cap", resetsAt: nextUtcDay(now) });
+    charges.push({
+      period: dayPeriod(now),
+      msat: total,
+      cap: caps.dayCapMsat,
+      code: ErrorCode.AppDayCapExceeded,
+      what: "the app's daily cap",
+      resetsAt: nextUtcDay(now),
+    });
   }
   if (caps.monthCapMsat !== null) {
-    charges.push({ period: monthPeriod(now), msat: total, cap: caps.monthCapMsat, code: ErrorCode.AppMonthCapExceeded, what: "the app's monthly cap", resetsAt: nextUtcMonth(now) });
+    charges.push({
+      period: monthPeriod(now),
+      msat: total,
+      cap: caps.monthCapMsat,
+      code: ErrorCode.AppMonthCapExceeded,
+      what: "the app's monthly cap",
+      resetsAt: nextUtcMonth(now),
+    });
   }
   if (caps.listenerDayCapMsat !== null) {
     const perListener = new Map<string, bigint>();

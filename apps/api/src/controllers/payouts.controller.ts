@@ -4,7 +4,14 @@ import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@spli
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
 import { foundById, pageQuery, parseQuery } from '../http/params.js';
 
-export const paidPerHourQuery = { hours: z.coerce.number().int().min(1).max(24 * 31).default(24) };
+export const paidPerHourQuery = {
+  hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 31)
+    .default(24),
+};
 
 @Controller('v1/payouts')
 export class PayoutsController {

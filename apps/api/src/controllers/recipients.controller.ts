@@ -14,7 +14,10 @@ const identityFields = {
     .string()
     .transform((a) => a.toLowerCase())
     .refine((a) => /^0[23][0-9a-f]{64}$/.test(a) || isLightningAddress(a), 'must be a 66-hex compressed node pubkey or a Lightning Address'),
-  customKey: z.string().regex(/^[0-9]+$/, 'must be a decimal integer').optional(),
+  customKey: z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a decimal integer')
+    .optional(),
   customValue: z.string().min(1).optional(),
 };
 const customRecordsTogether = (r: { customKey?: string; customValue?: string }) => (r.customKey === undefined) === (r.customValue === undefined);
@@ -47,7 +50,8 @@ export class RecipientsController {
   @RequireScope(Scope.PayoutsRead)
   list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
     const { address, customKey, customValue, ...filter } = parseQuery(recipientListQuery, query);
-    if (!customRecordsTogether({ customKey, customValue })) throw AppError.validation([{ path: 'customValue', message: together.error }], 'the query is invalid');
+    if (!customRecordsTogether({ customKey, customValue }))
+      throw AppError.validation([{ path: 'customValue', message: together.error }], 'the query is invalid');
     return this.recipients.list({ ...filter, tenant: tenantOf(caller), ...(address && { identity: { address, customKey, customValue } }) });
   }
 

@@ -13,14 +13,12 @@ const POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src
 
 export async function serveDashboard(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  await fastify.register(
-    async (scope) => {
-      scope.addHook('onSend', async (_request, reply) => {
-        reply.header('content-security-policy', POLICY);
-        reply.header('x-content-type-options', 'nosniff');
-      });
-      await scope.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/dashboard/', decorateReply: false });
-      scope.get('/dashboard', (_request, reply) => reply.redirect('/dashboard/'));
-    },
-  );
+  await fastify.register(async (scope) => {
+    scope.addHook('onSend', async (_request, reply) => {
+      reply.header('content-security-policy', POLICY);
+      reply.header('x-content-type-options', 'nosniff');
+    });
+    await scope.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/dashboard/', decorateReply: false });
+    scope.get('/dashboard', (_request, reply) => reply.redirect('/dashboard/'));
+  });
 }

@@ -8,7 +8,11 @@ import { errorResponse } from './schemas.js';
 
 const jsonSchema = (schema: z.ZodType) =>
   documentFields(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>);
-const joinPath = (...parts: string[]) => `/${parts.flatMap((p) => p.split('/')).filter(Boolean).join('/')}`.replace(/:(\w+)/g, '{$1}');
+const joinPath = (...parts: string[]) =>
+  `/${parts
+    .flatMap((p) => p.split('/'))
+    .filter(Boolean)
+    .join('/')}`.replace(/:(\w+)/g, '{$1}');
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid request: nothing was changed',
   401: 'Missing, invalid or revoked API key',
@@ -57,39 +61,46 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
       const handler = controller.prototype[name];
       if (name === 'constructor' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
       for (const base of [primary!, ...aliases]) {
-      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-      const sub = Reflect.getMetadata(PATH_METADATA, handler) as string;
-      const path = joinPath(base, sub);
-      const key = `${method} ${joinPath(primary!, sub)}`;
-      const doc = ROUTE_DOCS[key];
-      if (!doc) throw new Error(`OpenAPI: ${key} has no entry in ROUTE_DOCS`);
-      const scope = Reflect.getMetadata(REQUIRED_SCOPE, handler) as string | undefined;
-      const isPublic = Reflect.getMetadata(PUBLIC_ROUTE, handler) === true;
-      const status = (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'POST' ? 201 : 200);
-      const errors = [...(isPublic ? [] : [401, 403]), ...doc.errors, 500].filter((code, i, all) => all.indexOf(code) === i);
-      const parameters = [
-        ...[...path.matchAll(/\{(\w+)\}/g)].map(([, param]) => ({ name: param!, in: 'path', required: true, schema: documentFields({ type: 'string' }, param) })),
-        ...(doc.query ? queryParameters(doc.query) : []),
-      ];
-      routes.push({ method, path });
-      paths[path] ??= {};
-      paths[path][method.toLowerCase()] = {
-        summary: base === primary ? doc.summary : `${doc.summary} (alias of ${key})`,
-        ...(base !== primary && { deprecated: true }),
-        tags: [tagOf(path)],
-        ...(scope && { description: `Requires the scope \`${scope}\`.`, 'x-required-scope': scope, security: [{ apiKey: [scope] }] }),
-        ...(isPublic && { security: [] }),
-        ...(parameters.length && { parameters }),
-        ...(doc.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body) } } } }),
-        responses: {
-          [status]: {
-            description: 'OK',
-            content: path === '/metrics' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: jsonSchema(doc.response) } },
+        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
+        const sub = Reflect.getMetadata(PATH_METADATA, handler) as string;
+        const path = joinPath(base, sub);
+        const key = `${method} ${joinPath(primary!, sub)}`;
+        const doc = ROUTE_DOCS[key];
+        if (!doc) throw new Error(`OpenAPI: ${key} has no entry in ROUTE_DOCS`);
+        const scope = Reflect.getMetadata(REQUIRED_SCOPE, handler) as string | undefined;
+        const isPublic = Reflect.getMetadata(PUBLIC_ROUTE, handler) === true;
+        const status = (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'POST' ? 201 : 200);
+        const errors = [...(isPublic ? [] : [401, 403]), ...doc.errors, 500].filter((code, i, all) => all.indexOf(code) === i);
+        const parameters = [
+          ...[...path.matchAll(/\{(\w+)\}/g)].map(([, param]) => ({
+            name: param!,
+            in: 'path',
+            required: true,
+            schema: documentFields({ type: 'string' }, param),
+          })),
+          ...(doc.query ? queryParameters(doc.query) : []),
+        ];
+        routes.push({ method, path });
+        paths[path] ??= {};
+        paths[path][method.toLowerCase()] = {
+          summary: base === primary ? doc.summary : `${doc.summary} (alias of ${key})`,
+          ...(base !== primary && { deprecated: true }),
+          tags: [tagOf(path)],
+          ...(scope && { description: `Requires the scope \`${scope}\`.`, 'x-required-scope': scope, security: [{ apiKey: [scope] }] }),
+          ...(isPublic && { security: [] }),
+          ...(parameters.length && { parameters }),
+          ...(doc.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body) } } } }),
+          responses: {
+            [status]: {
+              description: 'OK',
+              content: path === '/metrics' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: jsonSchema(doc.response) } },
+            },
+            ...(doc.accepted && {
+              202: { description: 'Accepted: queued, not finished yet', content: { 'application/json': { schema: jsonSchema(doc.accepted) } } },
+            }),
+            ...Object.fromEntries(errors.map((code) => [code, { $ref: `#/components/responses/Error${code}` }])),
           },
-          ...(doc.accepted && { 202: { description: 'Accepted: queued, not finished yet', content: { 'application/json': { schema: jsonSchema(doc.accepted) } } } }),
-          ...Object.fromEntries(errors.map((code) => [code, { $ref: `#/components/responses/Error${code}` }])),
-        },
-      };
+        };
       }
     }
   }

@@ -27,7 +27,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/events/{id}': { summary: "An event's per-recipient amounts and the keysends that paid them", response: s.eventResponse, errors: [404] },
   'POST /v1/payouts/run': { summary: 'Start a payout run now', response: s.payoutStartedResponse, errors: [] },
   'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [400] },
-  'GET /v1/payouts/paid-per-hour': { summary: 'Msat paid per hour, oldest first, every hour present', query: paidPerHourQuery, response: s.paidPerHourResponse, errors: [400] },
+  'GET /v1/payouts/paid-per-hour': {
+    summary: 'Msat paid per hour, oldest first, every hour present',
+    query: paidPerHourQuery,
+    response: s.paidPerHourResponse,
+    errors: [400],
+  },
   'GET /v1/payouts/{id}': { summary: 'One payout run with its totals and every keysend', response: s.payoutResponse, errors: [404] },
   'GET /v1/recipients': {
     summary: 'Recipients, newest first, with their owed, in-flight, parked and paid msat and retry state',
@@ -43,13 +48,24 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: s.statementResponse,
     errors: [400, 404],
   },
-  'POST /v1/recipients/unpark': { summary: 'Pay a parked recipient again from the next run', body: identitySchema, response: s.recipientResponse, errors: [400, 404] },
-  'GET /v1/payments': { summary: 'Payments (keysends and invoice payments), newest first, by status, recipient, payout and time', query: paymentListQuery, response: s.keysendListResponse, errors: [400] },
+  'POST /v1/recipients/unpark': {
+    summary: 'Pay a parked recipient again from the next run',
+    body: identitySchema,
+    response: s.recipientResponse,
+    errors: [400, 404],
+  },
+  'GET /v1/payments': {
+    summary: 'Payments (keysends and invoice payments), newest first, by status, recipient, payout and time',
+    query: paymentListQuery,
+    response: s.keysendListResponse,
+    errors: [400],
+  },
   'GET /v1/payments/{id}': { summary: 'One payment, with the verdicts that settled it if its outcome was unknown', response: s.keysendResponse, errors: [404] },
   'GET /v1/feeds/{feedGuid}/summary': { summary: "A show's recipients: accrued, paid and owed msat each", response: s.feedSummaryResponse, errors: [404] },
   'GET /v1/apps/me': { summary: "This key's app, scopes, spend caps and what the app accepted today and this month", response: s.appResponse, errors: [] },
   'POST /v1/payments/{id}/resolve': {
-    summary: 'Settle a payment whose outcome is unknown: succeeded (proved by a preimage of its hash) or, admin only, failed without evidence (confirmed, with a reason)',
+    summary:
+      'Settle a payment whose outcome is unknown: succeeded (proved by a preimage of its hash) or, admin only, failed without evidence (confirmed, with a reason)',
     body: verdictSchema,
     response: s.keysendResponse,
     errors: [400, 404, 409, 422],
@@ -70,5 +86,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /v1/summary': { summary: 'Totals: accrued, owed, in flight, paid, fees, unknown', response: s.summaryResponse, errors: [] },
   'GET /v1/ledger/check': { summary: 'Verify the ledger invariant now (500 when it does not hold)', response: s.ledgerCheckResponse, errors: [500] },
-  'GET /health': { summary: "Up or down: {status: ok} (200) or {status: error} (503) to anyone. With an admin key, the whole report: PostgreSQL and Redis reachability, the wallet and its balance as a worker last reported it (503 naming what does not answer; degraded when only the wallet refuses our credentials). Prometheus /metrics is not on this port: see METRICS_PORT", response: s.healthResponse, errors: [503] },
+  'GET /health': {
+    summary:
+      'Up or down: {status: ok} (200) or {status: error} (503) to anyone. With an admin key, the whole report: PostgreSQL and Redis reachability, the wallet and its balance as a worker last reported it (503 naming what does not answer; degraded when only the wallet refuses our credentials). Prometheus /metrics is not on this port: see METRICS_PORT',
+    response: s.healthResponse,
+    errors: [503],
+  },
 };

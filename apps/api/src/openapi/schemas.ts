@@ -3,13 +3,16 @@ import { ErrorCode } from '@splitstream/errors';
 import { PaymentStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
 
 // Response shapes, for the OpenAPI document (the code builds these objects in the controllers and services).
-const msat = z.string().regex(/^[0-9]+$/).describe('millisatoshis, as a decimal string');
+const msat = z
+  .string()
+  .regex(/^[0-9]+$/)
+  .describe('millisatoshis, as a decimal string');
 const timestamp = z.string().describe('ISO 8601 time');
 const nullableText = z.string().nullable();
 
 export const errorResponse = z
   .object({
-    error: z.enum(ErrorCode).describe('a stable code (see the README for each one\'s HTTP status)'),
+    error: z.enum(ErrorCode).describe("a stable code (see the README for each one's HTTP status)"),
     message: z.string(),
     issues: z.array(z.object({ path: z.string(), message: z.string(), index: z.number().int().optional() })).optional(),
   })
@@ -28,7 +31,9 @@ const recipientRef = z.object({ type: recipientType, address: z.string(), custom
 // A verdict that settled an unknown payment; its evidence is what was looked at (an override's: the last wallet check).
 const paymentVerdict = z.object({
   outcome: z.enum(['succeeded', 'failed']),
-  basis: z.enum(['wallet', 'preimage', 'override']).describe("wallet: the wallet's records (reconciliation); preimage: a preimage of its hash; override: an admin's, without evidence"),
+  basis: z
+    .enum(['wallet', 'preimage', 'override'])
+    .describe("wallet: the wallet's records (reconciliation); preimage: a preimage of its hash; override: an admin's, without evidence"),
   decidedBy: z.string().describe('"reconciliation", or the API key and its app: api key <id> (<app>)'),
   reason: z.string(),
   evidence: z
@@ -51,7 +56,7 @@ export const paymentResponse = z.object({
   episode: z.object({ feedGuid: z.string(), itemGuid: z.string(), remoteFeedGuid: nullableText, remoteItemGuid: nullableText }),
   method: paymentMethod,
   destination: nullableText.describe('the node a keysend went to; null for an invoice payment'),
-  invoice: nullableText.describe('an invoice payment\'s BOLT11 invoice, stored before it was paid'),
+  invoice: nullableText.describe("an invoice payment's BOLT11 invoice, stored before it was paid"),
   amountSats: z.number().int(),
   status: z.enum(PaymentStatus),
   attempts: z.number().int(),
@@ -168,7 +173,12 @@ export const ledgerCheckResponse = z.object({
 });
 
 // Without an admin key only `status` (ok, or error in the error shape); with one, terminus' whole report.
-export const healthResponse = z.object({ status: z.enum(['ok', 'error']), info: z.record(z.string(), z.unknown()).optional(), error: z.record(z.string(), z.unknown()).optional(), details: z.record(z.string(), z.unknown()).optional() });
+export const healthResponse = z.object({
+  status: z.enum(['ok', 'error']),
+  info: z.record(z.string(), z.unknown()).optional(),
+  error: z.record(z.string(), z.unknown()).optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
 
 export const paymentListResponse = z.object({ keysends: z.array(paymentResponse), nextBefore: nullableText });
 export const keysendListResponse = paymentListResponse;

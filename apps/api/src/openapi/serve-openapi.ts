@@ -10,5 +10,8 @@ export async function serveOpenApi(app: NestFastifyApplication, controllers: Typ
   const { document } = buildOpenApiDocument([...controllers, HealthController]);
   await app.register(fastifySwagger, { mode: 'static', specification: { document: document as never } });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  app.getHttpAdapter().getInstance().get('/docs/openapi.json', async () => document);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get('/docs/openapi.json', async () => document);
 }

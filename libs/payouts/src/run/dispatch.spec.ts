@@ -74,7 +74,10 @@ describe('dispatchChunk', () => {
     const wallet = new ValidatingWallet(new Set(), [refused('rate_limit')]);
     const result = await dispatchChunk(payKeysends(wallet), keysends('a', 'b'), options);
     expect(result.outcomes.map((o) => o.status)).toEqual(['paid', 'paid']);
-    expect(wallet.requests).toEqual([['a', 'b'], ['a', 'b']]);
+    expect(wallet.requests).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
   });
 
   it('stops on a wallet-side refusal: nothing else is sent, every keysend gets the refusal', async () => {

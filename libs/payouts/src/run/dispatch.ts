@@ -101,7 +101,10 @@ export async function dispatchChunk<R>(pay: Pay<R>, requests: R[], options: Disp
       for (const i of group) outcomes[i] = stop;
       continue;
     }
-    const answers = await pay(group.map((i) => requests[i]!), { signal: options.signal });
+    const answers = await pay(
+      group.map((i) => requests[i]!),
+      { signal: options.signal },
+    );
     const verdict = verdictFor(group.length, answers);
     switch (verdict.kind) {
       case 'answered': {
@@ -157,8 +160,24 @@ export async function dispatchPayments(wallet: Wallet, stored: StoredPayment[], 
   const keysends = indices(PaymentMethod.Keysend);
   const invoices = indices(PaymentMethod.Invoice);
   const parts = [
-    { indices: keysends, send: () => dispatchChunk((r, o) => wallet.payKeysends(r, o), keysends.map((i) => keysendRequest(stored[i]!)), options) },
-    { indices: invoices, send: () => dispatchChunk((r, o) => wallet.payInvoices(r, o), invoices.map((i) => invoiceRequest(stored[i]!)), options) },
+    {
+      indices: keysends,
+      send: () =>
+        dispatchChunk(
+          (r, o) => wallet.payKeysends(r, o),
+          keysends.map((i) => keysendRequest(stored[i]!)),
+          options,
+        ),
+    },
+    {
+      indices: invoices,
+      send: () =>
+        dispatchChunk(
+          (r, o) => wallet.payInvoices(r, o),
+          invoices.map((i) => invoiceRequest(stored[i]!)),
+          options,
+        ),
+    },
   ];
   let stop: NotPaidOutcome | undefined;
   for (const part of parts) {

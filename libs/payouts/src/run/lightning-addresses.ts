@@ -22,9 +22,11 @@ export interface InvoiceRefusal {
 
 async function eachLimited<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
 }
 
 // The payout run's Lightning-address steps, in the worker and never on a request path: resolving the due
@@ -65,8 +67,14 @@ export class LightningAddresses {
     });
     if (failures.length === 0) return;
     await this.prisma.$transaction(async (tx) => {
-      const standings = await this.recipients.standings(tx, failures.map((f) => f.id));
-      await this.recipients.apply(tx, failures.map((f) => failRecipient(standings.get(f.id)!, f.reason, policy, new Date())));
+      const standings = await this.recipients.standings(
+        tx,
+        failures.map((f) => f.id),
+      );
+      await this.recipients.apply(
+        tx,
+        failures.map((f) => failRecipient(standings.get(f.id)!, f.reason, policy, new Date())),
+      );
     });
     // The recipient's message (apps read it) is the coded reason in words; the detail is for the log only.
     for (const f of failures) this.logger.warn({ recipientId: String(f.id), code: f.reason.code }, `lightning address not resolved: ${f.detail}`);

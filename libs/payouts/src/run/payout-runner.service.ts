@@ -103,7 +103,10 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         this.logger.warn({ payoutId: String(payoutId) }, 'payout run was not queued any more: not run again');
         return;
       }
-      heartbeat = setInterval(() => void this.store.beat(payoutId).catch((error: Error) => this.logger.warn(`heartbeat: ${error.message}`)), HEARTBEAT_EVERY_MS);
+      heartbeat = setInterval(
+        () => void this.store.beat(payoutId).catch((error: Error) => this.logger.warn(`heartbeat: ${error.message}`)),
+        HEARTBEAT_EVERY_MS,
+      );
       this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
       await this.addresses.resolveDue(this.minMsat, this.policy);
       const invoicePayments = await this.prepare(payoutId);
@@ -158,7 +161,9 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   private async recover(): Promise<void> {
     const { unknown, cancelled, interrupted } = await this.payments.transaction(async (moves) => {
       const sending = await this.store.inStatus(moves.tx, PaymentStatus.Sending);
-      const unknown = await moves.markUnknown(sending.map((id) => ({ id, reason: { code: null, message: 'the worker stopped while this request may have been in flight' } })));
+      const unknown = await moves.markUnknown(
+        sending.map((id) => ({ id, reason: { code: null, message: 'the worker stopped while this request may have been in flight' } })),
+      );
       const pending = await this.store.inStatus(moves.tx, PaymentStatus.Pending);
       const cancelled = await moves.cancel(pending.map((id) => ({ id, reason: { code: null, message: 'never sent: the payout run was interrupted' } })));
       return { unknown: unknown.length, cancelled: cancelled.length, interrupted: await this.store.interruptRunning(moves.tx) };
@@ -188,9 +193,15 @@ export class PayoutRunner implements BeforeApplicationShutdown {
       const plan = planPayout(due, randomUUID, this.wallet.choosesPreimage ? () => randomBytes(32).toString('hex') : undefined);
       await this.store.transferRemainders(moves.tx, plan.transfers);
       const simulated = isSimulatedWallet(this.config);
-      await moves.create(payoutId, plan.keysends.map((k) => ({ ...k, simulated })));
+      await moves.create(
+        payoutId,
+        plan.keysends.map((k) => ({ ...k, simulated })),
+      );
       if (plan.unbuildable.length > 0) {
-        const standings = await this.recipients.standings(moves.tx, plan.unbuildable.map((u) => u.recipientId));
+        const standings = await this.recipients.standings(
+          moves.tx,
+          plan.unbuildable.map((u) => u.recipientId),
+        );
         const now = new Date();
         await this.recipients.apply(
           moves.tx,
@@ -243,16 +254,25 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     if (refused.length === 0) return;
     const cancelled = await moves.cancel(refused.map((r) => ({ id: r.paymentId, reason: r.reason })));
     const reasons = new Map(refused.map((r) => [r.paymentId, r.reason]));
-    const standings = await this.recipients.standings(moves.tx, cancelled.map((p) => p.recipient_id));
+    const standings = await this.recipients.standings(
+      moves.tx,
+      cancelled.map((p) => p.recipient_id),
+    );
     const now = new Date();
     const failures = new Map(cancelled.map((p) => [p.recipient_id, reasons.get(p.id)!]));
-    await this.recipients.apply(moves.tx, [...failures].map(([id, reason]) => failRecipient(standings.get(id) ?? { id, consecutiveFailures: 0 }, reason, this.policy, now)));
+    await this.recipients.apply(
+      moves.tx,
+      [...failures].map(([id, reason]) => failRecipient(standings.get(id) ?? { id, consecutiveFailures: 0 }, reason, this.policy, now)),
+    );
   }
 
   private async record(chunk: PaymentRow[], outcomes: PaymentOutcome[]): Promise<void> {
     const sent = chunk.map(sentOf);
     const decision = await this.payments.transaction(async (moves) => {
-      const standings = await this.recipients.standings(moves.tx, sent.map((k) => k.recipientId));
+      const standings = await this.recipients.standings(
+        moves.tx,
+        sent.map((k) => k.recipientId),
+      );
       const decision = decideRecord(sent, outcomes, standings, this.policy, new Date());
       await applyDecision(moves, decision);
       await this.recipients.apply(moves.tx, decision.recipients);
@@ -261,7 +281,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     for (const u of decision.unknown) this.logger.warn({ paymentId: String(u.payment.paymentId) }, `keysend outcome unknown: ${u.reason}`);
     for (const f of decision.failed) this.logger.warn({ paymentId: String(f.payment.paymentId), code: f.reason.code }, `keysend refused: ${f.reason.message}`);
     for (const r of decision.recipients) {
-      if (r.kind === 'park') this.logger.warn({ recipientId: String(r.id), code: r.reason.code }, `recipient parked after ${r.failures} consecutive failures: ${r.reason.message}`);
+      if (r.kind === 'park')
+        this.logger.warn({ recipientId: String(r.id), code: r.reason.code }, `recipient parked after ${r.failures} consecutive failures: ${r.reason.message}`);
     }
   }
 }

@@ -71,7 +71,8 @@ class World {
         this.payments.set(row.id, row);
         return row;
       }),
-    claim: async (ids: bigint[]) => this.move(PaymentStatus.Sending, ids, [PaymentStatus.Pending], (p) => p.method === PaymentMethod.Keysend || p.invoice !== null),
+    claim: async (ids: bigint[]) =>
+      this.move(PaymentStatus.Sending, ids, [PaymentStatus.Pending], (p) => p.method === PaymentMethod.Keysend || p.invoice !== null),
     attachInvoice: async (id: bigint, invoice: { invoice: string; paymentHash: string }) => {
       const p = this.payments.get(id)!;
       if (p.status !== PaymentStatus.Pending || p.invoice !== null) return false;
@@ -79,10 +80,32 @@ class World {
       p.payment_hash = invoice.paymentHash;
       return true;
     },
-    succeed: async (items: { id: bigint }[]) => this.move(PaymentStatus.Succeeded, items.map((i) => i.id), [PaymentStatus.Sending]),
-    fail: async (items: { id: bigint }[]) => this.move(PaymentStatus.Failed, items.map((i) => i.id), [PaymentStatus.Sending]),
-    cancel: async (items: { id: bigint; reason?: { message: string } }[]) => (this.cancelReasons.push(...items.flatMap((i) => i.reason?.message ?? [])), this.move(PaymentStatus.Cancelled, items.map((i) => i.id), [PaymentStatus.Pending, PaymentStatus.Sending])),
-    markUnknown: async (items: { id: bigint }[]) => this.move(PaymentStatus.Unknown, items.map((i) => i.id), [PaymentStatus.Sending]),
+    succeed: async (items: { id: bigint }[]) =>
+      this.move(
+        PaymentStatus.Succeeded,
+        items.map((i) => i.id),
+        [PaymentStatus.Sending],
+      ),
+    fail: async (items: { id: bigint }[]) =>
+      this.move(
+        PaymentStatus.Failed,
+        items.map((i) => i.id),
+        [PaymentStatus.Sending],
+      ),
+    cancel: async (items: { id: bigint; reason?: { message: string } }[]) => (
+      this.cancelReasons.push(...items.flatMap((i) => i.reason?.message ?? [])),
+      this.move(
+        PaymentStatus.Cancelled,
+        items.map((i) => i.id),
+        [PaymentStatus.Pending, PaymentStatus.Sending],
+      )
+    ),
+    markUnknown: async (items: { id: bigint }[]) =>
+      this.move(
+        PaymentStatus.Unknown,
+        items.map((i) => i.id),
+        [PaymentStatus.Sending],
+      ),
   };
 
   private ofStatus(status: PaymentStatus, payoutId?: bigint): bigint[] {
@@ -160,10 +183,21 @@ class World {
 
   runner(batchSize: number): PayoutRunner {
     const payments = { transaction: async <T>(work: (moves: PaymentMoves) => Promise<T>) => work(this.moves as unknown as PaymentMoves) };
-    const recipients = { standings: async () => new Map(), apply: async (_tx: unknown, updates: RecipientUpdate[]) => void this.recipientUpdates.push(...updates) };
+    const recipients = {
+      standings: async () => new Map(),
+      apply: async (_tx: unknown, updates: RecipientUpdate[]) => void this.recipientUpdates.push(...updates),
+    };
     const locks = { tryAcquire: async () => (this.lockFree ? { release: async () => undefined } : undefined), takeOver: async () => 0 };
     const metrics = { payoutRunSeconds: { startTimer: () => () => undefined }, payoutRuns: { inc: () => undefined } };
-    const config = { WALLET_BACKEND: 'alby-sim', KEYSEND_BATCH_SIZE: batchSize, MIN_PAYOUT_SATS: 1, RETRY_BASE_SECONDS: 60, RETRY_MAX_SECONDS: 600, MAX_ATTEMPTS: 5, PAYOUT_HEARTBEAT_TIMEOUT_SECONDS: 60 };
+    const config = {
+      WALLET_BACKEND: 'alby-sim',
+      KEYSEND_BATCH_SIZE: batchSize,
+      MIN_PAYOUT_SATS: 1,
+      RETRY_BASE_SECONDS: 60,
+      RETRY_MAX_SECONDS: 600,
+      MAX_ATTEMPTS: 5,
+      PAYOUT_HEARTBEAT_TIMEOUT_SECONDS: 60,
+    };
     return new PayoutRunner(
       this.wallet,
       config as AppConfig,
@@ -228,7 +262,12 @@ describe('PayoutRunner (fakes)', () => {
       const recipientOf = (invoice: string) => world.payments.get(BigInt(invoice.slice('lnbc-'.length)))!.recipient_id;
       expect(world.sentInvoices.map((r) => recipientOf(r.invoice))).toEqual([4n, 7n, 10n]);
       expect(world.sentKeysends).toHaveLength(4); // recipients 3, 6, 9 and 12
-      expect(world.recipientUpdates.filter((u) => u.kind === 'backoff').map((u) => u.id).sort()).toEqual([1n, 11n, 2n, 5n, 8n]);
+      expect(
+        world.recipientUpdates
+          .filter((u) => u.kind === 'backoff')
+          .map((u) => u.id)
+          .sort(),
+      ).toEqual([1n, 11n, 2n, 5n, 8n]);
       expect(world.runs.get(1n)).toBe(PayoutStatus.Partial);
     },
   );

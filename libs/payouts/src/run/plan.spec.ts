@@ -96,9 +96,13 @@ describe('planPayout (pure)', () => {
     expect(blip10(plan.keysends[0]!.customRecords)).toMatchObject({ value_msat: 10_000 });
   });
 
-  it('moves a recipient\'s sub-sat remainders onto its largest balance once they add up to a sat', () => {
+  it("moves a recipient's sub-sat remainders onto its largest balance once they add up to a sat", () => {
     const plan = planPayout(
-      [due({ balanceId: 1n, owedMsat: 5_600n, itemGuid: 'a' }), due({ balanceId: 2n, owedMsat: 20_700n, itemGuid: 'b' }), due({ balanceId: 3n, owedMsat: 400n, itemGuid: 'c' })],
+      [
+        due({ balanceId: 1n, owedMsat: 5_600n, itemGuid: 'a' }),
+        due({ balanceId: 2n, owedMsat: 20_700n, itemGuid: 'b' }),
+        due({ balanceId: 3n, owedMsat: 400n, itemGuid: 'c' }),
+      ],
       counter(),
     );
     expect(plan.transfers).toEqual([
@@ -111,7 +115,7 @@ describe('planPayout (pure)', () => {
     ]);
   });
 
-  it('never moves a remainder between two apps\' balances of one recipient', () => {
+  it("never moves a remainder between two apps' balances of one recipient", () => {
     const plan = planPayout([due({ balanceId: 1n, owedMsat: 5_600n, appId: 'a' }), due({ balanceId: 2n, owedMsat: 20_700n, appId: 'b' })], counter());
     expect(plan.transfers).toEqual([]);
     expect(plan.keysends.map((k) => [k.balanceId, k.amountSats])).toEqual([
@@ -121,7 +125,10 @@ describe('planPayout (pure)', () => {
   });
 
   it('shares one boost_uuid among the recipients of one episode, and gives every keysend its own uuid', () => {
-    const plan = planPayout([due({ recipientId: 1n, balanceId: 1n }), due({ recipientId: 2n, balanceId: 2n }), due({ recipientId: 3n, balanceId: 3n, itemGuid: 'other' })], counter());
+    const plan = planPayout(
+      [due({ recipientId: 1n, balanceId: 1n }), due({ recipientId: 2n, balanceId: 2n }), due({ recipientId: 3n, balanceId: 3n, itemGuid: 'other' })],
+      counter(),
+    );
     const records = plan.keysends.map((k) => blip10(k.customRecords));
     expect(records[0].boost_uuid).toBe(records[1].boost_uuid);
     expect(records[2].boost_uuid).not.toBe(records[0].boost_uuid);

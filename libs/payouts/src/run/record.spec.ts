@@ -3,7 +3,12 @@ import { decideRecord, failRecipient, finalRunStatus, retryDelaySeconds, type Se
 
 const policy = { baseSeconds: 60, maxSeconds: 3_600, maxAttempts: 3 };
 const now = new Date('2026-11-29T12:00:00Z');
-const sent = (id: number, recipientId: number): SentPayment => ({ paymentId: BigInt(id), balanceId: BigInt(id), recipientId: BigInt(recipientId), msat: 10_000n });
+const sent = (id: number, recipientId: number): SentPayment => ({
+  paymentId: BigInt(id),
+  balanceId: BigInt(id),
+  recipientId: BigInt(recipientId),
+  msat: 10_000n,
+});
 
 describe('retryDelaySeconds', () => {
   it('doubles from the base with each consecutive failure', () => {
@@ -56,7 +61,12 @@ describe('decideRecord (pure)', () => {
 
 describe('finalRunStatus (pure)', () => {
   const counts = (c: Partial<Record<'keysends' | 'succeeded' | 'failed' | 'unknown' | 'cancelled', number>>) => ({
-    keysends: 0, succeeded: 0, failed: 0, unknown: 0, cancelled: 0, ...c,
+    keysends: 0,
+    succeeded: 0,
+    failed: 0,
+    unknown: 0,
+    cancelled: 0,
+    ...c,
   });
   it('is completed when all were paid or nothing was due, partial otherwise, failed when the wallet refused before paying', () => {
     expect(finalRunStatus(counts({}))).toEqual({ status: 'completed', note: 'nothing owed was due' });

@@ -42,7 +42,12 @@ async function applyRecipientUpdates(tx: Tx, updates: RecipientUpdate[]): Promis
       case 'backoff':
         await tx.recipient.update({
           where: { id: update.id },
-          data: { consecutiveFailures: update.failures, nextAttemptAt: update.nextAttemptAt, lastErrorCode: update.reason.code, lastErrorMessage: update.reason.message },
+          data: {
+            consecutiveFailures: update.failures,
+            nextAttemptAt: update.nextAttemptAt,
+            lastErrorCode: update.reason.code,
+            lastErrorMessage: update.reason.message,
+          },
         });
         break;
       case 'park':

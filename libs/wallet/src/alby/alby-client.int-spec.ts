@@ -69,9 +69,7 @@ describe('AlbyClient against the simulator', () => {
   it('multi: partial failure -> per-item outcomes, correlated by index even for a repeated destination', async () => {
     await sim.setRule(bob, { fail: { code: 10, message: 'no_route' } });
     await sim.setRule(carol, { failFirst: 1 });
-    const outcomes = record(
-      await clientFor().keysendMulti([keysend(alice, 10), keysend(bob, 20), keysend(carol, 30), keysend(carol, 40)]),
-    );
+    const outcomes = record(await clientFor().keysendMulti([keysend(alice, 10), keysend(bob, 20), keysend(carol, 30), keysend(carol, 40)]));
     expect(outcomes.map((o) => o.status)).toEqual(['paid', 'not_paid', 'not_paid', 'paid']);
     expect(outcomes[0]).toMatchObject({ amountSats: 10, destination: alice });
     expect(outcomes[1]).toMatchObject({ code: 10, message: 'no_route', scope: 'item', httpStatus: 200 });
@@ -109,9 +107,9 @@ describe('AlbyClient against the simulator', () => {
   it('multi: 400 code 8 (one bad item) rejects the whole request, nothing paid, the contents to blame', async () => {
     const bad = keysend(bob, 5, { customRecords: { 'not-a-number': 'x' } });
     const outcomes = record(await clientFor().keysendMulti([keysend(alice), bad]));
-    expect(
-      outcomes.every((o) => o.status === 'not_paid' && o.code === 8 && o.scope === 'request' && o.refusal === 'contents' && o.httpStatus === 400),
-    ).toBe(true);
+    expect(outcomes.every((o) => o.status === 'not_paid' && o.code === 8 && o.scope === 'request' && o.refusal === 'contents' && o.httpStatus === 400)).toBe(
+      true,
+    );
     expect(await sim.payments()).toEqual([]);
   });
 

@@ -64,8 +64,7 @@ const REFUSED_CODES = new Set([1, 2, 8, 10]);
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const stringRecord = (v: unknown): Record<string, string> =>
-  isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, val]) => [k, String(val)])) : {};
+const stringRecord = (v: unknown): Record<string, string> => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, val]) => [k, String(val)])) : {});
 
 function parseJson(text: unknown): Parsed {
   if (typeof text !== 'string' || text === '') return { ok: false };
@@ -194,17 +193,23 @@ export class AlbyClient {
     if (requests.length === 0) return [];
     requests.forEach((r, i) => validateKeysend(r, i));
     const all = (outcome: PaymentOutcome) => requests.map(() => outcome);
-    return this.post('/payments/keysend/multi', { keysends: requests.map(toBody) }, options, (response, parsed) => {
-      // 200 when at least one item succeeded, 500 when all failed: the same body either way.
-      const items = parsed.ok && isObject(parsed.body) ? parsed.body.keysends : undefined;
-      if ((response.status === 200 || response.status === 500) && Array.isArray(items)) {
-        if (items.length !== requests.length) {
-          return all(unknown(`HTTP ${response.status} with ${items.length} results for ${requests.length} keysends`, response.status));
+    return this.post(
+      '/payments/keysend/multi',
+      { keysends: requests.map(toBody) },
+      options,
+      (response, parsed) => {
+        // 200 when at least one item succeeded, 500 when all failed: the same body either way.
+        const items = parsed.ok && isObject(parsed.body) ? parsed.body.keysends : undefined;
+        if ((response.status === 200 || response.status === 500) && Array.isArray(items)) {
+          if (items.length !== requests.length) {
+            return all(unknown(`HTTP ${response.status} with ${items.length} results for ${requests.length} keysends`, response.status));
+          }
+          return items.map((item): PaymentOutcome => multiItemOutcome(item, response.status));
         }
-        return items.map((item): PaymentOutcome => multiItemOutcome(item, response.status));
-      }
-      return all(requestError(response, parsed));
-    }, all);
+        return all(requestError(response, parsed));
+      },
+      all,
+    );
   }
 
   async payBolt11(invoice: string, amountSats?: number, options: PayOptions = {}): Promise<PaymentOutcome> {
@@ -248,9 +253,7 @@ export class AlbyClient {
       memo: str(item.memo),
       paymentHash: str(item.payment_hash),
       preimage: str(item.preimage),
-      customRecords: Object.fromEntries(
-        Object.entries(stringRecord(item.custom_records)).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-      ),
+      customRecords: Object.fromEntries(Object.entries(stringRecord(item.custom_records)).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
       createdAt: new Date(str(item.created_at)),
       settledAt: item.settled_at ? new Date(str(item.settled_at)) : null,
     }));

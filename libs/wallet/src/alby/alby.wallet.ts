@@ -51,7 +51,10 @@ export class AlbyWallet implements Wallet {
       for (const p of payments) {
         const reference = wanted.get(p.memo) ?? byHash.get(p.paymentHash);
         if (reference) {
-          found.set(reference, { state: 'settled', record: { amountSats: p.amountSats, feeSats: p.feeSats, paymentHash: p.paymentHash, preimage: p.preimage } });
+          found.set(reference, {
+            state: 'settled',
+            record: { amountSats: p.amountSats, feeSats: p.feeSats, paymentHash: p.paymentHash, preimage: p.preimage },
+          });
         }
       }
       if (payments.length < PAGE_SIZE) break;

@@ -171,7 +171,10 @@ export class NwcClient {
   async request(method: string, params: Record<string, unknown>, replies = 1, signal?: AbortSignal): Promise<Nip47Reply[]> {
     const { encryption } = await this.walletInfo();
     const expiration = now() + Math.ceil(this.timeoutMs / 1000);
-    const tags = [['p', this.connection.walletPubkey], ['expiration', String(expiration)]];
+    const tags = [
+      ['p', this.connection.walletPubkey],
+      ['expiration', String(expiration)],
+    ];
     if (encryption === 'nip44_v2') tags.push(['encryption', 'nip44_v2']);
     const event = finalizeEvent(
       { kind: NWC_REQUEST_KIND, created_at: now(), tags, content: this.cipher(encryption).encrypt(JSON.stringify({ method, params })) },

@@ -56,7 +56,12 @@ describe('NwcWallet over a real Nostr relay (integration)', () => {
     expect(tx).toMatchObject({ amount: 21_000, payment_hash: sha256(request.preimage!), preimage: request.preimage, state: 'settled' });
     expect(Object.fromEntries(tx!.metadata.tlv_records!.map((r) => [String(r.type), hexToUtf8(r.value)]))).toEqual(request.customRecords);
     const sent = sim.wallet.requests.find((r) => r.method === 'pay_keysend')?.event;
-    expect(sent!.tags).toEqual(expect.arrayContaining([['encryption', 'nip44_v2'], ['p', sim.wallet.walletPubkey]]));
+    expect(sent!.tags).toEqual(
+      expect.arrayContaining([
+        ['encryption', 'nip44_v2'],
+        ['p', sim.wallet.walletPubkey],
+      ]),
+    );
     const expiration = Number(sent!.tags.find((t) => t[0] === 'expiration')![1]);
     expect(expiration).toBeGreaterThan(Date.now() / 1000);
     expect(sent!.content).not.toContain('?iv=');
@@ -101,7 +106,10 @@ describe('NwcWallet over a real Nostr relay (integration)', () => {
     const request = keysend(alice, 12);
     const [outcome] = await wallet.payKeysends([request]);
     expect(outcome).toMatchObject({ status: 'unknown' });
-    const found = await wallet.findPayments([{ reference: 'r1', paymentHash: sha256(request.preimage!) }, { reference: 'r2', paymentHash: sha256('00'.repeat(32)) }]);
+    const found = await wallet.findPayments([
+      { reference: 'r1', paymentHash: sha256(request.preimage!) },
+      { reference: 'r2', paymentHash: sha256('00'.repeat(32)) },
+    ]);
     expect(found.get('r1')).toMatchObject({ state: 'settled', record: { preimage: request.preimage, paymentHash: sha256(request.preimage!) } });
     expect(found.has('r2')).toBe(false);
     sim.wallet.clearRule(alice);
@@ -112,7 +120,10 @@ describe('NwcWallet over a real Nostr relay (integration)', () => {
 
   it('uses whichever relays of the connection answer (one of two is down)', async () => {
     client.close();
-    client = new NwcClient(connectionFrom(nwcUrl(sim.wallet.walletPubkey, ['ws://127.0.0.1:9', sim.relay.url], Buffer.from(clientSecret).toString('hex'))), 5_000);
+    client = new NwcClient(
+      connectionFrom(nwcUrl(sim.wallet.walletPubkey, ['ws://127.0.0.1:9', sim.relay.url], Buffer.from(clientSecret).toString('hex'))),
+      5_000,
+    );
     client.start();
     const [outcome] = await new NwcWallet(client, 100).payKeysends([keysend(bob, 3)]);
     expect(outcome).toMatchObject({ status: 'paid', amountSats: 3 });

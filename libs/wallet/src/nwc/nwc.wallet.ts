@@ -46,7 +46,7 @@ function outcomeOf(reply: Nip47Reply | undefined, request: Expected): PaymentOut
   }
   const preimage = String(reply.result?.preimage ?? '');
   if (!/^[0-9a-f]{64}$/i.test(preimage) || (request.preimage && preimage.toLowerCase() !== request.preimage)) {
-    return unknown('the wallet answered with a preimage that is not this payment\'s');
+    return unknown("the wallet answered with a preimage that is not this payment's");
   }
   return {
     status: 'paid',
@@ -120,10 +120,22 @@ export class NwcWallet implements Wallet {
     try {
       if (requests.length > 1 && (await this.methods()).includes('multi_pay_keysend')) {
         const ids = requests.map((_, i) => `k${i}`);
-        const replies = await this.client.request('multi_pay_keysend', { keysends: params.map((p, i) => ({ ...p, id: ids[i] })) }, requests.length, options.signal);
-        return requests.map((request, i) => outcomeOf(replies.find((r) => r.d === ids[i]), request));
+        const replies = await this.client.request(
+          'multi_pay_keysend',
+          { keysends: params.map((p, i) => ({ ...p, id: ids[i] })) },
+          requests.length,
+          options.signal,
+        );
+        return requests.map((request, i) =>
+          outcomeOf(
+            replies.find((r) => r.d === ids[i]),
+            request,
+          ),
+        );
       }
-      return await Promise.all(requests.map(async (request, i) => outcomeOf((await this.paced(() => this.client.request('pay_keysend', params[i]!, 1, options.signal)))[0], request)));
+      return await Promise.all(
+        requests.map(async (request, i) => outcomeOf((await this.paced(() => this.client.request('pay_keysend', params[i]!, 1, options.signal)))[0], request)),
+      );
     } catch (error) {
       if (error instanceof NotSentError) return requests.map(() => notSent(error));
       throw error;
@@ -164,7 +176,12 @@ export class NwcWallet implements Wallet {
       else if (tx.state === 'settled' && typeof tx.preimage === 'string' && paymentHashOf(tx.preimage) === paymentHash) {
         found.set(reference, {
           state: 'settled',
-          record: { amountSats: Math.floor(Number(tx.amount ?? 0) / 1000), feeSats: feeSatsFromMsat(Number(tx.fees_paid ?? 0)), paymentHash, preimage: tx.preimage },
+          record: {
+            amountSats: Math.floor(Number(tx.amount ?? 0) / 1000),
+            feeSats: feeSatsFromMsat(Number(tx.fees_paid ?? 0)),
+            paymentHash,
+            preimage: tx.preimage,
+          },
         });
       }
     }
