@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import bolt11 from 'bolt11';
+import { ApiKeysService, Scope } from '@splitstream/auth';
 import { SIM_PAYEE_PUBKEY } from '@splitstream/lightning-sim';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
+import { request } from '../support/http.js';
 import { type Nwc, startNwc } from '../support/nwc-sim.js';
 import { DEAD_LN_DOMAIN, LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
@@ -159,8 +161,16 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     const first = await pay([listening('dead-1', 100, [node('Host', pubkey(0x710), 1), lnaddress('Ghost', ghost, 1)])]);
     expect(first).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
     expect(await recipient(ghost)).toMatchObject({ state: 'backing_off', consecutiveFailures: 1, lastErrorCode: 'lnaddress_unreachable', owedMsat: '50000' });
-    // Apps read the reason in words; the transport error (ECONNREFUSED at 127.0.0.1:9) is in the worker's log only.
-    expect((await recipient(ghost)).lastErrorMessage).toBe("the address's domain could not be reached");
+    // Apps read the reason in words; the transport error (ECONNREFUSED at 127.0.0.1:9) is for the worker's log and
+    // admins: the stack's key is an admin's, an app's own key does not get the detail.
+    const asAdmin = await recipient(ghost);
+    expect(asAdmin.lastErrorMessage).toBe("the address's domain could not be reached");
+    expect(asAdmin.lastErrorDetail).toMatch(/ECONNREFUSED/);
+    const { key: appKey } = await stack.api.get(ApiKeysService).create('test-app', [Scope.PayoutsRead]);
+    const asApp = await request(stack.baseUrl, `/v1/recipients?address=${encodeURIComponent(ghost)}`, { headers: { authorization: `Bearer ${appKey}` } });
+    expect(asApp.body.recipients[0]).toMatchObject({ lastErrorCode: 'lnaddress_unreachable', lastErrorMessage: "the address's domain could not be reached" });
+    expect(asApp.body.recipients[0]).not.toHaveProperty('lastErrorDetail');
+    expect(JSON.stringify(asApp.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await stack.runPayout();

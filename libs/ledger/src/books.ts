@@ -113,10 +113,17 @@ export async function transferRemainder(tx: Tx, fromBalanceId: bigint, toBalance
 
 // Park: a recipient that keeps failing stops being paid; what it is owed becomes parked (and so does what it
 // accrues until unparked). The reason stays on the recipient for operators.
-export async function park(tx: Tx, recipientId: bigint, reason: { code: string | null; message: string }): Promise<void> {
+export async function park(tx: Tx, recipientId: bigint, reason: { code: string | null; message: string; detail?: string }): Promise<void> {
   await tx.recipient.update({
     where: { id: recipientId },
-    data: { parked: true, parkedAt: new Date(), nextAttemptAt: null, lastErrorCode: reason.code, lastErrorMessage: reason.message },
+    data: {
+      parked: true,
+      parkedAt: new Date(),
+      nextAttemptAt: null,
+      lastErrorCode: reason.code,
+      lastErrorMessage: reason.message,
+      lastErrorDetail: reason.detail ?? null,
+    },
   });
   await tx.$executeRaw`UPDATE balance SET parked_msat = parked_msat + owed_msat, owed_msat = 0, updated_at = now() WHERE recipient_id = ${recipientId}`;
 }

@@ -45,7 +45,8 @@ export interface PaymentDraft {
 
 export interface Reason {
   code: string | null;
-  message: string;
+  message: string; // what apps read: the coded reason in words
+  detail?: string; // the whole story (a transport error, a server's answer): for the log and admins only
 }
 
 export interface PaidItem {

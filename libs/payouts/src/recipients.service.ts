@@ -28,6 +28,7 @@ interface RecipientRow {
   consecutive_failures: number;
   last_error_code: string | null;
   last_error_message: string | null;
+  last_error_detail: string | null;
   accrued: bigint;
   owed: bigint;
   in_flight: bigint;
@@ -37,7 +38,9 @@ interface RecipientRow {
 
 const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-const recipientListView = (r: RecipientRow) => ({
+// `admin`: the caller sees every app's data, and the last failure in full (`lastErrorDetail`); apps see its code
+// and its reason in words only.
+const recipientListView = (r: RecipientRow, admin: boolean) => ({
   id: String(r.id),
   ...recipientView({ address: r.address, customKey: r.custom_key, customValue: r.custom_value, name: r.name }),
   state: recipientState({ parked: r.parked, nextAttemptAt: r.next_attempt_at }),
@@ -49,6 +52,7 @@ const recipientListView = (r: RecipientRow) => ({
   consecutiveFailures: r.consecutive_failures,
   lastErrorCode: r.last_error_code,
   lastErrorMessage: r.last_error_message,
+  ...(admin && { lastErrorDetail: r.last_error_detail }),
   parked: r.parked,
   parkedAt: r.parked_at,
   nextAttemptAt: r.next_attempt_at,
@@ -77,7 +81,7 @@ export class RecipientsService {
     const tenant = ofTenant(filter.tenant);
     const rows = await this.prisma.$queryRaw<RecipientRow[]>`
       SELECT r.id, r.address, r.custom_key, r.custom_value, r.name, r.parked, r.parked_at, r.next_attempt_at, r.consecutive_failures,
-             r.last_error_code, r.last_error_message, t.accrued, t.owed, t.in_flight, t.parked_msat, t.paid
+             r.last_error_code, r.last_error_message, r.last_error_detail, t.accrued, t.owed, t.in_flight, t.parked_msat, t.paid
       FROM recipient r
       CROSS JOIN LATERAL (
         SELECT SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight,
@@ -86,7 +90,7 @@ export class RecipientsService {
       WHERE ${Prisma.join(conditions, ' AND ')}
       ORDER BY ${filter.order === 'accrued' ? Prisma.sql`t.accrued DESC, r.id DESC` : Prisma.sql`r.id DESC`} LIMIT ${filter.limit}`;
     const more = rows.length === filter.limit && filter.order !== 'accrued';
-    return { recipients: rows.map(recipientListView), nextBefore: more ? String(rows.at(-1)!.id) : null };
+    return { recipients: rows.map((r) => recipientListView(r, filter.tenant === null)), nextBefore: more ? String(rows.at(-1)!.id) : null };
   }
 
   // The recipients that earned most (accrued), for the dashboard.

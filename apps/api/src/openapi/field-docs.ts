@@ -129,6 +129,7 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   path: text('events[3].value.recipients[0].address'),
   lastErrorCode: text('10'),
   lastErrorMessage: text('FAILURE_REASON_NO_ROUTE'),
+  lastErrorDetail: text('GET https://pods.example/.well-known/lnurlp/alice: connect ECONNREFUSED 203.0.113.7:443'),
   resolvedBy: text('api key 3 (ops-console)'),
   reason: text('the wallet has no record of it'),
   decidedBy: text('api key 3 (ops-console)'),

@@ -53,7 +53,7 @@ export class LightningAddresses {
       WHERE r.address LIKE '%@%' AND ${dueRecipient(minMsat)}
         AND NOT EXISTS (SELECT 1 FROM lnaddress_route lr WHERE lr.address = r.address AND lr.expires_at > now())
       ORDER BY r.id`;
-    const failures: { id: bigint; reason: Reason; detail: string }[] = [];
+    const failures: { id: bigint; reason: Reason }[] = [];
     await eachLimited(due, async ({ id, address }) => {
       try {
         const route = await this.client.resolve(address);
@@ -62,7 +62,7 @@ export class LightningAddresses {
       } catch (error) {
         if (!(error instanceof LnaddressError)) throw error;
         this.metrics.lnaddress.inc({ step: 'resolve', outcome: 'failed' });
-        failures.push({ id, reason: { code: error.code, message: error.message }, detail: error.detail });
+        failures.push({ id, reason: { code: error.code, message: error.message, detail: error.detail } });
       }
     });
     if (failures.length === 0) return;
@@ -76,8 +76,8 @@ export class LightningAddresses {
         failures.map((f) => failRecipient(standings.get(f.id)!, f.reason, policy, new Date())),
       );
     });
-    // The recipient's message (apps read it) is the coded reason in words; the detail is for the log only.
-    for (const f of failures) this.logger.warn({ recipientId: String(f.id), code: f.reason.code }, `lightning address not resolved: ${f.detail}`);
+    // The recipient's message (apps read it) is the coded reason in words; the detail is for the log and admins.
+    for (const f of failures) this.logger.warn({ recipientId: String(f.id), code: f.reason.code }, `lightning address not resolved: ${f.reason.detail}`);
   }
 
   // A route's fields are the row's columns; the other kind's columns are cleared.
@@ -112,7 +112,7 @@ export class LightningAddresses {
         if (!(error instanceof LnaddressError)) throw error;
         this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'refused' });
         this.logger.warn({ paymentId: String(k.id), code: error.code }, `no invoice: ${error.detail}`);
-        refusals.push({ paymentId: k.id, reason: { code: error.code, message: error.message } });
+        refusals.push({ paymentId: k.id, reason: { code: error.code, message: error.message, detail: error.detail } });
       }
     });
     return refusals;

@@ -32,9 +32,15 @@ async function applyRecipientUpdates(tx: Tx, updates: RecipientUpdate[]): Promis
     await tx.recipient.updateMany({
       where: {
         id: { in: recovered },
-        OR: [{ consecutiveFailures: { gt: 0 } }, { nextAttemptAt: { not: null } }, { lastErrorCode: { not: null } }, { lastErrorMessage: { not: null } }],
+        OR: [
+          { consecutiveFailures: { gt: 0 } },
+          { nextAttemptAt: { not: null } },
+          { lastErrorCode: { not: null } },
+          { lastErrorMessage: { not: null } },
+          { lastErrorDetail: { not: null } },
+        ],
       },
-      data: { consecutiveFailures: 0, nextAttemptAt: null, lastErrorCode: null, lastErrorMessage: null },
+      data: { consecutiveFailures: 0, nextAttemptAt: null, lastErrorCode: null, lastErrorMessage: null, lastErrorDetail: null },
     });
   }
   for (const update of updates) {
@@ -47,6 +53,7 @@ async function applyRecipientUpdates(tx: Tx, updates: RecipientUpdate[]): Promis
             nextAttemptAt: update.nextAttemptAt,
             lastErrorCode: update.reason.code,
             lastErrorMessage: update.reason.message,
+            lastErrorDetail: update.reason.detail ?? null,
           },
         });
         break;
