@@ -40,6 +40,9 @@ describe('reconcileStep', () => {
     expect(reconcileStep(payment({ sent_at: ago(25 * HOUR) }), undefined, alby, now)).toMatchObject({ kind: 'wait' });
     expect(reconcileStep(payment({ sent_at: ago(14 * 24 * HOUR) }), undefined, alby, now)).toMatchObject({ kind: 'wait' });
     expect(reconcileStep(payment({ sent_at: ago(15 * 24 * HOUR + 1) }), undefined, alby, now)).toMatchObject({ kind: 'not_paid' });
+    // An invoice payment whose payee holds the HTLC past 24 h (within the CLTV bound): not re-paid either.
+    const held = payment({ method: 'invoice', invoice: 'lnbc1', payment_hash: 'd'.repeat(64), invoice_expires_at: ago(23 * HOUR), sent_at: ago(25 * HOUR) });
+    expect(reconcileStep(held, undefined, alby, now)).toMatchObject({ kind: 'wait' });
   });
 
   it('NWC: a keysend the wallet never saw is sent again with its own preimage within its window, and not paid only after it', () => {
