@@ -8,7 +8,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import pg from 'pg';
-import { loadConfig } from '@splitstream/config';
+import { loadConfig, parseSimulatorConfig } from '@splitstream/config';
 import { listeningEventSchema } from '@splitstream/ingestion';
 import { rawPgApply } from './anchors.js';
 import { freshDatabase, ratio, rssMegabytes, startProcess, stopProcess, until, waitHealthy } from './support.js';
@@ -23,6 +23,8 @@ const database = new URL(config.DATABASE_URL);
 database.pathname = `${database.pathname}_bench`;
 const prefix = `ssbench-${randomUUID().slice(0, 8)}`;
 const ports = { api: 3190, bare: 3191, worker: 3192, worker2: 3193, sim: 3194 };
+// The simulator reads SIM_PORT and SIM_ACCESS_TOKEN; the service pays it through ALBY_API_URL and ALBY_ACCESS_TOKEN.
+const simToken = parseSimulatorConfig(process.env).SIM_ACCESS_TOKEN;
 const env = {
   DATABASE_URL: database.toString(),
   REDIS_URL: config.REDIS_URL,
@@ -31,6 +33,9 @@ const env = {
   API_PORT: String(ports.api),
   WORKER_PORT: String(ports.worker),
   SIM_PORT: String(ports.sim),
+  SIM_ACCESS_TOKEN: simToken,
+  ALBY_API_URL: `http://127.0.0.1:${ports.sim}`,
+  ALBY_ACCESS_TOKEN: simToken,
   // Several workers and apis run side by side and nothing scrapes them: no /metrics listeners.
   METRICS_PORT: '0',
   WORKER_METRICS_PORT: '0',
@@ -158,7 +163,7 @@ async function walletRoundTrips(count: number): Promise<number> {
   for (let i = 0; i < count / 100; i++) {
     const res = await sim('/payments/keysend/multi', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${config.SIM_ACCESS_TOKEN}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${simToken}` },
       body: JSON.stringify({ keysends }),
     });
     if (res.status !== 200) throw new Error(`sim answered ${res.status}`);

@@ -122,8 +122,6 @@ describe('logs of a full run (e2e)', () => {
       WALLET_BACKEND: 'alby',
       ALBY_API_URL: `http://127.0.0.1:${simPort}`,
       ALBY_ACCESS_TOKEN: albyToken,
-      SIM_PORT: String(simPort),
-      SIM_ACCESS_TOKEN: albyToken,
       API_PORT: String(apiPort),
       WORKER_PORT: String(workerPort),
       METRICS_PORT: String(apiMetricsPort),
@@ -131,7 +129,8 @@ describe('logs of a full run (e2e)', () => {
       MIN_PAYOUT_SATS: '1',
       LOG_LEVEL: 'trace',
     };
-    start('dist/apps/alby-sim/src/main.js', env);
+    // The simulator has settings of its own (the service's configuration has none).
+    start('dist/apps/alby-sim/src/main.js', { SIM_PORT: String(simPort), SIM_ACCESS_TOKEN: albyToken });
     start('dist/apps/api/src/main.js', env);
     start('dist/apps/worker/src/main.js', env);
     for (const port of [simPort, apiPort, workerPort]) {

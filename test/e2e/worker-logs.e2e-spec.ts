@@ -81,7 +81,7 @@ describe('worker log lines (e2e)', () => {
   it('logs the wallet refusing our credentials', async () => {
     await killWorkerProcess(worker);
     // Its health is degraded (503) from the start: the wallet refuses the token.
-    worker = await start({ SIM_ACCESS_TOKEN: 'a-wrong-token' }, 503);
+    worker = await start({ ALBY_ACCESS_TOKEN: 'a-wrong-token' }, 503);
     await stack.postEvents([event('log-2', [node('Paid', paid, 1)])]);
     await stack.accumulated();
     const run = await stack.runPayout();

@@ -25,8 +25,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
   const sim = await startSimulator();
   const config: AppConfig = testConfig({
     QUEUE_PREFIX: `sstest-${randomUUID().slice(0, 8)}`,
-    SIM_PORT: new URL(sim.url).port,
-    SIM_ACCESS_TOKEN: sim.token,
+    ALBY_API_URL: sim.url,
+    ALBY_ACCESS_TOKEN: sim.token,
     PAYOUT_INTERVAL_SECONDS: '3600',
     MIN_PAYOUT_SATS: '1',
     KEYSEND_BATCH_SIZE: '2',

@@ -1,7 +1,7 @@
-import { DEV_NWC, loadConfigOrExit } from '@splitstream/config';
+import { DEV_NWC, loadSimulatorConfig } from '@splitstream/config';
 import { startNwcSim } from './nwc-sim.js';
 
-const config = loadConfigOrExit();
+const config = loadSimulatorConfig();
 const sim = await startNwcSim({
   host: config.SIM_HOST,
   relayPort: config.NWC_SIM_PORT,

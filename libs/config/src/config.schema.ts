@@ -1,5 +1,18 @@
 import { z } from 'zod';
 import { DEV_NWC, nwcUrl, parseNwcUrl } from './nwc-url.js';
+import { SIMULATOR_DEFAULTS } from './simulator-config.js';
+
+// Where WALLET_BACKEND=alby-sim / nwc-sim pay when ALBY_API_URL (and ALBY_ACCESS_TOKEN) / NWC_URL are unset: the
+// simulators at their own defaults (apps/alby-sim, apps/nwc-sim with the development wallet's keys).
+export const SIMULATED_ALBY_DEFAULTS = {
+  url: `http://${SIMULATOR_DEFAULTS.SIM_HOST}:${SIMULATOR_DEFAULTS.SIM_PORT}`,
+  token: SIMULATOR_DEFAULTS.SIM_ACCESS_TOKEN,
+} as const;
+export const SIMULATED_NWC_URL = nwcUrl(
+  DEV_NWC.walletPubkey,
+  [`ws://${SIMULATOR_DEFAULTS.SIM_HOST}:${SIMULATOR_DEFAULTS.NWC_SIM_PORT}`],
+  DEV_NWC.clientSecretHex,
+);
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -23,19 +36,17 @@ export const configSchema = z.object({
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
-  // The Alby Wallet API (or a self-hosted LNDhub with the same v2 API), for WALLET_BACKEND=alby.
-  ALBY_API_URL: url(['http', 'https']).default('https://api.getalby.com'),
+  // The Alby Wallet API (or a self-hosted LNDhub with the same v2 API), for WALLET_BACKEND=alby; with alby-sim, the
+  // Alby simulator's (default: http://127.0.0.1:3002 with the simulator's default token).
+  ALBY_API_URL: url(['http', 'https']).optional(),
   ALBY_ACCESS_TOKEN: z.string().min(1).optional(),
   ALBY_TIMEOUT_MS: positiveInt.default(120_000),
   ALBY_MAX_REQUESTS_PER_SECOND: positiveInt.max(100).default(5),
-  SIM_HOST: z.string().min(1).default('127.0.0.1'),
-  SIM_PORT: port.default(3002),
-  SIM_ACCESS_TOKEN: z.string().min(8).default('simulator-access-token'),
   // Which wallet pays, named explicitly: the Alby Wallet API contract (also self-hosted LNDhub; needs
   // ALBY_ACCESS_TOKEN), a Nostr Wallet Connect wallet (Alby Hub, any NIP-47 wallet; needs NWC_URL), or one of the
-  // development simulators (apps/alby-sim at SIM_HOST:SIM_PORT, apps/nwc-sim), which pay no real sats and are
-  // refused in production. The default is the Alby simulator, so `npm start` needs no setting and production
-  // cannot start without naming its wallet.
+  // development simulators, reached through the same settings (alby-sim: ALBY_API_URL, nwc-sim: NWC_URL, each
+  // defaulting to the simulator's local address), which pay no real sats and are refused in production. The default
+  // is the Alby simulator, so `npm start` needs no setting and production cannot start without naming its wallet.
   WALLET_BACKEND: z.enum(['alby', 'nwc', 'alby-sim', 'nwc-sim']).default('alby-sim'),
   NWC_URL: z
     .string()
@@ -50,8 +61,6 @@ export const configSchema = z.object({
   // How long to wait for a wallet's reply before the payment's outcome is unknown.
   NWC_TIMEOUT_MS: positiveInt.default(30_000),
   NWC_MAX_PAYMENTS_PER_SECOND: positiveInt.max(100).default(10),
-  NWC_SIM_PORT: port.default(3003), // the development relay (WebSocket)
-  NWC_SIM_ADMIN_PORT: port.default(3004), // the development wallet's admin routes
   // Payouts: how often, from what amount, how many keysends per wallet request, and how failures back off.
   PAYOUT_INTERVAL_SECONDS: positiveInt.default(300),
   MIN_PAYOUT_SATS: positiveInt.default(10),
@@ -117,7 +126,7 @@ export const configSchema = z.object({
 // A block every 10 minutes on average.
 export const SECONDS_PER_BLOCK = 600;
 
-export const appConfigSchema = configSchema.superRefine((config, ctx) => {
+const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
   if (config.NODE_ENV === 'production' && isSimulatedWallet(config)) {
     ctx.addIssue({
       code: 'custom',
@@ -150,7 +159,18 @@ export const appConfigSchema = configSchema.superRefine((config, ctx) => {
   }
 });
 
-export type AppConfig = z.infer<typeof configSchema>;
+// A simulated wallet's unset address and credentials default to the simulator's own defaults.
+export const appConfigSchema = checkedConfigSchema.transform((config) => {
+  const albySim = config.WALLET_BACKEND === 'alby-sim';
+  return {
+    ...config,
+    ALBY_API_URL: config.ALBY_API_URL ?? (albySim ? SIMULATED_ALBY_DEFAULTS.url : 'https://api.getalby.com'),
+    ALBY_ACCESS_TOKEN: config.ALBY_ACCESS_TOKEN ?? (albySim ? SIMULATED_ALBY_DEFAULTS.token : undefined),
+    NWC_URL: config.NWC_URL ?? (config.WALLET_BACKEND === 'nwc-sim' ? SIMULATED_NWC_URL : undefined),
+  };
+});
+
+export type AppConfig = z.output<typeof appConfigSchema>;
 
 export interface WalletTarget {
   url: string;
@@ -161,16 +181,13 @@ export interface WalletTarget {
 // Whether the configured wallet is one of the development simulators: no real sats move.
 export const isSimulatedWallet = (config: Pick<AppConfig, 'WALLET_BACKEND'>): boolean => config.WALLET_BACKEND.endsWith('-sim');
 
-// The NWC connection: NWC_URL (nwc), or the development wallet's on this machine (nwc-sim).
+// The NWC connection: NWC_URL (nwc; nwc-sim, where it defaults to the development wallet on this machine).
 export function nwcTarget(config: AppConfig): { url: string; simulated: boolean } {
-  if (config.WALLET_BACKEND === 'nwc') return { url: config.NWC_URL!, simulated: false };
-  const relay = `ws://${config.SIM_HOST}:${config.NWC_SIM_PORT}`;
-  return { url: nwcUrl(DEV_NWC.walletPubkey, [relay], DEV_NWC.clientSecretHex), simulated: true };
+  return { url: config.NWC_URL!, simulated: isSimulatedWallet(config) };
 }
 
-// Where the Alby contract's payments go: the configured API (alby), or the local simulator (alby-sim).
+// Where the Alby contract's payments go: ALBY_API_URL with ALBY_ACCESS_TOKEN (alby; alby-sim, where they default to
+// the local simulator's).
 export function walletTarget(config: AppConfig): WalletTarget {
-  return config.WALLET_BACKEND === 'alby'
-    ? { url: config.ALBY_API_URL, token: config.ALBY_ACCESS_TOKEN!, simulated: false }
-    : { url: `http://${config.SIM_HOST}:${config.SIM_PORT}`, token: config.SIM_ACCESS_TOKEN, simulated: true };
+  return { url: config.ALBY_API_URL, token: config.ALBY_ACCESS_TOKEN!, simulated: isSimulatedWallet(config) };
 }

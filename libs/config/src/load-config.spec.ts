@@ -1,5 +1,7 @@
-import { isSimulatedWallet, walletTarget } from './config.schema.js';
+import { isSimulatedWallet, nwcTarget, walletTarget } from './config.schema.js';
 import { ConfigError, parseConfig, toEnvironment } from './load-config.js';
+import { DEV_NWC, parseNwcUrl } from './nwc-url.js';
+import { parseSimulatorConfig } from './simulator-config.js';
 
 // Production as it must be configured: with a real wallet named.
 const PRODUCTION = { NODE_ENV: 'production', WALLET_BACKEND: 'alby', ALBY_ACCESS_TOKEN: 'token-123' };
@@ -176,5 +178,60 @@ describe('WALLET_BACKEND: the wallet is named explicitly', () => {
     const alby = parseConfig({ NODE_ENV: 'production', WALLET_BACKEND: 'alby', ALBY_ACCESS_TOKEN: 'token-123' });
     expect(walletTarget(alby)).toEqual({ url: 'https://api.getalby.com', token: 'token-123', simulated: false });
     expect(isSimulatedWallet(alby)).toBe(false);
+  });
+});
+
+describe('simulator settings: the simulators have their own, the service none', () => {
+  const SIM_KEYS = ['SIM_HOST', 'SIM_PORT', 'SIM_ACCESS_TOKEN', 'NWC_SIM_PORT', 'NWC_SIM_ADMIN_PORT'];
+
+  it('the service configuration carries no simulator setting', () => {
+    for (const env of [{}, { WALLET_BACKEND: 'nwc-sim' }, PRODUCTION]) {
+      const keys = Object.keys(parseConfig(env));
+      for (const key of SIM_KEYS) expect(keys).not.toContain(key);
+      for (const key of SIM_KEYS) expect(Object.keys(toEnvironment(parseConfig(env)))).not.toContain(key);
+    }
+    // Set anyway (a shared .env), they change nothing.
+    expect(parseConfig({ SIM_PORT: '4444', SIM_ACCESS_TOKEN: 'another-token' })).toEqual(parseConfig({}));
+  });
+
+  it('alby-sim pays ALBY_API_URL with ALBY_ACCESS_TOKEN, defaulting to the simulator at its defaults, marked simulated', () => {
+    expect(parseConfig({})).toMatchObject({ ALBY_API_URL: 'http://127.0.0.1:3002', ALBY_ACCESS_TOKEN: 'simulator-access-token' });
+    expect(walletTarget(parseConfig({}))).toEqual({ url: 'http://127.0.0.1:3002', token: 'simulator-access-token', simulated: true });
+    const elsewhere = parseConfig({ WALLET_BACKEND: 'alby-sim', ALBY_API_URL: 'http://127.0.0.1:4002', ALBY_ACCESS_TOKEN: 'sim-token-4' });
+    expect(walletTarget(elsewhere)).toEqual({ url: 'http://127.0.0.1:4002', token: 'sim-token-4', simulated: true });
+    const config = parseConfig({});
+    expect(parseConfig(toEnvironment(config))).toEqual(config);
+  });
+
+  it('alby keeps the Alby Wallet API as its default URL and needs its token', () => {
+    expect(parseConfig(PRODUCTION).ALBY_API_URL).toBe('https://api.getalby.com');
+    expect(parseConfig({ WALLET_BACKEND: 'nwc-sim' })).toMatchObject({ ALBY_API_URL: 'https://api.getalby.com', ALBY_ACCESS_TOKEN: undefined });
+  });
+
+  it('nwc-sim pays NWC_URL, defaulting to the development wallet at ws://127.0.0.1:3003, marked simulated', () => {
+    const target = nwcTarget(parseConfig({ WALLET_BACKEND: 'nwc-sim' }));
+    expect(target.simulated).toBe(true);
+    expect(parseNwcUrl(target.url)).toEqual({ walletPubkey: DEV_NWC.walletPubkey, relays: ['ws://127.0.0.1:3003'], secretHex: DEV_NWC.clientSecretHex });
+    const url = `nostr+walletconnect://${DEV_NWC.walletPubkey}?relay=ws%3A%2F%2F127.0.0.1%3A4003&secret=${DEV_NWC.clientSecretHex}`;
+    expect(nwcTarget(parseConfig({ WALLET_BACKEND: 'nwc-sim', NWC_URL: url }))).toEqual({ url, simulated: true });
+    expect(nwcTarget(parseConfig({ WALLET_BACKEND: 'nwc', NWC_URL: url }))).toEqual({ url, simulated: false });
+    expect(parseConfig({}).NWC_URL).toBeUndefined();
+  });
+
+  it('the simulator configuration parses its own defaults, and refuses bad values', () => {
+    expect(parseSimulatorConfig({})).toEqual({
+      SIM_HOST: '127.0.0.1',
+      SIM_PORT: 3002,
+      SIM_ACCESS_TOKEN: 'simulator-access-token',
+      NWC_SIM_PORT: 3003,
+      NWC_SIM_ADMIN_PORT: 3004,
+    });
+    expect(parseSimulatorConfig({ SIM_PORT: '4002', SIM_ACCESS_TOKEN: '', API_PORT: '1' })).toMatchObject({
+      SIM_PORT: 4002,
+      SIM_ACCESS_TOKEN: 'simulator-access-token',
+    });
+    expect(Object.keys(parseSimulatorConfig({ API_PORT: '1' }))).toEqual(SIM_KEYS);
+    expect(() => parseSimulatorConfig({ SIM_PORT: '70000' })).toThrow(/SIM_PORT/);
+    expect(() => parseSimulatorConfig({ SIM_ACCESS_TOKEN: 'short' })).toThrow(/SIM_ACCESS_TOKEN/);
   });
 });
