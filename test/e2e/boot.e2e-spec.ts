@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { freePort } from '../support/outages.js';
 import { eventually, request } from '../support/http.js';
@@ -39,7 +40,9 @@ describe('the built processes', () => {
 
   it.each(entries)('$entry starts and answers /health with 200', async ({ entry, portVariable }) => {
     const port = await freePort();
-    const { DATABASE_URL, REDIS_URL, QUEUE_PREFIX } = testConfig();
+    // Its own queue prefix: a wallet status another test's worker published (refused credentials, say) is not its.
+    const { DATABASE_URL, REDIS_URL } = testConfig();
+    const QUEUE_PREFIX = `boot-${randomUUID().slice(0, 8)}`;
     const child: ChildProcess = spawn('node', [entry], {
       env: { ...process.env, DATABASE_URL, REDIS_URL, QUEUE_PREFIX, [portVariable]: String(port), LOG_LEVEL: 'warn' },
       stdio: 'ignore',
