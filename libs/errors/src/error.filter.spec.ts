@@ -1,5 +1,7 @@
+import { jest } from '@jest/globals';
 import {
   BadRequestException,
+  Logger,
   ConflictException,
   ForbiddenException,
   HttpException,
@@ -82,10 +84,14 @@ describe('the status-to-code map and the one error body', () => {
   });
 
   it('answers anything unexpected with a bare 500 and no internals', () => {
+    // The error itself is logged for operators (with its stack); the test keeps that out of its output.
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     expect(errorResponse(new Error('secret: password=hunter2'))).toEqual({
       status: 500,
       body: { error: 'internal_error', message: 'an unexpected error occurred' },
     });
+    expect(logged).toHaveBeenCalled();
+    logged.mockRestore();
   });
 
   it('builds AppError bodies with the same function', () => {

@@ -1,3 +1,5 @@
+import { Logger } from '@nestjs/common';
+import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { PaymentStatus } from '@splitstream/ledger';
 import { paymentHashOf } from '@splitstream/money';
@@ -15,6 +17,9 @@ import { Locks } from './store/session-lock.js';
 // Reconciliation against the real PostgreSQL (its payments, books and session lock) and a wallet that records
 // every request: an NWC-like rail where splitstream chose each preimage.
 describe('Reconciliation: one owner per unknown payment (integration)', () => {
+  // Its report line would fill the test output.
+  beforeAll(() => jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined));
+  afterAll(() => jest.restoreAllMocks());
   const config = testConfig({ RECONCILE_RESEND_AFTER_SECONDS: '60' });
   const prisma = new PrismaService(config);
   const payments = new Payments(prisma, new MetricsService());
