@@ -1,6 +1,7 @@
 import { SIM_PAYEE_PUBKEY } from '@splitstream/lightning-sim';
 import { ALL_SCOPES, ApiKeysService, Scope } from '@splitstream/auth';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import { RECONCILE_LOCK, SessionLock } from '../../libs/payouts/src/store/session-lock.js';
 import { request } from '../support/http.js';
 import { LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
@@ -70,6 +71,21 @@ describe('verdicts on unknown payments (e2e)', () => {
       expect(refused.body.message).toContain('/check');
     }
     await unchanged(id, address);
+  });
+
+  it('refuses an override while a reconciliation runs (409: it may be sending the payment again), and takes it after', async () => {
+    const address = pubkey(0x7e05);
+    const id = await unknownKeysend(address, 'v-busy');
+    const override = { outcome: 'failed', confirm: true, reason: 'the recipient says nothing arrived' };
+    const reconciling = (await SessionLock.tryAcquire(stack.config.DATABASE_URL, RECONCILE_LOCK))!;
+    try {
+      const busy = await stack.http.post(`/v1/payments/${id}/resolve`, override);
+      expect(busy).toMatchObject({ status: 409, body: { error: 'conflict', message: expect.stringContaining('a reconciliation is running') } });
+      await unchanged(id, address);
+    } finally {
+      await reconciling.release();
+    }
+    expect((await stack.http.post(`/v1/payments/${id}/resolve`, override)).body).toMatchObject({ status: 'failed' });
   });
 
   it('refuses an admin override without confirm: true or without a reason (400), and changes nothing', async () => {

@@ -6,6 +6,8 @@ import { eventually, request } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { toEnvironment } from '@splitstream/config';
 import { ApiKeysService, Scope } from '@splitstream/auth';
+import { RECONCILE } from '@splitstream/payouts';
+import { JobQueue } from '@splitstream/queue';
 
 const event = (id: string, address: string, itemGuid: string) => ({
   id,
@@ -187,8 +189,12 @@ describe('reconciliation queued while no worker runs (e2e)', () => {
   });
   afterAll(() => stack.close());
 
-  it('answers 202 { status: queued, jobId } after its wait', async () => {
-    const res = await stack.http.post('/v1/payments/reconcile', {});
-    expect(res).toMatchObject({ status: 202, body: { status: 'queued', jobId: expect.stringMatching(/^reconcile-request-[0-9a-f-]{36}$/) } });
+  it('answers 202 { status: queued, jobId } after its wait; requests for the same scope join one queued job', async () => {
+    const answers = await Promise.all([1, 2, 3].map(() => stack.http.post('/v1/payments/reconcile', {})));
+    for (const res of answers) {
+      expect(res).toMatchObject({ status: 202, body: { status: 'queued', jobId: expect.stringMatching(/^reconcile-request-[0-9a-f-]{36}$/) } });
+    }
+    expect(new Set(answers.map((res) => res.body.jobId)).size).toBe(1);
+    expect(await stack.api.get(JobQueue).queue(RECONCILE.queue).getWaitingCount()).toBe(1);
   }, 40_000);
 });

@@ -55,3 +55,19 @@ describe('docker-compose.yml: production shape', () => {
     expect(app.build.target).toBe('runtime');
   });
 });
+
+describe('docker-compose.yml: wallet credentials', () => {
+  // Merge keys resolved, as compose resolves them.
+  const merged = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as {
+    services: Record<string, { environment?: Record<string, string> }>;
+  };
+
+  it('gives the wallet credentials to the worker only: the internet-facing api holds none', () => {
+    for (const name of ['api', 'migrate', 'alby-sim']) {
+      const env = merged.services[name]!.environment ?? {};
+      for (const secret of ['ALBY_ACCESS_TOKEN', 'NWC_URL']) expect([name, secret, env[secret]]).toEqual([name, secret, undefined]);
+    }
+    expect(merged.services.worker!.environment).toMatchObject({ ALBY_ACCESS_TOKEN: '${ALBY_ACCESS_TOKEN:-}', NWC_URL: '${NWC_URL:-}' });
+    expect(merged.services.worker!.environment!.DATABASE_URL).toMatch(/^postgresql:\/\/splitstream_app:/);
+  });
+});

@@ -63,8 +63,9 @@ if (values.help || positionals.length === 0) {
   console.log(USAGE);
   process.exit(0);
 }
-const config = loadConfigOrExit();
 const [group, command, argument] = positionals;
+// Only reconciling pays through the wallet (looks payments up, sends them again): only it needs its credentials.
+const config = loadConfigOrExit({ pays: group !== undefined && command === 'reconcile' });
 const app = await NestFactory.createApplicationContext(CliModule.register(config), { logger: ['error'] });
 let exitCode = 0;
 try {

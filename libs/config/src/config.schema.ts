@@ -134,16 +134,6 @@ const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
       message: `${config.WALLET_BACKEND} is a simulator (no real sats move) and is refused when NODE_ENV=production: use alby or nwc`,
     });
   }
-  if (config.WALLET_BACKEND === 'alby' && !config.ALBY_ACCESS_TOKEN) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['ALBY_ACCESS_TOKEN'],
-      message: 'is required with WALLET_BACKEND=alby (use WALLET_BACKEND=alby-sim for the simulator)',
-    });
-  }
-  if (config.WALLET_BACKEND === 'nwc' && !config.NWC_URL) {
-    ctx.addIssue({ code: 'custom', path: ['NWC_URL'], message: 'is required with WALLET_BACKEND=nwc (use WALLET_BACKEND=nwc-sim for the development wallet)' });
-  }
   if (config.RECONCILE_ABSENT_AFTER_SECONDS <= config.INVOICE_MAX_CLTV_EXPIRY_BLOCKS * SECONDS_PER_BLOCK) {
     ctx.addIssue({
       code: 'custom',
@@ -176,6 +166,18 @@ export interface WalletTarget {
   url: string;
   token: string;
   simulated: boolean;
+}
+
+// What a process that pays (the worker; the CLI's reconcile) is missing to reach its wallet. The api holds no wallet
+// credentials and does not need them.
+export function walletProblems(config: AppConfig): string[] {
+  if (config.WALLET_BACKEND === 'alby' && !config.ALBY_ACCESS_TOKEN) {
+    return ['ALBY_ACCESS_TOKEN: is required with WALLET_BACKEND=alby (use WALLET_BACKEND=alby-sim for the simulator)'];
+  }
+  if (config.WALLET_BACKEND === 'nwc' && !config.NWC_URL) {
+    return ['NWC_URL: is required with WALLET_BACKEND=nwc (use WALLET_BACKEND=nwc-sim for the development wallet)'];
+  }
+  return [];
 }
 
 // Whether the configured wallet is one of the development simulators: no real sats move.

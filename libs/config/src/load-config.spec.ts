@@ -166,12 +166,15 @@ describe('WALLET_BACKEND: the wallet is named explicitly', () => {
     expect(walletTarget(parseConfig({}))).toMatchObject({ url: 'http://127.0.0.1:3002', simulated: true });
   });
 
-  it('refuses a simulator in production, and a real rail without its credentials anywhere', () => {
+  it('refuses a simulator in production, and, for a process that pays, a real rail without its credentials', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/WALLET_BACKEND: alby-sim is a simulator/);
     expect(() => parseConfig({ NODE_ENV: 'production', WALLET_BACKEND: 'nwc-sim' })).toThrow(/WALLET_BACKEND: nwc-sim is a simulator/);
-    expect(() => parseConfig({ WALLET_BACKEND: 'alby' })).toThrow(/ALBY_ACCESS_TOKEN: is required with WALLET_BACKEND=alby/);
-    expect(() => parseConfig({ WALLET_BACKEND: 'nwc' })).toThrow(/NWC_URL: is required with WALLET_BACKEND=nwc/);
+    expect(() => parseConfig({ WALLET_BACKEND: 'alby' }, { pays: true })).toThrow(/ALBY_ACCESS_TOKEN: is required with WALLET_BACKEND=alby/);
+    expect(() => parseConfig({ WALLET_BACKEND: 'nwc' }, { pays: true })).toThrow(/NWC_URL: is required with WALLET_BACKEND=nwc/);
     expect(() => parseConfig({ WALLET_BACKEND: 'lnd' })).toThrow(/WALLET_BACKEND/);
+    // The api pays nothing and holds no wallet credentials: it needs none.
+    expect(parseConfig({ NODE_ENV: 'production', WALLET_BACKEND: 'alby' })).toMatchObject({ WALLET_BACKEND: 'alby', ALBY_ACCESS_TOKEN: undefined });
+    expect(parseConfig({ NODE_ENV: 'production', WALLET_BACKEND: 'nwc' })).toMatchObject({ WALLET_BACKEND: 'nwc', NWC_URL: undefined });
   });
 
   it('pays the configured wallet, never the simulator, once a real rail is named', () => {

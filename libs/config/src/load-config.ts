@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { appConfigSchema, type AppConfig } from './config.schema.js';
+import { appConfigSchema, type AppConfig, walletProblems } from './config.schema.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -10,12 +10,19 @@ export class ConfigError extends Error {
 
 type Environment = Record<string, string | undefined>;
 
-export function parseConfig(env: Environment): AppConfig {
+// `pays`: the process pays through the wallet (the worker), so the wallet's credentials are required too.
+export interface ConfigNeeds {
+  pays?: boolean;
+}
+
+export function parseConfig(env: Environment, { pays = false }: ConfigNeeds = {}): AppConfig {
   // An empty variable means "use the default", as in most twelve-factor tooling.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = appConfigSchema.safeParse(present);
-  if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  if (!result.success) throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  const missing = pays ? walletProblems(result.data) : [];
+  if (missing.length > 0) throw new ConfigError(missing);
+  return result.data;
 }
 
 // The environment that parses back to `config` (for starting another process configured alike).
@@ -25,15 +32,15 @@ export function toEnvironment(config: AppConfig): Record<string, string> {
 }
 
 // The one place that reads the process environment; `.env` in the working directory fills what is unset.
-export function loadConfig(): AppConfig {
+export function loadConfig(needs: ConfigNeeds = {}): AppConfig {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  return parseConfig(process.env);
+  return parseConfig(process.env, needs);
 }
 
 // For process entry points: a bad environment stops boot with a message naming each bad variable.
-export function loadConfigOrExit(): AppConfig {
+export function loadConfigOrExit(needs: ConfigNeeds = {}): AppConfig {
   try {
-    return loadConfig();
+    return loadConfig(needs);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

@@ -3,8 +3,8 @@ import { defineJob } from '@splitstream/queue';
 // Looking unknown payments up in the wallet's records, in the worker (the api holds no wallet): idempotent (each
 // payment is settled once, under a session lock; a job that finds another reconciliation running waits for it).
 // Scheduled ones: one job per tick across workers, every app's payments (tenant null). Requested from the api:
-// one job per request, scoped to the caller's app (or every app for an admin key), optionally to some payments
-// (ids as strings: JSON); retried while another reconciliation holds the lock past the wait.
+// one job per request and scope, scoped to the caller's app (or every app for an admin key), optionally to some
+// payments (ids as strings: JSON); retried while another reconciliation holds the lock past the wait.
 export interface ReconcileJob {
   tick?: string;
   request?: string;
@@ -17,7 +17,16 @@ export const RECONCILE = defineJob<ReconcileJob>({
   name: 'reconcile-unknown',
   options: (data) =>
     data.request !== undefined
-      ? { attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, jobId: `reconcile-request-${data.request}`, removeOnComplete: 100, removeOnFail: 1_000 }
+      ? {
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 2_000 },
+          jobId: `reconcile-request-${data.request}`,
+          // Requests for the same scope while one is queued or running join it: a key sending many cannot queue
+          // many reconciliations ahead of everyone else's (the scheduled one included).
+          deduplication: { id: `reconcile-${data.tenant ?? '*'}-${data.paymentIds?.join(',') ?? '*'}` },
+          removeOnComplete: 100,
+          removeOnFail: 1_000,
+        }
       : { attempts: 1, jobId: `reconcile-${data.tick}`, removeOnComplete: 100, removeOnFail: 1_000 },
 });
 

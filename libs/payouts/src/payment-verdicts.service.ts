@@ -3,13 +3,18 @@ import { PaymentStatus } from '@splitstream/ledger';
 import { paymentHashOf } from '@splitstream/money';
 import { type PaymentMoves, Payments, type Verdict } from '@splitstream/payments';
 import { PrismaService } from '@splitstream/persistence';
+import { Locks, RECONCILE_LOCK } from './store/session-lock.js';
 
 // What an operator asks of an unknown payment: paid, with a preimage of its payment hash as proof; or not paid,
 // an admin's override without evidence (confirmed, with a reason). Asking the wallet is reconciliation's job.
 export type VerdictRequest = { outcome: 'succeeded'; preimage: string } | { outcome: 'failed'; confirm: true; reason: string };
 
 export type VerdictResult =
-  { kind: 'settled'; status: PaymentStatus } | { kind: 'not_found' } | { kind: 'not_unknown'; status: string } | { kind: 'bad_evidence'; message: string };
+  | { kind: 'settled'; status: PaymentStatus }
+  | { kind: 'not_found' }
+  | { kind: 'not_unknown'; status: string }
+  | { kind: 'busy' } // a reconciliation is running: it may be sending this very payment again
+  | { kind: 'bad_evidence'; message: string };
 
 // Operators' verdicts on unknown payments, each recorded as a PaymentVerdict (who, when, why, on what evidence).
 // The api has no wallet: proof is a preimage, or, without evidence, an admin's override; a look in the wallet is a
@@ -19,6 +24,7 @@ export class PaymentVerdicts {
   constructor(
     private readonly prisma: PrismaService,
     private readonly payments: Payments,
+    private readonly locks: Locks,
   ) {}
 
   // `tenant`: only a payment of this app's balances (null: any). `decidedBy`: the key that asked.
@@ -42,11 +48,19 @@ export class PaymentVerdicts {
         { basis: 'preimage', decidedBy, reason: 'a preimage of its payment hash', evidence: { ...lastCheck, preimage } },
       );
     }
-    return this.settle(
-      id,
-      { id, reason: { code: 'override', message: `marked not paid by ${decidedBy}: ${request.reason}` } },
-      { basis: 'override', decidedBy, reason: request.reason, evidence: lastCheck },
-    );
+    // Not while a reconciliation runs: it may be sending this payment again right now, and a payment marked not
+    // paid is paid again by the next run. Holding its lock keeps one owner per unknown payment.
+    const lock = await this.locks.tryAcquire(RECONCILE_LOCK);
+    if (!lock) return { kind: 'busy' };
+    try {
+      return await this.settle(
+        id,
+        { id, reason: { code: 'override', message: `marked not paid by ${decidedBy}: ${request.reason}` } },
+        { basis: 'override', decidedBy, reason: request.reason, evidence: lastCheck },
+      );
+    } finally {
+      await lock.release();
+    }
   }
 
   private async settle(id: bigint, item: Parameters<PaymentMoves['settleUnknown']>[0], verdict: Verdict): Promise<VerdictResult> {

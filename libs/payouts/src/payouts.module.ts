@@ -18,7 +18,7 @@ import { Locks } from './store/session-lock.js';
 // What the api needs: reads, starting runs, operators' verdicts, asking the worker to reconcile. No wallet.
 @Module({
   imports: [LedgerModule, PaymentsModule],
-  providers: [PayoutRequests, PayoutQueries, RecipientsService, StatementsService, PaymentVerdicts, ReconcileRequests],
+  providers: [PayoutRequests, PayoutQueries, RecipientsService, StatementsService, PaymentVerdicts, ReconcileRequests, Locks],
   exports: [PayoutRequests, PayoutQueries, RecipientsService, StatementsService, PaymentVerdicts, ReconcileRequests],
 })
 export class PayoutsModule {}

@@ -78,6 +78,8 @@ export class PaymentsController {
         throw AppError.notFound(`payment ${id}`);
       case 'not_unknown':
         throw new AppError(ErrorCode.Conflict, `payment ${id} is ${result.status}, not unknown: nothing to resolve`);
+      case 'busy':
+        throw new AppError(ErrorCode.Conflict, 'a reconciliation is running and may be sending this payment again: try again in a minute');
       case 'bad_evidence':
         throw new AppError(ErrorCode.UnprocessableEvidence, result.message);
       case 'settled':
