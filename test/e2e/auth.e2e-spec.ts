@@ -3,7 +3,7 @@ import { ApiKeysService, Scope } from '@splitstream/auth';
 import { SIM_PAYEE_PUBKEY } from '@splitstream/lightning-sim';
 import { ROUTES } from '../support/routes.js';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
-import { request } from '../support/http.js';
+import { apiClient, request } from '../support/http.js';
 import { LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
 const event = (id: string, address = pubkey(0xab)) => ({
@@ -90,14 +90,7 @@ describe('API keys and scopes (e2e)', () => {
   });
 
   describe('resolving unknown keysends', () => {
-    const as = (key: string) => ({
-      post: (path: string, body: unknown) =>
-        request(stack.baseUrl, path, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        }),
-    });
+    const as = (key: string) => apiClient(stack.baseUrl, key);
     const unknownKeysend = async (address: string, id: string) => {
       await stack.postEvents([event(id, address)]);
       await stack.accumulated();

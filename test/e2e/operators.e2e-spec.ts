@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { ApiKeysService, Scope } from '@splitstream/auth';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
-import { request } from '../support/http.js';
+import { apiClient } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const alice = pubkey(0x0a11ce);
@@ -29,15 +29,7 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
   let a: ReturnType<typeof client>;
   let b: ReturnType<typeof client>;
   let payoutId: string;
-  const client = (key: string) => ({
-    get: (path: string, headers: Record<string, string> = {}) => request(stack.baseUrl, path, { headers: { authorization: `Bearer ${key}`, ...headers } }),
-    post: (path: string, body: unknown) =>
-      request(stack.baseUrl, path, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      }),
-  });
+  const client = (key: string) => apiClient(stack.baseUrl, key);
   const admin = () => stack.http;
   const idOf = async (address: string) => (await stack.recipient(address)).body.id as string;
   const appScopes = [Scope.EventsWrite, Scope.PayoutsRead, Scope.PayoutsWrite];

@@ -2,7 +2,7 @@ import { SIM_PAYEE_PUBKEY } from '@splitstream/lightning-sim';
 import { ALL_SCOPES, ApiKeysService, Scope } from '@splitstream/auth';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { RECONCILE_LOCK, SessionLock } from '../../libs/payouts/src/store/session-lock.js';
-import { request } from '../support/http.js';
+import { apiClient } from '../support/http.js';
 import { LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
 // One minute of listening at 60 sats a minute, all to one recipient: 60000 msat.
@@ -23,15 +23,7 @@ const node = (address: string) => ({ type: 'node', address });
 describe('verdicts on unknown payments (e2e)', () => {
   let stack: Stack;
   let keys: ApiKeysService;
-  const as = (key: string) => ({
-    get: (path: string) => request(stack.baseUrl, path, { headers: { authorization: `Bearer ${key}` } }),
-    post: (path: string, body: unknown) =>
-      request(stack.baseUrl, path, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      }),
-  });
+  const as = (key: string) => apiClient(stack.baseUrl, key);
   // A keysend that was sent and paid but whose answer was lost: unknown, its money in flight.
   const unknownKeysend = async (address: string, id: string) => {
     await stack.postEvents([event(id, node(address))]);

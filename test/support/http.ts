@@ -24,6 +24,16 @@ export async function request<T = any>(baseUrl: string, path: string, init: Requ
   return { status: response.status, headers: response.headers, body };
 }
 
+// The api as one key sees it: GET (with extra headers, such as Accept) and JSON POST, the key in Authorization.
+export function apiClient(baseUrl: string, key: string) {
+  const authorization = `Bearer ${key}`;
+  return {
+    get: (path: string, headers: Record<string, string> = {}) => request(baseUrl, path, { headers: { authorization, ...headers } }),
+    post: (path: string, body: unknown) =>
+      request(baseUrl, path, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  };
+}
+
 export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = await probe();

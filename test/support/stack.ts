@@ -8,7 +8,7 @@ import { createWorker } from '../../apps/worker/src/create-worker.js';
 import { MetricsServer } from '@splitstream/health';
 import { type Sim, startSimulator } from './alby-sim.js';
 import { truncateAll } from './database.js';
-import { eventually, listen, request } from './http.js';
+import { apiClient, eventually, listen } from './http.js';
 import { freePort } from './outages.js';
 import { testConfig } from './test-config.js';
 
@@ -51,12 +51,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
     workerUrl = await listen(worker);
   }
   const { key } = await api.get(ApiKeysService).create('test-app', ALL_SCOPES);
-  const auth = { authorization: `Bearer ${key}` };
-  const http = {
-    get: (path: string) => request(baseUrl, path, { headers: auth }),
-    post: (path: string, body: unknown) =>
-      request(baseUrl, path, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) }),
-  };
+  const http = apiClient(baseUrl, key);
   return {
     sim,
     config,
