@@ -7,7 +7,7 @@ import { Payments, type Reason } from '@splitstream/payments';
 import { PrismaService } from '@splitstream/persistence';
 import { dueRecipient, PayoutStore } from '../store/payout-store.js';
 import { RecipientStore } from '../store/recipient-store.js';
-import { failRecipient, type RetryPolicy } from './record.js';
+import { failRecipients, type RetryPolicy } from './record.js';
 
 // Calls to addresses' domains at once (each has its own timeout).
 const CONCURRENCY = 8;
@@ -66,16 +66,7 @@ export class LightningAddresses {
       }
     });
     if (failures.length === 0) return;
-    await this.prisma.$transaction(async (tx) => {
-      const standings = await this.recipients.standings(
-        tx,
-        failures.map((f) => f.id),
-      );
-      await this.recipients.apply(
-        tx,
-        failures.map((f) => failRecipient(standings.get(f.id)!, f.reason, policy, new Date())),
-      );
-    });
+    await this.prisma.$transaction((tx) => failRecipients(this.recipients, tx, failures, policy));
     // The recipient's message (apps read it) is the coded reason in words; the detail is for the log and admins.
     for (const f of failures) this.logger.warn({ recipientId: String(f.id), code: f.reason.code }, `lightning address not resolved: ${f.reason.detail}`);
   }

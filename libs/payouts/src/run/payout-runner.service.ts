@@ -12,7 +12,7 @@ import { dispatchPayments } from './dispatch.js';
 import { type InvoiceRefusal, LightningAddresses } from './lightning-addresses.js';
 import { Locks, PAYOUT_LOCK, type SessionLock } from '../store/session-lock.js';
 import { planPayout } from './plan.js';
-import { applyDecision, decideRecord, failRecipient, finalRunStatus, type RetryPolicy, type SentPayment } from './record.js';
+import { applyDecision, decideRecord, failRecipients, finalRunStatus, type RetryPolicy, type SentPayment } from './record.js';
 
 const HEARTBEAT_EVERY_MS = 5_000;
 // On shutdown the request in flight may finish within this; then it is abandoned (its outcome is unknown).
@@ -197,18 +197,13 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         payoutId,
         plan.keysends.map((k) => ({ ...k, simulated })),
       );
-      if (plan.unbuildable.length > 0) {
-        const standings = await this.recipients.standings(
-          moves.tx,
-          plan.unbuildable.map((u) => u.recipientId),
-        );
-        const now = new Date();
-        await this.recipients.apply(
-          moves.tx,
-          plan.unbuildable.map((u) => failRecipient(standings.get(u.recipientId)!, { code: u.code, message: u.message }, this.policy, now)),
-        );
-        for (const u of plan.unbuildable) this.logger.warn({ recipientId: String(u.recipientId), balanceId: String(u.balanceId) }, u.message);
-      }
+      await failRecipients(
+        this.recipients,
+        moves.tx,
+        plan.unbuildable.map((u) => ({ id: u.recipientId, reason: { code: u.code, message: u.message } })),
+        this.policy,
+      );
+      for (const u of plan.unbuildable) this.logger.warn({ recipientId: String(u.recipientId), balanceId: String(u.balanceId) }, u.message);
       return plan.keysends.filter((k) => k.method === PaymentMethod.Invoice).length;
     });
   }
@@ -254,15 +249,11 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     if (refused.length === 0) return;
     const cancelled = await moves.cancel(refused.map((r) => ({ id: r.paymentId, reason: r.reason })));
     const reasons = new Map(refused.map((r) => [r.paymentId, r.reason]));
-    const standings = await this.recipients.standings(
+    await failRecipients(
+      this.recipients,
       moves.tx,
-      cancelled.map((p) => p.recipient_id),
-    );
-    const now = new Date();
-    const failures = new Map(cancelled.map((p) => [p.recipient_id, reasons.get(p.id)!]));
-    await this.recipients.apply(
-      moves.tx,
-      [...failures].map(([id, reason]) => failRecipient(standings.get(id) ?? { id, consecutiveFailures: 0 }, reason, this.policy, now)),
+      cancelled.map((p) => ({ id: p.recipient_id, reason: reasons.get(p.id)! })),
+      this.policy,
     );
   }
 

@@ -1,7 +1,8 @@
 import { type PaymentAmount, PayoutStatus } from '@splitstream/ledger';
 import type { PaymentMoves, Reason } from '@splitstream/payments';
+import type { Prisma } from '@splitstream/persistence';
 import type { PaymentOutcome } from '@splitstream/wallet';
-import type { RecipientStanding, RecipientUpdate } from '../store/recipient-store.js';
+import type { RecipientStanding, RecipientStore, RecipientUpdate } from '../store/recipient-store.js';
 
 // Phase 3 of a payout run: outcomes become movements of money. Deciding is pure; applying is one transaction of
 // the payments' moves (libs/payments) and the recipients' updates.
@@ -40,6 +41,24 @@ export function failRecipient(standing: RecipientStanding, reason: Reason, polic
   if (failures >= policy.maxAttempts) return { id: standing.id, kind: 'park', failures, reason };
   const delay = retryDelaySeconds(failures, policy.baseSeconds, policy.maxSeconds);
   return { id: standing.id, kind: 'backoff', failures, nextAttemptAt: new Date(now.getTime() + delay * 1000), reason };
+}
+
+// One more failure for each of these recipients, in the caller's transaction: a recipient listed more than once
+// counts once, with its last reason.
+export async function failRecipients(
+  recipients: Pick<RecipientStore, 'standings' | 'apply'>,
+  tx: Prisma.TransactionClient,
+  failures: { id: bigint; reason: Reason }[],
+  policy: RetryPolicy,
+  now = new Date(),
+): Promise<void> {
+  if (failures.length === 0) return;
+  const reasons = new Map(failures.map((f) => [f.id, f.reason]));
+  const standings = await recipients.standings(tx, [...reasons.keys()]);
+  await recipients.apply(
+    tx,
+    [...reasons].map(([id, reason]) => failRecipient(standings.get(id) ?? { id, consecutiveFailures: 0 }, reason, policy, now)),
+  );
 }
 
 export function decideRecord(
