@@ -86,6 +86,15 @@ export const configSchema = z.object({
   INVOICE_MAX_CLTV_EXPIRY_BLOCKS: positiveInt.max(2016).default(144),
   // POST /v1/events requests per API key per minute (answered 429 with Retry-After beyond).
   EVENTS_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  // POST /v1/payouts/run requests per app per minute (a run already queued or running is returned, not started again).
+  PAYOUT_RUN_RATE_LIMIT_PER_MINUTE: positiveInt.default(6),
+  // Ceilings, in sats: one payment at most (a larger balance is paid in several payments in one run), one event,
+  // one POST /v1/events request, and the caps of every app that has none of its own (per UTC day and month).
+  MAX_PAYMENT_SATS: positiveInt.default(1_000_000),
+  MAX_EVENT_SATS: positiveInt.default(100_000),
+  MAX_REQUEST_SATS: positiveInt.default(1_000_000),
+  DEFAULT_APP_DAY_CAP_SATS: positiveInt.default(5_000_000),
+  DEFAULT_APP_MONTH_CAP_SATS: positiveInt.default(50_000_000),
   // `production`: Lightning-address resolution is https only; LNADDRESS_HOST_MAP and OUTBOUND_ALLOW_PRIVATE are refused.
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   // For tests and local runs only: outbound HTTP (Lightning addresses, LNURL callbacks) may call addresses that are
@@ -100,6 +109,13 @@ export const configSchema = z.object({
   LNADDRESS_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
   // 256 KiB: LUD-06 metadata may carry an image of about 136 KB in base64.
   LNADDRESS_MAX_BODY_BYTES: positiveInt.max(1_048_576).default(262_144),
+  // Lightning-address resolution, a worker job of its own (never on the payout path): due addresses are resolved
+  // every LNADDRESS_RESOLVE_INTERVAL_SECONDS, at most LNADDRESS_DOMAIN_CONCURRENCY calls per domain at once; a domain
+  // failing LNADDRESS_BREAKER_FAILURES times in a row is not called again for LNADDRESS_BREAKER_SECONDS.
+  LNADDRESS_RESOLVE_INTERVAL_SECONDS: positiveInt.default(60),
+  LNADDRESS_DOMAIN_CONCURRENCY: positiveInt.max(16).default(2),
+  LNADDRESS_BREAKER_FAILURES: positiveInt.default(3),
+  LNADDRESS_BREAKER_SECONDS: positiveInt.default(600),
   // For tests and local runs only: `example.com=http://127.0.0.1:7500,...` sends an address's domain to a local
   // server (the simulators). Refused when NODE_ENV=production.
   LNADDRESS_HOST_MAP: z
