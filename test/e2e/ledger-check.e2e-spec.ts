@@ -52,9 +52,13 @@ describe('ledger check', () => {
       `INSERT INTO balance (recipient_id, feed_guid, item_guid, accrued_msat, paid_msat) VALUES (${recipient.id}, 'f', 'i', 10000, 10000) RETURNING id`,
     );
     const [payout] = await db(`INSERT INTO payout (trigger, status) VALUES ('manual', 'completed') RETURNING id`);
-    const pay = (reference: string, hash: string) =>
-      db(`INSERT INTO payment (payout_id, recipient_id, balance_id, reference, amount_sats, attempt, status, custom_records, destination, payment_hash)
+    const pay = async (reference: string, hash: string) => {
+      const paid =
+        await db(`INSERT INTO payment (payout_id, recipient_id, balance_id, reference, amount_sats, attempt, status, custom_records, destination, payment_hash)
           VALUES (${payout.id}, ${recipient.id}, ${balance.id}, '${reference}', 10, 1, 'succeeded', '{}', '03${'1'.repeat(64)}', '${hash}') RETURNING id`);
+      await db(`INSERT INTO payment_part (payment_id, balance_id, msat) VALUES (${paid[0].id}, ${balance.id}, 10000)`);
+      return paid;
+    };
     const [first] = await pay('first', 'a'.repeat(64));
     expect(JSON.parse(cli().stdout)).toMatchObject({ ok: true, problems: [] });
 
@@ -67,7 +71,9 @@ describe('ledger check', () => {
     expect(JSON.parse(bad.stdout).problems).toEqual([
       'succeeded payments paid 20000 msat, balances say 10000 msat',
       `recipient ${recipient.id}: balances say 10000 msat paid, its succeeded payments 20000 msat (latest payments: ${second.id}, ${first.id})`,
+      `balance ${balance.id}: 10000 msat paid, its parts of succeeded payments 20000 msat`,
     ]);
+    await db(`DELETE FROM payment_part WHERE payment_id = ${second.id}`);
     await db(`DELETE FROM payment WHERE id = ${second.id}`);
     expect(cli().status).toBe(0);
   });

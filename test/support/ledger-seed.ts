@@ -24,3 +24,46 @@ export async function seedBalance(prisma: PrismaService, address: string, msat: 
   const balanceId = (await prisma.$transaction((tx) => accrue(tx, [row]))).get(balanceKey(row))!;
   return { recipientId, balanceId };
 }
+
+// An app's accepted and applied listening, written as the accumulator writes it (events, their allocations, the
+// balance through the books' accrue), for amounts ingestion would now refuse: `events` events of `msatEach` to one
+// recipient for one episode. The ledger check holds over it.
+export async function seedListening(
+  prisma: PrismaService,
+  seed: { appId: string; address: string; feedGuid: string; itemGuid: string; events: number; msatEach: bigint },
+): Promise<{ recipientId: bigint; balanceId: bigint }> {
+  const recipient = await prisma.recipient.upsert({
+    where: { address_customKey_customValue: { address: seed.address, customKey: '', customValue: '' } },
+    create: { address: seed.address, name: 'Host' },
+    update: {},
+  });
+  const row: Accrual = {
+    recipientId: recipient.id,
+    appId: seed.appId,
+    feedGuid: seed.feedGuid,
+    itemGuid: seed.itemGuid,
+    remoteFeedGuid: '',
+    remoteItemGuid: '',
+    amountMsat: seed.msatEach * BigInt(seed.events),
+    name: 'Host',
+    appName: seed.appId,
+    appVersion: '1',
+    senderName: '',
+    position: 0,
+  };
+  return prisma.$transaction(async (tx) => {
+    const balanceId = (await accrue(tx, [row])).get(balanceKey(row))!;
+    const events = await tx.listeningEvent.createManyAndReturn({
+      data: Array.from({ length: seed.events }, (_, i) => ({
+        appId: seed.appId,
+        eventId: `seed-${randomBytes(6).toString('hex')}-${i}`,
+        payload: {},
+        amountMsat: seed.msatEach,
+        appliedAt: new Date(),
+      })),
+      select: { id: true },
+    });
+    await tx.allocation.createMany({ data: events.map((e) => ({ eventId: e.id, balanceId, amountMsat: seed.msatEach })) });
+    return { recipientId: recipient.id, balanceId };
+  });
+}

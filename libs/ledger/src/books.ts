@@ -1,4 +1,5 @@
 import type { Prisma } from '@splitstream/persistence';
+import { IN_FLIGHT_STATUSES, PaymentStatus } from './statuses.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -29,7 +30,7 @@ export interface BalanceKey {
 export const balanceKey = (b: BalanceKey): string =>
   JSON.stringify([String(b.recipientId), b.appId, b.feedGuid, b.itemGuid, b.remoteFeedGuid, b.remoteItemGuid]);
 
-// A keysend's amount on its balance.
+// A payment's part on one balance (PaymentPart).
 export interface PaymentAmount {
   paymentId: bigint;
   balanceId: bigint;
@@ -37,6 +38,7 @@ export interface PaymentAmount {
 }
 
 const ids = (values: bigint[]) => values.map(String);
+const MAY_PAY = [...IN_FLIGHT_STATUSES, PaymentStatus.Succeeded];
 const amounts = (values: bigint[]) => values.map(String);
 
 // Accrue: listening money becomes owed (parked, for a parked recipient). Rows must come sorted by balanceKey
@@ -66,7 +68,9 @@ export async function accrue(tx: Tx, rows: Accrual[]): Promise<Map<string, bigin
   return new Map(balances.map((b) => [balanceKey(b), b.id]));
 }
 
-// Reserve: owed -> in flight for keysends about to be sent; the listening they pay for is linked to them.
+// Reserve: owed -> in flight for payments about to be sent, by their parts (PaymentPart); the listening they pay
+// for is linked to them. A balance paid by several payments in one run (MAX_PAYMENT_SATS, maxSendable) links all
+// its listening to the first of them (the lowest id): one deterministic link whatever the order of the parts.
 export async function reserve(tx: Tx, items: PaymentAmount[]): Promise<void> {
   if (items.length === 0) return;
   await tx.$executeRaw`
@@ -75,7 +79,7 @@ export async function reserve(tx: Tx, items: PaymentAmount[]): Promise<void> {
     WHERE b.id = d.id`;
   await tx.$executeRaw`
     UPDATE allocation a SET payment_id = d.k
-    FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${ids(items.map((i) => i.paymentId))}::bigint[]) AS d(b, k)
+    FROM (SELECT b, MIN(k) AS k FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${ids(items.map((i) => i.paymentId))}::bigint[]) AS u(b, k) GROUP BY b) d
     WHERE a.balance_id = d.b AND a.payment_id IS NULL`;
 }
 
@@ -88,8 +92,10 @@ export async function settle(tx: Tx, items: Omit<PaymentAmount, 'paymentId'>[]):
     WHERE b.id = d.id`;
 }
 
-// Release: in flight -> owed (parked, for a parked recipient), for keysends certainly not paid; the listening
-// they covered is free for the next keysend.
+// Release: in flight -> owed (parked, for a parked recipient), for payments certainly not paid (already moved to
+// failed or cancelled). The listening they covered goes to the first other payment of the same run for the same
+// balance that may still pay (pending, sending, unknown or succeeded), or, with none, is free for the next payment:
+// a failed part never strands listening that another part of the run paid.
 export async function release(tx: Tx, items: PaymentAmount[]): Promise<void> {
   if (items.length === 0) return;
   await tx.$executeRaw`
@@ -99,7 +105,12 @@ export async function release(tx: Tx, items: PaymentAmount[]): Promise<void> {
     FROM (SELECT b AS id, SUM(m)::bigint AS m FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${amounts(items.map((i) => i.msat))}::bigint[]) AS u(b, m) GROUP BY b) d,
          recipient r
     WHERE b.id = d.id AND r.id = b.recipient_id`;
-  await tx.$executeRaw`UPDATE allocation SET payment_id = NULL WHERE payment_id = ANY(${ids(items.map((i) => i.paymentId))}::bigint[])`;
+  await tx.$executeRaw`
+    UPDATE allocation a SET payment_id = (
+      SELECT MIN(other.id) FROM payment mine JOIN payment_part op ON op.balance_id = a.balance_id JOIN payment other ON other.id = op.payment_id
+      WHERE mine.id = a.payment_id AND other.payout_id = mine.payout_id AND other.id <> mine.id
+        AND other.status = ANY(${MAY_PAY}::text[]))
+    WHERE a.payment_id = ANY(${ids(items.map((i) => i.paymentId))}::bigint[])`;
 }
 
 // Move a sub-sat remainder between two balances of one recipient, so remainders spread over episodes are paid

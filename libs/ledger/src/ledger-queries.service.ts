@@ -63,8 +63,8 @@ async function sumBalances(db: Queryable, tenant: string | null = null): Promise
   return row!;
 }
 
-// The payments prove the books: per recipient, paid msat is the sum of its succeeded payments, and no payment hash
-// is paid twice. Each problem names the recipient and the payments.
+// The payments prove the books: per recipient, paid msat is the sum of its succeeded payments, per balance the sum
+// of its parts of them, and no payment hash is paid twice. Each problem names the recipient and the payments.
 async function paymentProblems(db: Queryable): Promise<string[]> {
   const recipients = await db.$queryRaw<
     { recipient_id: bigint; balances_paid_msat: bigint | null; payments_sats: bigint | null; payment_ids: bigint[] | null }[]
@@ -83,7 +83,23 @@ async function paymentProblems(db: Queryable): Promise<string[]> {
   const twice = await db.$queryRaw<{ payment_hash: string; ids: bigint[] }[]>`
     SELECT payment_hash, array_agg(id ORDER BY id) AS ids FROM payment
     WHERE status = ${PaymentStatus.Succeeded} AND payment_hash IS NOT NULL GROUP BY payment_hash HAVING COUNT(*) > 1`;
-  return [...problems, ...twice.map((t) => `payment hash ${t.payment_hash} is paid twice: payments ${t.ids.join(', ')}`)];
+  // Parts (PaymentPart) keep each msat on its episode: a payment's parts add up to it, and a balance's paid msat
+  // is its parts of succeeded payments.
+  const parts = await db.$queryRaw<{ id: bigint; sats: bigint; msat: bigint | null }[]>`
+    SELECT p.id, p.amount_sats AS sats, pp.msat FROM payment p
+    LEFT JOIN (SELECT payment_id, SUM(msat)::bigint AS msat FROM payment_part GROUP BY payment_id) pp ON pp.payment_id = p.id
+    WHERE pp.msat IS DISTINCT FROM p.amount_sats * 1000 ORDER BY p.id LIMIT 10`;
+  const balances = await db.$queryRaw<{ id: bigint; paid: bigint; parts: bigint }[]>`
+    SELECT b.id, b.paid_msat AS paid, COALESCE(pp.msat, 0)::bigint AS parts FROM balance b
+    LEFT JOIN (SELECT pp.balance_id, SUM(pp.msat) AS msat FROM payment_part pp JOIN payment p ON p.id = pp.payment_id
+               WHERE p.status = ${PaymentStatus.Succeeded} GROUP BY pp.balance_id) pp ON pp.balance_id = b.id
+    WHERE b.paid_msat <> COALESCE(pp.msat, 0) ORDER BY b.id LIMIT 10`;
+  return [
+    ...problems,
+    ...twice.map((t) => `payment hash ${t.payment_hash} is paid twice: payments ${t.ids.join(', ')}`),
+    ...parts.map((p) => `payment ${p.id}: its parts add up to ${p.msat ?? 0n} msat, the payment is ${satsToMsat(p.sats)} msat`),
+    ...balances.map((b) => `balance ${b.id}: ${b.paid} msat paid, its parts of succeeded payments ${b.parts} msat`),
+  ];
 }
 
 @Injectable()

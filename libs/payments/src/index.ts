@@ -1,4 +1,5 @@
 export {
+  type DraftPart,
   type Moved,
   PAYMENT_ROW_COLUMNS,
   type PaidItem,

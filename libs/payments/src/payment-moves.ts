@@ -11,7 +11,7 @@ export interface PaymentRow {
   payout_id: bigint;
   balance_id: bigint;
   recipient_id: bigint;
-  amount_sats: number;
+  amount_sats: bigint;
   method: string; // PaymentMethod
   destination: string;
   reference: string;
@@ -28,9 +28,18 @@ export const PAYMENT_ROW_COLUMNS = Prisma.raw(
   'p.id, p.payout_id, p.balance_id, p.recipient_id, p.amount_sats, p.method, p.destination, p.reference, p.custom_records, p.preimage, p.invoice, p.invoice_expires_at, p.payment_hash, p.sent_at, p.created_at',
 );
 
+// What a payment takes from one balance.
+export interface DraftPart {
+  balanceId: bigint;
+  msat: bigint;
+}
+
 // What a payment is about to be: recorded `pending` with its money reserved (owed -> in flight).
 export interface PaymentDraft {
-  balanceId: bigint;
+  balanceId: bigint; // its only balance, or the lead of its parts
+  // What it takes from each balance (they add up to amountSats): one invoice for several small balances of one
+  // address. Absent: all of it from balanceId.
+  parts?: DraftPart[];
   recipientId: bigint;
   reference: string;
   method: string;
@@ -40,6 +49,7 @@ export interface PaymentDraft {
   customRecords: Record<string, string>;
   preimage?: string;
   paymentHash?: string;
+  comment?: string; // an invoice payment's invoice comment
   simulated?: boolean; // paid by a development simulator: no real sats move
 }
 
@@ -85,8 +95,6 @@ interface MoveItem {
   paid?: Omit<PaidItem, 'id'>;
 }
 
-const amountOf = (row: PaymentRow): PaymentAmount => ({ paymentId: row.id, balanceId: row.balance_id, msat: satsToMsat(row.amount_sats) });
-
 // The set-based moves of payments inside one transaction, each with its movement of money: the only code that writes
 // a payment's status. Each move names the statuses it moves from, checked against PAYMENT_TRANSITIONS, and touches
 // only rows still in one of them, so a payment someone else already moved is left alone; each returns the rows
@@ -113,13 +121,20 @@ export class PaymentMoves {
         customRecords: d.customRecords,
         preimage: d.preimage ?? null,
         paymentHash: d.paymentHash ?? null,
+        comment: d.comment ?? null,
         simulated: d.simulated ?? false,
       })),
       select: { id: true },
     });
-    const rows = await this.rows(created.map((c) => c.id));
-    await reserve(this.tx, rows.map(amountOf));
-    return rows;
+    const parts = drafts.flatMap((d, i) => {
+      const own = d.parts ?? [{ balanceId: d.balanceId, msat: satsToMsat(d.amountSats) }];
+      const msat = own.reduce((sum, p) => sum + p.msat, 0n);
+      if (msat !== satsToMsat(d.amountSats)) throw new RangeError(`payment ${d.reference}: its parts add up to ${msat} msat, not ${d.amountSats} sats`);
+      return own.map((p) => ({ paymentId: created[i]!.id, balanceId: p.balanceId, msat: p.msat }));
+    });
+    await this.tx.paymentPart.createMany({ data: parts });
+    await reserve(this.tx, parts);
+    return this.rows(created.map((c) => c.id));
   }
 
   // pending -> sending for these payments, just before their request: from here a crash leaves them unknown.
@@ -150,21 +165,21 @@ export class PaymentMoves {
   // sending -> succeeded: in flight -> paid.
   async succeed(items: PaidItem[]): Promise<PaymentRow[]> {
     const rows = await this.move(PaymentStatus.Succeeded, items.map(paidItem), [PaymentStatus.Sending]);
-    await settle(this.tx, rows.map(amountOf));
+    await settle(this.tx, await this.parts(rows));
     return rows;
   }
 
   // sending -> failed: certainly not paid, the recipient's failure; in flight -> owed.
   async fail(items: ReasonItem[]): Promise<PaymentRow[]> {
     const rows = await this.move(PaymentStatus.Failed, items, [PaymentStatus.Sending]);
-    await release(this.tx, rows.map(amountOf));
+    await release(this.tx, await this.parts(rows));
     return rows;
   }
 
   // pending | sending -> cancelled: never sent (or refused before anything was paid); in flight -> owed.
   async cancel(items: ReasonItem[]): Promise<PaymentRow[]> {
     const rows = await this.move(PaymentStatus.Cancelled, items, [PaymentStatus.Pending, PaymentStatus.Sending]);
-    await release(this.tx, rows.map(amountOf));
+    await release(this.tx, await this.parts(rows));
     return rows;
   }
 
@@ -178,8 +193,8 @@ export class PaymentMoves {
     const to = 'paid' in item ? PaymentStatus.Succeeded : PaymentStatus.Failed;
     const [row] = await this.move(to, [item], [PaymentStatus.Unknown], Prisma.empty, verdict);
     if (!row) return undefined;
-    if (to === PaymentStatus.Succeeded) await settle(this.tx, [amountOf(row)]);
-    else await release(this.tx, [amountOf(row)]);
+    if (to === PaymentStatus.Succeeded) await settle(this.tx, await this.parts([row]));
+    else await release(this.tx, await this.parts([row]));
     await this.tx.paymentVerdict.create({
       data: {
         paymentId: row.id,
@@ -208,7 +223,7 @@ export class PaymentMoves {
              finished_at = CASE WHEN ${to} = ${PaymentStatus.Sending} THEN p.finished_at ELSE now() END,
              resolved_by = ${verdict?.decidedBy ?? null}::text, resolved_at = CASE WHEN ${verdict !== undefined} THEN now() ELSE p.resolved_at END
       FROM unnest(${column((i) => String(i.id))}::bigint[], ${column((i) => i.reason?.code ?? null)}::text[], ${column((i) => i.reason?.message ?? null)}::text[],
-                  ${column((i) => i.paid?.feeSats ?? null)}::int[], ${column((i) => i.paid?.paymentHash ?? null)}::text[], ${column((i) => i.paid?.preimage ?? null)}::text[])
+                  ${column((i) => i.paid?.feeSats ?? null)}::bigint[], ${column((i) => i.paid?.paymentHash ?? null)}::text[], ${column((i) => i.paid?.preimage ?? null)}::text[])
            AS d(id, code, message, fee, hash, preimage)
       WHERE p.id = d.id AND p.status = ANY(${from}::text[]) ${guard}
       RETURNING ${PAYMENT_ROW_COLUMNS}`;
@@ -216,6 +231,16 @@ export class PaymentMoves {
     const fees = new Map(items.map((i) => [i.id, i.paid?.feeSats ?? 0]));
     for (const row of rows) this.moved.push({ to, row, feeSats: fees.get(row.id) ?? 0 });
     return rows;
+  }
+
+  // The money these payments move: their parts, balance by balance.
+  private async parts(rows: PaymentRow[]): Promise<PaymentAmount[]> {
+    if (rows.length === 0) return [];
+    const parts = await this.tx.paymentPart.findMany({
+      where: { paymentId: { in: rows.map((r) => r.id) } },
+      orderBy: [{ paymentId: 'asc' }, { balanceId: 'asc' }],
+    });
+    return parts.map((p) => ({ paymentId: p.paymentId, balanceId: p.balanceId, msat: p.msat }));
   }
 
   private rows(ids: bigint[]): Promise<PaymentRow[]> {

@@ -40,7 +40,7 @@ export class Payments {
       const outcome = OUTCOME[to];
       if (outcome) this.metrics.keysends.inc({ outcome });
       if (to === PaymentStatus.Succeeded) {
-        this.metrics.paidSats.inc(row.amount_sats);
+        this.metrics.paidSats.inc(Number(row.amount_sats));
         this.metrics.feeSats.inc(feeSats);
       }
     }

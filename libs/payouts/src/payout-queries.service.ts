@@ -26,12 +26,12 @@ const paymentView = (k: {
   method: string;
   destination: string;
   invoice: string | null;
-  amountSats: number;
+  amountSats: bigint;
   status: string;
   attempt: number;
   errorCode: string | null;
   errorMessage: string | null;
-  feeSats: number | null;
+  feeSats: bigint | null;
   paymentHash: string | null;
   simulated: boolean;
   createdAt: Date;
@@ -59,12 +59,13 @@ const paymentView = (k: {
   // The node a keysend went to (for a Lightning Address, the node its domain named); null for invoice payments.
   destination: k.method === PaymentMethod.Keysend ? k.destination : null,
   invoice: k.invoice,
-  amountSats: k.amountSats,
+  // JSON numbers: a payment is at most MAX_PAYMENT_SATS (and never above 2^53), its fee less.
+  amountSats: Number(k.amountSats),
   status: k.status,
   attempts: k.attempt,
   lastErrorCode: k.errorCode,
   lastErrorMessage: k.errorMessage,
-  feeSats: k.feeSats,
+  feeSats: k.feeSats === null ? null : Number(k.feeSats),
   paymentHash: k.paymentHash,
   // Paid by a development simulator (WALLET_BACKEND alby-sim or nwc-sim): no real sats moved.
   simulated: k.simulated,

@@ -10,7 +10,7 @@ const payment = (over: Partial<PaymentRow> = {}): PaymentRow => ({
   payout_id: 1n,
   balance_id: 1n,
   recipient_id: 1n,
-  amount_sats: 10,
+  amount_sats: 10n,
   method: 'keysend',
   destination: '02' + '0'.repeat(64),
   reference: 'ref',

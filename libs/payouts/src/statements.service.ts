@@ -17,7 +17,7 @@ interface EpisodeRow {
   feed_title: string | null;
   item_title: string | null;
   accrued: bigint;
-  paid_sats: bigint;
+  paid_msat: bigint;
   fees_sats: bigint;
   owed: bigint;
   in_flight: bigint;
@@ -39,19 +39,22 @@ const within = (column: Prisma.Sql, period: StatementPeriod) =>
 export class StatementsService {
   constructor(private readonly prisma: PrismaService) {}
 
+  // An episode's paid money is its balances' parts of succeeded payments (an invoice for several small balances
+  // pays each its part): the payments are listed part by part, each on its episode, a fee on its lead part.
   async statement(tenant: string | null, recipientId: bigint, period: StatementPeriod) {
     const recipient = await this.prisma.recipient.findUnique({ where: { id: recipientId } });
     if (!recipient) return null;
     const episodes = await this.prisma.$queryRaw<EpisodeRow[]>`
       SELECT b.feed_guid, b.item_guid, MAX(e.feed_title) AS feed_title, MAX(e.item_title) AS item_title,
-             COALESCE(SUM(listened.msat), 0)::bigint AS accrued, COALESCE(SUM(settled.sats), 0)::bigint AS paid_sats,
+             COALESCE(SUM(listened.msat), 0)::bigint AS accrued, COALESCE(SUM(settled.msat), 0)::bigint AS paid_msat,
              COALESCE(SUM(settled.fees), 0)::bigint AS fees_sats,
              SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked
       FROM balance b LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
       CROSS JOIN LATERAL (SELECT SUM(a.amount_msat) AS msat FROM allocation a JOIN listening_event le ON le.id = a.event_id
                           WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)}) listened
-      CROSS JOIN LATERAL (SELECT SUM(k.amount_sats) AS sats, SUM(k.fee_sats) AS fees FROM payment k
-                          WHERE k.balance_id = b.id AND k.status = ${PaymentStatus.Succeeded} ${within(Prisma.sql`k.finished_at`, period)}) settled
+      CROSS JOIN LATERAL (SELECT SUM(pp.msat) AS msat, SUM(k.fee_sats) FILTER (WHERE k.balance_id = b.id) AS fees
+                          FROM payment_part pp JOIN payment k ON k.id = pp.payment_id
+                          WHERE pp.balance_id = b.id AND k.status = ${PaymentStatus.Succeeded} ${within(Prisma.sql`k.finished_at`, period)}) settled
       WHERE b.recipient_id = ${recipientId} ${ofTenant(tenant)}
       GROUP BY b.feed_guid, b.item_guid ORDER BY b.feed_guid, b.item_guid`;
     if (episodes.length === 0) return null;
@@ -62,24 +65,25 @@ export class StatementsService {
         finished_at: Date | null;
         feed_guid: string;
         item_guid: string;
-        amount_sats: number;
-        fee_sats: number | null;
+        msat: bigint;
+        fee_sats: bigint | null;
         status: string;
         payment_hash: string | null;
         method: string;
       }[]
     >`
-      SELECT k.id, k.created_at, k.finished_at, b.feed_guid, b.item_guid, k.amount_sats, k.fee_sats, k.status, k.payment_hash, k.method
-      FROM payment k JOIN balance b ON b.id = k.balance_id
+      SELECT k.id, k.created_at, k.finished_at, b.feed_guid, b.item_guid, pp.msat, CASE WHEN pp.balance_id = k.balance_id THEN k.fee_sats END AS fee_sats,
+             k.status, k.payment_hash, k.method
+      FROM payment k JOIN payment_part pp ON pp.payment_id = k.id JOIN balance b ON b.id = pp.balance_id
       WHERE k.recipient_id = ${recipientId} ${ofTenant(tenant)} ${within(Prisma.sql`k.created_at`, period)}
-      ORDER BY k.id`;
+      ORDER BY k.id, pp.balance_id <> k.balance_id, pp.balance_id`;
 
     const feeds = new Map<string, { feedGuid: string; feedTitle: string | null; money: Money }>();
     const total = zero();
     const episodeViews = episodes.map((row) => {
       const money: Money = {
         accruedMsat: row.accrued,
-        paidMsat: satsToMsat(row.paid_sats),
+        paidMsat: row.paid_msat,
         feesMsat: satsToMsat(row.fees_sats),
         owedMsat: row.owed,
         inFlightMsat: row.in_flight,
@@ -103,8 +107,8 @@ export class StatementsService {
         finishedAt: k.finished_at,
         feedGuid: k.feed_guid,
         itemGuid: k.item_guid,
-        amountMsat: String(satsToMsat(BigInt(k.amount_sats))),
-        feeMsat: k.fee_sats === null ? null : String(satsToMsat(BigInt(k.fee_sats))),
+        amountMsat: String(k.msat),
+        feeMsat: k.fee_sats === null ? null : String(satsToMsat(k.fee_sats)),
         status: k.status,
         method: k.method,
         paymentHash: k.payment_hash,

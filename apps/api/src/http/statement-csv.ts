@@ -1,8 +1,9 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Statement } from '@splitstream/payouts';
 
-// The statement as one CSV for a creator's books: a row per keysend, then the totals per episode, per feed and
-// overall. Amounts in msat, like the JSON; every row has every column (empty where it does not apply).
+// The statement as one CSV for a creator's books: a row per payment (per episode part, for an invoice that paid
+// several episodes), then the totals per episode, per feed and overall. Amounts in msat, like the JSON; every row
+// has every column (empty where it does not apply).
 const COLUMNS = [
   'row',
   'feed_guid',

@@ -1,5 +1,5 @@
 import { PaymentMethod } from '@splitstream/ledger';
-import { TLV_PODCAST_METADATA } from '@splitstream/money';
+import { satsForWallet, TLV_PODCAST_METADATA } from '@splitstream/money';
 import {
   type InvoicePaymentRequest,
   type KeysendRequest,
@@ -22,7 +22,7 @@ import {
 // invoice).
 export interface StoredPayment {
   method: string; // PaymentMethod
-  amount_sats: number;
+  amount_sats: bigint;
   destination: string; // the node a keysend pays
   reference: string;
   custom_records: Record<string, string>;
@@ -32,7 +32,7 @@ export interface StoredPayment {
 }
 
 export const keysendRequest = (k: StoredPayment): KeysendRequest => ({
-  amountSats: k.amount_sats,
+  amountSats: satsForWallet(k.amount_sats),
   destination: k.destination,
   memo: memoFor(k.reference),
   customRecords: k.custom_records,
@@ -43,7 +43,7 @@ export function invoiceRequest(k: StoredPayment): InvoicePaymentRequest {
   const record = k.custom_records[TLV_PODCAST_METADATA];
   return {
     invoice: k.invoice!,
-    amountSats: k.amount_sats,
+    amountSats: satsForWallet(k.amount_sats),
     paymentHash: k.payment_hash!,
     ...(record && { metadata: { blip10: JSON.parse(record) as Record<string, unknown> } }),
   };

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { LNADDRESS_CLIENT, LnaddressClient, LnaddressError, LnaddressFailure, type AddressRoute } from '@splitstream/lnaddress';
-import { blip10Summary, satsToMsat, TLV_PODCAST_METADATA } from '@splitstream/money';
+import { satsToMsat } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { Payments, type Reason } from '@splitstream/payments';
 import { PrismaService } from '@splitstream/persistence';
@@ -90,11 +90,10 @@ export class LightningAddresses {
     await eachLimited(wanting, async (k) => {
       try {
         if (!k.callback || !k.metadata_hash) throw new LnaddressError(LnaddressFailure.InvoiceRefused, 'the address no longer offers LNURL-pay');
-        const record = JSON.parse(k.custom_records[TLV_PODCAST_METADATA] ?? '{}') as Record<string, unknown>;
         const invoice = await this.client.invoice({
           callback: k.callback,
           msat: satsToMsat(k.amount_sats),
-          comment: blip10Summary(record, k.comment_allowed ?? 0),
+          comment: k.comment ?? '',
           metadataHash: k.metadata_hash,
         });
         await this.payments.transaction((moves) => moves.attachInvoice(k.id, invoice));

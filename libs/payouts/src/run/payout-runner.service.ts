@@ -190,7 +190,12 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   private async prepare(payoutId: bigint): Promise<number> {
     return this.payments.transaction(async (moves) => {
       const due = await this.store.dueBalances(moves.tx, this.minMsat);
-      const plan = planPayout(due, randomUUID, this.wallet.choosesPreimage ? () => randomBytes(32).toString('hex') : undefined);
+      const plan = planPayout(
+        due,
+        randomUUID,
+        { maxPaymentSats: BigInt(this.config.MAX_PAYMENT_SATS) },
+        this.wallet.choosesPreimage ? () => randomBytes(32).toString('hex') : undefined,
+      );
       await this.store.transferRemainders(moves.tx, plan.transfers);
       const simulated = isSimulatedWallet(this.config);
       await moves.create(

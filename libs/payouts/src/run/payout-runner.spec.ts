@@ -55,7 +55,7 @@ class World {
           payout_id: payoutId,
           balance_id: d.balanceId,
           recipient_id: d.recipientId,
-          amount_sats: Number(d.amountSats),
+          amount_sats: d.amountSats,
           method: d.method,
           destination: d.destination,
           reference: d.reference,
@@ -197,6 +197,7 @@ class World {
       RETRY_MAX_SECONDS: 600,
       MAX_ATTEMPTS: 5,
       PAYOUT_HEARTBEAT_TIMEOUT_SECONDS: 60,
+      MAX_PAYMENT_SATS: 1_000_000,
     };
     return new PayoutRunner(
       this.wallet,
@@ -230,6 +231,7 @@ const due = (recipientId: number, invoice: boolean): DueBalance => ({
   resolvedRecords: null,
   minSendableMsat: invoice ? 1_000n : null,
   maxSendableMsat: invoice ? 1_000_000_000n : null,
+  commentAllowed: invoice ? 255 : null,
   name: `R${recipientId}`,
   appName: 'App',
   appVersion: '',

@@ -21,10 +21,9 @@ export const dueRecipient = (minMsat: bigint) => Prisma.sql`
 // An invoice payment about to be sent, with what its address's LNURL-pay route says about getting an invoice.
 export interface InvoiceWanted {
   id: bigint;
-  amount_sats: number;
-  custom_records: Record<string, string>;
+  amount_sats: bigint;
+  comment: string | null; // chosen by the plan, within the address's commentAllowed
   callback: string | null;
-  comment_allowed: number | null;
   metadata_hash: string | null;
 }
 
@@ -44,7 +43,7 @@ export class PayoutStore {
              b.feed_guid AS "feedGuid", b.item_guid AS "itemGuid", b.remote_feed_guid AS "remoteFeedGuid", b.remote_item_guid AS "remoteItemGuid",
              r.address, r.custom_key AS "customKey", r.custom_value AS "customValue", r.consecutive_failures AS "consecutiveFailures",
              lr.kind AS route, lr.pubkey AS "resolvedPubkey", lr.custom_records AS "resolvedRecords",
-             lr.min_sendable_msat AS "minSendableMsat", lr.max_sendable_msat AS "maxSendableMsat",
+             lr.min_sendable_msat AS "minSendableMsat", lr.max_sendable_msat AS "maxSendableMsat", lr.comment_allowed AS "commentAllowed",
              b.name, b.app_name AS "appName", b.app_version AS "appVersion", b.sender_name AS "senderName", b.position,
              COALESCE(e.feed_title, '') AS "feedTitle", COALESCE(e.item_title, '') AS "itemTitle", COALESCE(e.feed_url, '') AS "feedUrl",
              e.feed_id AS "feedId", e.item_id AS "itemId"
@@ -71,7 +70,7 @@ export class PayoutStore {
   // Which of these payments still need an invoice, with their address's route.
   invoicesWanted(ids: bigint[]): Promise<InvoiceWanted[]> {
     return this.prisma.$queryRaw<InvoiceWanted[]>`
-      SELECT p.id, p.amount_sats, p.custom_records, lr.callback, lr.comment_allowed, lr.metadata_hash
+      SELECT p.id, p.amount_sats, p.comment, lr.callback, lr.metadata_hash
       FROM payment p JOIN recipient r ON r.id = p.recipient_id LEFT JOIN lnaddress_route lr ON lr.address = r.address
       WHERE p.id = ANY(${ids.map(String)}::bigint[]) AND p.status = ${PaymentStatus.Pending} AND p.method = ${PaymentMethod.Invoice} AND p.invoice IS NULL
       ORDER BY p.id`;
