@@ -124,6 +124,11 @@ describe('large payments and per-address minimums, two apps (e2e)', () => {
 
     const [payment] = await paymentsOf(appB, ln('mini'));
     expect(payment).toMatchObject({ method: 'invoice', status: 'succeeded', amountSats: 60, invoice: invoices[0]!.invoice });
+    expect(payment.parts.map((p: { itemGuid: string; amountMsat: string }) => [p.itemGuid, p.amountMsat])).toEqual([
+      ['item-m-1', '20000'],
+      ['item-m-2', '20000'],
+      ['item-m-3', '20000'],
+    ]);
     // Every msat on its episode: the statement per episode, and each event linked to the one payment.
     const statement = await appB.get(`/v1/recipients/${(await recipientOf(appB, ln('mini'))).id}/statement`);
     expect(statement.body.episodes.map((e: { itemGuid: string; paidMsat: string; owedMsat: string }) => [e.itemGuid, e.paidMsat, e.owedMsat])).toEqual([

@@ -19,6 +19,19 @@ export interface PaymentFilter {
 }
 const tenantWhere = (tenant: string | null): Prisma.PaymentWhereInput => (tenant === null ? {} : { balance: { appId: tenant } });
 
+interface EpisodeKey {
+  feedGuid: string;
+  itemGuid: string;
+  remoteFeedGuid: string;
+  remoteItemGuid: string;
+}
+const episodeView = (b: EpisodeKey) => ({
+  feedGuid: b.feedGuid,
+  itemGuid: b.itemGuid,
+  remoteFeedGuid: b.remoteFeedGuid || null,
+  remoteItemGuid: b.remoteItemGuid || null,
+});
+
 const paymentView = (k: {
   id: bigint;
   payoutId: bigint;
@@ -43,18 +56,17 @@ const paymentView = (k: {
   checkResult: string | null;
   verdicts: { outcome: string; basis: string; decidedBy: string; reason: string; evidence: Prisma.JsonValue; createdAt: Date }[];
   recipient: { address: string; customKey: string; customValue: string; name: string };
-  balance: { feedGuid: string; itemGuid: string; remoteFeedGuid: string; remoteItemGuid: string };
+  balance: EpisodeKey;
+  parts: { msat: bigint; balance: EpisodeKey }[];
 }) => ({
   id: String(k.id),
   payoutId: String(k.payoutId),
   reference: k.reference,
   recipient: recipientView(k.recipient),
-  episode: {
-    feedGuid: k.balance.feedGuid,
-    itemGuid: k.balance.itemGuid,
-    remoteFeedGuid: k.balance.remoteFeedGuid || null,
-    remoteItemGuid: k.balance.remoteItemGuid || null,
-  },
+  // Its episode; for an invoice that paid several episodes of one address, the first of them.
+  episode: episodeView(k.balance),
+  // What it paid each episode, to the msat (one part, or one per episode of a combined invoice).
+  parts: k.parts.map((p) => ({ ...episodeView(p.balance), amountMsat: String(p.msat) })),
   method: k.method,
   // The node a keysend went to (for a Lightning Address, the node its domain named); null for invoice payments.
   destination: k.method === PaymentMethod.Keysend ? k.destination : null,
@@ -82,7 +94,12 @@ const paymentView = (k: {
 });
 
 export type PaymentView = ReturnType<typeof paymentView>;
-const paymentInclude = { recipient: true, balance: true, verdicts: { orderBy: { id: 'asc' } } } as const satisfies Prisma.PaymentInclude;
+const paymentInclude = {
+  recipient: true,
+  balance: true,
+  verdicts: { orderBy: { id: 'asc' } },
+  parts: { include: { balance: true }, orderBy: { balanceId: 'asc' } },
+} as const satisfies Prisma.PaymentInclude;
 
 @Injectable()
 export class PayoutQueries {

@@ -53,7 +53,12 @@ export const paymentResponse = z.object({
   payoutId: z.string(),
   reference: z.string(),
   recipient: recipientRef,
-  episode: z.object({ feedGuid: z.string(), itemGuid: z.string(), remoteFeedGuid: nullableText, remoteItemGuid: nullableText }),
+  episode: z
+    .object({ feedGuid: z.string(), itemGuid: z.string(), remoteFeedGuid: nullableText, remoteItemGuid: nullableText })
+    .describe('its episode; for an invoice that paid several episodes of one Lightning address, the first of them'),
+  parts: z
+    .array(z.object({ feedGuid: z.string(), itemGuid: z.string(), remoteFeedGuid: nullableText, remoteItemGuid: nullableText, amountMsat: msat }))
+    .describe('what it paid each episode, to the msat: one part, or one per episode of an invoice that paid several'),
   method: paymentMethod,
   destination: nullableText.describe('the node a keysend went to; null for an invoice payment'),
   invoice: nullableText.describe("an invoice payment's BOLT11 invoice, stored before it was paid"),
