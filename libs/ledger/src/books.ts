@@ -106,11 +106,14 @@ export async function release(tx: Tx, items: PaymentAmount[]): Promise<void> {
          recipient r
     WHERE b.id = d.id AND r.id = b.recipient_id`;
   await tx.$executeRaw`
-    UPDATE allocation a SET payment_id = (
-      SELECT MIN(other.id) FROM payment mine JOIN payment_part op ON op.balance_id = a.balance_id JOIN payment other ON other.id = op.payment_id
-      WHERE mine.id = a.payment_id AND other.payout_id = mine.payout_id AND other.id <> mine.id
-        AND other.status = ANY(${MAY_PAY}::text[]))
-    WHERE a.payment_id = ANY(${ids(items.map((i) => i.paymentId))}::bigint[])`;
+    UPDATE allocation a SET payment_id = r.next
+    FROM (SELECT u.k AS old, u.b AS balance_id,
+                 (SELECT MIN(other.id) FROM payment_part op JOIN payment other ON other.id = op.payment_id
+                  WHERE op.balance_id = u.b AND other.payout_id = mine.payout_id AND other.id <> mine.id
+                    AND other.status = ANY(${MAY_PAY}::text[])) AS next
+          FROM unnest(${ids(items.map((i) => i.paymentId))}::bigint[], ${ids(items.map((i) => i.balanceId))}::bigint[]) AS u(k, b)
+          JOIN payment mine ON mine.id = u.k) r
+    WHERE a.payment_id = r.old AND a.balance_id = r.balance_id`;
 }
 
 // Move a sub-sat remainder between two balances of one recipient, so remainders spread over episodes are paid
