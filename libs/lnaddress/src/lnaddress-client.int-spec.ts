@@ -87,6 +87,14 @@ describe('LnaddressClient over real HTTP (integration)', () => {
     lnaddress.register(host);
     rogue = Fastify();
     rogue.addHook('onRequest', async (request) => void rogueHits.push(request.url));
+    rogue.get('/.well-known/keysend/hang', async () => new Promise((resolve) => setTimeout(() => resolve({}), 2_000)));
+    rogue.get('/.well-known/lnurlp/hang', async () => ({
+      tag: 'payRequest',
+      callback: `${rogueUrl}/cb`,
+      minSendable: 1000,
+      maxSendable: 2000,
+      metadata: '[]',
+    }));
     rogue.get('/.well-known/keysend/:user', async (_request, reply) => reply.code(404).send());
     rogue.get('/.well-known/lnurlp/slow', async () => new Promise((resolve) => setTimeout(() => resolve({}), 2_000)));
     rogue.get('/.well-known/lnurlp/drip', async (_request, reply) => {
@@ -182,6 +190,14 @@ describe('LnaddressClient over real HTTP (integration)', () => {
       message: text,
       detail: expect.stringMatching(detail),
     });
+  });
+
+  it('asks a domain whose keysend endpoint gave no answer in time nothing more: one timeout, lnaddress_unreachable', async () => {
+    expect(await failure(client().resolve('hang@rogue.test'))).toMatchObject({
+      code: 'lnaddress_unreachable',
+      detail: expect.stringMatching(/no (whole )?answer within the timeout/),
+    });
+    expect(rogueHits).toEqual(['/.well-known/keysend/hang']);
   });
 
   it('follows a redirect within the same origin (path only), and never another port or scheme', async () => {

@@ -57,11 +57,15 @@ export class LnaddressClient {
     });
   }
 
-  // Keysend where the domain offers it (`/.well-known/keysend/<user>`), otherwise LNURL-pay.
+  // Keysend where the domain offers it (`/.well-known/keysend/<user>`), otherwise LNURL-pay. A domain that does not
+  // answer the first call (no connection, no answer in time) is not asked the second: it costs one timeout.
   async resolve(address: string): Promise<AddressRoute> {
     const { user, domain } = parseLightningAddress(address);
     const wellKnown = (kind: string) => this.target(`https://${domain}/.well-known/${kind}/${encodeURIComponent(user)}`).toString();
     const keysend = await this.get(wellKnown('keysend')).catch((error: OutboundError) => error);
+    if (keysend instanceof Error && isUnanswered(keysend)) {
+      throw unreachableOr(keysend, LnaddressFailure.Refused, LNADDRESS_FAILURE_TEXT.domainUnreachable, LNADDRESS_FAILURE_TEXT.domainRefused, address);
+    }
     const viaKeysend = keysend instanceof Error || keysend.status !== 200 ? undefined : keysendRoute(keysend.body);
     if (viaKeysend && typeof viaKeysend !== 'string') return viaKeysend;
     const lnurlp = await this.get(wellKnown('lnurlp')).catch((error: OutboundError) => {
@@ -130,11 +134,13 @@ export class LnaddressClient {
 // lnaddress_unreachable; an answer that cannot be used (too large, redirected elsewhere) is `otherwise`.
 function unreachableOr(error: unknown, otherwise: LnaddressFailure, unreachableText: string, otherText: string, what: string): LnaddressError {
   if (!(error instanceof OutboundError)) return new LnaddressError(otherwise, otherText, `${what}: ${(error as Error).message}`);
-  const unreachable = error.failure === 'destination' || error.failure === 'unreachable' || error.failure === 'timeout';
-  return unreachable
+  return isUnanswered(error)
     ? new LnaddressError(LnaddressFailure.Unreachable, unreachableText, `${what}: ${error.message}`)
     : new LnaddressError(otherwise, otherText, `${what}: ${error.message}`);
 }
+
+const isUnanswered = (error: unknown) =>
+  error instanceof OutboundError && (error.failure === 'destination' || error.failure === 'unreachable' || error.failure === 'timeout');
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
