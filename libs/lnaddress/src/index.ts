@@ -11,3 +11,15 @@ export {
   type LnurlpRoute,
   type AddressRoute,
 } from './route.js';
+export {
+  afterFailure,
+  breakerPhase,
+  CLOSED,
+  DomainGate,
+  inDomainLanes,
+  type BreakerPhase,
+  type BreakerSettings,
+  type BreakerState,
+  type CallVerdict,
+  type DomainFailure,
+} from './domain-breaker.js';

@@ -1,0 +1,133 @@
+import { jest } from '@jest/globals';
+import { afterFailure, breakerPhase, type BreakerState, CLOSED, type CallVerdict, DomainGate, inDomainLanes } from './domain-breaker.js';
+
+const settings = { failures: 3, openSeconds: 60 };
+const t0 = new Date('2026-12-02T10:00:00Z');
+const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+const failure = { code: 'lnaddress_unreachable', message: 'no answer', detail: 'timeout' };
+const unanswered: CallVerdict = { answered: false, failure };
+
+// A deferred call: the test decides when and how it ends.
+function deferred() {
+  let settle!: (verdict: CallVerdict) => void;
+  const promise = new Promise<CallVerdict>((resolve) => (settle = resolve));
+  return { promise, settle };
+}
+
+describe('domain circuit breaker (pure)', () => {
+  it('opens after the set number of failures in a row, for the set time, then lets one probe decide', () => {
+    let state: BreakerState = CLOSED;
+    for (let i = 1; i < settings.failures; i++) {
+      state = afterFailure(state, settings, t0);
+      expect([state, breakerPhase(state, settings, t0)]).toEqual([{ consecutiveFailures: i, openUntil: null }, 'closed']);
+    }
+    state = afterFailure(state, settings, t0);
+    expect(state).toEqual({ consecutiveFailures: 3, openUntil: at(60) });
+    expect(breakerPhase(state, settings, at(59))).toBe('open');
+    expect(breakerPhase(state, settings, at(60))).toBe('half_open');
+    // A failed probe opens it again at once, from the probe's time.
+    expect(afterFailure(state, settings, at(61))).toEqual({ consecutiveFailures: 4, openUntil: at(121) });
+  });
+
+  it('admits no call while open, and closes on an answer (a success forgets the failures)', async () => {
+    const stored: [BreakerState, unknown][] = [];
+    let now = t0;
+    const gate = new DomainGate(
+      'slow.test',
+      CLOSED,
+      settings,
+      async (_d, state, f) => void stored.push([state, f]),
+      () => now,
+    );
+    for (let i = 0; i < 3; i++) expect(await gate.through(async () => unanswered)).toEqual(unanswered);
+    const calls = jest.fn(async (): Promise<CallVerdict> => ({ answered: true }));
+    expect(await gate.through(calls)).toBeUndefined();
+    expect(calls).not.toHaveBeenCalled();
+    expect(stored.at(-1)).toEqual([{ consecutiveFailures: 3, openUntil: at(60) }, failure]);
+
+    now = at(60);
+    expect(await gate.through(calls)).toEqual({ answered: true });
+    expect(gate.current).toEqual(CLOSED);
+    expect(stored.at(-1)).toEqual([CLOSED, null]);
+    expect(stored).toHaveLength(4);
+  });
+
+  it('stores nothing for an answer while closed with no failures', async () => {
+    const changed = jest.fn(async () => undefined);
+    const gate = new DomainGate('ok.test', CLOSED, settings, changed);
+    await gate.through(async () => ({ answered: true }));
+    expect(changed).not.toHaveBeenCalled();
+  });
+
+  it('sends one probe at a time when half open: the others wait for its verdict, and are not called if it fails', async () => {
+    const gate = new DomainGate(
+      'half.test',
+      { consecutiveFailures: 3, openUntil: at(-1) },
+      settings,
+      async () => undefined,
+      () => t0,
+    );
+    const probe = deferred();
+    const others = jest.fn(async (): Promise<CallVerdict> => ({ answered: true }));
+    const first = gate.through(() => probe.promise);
+    const second = gate.through(others);
+    const third = gate.through(others);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(others).not.toHaveBeenCalled();
+    probe.settle(unanswered);
+    expect(await Promise.all([first, second, third])).toEqual([unanswered, undefined, undefined]);
+    expect(others).not.toHaveBeenCalled();
+    expect(gate.current).toEqual({ consecutiveFailures: 4, openUntil: at(60) });
+  });
+
+  it('lets the waiting calls through, as many as the lane allows, once the probe is answered', async () => {
+    const gate = new DomainGate(
+      'back.test',
+      { consecutiveFailures: 5, openUntil: at(-1) },
+      settings,
+      async () => undefined,
+      () => t0,
+    );
+    const probe = deferred();
+    const first = gate.through(() => probe.promise);
+    const second = gate.through(async () => ({ answered: true }));
+    probe.settle({ answered: true });
+    expect(await Promise.all([first, second])).toEqual([{ answered: true }, { answered: true }]);
+    expect(gate.current).toEqual(CLOSED);
+  });
+});
+
+describe('inDomainLanes (pure)', () => {
+  it('runs every domain at once, each at most `concurrency` items at a time, and every item once', async () => {
+    const running = new Map<string, number>();
+    const most = new Map<string, number>();
+    const order: string[] = [];
+    const pending: (() => void)[] = [];
+    const items = [...Array.from({ length: 6 }, (_, i) => `s${i}@slow.test`), 'a@fast.test', 'b@fast.test', 'c@other.test'];
+    const done = inDomainLanes(
+      items,
+      (item) => item.split('@')[1]!,
+      2,
+      (item, domain) =>
+        new Promise<void>((resolve) => {
+          order.push(item);
+          running.set(domain, (running.get(domain) ?? 0) + 1);
+          most.set(domain, Math.max(most.get(domain) ?? 0, running.get(domain)!));
+          const finish = () => (running.set(domain, running.get(domain)! - 1), resolve());
+          // slow.test never finishes on its own: the other domains must not wait for it.
+          if (domain === 'slow.test') pending.push(finish);
+          else setImmediate(finish);
+        }),
+    );
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(order.filter((item) => !item.endsWith('slow.test'))).toEqual(['a@fast.test', 'b@fast.test', 'c@other.test']);
+    expect(order.filter((item) => item.endsWith('slow.test'))).toEqual(['s0@slow.test', 's1@slow.test']);
+    while (pending.length > 0) {
+      pending.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await done;
+    expect(order.filter((item) => item.endsWith('slow.test'))).toHaveLength(6);
+    expect(Object.fromEntries(most)).toEqual({ 'slow.test': 2, 'fast.test': 2, 'other.test': 1 });
+  });
+});

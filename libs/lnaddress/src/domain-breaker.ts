@@ -1,0 +1,110 @@
+// Calls to Lightning-address domains, pure: a circuit breaker per domain and lanes that call every domain at once,
+// each at most `concurrency` calls at a time. The store of the breakers' states is the caller's.
+
+export interface BreakerSettings {
+  failures: number; // in a row, to open the breaker
+  openSeconds: number; // how long it stays open
+}
+
+export interface BreakerState {
+  consecutiveFailures: number;
+  openUntil: Date | null;
+}
+
+export interface DomainFailure {
+  code: string;
+  message: string;
+  detail: string;
+}
+
+export const CLOSED: BreakerState = { consecutiveFailures: 0, openUntil: null };
+
+// open: no call goes to the domain before openUntil. half_open: it was open and its time has passed: one call
+// (a probe) decides, a failure opening it again at once.
+export type BreakerPhase = 'closed' | 'open' | 'half_open';
+
+export function breakerPhase(state: BreakerState, settings: BreakerSettings, now: Date): BreakerPhase {
+  if (state.openUntil && state.openUntil > now) return 'open';
+  return state.consecutiveFailures >= settings.failures ? 'half_open' : 'closed';
+}
+
+export function afterFailure(state: BreakerState, settings: BreakerSettings, now: Date): BreakerState {
+  const consecutiveFailures = state.consecutiveFailures + 1;
+  const opens = consecutiveFailures >= settings.failures;
+  return { consecutiveFailures, openUntil: opens ? new Date(now.getTime() + settings.openSeconds * 1000) : null };
+}
+
+// What a call reported: the domain answered (whatever it said), or it did not (no connection, no answer in time).
+export type CallVerdict = { answered: true } | { answered: false; failure: DomainFailure };
+
+// One domain's breaker for one pass over its addresses: admits calls while closed, one probe at a time while
+// half open (the others wait for its verdict), none while open; `changed` is told every new state, to store it.
+export class DomainGate {
+  private probe: Promise<void> | undefined;
+
+  constructor(
+    readonly domain: string,
+    private state: BreakerState,
+    private readonly settings: BreakerSettings,
+    private readonly changed: (domain: string, state: BreakerState, failure: DomainFailure | null) => Promise<void>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  get current(): BreakerState {
+    return this.state;
+  }
+
+  // Runs `call` if the breaker admits it (undefined when it is open), and records its verdict.
+  async through<T extends CallVerdict>(call: () => Promise<T>): Promise<T | undefined> {
+    while (this.probe) await this.probe;
+    const phase = breakerPhase(this.state, this.settings, this.now());
+    if (phase === 'open') return undefined;
+    let probed = () => {};
+    if (phase === 'half_open') this.probe = new Promise<void>((resolve) => (probed = resolve));
+    try {
+      const verdict = await call();
+      await this.record(verdict);
+      return verdict;
+    } finally {
+      this.probe = undefined;
+      probed();
+    }
+  }
+
+  private async record(verdict: CallVerdict): Promise<void> {
+    if (verdict.answered) {
+      if (this.state.consecutiveFailures === 0 && this.state.openUntil === null) return;
+      this.state = CLOSED;
+      await this.changed(this.domain, this.state, null);
+      return;
+    }
+    this.state = afterFailure(this.state, this.settings, this.now());
+    await this.changed(this.domain, this.state, verdict.failure);
+  }
+}
+
+// Every item through its domain's lane: domains in parallel with each other, at most `concurrency` items of one
+// domain at a time, so a slow domain holds only its own items.
+export async function inDomainLanes<T>(
+  items: T[],
+  domainOf: (item: T) => string,
+  concurrency: number,
+  work: (item: T, domain: string) => Promise<void>,
+): Promise<void> {
+  const lanes = new Map<string, T[]>();
+  for (const item of items) {
+    const domain = domainOf(item);
+    const lane = lanes.get(domain);
+    if (lane) lane.push(item);
+    else lanes.set(domain, [item]);
+  }
+  await Promise.all(
+    [...lanes].map(([domain, queue]) =>
+      Promise.all(
+        Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+          for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item, domain);
+        }),
+      ),
+    ),
+  );
+}
