@@ -38,6 +38,8 @@ if (simulated) {
     process.env.LNADDRESS_HOST_MAP = `${SIMULATED_LN_DOMAIN}=http://${host}`;
     // The simulator is on this machine: the outbound guard must let the worker call it (never in production).
     process.env.OUTBOUND_ALLOW_PRIVATE = 'true';
+    // Its addresses answer at once: resolved within a second of being owed, so the next run pays them.
+    process.env.LNADDRESS_RESOLVE_INTERVAL_SECONDS ??= '1';
   }
   commands.unshift({ name: simulated.name, command: `node dist/apps/${simulated.name}/src/main.js`, prefixColor: 'yellow' });
   console.warn(
@@ -45,7 +47,7 @@ if (simulated) {
       '',
       `*** Paying ${simulated.what}. No real sats move. ***`,
       `*** ${simulated.where} ***`,
-      `*** Lightning addresses: LNADDRESS_HOST_MAP=${process.env.LNADDRESS_HOST_MAP ?? ''} OUTBOUND_ALLOW_PRIVATE=${process.env.OUTBOUND_ALLOW_PRIVATE ?? 'false'} ***`,
+      `*** Lightning addresses: LNADDRESS_HOST_MAP=${process.env.LNADDRESS_HOST_MAP ?? ''} OUTBOUND_ALLOW_PRIVATE=${process.env.OUTBOUND_ALLOW_PRIVATE ?? 'false'} LNADDRESS_RESOLVE_INTERVAL_SECONDS=${process.env.LNADDRESS_RESOLVE_INTERVAL_SECONDS ?? ''} ***`,
       '',
     ].join('\n'),
   );

@@ -110,6 +110,7 @@ describe('API keys and scopes (e2e)', () => {
         { ...event('resolve-ok', address), value: { type: 'lightning', method: 'lnaddress', recipients: [{ type: 'lnaddress', address, split: 1 }] } },
       ]);
       await stack.accumulated();
+      await stack.resolveAddresses();
       const run = await stack.runPayout();
       await stack.sim.clearRule(SIM_PAYEE_PUBKEY);
       // The run also pays what earlier tests left owed: this address's payment is the one to look at.

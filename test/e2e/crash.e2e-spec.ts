@@ -36,7 +36,8 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
   };
 
   beforeEach(async () => {
-    stack = await startStack({ KEYSEND_BATCH_SIZE: '1' }, { worker: false });
+    // The worker process resolves Lightning addresses every second (its own job: runs pay only resolved ones).
+    stack = await startStack({ KEYSEND_BATCH_SIZE: '1', LNADDRESS_RESOLVE_INTERVAL_SECONDS: '1' }, { worker: false });
     await stack.sim.lnaddress.setUser('kim', { keysend: { pubkey: KEYSEND_ADDRESS_NODE } });
   });
   afterEach(async () => {
@@ -61,6 +62,11 @@ describe('a worker killed in the middle of a payout run (e2e)', () => {
       })),
     );
     await stack.accumulated();
+    await eventually(
+      () => query<{ n: number }>(stack.config.DATABASE_URL, 'SELECT count(*)::int AS n FROM lnaddress_route'),
+      ([row]) => row!.n === recipients.filter((r) => r.type === 'lnaddress').length,
+      10_000,
+    );
     for (const destination of [...nodes.map((r) => r.address), KEYSEND_ADDRESS_NODE, SIM_PAYEE_PUBKEY])
       await stack.sim.setRule(destination, { delayMs: 3_000 });
 

@@ -33,9 +33,11 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
   const sql = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => query<T>(stack.config.DATABASE_URL, text, params);
   const recipient = async (address: string) => (await stack.recipient(address)).body;
   const keysendsOf = async (address: string) => (await stack.http.get(`/v1/keysends?recipient=${(await recipient(address)).id}`)).body.keysends;
+  // Resolution is the worker's job, never the run's: each payment here follows one resolution pass.
   const pay = async (events: object[]) => {
     await stack.postEvents(events);
     await stack.accumulated();
+    await stack.resolveAddresses();
     return stack.runPayout();
   };
   const wellKnownRequests = async (user: string) =>
@@ -47,7 +49,9 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
       RETRY_MAX_SECONDS: '1',
       MAX_ATTEMPTS: '2',
       KEYSEND_BATCH_SIZE: '4',
-      LNADDRESS_CACHE_SECONDS: '3',
+      LNADDRESS_CACHE_SECONDS: '6',
+      // The dead domain's breaker is the subject of lnaddress-resolution.e2e-spec.ts, not of these tests.
+      LNADDRESS_BREAKER_FAILURES: '1000',
       ALBY_TIMEOUT_MS: '1000',
     });
   });
@@ -55,6 +59,28 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
   beforeEach(async () => {
     await stack.sim.reset();
     await stack.sim.configure({ rateLimitPerSecond: 1_000, rateLimitBurst: 1_000 });
+  });
+
+  // First: no address owed before it is resolved again by its resolution pass.
+  it('counts resolutions and invoices for operators (worker /metrics)', async () => {
+    const counts = async () => {
+      const metrics = await (await fetch(stack.workerMetricsUrl!)).text();
+      const count = (labels: string) =>
+        Number(
+          metrics
+            .split('\n')
+            .find((l) => l.startsWith(`splitstream_lnaddress_total{${labels}} `))
+            ?.split(' ')[1] ?? 0,
+        );
+      return ['resolve",outcome="keysend', 'resolve",outcome="lnurlp', 'resolve",outcome="failed', 'invoice",outcome="obtained'].map((l) =>
+        count(`step="${l}"`),
+      );
+    };
+    const before = await counts();
+    await stack.sim.lnaddress.setUser('mkim', { keysend: { pubkey: pubkey(0x740) } });
+    await pay([listening('metrics-1', 30, [lnaddress('K', ln('mkim'), 1), lnaddress('L', ln('mlara'), 1), lnaddress('G', `mghost@${DEAD_LN_DOMAIN}`, 1)])]);
+    const after = await counts();
+    expect(after.map((n, i) => n - before[i]!)).toEqual([1, 1, 1, 1]);
   });
 
   it('refuses a malformed Lightning Address at ingestion, naming it, and stores nothing', async () => {
@@ -145,43 +171,43 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     await stack.sim.lnaddress.setUser('mina', { minSendable: 50_000, maxSendable: 1_000_000, commentAllowed: 0 });
     const first = await pay([listening('min-1', 30, [lnaddress('Mina', ln('mina'), 1)])]);
     expect(first).toMatchObject({ status: 'completed', totals: { keysends: 0 } });
-    expect(await recipient(ln('mina'))).toMatchObject({ state: 'active', owedMsat: '30000', paidMsat: '0', lastErrorCode: null });
+    expect(await recipient(ln('mina'))).toMatchObject({
+      state: 'active',
+      owedMsat: '30000',
+      paidMsat: '0',
+      lastErrorCode: null,
+      waiting: { code: 'below_min_sendable', message: "waits until the address's minimum of 50 sats is reached; owed 30000 msat" },
+    });
     expect(await stack.sim.lnaddress.invoices()).toEqual([]);
 
     const second = await pay([listening('min-2', 30, [lnaddress('Mina', ln('mina'), 1)], 'item-min-1')]);
     expect(second).toMatchObject({ status: 'completed', totals: { keysends: 1, succeeded: 1 } });
     const [invoice] = await stack.sim.lnaddress.invoices();
     expect(invoice).toMatchObject({ user: 'mina', msat: '60000', comment: null });
-    expect(await recipient(ln('mina'))).toMatchObject({ owedMsat: '0', paidMsat: '60000' });
+    expect(await recipient(ln('mina'))).toMatchObject({ owedMsat: '0', paidMsat: '60000', waiting: null });
     expect(await stack.invariant()).toMatchObject({ ok: true });
   });
 
-  it("backs a dead domain off, then parks it with its reason, while the event's other recipients are paid", async () => {
+  it("keeps a dead domain's address owed, never failing its recipient, saying why it waits, while the event's other recipients are paid", async () => {
     const ghost = `ghost@${DEAD_LN_DOMAIN}`;
     const first = await pay([listening('dead-1', 100, [node('Host', pubkey(0x710), 1), lnaddress('Ghost', ghost, 1)])]);
     expect(first).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
-    expect(await recipient(ghost)).toMatchObject({ state: 'backing_off', consecutiveFailures: 1, lastErrorCode: 'lnaddress_unreachable', owedMsat: '50000' });
+    const waiting = { code: 'lnaddress_unreachable', message: "the address could not be resolved: the address's domain could not be reached" };
     // Apps read the reason in words; the transport error (ECONNREFUSED at 127.0.0.1:9) is for the worker's log and
     // admins: the stack's key is an admin's, an app's own key does not get the detail.
     const asAdmin = await recipient(ghost);
-    expect(asAdmin.lastErrorMessage).toBe("the address's domain could not be reached");
-    expect(asAdmin.lastErrorDetail).toMatch(/ECONNREFUSED/);
+    expect(asAdmin).toMatchObject({ state: 'active', consecutiveFailures: 0, lastErrorCode: null, owedMsat: '50000', waiting });
+    expect(asAdmin.waiting.detail).toMatch(/ECONNREFUSED/);
     const { key: appKey } = await stack.api.get(ApiKeysService).create('test-app', [Scope.PayoutsRead]);
     const asApp = await request(stack.baseUrl, `/v1/recipients?address=${encodeURIComponent(ghost)}`, { headers: { authorization: `Bearer ${appKey}` } });
-    expect(asApp.body.recipients[0]).toMatchObject({ lastErrorCode: 'lnaddress_unreachable', lastErrorMessage: "the address's domain could not be reached" });
-    expect(asApp.body.recipients[0]).not.toHaveProperty('lastErrorDetail');
+    expect(asApp.body.recipients[0]).toMatchObject({ lastErrorCode: null, waiting });
+    expect(asApp.body.recipients[0].waiting).not.toHaveProperty('detail');
     expect(JSON.stringify(asApp.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
 
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await stack.runPayout();
-    expect(await recipient(ghost)).toMatchObject({
-      state: 'parked',
-      parked: true,
-      consecutiveFailures: 2,
-      lastErrorCode: 'lnaddress_unreachable',
-      owedMsat: '0',
-      parkedMsat: '50000',
-    });
+    // Resolved again by every pass while owed, never parked: the money waits for the address, not for an operator.
+    await stack.resolveAddresses();
+    expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 0 } });
+    expect(await recipient(ghost)).toMatchObject({ state: 'active', parked: false, consecutiveFailures: 0, owedMsat: '50000', parkedMsat: '0', waiting });
     expect((await stack.sim.payments()).map((p) => p.destination)).toEqual([pubkey(0x710)]);
     expect(await stack.invariant()).toMatchObject({ ok: true });
   });
@@ -201,16 +227,18 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     expect(new URL(stack.baseUrl).hostname).toBe(new URL(stack.sim.url).hostname);
     await pay([listening('hop-1', 10, [lnaddress('Hop', ln('hop'), 1)])]);
     expect(await recipient(ln('hop'))).toMatchObject({
-      state: 'backing_off',
-      lastErrorCode: 'lnaddress_refused',
-      lastErrorMessage: "the address's domain gave no usable way to pay it",
+      state: 'active',
+      lastErrorCode: null,
+      waiting: { code: 'lnaddress_refused', message: "the address could not be resolved: the address's domain gave no usable way to pay it" },
       owedMsat: '10000',
     });
     expect(await stack.sim.lnaddress.invoices()).toEqual([]);
-    // Parked on its second attempt (MAX_ATTEMPTS 2), so later runs here leave it alone.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await stack.runPayout();
-    expect(await recipient(ln('hop'))).toMatchObject({ state: 'parked', lastErrorCode: 'lnaddress_refused' });
+
+    // Once the domain gives a usable answer, the next resolution pass has a route and the next run pays it.
+    await stack.sim.lnaddress.setUser('hop', {});
+    await stack.resolveAddresses();
+    expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
+    expect(await recipient(ln('hop'))).toMatchObject({ owedMsat: '0', paidMsat: '10000', waiting: null });
   });
 
   it.each([
@@ -265,27 +293,6 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     expect(await stack.invariant()).toMatchObject({ ok: true });
   });
 
-  it('counts resolutions and invoices for operators (worker /metrics)', async () => {
-    const counts = async () => {
-      const metrics = await (await fetch(stack.workerMetricsUrl!)).text();
-      const count = (labels: string) =>
-        Number(
-          metrics
-            .split('\n')
-            .find((l) => l.startsWith(`splitstream_lnaddress_total{${labels}} `))
-            ?.split(' ')[1] ?? 0,
-        );
-      return ['resolve",outcome="keysend', 'resolve",outcome="lnurlp', 'resolve",outcome="failed', 'invoice",outcome="obtained'].map((l) =>
-        count(`step="${l}"`),
-      );
-    };
-    const before = await counts();
-    await stack.sim.lnaddress.setUser('mkim', { keysend: { pubkey: pubkey(0x740) } });
-    await pay([listening('metrics-1', 30, [lnaddress('K', ln('mkim'), 1), lnaddress('L', ln('mlara'), 1), lnaddress('G', `mghost@${DEAD_LN_DOMAIN}`, 1)])]);
-    const after = await counts();
-    expect(after.map((n, i) => n - before[i]!)).toEqual([1, 1, 1, 1]);
-  });
-
   it('reconciles an invoice payment whose answer was lost by its payment hash, stored before paying: paid once', async () => {
     await stack.sim.setRule(SIM_PAYEE_PUBKEY, { hang: true });
     const run = await pay([listening('lost-1', 12, [lnaddress('Ulla', ln('ulla'), 1)])]);
@@ -304,14 +311,15 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     expect((await stack.sim.payments()).filter((p) => p.paymentHash === issued!.paymentHash)).toHaveLength(1);
   });
 
-  it('uses a cached resolution until it expires, then asks the domain again (and follows what it says now)', async () => {
+  it('uses a cached resolution until it nears its expiry, then asks the domain again (and follows what it says now)', async () => {
     await pay([listening('cache-1', 10, [lnaddress('Cora', ln('cora'), 1)])]);
     await pay([listening('cache-2', 10, [lnaddress('Cora', ln('cora'), 1)])]);
-    // Two invoice payments, one resolution: keysend (404) and LNURL-pay asked once.
+    // Two invoice payments, one resolution (the second pass found its route fresh): keysend (404) and LNURL-pay asked once.
     expect((await wellKnownRequests('cora')).map((r) => r.path)).toEqual(['/.well-known/keysend/cora', '/.well-known/lnurlp/cora']);
     expect((await stack.sim.lnaddress.invoices()).filter((i) => i.user === 'cora')).toHaveLength(2);
 
-    // The address now offers keysend; once the cached LNURL-pay resolution expires (3 s) it is paid by keysend.
+    // The address now offers keysend; once the cached LNURL-pay resolution is near its expiry (6 s, refreshed in
+    // its last 3 s) it is resolved again and paid by keysend.
     await stack.sim.lnaddress.setUser('cora', { keysend: { pubkey: pubkey(0x720) } });
     await new Promise((resolve) => setTimeout(resolve, 3_100));
     await pay([listening('cache-3', 10, [lnaddress('Cora', ln('cora'), 1)])]);
@@ -343,15 +351,15 @@ describe('Lightning-address recipients with the outbound guard on (e2e, default 
     expect(stack.config.OUTBOUND_ALLOW_PRIVATE).toBe(false);
     await stack.postEvents([listening('guard-1', 20, [node('Host', pubkey(0x750), 1), lnaddress('Priv', ln('priv'), 1)])]);
     await stack.accumulated();
+    await stack.resolveAddresses();
     expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
     const priv = (await stack.recipient(ln('priv'))).body;
     expect(priv).toMatchObject({
-      state: 'backing_off',
-      lastErrorCode: 'lnaddress_unreachable',
-      lastErrorMessage: "the address's domain could not be reached",
+      state: 'active',
+      waiting: { code: 'lnaddress_unreachable', message: "the address could not be resolved: the address's domain could not be reached" },
       owedMsat: '10000',
     });
-    expect(priv.lastErrorMessage).not.toMatch(/127\.0\.0\.1|global unicast|ECONN/);
+    expect(priv.waiting.message).not.toMatch(/127\.0\.0\.1|global unicast|ECONN/);
     expect(await stack.sim.lnaddress.requests()).toEqual([]); // never called
   });
 });
@@ -374,6 +382,7 @@ describe('Lightning-address recipients over Nostr Wallet Connect (e2e)', () => {
     await stack.sim.lnaddress.setUser('nkim', { keysend: { pubkey: nodeOfKim, customData: [{ customKey: '696969', customValue: 'nkim-wallet' }] } });
     await stack.postEvents([listening('nwc-1', 100, [lnaddress('Kim', ln('nkim'), 60), lnaddress('Lara', ln('nlara'), 40)])]);
     await stack.accumulated();
+    await stack.resolveAddresses();
     const run = await stack.runPayout();
     expect(run).toMatchObject({ status: 'completed', totals: { keysends: 2, succeeded: 2 } });
 
@@ -401,6 +410,7 @@ describe('Lightning-address recipients over Nostr Wallet Connect (e2e)', () => {
     nwc.wallet.setRule(SIM_PAYEE_PUBKEY, { hang: true });
     await stack.postEvents([listening('nwc-lost', 15, [lnaddress('Nora', ln('nnora'), 1)])]);
     await stack.accumulated();
+    await stack.resolveAddresses();
     expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, unknown: 1 } });
     nwc.wallet.clearRule(SIM_PAYEE_PUBKEY);
     const issued = (await stack.sim.lnaddress.invoices()).find((i) => i.user === 'nnora')!;

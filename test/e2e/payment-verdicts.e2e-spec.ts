@@ -158,6 +158,7 @@ describe('verdicts on unknown payments (e2e)', () => {
     await stack.sim.setRule(SIM_PAYEE_PUBKEY, { hang: true });
     await stack.postEvents([event('v-preimage', { type: 'lnaddress', address })]);
     await stack.accumulated();
+    await stack.resolveAddresses();
     const run = await stack.runPayout();
     await stack.sim.clearRule(SIM_PAYEE_PUBKEY);
     const [payment] = run.keysends;

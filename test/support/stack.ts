@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ALL_SCOPES, ApiKeysService } from '@splitstream/auth';
 import type { AppConfig } from '@splitstream/config';
 import { FINAL_PAYOUT_STATUSES } from '@splitstream/ledger';
+import { AddressResolution } from '@splitstream/payouts';
 import { createApi } from '../../apps/api/src/create-api.js';
 import { createWorker } from '../../apps/worker/src/create-worker.js';
 import { MetricsServer } from '@splitstream/health';
@@ -28,6 +29,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
     ALBY_API_URL: sim.url,
     ALBY_ACCESS_TOKEN: sim.token,
     PAYOUT_INTERVAL_SECONDS: '3600',
+    // Tests resolve addresses when they say so (resolveAddresses), unless they set an interval of their own.
+    LNADDRESS_RESOLVE_INTERVAL_SECONDS: '3600',
     MIN_PAYOUT_SATS: '1',
     KEYSEND_BATCH_SIZE: '2',
     ALBY_MAX_REQUESTS_PER_SECOND: '50',
@@ -86,6 +89,16 @@ export async function startStack(overrides: Record<string, string> = {}, options
         20_000,
       );
       return done.body;
+    },
+    // One whole resolution pass of the worker's (what its job does), once any pass already running has ended:
+    // payout runs pay only addresses with a fresh route.
+    async resolveAddresses() {
+      const resolution = worker!.get(AddressResolution, { strict: false });
+      return eventually(
+        () => resolution.resolveDue(),
+        (report) => report.ran,
+        20_000,
+      );
     },
     async invariant() {
       const res = await http.get('/v1/ledger/check');

@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
 import { AccumulationService, APPLY_EVENTS } from '@splitstream/ledger';
-import { PayoutRequests, PayoutRunner, RECONCILE } from '@splitstream/payouts';
+import { PayoutRequests, PayoutRunner, RECONCILE, RESOLVE_ADDRESSES } from '@splitstream/payouts';
 import { JobQueue } from '@splitstream/queue';
 import { TenantsService } from '@splitstream/tenants';
 
@@ -13,8 +13,8 @@ const SWEEP_BATCH = 20 * MAX_EVENTS_PER_REQUEST;
 const PRUNE_SPEND_EVERY_MS = 3_600_000;
 
 // The worker's timers only enqueue work: a payout run per tick, a sweep that queues events whose job was lost
-// (stored while Redis was down), a reconciliation of unknown keysends per tick, and an hourly clean-up of spend
-// counters of past days. Intervals come from config, so they are registered here, not by decorator.
+// (stored while Redis was down), a reconciliation of unknown keysends per tick, a Lightning-address resolution per
+// tick (and one at start), and an hourly clean-up of spend counters of past days. Intervals come from config, so they are registered here, not by decorator.
 @Injectable()
 export class WorkerSchedule implements OnApplicationBootstrap {
   private readonly logger = new Logger(WorkerSchedule.name);
@@ -44,6 +44,10 @@ export class WorkerSchedule implements OnApplicationBootstrap {
     every('reconcile-tick', reconcileEvery * 1000, () =>
       this.jobs.enqueue(RECONCILE, { tick: String(Math.floor(Date.now() / 1000 / reconcileEvery)), tenant: null }),
     );
+    const resolveEvery = this.config.LNADDRESS_RESOLVE_INTERVAL_SECONDS;
+    const resolve = () => this.jobs.enqueue(RESOLVE_ADDRESSES, { tick: String(Math.floor(Date.now() / 1000 / resolveEvery)) });
+    every('lnaddress-resolve-tick', resolveEvery * 1000, resolve);
+    void resolve().catch((error: Error) => this.logger.warn(`lnaddress-resolve-tick: ${error.message}`));
   }
 
   async sweep(olderThanSeconds = SWEEP_AFTER_SECONDS): Promise<void> {

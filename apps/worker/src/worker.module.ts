@@ -7,11 +7,12 @@ import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
 import { APPLY_EVENTS, LedgerGauges, LedgerModule } from '@splitstream/ledger';
 import { TenantsModule } from '@splitstream/tenants';
-import { PayoutRunnerModule, RECONCILE, RUN_PAYOUT } from '@splitstream/payouts';
+import { PayoutRunnerModule, RECONCILE, RESOLVE_ADDRESSES, RUN_PAYOUT } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
 import { WalletModule } from '@splitstream/wallet';
 import { LedgerProcessor } from './processors/ledger.processor.js';
+import { AddressesProcessor } from './processors/addresses.processor.js';
 import { PayoutsProcessor } from './processors/payouts.processor.js';
 import { ReconciliationProcessor } from './processors/reconciliation.processor.js';
 import { WorkerSchedule } from './worker-schedule.service.js';
@@ -26,7 +27,7 @@ export class WorkerModule {
         LoggingModule,
         MetricsModule,
         PersistenceModule,
-        QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE]),
+        QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE, RESOLVE_ADDRESSES]),
         HealthModule.forWorker(),
         WalletModule,
         LedgerModule,
@@ -34,7 +35,15 @@ export class WorkerModule {
         TenantsModule,
         ScheduleModule.forRoot(),
       ],
-      providers: [LedgerProcessor, PayoutsProcessor, ReconciliationProcessor, WorkerSchedule, LedgerGauges, { provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [
+        LedgerProcessor,
+        PayoutsProcessor,
+        AddressesProcessor,
+        ReconciliationProcessor,
+        WorkerSchedule,
+        LedgerGauges,
+        { provide: APP_FILTER, useClass: ErrorFilter },
+      ],
     };
   }
 }

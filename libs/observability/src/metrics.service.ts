@@ -28,8 +28,13 @@ export class MetricsService {
   readonly keysends = new Counter({ name: 'splitstream_keysends_total', help: 'Keysend outcomes', labelNames: ['outcome'], registers: [this.registry] });
   readonly lnaddress = new Counter({
     name: 'splitstream_lnaddress_total',
-    help: 'Lightning-address steps: step="resolve" (outcome keysend, lnurlp, failed), step="invoice" (outcome obtained, refused)',
+    help: 'Lightning-address steps: step="resolve" (outcome keysend, lnurlp, failed, domain_open), step="invoice" (outcome obtained, refused, domain_open)',
     labelNames: ['step', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly lnaddressBreakerOpens = new Counter({
+    name: 'splitstream_lnaddress_breaker_opens_total',
+    help: 'Lightning-address domains whose circuit breaker opened (no call to them until it closes)',
     registers: [this.registry],
   });
   readonly paidSats = new Counter({ name: 'splitstream_paid_sats_total', help: 'Sats paid by succeeded keysends', registers: [this.registry] });

@@ -36,3 +36,18 @@ export const RUN_PAYOUT = defineJob<{ payoutId: string }>({
   name: 'run-payout',
   options: (data) => ({ attempts: 1, jobId: `payout-${data.payoutId}`, removeOnComplete: 1_000, removeOnFail: 10_000 }),
 });
+
+// Lightning-address resolution (AddressResolution): scheduled every LNADDRESS_RESOLVE_INTERVAL_SECONDS (one job per
+// tick across workers), and asked for by a payout run that finds new addresses. One at a time: a job asked for
+// while one is queued or running joins it.
+export const RESOLVE_ADDRESSES = defineJob<{ tick?: string }>({
+  queue: 'lnaddress',
+  name: 'resolve-addresses',
+  options: (data) => ({
+    attempts: 1,
+    ...(data.tick !== undefined && { jobId: `resolve-addresses-${data.tick}` }),
+    deduplication: { id: 'resolve-addresses' },
+    removeOnComplete: 100,
+    removeOnFail: 1_000,
+  }),
+});

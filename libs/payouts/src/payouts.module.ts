@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { LedgerModule } from '@splitstream/ledger';
 import { LnaddressModule } from '@splitstream/lnaddress';
 import { PaymentsModule } from '@splitstream/payments';
+import { AddressResolution } from './addresses/address-resolution.service.js';
+import { AddressStore } from './addresses/address-store.js';
+import { DomainBreakers } from './addresses/domain-breakers.js';
 import { PaymentVerdicts } from './payment-verdicts.service.js';
 import { PayoutQueries } from './payout-queries.service.js';
 import { PayoutRequests } from './payout-requests.service.js';
@@ -31,10 +34,11 @@ export class PayoutsModule {}
 })
 export class ReconciliationModule {}
 
-// The worker's side, which pays: payout runs (with Lightning-address routes and invoices) and reconciliation.
+// The worker's side, which pays: payout runs (with Lightning-address invoices), Lightning-address resolution and
+// reconciliation.
 @Module({
   imports: [PayoutsModule, PaymentsModule, ReconciliationModule, LnaddressModule],
-  providers: [PayoutRunner, LightningAddresses],
-  exports: [PayoutRunner, ReconciliationModule, PayoutsModule],
+  providers: [PayoutRunner, LightningAddresses, AddressStore, DomainBreakers, AddressResolution],
+  exports: [PayoutRunner, AddressResolution, ReconciliationModule, PayoutsModule],
 })
 export class PayoutRunnerModule {}

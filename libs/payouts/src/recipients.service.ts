@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ofTenant, type RecipientIdentity, recipientState, recipientView, unpark } from '@splitstream/ledger';
 import { Prisma, PrismaService } from '@splitstream/persistence';
+import { WAITING_COLUMNS, WAITING_JOIN, waitingOf, type WaitingRow } from './waiting.js';
 
 // Which recipients a list shows. `tenant` null: every app's money (admin keys); otherwise only what that app's
 // listeners accrued, and only recipients that app has accrued for.
@@ -16,7 +17,7 @@ export interface RecipientFilter {
   order?: 'newest' | 'accrued'; // accrued: the most earning first (no cursor)
 }
 
-interface RecipientRow {
+interface RecipientRow extends WaitingRow {
   id: bigint;
   address: string;
   custom_key: string;
@@ -56,6 +57,8 @@ const recipientListView = (r: RecipientRow, admin: boolean) => ({
   parked: r.parked,
   parkedAt: r.parked_at,
   nextAttemptAt: r.next_attempt_at,
+  // Why its owed money is not being paid (address recipients): see waiting.ts.
+  waiting: waitingOf(r, admin),
 });
 export type RecipientListItem = ReturnType<typeof recipientListView>;
 
@@ -81,12 +84,14 @@ export class RecipientsService {
     const tenant = ofTenant(filter.tenant);
     const rows = await this.prisma.$queryRaw<RecipientRow[]>`
       SELECT r.id, r.address, r.custom_key, r.custom_value, r.name, r.parked, r.parked_at, r.next_attempt_at, r.consecutive_failures,
-             r.last_error_code, r.last_error_message, r.last_error_detail, t.accrued, t.owed, t.in_flight, t.parked_msat, t.paid
+             r.last_error_code, r.last_error_message, r.last_error_detail, t.accrued, t.owed, t.in_flight, t.parked_msat, t.paid,
+             ${WAITING_COLUMNS}
       FROM recipient r
       CROSS JOIN LATERAL (
         SELECT SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight,
                SUM(b.parked_msat)::bigint AS parked_msat, SUM(b.paid_msat)::bigint AS paid
         FROM balance b WHERE b.recipient_id = r.id ${tenant}) t
+      ${WAITING_JOIN}
       WHERE ${Prisma.join(conditions, ' AND ')}
       ORDER BY ${filter.order === 'accrued' ? Prisma.sql`t.accrued DESC, r.id DESC` : Prisma.sql`r.id DESC`} LIMIT ${filter.limit}`;
     const more = rows.length === filter.limit && filter.order !== 'accrued';

@@ -130,6 +130,9 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   lastErrorCode: text('10'),
   lastErrorMessage: text('FAILURE_REASON_NO_ROUTE'),
   lastErrorDetail: text('GET https://pods.example/.well-known/lnurlp/alice: connect ECONNREFUSED 203.0.113.7:443'),
+  // waiting: why an address recipient's owed money is not being paid yet
+  code: text('lnaddress_domain_open'),
+  detail: text('b1@pods.example: https://pods.example: no whole answer within the timeout'),
   resolvedBy: text('api key 3 (ops-console)'),
   reason: text('the wallet has no record of it'),
   decidedBy: text('api key 3 (ops-console)'),

@@ -142,6 +142,18 @@ export const recipientResponse = z.object({
   parked: z.boolean(),
   parkedAt: timestamp.nullable(),
   nextAttemptAt: timestamp.nullable(),
+  waiting: z
+    .object({
+      code: z
+        .string()
+        .describe(
+          'lnaddress_unresolved (no route yet), lnaddress_unreachable or lnaddress_refused (its resolution failed), lnaddress_domain_open (its domain is not called until a time), below_min_sendable',
+        ),
+      message: z.string().describe('the reason in words, as apps may read it'),
+      detail: nullableText.optional().describe('admin keys only: the failure in full'),
+    })
+    .nullable()
+    .describe("why an address recipient's owed money is not being paid yet; null when nothing waits"),
 });
 
 export const reconcileResponse = z.object({

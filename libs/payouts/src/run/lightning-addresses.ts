@@ -1,110 +1,100 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { LNADDRESS_CLIENT, LnaddressClient, LnaddressError, LnaddressFailure, type AddressRoute } from '@splitstream/lnaddress';
+import { WaitingCode } from '@splitstream/errors';
+import { type CallVerdict, inDomainLanes, LNADDRESS_CLIENT, LnaddressClient, LnaddressError, LnaddressFailure } from '@splitstream/lnaddress';
 import { satsToMsat } from '@splitstream/money';
 import { MetricsService } from '@splitstream/observability';
 import { Payments, type Reason } from '@splitstream/payments';
-import { PrismaService } from '@splitstream/persistence';
-import { dueRecipient, PayoutStore } from '../store/payout-store.js';
-import { RecipientStore } from '../store/recipient-store.js';
-import { failRecipients, type RetryPolicy } from './record.js';
-
-// Calls to addresses' domains at once (each has its own timeout).
-const CONCURRENCY = 8;
-
-// A route's columns that neither kind leaves set (each kind sets its own over these).
-const NO_ROUTE = { pubkey: null, customRecords: {}, callback: null, minSendableMsat: null, maxSendableMsat: null, commentAllowed: 0, metadataHash: null };
+import { JobQueue } from '@splitstream/queue';
+import { AddressStore, domainOf } from '../addresses/address-store.js';
+import { DomainBreakers } from '../addresses/domain-breakers.js';
+import { RESOLVE_ADDRESSES } from '../jobs.js';
+import { type InvoiceWanted, PayoutStore } from '../store/payout-store.js';
 
 export interface InvoiceRefusal {
   paymentId: bigint;
   reason: Reason;
+  // The recipient's failure (its invoice was refused); otherwise the domain's (no answer, or its breaker open):
+  // the money is owed again and the recipient is not failed.
+  recipients: boolean;
 }
 
-async function eachLimited<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-    }),
-  );
-}
+// What an invoice payment that was not asked for its invoice says: its domain's breaker is open.
+export const DOMAIN_OPEN_REASON: Reason = {
+  code: WaitingCode.DomainOpen,
+  message: "never sent: the address's domain failed repeatedly and is not called for now",
+};
 
-// The payout run's Lightning-address steps, in the worker and never on a request path: resolving the due
-// addresses whose cached route is missing or expired (a failure backs the recipient off, then parks it, like
-// any failed payment), and fetching and checking an invoice for each invoice payment just before it is sent
-// (stored with its payment hash while the payment is still pending).
+// The payout run's Lightning-address steps, in the worker: a run never resolves an address (AddressResolution,
+// its own job, does) and never waits on a domain for it. Invoices are fetched just before their payments are sent
+// (an invoice expires), every domain at once, each at most LNADDRESS_DOMAIN_CONCURRENCY calls at a time and only
+// while its circuit breaker is closed; each is stored with its payment hash while the payment is still pending.
 @Injectable()
 export class LightningAddresses {
   private readonly logger = new Logger(LightningAddresses.name);
 
   constructor(
-    private readonly prisma: PrismaService,
     private readonly store: PayoutStore,
-    private readonly recipients: RecipientStore,
+    private readonly addresses: AddressStore,
+    private readonly breakers: DomainBreakers,
     private readonly payments: Payments,
+    private readonly jobs: JobQueue,
     @Inject(LNADDRESS_CLIENT) private readonly client: LnaddressClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
   ) {}
 
-  async resolveDue(minMsat: bigint, policy: RetryPolicy): Promise<void> {
-    const due = await this.prisma.$queryRaw<{ id: bigint; address: string }[]>`
-      SELECT r.id, r.address FROM recipient r
-      WHERE r.address LIKE '%@%' AND ${dueRecipient(minMsat)}
-        AND NOT EXISTS (SELECT 1 FROM lnaddress_route lr WHERE lr.address = r.address AND lr.expires_at > now())
-      ORDER BY r.id`;
-    const failures: { id: bigint; reason: Reason }[] = [];
-    await eachLimited(due, async ({ id, address }) => {
-      try {
-        const route = await this.client.resolve(address);
-        await this.saveRoute(address, route);
-        this.metrics.lnaddress.inc({ step: 'resolve', outcome: route.kind });
-      } catch (error) {
-        if (!(error instanceof LnaddressError)) throw error;
-        this.metrics.lnaddress.inc({ step: 'resolve', outcome: 'failed' });
-        failures.push({ id, reason: { code: error.code, message: error.message, detail: error.detail } });
-      }
-    });
-    if (failures.length === 0) return;
-    await this.prisma.$transaction((tx) => failRecipients(this.recipients, tx, failures, policy));
-    // The recipient's message (apps read it) is the coded reason in words; the detail is for the log and admins.
-    for (const f of failures) this.logger.warn({ recipientId: String(f.id), code: f.reason.code }, `lightning address not resolved: ${f.reason.detail}`);
-  }
-
-  // A route's fields are the row's columns; the other kind's columns are cleared.
-  private async saveRoute(address: string, route: AddressRoute): Promise<void> {
-    const fields = {
-      ...NO_ROUTE,
-      ...route,
-      resolvedAt: new Date(),
-      expiresAt: new Date(Date.now() + this.config.LNADDRESS_CACHE_SECONDS * 1000),
-    };
-    await this.prisma.addressRoute.upsert({ where: { address }, create: { address, ...fields }, update: fields });
+  // Addresses owed money that were never resolved nor tried: a resolution job now rather than at the next tick
+  // (deduplicated: one queued at a time). Never awaited by the payments: the run pays what has a route.
+  async requestResolution(): Promise<void> {
+    try {
+      if (await this.addresses.anyUntried()) await this.jobs.enqueue(RESOLVE_ADDRESSES, {});
+    } catch (error) {
+      this.logger.warn(`could not ask for a resolution of new Lightning addresses: ${(error as Error).message}`);
+    }
   }
 
   // Invoices for the invoice payments among `chunk` (the payments about to be sent, and only those). Returns those
-  // that got none (the callback failed, or its invoice is not what was asked for): nothing was paid for them.
+  // that got none (the callback failed, its invoice is not what was asked for, or its domain's breaker is open):
+  // nothing was paid for them.
   async obtainInvoices(chunk: bigint[]): Promise<InvoiceRefusal[]> {
     const wanting = await this.store.invoicesWanted(chunk);
+    const gates = await this.breakers.gates(wanting.map((k) => domainOf(k.address)));
     const refusals: InvoiceRefusal[] = [];
-    await eachLimited(wanting, async (k) => {
-      try {
-        if (!k.callback || !k.metadata_hash) throw new LnaddressError(LnaddressFailure.InvoiceRefused, 'the address no longer offers LNURL-pay');
-        const invoice = await this.client.invoice({
-          callback: k.callback,
-          msat: satsToMsat(k.amount_sats),
-          comment: k.comment ?? '',
-          metadataHash: k.metadata_hash,
-        });
-        await this.payments.transaction((moves) => moves.attachInvoice(k.id, invoice));
-        this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'obtained' });
-      } catch (error) {
-        if (!(error instanceof LnaddressError)) throw error;
-        this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'refused' });
-        this.logger.warn({ paymentId: String(k.id), code: error.code }, `no invoice: ${error.detail}`);
-        refusals.push({ paymentId: k.id, reason: { code: error.code, message: error.message, detail: error.detail } });
-      }
-    });
+    await inDomainLanes(
+      wanting,
+      (k) => domainOf(k.address),
+      this.config.LNADDRESS_DOMAIN_CONCURRENCY,
+      async (k, domain) => {
+        if (await gates.get(domain)!.through(() => this.obtainInvoice(k, refusals))) return;
+        this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'domain_open' });
+        refusals.push({ paymentId: k.id, reason: DOMAIN_OPEN_REASON, recipients: false });
+      },
+    );
     return refusals;
+  }
+
+  // The domain answered unless its callback could not be reached (the breaker counts only those).
+  private async obtainInvoice(k: InvoiceWanted, refusals: InvoiceRefusal[]): Promise<CallVerdict> {
+    try {
+      if (!k.callback || !k.metadata_hash) throw new LnaddressError(LnaddressFailure.InvoiceRefused, 'the address no longer offers LNURL-pay');
+      const invoice = await this.client.invoice({
+        callback: k.callback,
+        msat: satsToMsat(k.amount_sats),
+        comment: k.comment ?? '',
+        metadataHash: k.metadata_hash,
+      });
+      await this.payments.transaction((moves) => moves.attachInvoice(k.id, invoice));
+      this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'obtained' });
+      return { answered: true };
+    } catch (error) {
+      if (!(error instanceof LnaddressError)) throw error;
+      this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'refused' });
+      this.logger.warn({ paymentId: String(k.id), code: error.code }, `no invoice: ${error.detail}`);
+      const failure = { code: error.code, message: error.message, detail: error.detail };
+      const answered = error.code !== LnaddressFailure.Unreachable;
+      refusals.push({ paymentId: k.id, reason: failure, recipients: answered });
+      return answered ? { answered } : { answered, failure };
+    }
   }
 }

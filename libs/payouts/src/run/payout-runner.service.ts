@@ -108,8 +108,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         HEARTBEAT_EVERY_MS,
       );
       this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
-      await this.addresses.resolveDue(this.minMsat, this.policy);
       const invoicePayments = await this.prepare(payoutId);
+      await this.addresses.requestResolution();
       const stopReason = await this.send(payoutId, invoicePayments > 0);
       const counts = await this.store.counts(payoutId);
       const { status, note } = this.stopping.signal.aborted
@@ -185,7 +185,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   }
 
   // Plan: what this run pays, recorded and reserved (owed -> in flight) in one transaction.
-  // A Lightning Address is planned only with a route (resolveDue has just refreshed the expired ones).
+  // A Lightning Address is planned only with a fresh route (the resolution job keeps routes fresh).
   // Returns how many of the payments are invoice payments.
   private async prepare(payoutId: bigint): Promise<number> {
     return this.payments.transaction(async (moves) => {
@@ -249,15 +249,16 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     }
   }
 
-  // Invoice payments that got no acceptable invoice: cancelled (nothing was sent), their recipients' failure.
+  // Invoice payments that got no acceptable invoice: cancelled (nothing was sent); a refused invoice is its
+  // recipient's failure, a domain that did not answer (or is behind its open breaker) is not.
   private async refuse(moves: PaymentMoves, refused: InvoiceRefusal[]): Promise<void> {
     if (refused.length === 0) return;
     const cancelled = await moves.cancel(refused.map((r) => ({ id: r.paymentId, reason: r.reason })));
-    const reasons = new Map(refused.map((r) => [r.paymentId, r.reason]));
+    const theirs = new Map(refused.filter((r) => r.recipients).map((r) => [r.paymentId, r.reason]));
     await failRecipients(
       this.recipients,
       moves.tx,
-      cancelled.map((p) => ({ id: p.recipient_id, reason: reasons.get(p.id)! })),
+      cancelled.flatMap((p) => (theirs.has(p.id) ? [{ id: p.recipient_id, reason: theirs.get(p.id)! }] : [])),
       this.policy,
     );
   }

@@ -27,6 +27,7 @@ class World {
   readonly sentKeysends: KeysendRequest[] = [];
   due: DueBalance[] = [];
   refuseInvoicesOf = new Set<bigint>(); // recipients whose address issues bad invoices
+  unansweredInvoicesOf = new Set<bigint>(); // recipients whose address's domain does not answer
   walletRefusesRun = false;
   lockFree = true;
   readonly notes = new Map<bigint, string | null>(); // each run's final note, as apps read it
@@ -149,13 +150,16 @@ class World {
   }
 
   readonly addresses = {
-    resolveDue: async () => undefined,
+    requestResolution: async () => undefined,
     obtainInvoices: async (ids: bigint[]): Promise<InvoiceRefusal[]> => {
       const refusals: InvoiceRefusal[] = [];
       for (const id of ids) {
         const p = this.payments.get(id)!;
         if (p.method !== PaymentMethod.Invoice || p.status !== PaymentStatus.Pending || p.invoice) continue;
-        if (this.refuseInvoicesOf.has(p.recipient_id)) refusals.push({ paymentId: id, reason: { code: 'invoice_refused', message: 'bad invoice' } });
+        if (this.refuseInvoicesOf.has(p.recipient_id))
+          refusals.push({ paymentId: id, reason: { code: 'invoice_refused', message: 'bad invoice' }, recipients: true });
+        else if (this.unansweredInvoicesOf.has(p.recipient_id))
+          refusals.push({ paymentId: id, reason: { code: 'lnaddress_unreachable', message: 'no answer' }, recipients: false });
         else await this.moves.attachInvoice(id, { invoice: `lnbc-${id}`, paymentHash: String(id).padStart(64, '0') });
       }
       return refusals;
@@ -279,6 +283,18 @@ describe('PayoutRunner (fakes)', () => {
       expect(world.runs.get(1n)).toBe(PayoutStatus.Partial);
     },
   );
+
+  it("cancels an invoice payment whose domain did not answer without failing its recipient (the domain's failure, not the recipient's)", async () => {
+    const world = new World();
+    world.runs.set(1n, PayoutStatus.Queued);
+    world.due = [due(1, true), due(2, true), due(3, false)];
+    world.refuseInvoicesOf = new Set([1n]);
+    world.unansweredInvoicesOf = new Set([2n]);
+    await world.runner(4).run(1n);
+    const statusOf = (recipient: bigint) => [...world.payments.values()].find((p) => p.recipient_id === recipient)!.status;
+    expect([statusOf(1n), statusOf(2n), statusOf(3n)]).toEqual([PaymentStatus.Cancelled, PaymentStatus.Cancelled, PaymentStatus.Succeeded]);
+    expect(world.recipientUpdates.filter((u) => u.kind !== 'recovered').map((u) => u.id)).toEqual([1n]);
+  });
 
   it('does not run again a run whose first worker died: recovery ends it interrupted, its payments unknown or owed again, and nothing is sent', async () => {
     const world = new World();

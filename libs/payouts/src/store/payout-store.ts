@@ -18,9 +18,15 @@ export const dueRecipient = (minMsat: bigint) => Prisma.sql`
   NOT r.parked AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now())
   AND r.id IN (SELECT recipient_id FROM balance GROUP BY recipient_id HAVING SUM(owed_msat) >= ${minMsat})`;
 
+// A Lightning Address a run may pay (the run never resolves one): its route is fresh, and an LNURL-pay route's
+// domain (asked for each invoice) is not behind an open circuit breaker.
+const payableAddress = Prisma.sql`lr.expires_at > now()
+  AND NOT (lr.kind = 'lnurlp' AND EXISTS (SELECT 1 FROM lnaddress_domain d WHERE d.domain = split_part(r.address, '@', 2) AND d.open_until > now()))`;
+
 // An invoice payment about to be sent, with what its address's LNURL-pay route says about getting an invoice.
 export interface InvoiceWanted {
   id: bigint;
+  address: string;
   amount_sats: bigint;
   comment: string | null; // chosen by the plan, within the address's commentAllowed
   callback: string | null;
@@ -34,7 +40,7 @@ export interface InvoiceWanted {
 export class PayoutStore {
   constructor(private readonly prisma: PrismaService) {}
 
-  // The balances a run pays, locked for the plan's transaction. A Lightning Address only with a route.
+  // The balances a run pays, locked for the plan's transaction. A Lightning Address only with a fresh route.
   dueBalances(tx: Tx, minMsat: bigint): Promise<DueBalance[]> {
     return tx.$queryRaw<DueBalance[]>`
       SELECT b.id AS "balanceId", b.recipient_id AS "recipientId", b.app_id AS "appId", b.owed_msat AS "owedMsat",
@@ -50,7 +56,7 @@ export class PayoutStore {
       FROM balance b JOIN recipient r ON r.id = b.recipient_id
       LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
       LEFT JOIN lnaddress_route lr ON lr.address = r.address
-      WHERE b.owed_msat > 0 AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR lr.address IS NOT NULL)
+      WHERE b.owed_msat > 0 AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR ${payableAddress})
       ORDER BY b.recipient_id, b.id
       FOR UPDATE OF b`;
   }
@@ -60,17 +66,21 @@ export class PayoutStore {
     for (const t of transfers) await transferRemainder(tx, t.fromBalanceId, t.toBalanceId, t.msat);
   }
 
-  // The ids of the run's next `limit` pending payments: the chunk about to be sent.
+  // The ids of the run's next `limit` pending payments: the chunk about to be sent. Keysends first, in chunks of
+  // their own: they never wait behind invoices fetched from addresses' domains.
   async nextChunk(payoutId: bigint, limit: number): Promise<bigint[]> {
+    const pending = Prisma.sql`payout_id = ${payoutId} AND status = ${PaymentStatus.Pending}`;
     const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
-      SELECT id FROM payment WHERE payout_id = ${payoutId} AND status = ${PaymentStatus.Pending} ORDER BY id LIMIT ${limit}`;
+      SELECT id FROM payment
+      WHERE ${pending} AND method = (SELECT method FROM payment WHERE ${pending} ORDER BY method = ${PaymentMethod.Invoice} LIMIT 1)
+      ORDER BY id LIMIT ${limit}`;
     return rows.map((r) => r.id);
   }
 
   // Which of these payments still need an invoice, with their address's route.
   invoicesWanted(ids: bigint[]): Promise<InvoiceWanted[]> {
     return this.prisma.$queryRaw<InvoiceWanted[]>`
-      SELECT p.id, p.amount_sats, p.comment, lr.callback, lr.metadata_hash
+      SELECT p.id, r.address, p.amount_sats, p.comment, lr.callback, lr.metadata_hash
       FROM payment p JOIN recipient r ON r.id = p.recipient_id LEFT JOIN lnaddress_route lr ON lr.address = r.address
       WHERE p.id = ANY(${ids.map(String)}::bigint[]) AND p.status = ${PaymentStatus.Pending} AND p.method = ${PaymentMethod.Invoice} AND p.invoice IS NULL
       ORDER BY p.id`;

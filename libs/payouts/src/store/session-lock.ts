@@ -7,6 +7,7 @@ import pg from 'pg';
 // hangs, the next holder ends its session (see takeOver) once it is known to be stale.
 export const PAYOUT_LOCK = 7_629_169; // one payout run at a time
 export const RECONCILE_LOCK = 7_629_170; // one reconciliation at a time: each unknown payment has one owner
+export const LNADDRESS_LOCK = 7_629_171; // one Lightning-address resolution at a time: each domain called by one
 
 const connect = async (databaseUrl: string): Promise<pg.Client> => {
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
