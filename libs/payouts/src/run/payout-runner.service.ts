@@ -109,7 +109,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
       );
       this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
       const invoicePayments = await this.prepare(payoutId);
-      await this.addresses.requestResolution();
+      // Not awaited: the run never waits on resolution, nor on Redis for asking for it.
+      void this.addresses.requestResolution();
       const stopReason = await this.send(payoutId, invoicePayments > 0);
       const counts = await this.store.counts(payoutId);
       const { status, note } = this.stopping.signal.aborted
