@@ -99,9 +99,14 @@ describe('large payments and per-address minimums, two apps (e2e)', () => {
     await postAs(appB, [listening('m-1', 20, mini), listening('m-2', 20, mini)]);
     await stack.postEvents([listening('a-3', 30, { type: 'node', address: nodeA })]);
     await stack.accumulated();
+    await stack.resolveAddresses();
     expect(await stack.runPayout()).toMatchObject({ status: 'completed', totals: { keysends: 1, succeeded: 1 } });
     expect(await stack.sim.lnaddress.invoices()).toEqual([]);
-    expect(await recipientOf(appB, ln('mini'))).toMatchObject({ owedMsat: '40000', paidMsat: '0' });
+    expect(await recipientOf(appB, ln('mini'))).toMatchObject({
+      owedMsat: '40000',
+      paidMsat: '0',
+      waiting: { code: 'below_min_sendable', message: "waits until the address's minimum of 50 sats is reached; owed 40000 msat" },
+    });
     // What the recipient's `waiting` reason is made of: the route's minimum, and what the app owes the address.
     expect(
       await sql(
@@ -150,6 +155,7 @@ describe('large payments and per-address minimums, two apps (e2e)', () => {
   it("maxSendable splits an address's balance into several invoices in one run", async () => {
     await stack.sim.lnaddress.setUser('capped', { minSendable: 1_000, maxSendable: 30_000, commentAllowed: 0 });
     await postAs(appB, [listening('c-1', 100, { type: 'lnaddress', address: ln('capped') })]);
+    await stack.resolveAddresses();
     expect(await stack.runPayout()).toMatchObject({ status: 'completed', totals: { keysends: 4, succeeded: 4 } });
     expect((await stack.sim.lnaddress.invoices()).map((i) => i.msat)).toEqual(['30000', '30000', '30000', '10000']);
     expect(await recipientOf(appB, ln('capped'))).toMatchObject({ paidMsat: '100000', owedMsat: '0' });
