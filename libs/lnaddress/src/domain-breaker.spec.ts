@@ -130,4 +130,20 @@ describe('inDomainLanes (pure)', () => {
     expect(order.filter((item) => item.endsWith('slow.test'))).toHaveLength(6);
     expect(Object.fromEntries(most)).toEqual({ 'slow.test': 2, 'fast.test': 2, 'other.test': 1 });
   });
+
+  it('throws the first error only once every lane has ended', async () => {
+    const finished: string[] = [];
+    const done = inDomainLanes(
+      ['x@bad.test', 'y@slow.test'],
+      (item) => item.split('@')[1]!,
+      1,
+      async (item) => {
+        if (item.startsWith('x')) throw new Error('database gone');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        finished.push(item);
+      },
+    );
+    await expect(done).rejects.toThrow('database gone');
+    expect(finished).toEqual(['y@slow.test']);
+  });
 });

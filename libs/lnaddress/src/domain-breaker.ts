@@ -84,7 +84,8 @@ export class DomainGate {
 }
 
 // Every item through its domain's lane: domains in parallel with each other, at most `concurrency` items of one
-// domain at a time, so a slow domain holds only its own items.
+// domain at a time, so a slow domain holds only its own items. A failing item stops its own worker only; the
+// first error is thrown once every lane has ended (nothing is left calling a domain behind the caller's back).
 export async function inDomainLanes<T>(
   items: T[],
   domainOf: (item: T) => string,
@@ -98,13 +99,13 @@ export async function inDomainLanes<T>(
     if (lane) lane.push(item);
     else lanes.set(domain, [item]);
   }
-  await Promise.all(
-    [...lanes].map(([domain, queue]) =>
-      Promise.all(
-        Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-          for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item, domain);
-        }),
-      ),
+  const ended = await Promise.allSettled(
+    [...lanes].flatMap(([domain, queue]) =>
+      Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+        for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item, domain);
+      }),
     ),
   );
+  const failed = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+  if (failed) throw failed.reason;
 }
