@@ -4,7 +4,7 @@ import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
 // What a keysend list shows; `tenant` null: every app's keysends (admin keys). `parked` means failed keysends
-// of recipients that are parked now (their money waits for an operator); `paid` is `succeeded`.
+// of recipients parked now for the keysend's app (that money waits for an operator); `paid` is `succeeded`.
 export const PAYMENT_LIST_STATUSES = [...Object.values(PaymentStatus), 'paid', 'parked'] as const;
 export type PaymentListStatus = (typeof PAYMENT_LIST_STATUSES)[number];
 export interface PaymentFilter {
@@ -42,13 +42,15 @@ const paymentView = (k: {
   checkedAt: Date | null;
   checkResult: string | null;
   verdicts: { outcome: string; basis: string; decidedBy: string; reason: string; evidence: Prisma.JsonValue; createdAt: Date }[];
-  recipient: { address: string; customKey: string; customValue: string; name: string };
-  balance: { feedGuid: string; itemGuid: string; remoteFeedGuid: string; remoteItemGuid: string };
+  recipient: { address: string; customKey: string; customValue: string };
+  balance: { appId: string; feedGuid: string; itemGuid: string; remoteFeedGuid: string; remoteItemGuid: string; appRecipient: { name: string } };
 }) => ({
   id: String(k.id),
   payoutId: String(k.payoutId),
   reference: k.reference,
-  recipient: recipientView(k.recipient),
+  // Whose money it is: the recipient as that app names it.
+  app: k.balance.appId,
+  recipient: recipientView({ ...k.recipient, name: k.balance.appRecipient.name }),
   episode: {
     feedGuid: k.balance.feedGuid,
     itemGuid: k.balance.itemGuid,
@@ -81,7 +83,11 @@ const paymentView = (k: {
 });
 
 export type PaymentView = ReturnType<typeof paymentView>;
-const paymentInclude = { recipient: true, balance: true, verdicts: { orderBy: { id: 'asc' } } } as const satisfies Prisma.PaymentInclude;
+const paymentInclude = {
+  recipient: true,
+  balance: { include: { appRecipient: true } },
+  verdicts: { orderBy: { id: 'asc' } },
+} as const satisfies Prisma.PaymentInclude;
 
 @Injectable()
 export class PayoutQueries {
@@ -125,14 +131,14 @@ export class PayoutQueries {
       filter.status === 'paid'
         ? { status: PaymentStatus.Succeeded }
         : filter.status === 'parked'
-          ? { status: PaymentStatus.Failed, recipient: { parked: true } }
+          ? { status: PaymentStatus.Failed, balance: { appRecipient: { parked: true } } }
           : filter.status
             ? { status: filter.status }
             : {};
     const keysends = await this.prisma.payment.findMany({
       where: {
-        ...tenantWhere(filter.tenant),
-        ...status,
+        // AND: the tenant's condition and `parked`'s are both on the balance; neither may replace the other.
+        AND: [tenantWhere(filter.tenant), status],
         ...(filter.recipientId !== undefined && { recipientId: filter.recipientId }),
         ...(filter.payoutId !== undefined && { payoutId: filter.payoutId }),
         ...((filter.from || filter.to) && { createdAt: { ...(filter.from && { gte: filter.from }), ...(filter.to && { lt: filter.to }) } }),

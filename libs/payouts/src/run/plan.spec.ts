@@ -139,6 +139,8 @@ describe('planPayout (pure)', () => {
     const poisoned = due({ recipientId: 9n, balanceId: 9n, feedGuid: '\u0001'.repeat(200), itemGuid: 'x'.repeat(256) });
     const plan = planPayout([due({ recipientId: 1n, balanceId: 1n }), poisoned, due({ recipientId: 2n, balanceId: 2n })], counter());
     expect(plan.keysends.map((k) => k.balanceId)).toEqual([1n, 2n]);
-    expect(plan.unbuildable).toEqual([{ balanceId: 9n, recipientId: 9n, code: UNBUILDABLE_CODE, message: 'the bLIP-10 record cannot fit in 1024 bytes' }]);
+    expect(plan.unbuildable).toEqual([
+      { balanceId: 9n, recipientId: 9n, appId: 'app', code: UNBUILDABLE_CODE, message: 'the bLIP-10 record cannot fit in 1024 bytes' },
+    ]);
   });
 });

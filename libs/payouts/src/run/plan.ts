@@ -2,8 +2,9 @@ import { PaymentMethod } from '@splitstream/ledger';
 import { Blip10TooLargeError, buildCustomRecords, MSAT_PER_SAT, paymentHashOf, satsToMsat, splitWholeSats } from '@splitstream/money';
 
 // Phase 1 of a payout run, pure: from the balances that are due, the keysends to send. Each keysend pays one
-// (recipient, episode, remote item) balance its whole sats and carries the bLIP-10 record of that episode as it
-// was accrued (names, titles and app from the balance and episode rows, never re-read from event payloads).
+// (recipient, episode, remote item) balance its whole sats and carries the bLIP-10 record of that episode as its
+// app accrued it (names, titles from the balance and that app's episode rows, never re-read from event payloads;
+// app_name is the app's registered name).
 
 export interface DueBalance {
   balanceId: bigint;
@@ -26,7 +27,8 @@ export interface DueBalance {
   resolvedRecords: Record<string, string> | null;
   minSendableMsat: bigint | null;
   maxSendableMsat: bigint | null;
-  // as accrued: the recipient's name in this episode's value block, the app, the listener, the position
+  // as accrued: the recipient's name in this episode's value block, the listener, the position; the app's
+  // registered name (never what an event said)
   name: string;
   appName: string;
   appVersion: string;
@@ -64,6 +66,7 @@ export interface RemainderTransfer {
 export interface Unbuildable {
   balanceId: bigint;
   recipientId: bigint;
+  appId: string;
   code: string;
   message: string;
 }
@@ -166,7 +169,7 @@ export function planPayout(balances: DueBalance[], newId: () => string, newPreim
       } catch (error) {
         if (!(error instanceof RangeError)) throw error;
         const message = error instanceof Blip10TooLargeError ? error.message : `cannot build the keysend: ${error.message}`;
-        plan.unbuildable.push({ balanceId: balance.balanceId, recipientId: balance.recipientId, code: UNBUILDABLE_CODE, message });
+        plan.unbuildable.push({ balanceId: balance.balanceId, recipientId: balance.recipientId, appId: balance.appId, code: UNBUILDABLE_CODE, message });
       }
     }
   }
