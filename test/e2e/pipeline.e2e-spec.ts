@@ -99,7 +99,7 @@ describe('streaming pipeline (e2e)', () => {
       episode_guid: 'item-a',
       episode: 'Episode item-a',
       ts: 0,
-      app_name: 'TestApp',
+      app_name: 'test-app', // the app's registered name (none here: its id), never the event's appName
       app_version: '1.0',
       sender_name: 'satoshi',
       name: 'Guest',

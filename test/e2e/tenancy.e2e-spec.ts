@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { ApiKeysService, Scope } from '@splitstream/auth';
 import { TenantsService } from '@splitstream/tenants';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
@@ -183,4 +184,20 @@ describe('tenancy: no app rewrites, sees or unparks another app’s payouts (e2e
     expect(await a.get('/v1/events/e-6')).toMatchObject({ status: 200, body: { app: 'app-a' } });
     expect(await b.get('/v1/events/e-6?app=app-b')).toMatchObject({ status: 200, body: { app: 'app-b' } });
   }, 30_000);
+
+  it('registers an app name from the command line: refused when it is another app’s name or id, "none" goes back to the app id', () => {
+    const cli = (...args: string[]) =>
+      spawnSync('node', ['dist/apps/cli/src/main.js', 'apps', 'name', ...args], {
+        env: { ...process.env, DATABASE_URL: stack.config.DATABASE_URL },
+        encoding: 'utf8',
+      });
+    const named = cli('app-c', 'C Cast');
+    expect([named.status, JSON.parse(named.stdout)]).toEqual([0, expect.objectContaining({ app: 'app-c', name: 'C Cast' })]);
+    for (const taken of ['A Podcasts', 'app-b']) {
+      const refused = cli('app-c', taken);
+      expect([refused.status, refused.stderr]).toEqual([2, expect.stringContaining("is another app's")]);
+    }
+    const reset = cli('app-c', 'none');
+    expect([reset.status, JSON.parse(reset.stdout)]).toEqual([0, expect.objectContaining({ app: 'app-c', name: 'app-c' })]);
+  });
 });
