@@ -40,8 +40,8 @@ const ids = (values: bigint[]) => values.map(String);
 const amounts = (values: bigint[]) => values.map(String);
 
 // Accrue: listening money becomes owed (parked, when the recipient is parked for that app). Each row's
-// (recipient, app) must exist in app_recipient (the accumulation writes it first). Rows must come sorted by balanceKey
-// so that concurrent batches lock balances in one order. Returns each balance's id by balanceKey.
+// (recipient, app) must exist in app_recipient (the accumulation writes it first). Rows must come sorted by
+// balanceKey so that concurrent batches lock balances in one order. Returns each balance's id by balanceKey.
 export async function accrue(tx: Tx, rows: Accrual[]): Promise<Map<string, bigint>> {
   if (rows.length === 0) return new Map();
   const balances = await tx.$queryRaw<(BalanceKey & { id: bigint })[]>`
@@ -89,8 +89,8 @@ export async function settle(tx: Tx, items: Omit<PaymentAmount, 'paymentId'>[]):
     WHERE b.id = d.id`;
 }
 
-// Release: in flight -> owed (parked, when the recipient is parked for the balance's app), for keysends certainly not paid; the listening
-// they covered is free for the next keysend.
+// Release: in flight -> owed (parked, when the recipient is parked for the balance's app), for keysends certainly
+// not paid; the listening they covered is free for the next keysend.
 export async function release(tx: Tx, items: PaymentAmount[]): Promise<void> {
   if (items.length === 0) return;
   await tx.$executeRaw`
