@@ -197,6 +197,12 @@ describe('tenancy: no app rewrites, sees or unparks another app’s payouts (e2e
       const refused = cli('app-c', taken);
       expect([refused.status, refused.stderr]).toEqual([2, expect.stringContaining("is another app's")]);
     }
+    // Nor can an app be created under another's registered name (its payments would carry it).
+    const keys = spawnSync('node', ['dist/apps/cli/src/main.js', 'keys', 'create', '--name', 'A Podcasts', '--scopes', 'events:write'], {
+      env: { ...process.env, DATABASE_URL: stack.config.DATABASE_URL },
+      encoding: 'utf8',
+    });
+    expect([keys.status, keys.stderr]).toEqual([2, expect.stringContaining('is the registered name of app app-a')]);
     const reset = cli('app-c', 'none');
     expect([reset.status, JSON.parse(reset.stdout)]).toEqual([0, expect.objectContaining({ app: 'app-c', name: 'app-c' })]);
   });

@@ -81,7 +81,9 @@ try {
         .map((s) => s.trim())
         .filter(Boolean);
       if (scopes.length === 0 || !scopes.every(isScope)) fail(`--scopes must list one or more of ${ALL_SCOPES.join(', ')}`);
-      const created = await keys.create(name, scopes.filter(isScope));
+      const created = await keys
+        .create(name, scopes.filter(isScope))
+        .catch((error: Error) => (error instanceof AppError ? fail(error.message) : Promise.reject(error)));
       console.log(`API key ${created.id} for ${name} (${scopes.join(' ')}). It is shown only this once:\n${created.key}`);
       break;
     }
