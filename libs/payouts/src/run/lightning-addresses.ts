@@ -7,7 +7,7 @@ import { Payments, type Reason } from '@splitstream/payments';
 import { PrismaService } from '@splitstream/persistence';
 import { dueRecipient, PayoutStore } from '../store/payout-store.js';
 import { RecipientStore } from '../store/recipient-store.js';
-import { failRecipients, type RetryPolicy } from './record.js';
+import { failRecipients, type RecipientFailure, type RetryPolicy } from './record.js';
 
 // Calls to addresses' domains at once (each has its own timeout).
 const CONCURRENCY = 8;
@@ -48,13 +48,14 @@ export class LightningAddresses {
   ) {}
 
   async resolveDue(minMsat: bigint, policy: RetryPolicy): Promise<void> {
-    const due = await this.prisma.$queryRaw<{ id: bigint; address: string }[]>`
-      SELECT r.id, r.address FROM recipient r
+    // An address is resolved once however many apps it is due from; a failure counts for each of them.
+    const rows = await this.prisma.$queryRaw<{ id: bigint; address: string; apps: string[] }[]>`
+      SELECT r.id, r.address, array_agg(ar.app_id ORDER BY ar.app_id) AS apps FROM recipient r JOIN app_recipient ar ON ar.recipient_id = r.id
       WHERE r.address LIKE '%@%' AND ${dueRecipient(minMsat)}
         AND NOT EXISTS (SELECT 1 FROM lnaddress_route lr WHERE lr.address = r.address AND lr.expires_at > now())
-      ORDER BY r.id`;
-    const failures: { id: bigint; reason: Reason }[] = [];
-    await eachLimited(due, async ({ id, address }) => {
+      GROUP BY r.id ORDER BY r.id`;
+    const failures: RecipientFailure[] = [];
+    await eachLimited(rows, async ({ id, address, apps }) => {
       try {
         const route = await this.client.resolve(address);
         await this.saveRoute(address, route);
@@ -62,13 +63,16 @@ export class LightningAddresses {
       } catch (error) {
         if (!(error instanceof LnaddressError)) throw error;
         this.metrics.lnaddress.inc({ step: 'resolve', outcome: 'failed' });
-        failures.push({ id, reason: { code: error.code, message: error.message, detail: error.detail } });
+        const reason = { code: error.code, message: error.message, detail: error.detail };
+        failures.push(...apps.map((appId) => ({ recipientId: id, appId, reason })));
       }
     });
     if (failures.length === 0) return;
     await this.prisma.$transaction((tx) => failRecipients(this.recipients, tx, failures, policy));
     // The recipient's message (apps read it) is the coded reason in words; the detail is for the log and admins.
-    for (const f of failures) this.logger.warn({ recipientId: String(f.id), code: f.reason.code }, `lightning address not resolved: ${f.reason.detail}`);
+    for (const f of failures) {
+      this.logger.warn({ recipientId: String(f.recipientId), app: f.appId, code: f.reason.code }, `lightning address not resolved: ${f.reason.detail}`);
+    }
   }
 
   // A route's fields are the row's columns; the other kind's columns are cleared.

@@ -55,6 +55,7 @@ class World {
           payout_id: payoutId,
           balance_id: d.balanceId,
           recipient_id: d.recipientId,
+          app_id: 'app',
           amount_sats: d.amountSats,
           method: d.method,
           destination: d.destination,
@@ -273,7 +274,7 @@ describe('PayoutRunner (fakes)', () => {
       expect(
         world.recipientUpdates
           .filter((u) => u.kind === 'backoff')
-          .map((u) => u.id)
+          .map((u) => u.recipientId)
           .sort(),
       ).toEqual([1n, 11n, 2n, 5n, 8n]);
       expect(world.runs.get(1n)).toBe(PayoutStatus.Partial);
