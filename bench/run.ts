@@ -145,9 +145,8 @@ async function seedOwed(count: number) {
   await client.connect();
   const keys = Array.from({ length: count }, (_, i) => pubkey(100_000 + i));
   await client.query('BEGIN');
-  const { rows: ids } = await client.query<{ id: string }>(`INSERT INTO recipient (address, name) SELECT a, 'bench' FROM unnest($1::text[]) a RETURNING id`, [
-    keys,
-  ]);
+  const { rows: ids } = await client.query<{ id: string }>(`INSERT INTO recipient (address) SELECT a FROM unnest($1::text[]) a RETURNING id`, [keys]);
+  await client.query(`INSERT INTO app_recipient (recipient_id, app_id, name) SELECT r, 'bench', 'bench' FROM unnest($1::bigint[]) r`, [ids.map((r) => r.id)]);
   await client.query(
     `INSERT INTO balance (recipient_id, app_id, feed_guid, item_guid, accrued_msat, owed_msat) SELECT r, 'bench', 'bench-feed', 'payout-item', 10000, 10000 FROM unnest($1::bigint[]) r`,
     [ids.map((r) => r.id)],

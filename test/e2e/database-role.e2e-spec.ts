@@ -49,7 +49,8 @@ describe('the least-privileged database role (e2e)', () => {
   it('reads and writes rows of tables the migrations created after it, and runs the ledger check', async () => {
     const [recipient] = await query<{ id: string }>(appUrl.toString(), `INSERT INTO recipient (address) VALUES ('02${'3'.repeat(64)}') RETURNING id`);
     expect(recipient!.id).toBeDefined();
-    await query(appUrl.toString(), `UPDATE recipient SET name = 'Host' WHERE id = ${recipient!.id}`);
+    await query(appUrl.toString(), `INSERT INTO app_recipient (recipient_id, app_id, name) VALUES (${recipient!.id}, 'app', 'Host')`);
+    await query(appUrl.toString(), `UPDATE app_recipient SET name = 'Host (renamed)' WHERE recipient_id = ${recipient!.id}`);
     await query(appUrl.toString(), `INSERT INTO payout (trigger) VALUES ('manual')`);
     const check = spawnSync('node', ['dist/apps/cli/src/main.js', 'ledger', 'check'], {
       env: { ...process.env, DATABASE_URL: appUrl.toString() },

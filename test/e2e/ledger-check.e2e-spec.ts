@@ -47,6 +47,7 @@ describe('ledger check', () => {
     await db(`DELETE FROM listening_event WHERE event_id = 'lost'`);
     // A consistent paid history: 10 sats listened, accrued and paid by one succeeded payment.
     const [recipient] = await db(`INSERT INTO recipient (address) VALUES ('03${'1'.repeat(64)}') RETURNING id`);
+    await db(`INSERT INTO app_recipient (recipient_id, app_id) VALUES (${recipient.id}, '')`);
     await db(`INSERT INTO listening_event (app_id, event_id, payload, amount_msat, applied_at) VALUES ('default', 'paid-once', '{}', 10000, now())`);
     const [balance] = await db(
       `INSERT INTO balance (recipient_id, feed_guid, item_guid, accrued_msat, paid_msat) VALUES (${recipient.id}, 'f', 'i', 10000, 10000) RETURNING id`,

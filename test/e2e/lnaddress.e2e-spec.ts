@@ -103,7 +103,7 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     const toKim = payments.find((p) => p.destination === kimNode)!;
     expect(toKim).toMatchObject({ kind: 'keysend', amount: 50 });
     expect(toKim.customRecords['696969']).toBe('kim-wallet');
-    expect(toKim.blip10).toMatchObject({ name: 'Kim', value_msat: 50_000, podcast: 'Address Show', app_name: 'TestApp' });
+    expect(toKim.blip10).toMatchObject({ name: 'Kim', value_msat: 50_000, podcast: 'Address Show', app_name: 'test-app' }); // the app's id (no name registered), never the event's appName
     expect(payments.find((p) => p.destination === pubkey(0x700))).toMatchObject({ amount: 50 });
     // The keysend endpoint answered: LNURL-pay was never asked.
     expect((await wellKnownRequests('kim')).map((r) => r.path)).toEqual(['/.well-known/keysend/kim']);
@@ -131,7 +131,7 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     const lena = invoices.find((i) => i.user === 'lena')!;
     expect(lara.msat).toBe('21000');
     expect(bolt11.decode(lara.invoice).millisatoshis).toBe('21000');
-    expect(lara.comment).toMatch(/^stream 21 sats · Address Show · Episode lnurl-1 · at 90 s · via TestApp · uuid [0-9a-f-]{36}$/);
+    expect(lara.comment).toMatch(/^stream 21 sats · Address Show · Episode lnurl-1 · at 90 s · via test-app · uuid [0-9a-f-]{36}$/);
     expect(lena.msat).toBe('33000');
     expect([...lena.comment!]).toHaveLength(40); // cut to the address's commentAllowed
 
@@ -217,7 +217,7 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     const run = await pay([listening('wordy-1', 10, [lnaddress('Wordy', ln('wordy'), 1)])]);
     expect(run).toMatchObject({ status: 'completed', totals: { keysends: 1, succeeded: 1 } });
     const [issued] = await stack.sim.lnaddress.invoices();
-    expect(issued!.comment).toMatch(/^stream 10 sats · Address Show · Episode wordy-1 · at 90 s · via TestApp · uuid [0-9a-f-]{36}$/);
+    expect(issued!.comment).toMatch(/^stream 10 sats · Address Show · Episode wordy-1 · at 90 s · via test-app · uuid [0-9a-f-]{36}$/);
     expect(await recipient(ln('wordy'))).toMatchObject({ paidMsat: '10000', lastErrorCode: null });
   });
 

@@ -175,7 +175,7 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
     }
   });
 
-  it('does not take over a run that is still beating: the new run is skipped', async () => {
+  it('does not take over a run that is still beating: asking for a run answers that run (200), and none is started', async () => {
     const live = new pg.Client({ connectionString: stack.config.DATABASE_URL });
     await live.connect();
     await live.query('SELECT pg_advisory_lock(7629169)');
@@ -183,7 +183,11 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
       `INSERT INTO payout (trigger, status, started_at, heartbeat_at) VALUES ('manual', 'running', now(), now()) RETURNING id`,
     );
     try {
-      expect((await stack.runPayout()).status).toBe('skipped');
+      const [before] = await sql<{ n: string }>(`SELECT count(*) AS n FROM payout`);
+      const asked = await stack.http.post('/v1/payouts/run', {});
+      expect(asked).toMatchObject({ status: 200, body: { id: running!.id, status: 'running', started: false } });
+      expect(asked.body.message).toMatch(/already running/);
+      expect(await sql(`SELECT count(*) AS n FROM payout`)).toEqual([before]);
       await expect(live.query('SELECT 1')).resolves.toBeDefined();
     } finally {
       await live.end();

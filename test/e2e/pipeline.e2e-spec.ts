@@ -99,7 +99,7 @@ describe('streaming pipeline (e2e)', () => {
       episode_guid: 'item-a',
       episode: 'Episode item-a',
       ts: 0,
-      app_name: 'TestApp',
+      app_name: 'test-app', // the app's registered name (none here: its id), never the event's appName
       app_version: '1.0',
       sender_name: 'satoshi',
       name: 'Guest',
@@ -233,6 +233,8 @@ describe('stranded remainders and scheduled runs (e2e)', () => {
     await stack.accumulated();
     await stack.sim.setRule(twice, { delayMs: 500 });
     const started = await Promise.all([1, 2, 3].map(() => stack.http.post('/v1/payouts/run', {})));
+    // One run: the requests made while it was queued or running answer it.
+    expect(new Set(started.map((r) => r.body.id)).size).toBe(1);
     for (const { body } of started) {
       await eventually(
         () => stack.http.get(`/v1/payouts/${body.id}`),

@@ -74,7 +74,12 @@ describe('worker log lines (e2e)', () => {
     expect(found).toContainEqual(expect.objectContaining({ level: 40, paymentId: keysend(hangs), msg: expect.stringMatching(/^keysend outcome unknown: /) }));
     expect(found).toContainEqual(expect.objectContaining({ level: 40, paymentId: keysend(dead), code: '10', msg: 'keysend refused: FAILURE_REASON_NO_ROUTE' }));
     expect(found).toContainEqual(
-      expect.objectContaining({ level: 40, recipientId: deadId, msg: 'recipient parked after 1 consecutive failures: FAILURE_REASON_NO_ROUTE' }),
+      expect.objectContaining({
+        level: 40,
+        recipientId: deadId,
+        app: 'test-app',
+        msg: 'recipient parked after 1 consecutive failures: FAILURE_REASON_NO_ROUTE',
+      }),
     );
   });
 

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { accrue, type Accrual, balanceKey } from '@splitstream/ledger';
 import type { PrismaService } from '@splitstream/persistence';
 
-// A recipient of its own (node `address`, a unique custom value) with one balance accrued `msat`, through the
-// books' own accrue: what integration tests of payments start from.
+// A recipient of its own (node `address`, a unique custom value), named by app 'app', with one balance of that app
+// accrued `msat`, through the books' own accrue: what integration tests of payments start from.
 export async function seedBalance(prisma: PrismaService, address: string, msat: bigint): Promise<{ recipientId: bigint; balanceId: bigint }> {
   const unique = randomBytes(6).toString('hex');
-  const recipientId = (await prisma.recipient.create({ data: { address, customValue: `r-${unique}`, name: 'Host' } })).id;
+  const recipientId = (await prisma.recipient.create({ data: { address, customValue: `r-${unique}`, apps: { create: { appId: 'app', name: 'Host' } } } })).id;
   const row: Accrual = {
     recipientId,
     appId: 'app',
@@ -34,7 +34,12 @@ export async function seedListening(
 ): Promise<{ recipientId: bigint; balanceId: bigint }> {
   const recipient = await prisma.recipient.upsert({
     where: { address_customKey_customValue: { address: seed.address, customKey: '', customValue: '' } },
-    create: { address: seed.address, name: 'Host' },
+    create: { address: seed.address },
+    update: {},
+  });
+  await prisma.appRecipient.upsert({
+    where: { recipientId_appId: { recipientId: recipient.id, appId: seed.appId } },
+    create: { recipientId: recipient.id, appId: seed.appId, name: 'Host' },
     update: {},
   });
   const row: Accrual = {

@@ -4,6 +4,7 @@
 //   keys revoke <id>                                                     the key stops working at once
 //   apps caps <app> [--day-msat N] [--month-msat N] [--listener-day-msat N]   set spend caps ("none" removes one)
 //   apps show <app>                                                      caps and what the app accepted
+//   apps name <app> <name|none>                  the bLIP-10 app_name its payments carry (none: the app id)
 //   ledger check                                  verify the ledger invariant (exit 1 when it does not hold)
 //   payments reconcile                            look unknown payments up in the wallet's records now (alias: keysends reconcile)
 import 'reflect-metadata';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ALL_SCOPES, ApiKeysService, isScope } from '@splitstream/auth';
 import { loadConfigOrExit } from '@splitstream/config';
+import { AppError } from '@splitstream/errors';
 import { invariantReportJson, LedgerQueries } from '@splitstream/ledger';
 import { MSAT_DECIMAL } from '@splitstream/money';
 import { Reconciliation } from '@splitstream/payouts';
@@ -22,6 +24,7 @@ const USAGE = `usage: npm run cli -- keys create --name <app> --scopes <${ALL_SC
        npm run cli -- keys revoke <id>
        npm run cli -- apps caps <app> [--day-msat <msat|none>] [--month-msat <msat|none>] [--listener-day-msat <msat|none>]
        npm run cli -- apps show <app>
+       npm run cli -- apps name <app> <name|none>
        npm run cli -- ledger check
        npm run cli -- payments reconcile`;
 
@@ -63,7 +66,7 @@ if (values.help || positionals.length === 0) {
   console.log(USAGE);
   process.exit(0);
 }
-const [group, command, argument] = positionals;
+const [group, command, argument, value] = positionals;
 // Only reconciling pays through the wallet (looks payments up, sends them again): only it needs its credentials.
 const config = loadConfigOrExit({ pays: group !== undefined && command === 'reconcile' });
 const app = await NestFactory.createApplicationContext(CliModule.register(config), { logger: ['error'] });
@@ -78,7 +81,9 @@ try {
         .map((s) => s.trim())
         .filter(Boolean);
       if (scopes.length === 0 || !scopes.every(isScope)) fail(`--scopes must list one or more of ${ALL_SCOPES.join(', ')}`);
-      const created = await keys.create(name, scopes.filter(isScope));
+      const created = await keys
+        .create(name, scopes.filter(isScope))
+        .catch((error: Error) => (error instanceof AppError ? fail(error.message) : Promise.reject(error)));
       console.log(`API key ${created.id} for ${name} (${scopes.join(' ')}). It is shown only this once:\n${created.key}`);
       break;
     }
@@ -102,6 +107,17 @@ try {
       };
       if (Object.values(update).every((v) => v === undefined)) fail('give at least one of --day-msat, --month-msat, --listener-day-msat');
       console.log(json(await app.get(TenantsService).setCaps(argument!, update)));
+      break;
+    }
+    case 'apps name': {
+      if (!argument || value === undefined) fail('apps name needs an app and a name (or none)');
+      const name = value!.trim();
+      if (!name || name.length > 100) fail('the name must be 1 to 100 characters');
+      const named = await app
+        .get(TenantsService)
+        .setName(argument!, name === 'none' ? null : name)
+        .catch((error: Error) => (error instanceof AppError ? fail(error.message) : Promise.reject(error)));
+      console.log(json(named));
       break;
     }
     case 'apps show':

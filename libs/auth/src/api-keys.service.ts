@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { AppError, ErrorCode } from '@splitstream/errors';
 import { PrismaService } from '@splitstream/persistence';
 import { isScope, Scope } from './scopes.js';
 
@@ -20,7 +21,10 @@ const KEY_PATTERN = /^ss_[A-Za-z0-9_-]{43}$/;
 export class ApiKeysService {
   constructor(private readonly prisma: PrismaService) {}
 
+  // An app's id is what its payments name it when it registered no name: never another app's registered name.
   async create(name: string, scopes: Scope[]): Promise<{ id: string; key: string }> {
+    const owner = await this.prisma.app.findFirst({ where: { name, id: { not: name } } });
+    if (owner) throw new AppError(ErrorCode.Conflict, `${JSON.stringify(name)} is the registered name of app ${owner.id}: choose another app name`);
     const key = `ss_${randomBytes(32).toString('base64url')}`;
     const row = await this.prisma.apiKey.create({ data: { name, scopes: scopes.join(' '), keyHash: hashOf(key), prefix: key.slice(0, 8) } });
     return { id: String(row.id), key };

@@ -10,7 +10,18 @@ interface RecipientRow {
   address: string;
   customKey: string;
   customValue: string;
+}
+
+// What one app's latest event called a recipient.
+interface AppRecipientName {
+  recipient: string;
+  appId: string;
   name: string;
+}
+
+interface AppEpisode {
+  appId: string;
+  payload: ListeningPayload;
 }
 
 type PendingAccrual = Omit<Accrual, 'recipientId'> & { recipient: string };
@@ -39,6 +50,7 @@ export class AccumulationService {
         if (events.length === 0) return 0;
 
         const recipients = new Map<string, RecipientRow>();
+        const names = new Map<string, AppRecipientName>();
         const pending = new Map<string, PendingAccrual>();
         const allocations: { eventId: bigint; key: string; amountMsat: bigint }[] = [];
         const applied: typeof events = [];
@@ -56,12 +68,8 @@ export class AccumulationService {
           for (const a of split) {
             const identity = recipientIdentity(a.recipient);
             const name = a.recipient.name ?? '';
-            recipients.set(identity, {
-              address: a.recipient.address,
-              customKey: a.recipient.customKey ?? '',
-              customValue: a.recipient.customValue ?? '',
-              name,
-            });
+            recipients.set(identity, { address: a.recipient.address, customKey: a.recipient.customKey ?? '', customValue: a.recipient.customValue ?? '' });
+            names.set(JSON.stringify([identity, event.app_id]), { recipient: identity, appId: event.app_id, name });
             const key = JSON.stringify([identity, event.app_id, payload.feedGuid, payload.itemGuid, a.remoteFeedGuid ?? '', a.remoteItemGuid ?? '']);
             // Events come in id order: the latest event's metadata wins.
             const previous = pending.get(key);
@@ -84,9 +92,10 @@ export class AccumulationService {
         }
 
         const recipientIds = await this.upsertRecipients(tx, recipients);
+        await this.upsertAppRecipients(tx, names, recipientIds);
         await this.upsertEpisodes(
           tx,
-          applied.map((e) => e.payload),
+          applied.map((e) => ({ appId: e.app_id, payload: e.payload })),
         );
         const accruals = new Map<string, Accrual>();
         for (const [key, { recipient, ...rest }] of pending) accruals.set(key, { ...rest, recipientId: recipientIds.get(recipient)! });
@@ -134,14 +143,13 @@ export class AccumulationService {
     return split;
   }
 
-  // Sorted, so concurrent batches lock rows in the same order (no deadlocks). The name is the latest seen.
+  // Sorted, so concurrent batches lock rows in the same order (no deadlocks). A recipient row is only its identity.
   private async upsertRecipients(tx: Tx, recipients: Map<string, RecipientRow>): Promise<Map<string, bigint>> {
     const rows = byKey(recipients).map(([, r]) => r);
     const upserted = await tx.$queryRaw<{ id: bigint; address: string; custom_key: string; custom_value: string }[]>`
-      INSERT INTO recipient (address, custom_key, custom_value, name)
-      SELECT * FROM unnest(${rows.map((r) => r.address)}::text[], ${rows.map((r) => r.customKey)}::text[],
-                           ${rows.map((r) => r.customValue)}::text[], ${rows.map((r) => r.name)}::text[])
-      ON CONFLICT (address, custom_key, custom_value) DO UPDATE SET name = EXCLUDED.name
+      INSERT INTO recipient (address, custom_key, custom_value)
+      SELECT * FROM unnest(${rows.map((r) => r.address)}::text[], ${rows.map((r) => r.customKey)}::text[], ${rows.map((r) => r.customValue)}::text[])
+      ON CONFLICT (address, custom_key, custom_value) DO UPDATE SET address = EXCLUDED.address
       RETURNING id, address, custom_key, custom_value`;
     return new Map(
       upserted.map((row) => [
@@ -151,17 +159,29 @@ export class AccumulationService {
     );
   }
 
-  // What keysends will tell receivers about each episode: the latest event's titles, url and ids.
-  private async upsertEpisodes(tx: Tx, payloads: ListeningPayload[]): Promise<void> {
-    const latest = new Map(payloads.map((p) => [JSON.stringify([p.feedGuid, p.itemGuid]), p]));
-    const rows = byKey(latest).map(([, p]) => p);
+  // Each app's name for each recipient, the latest of that app's events; before the balances, which reference it.
+  private async upsertAppRecipients(tx: Tx, names: Map<string, AppRecipientName>, recipientIds: Map<string, bigint>): Promise<void> {
+    const rows = [...names.values()]
+      .map((n) => ({ ...n, recipientId: recipientIds.get(n.recipient)! }))
+      .sort((a, b) => (a.recipientId === b.recipientId ? (a.appId < b.appId ? -1 : 1) : a.recipientId < b.recipientId ? -1 : 1));
     await tx.$executeRaw`
-      INSERT INTO episode (feed_guid, item_guid, feed_title, item_title, feed_url, feed_id, item_id)
-      SELECT * FROM unnest(${rows.map((p) => p.feedGuid)}::text[], ${rows.map((p) => p.itemGuid)}::text[],
-                           ${rows.map((p) => p.feedTitle ?? '')}::text[], ${rows.map((p) => p.itemTitle ?? '')}::text[],
-                           ${rows.map((p) => p.feedUrl ?? '')}::text[], ${rows.map((p) => (p.feedId === undefined ? null : String(p.feedId)))}::bigint[],
-                           ${rows.map((p) => (p.itemId === undefined ? null : String(p.itemId)))}::bigint[])
-      ON CONFLICT (feed_guid, item_guid) DO UPDATE SET feed_title = EXCLUDED.feed_title, item_title = EXCLUDED.item_title,
+      INSERT INTO app_recipient (recipient_id, app_id, name)
+      SELECT * FROM unnest(${rows.map((r) => String(r.recipientId))}::bigint[], ${rows.map((r) => r.appId)}::text[], ${rows.map((r) => r.name)}::text[])
+      ON CONFLICT (recipient_id, app_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()`;
+  }
+
+  // What each app's keysends will tell receivers about each episode: that app's latest event's titles, url and ids.
+  private async upsertEpisodes(tx: Tx, episodes: AppEpisode[]): Promise<void> {
+    const latest = new Map(episodes.map((e) => [JSON.stringify([e.appId, e.payload.feedGuid, e.payload.itemGuid]), e]));
+    const rows = byKey(latest).map(([, e]) => e);
+    const payloads = rows.map((e) => e.payload);
+    await tx.$executeRaw`
+      INSERT INTO episode (app_id, feed_guid, item_guid, feed_title, item_title, feed_url, feed_id, item_id)
+      SELECT * FROM unnest(${rows.map((e) => e.appId)}::text[], ${payloads.map((p) => p.feedGuid)}::text[], ${payloads.map((p) => p.itemGuid)}::text[],
+                           ${payloads.map((p) => p.feedTitle ?? '')}::text[], ${payloads.map((p) => p.itemTitle ?? '')}::text[],
+                           ${payloads.map((p) => p.feedUrl ?? '')}::text[], ${payloads.map((p) => (p.feedId === undefined ? null : String(p.feedId)))}::bigint[],
+                           ${payloads.map((p) => (p.itemId === undefined ? null : String(p.itemId)))}::bigint[])
+      ON CONFLICT (app_id, feed_guid, item_guid) DO UPDATE SET feed_title = EXCLUDED.feed_title, item_title = EXCLUDED.item_title,
         feed_url = EXCLUDED.feed_url, feed_id = EXCLUDED.feed_id, item_id = EXCLUDED.item_id, updated_at = now()`;
   }
 

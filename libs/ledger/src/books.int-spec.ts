@@ -32,6 +32,8 @@ describe('the books: movements of money (integration)', () => {
     const b = await balance(id);
     return { accrued: b.accruedMsat, owed: b.owedMsat, inFlight: b.inFlightMsat, parked: b.parkedMsat, paid: b.paidMsat };
   };
+  const ofApp = (appId = 'app') => ({ recipientId, appId });
+  const state = (appId = 'app') => prisma.appRecipient.findUniqueOrThrow({ where: { recipientId_appId: ofApp(appId) } });
   const tx = <T>(work: (t: Prisma.TransactionClient) => Promise<T>) => prisma.$transaction(work);
   const newBalance = async (overrides: Partial<Accrual> = {}) => {
     const row = accrual(overrides);
@@ -39,7 +41,7 @@ describe('the books: movements of money (integration)', () => {
   };
   // A keysend row to hang a reservation on (the books link allocations to it).
   const keysendFor = async (balanceId: bigint, sats: number) => {
-    const payout = await prisma.payout.create({ data: { trigger: 'manual' } });
+    const payout = await prisma.payout.create({ data: { trigger: 'manual', status: 'completed' } });
     keysendSeq += 1n;
     return (
       await prisma.payment.create({
@@ -63,7 +65,19 @@ describe('the books: movements of money (integration)', () => {
     await prisma.$connect();
   });
   beforeEach(async () => {
-    recipientId = (await prisma.recipient.create({ data: { address: pubkey(Number(++keysendSeq)), name: 'Host' } })).id;
+    recipientId = (
+      await prisma.recipient.create({
+        data: {
+          address: pubkey(Number(++keysendSeq)),
+          apps: {
+            create: [
+              { appId: 'app', name: 'Host' },
+              { appId: 'other-app', name: 'Host' },
+            ],
+          },
+        },
+      })
+    ).id;
   });
   afterAll(() => prisma.$disconnect());
 
@@ -74,11 +88,18 @@ describe('the books: movements of money (integration)', () => {
     expect(await balance(id)).toMatchObject({ name: 'Host (renamed)', position: 99, appName: 'App', senderName: 'satoshi' });
   });
 
-  it('accrue: a parked recipient accrues into parked', async () => {
+  it("accrue: a recipient parked for an app accrues that app's money into parked, another app's into owed", async () => {
     const id = await newBalance();
-    await tx((t) => park(t, recipientId, { code: '2', message: 'refused' }));
-    await tx((t) => accrue(t, [accrual({ amountMsat: 1_000n })]));
+    const others = await newBalance({ appId: 'other-app' });
+    await tx((t) => park(t, ofApp(), { code: '2', message: 'refused' }));
+    await tx((t) =>
+      accrue(
+        t,
+        [accrual({ amountMsat: 1_000n }), accrual({ appId: 'other-app', amountMsat: 1_000n })].sort((a, b) => (balanceKey(a) < balanceKey(b) ? -1 : 1)),
+      ),
+    );
     expect(await amounts(id)).toEqual({ accrued: 11_000n, owed: 0n, inFlight: 0n, parked: 11_000n, paid: 0n });
+    expect(await amounts(others)).toEqual({ accrued: 11_000n, owed: 11_000n, inFlight: 0n, parked: 0n, paid: 0n });
   });
 
   it("reserve: owed -> in flight, linking the balance's unlinked allocations to the keysend", async () => {
@@ -109,7 +130,7 @@ describe('the books: movements of money (integration)', () => {
     );
     await tx((t) => release(t, [{ paymentId: a, balanceId: id, msat: 4_000n }]));
     expect(await amounts(id)).toEqual({ accrued: 10_000n, owed: 4_000n, inFlight: 6_000n, parked: 0n, paid: 0n });
-    await tx((t) => park(t, recipientId, { code: '10', message: 'no route' }));
+    await tx((t) => park(t, ofApp(), { code: '10', message: 'no route' }));
     await tx((t) => release(t, [{ paymentId: b, balanceId: id, msat: 6_000n }]));
     expect(await amounts(id)).toEqual({ accrued: 10_000n, owed: 0n, inFlight: 0n, parked: 10_000n, paid: 0n });
   });
@@ -122,19 +143,21 @@ describe('the books: movements of money (integration)', () => {
     expect(await amounts(to)).toEqual({ accrued: 6_000n, owed: 6_000n, inFlight: 0n, parked: 0n, paid: 0n });
   });
 
-  it('park and unpark: owed <-> parked, with the reason kept and failures forgotten on unpark', async () => {
+  it("park and unpark: one app's owed <-> parked, with the reason kept and failures forgotten on unpark; another app's money never moves", async () => {
     const id = await newBalance();
-    await tx((t) => park(t, recipientId, { code: '2', message: 'invalid destination pubkey' }));
+    const others = await newBalance({ appId: 'other-app' });
+    await tx((t) => park(t, ofApp('other-app'), { code: '10', message: 'no route' }));
+    await tx((t) => park(t, ofApp(), { code: '2', message: 'invalid destination pubkey' }));
     expect(await amounts(id)).toEqual({ accrued: 10_000n, owed: 0n, inFlight: 0n, parked: 10_000n, paid: 0n });
-    expect(await prisma.recipient.findUniqueOrThrow({ where: { id: recipientId } })).toMatchObject({
-      parked: true,
-      lastErrorCode: '2',
-      lastErrorMessage: 'invalid destination pubkey',
-    });
-    await prisma.recipient.update({ where: { id: recipientId }, data: { consecutiveFailures: 8 } });
-    await tx((t) => unpark(t, recipientId));
+    expect(await state()).toMatchObject({ parked: true, lastErrorCode: '2', lastErrorMessage: 'invalid destination pubkey' });
+    await prisma.appRecipient.update({ where: { recipientId_appId: ofApp() }, data: { consecutiveFailures: 8 } });
+    expect(await tx((t) => unpark(t, ofApp()))).toBe(true);
     expect(await amounts(id)).toEqual({ accrued: 10_000n, owed: 10_000n, inFlight: 0n, parked: 0n, paid: 0n });
-    expect(await prisma.recipient.findUniqueOrThrow({ where: { id: recipientId } })).toMatchObject({ parked: false, consecutiveFailures: 0 });
+    expect(await state()).toMatchObject({ parked: false, consecutiveFailures: 0 });
+    // The other app's stays parked, with its own reason.
+    expect(await amounts(others)).toEqual({ accrued: 10_000n, owed: 0n, inFlight: 0n, parked: 10_000n, paid: 0n });
+    expect(await state('other-app')).toMatchObject({ parked: true, lastErrorCode: '10', lastErrorMessage: 'no route' });
+    expect(await tx((t) => unpark(t, ofApp('no-such-app')))).toBe(false);
   });
 
   it('the database refuses a movement that would break a balance (settling more than is in flight)', async () => {

@@ -41,21 +41,22 @@ const ids = (values: bigint[]) => values.map(String);
 const MAY_PAY = [...IN_FLIGHT_STATUSES, PaymentStatus.Succeeded];
 const amounts = (values: bigint[]) => values.map(String);
 
-// Accrue: listening money becomes owed (parked, for a parked recipient). Rows must come sorted by balanceKey
-// so that concurrent batches lock balances in one order. Returns each balance's id by balanceKey.
+// Accrue: listening money becomes owed (parked, when the recipient is parked for that app). Each row's
+// (recipient, app) must exist in app_recipient (the accumulation writes it first). Rows must come sorted by
+// balanceKey so that concurrent batches lock balances in one order. Returns each balance's id by balanceKey.
 export async function accrue(tx: Tx, rows: Accrual[]): Promise<Map<string, bigint>> {
   if (rows.length === 0) return new Map();
   const balances = await tx.$queryRaw<(BalanceKey & { id: bigint })[]>`
     INSERT INTO balance (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid, accrued_msat, owed_msat, parked_msat,
                          name, app_name, app_version, sender_name, position)
-    SELECT d.r, d.a, d.f, d.i, d.rf, d.ri, d.m, CASE WHEN rec.parked THEN 0 ELSE d.m END, CASE WHEN rec.parked THEN d.m ELSE 0 END,
+    SELECT d.r, d.a, d.f, d.i, d.rf, d.ri, d.m, CASE WHEN ar.parked THEN 0 ELSE d.m END, CASE WHEN ar.parked THEN d.m ELSE 0 END,
            d.n, d.an, d.av, d.sn, d.p
     FROM unnest(${ids(rows.map((r) => r.recipientId))}::bigint[], ${rows.map((r) => r.appId)}::text[], ${rows.map((r) => r.feedGuid)}::text[], ${rows.map((r) => r.itemGuid)}::text[],
                 ${rows.map((r) => r.remoteFeedGuid)}::text[], ${rows.map((r) => r.remoteItemGuid)}::text[],
                 ${amounts(rows.map((r) => r.amountMsat))}::bigint[], ${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.appName)}::text[],
                 ${rows.map((r) => r.appVersion)}::text[], ${rows.map((r) => r.senderName)}::text[], ${rows.map((r) => r.position)}::int[])
       WITH ORDINALITY AS d(r, a, f, i, rf, ri, m, n, an, av, sn, p, ord)
-    JOIN recipient rec ON rec.id = d.r
+    JOIN app_recipient ar ON ar.recipient_id = d.r AND ar.app_id = d.a
     ORDER BY d.ord
     ON CONFLICT (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) DO UPDATE SET
       accrued_msat = balance.accrued_msat + EXCLUDED.accrued_msat,
@@ -92,19 +93,19 @@ export async function settle(tx: Tx, items: Omit<PaymentAmount, 'paymentId'>[]):
     WHERE b.id = d.id`;
 }
 
-// Release: in flight -> owed (parked, for a parked recipient), for payments certainly not paid (already moved to
-// failed or cancelled). The listening they covered goes to the first other payment of the same run for the same
-// balance that may still pay (pending, sending, unknown or succeeded), or, with none, is free for the next payment:
-// a failed part never strands listening that another part of the run paid.
+// Release: in flight -> owed (parked, when the recipient is parked for the balance's app), for payments certainly
+// not paid (already moved to failed or cancelled). The listening they covered goes to the first other payment of
+// the same run for the same balance that may still pay (pending, sending, unknown or succeeded), or, with none, is
+// free for the next payment: a failed part never strands listening that another part of the run paid.
 export async function release(tx: Tx, items: PaymentAmount[]): Promise<void> {
   if (items.length === 0) return;
   await tx.$executeRaw`
     UPDATE balance b SET in_flight_msat = b.in_flight_msat - d.m,
-           owed_msat = b.owed_msat + CASE WHEN r.parked THEN 0 ELSE d.m END,
-           parked_msat = b.parked_msat + CASE WHEN r.parked THEN d.m ELSE 0 END, updated_at = now()
+           owed_msat = b.owed_msat + CASE WHEN ar.parked THEN 0 ELSE d.m END,
+           parked_msat = b.parked_msat + CASE WHEN ar.parked THEN d.m ELSE 0 END, updated_at = now()
     FROM (SELECT b AS id, SUM(m)::bigint AS m FROM unnest(${ids(items.map((i) => i.balanceId))}::bigint[], ${amounts(items.map((i) => i.msat))}::bigint[]) AS u(b, m) GROUP BY b) d,
-         recipient r
-    WHERE b.id = d.id AND r.id = b.recipient_id`;
+         app_recipient ar
+    WHERE b.id = d.id AND ar.recipient_id = b.recipient_id AND ar.app_id = b.app_id`;
   await tx.$executeRaw`
     UPDATE allocation a SET payment_id = r.next
     FROM (SELECT u.k AS old, u.b AS balance_id,
@@ -125,11 +126,17 @@ export async function transferRemainder(tx: Tx, fromBalanceId: bigint, toBalance
     WHERE id IN (${fromBalanceId}, ${toBalanceId})`;
 }
 
-// Park: a recipient that keeps failing stops being paid; what it is owed becomes parked (and so does what it
-// accrues until unparked). The reason stays on the recipient for operators.
-export async function park(tx: Tx, recipientId: bigint, reason: { code: string | null; message: string; detail?: string }): Promise<void> {
-  await tx.recipient.update({
-    where: { id: recipientId },
+// A recipient as one app knows it: park and unpark move only that app's balances, never another app's money.
+export interface AppRecipientKey {
+  recipientId: bigint;
+  appId: string;
+}
+
+// Park: a recipient that keeps failing for an app stops being paid that app's money; what that app owes it becomes
+// parked (and so does what that app accrues for it until unparked). The reason stays on the (recipient, app).
+export async function park(tx: Tx, key: AppRecipientKey, reason: { code: string | null; message: string; detail?: string }): Promise<void> {
+  await tx.appRecipient.update({
+    where: { recipientId_appId: { recipientId: key.recipientId, appId: key.appId } },
     data: {
       parked: true,
       parkedAt: new Date(),
@@ -139,14 +146,20 @@ export async function park(tx: Tx, recipientId: bigint, reason: { code: string |
       lastErrorDetail: reason.detail ?? null,
     },
   });
-  await tx.$executeRaw`UPDATE balance SET parked_msat = parked_msat + owed_msat, owed_msat = 0, updated_at = now() WHERE recipient_id = ${recipientId}`;
+  await tx.$executeRaw`
+    UPDATE balance SET parked_msat = parked_msat + owed_msat, owed_msat = 0, updated_at = now()
+    WHERE recipient_id = ${key.recipientId} AND app_id = ${key.appId}`;
 }
 
-// Unpark: an operator has looked; parked money is owed again and paid from the next run, failures forgotten.
-export async function unpark(tx: Tx, recipientId: bigint): Promise<void> {
-  await tx.recipient.update({
-    where: { id: recipientId },
+// Unpark: an operator has looked; that app's parked money is owed again and paid from the next run, its failures
+// forgotten. False when the recipient has no state for that app.
+export async function unpark(tx: Tx, key: AppRecipientKey): Promise<boolean> {
+  const { count } = await tx.appRecipient.updateMany({
+    where: { recipientId: key.recipientId, appId: key.appId },
     data: { parked: false, parkedAt: null, consecutiveFailures: 0, nextAttemptAt: null },
   });
-  await tx.$executeRaw`UPDATE balance SET owed_msat = owed_msat + parked_msat, parked_msat = 0, updated_at = now() WHERE recipient_id = ${recipientId}`;
+  await tx.$executeRaw`
+    UPDATE balance SET owed_msat = owed_msat + parked_msat, parked_msat = 0, updated_at = now()
+    WHERE recipient_id = ${key.recipientId} AND app_id = ${key.appId} AND parked_msat > 0`;
+  return count === 1;
 }

@@ -1,6 +1,19 @@
 export { AccumulationService } from './accumulation.service.js';
 export { ApplyBatcher, MAX_EVENTS_PER_TRANSACTION } from './apply-batcher.js';
-export { accrue, balanceKey, park, release, reserve, settle, transferRemainder, unpark, type Accrual, type BalanceKey, type PaymentAmount } from './books.js';
+export {
+  accrue,
+  balanceKey,
+  park,
+  release,
+  reserve,
+  settle,
+  transferRemainder,
+  unpark,
+  type Accrual,
+  type AppRecipientKey,
+  type BalanceKey,
+  type PaymentAmount,
+} from './books.js';
 export {
   invariantReportJson,
   LedgerQueries,

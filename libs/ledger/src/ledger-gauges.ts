@@ -53,8 +53,8 @@ export class LedgerGauges {
     );
     scalar(
       'splitstream_parked_recipients',
-      'Recipients parked until an operator unparks them',
-      () => prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM recipient WHERE parked`,
+      'Recipients parked (for one app or more) until an operator unparks them',
+      () => prisma.$queryRaw`SELECT COUNT(DISTINCT recipient_id)::int AS value FROM app_recipient WHERE parked`,
     );
     scalar(
       'splitstream_unknown_msat',

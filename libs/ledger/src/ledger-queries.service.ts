@@ -139,18 +139,20 @@ export class LedgerQueries {
   async event(appId: string, eventId: string) {
     const event = await this.prisma.listeningEvent.findUnique({
       where: { appId_eventId: { appId, eventId } },
-      include: { allocations: { include: { balance: { include: { recipient: true } } }, orderBy: { id: 'asc' } } },
+      include: { allocations: { include: { balance: { include: { recipient: true, appRecipient: true } } }, orderBy: { id: 'asc' } } },
     });
     if (!event) return null;
     return {
       dbId: event.id,
       view: {
         id: event.eventId,
+        app: event.appId,
         amountMsat: String(event.amountMsat),
         receivedAt: event.receivedAt,
         appliedAt: event.appliedAt,
         allocations: event.allocations.map((a) => ({
-          recipient: recipientView(a.balance.recipient),
+          // as the event's app names it
+          recipient: recipientView({ ...a.balance.recipient, name: a.balance.appRecipient.name }),
           remoteFeedGuid: a.balance.remoteFeedGuid || null,
           remoteItemGuid: a.balance.remoteItemGuid || null,
           amountMsat: String(a.amountMsat),

@@ -40,7 +40,7 @@ describe('PaymentMoves: every payment status move (integration)', () => {
   // A pending payment of AMOUNT_SATS, created through PaymentMoves.create (its money reserved).
   const newPending = async (draft: Partial<PaymentDraft> = {}): Promise<PaymentRow> => {
     const { recipientId, balanceId } = await newBalance();
-    const payout = await prisma.payout.create({ data: { trigger: 'manual' } });
+    const payout = await prisma.payout.create({ data: { trigger: 'manual', status: 'completed' } });
     const [row] = await tx((m) =>
       m.create(payout.id, [
         {

@@ -11,6 +11,7 @@ export interface PaymentRow {
   payout_id: bigint;
   balance_id: bigint;
   recipient_id: bigint;
+  app_id: string; // its balance's app: whose recipient state its outcome moves
   amount_sats: bigint;
   method: string; // PaymentMethod
   destination: string;
@@ -25,7 +26,7 @@ export interface PaymentRow {
 }
 
 export const PAYMENT_ROW_COLUMNS = Prisma.raw(
-  'p.id, p.payout_id, p.balance_id, p.recipient_id, p.amount_sats, p.method, p.destination, p.reference, p.custom_records, p.preimage, p.invoice, p.invoice_expires_at, p.payment_hash, p.sent_at, p.created_at',
+  'p.id, p.payout_id, p.balance_id, p.recipient_id, (SELECT b.app_id FROM balance b WHERE b.id = p.balance_id) AS app_id, p.amount_sats, p.method, p.destination, p.reference, p.custom_records, p.preimage, p.invoice, p.invoice_expires_at, p.payment_hash, p.sent_at, p.created_at',
 );
 
 // What a payment takes from one balance.

@@ -2,7 +2,7 @@ export { PAYMENT_LIST_STATUSES, PayoutQueries, type PaymentFilter, type PaymentL
 export { PayoutRequests } from './payout-requests.service.js';
 export { PayoutRunner } from './run/payout-runner.service.js';
 export { retryDelaySeconds } from './run/record.js';
-export { type RecipientFilter, type RecipientListItem, RecipientsService } from './recipients.service.js';
+export { type RecipientFilter, type RecipientListItem, RecipientsService, type UnparkScope } from './recipients.service.js';
 export { PayoutRunnerModule, PayoutsModule, ReconciliationModule } from './payouts.module.js';
 export { PaymentVerdicts, type VerdictRequest, type VerdictResult } from './payment-verdicts.service.js';
 export { Reconciliation, type ReconcileReport, reconcileStep, type ReconcileRules, type ReconcileStep } from './reconciliation.service.js';

@@ -4,7 +4,7 @@ import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
 // What a keysend list shows; `tenant` null: every app's keysends (admin keys). `parked` means failed keysends
-// of recipients that are parked now (their money waits for an operator); `paid` is `succeeded`.
+// of recipients parked now for the keysend's app (that money waits for an operator); `paid` is `succeeded`.
 export const PAYMENT_LIST_STATUSES = [...Object.values(PaymentStatus), 'paid', 'parked'] as const;
 export type PaymentListStatus = (typeof PAYMENT_LIST_STATUSES)[number];
 export interface PaymentFilter {
@@ -55,14 +55,16 @@ const paymentView = (k: {
   checkedAt: Date | null;
   checkResult: string | null;
   verdicts: { outcome: string; basis: string; decidedBy: string; reason: string; evidence: Prisma.JsonValue; createdAt: Date }[];
-  recipient: { address: string; customKey: string; customValue: string; name: string };
-  balance: EpisodeKey;
+  recipient: { address: string; customKey: string; customValue: string };
+  balance: EpisodeKey & { appId: string; appRecipient: { name: string } };
   parts: { msat: bigint; balance: EpisodeKey }[];
 }) => ({
   id: String(k.id),
   payoutId: String(k.payoutId),
   reference: k.reference,
-  recipient: recipientView(k.recipient),
+  // Whose money it is: the recipient as that app names it.
+  app: k.balance.appId,
+  recipient: recipientView({ ...k.recipient, name: k.balance.appRecipient.name }),
   // Its episode; for an invoice that paid several episodes of one address, the first of them.
   episode: episodeView(k.balance),
   // What it paid each episode, to the msat (one part, or one per episode of a combined invoice).
@@ -96,7 +98,7 @@ const paymentView = (k: {
 export type PaymentView = ReturnType<typeof paymentView>;
 const paymentInclude = {
   recipient: true,
-  balance: true,
+  balance: { include: { appRecipient: true } },
   verdicts: { orderBy: { id: 'asc' } },
   parts: { include: { balance: true }, orderBy: { balanceId: 'asc' } },
 } as const satisfies Prisma.PaymentInclude;
@@ -143,14 +145,14 @@ export class PayoutQueries {
       filter.status === 'paid'
         ? { status: PaymentStatus.Succeeded }
         : filter.status === 'parked'
-          ? { status: PaymentStatus.Failed, recipient: { parked: true } }
+          ? { status: PaymentStatus.Failed, balance: { appRecipient: { parked: true } } }
           : filter.status
             ? { status: filter.status }
             : {};
     const keysends = await this.prisma.payment.findMany({
       where: {
-        ...tenantWhere(filter.tenant),
-        ...status,
+        // AND: the tenant's condition and `parked`'s are both on the balance; neither may replace the other.
+        AND: [tenantWhere(filter.tenant), status],
         ...(filter.recipientId !== undefined && { recipientId: filter.recipientId }),
         ...(filter.payoutId !== undefined && { payoutId: filter.payoutId }),
         ...((filter.from || filter.to) && { createdAt: { ...(filter.from && { gte: filter.from }), ...(filter.to && { lt: filter.to }) } }),

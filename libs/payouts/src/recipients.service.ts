@@ -3,26 +3,24 @@ import { ofTenant, type RecipientIdentity, recipientState, recipientView, unpark
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { WAITING_COLUMNS, WAITING_JOIN, waitingOf, type WaitingRow } from './waiting.js';
 
-// Which recipients a list shows. `tenant` null: every app's money (admin keys); otherwise only what that app's
-// listeners accrued, and only recipients that app has accrued for.
+// Which recipients a list shows. `tenant` null: every app's money and state (admin keys); otherwise only what that
+// app's listeners accrued, that app's name for it and that app's state, and only recipients that app has accrued for.
 export interface RecipientFilter {
   tenant: string | null;
   id?: bigint;
   identity?: RecipientIdentity;
-  parked?: boolean;
+  parked?: boolean; // for an admin: parked for any app (true), for none (false)
   owedAtLeastMsat?: bigint;
-  q?: string; // a prefix of the name (any case) or of the address
+  q?: string; // a prefix of a name (any case; for an admin, any app's name) or of the address
   before?: bigint;
   limit: number;
   order?: 'newest' | 'accrued'; // accrued: the most earning first (no cursor)
 }
 
-interface RecipientRow extends WaitingRow {
-  id: bigint;
-  address: string;
-  custom_key: string;
-  custom_value: string;
-  name: string;
+// Which apps' parked money an unpark moves: these apps' (an app key: its own only), or every app's (admins only).
+export type UnparkScope = { apps: string[] } | { allApps: true };
+
+interface StateRow {
   parked: boolean;
   parked_at: Date | null;
   next_attempt_at: Date | null;
@@ -30,6 +28,9 @@ interface RecipientRow extends WaitingRow {
   last_error_code: string | null;
   last_error_message: string | null;
   last_error_detail: string | null;
+}
+
+interface MoneyRow {
   accrued: bigint;
   owed: bigint;
   in_flight: bigint;
@@ -37,19 +38,36 @@ interface RecipientRow extends WaitingRow {
   paid: bigint;
 }
 
+interface RecipientRow extends StateRow, MoneyRow, WaitingRow {
+  id: bigint;
+  address: string;
+  custom_key: string;
+  custom_value: string;
+  name: string;
+}
+
+interface AppStateRow extends StateRow, MoneyRow {
+  recipient_id: bigint;
+  app_id: string;
+  name: string;
+}
+
 const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-// `admin`: the caller sees every app's data, and the last failure in full (`lastErrorDetail`); apps see its code
-// and its reason in words only.
-const recipientListView = (r: RecipientRow, admin: boolean) => ({
-  id: String(r.id),
-  ...recipientView({ address: r.address, customKey: r.custom_key, customValue: r.custom_value, name: r.name }),
-  state: recipientState({ parked: r.parked, nextAttemptAt: r.next_attempt_at }),
+// The worst-off first: parked, then backing off, then the most failures.
+const WORST_FIRST = Prisma.sql`a.parked DESC, (a.next_attempt_at > now()) IS TRUE DESC, a.consecutive_failures DESC, a.app_id`;
+
+const money = (r: MoneyRow) => ({
   accruedMsat: String(r.accrued),
   owedMsat: String(r.owed),
   inFlightMsat: String(r.in_flight),
   parkedMsat: String(r.parked_msat),
   paidMsat: String(r.paid),
+});
+
+// `admin`: the last failure in full (`lastErrorDetail`); apps see its code and its reason in words only.
+const stateView = (r: StateRow, admin: boolean) => ({
+  state: recipientState({ parked: r.parked, nextAttemptAt: r.next_attempt_at }),
   consecutiveFailures: r.consecutive_failures,
   lastErrorCode: r.last_error_code,
   lastErrorMessage: r.last_error_message,
@@ -57,9 +75,24 @@ const recipientListView = (r: RecipientRow, admin: boolean) => ({
   parked: r.parked,
   parkedAt: r.parked_at,
   nextAttemptAt: r.next_attempt_at,
-  // Why its owed money is not being paid (address recipients): see waiting.ts.
-  waiting: waitingOf(r, admin),
 });
+
+// An app key sees its own name and state for the recipient. An admin key sees the latest name any app gave, the
+// state of its worst-off app (parked, then backing off, then most failures) and, in `apps`, every app's name,
+// state and money, worst-off first.
+const recipientListView = (r: RecipientRow, apps: AppStateRow[] | undefined) => {
+  const { state, ...failure } = stateView(r, apps !== undefined);
+  return {
+    id: String(r.id),
+    ...recipientView({ address: r.address, customKey: r.custom_key, customValue: r.custom_value, name: r.name }),
+    state,
+    ...money(r),
+    ...failure,
+    ...(apps && { apps: apps.map((a) => ({ app: a.app_id, name: a.name || null, ...stateView(a, true), ...money(a) })) }),
+    // Why its owed money is not being paid (address recipients): see waiting.ts.
+    waiting: waitingOf(r, apps !== undefined),
+  };
+};
 export type RecipientListItem = ReturnType<typeof recipientListView>;
 
 @Injectable()
@@ -68,34 +101,58 @@ export class RecipientsService {
 
   // Newest first; `nextBefore` is the cursor of the next page (null on the last).
   async list(filter: RecipientFilter) {
+    const ofApp = filter.tenant === null ? Prisma.empty : Prisma.sql`AND a.app_id = ${filter.tenant}`;
     const conditions = [Prisma.sql`t.accrued IS NOT NULL`];
     if (filter.id !== undefined) conditions.push(Prisma.sql`r.id = ${filter.id}`);
     if (filter.identity) {
       const { address, customKey = '', customValue = '' } = filter.identity;
       conditions.push(Prisma.sql`r.address = ${address.toLowerCase()} AND r.custom_key = ${customKey} AND r.custom_value = ${customValue}`);
     }
-    if (filter.parked !== undefined) conditions.push(Prisma.sql`r.parked = ${filter.parked}`);
+    if (filter.parked !== undefined) conditions.push(Prisma.sql`ar.parked = ${filter.parked}`);
     if (filter.owedAtLeastMsat !== undefined) conditions.push(Prisma.sql`t.owed >= ${filter.owedAtLeastMsat}`);
     if (filter.q !== undefined) {
       const prefix = likePrefix(filter.q);
-      conditions.push(Prisma.sql`(lower(r.name) LIKE lower(${prefix}) OR r.address LIKE lower(${prefix}))`);
+      conditions.push(
+        Prisma.sql`(EXISTS (SELECT 1 FROM app_recipient a WHERE a.recipient_id = r.id ${ofApp} AND lower(a.name) LIKE lower(${prefix})) OR r.address LIKE lower(${prefix}))`,
+      );
     }
     if (filter.before !== undefined) conditions.push(Prisma.sql`r.id < ${filter.before}`);
-    const tenant = ofTenant(filter.tenant);
     const rows = await this.prisma.$queryRaw<RecipientRow[]>`
-      SELECT r.id, r.address, r.custom_key, r.custom_value, r.name, r.parked, r.parked_at, r.next_attempt_at, r.consecutive_failures,
-             r.last_error_code, r.last_error_message, r.last_error_detail, t.accrued, t.owed, t.in_flight, t.parked_msat, t.paid,
-             ${WAITING_COLUMNS}
+      SELECT r.id, r.address, r.custom_key, r.custom_value, COALESCE(n.name, '') AS name, ar.parked, ar.parked_at, ar.next_attempt_at,
+             ar.consecutive_failures, ar.last_error_code, ar.last_error_message, ar.last_error_detail,
+             t.accrued, t.owed, t.in_flight, t.parked_msat, t.paid, ${WAITING_COLUMNS}
       FROM recipient r
+      CROSS JOIN LATERAL (SELECT * FROM app_recipient a WHERE a.recipient_id = r.id ${ofApp} ORDER BY ${WORST_FIRST} LIMIT 1) ar
+      LEFT JOIN LATERAL (SELECT a.name FROM app_recipient a WHERE a.recipient_id = r.id ${ofApp} AND a.name <> '' ORDER BY a.updated_at DESC, a.app_id LIMIT 1) n ON true
       CROSS JOIN LATERAL (
         SELECT SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight,
                SUM(b.parked_msat)::bigint AS parked_msat, SUM(b.paid_msat)::bigint AS paid
-        FROM balance b WHERE b.recipient_id = r.id ${tenant}) t
+        FROM balance b WHERE b.recipient_id = r.id ${ofTenant(filter.tenant)}) t
       ${WAITING_JOIN}
       WHERE ${Prisma.join(conditions, ' AND ')}
       ORDER BY ${filter.order === 'accrued' ? Prisma.sql`t.accrued DESC, r.id DESC` : Prisma.sql`r.id DESC`} LIMIT ${filter.limit}`;
+    const apps = filter.tenant === null ? await this.appStates(rows.map((r) => r.id)) : undefined;
     const more = rows.length === filter.limit && filter.order !== 'accrued';
-    return { recipients: rows.map((r) => recipientListView(r, filter.tenant === null)), nextBefore: more ? String(rows.at(-1)!.id) : null };
+    return {
+      recipients: rows.map((r) => recipientListView(r, apps && (apps.get(r.id) ?? []))),
+      nextBefore: more ? String(rows.at(-1)!.id) : null,
+    };
+  }
+
+  // Every app's name, state and money for these recipients (admins), worst-off first.
+  private async appStates(recipientIds: bigint[]): Promise<Map<bigint, AppStateRow[]>> {
+    const rows = await this.prisma.$queryRaw<AppStateRow[]>`
+      SELECT a.recipient_id, a.app_id, a.name, a.parked, a.parked_at, a.next_attempt_at, a.consecutive_failures,
+             a.last_error_code, a.last_error_message, a.last_error_detail,
+             COALESCE(SUM(b.accrued_msat), 0)::bigint AS accrued, COALESCE(SUM(b.owed_msat), 0)::bigint AS owed,
+             COALESCE(SUM(b.in_flight_msat), 0)::bigint AS in_flight, COALESCE(SUM(b.parked_msat), 0)::bigint AS parked_msat,
+             COALESCE(SUM(b.paid_msat), 0)::bigint AS paid
+      FROM app_recipient a LEFT JOIN balance b ON b.recipient_id = a.recipient_id AND b.app_id = a.app_id
+      WHERE a.recipient_id = ANY(${recipientIds.map(String)}::bigint[])
+      GROUP BY a.recipient_id, a.app_id ORDER BY a.recipient_id, ${WORST_FIRST}`;
+    const byRecipient = new Map<bigint, AppStateRow[]>();
+    for (const row of rows) byRecipient.set(row.recipient_id, [...(byRecipient.get(row.recipient_id) ?? []), row]);
+    return byRecipient;
   }
 
   // The recipients that earned most (accrued), for the dashboard.
@@ -111,11 +168,20 @@ export class RecipientsService {
     return (await this.list({ tenant, identity, limit: 1 })).recipients[0] ?? null;
   }
 
-  // An operator has looked at a parked recipient: its parked money is owed again, paid from the next run.
-  async unpark(tenant: string | null, identity: RecipientIdentity) {
+  // An operator has looked at a parked recipient: the parked money of the apps in `scope` is owed again, paid from
+  // the next run; every other app's stays parked. Null when the recipient has no money from those apps.
+  async unpark(tenant: string | null, identity: RecipientIdentity, scope: UnparkScope) {
     const recipient = await this.find(tenant, identity);
     if (!recipient) return null;
-    await this.prisma.$transaction((tx) => unpark(tx, BigInt(recipient.id)));
-    return this.get(tenant, BigInt(recipient.id));
+    const recipientId = BigInt(recipient.id);
+    const apps =
+      'allApps' in scope ? (await this.prisma.appRecipient.findMany({ where: { recipientId }, select: { appId: true } })).map((a) => a.appId) : scope.apps;
+    const unparked = await this.prisma.$transaction(async (tx) => {
+      let count = 0;
+      for (const appId of apps) if (await unpark(tx, { recipientId, appId })) count++;
+      return count;
+    });
+    if (unparked === 0) return null;
+    return this.get(tenant, recipientId);
   }
 }

@@ -64,7 +64,7 @@ describe('Reconciliation: one owner per unknown payment (integration)', () => {
   // An unknown keysend (sent two minutes ago, its answer lost), its 10 sats in flight.
   const unknownPayment = async () => {
     const { recipientId, balanceId } = await seedBalance(prisma, pubkey(2), 10_000n);
-    const payout = await prisma.payout.create({ data: { trigger: 'manual' } });
+    const payout = await prisma.payout.create({ data: { trigger: 'manual', status: 'completed' } });
     const preimage = randomBytes(32).toString('hex');
     return prisma.$transaction(async (tx) => {
       const moves = new PaymentMoves(tx);

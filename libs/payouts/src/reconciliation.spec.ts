@@ -10,6 +10,7 @@ const payment = (over: Partial<PaymentRow> = {}): PaymentRow => ({
   payout_id: 1n,
   balance_id: 1n,
   recipient_id: 1n,
+  app_id: 'app',
   amount_sats: 10n,
   method: 'keysend',
   destination: '02' + '0'.repeat(64),

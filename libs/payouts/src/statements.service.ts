@@ -32,6 +32,10 @@ const add = (into: Money, more: Money) => {
   return into;
 };
 const moneyJson = (m: Money) => Object.fromEntries(MONEY.map((k) => [k, String(m[k])])) as Record<(typeof MONEY)[number], string>;
+// The name a recipient is shown by: the tenant's own, or (admin) the latest any app gave.
+const nameOf = (recipientId: Prisma.Sql, tenant: string | null) => Prisma.sql`
+  COALESCE((SELECT a.name FROM app_recipient a WHERE a.recipient_id = ${recipientId} ${ofTenant(tenant, 'a.app_id')} AND a.name <> ''
+            ORDER BY a.updated_at DESC, a.app_id LIMIT 1), '')`;
 const within = (column: Prisma.Sql, period: StatementPeriod) =>
   Prisma.sql`${period.from ? Prisma.sql`AND ${column} >= ${period.from}` : Prisma.empty} ${period.to ? Prisma.sql`AND ${column} < ${period.to}` : Prisma.empty}`;
 
@@ -42,14 +46,16 @@ export class StatementsService {
   // An episode's paid money is its balances' parts of succeeded payments (an invoice for several small balances
   // pays each its part): the payments are listed part by part, each on its episode, a fee on its lead part.
   async statement(tenant: string | null, recipientId: bigint, period: StatementPeriod) {
-    const recipient = await this.prisma.recipient.findUnique({ where: { id: recipientId } });
+    const [recipient] = await this.prisma.$queryRaw<{ id: bigint; address: string; customKey: string; customValue: string; name: string }[]>`
+      SELECT r.id, r.address, r.custom_key AS "customKey", r.custom_value AS "customValue", ${nameOf(Prisma.sql`r.id`, tenant)} AS name
+      FROM recipient r WHERE r.id = ${recipientId}`;
     if (!recipient) return null;
     const episodes = await this.prisma.$queryRaw<EpisodeRow[]>`
       SELECT b.feed_guid, b.item_guid, MAX(e.feed_title) AS feed_title, MAX(e.item_title) AS item_title,
              COALESCE(SUM(listened.msat), 0)::bigint AS accrued, COALESCE(SUM(settled.msat), 0)::bigint AS paid_msat,
              COALESCE(SUM(settled.fees), 0)::bigint AS fees_sats,
              SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked
-      FROM balance b LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
+      FROM balance b LEFT JOIN episode e ON e.app_id = b.app_id AND e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
       CROSS JOIN LATERAL (SELECT SUM(a.amount_msat) AS msat FROM allocation a JOIN listening_event le ON le.id = a.event_id
                           WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)}) listened
       CROSS JOIN LATERAL (SELECT SUM(pp.msat) AS msat, SUM(k.fee_sats) FILTER (WHERE k.balance_id = b.id) AS fees
@@ -132,13 +138,16 @@ export class StatementsService {
         paid: bigint;
       }[]
     >`
-      SELECT r.id, r.address, r.custom_key, r.custom_value, r.name, SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed,
+      SELECT r.id, r.address, r.custom_key, r.custom_value, ${nameOf(Prisma.sql`r.id`, tenant)} AS name, SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed,
              SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked, SUM(b.paid_msat)::bigint AS paid
       FROM balance b JOIN recipient r ON r.id = b.recipient_id
       WHERE b.feed_guid = ${feedGuid} ${ofTenant(tenant)}
       GROUP BY r.id ORDER BY SUM(b.accrued_msat) DESC, r.id`;
     if (rows.length === 0) return null;
-    const title = await this.prisma.episode.findFirst({ where: { feedGuid, feedTitle: { not: '' } }, orderBy: { updatedAt: 'desc' } });
+    const title = await this.prisma.episode.findFirst({
+      where: { feedGuid, feedTitle: { not: '' }, ...(tenant !== null && { appId: tenant }) },
+      orderBy: { updatedAt: 'desc' },
+    });
     const total = { accrued: 0n, owed: 0n, in_flight: 0n, parked: 0n, paid: 0n };
     for (const r of rows) for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r[k];
     const amounts = (r: typeof total) => ({

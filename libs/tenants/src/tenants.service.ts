@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AppError, ErrorCode } from '@splitstream/errors';
 import { PrismaService } from '@splitstream/persistence';
 import { type AppCaps, dayPeriod, hasCaps, monthPeriod } from './spend-caps.js';
 
@@ -41,6 +42,19 @@ export class TenantsService {
     return this.view(appId, now);
   }
 
+  // The name the app's payments carry as bLIP-10 app_name (null: back to the app id). Operators set it, never an
+  // app, and no app may take another's: a name that is another app's name or id is refused (409).
+  async setName(appId: string, name: string | null, now = new Date()) {
+    if (name !== null) {
+      const taken = await this.prisma.$queryRaw<{ app: string }[]>`
+        SELECT id AS app FROM app WHERE id <> ${appId} AND (name = ${name} OR id = ${name})
+        UNION ALL SELECT name AS app FROM api_key WHERE name = ${name} AND name <> ${appId} LIMIT 1`;
+      if (taken.length > 0) throw new AppError(ErrorCode.Conflict, `the name ${JSON.stringify(name)} is another app's (${taken[0]!.app})`);
+    }
+    await this.prisma.app.upsert({ where: { id: appId }, create: { id: appId, name }, update: { name } });
+    return this.view(appId, now);
+  }
+
   // What GET /v1/apps/me and the CLI show: the caps and what was accepted today and this month (UTC).
   async view(appId: string, now = new Date()) {
     const app = await this.prisma.app.findUnique({ where: { id: appId } });
@@ -50,6 +64,8 @@ export class TenantsService {
       FROM listening_event WHERE app_id = ${appId} AND received_at >= ${startOfUtcMonth(now)}`;
     return {
       app: appId,
+      // What its payments say they come from (bLIP-10 app_name).
+      name: app?.name ?? appId,
       caps: {
         dayMsat: msatOrNull(app?.dayCapMsat ?? null),
         monthMsat: msatOrNull(app?.monthCapMsat ?? null),

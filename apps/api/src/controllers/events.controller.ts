@@ -1,10 +1,15 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { type Caller, CurrentCaller, RequireScope, Scope } from '@splitstream/auth';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { z } from 'zod';
+import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { IngestionService, type IngestResult } from '@splitstream/ingestion';
 import { LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
-import { AppError } from '@splitstream/errors';
+import { AppError, ErrorCode } from '@splitstream/errors';
+import { parseQuery } from '../http/params.js';
+
+// Event ids are per app: an admin key reads another app's event by naming it (`app`); an app key only its own.
+export const eventQuery = { app: z.string().min(1).max(200).optional() };
 
 const eventIndex = (path: string): number | undefined => {
   const match = /^events\[(\d+)\]/.exec(path);
@@ -40,8 +45,10 @@ export class EventsController {
 
   @Get(':id')
   @RequireScope(Scope.PayoutsRead)
-  async get(@Param('id') id: string, @CurrentCaller() caller: Caller) {
-    const event = await this.ledger.event(caller.app, id);
+  async get(@Param('id') id: string, @Query() query: unknown, @CurrentCaller() caller: Caller) {
+    const { app = caller.app } = parseQuery(eventQuery, query);
+    if (app !== caller.app && tenantOf(caller) !== null) throw new AppError(ErrorCode.Forbidden, "an app key reads only its own app's events: leave out app");
+    const event = await this.ledger.event(app, id);
     if (!event) throw AppError.notFound(`event ${id}`);
     return { ...event.view, keysends: await this.payouts.keysendsOfEvent(event.dbId) };
   }

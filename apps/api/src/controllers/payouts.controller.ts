@@ -1,4 +1,5 @@
-import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
@@ -20,11 +21,19 @@ export class PayoutsController {
     private readonly queries: PayoutQueries,
   ) {}
 
+  // 202 and a new run; or, while a run is queued or running (any app's: runs pay every app), 200 and that run.
   @Post('run')
-  @HttpCode(HttpStatus.ACCEPTED)
+  @HttpCode(HttpStatus.OK)
   @RequireScope(Scope.PayoutsWrite)
-  async run() {
-    return { id: String(await this.requests.requestManualRun()) };
+  async run(@Res({ passthrough: true }) reply: FastifyReply) {
+    const run = await this.requests.requestManualRun();
+    if (run.started) reply.status(HttpStatus.ACCEPTED);
+    return {
+      id: String(run.id),
+      status: run.status,
+      started: run.started,
+      ...(!run.started && { message: `payout run ${run.id} is already ${run.status}: it pays what a new run would; no other run was started` }),
+    };
   }
 
   @Get()

@@ -3,8 +3,8 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { isLightningAddress, toIssues } from '@splitstream/money';
-import { RecipientsService, StatementsService } from '@splitstream/payouts';
-import { AppError } from '@splitstream/errors';
+import { RecipientsService, StatementsService, type UnparkScope } from '@splitstream/payouts';
+import { AppError, ErrorCode } from '@splitstream/errors';
 import { booleanFlag, foundById, msatAmount, pageQuery, parseQuery, timestamp } from '../http/params.js';
 import { statementCsv } from '../http/statement-csv.js';
 
@@ -24,6 +24,20 @@ const customRecordsTogether = (r: { customKey?: string; customValue?: string }) 
 const together = { error: 'customKey and customValue go together', path: ['customValue'] };
 
 export const identitySchema = z.strictObject(identityFields).refine(customRecordsTogether, together);
+
+// Whose parked money: the key's own app's (as for every key), unless an admin key names another app (`app`) or
+// every app (allApps: true). An app key naming another app, or all, is refused.
+export const unparkSchema = z
+  .strictObject({ ...identityFields, app: z.string().min(1).max(200).optional(), allApps: z.literal(true).optional() })
+  .refine(customRecordsTogether, together)
+  .refine((r) => r.app === undefined || r.allApps === undefined, { error: 'give app or allApps, not both', path: ['allApps'] });
+
+function unparkScope(caller: Caller, app = caller.app, allApps?: true): UnparkScope {
+  if (tenantOf(caller) !== null && (allApps || app !== caller.app)) {
+    throw new AppError(ErrorCode.Forbidden, "an app key unparks only its own app's money: leave out app and allApps");
+  }
+  return allApps ? { allApps } : { apps: [app] };
+}
 
 export const recipientListQuery = {
   ...pageQuery('recipient'),
@@ -88,9 +102,10 @@ export class RecipientsController {
   @HttpCode(HttpStatus.OK)
   @RequireScope(Scope.PayoutsWrite)
   async unpark(@Body() body: unknown, @CurrentCaller() caller: Caller) {
-    const parsed = identitySchema.safeParse(body);
+    const parsed = unparkSchema.safeParse(body);
     if (!parsed.success) throw AppError.validation(toIssues(parsed.error));
-    const status = await this.recipients.unpark(tenantOf(caller), parsed.data);
+    const { app, allApps, ...identity } = parsed.data;
+    const status = await this.recipients.unpark(tenantOf(caller), identity, unparkScope(caller, app, allApps));
     if (!status) throw AppError.notFound('recipient');
     return status;
   }

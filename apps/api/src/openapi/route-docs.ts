@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { listeningEventSchema, MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
 import { paymentListQuery, verdictSchema } from '../controllers/payments.controller.js';
 import { paidPerHourQuery } from '../controllers/payouts.controller.js';
-import { identitySchema, recipientListQuery, statementQuery, topQuery } from '../controllers/recipients.controller.js';
+import { eventQuery } from '../controllers/events.controller.js';
+import { recipientListQuery, statementQuery, topQuery, unparkSchema } from '../controllers/recipients.controller.js';
 import { pageQuery } from '../http/params.js';
 import * as s from './schemas.js';
 
@@ -24,8 +25,20 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: s.ingestResponse,
     errors: [400, 413, 415, 429],
   },
-  'GET /v1/events/{id}': { summary: "An event's per-recipient amounts and the keysends that paid them", response: s.eventResponse, errors: [404] },
-  'POST /v1/payouts/run': { summary: 'Start a payout run now', response: s.payoutStartedResponse, errors: [] },
+  'GET /v1/events/{id}': {
+    summary:
+      "An event's per-recipient amounts and the keysends that paid them. Event ids are per app: an admin key reads another app's event with ?app=<app id>; an app key reads only its own (403 naming another app)",
+    query: eventQuery,
+    response: s.eventResponse,
+    errors: [400, 404],
+  },
+  'POST /v1/payouts/run': {
+    summary:
+      'Start a payout run now: 202 and the new run; or, while a run is queued or running (runs pay every app), 200 and that run (started: false): no other run is started',
+    response: s.payoutActiveResponse,
+    accepted: s.payoutStartedResponse,
+    errors: [429],
+  },
   'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [400] },
   'GET /v1/payouts/paid-per-hour': {
     summary: 'Msat paid per hour, oldest first, every hour present',
@@ -49,10 +62,11 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     errors: [400, 404],
   },
   'POST /v1/recipients/unpark': {
-    summary: 'Pay a parked recipient again from the next run',
-    body: identitySchema,
+    summary:
+      "Pay a parked recipient again from the next run: only the key's own app's parked money moves, unless an admin key names another app (app) or every app (allApps: true); an app key naming another app or all is refused (403)",
+    body: unparkSchema,
     response: s.recipientResponse,
-    errors: [400, 404],
+    errors: [400, 403, 404],
   },
   'GET /v1/payments': {
     summary: 'Payments (keysends and invoice payments), newest first, by status, recipient, payout and time',

@@ -52,7 +52,8 @@ export const paymentResponse = z.object({
   id: z.string(),
   payoutId: z.string(),
   reference: z.string(),
-  recipient: recipientRef,
+  app: z.string().describe("the app whose money it pays (an app key sees only its own app's)"),
+  recipient: recipientRef.describe("the recipient as the payment's app names it"),
   episode: z
     .object({ feedGuid: z.string(), itemGuid: z.string(), remoteFeedGuid: nullableText, remoteItemGuid: nullableText })
     .describe('its episode; for an invoice that paid several episodes of one Lightning address, the first of them'),
@@ -109,32 +110,34 @@ const payoutBase = z.object({
 
 export const payoutListResponse = z.object({ payouts: z.array(payoutBase), nextBefore: nullableText });
 export const payoutResponse = payoutBase.extend({ keysends: z.array(paymentResponse) });
-export const payoutStartedResponse = z.object({ id: z.string() });
+export const payoutStartedResponse = z.object({ id: z.string(), status: z.literal('queued'), started: z.literal(true) });
+export const payoutActiveResponse = z.object({
+  id: z.string().describe('the run already queued or running'),
+  status: z.enum([PayoutStatus.Queued, PayoutStatus.Running]),
+  started: z.literal(false).describe('no run was started: this one pays what a new run would'),
+  message: z.string(),
+});
 
 export const eventResponse = z.object({
   id: z.string(),
+  app: z.string().describe('the app that sent it (event ids are per app)'),
   amountMsat: msat,
   receivedAt: timestamp,
   appliedAt: timestamp.nullable(),
   allocations: z.array(
-    z.object({ recipient: recipientRef, remoteFeedGuid: nullableText, remoteItemGuid: nullableText, amountMsat: msat, paymentId: nullableText }),
+    z.object({
+      recipient: recipientRef.describe("the recipient as the event's app names it"),
+      remoteFeedGuid: nullableText,
+      remoteItemGuid: nullableText,
+      amountMsat: msat,
+      paymentId: nullableText,
+    }),
   ),
   keysends: z.array(paymentResponse),
 });
 
-export const recipientResponse = z.object({
-  id: z.string(),
-  type: recipientType,
-  address: z.string(),
-  customKey: nullableText,
-  customValue: nullableText,
-  name: nullableText,
-  state: z.enum(RecipientState),
-  accruedMsat: msat,
-  owedMsat: msat,
-  inFlightMsat: msat,
-  parkedMsat: msat,
-  paidMsat: msat,
+const recipientMoney = { accruedMsat: msat, owedMsat: msat, inFlightMsat: msat, parkedMsat: msat, paidMsat: msat };
+const recipientFailure = {
   consecutiveFailures: z.number().int(),
   lastErrorCode: nullableText.describe('the wallet\'s error code (e.g. "2", "10") or splitstream\'s (record_unbuildable)'),
   lastErrorMessage: nullableText.describe('the reason in words, as apps may read it (never a raw transport error)'),
@@ -142,6 +145,33 @@ export const recipientResponse = z.object({
   parked: z.boolean(),
   parkedAt: timestamp.nullable(),
   nextAttemptAt: timestamp.nullable(),
+};
+
+// Name, state and failures are per (recipient, app): an app key sees its own app's; an admin key sees the latest
+// name any app gave, the state of the worst-off app, and every app's in `apps`.
+export const recipientResponse = z.object({
+  id: z.string(),
+  type: recipientType,
+  address: z.string(),
+  customKey: nullableText,
+  customValue: nullableText,
+  name: nullableText.describe("an app key: its own app's name for the recipient; an admin key: the latest name any app gave"),
+  state: z.enum(RecipientState).describe("an app key: its own app's; an admin key: the worst-off app's (parked, then backing off, then most failures)"),
+  ...recipientMoney,
+  ...recipientFailure,
+  apps: z
+    .array(
+      z.object({
+        app: z.string(),
+        name: nullableText,
+        state: z.enum(RecipientState),
+        ...recipientFailure,
+        lastErrorDetail: nullableText,
+        ...recipientMoney,
+      }),
+    )
+    .optional()
+    .describe("admin keys only: each app's name, state and money for the recipient, worst-off first"),
   waiting: z
     .object({
       code: z
@@ -242,6 +272,7 @@ export const feedSummaryResponse = z.object({
 
 export const appResponse = z.object({
   app: z.string(),
+  name: z.string().describe('what its payments carry as bLIP-10 app_name: the name operators registered (npm run cli -- apps name), or the app id'),
   keyId: z.string(),
   scopes: z.array(z.string()),
   caps: z.object({ dayMsat: msat.nullable(), monthMsat: msat.nullable(), listenerDayMsat: msat.nullable() }),

@@ -206,7 +206,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
       await failRecipients(
         this.recipients,
         moves.tx,
-        plan.unbuildable.map((u) => ({ id: u.recipientId, reason: { code: u.code, message: u.message } })),
+        plan.unbuildable.map((u) => ({ recipientId: u.recipientId, appId: u.appId, reason: { code: u.code, message: u.message } })),
         this.policy,
       );
       for (const u of plan.unbuildable) this.logger.warn({ recipientId: String(u.recipientId), balanceId: String(u.balanceId) }, u.message);
@@ -259,7 +259,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     await failRecipients(
       this.recipients,
       moves.tx,
-      cancelled.flatMap((p) => (theirs.has(p.id) ? [{ id: p.recipient_id, reason: theirs.get(p.id)! }] : [])),
+      cancelled.flatMap((p) => (theirs.has(p.id) ? [{ recipientId: p.recipient_id, appId: p.app_id, reason: theirs.get(p.id)! }] : [])),
       this.policy,
     );
   }
@@ -267,10 +267,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   private async record(chunk: PaymentRow[], outcomes: PaymentOutcome[]): Promise<void> {
     const sent = chunk.map(sentOf);
     const decision = await this.payments.transaction(async (moves) => {
-      const standings = await this.recipients.standings(
-        moves.tx,
-        sent.map((k) => k.recipientId),
-      );
+      const standings = await this.recipients.standings(moves.tx, sent);
       const decision = decideRecord(sent, outcomes, standings, this.policy, new Date());
       await applyDecision(moves, decision);
       await this.recipients.apply(moves.tx, decision.recipients);
@@ -280,9 +277,18 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     for (const f of decision.failed) this.logger.warn({ paymentId: String(f.payment.paymentId), code: f.reason.code }, `keysend refused: ${f.reason.message}`);
     for (const r of decision.recipients) {
       if (r.kind === 'park')
-        this.logger.warn({ recipientId: String(r.id), code: r.reason.code }, `recipient parked after ${r.failures} consecutive failures: ${r.reason.message}`);
+        this.logger.warn(
+          { recipientId: String(r.recipientId), app: r.appId, code: r.reason.code },
+          `recipient parked after ${r.failures} consecutive failures: ${r.reason.message}`,
+        );
     }
   }
 }
 
-const sentOf = (p: PaymentRow): SentPayment => ({ paymentId: p.id, balanceId: p.balance_id, recipientId: p.recipient_id, msat: satsToMsat(p.amount_sats) });
+const sentOf = (p: PaymentRow): SentPayment => ({
+  paymentId: p.id,
+  balanceId: p.balance_id,
+  recipientId: p.recipient_id,
+  appId: p.app_id,
+  msat: satsToMsat(p.amount_sats),
+});

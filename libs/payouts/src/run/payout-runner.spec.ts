@@ -56,6 +56,7 @@ class World {
           payout_id: payoutId,
           balance_id: d.balanceId,
           recipient_id: d.recipientId,
+          app_id: 'app',
           amount_sats: d.amountSats,
           method: d.method,
           destination: d.destination,
@@ -277,7 +278,7 @@ describe('PayoutRunner (fakes)', () => {
       expect(
         world.recipientUpdates
           .filter((u) => u.kind === 'backoff')
-          .map((u) => u.id)
+          .map((u) => u.recipientId)
           .sort(),
       ).toEqual([1n, 11n, 2n, 5n, 8n]);
       expect(world.runs.get(1n)).toBe(PayoutStatus.Partial);
@@ -293,7 +294,7 @@ describe('PayoutRunner (fakes)', () => {
     await world.runner(4).run(1n);
     const statusOf = (recipient: bigint) => [...world.payments.values()].find((p) => p.recipient_id === recipient)!.status;
     expect([statusOf(1n), statusOf(2n), statusOf(3n)]).toEqual([PaymentStatus.Cancelled, PaymentStatus.Cancelled, PaymentStatus.Succeeded]);
-    expect(world.recipientUpdates.filter((u) => u.kind !== 'recovered').map((u) => u.id)).toEqual([1n]);
+    expect(world.recipientUpdates.filter((u) => u.kind !== 'recovered').map((u) => u.recipientId)).toEqual([1n]);
   });
 
   it('does not run again a run whose first worker died: recovery ends it interrupted, its payments unknown or owed again, and nothing is sent', async () => {

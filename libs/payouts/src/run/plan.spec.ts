@@ -145,7 +145,9 @@ describe('planPayout (pure)', () => {
     const poisoned = due({ recipientId: 9n, balanceId: 9n, feedGuid: '\u0001'.repeat(200), itemGuid: 'x'.repeat(256) });
     const plan = planPayout([due({ recipientId: 1n, balanceId: 1n }), poisoned, due({ recipientId: 2n, balanceId: 2n })], counter(), LIMITS);
     expect(plan.keysends.map((k) => k.balanceId)).toEqual([1n, 2n]);
-    expect(plan.unbuildable).toEqual([{ balanceId: 9n, recipientId: 9n, code: UNBUILDABLE_CODE, message: 'the bLIP-10 record cannot fit in 1024 bytes' }]);
+    expect(plan.unbuildable).toEqual([
+      { balanceId: 9n, recipientId: 9n, appId: 'app', code: UNBUILDABLE_CODE, message: 'the bLIP-10 record cannot fit in 1024 bytes' },
+    ]);
   });
 
   describe('payments of at most MAX_PAYMENT_SATS and maxSendable', () => {
@@ -228,6 +230,7 @@ describe('planPayout (pure)', () => {
         {
           balanceId: 1n,
           recipientId: 1n,
+          appId: 'app',
           code: UNBUILDABLE_CODE,
           message: 'the address takes at least 2000 sats a payment, more than the largest payment (1000 sats)',
         },

@@ -12,8 +12,9 @@ import {
 import type { DraftPart } from '@splitstream/payments';
 
 // Phase 1 of a payout run, pure: from the balances that are due, the payments to send. A payment pays one
-// (recipient, episode, remote item) balance whole sats and carries the bLIP-10 record of that episode as it was
-// accrued (names, titles and app from the balance and episode rows, never re-read from event payloads). A balance
+// (recipient, episode, remote item) balance whole sats and carries the bLIP-10 record of that episode as its app
+// accrued it (names and titles from the balance and that app's episode rows, never re-read from event payloads;
+// app_name is the app's registered name). A balance
 // above the largest payment (MAX_PAYMENT_SATS, or an LNURL-pay address's maxSendable) is paid in several payments
 // of the same run; an LNURL-pay address's balances that are each below its minSendable are paid together by one
 // invoice (parts, one per balance) once they add up to it.
@@ -40,7 +41,8 @@ export interface DueBalance {
   minSendableMsat: bigint | null;
   maxSendableMsat: bigint | null;
   commentAllowed: number | null; // how long an LNURL-pay invoice comment may be
-  // as accrued: the recipient's name in this episode's value block, the app, the listener, the position
+  // as accrued: the recipient's name in this episode's value block, the listener, the position; the app's
+  // registered name (never what an event said)
   name: string;
   appName: string;
   appVersion: string;
@@ -85,6 +87,7 @@ export interface RemainderTransfer {
 export interface Unbuildable {
   balanceId: bigint;
   recipientId: bigint;
+  appId: string;
   code: string;
   message: string;
 }
@@ -228,7 +231,7 @@ export function planPayout(balances: DueBalance[], newId: () => string, limits: 
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       const message = error instanceof Blip10TooLargeError ? error.message : `cannot build the payment: ${error.message}`;
-      for (const b of owners) plan.unbuildable.push({ balanceId: b.balanceId, recipientId: b.recipientId, code: UNBUILDABLE_CODE, message });
+      for (const b of owners) plan.unbuildable.push({ balanceId: b.balanceId, recipientId: b.recipientId, appId: b.appId, code: UNBUILDABLE_CODE, message });
     }
   };
   for (const group of byRecipient.values()) {
@@ -240,7 +243,7 @@ export function planPayout(balances: DueBalance[], newId: () => string, limits: 
       if (sats === 0n) continue;
       if (route.maxSats < route.minSats) {
         const message = `the address takes at least ${route.minSats} sats a payment, more than the largest payment (${route.maxSats} sats)`;
-        plan.unbuildable.push({ balanceId: balance.balanceId, recipientId: balance.recipientId, code: UNBUILDABLE_CODE, message });
+        plan.unbuildable.push({ balanceId: balance.balanceId, recipientId: balance.recipientId, appId: balance.appId, code: UNBUILDABLE_CODE, message });
         continue;
       }
       if (route.method === PaymentMethod.Invoice && sats < route.minSats) {

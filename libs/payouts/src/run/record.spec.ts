@@ -3,10 +3,11 @@ import { decideRecord, failRecipient, finalRunStatus, retryDelaySeconds, type Se
 
 const policy = { baseSeconds: 60, maxSeconds: 3_600, maxAttempts: 3 };
 const now = new Date('2026-11-29T12:00:00Z');
-const sent = (id: number, recipientId: number): SentPayment => ({
+const sent = (id: number, recipientId: number, appId = 'app'): SentPayment => ({
   paymentId: BigInt(id),
   balanceId: BigInt(id),
   recipientId: BigInt(recipientId),
+  appId,
   msat: 10_000n,
 });
 
@@ -28,14 +29,27 @@ describe('decideRecord (pure)', () => {
       { status: 'not_paid', code: 1, message: 'bad auth', scope: 'request', refusal: 'wallet' },
       { status: 'unknown', reason: 'timeout' },
     ];
-    const decision = decideRecord([sent(1, 1), sent(2, 2), sent(3, 3), sent(4, 4)], outcomes, new Map([[2n, { id: 2n, consecutiveFailures: 1 }]]), policy, now);
+    const decision = decideRecord(
+      [sent(1, 1), sent(2, 2), sent(3, 3), sent(4, 4)],
+      outcomes,
+      new Map([['2 app', { recipientId: 2n, appId: 'app', consecutiveFailures: 1 }]]),
+      policy,
+      now,
+    );
     expect(decision.succeeded.map((s) => [s.payment.paymentId, s.feeSats])).toEqual([[1n, 1]]);
     expect(decision.failed.map((f) => [f.payment.paymentId, f.reason])).toEqual([[2n, { code: '10', message: 'no_route' }]]);
     expect(decision.cancelled.map((c) => [c.payment.paymentId, c.reason])).toEqual([[3n, { code: '1', message: 'bad auth' }]]);
     expect(decision.unknown.map((u) => u.payment.paymentId)).toEqual([4n]);
     expect(decision.recipients).toEqual([
-      { id: 2n, kind: 'backoff', failures: 2, nextAttemptAt: new Date(now.getTime() + 120_000), reason: { code: '10', message: 'no_route' } },
-      { id: 1n, kind: 'recovered' },
+      {
+        recipientId: 2n,
+        appId: 'app',
+        kind: 'backoff',
+        failures: 2,
+        nextAttemptAt: new Date(now.getTime() + 120_000),
+        reason: { code: '10', message: 'no_route' },
+      },
+      { recipientId: 1n, appId: 'app', kind: 'recovered' },
     ]);
   });
 
@@ -46,16 +60,35 @@ describe('decideRecord (pure)', () => {
       { status: 'paid', amountSats: 10, feeSats: 0, paymentHash: 'h', preimage: 'p', destination: 'd', customRecords: {} },
     ];
     const decision = decideRecord([sent(1, 7), sent(2, 7), sent(3, 7)], outcomes, new Map(), policy, now);
-    expect(decision.recipients).toEqual([expect.objectContaining({ id: 7n, kind: 'backoff', failures: 1 })]);
+    expect(decision.recipients).toEqual([expect.objectContaining({ recipientId: 7n, appId: 'app', kind: 'backoff', failures: 1 })]);
+  });
+
+  it("keeps each app's standing for one recipient apart: one app's failure never backs off or parks another app's money", () => {
+    const outcomes: PaymentOutcome[] = [
+      { status: 'not_paid', code: 2, message: 'invalid destination pubkey', scope: 'item' },
+      { status: 'paid', amountSats: 10, feeSats: 0, paymentHash: 'h', preimage: 'p', destination: 'd', customRecords: {} },
+    ];
+    const standings = new Map([
+      ['7 app-a', { recipientId: 7n, appId: 'app-a', consecutiveFailures: 2 }],
+      ['7 app-b', { recipientId: 7n, appId: 'app-b', consecutiveFailures: 0 }],
+    ]);
+    const decision = decideRecord([sent(1, 7, 'app-a'), sent(2, 7, 'app-b')], outcomes, standings, policy, now);
+    expect(decision.recipients).toEqual([
+      { recipientId: 7n, appId: 'app-a', kind: 'park', failures: 3, reason: { code: '2', message: 'invalid destination pubkey' } },
+      { recipientId: 7n, appId: 'app-b', kind: 'recovered' },
+    ]);
   });
 
   it('parks a recipient at its last allowed attempt', () => {
-    expect(failRecipient({ id: 5n, consecutiveFailures: 2 }, { code: '2', message: 'invalid destination pubkey' }, policy, now)).toEqual({
-      id: 5n,
-      kind: 'park',
-      failures: 3,
-      reason: { code: '2', message: 'invalid destination pubkey' },
-    });
+    expect(failRecipient({ recipientId: 5n, appId: 'app', consecutiveFailures: 2 }, { code: '2', message: 'invalid destination pubkey' }, policy, now)).toEqual(
+      {
+        recipientId: 5n,
+        appId: 'app',
+        kind: 'park',
+        failures: 3,
+        reason: { code: '2', message: 'invalid destination pubkey' },
+      },
+    );
   });
 });
 

@@ -1,15 +1,13 @@
-import { type PaymentAmount, PayoutStatus } from '@splitstream/ledger';
+import { type AppRecipientKey, type PaymentAmount, PayoutStatus } from '@splitstream/ledger';
 import type { PaymentMoves, Reason } from '@splitstream/payments';
 import type { Prisma } from '@splitstream/persistence';
 import type { PaymentOutcome } from '@splitstream/wallet';
-import type { RecipientStanding, RecipientStore, RecipientUpdate } from '../store/recipient-store.js';
+import { type RecipientStanding, type RecipientStore, type RecipientUpdate, standingKey } from '../store/recipient-store.js';
 
 // Phase 3 of a payout run: outcomes become movements of money. Deciding is pure; applying is one transaction of
 // the payments' moves (libs/payments) and the recipients' updates.
 
-export interface SentPayment extends PaymentAmount {
-  recipientId: bigint;
-}
+export interface SentPayment extends PaymentAmount, AppRecipientKey {}
 
 export interface RetryPolicy {
   baseSeconds: number;
@@ -35,53 +33,61 @@ const reasonOf = (outcome: { code: number | string | null; message: string }): R
   message: outcome.message,
 });
 
-// One more consecutive failure for a recipient: back off exponentially, park after maxAttempts.
+// One more consecutive failure for a recipient with one app's money: back off exponentially, park after maxAttempts.
 export function failRecipient(standing: RecipientStanding, reason: Reason, policy: RetryPolicy, now: Date): RecipientUpdate {
+  const key = { recipientId: standing.recipientId, appId: standing.appId };
   const failures = standing.consecutiveFailures + 1;
-  if (failures >= policy.maxAttempts) return { id: standing.id, kind: 'park', failures, reason };
+  if (failures >= policy.maxAttempts) return { ...key, kind: 'park', failures, reason };
   const delay = retryDelaySeconds(failures, policy.baseSeconds, policy.maxSeconds);
-  return { id: standing.id, kind: 'backoff', failures, nextAttemptAt: new Date(now.getTime() + delay * 1000), reason };
+  return { ...key, kind: 'backoff', failures, nextAttemptAt: new Date(now.getTime() + delay * 1000), reason };
 }
 
-// One more failure for each of these recipients, in the caller's transaction: a recipient listed more than once
+const standingOf = (standings: Map<string, RecipientStanding>, key: AppRecipientKey): RecipientStanding =>
+  standings.get(standingKey(key)) ?? { recipientId: key.recipientId, appId: key.appId, consecutiveFailures: 0 };
+
+export interface RecipientFailure extends AppRecipientKey {
+  reason: Reason;
+}
+
+// One more failure for each of these (recipient, app)s, in the caller's transaction: one listed more than once
 // counts once, with its last reason.
 export async function failRecipients(
   recipients: Pick<RecipientStore, 'standings' | 'apply'>,
   tx: Prisma.TransactionClient,
-  failures: { id: bigint; reason: Reason }[],
+  failures: RecipientFailure[],
   policy: RetryPolicy,
   now = new Date(),
 ): Promise<void> {
   if (failures.length === 0) return;
-  const reasons = new Map(failures.map((f) => [f.id, f.reason]));
-  const standings = await recipients.standings(tx, [...reasons.keys()]);
+  const latest = new Map(failures.map((f) => [standingKey(f), f]));
+  const standings = await recipients.standings(tx, [...latest.values()]);
   await recipients.apply(
     tx,
-    [...reasons].map(([id, reason]) => failRecipient(standings.get(id) ?? { id, consecutiveFailures: 0 }, reason, policy, now)),
+    [...latest.values()].map((f) => failRecipient(standingOf(standings, f), f.reason, policy, now)),
   );
 }
 
 export function decideRecord(
   sent: SentPayment[],
   outcomes: PaymentOutcome[],
-  standings: Map<bigint, RecipientStanding>,
+  standings: Map<string, RecipientStanding>,
   policy: RetryPolicy,
   now: Date,
 ): RecordDecision {
   const decision: RecordDecision = { succeeded: [], failed: [], cancelled: [], unknown: [], recipients: [] };
-  const failures = new Map<bigint, Reason>();
-  const paid = new Set<bigint>();
+  const failures = new Map<string, RecipientFailure>();
+  const paid = new Map<string, AppRecipientKey>();
   sent.forEach((payment, i) => {
     const outcome = outcomes[i] ?? { status: 'unknown', reason: 'no outcome for this payment' };
     switch (outcome.status) {
       case 'paid':
         decision.succeeded.push({ payment, feeSats: outcome.feeSats, paymentHash: outcome.paymentHash, preimage: outcome.preimage });
-        paid.add(payment.recipientId);
+        paid.set(standingKey(payment), { recipientId: payment.recipientId, appId: payment.appId });
         break;
       case 'not_paid':
         if (outcome.scope === 'item') {
           decision.failed.push({ payment, reason: reasonOf(outcome) });
-          failures.set(payment.recipientId, reasonOf(outcome));
+          failures.set(standingKey(payment), { recipientId: payment.recipientId, appId: payment.appId, reason: reasonOf(outcome) });
         } else {
           decision.cancelled.push({ payment, reason: reasonOf(outcome) });
         }
@@ -91,11 +97,9 @@ export function decideRecord(
         break;
     }
   });
-  // A recipient counts one failure per chunk however many of its keysends failed; success resets it.
-  for (const [id, reason] of failures) {
-    decision.recipients.push(failRecipient(standings.get(id) ?? { id, consecutiveFailures: 0 }, reason, policy, now));
-  }
-  for (const id of paid) if (!failures.has(id)) decision.recipients.push({ id, kind: 'recovered' });
+  // A (recipient, app) counts one failure per chunk however many of its keysends failed; success resets it.
+  for (const failure of failures.values()) decision.recipients.push(failRecipient(standingOf(standings, failure), failure.reason, policy, now));
+  for (const [key, recovered] of paid) if (!failures.has(key)) decision.recipients.push({ ...recovered, kind: 'recovered' });
   return decision;
 }
 

@@ -13,13 +13,18 @@ describe('PayoutStore (integration)', () => {
   let seq = 0;
 
   const status = async (id: bigint) => (await prisma.payout.findUniqueOrThrow({ where: { id } })).status;
+  // Superseded: these tests move runs through the store, several active at once; that at most one is active is
+  // PayoutRequests' concern (the payout_one_active index leaves superseded runs out).
   const newRun = (data: { status?: PayoutStatus; heartbeatAt?: Date | null; startedAt?: Date | null } = {}) =>
-    prisma.payout.create({ data: { trigger: 'manual', ...data } }).then((p) => p.id);
+    prisma.payout.create({ data: { trigger: 'manual', superseded: true, ...data } }).then((p) => p.id);
 
   const newBalance = async (opts: { address?: string; appId?: string } = {}) => {
     seq += 1;
-    const recipient = await prisma.recipient.create({ data: { address: opts.address ?? pubkey(1), customValue: `r${seq}`, name: 'Host' } });
-    const balance = await prisma.balance.create({ data: { recipientId: recipient.id, appId: opts.appId ?? 'app', feedGuid: 'feed', itemGuid: `item-${seq}` } });
+    const appId = opts.appId ?? 'app';
+    const recipient = await prisma.recipient.create({
+      data: { address: opts.address ?? pubkey(1), customValue: `r${seq}`, apps: { create: { appId, name: 'Host' } } },
+    });
+    const balance = await prisma.balance.create({ data: { recipientId: recipient.id, appId, feedGuid: 'feed', itemGuid: `item-${seq}` } });
     return { recipientId: recipient.id, balanceId: balance.id };
   };
   // A payment row inserted directly (these are reads: its balance's amounts play no part).
@@ -222,7 +227,7 @@ describe('PayoutStore (integration)', () => {
       expect(await ids({ tenant: null, paymentIds: [] }, 0n, 100)).toEqual([]);
 
       const [row] = await store.unknownPayments({ tenant: 'app-b', paymentIds: [b2] }, 0n, 10);
-      expect(row).toMatchObject({ id: b2, payout_id: run, amount_sats: 7n, method: 'keysend' });
+      expect(row).toMatchObject({ id: b2, payout_id: run, app_id: 'app-b', amount_sats: 7n, method: 'keysend' });
     });
 
     it('inStatus and counts: the payments of a run by status', async () => {

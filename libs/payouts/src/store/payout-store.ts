@@ -13,10 +13,11 @@ export interface ReconcileScope {
   paymentIds?: bigint[];
 }
 
-// A recipient whose money is due: not parked, not backing off, owed at least the minimum payout in all.
+// A recipient whose money from one app is due (`ar`, its app_recipient row): not parked nor backing off for that
+// app, and that app owes it at least the minimum payout in all.
 export const dueRecipient = (minMsat: bigint) => Prisma.sql`
-  NOT r.parked AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now())
-  AND r.id IN (SELECT recipient_id FROM balance GROUP BY recipient_id HAVING SUM(owed_msat) >= ${minMsat})`;
+  NOT ar.parked AND (ar.next_attempt_at IS NULL OR ar.next_attempt_at <= now())
+  AND (ar.recipient_id, ar.app_id) IN (SELECT recipient_id, app_id FROM balance GROUP BY recipient_id, app_id HAVING SUM(owed_msat) >= ${minMsat})`;
 
 // A Lightning Address a run may pay (the run never resolves one): its route is fresh, and an LNURL-pay route's
 // domain (asked for each invoice) is not behind an open circuit breaker.
@@ -40,21 +41,24 @@ export interface InvoiceWanted {
 export class PayoutStore {
   constructor(private readonly prisma: PrismaService) {}
 
-  // The balances a run pays, locked for the plan's transaction. A Lightning Address only with a fresh route.
+  // The balances a run pays, locked for the plan's transaction. A Lightning Address only with a fresh route. Each
+  // balance carries its own app's episode metadata and the app's registered name (its id when it registered none).
   dueBalances(tx: Tx, minMsat: bigint): Promise<DueBalance[]> {
     return tx.$queryRaw<DueBalance[]>`
       SELECT b.id AS "balanceId", b.recipient_id AS "recipientId", b.app_id AS "appId", b.owed_msat AS "owedMsat",
              (SELECT SUM(e.amount_msat) FROM listening_event e
                WHERE e.id IN (SELECT event_id FROM allocation WHERE balance_id = b.id AND payment_id IS NULL))::bigint AS "coveredMsat",
              b.feed_guid AS "feedGuid", b.item_guid AS "itemGuid", b.remote_feed_guid AS "remoteFeedGuid", b.remote_item_guid AS "remoteItemGuid",
-             r.address, r.custom_key AS "customKey", r.custom_value AS "customValue", r.consecutive_failures AS "consecutiveFailures",
+             r.address, r.custom_key AS "customKey", r.custom_value AS "customValue", ar.consecutive_failures AS "consecutiveFailures",
              lr.kind AS route, lr.pubkey AS "resolvedPubkey", lr.custom_records AS "resolvedRecords",
              lr.min_sendable_msat AS "minSendableMsat", lr.max_sendable_msat AS "maxSendableMsat", lr.comment_allowed AS "commentAllowed",
-             b.name, b.app_name AS "appName", b.app_version AS "appVersion", b.sender_name AS "senderName", b.position,
+             b.name, COALESCE(app.name, b.app_id) AS "appName", b.app_version AS "appVersion", b.sender_name AS "senderName", b.position,
              COALESCE(e.feed_title, '') AS "feedTitle", COALESCE(e.item_title, '') AS "itemTitle", COALESCE(e.feed_url, '') AS "feedUrl",
              e.feed_id AS "feedId", e.item_id AS "itemId"
       FROM balance b JOIN recipient r ON r.id = b.recipient_id
-      LEFT JOIN episode e ON e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
+      JOIN app_recipient ar ON ar.recipient_id = b.recipient_id AND ar.app_id = b.app_id
+      LEFT JOIN app ON app.id = b.app_id
+      LEFT JOIN episode e ON e.app_id = b.app_id AND e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
       LEFT JOIN lnaddress_route lr ON lr.address = r.address
       WHERE b.owed_msat > 0 AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR ${payableAddress})
       ORDER BY b.recipient_id, b.id

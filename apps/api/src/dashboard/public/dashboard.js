@@ -195,7 +195,8 @@ function renderProblems(keysends, canWrite, isAdmin) {
         }
       } else if (k.parked) {
         const { address, customKey, customValue } = k.recipient;
-        const identity = { address, ...(customKey && { customKey, customValue }) };
+        // Only the payment's app's parked money: another app's stays parked.
+        const identity = { address, ...(customKey && { customKey, customValue }), app: k.app };
         actions.append(actionButton('Unpark', () => api('/v1/recipients/unpark', { method: 'POST', body: JSON.stringify(identity) })));
       }
     },
@@ -238,11 +239,10 @@ async function refresh() {
   ]);
   renderTotals(summary, parkedRecipients.recipients.length);
   renderChart(chart.hours);
-  // One row per parked recipient (its latest failed payment), after every unknown payment.
+  // One row per recipient parked for an app (its latest failed payment of that app), after every unknown payment.
   const seen = new Set();
-  const parkedRows = parked.keysends.filter(
-    (k) => !seen.has(k.recipient.address + k.recipient.customValue) && seen.add(k.recipient.address + k.recipient.customValue),
-  );
+  const parkedKey = (k) => JSON.stringify([k.app, k.recipient.address, k.recipient.customValue]);
+  const parkedRows = parked.keysends.filter((k) => !seen.has(parkedKey(k)) && seen.add(parkedKey(k)));
   renderProblems([...unknown.keysends, ...parkedRows.map((k) => ({ ...k, parked: true }))], me.scopes.includes('payouts:write'), me.scopes.includes('admin'));
   renderPayments(recent.keysends);
   fill(
