@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { type Caller, CurrentCaller, RequireScope, Scope } from '@splitstream/auth';
+import { type Caller, CurrentCaller, RateBudget, RateLimit, RequireScope, Scope } from '@splitstream/auth';
 import { IngestionService, type IngestResult } from '@splitstream/ingestion';
 import { LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
@@ -23,6 +23,7 @@ export class EventsController {
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
   @RequireScope(Scope.EventsWrite)
+  @RateLimit(RateBudget.Events)
   async ingest(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<IngestResult> {
     const validation = this.ingestion.validate(body);
     if (!validation.ok) {

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
+import { type Caller, CurrentCaller, RateBudget, RateLimit, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
 import { foundById, pageQuery, parseQuery } from '../http/params.js';
 
@@ -23,6 +23,7 @@ export class PayoutsController {
   @Post('run')
   @HttpCode(HttpStatus.ACCEPTED)
   @RequireScope(Scope.PayoutsWrite)
+  @RateLimit(RateBudget.PayoutRun)
   async run() {
     return { id: String(await this.requests.requestManualRun()) };
   }

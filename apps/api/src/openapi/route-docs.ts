@@ -25,7 +25,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     errors: [400, 413, 415, 429],
   },
   'GET /v1/events/{id}': { summary: "An event's per-recipient amounts and the keysends that paid them", response: s.eventResponse, errors: [404] },
-  'POST /v1/payouts/run': { summary: 'Start a payout run now', response: s.payoutStartedResponse, errors: [] },
+  'POST /v1/payouts/run': { summary: 'Start a payout run now', response: s.payoutStartedResponse, errors: [429] },
   'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [400] },
   'GET /v1/payouts/paid-per-hour': {
     summary: 'Msat paid per hour, oldest first, every hour present',
