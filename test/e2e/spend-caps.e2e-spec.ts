@@ -45,7 +45,9 @@ describe('spend caps (e2e)', () => {
 
   it("refuses an event over the app's daily cap with 429 app_day_cap_exceeded, storing and charging nothing", async () => {
     const app = await appKey('daily-app');
-    expect(setCaps('daily-app', '--day-msat', '100000')).toMatchObject({ app: 'daily-app', caps: { dayMsat: '100000', monthMsat: null } });
+    // The month has the service's default cap: the app set none.
+    const monthMsat = String(BigInt(stack.config.DEFAULT_APP_MONTH_CAP_SATS) * 1000n);
+    expect(setCaps('daily-app', '--day-msat', '100000')).toMatchObject({ app: 'daily-app', caps: { dayMsat: '100000', monthMsat } });
     expect((await app.post(event('d-1', 60))).status).toBe(202);
     const refused = await app.post(event('d-2', 10), event('d-3', 50));
     expect(refused).toMatchObject({ status: 429, body: { error: 'app_day_cap_exceeded' } });
@@ -71,8 +73,8 @@ describe('spend caps (e2e)', () => {
     setCaps('monthly-app', '--month-msat', '10000');
     expect((await app.post(event('m-1', 12))).body).toMatchObject({ error: 'app_month_cap_exceeded' });
     expect((await app.post(event('m-2', 10))).status).toBe(202);
-    // Removing the cap lets the next event through.
-    expect(setCaps('monthly-app', '--month-msat', 'none').caps.monthMsat).toBeNull();
+    // Removing the cap (back to the service's default) lets the next event through.
+    expect(setCaps('monthly-app', '--month-msat', 'none').caps.monthMsat).toBe(String(BigInt(stack.config.DEFAULT_APP_MONTH_CAP_SATS) * 1000n));
     expect((await app.post(event('m-3', 12))).status).toBe(202);
   });
 
