@@ -37,7 +37,7 @@ describe('limits between apps (e2e)', () => {
   const paidTo = async (n: number) => (await stack.recipient(pubkey(n))).body.paidMsat;
 
   beforeAll(async () => {
-    stack = await startStack({ DEFAULT_APP_DAY_CAP_SATS: String(DAY_CAP_SATS) });
+    stack = await startStack({ DEFAULT_APP_DAY_CAP_SATS: String(DAY_CAP_SATS), PAYOUT_RUN_RATE_LIMIT_PER_MINUTE: '6' });
     appB = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('app-b', APP_SCOPES)).key);
   });
   afterAll(() => stack?.close());
