@@ -1,5 +1,8 @@
 import { ApiKeysService, Scope } from '@splitstream/auth';
+import { listeningEventSchema } from '@splitstream/ingestion';
 import { TenantsService } from '@splitstream/tenants';
+import pg from 'pg';
+import { WorkerSchedule } from '../../apps/worker/src/worker-schedule.service.js';
 import { adversarialBlock, worstAllowedBlock } from '../../libs/money/src/testing/adversarial.js';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { apiClient, eventually } from '../support/http.js';
@@ -63,6 +66,23 @@ describe('limits between apps (e2e)', () => {
     expect(await paidTo(0xa1)).toBe('50000');
   });
 
+  it('sets aside an event stored before the split rule instead of splitting it, and still applies the others', async () => {
+    const stored = listeningEventSchema.parse(event('stored-before', 10, toNode(0xb2)));
+    const payload = { ...stored, value: { ...stored.value, recipients: [{ ...stored.value.recipients[0]!, split: 1e300 }] } };
+    const db = new pg.Client({ connectionString: stack.config.DATABASE_URL });
+    await db.connect();
+    await db.query(`INSERT INTO listening_event (app_id, event_id, payload, amount_msat) VALUES ('app-b', 'stored-before', $1::jsonb, 10000)`, [
+      JSON.stringify(payload),
+    ]);
+    await appA([event('a-stored', 10, toNode(0xa1))]);
+    await stack.worker!.get(WorkerSchedule).sweep(0);
+    await stack.accumulated();
+    expect((await appB.get('/v1/summary')).body.events).toMatchObject({ setAside: 1 });
+    const { rows } = await db.query(`SELECT apply_error FROM listening_event WHERE event_id = 'stored-before'`);
+    await db.end();
+    expect(rows).toEqual([{ apply_error: 'cannot be split: split 1e+300 is not a decimal from 0 to 1000000 with at most 6 decimal places' }]);
+  });
+
   it("refuses app B's 3x10^9 sats and its events over MAX_EVENT_SATS or MAX_REQUEST_SATS, and pays app A", async () => {
     // 500 events of 100,000 sats a minute for an hour: 3x10^9 sats, each event over MAX_EVENT_SATS.
     const huge = Array.from({ length: 500 }, (_, i) => event(`huge-${i}`, 100_000, toNode(0xb1), { seconds: 3_600 }));
@@ -79,12 +99,12 @@ describe('limits between apps (e2e)', () => {
     const overRequest = await appB.post('/v1/events', { events: eleven });
     expect(overRequest).toMatchObject({ status: 400, body: { error: 'request_amount_too_large' } });
     expect(overRequest.body.message).toMatch(/at most MAX_REQUEST_SATS \(1000000 sats\) per request/);
-    expect((await appB.get('/v1/summary')).body.events.accepted).toBe(1); // the worst block of the test before
+    expect((await appB.get('/v1/summary')).body.events.accepted).toBe(2); // the worst block and the one stored before
 
     await appA([event('a-2', 30, toNode(0xa1))]);
     await stack.accumulated();
     await stack.runPayout();
-    expect(await paidTo(0xa1)).toBe('80000');
+    expect(await paidTo(0xa1)).toBe('90000');
   });
 
   it("stops an app without caps of its own at the service's default day cap", async () => {
