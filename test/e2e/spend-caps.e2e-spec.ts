@@ -45,7 +45,9 @@ describe('spend caps (e2e)', () => {
 
   it("refuses an event over the app's daily cap with 429 app_day_cap_exceeded, storing and charging nothing", async () => {
     const app = await appKey('daily-app');
-    expect(setCaps('daily-app', '--day-msat', '100000')).toMatchObject({ app: 'daily-app', caps: { dayMsat: '100000', monthMsat: null } });
+    // The month has the service's default cap: the app set none.
+    const monthMsat = String(BigInt(stack.config.DEFAULT_APP_MONTH_CAP_SATS) * 1000n);
+    expect(setCaps('daily-app', '--day-msat', '100000')).toMatchObject({ app: 'daily-app', caps: { dayMsat: '100000', monthMsat } });
     expect((await app.post(event('d-1', 60))).status).toBe(202);
     const refused = await app.post(event('d-2', 10), event('d-3', 50));
     expect(refused).toMatchObject({ status: 429, body: { error: 'app_day_cap_exceeded' } });
@@ -71,8 +73,8 @@ describe('spend caps (e2e)', () => {
     setCaps('monthly-app', '--month-msat', '10000');
     expect((await app.post(event('m-1', 12))).body).toMatchObject({ error: 'app_month_cap_exceeded' });
     expect((await app.post(event('m-2', 10))).status).toBe(202);
-    // Removing the cap lets the next event through.
-    expect(setCaps('monthly-app', '--month-msat', 'none').caps.monthMsat).toBeNull();
+    // Removing the cap (back to the service's default) lets the next event through.
+    expect(setCaps('monthly-app', '--month-msat', 'none').caps.monthMsat).toBe(String(BigInt(stack.config.DEFAULT_APP_MONTH_CAP_SATS) * 1000n));
     expect((await app.post(event('m-3', 12))).status).toBe(202);
   });
 
@@ -84,8 +86,12 @@ describe('spend caps (e2e)', () => {
     expect(refused).toMatchObject({ status: 429, body: { error: 'listener_day_cap_exceeded' } });
     expect(refused.body.message).toContain('listener "alice"');
     expect((await app.post(event('l-3', 30, 'bob'))).status).toBe(202);
-    expect((await app.post(event('l-4', 30))).status).toBe(202); // no listenerId: only the app's caps apply
-    expect((await app.get('/v1/summary')).body.events.accepted).toBe(3);
+    // No listenerId would escape the listener cap: refused, naming the event.
+    expect(await app.post(event('l-4', 30))).toMatchObject({
+      status: 400,
+      body: { error: 'listener_id_required', issues: [{ index: 0, path: 'events[0].listenerId' }] },
+    });
+    expect((await app.get('/v1/summary')).body.events.accepted).toBe(2);
   });
 
   it('lets exactly as much through as the cap allows when requests race', async () => {
@@ -100,18 +106,23 @@ describe('spend caps (e2e)', () => {
     const app = await appKey('late-app');
     expect((await app.post(event('x-1', 80, 'carol'))).status).toBe(202);
     setCaps('late-app', '--day-msat', '100000', '--listener-day-msat', '90000');
-    expect((await app.post(event('x-2', 30))).body.error).toBe('app_day_cap_exceeded');
+    expect((await app.post(event('x-2', 30, 'dave'))).body.error).toBe('app_day_cap_exceeded');
     expect((await app.post(event('x-3', 15, 'carol'))).body.error).toBe('listener_day_cap_exceeded');
-    expect((await app.post(event('x-4', 25))).body.error).toBe('app_day_cap_exceeded');
+    expect((await app.post(event('x-4', 25, 'dave'))).body.error).toBe('app_day_cap_exceeded');
     expect((await app.post(event('x-5', 10, 'carol'))).status).toBe(202);
   });
 
-  it('shows any key its app, scopes and caps at GET /v1/apps/me; the CLI refuses a bad cap', async () => {
+  it("shows any key its app, scopes and caps at GET /v1/apps/me (the service's defaults where it set none); the CLI refuses a bad cap", async () => {
     const { key } = await stack.api.get(ApiKeysService).create('uncapped-app', [Scope.PayoutsWrite]);
     const me = await request(stack.baseUrl, '/v1/apps/me', { headers: { authorization: `Bearer ${key}` } });
+    const msat = (sats: number) => String(BigInt(sats) * 1000n);
     expect(me).toMatchObject({
       status: 200,
-      body: { app: 'uncapped-app', scopes: ['payouts:write'], caps: { dayMsat: null, monthMsat: null, listenerDayMsat: null } },
+      body: {
+        app: 'uncapped-app',
+        scopes: ['payouts:write'],
+        caps: { dayMsat: msat(stack.config.DEFAULT_APP_DAY_CAP_SATS), monthMsat: msat(stack.config.DEFAULT_APP_MONTH_CAP_SATS), listenerDayMsat: null },
+      },
     });
     expect((await request(stack.baseUrl, '/v1/apps/me')).status).toBe(401);
     const bad = cli('apps', 'caps', 'uncapped-app', '--day-msat', '1.5');

@@ -39,6 +39,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
     LNADDRESS_TIMEOUT_MS: '2000',
     METRICS_PORT: String(await freePort()),
     WORKER_METRICS_PORT: String(await freePort()),
+    // Tests start many runs a minute; limits.e2e-spec.ts tests the budget with its own.
+    PAYOUT_RUN_RATE_LIMIT_PER_MINUTE: '10000',
     ...overrides,
   });
   await truncateAll(config.DATABASE_URL);

@@ -2,7 +2,7 @@
 //   keys create --name <app> --scopes events:write[,payouts:read,...]   prints the new key, once
 //   keys list                                                            ids, apps, scopes, revoked or not
 //   keys revoke <id>                                                     the key stops working at once
-//   apps caps <app> [--day-msat N] [--month-msat N] [--listener-day-msat N]   set spend caps ("none" removes one)
+//   apps caps <app> [--day-msat N] [--month-msat N] [--listener-day-msat N]   set spend caps ("none": the service's default; no listener cap)
 //   apps show <app>                                                      caps and what the app accepted
 //   apps name <app> <name|none>                  the bLIP-10 app_name its payments carry (none: the app id)
 //   ledger check                                  verify the ledger invariant (exit 1 when it does not hold)
@@ -52,7 +52,8 @@ const parseCommandLine = () => {
 };
 const { positionals, values } = parseCommandLine();
 
-// A cap option: a whole number of msat, or "none" to remove the cap; absent leaves the cap as it is.
+// A cap option: a whole number of msat, or "none" to remove the app's own (day and month then fall back to the
+// service's defaults; the listener cap is gone); absent leaves the cap as it is.
 const capOption = (option: 'day-msat' | 'month-msat' | 'listener-day-msat'): bigint | null | undefined => {
   const value = values[option];
   if (value === undefined) return undefined;

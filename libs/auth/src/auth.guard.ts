@@ -3,9 +3,9 @@ import { AppError, ErrorCode } from '@splitstream/errors';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeysService, type Caller } from './api-keys.service.js';
-import { IngestionRateLimiter } from './ingestion-rate-limiter.js';
+import { RATE_BUDGET, RateBudget, RateLimiter } from './rate-limiter.js';
 import { ANY_SCOPE, PUBLIC_ROUTE, REQUIRED_SCOPE } from './require-scope.decorator.js';
-import { Scope } from './scopes.js';
+import type { Scope } from './scopes.js';
 
 export type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
 
@@ -20,13 +20,13 @@ export async function callerOf(keys: ApiKeysService, authorization: string | und
 }
 
 // Authorization: Bearer <api key> on every route that is not public: 401 without a valid key, 403 without the
-// route's scope, and 429 (Retry-After) over the per-key ingestion rate.
+// route's scope, and 429 (Retry-After) over the route's rate budget (@RateLimit).
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysService,
-    private readonly limiter: IngestionRateLimiter,
+    private readonly limiter: RateLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -41,12 +41,10 @@ export class AuthGuard implements CanActivate {
     if (scope !== ANY_SCOPE && !caller.scopes.includes(scope)) throw new AppError(ErrorCode.Forbidden, `this route needs the scope ${scope}`);
     request.caller = caller;
 
-    if (scope === Scope.EventsWrite) {
-      const decision = await this.limiter.take(caller.keyId);
-      if (!decision.allowed) {
-        const retry = decision.retryAfterSeconds;
-        throw new AppError(ErrorCode.RateLimited, `too many requests for this key; retry in ${retry} s`, undefined, retry);
-      }
+    const budget = this.reflector.getAllAndOverride<RateBudget | undefined>(RATE_BUDGET, targets);
+    if (budget) {
+      const decision = await this.limiter.take(budget, budget === RateBudget.Events ? caller.keyId : caller.app);
+      if (!decision.allowed) throw new AppError(ErrorCode.RateLimited, decision.refusal, undefined, decision.retryAfterSeconds);
     }
     return true;
   }

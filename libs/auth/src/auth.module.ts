@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ApiKeysService } from './api-keys.service.js';
 import { AuthGuard } from './auth.guard.js';
-import { IngestionRateLimiter } from './ingestion-rate-limiter.js';
+import { RateLimiter } from './rate-limiter.js';
 
-@Module({ providers: [ApiKeysService, IngestionRateLimiter, AuthGuard], exports: [ApiKeysService, IngestionRateLimiter, AuthGuard] })
+@Module({ providers: [ApiKeysService, RateLimiter, AuthGuard], exports: [ApiKeysService, RateLimiter, AuthGuard] })
 export class AuthModule {}
 
 @Module({ providers: [ApiKeysService], exports: [ApiKeysService] })

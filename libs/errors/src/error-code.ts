@@ -16,6 +16,9 @@ export enum ErrorCode {
   AppDayCapExceeded = 'app_day_cap_exceeded', // the event would take the app over its daily spend cap
   AppMonthCapExceeded = 'app_month_cap_exceeded',
   ListenerDayCapExceeded = 'listener_day_cap_exceeded', // ... one listener (listenerId) over its daily cap
+  EventAmountTooLarge = 'event_amount_too_large', // an event is worth more than MAX_EVENT_SATS
+  RequestAmountTooLarge = 'request_amount_too_large', // a request's events together are worth more than MAX_REQUEST_SATS
+  ListenerIdRequired = 'listener_id_required', // the app has a listener cap and an event names no listenerId
   ServiceUnavailable = 'service_unavailable', // PostgreSQL, Redis or the wallet cannot be reached: retry later
   InvariantBroken = 'invariant_broken', // the ledger check found money that does not add up
   InternalError = 'internal_error',
@@ -36,6 +39,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.AppDayCapExceeded]: 429,
   [ErrorCode.AppMonthCapExceeded]: 429,
   [ErrorCode.ListenerDayCapExceeded]: 429,
+  [ErrorCode.EventAmountTooLarge]: 400,
+  [ErrorCode.RequestAmountTooLarge]: 400,
+  [ErrorCode.ListenerIdRequired]: 400,
   [ErrorCode.ServiceUnavailable]: 503,
   [ErrorCode.InvariantBroken]: 500,
   [ErrorCode.InternalError]: 500,

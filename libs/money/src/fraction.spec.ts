@@ -1,47 +1,54 @@
-import { apportion, Fraction } from './fraction.js';
+import { apportion, microUnits, Ratio } from './fraction.js';
 
-describe('Fraction.fromDecimal', () => {
+const ratio = (n: bigint, d: bigint) => {
+  const r = new Ratio();
+  r.add(n, d);
+  return r;
+};
+
+describe('microUnits', () => {
   it.each([
-    [50, 50n, 1n],
-    [33.33, 3333n, 100n],
-    [0.1, 1n, 10n],
-    [1e-7, 1n, 10_000_000n],
-    [5e-324, 1n, 2n * 10n ** 323n], // reduced: 5 / 10^324
-    [1.5e21, 1_500_000_000_000_000_000_000n, 1n],
-    [-0.25, -1n, 4n],
-  ])('reads %p as the decimal it is written as', (value, n, d) => {
-    const f = Fraction.fromDecimal(value);
-    expect([f.n, f.d]).toEqual([n, d]);
+    [50, 50_000_000n],
+    [33.33, 33_330_000n],
+    [0.000001, 1n],
+    [1_000_000.123456, 1_000_000_123_456n],
+    [-0.25, -250_000n],
+    [0, 0n],
+  ])('reads %p in millionths, as written', (value, micro) => {
+    expect(microUnits(value)).toBe(micro);
   });
 
-  it('refuses NaN and infinities', () => {
-    expect(() => Fraction.fromDecimal(Number.NaN)).toThrow(RangeError);
-    expect(() => Fraction.fromDecimal(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+  it.each([1e-7, 0.1234567, 1e300, 1e21, Number.NaN, Number.POSITIVE_INFINITY])('refuses %p: not a decimal with at most 6 places', (value) => {
+    expect(() => microUnits(value)).toThrow(/at most 6 places/);
   });
+});
 
-  it('prints exact decimals', () => {
-    expect(Fraction.fromDecimal(60.5).add(Fraction.fromDecimal(40)).toDecimal()).toBe('100.5');
-    expect(Fraction.fromDecimal(0.1).add(Fraction.fromDecimal(0.2)).toDecimal()).toBe('0.3');
-    expect(new Fraction(-7n, 4n).toDecimal()).toBe('-1.75');
-  });
-
-  it('floors towards negative infinity', () => {
-    expect(new Fraction(7n, 2n).floor()).toBe(3n);
-    expect(new Fraction(-7n, 2n).floor()).toBe(-4n);
+describe('Ratio', () => {
+  it('adds over a denominator it already holds without growing it, and over a new one by multiplying', () => {
+    const r = ratio(1n, 3n);
+    r.add(1n, 3n);
+    expect([r.n, r.d]).toEqual([2n, 3n]);
+    r.add(1n, 7n);
+    expect([r.n, r.d]).toEqual([17n, 21n]);
   });
 });
 
 describe('apportion', () => {
   it('floors each share and gives the leftover to the largest remainders', () => {
-    expect(apportion(10n, [new Fraction(10n, 3n), new Fraction(10n, 3n), new Fraction(10n, 3n)])).toEqual([4n, 3n, 3n]);
-    expect(apportion(10n, [new Fraction(3n, 2n), new Fraction(17n, 4n), new Fraction(17n, 4n)])).toEqual([2n, 4n, 4n]);
+    expect(apportion(10n, [ratio(10n, 3n), ratio(10n, 3n), ratio(10n, 3n)], 1n)).toEqual([4n, 3n, 3n]);
+    expect(apportion(10n, [ratio(3n, 2n), ratio(17n, 4n), ratio(17n, 4n)], 1n)).toEqual([2n, 4n, 4n]);
+  });
+
+  it('compares remainders over different denominators and a common scale exactly', () => {
+    // 7/3 = 2.333 and 9/4 = 2.25 of a total 5 (plus 0.41666): the larger remainder wins the msat left over.
+    expect(apportion(5n, [ratio(70n, 3n), ratio(90n, 4n), ratio(50n, 12n)], 10n)).toEqual([2n, 2n, 1n]);
   });
 
   it('breaks ties by position, the earlier share first', () => {
-    expect(apportion(1n, [new Fraction(1n, 2n), new Fraction(1n, 2n)])).toEqual([1n, 0n]);
+    expect(apportion(1n, [ratio(1n, 2n), ratio(1n, 2n)], 1n)).toEqual([1n, 0n]);
   });
 
   it('refuses shares that do not add up to the total', () => {
-    expect(() => apportion(10n, [new Fraction(3n), new Fraction(3n)])).toThrow(/do not add up/);
+    expect(() => apportion(10n, [ratio(3n, 1n), ratio(3n, 1n)], 1n)).toThrow(/do not add up/);
   });
 });

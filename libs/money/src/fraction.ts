@@ -1,91 +1,54 @@
-// Exact rational arithmetic on bigints: every share of a payment is computed without floating point.
-const abs = (n: bigint): bigint => (n < 0n ? -n : n);
-const gcd = (a: bigint, b: bigint): bigint => {
-  let [x, y] = [abs(a), abs(b)];
-  while (y) [x, y] = [y, x % y];
-  return x;
-};
+// Splits and percentages are decimals with at most 6 places, used as integer millionths: every share of a payment
+// is then a bigint over a bounded denominator, computed without floating point and without fractions that grow.
+export const DECIMAL_PLACES = 6;
+export const MICRO = 1_000_000n;
+// As JavaScript prints the number (its shortest round-trip form): 1e-7 and 1e+300 are not of this form.
+const DECIMAL_FORM = /^-?[0-9]+(\.[0-9]{1,6})?$/;
 
-export class Fraction {
-  readonly n: bigint;
-  readonly d: bigint;
+export const hasBoundedDecimals = (value: number): boolean => Number.isFinite(value) && DECIMAL_FORM.test(String(value));
 
-  constructor(n: bigint, d: bigint = 1n) {
-    if (d === 0n) throw new RangeError('zero denominator');
-    const sign = d < 0n ? -1n : 1n;
-    const g = gcd(n, d) || 1n;
-    this.n = (sign * n) / g;
-    this.d = abs(d) / g;
-  }
+// The number in millionths, exactly as it is written (33.33 -> 33_330_000n).
+export function microUnits(value: number): bigint {
+  if (!hasBoundedDecimals(value)) throw new RangeError(`not a decimal with at most ${DECIMAL_PLACES} places: ${value}`);
+  const [whole, fraction = ''] = String(value).replace('-', '').split('.') as [string, string | undefined];
+  const micro = BigInt(whole) * MICRO + BigInt(fraction.padEnd(DECIMAL_PLACES, '0'));
+  return value < 0 ? -micro : micro;
+}
 
-  static readonly ZERO = new Fraction(0n);
+// An exact non-negative amount n / (d * scale), never reduced: `scale` is common to all the shares of one split,
+// `d` the product of the distinct split totals the share draws on, so adding costs no gcd.
+export class Ratio {
+  n = 0n;
+  d = 1n;
 
-  // The exact value of a JavaScript number as the decimal it is written as (33.33 -> 3333/100), so a split the
-  // app sent as a decimal is used as that decimal.
-  static fromDecimal(value: number): Fraction {
-    if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
-    const [mantissa, exponentText] = String(value).toLowerCase().split('e') as [string, string | undefined];
-    const [whole, fraction = ''] = mantissa.split('.') as [string, string | undefined];
-    const exponent = Number(exponentText ?? 0) - fraction.length;
-    const digits = BigInt(`${whole}${fraction}`);
-    return exponent >= 0 ? new Fraction(digits * 10n ** BigInt(exponent)) : new Fraction(digits, 10n ** BigInt(-exponent));
-  }
-
-  add(other: Fraction): Fraction {
-    return new Fraction(this.n * other.d + other.n * this.d, this.d * other.d);
-  }
-
-  sub(other: Fraction): Fraction {
-    return new Fraction(this.n * other.d - other.n * this.d, this.d * other.d);
-  }
-
-  mul(other: Fraction): Fraction {
-    return new Fraction(this.n * other.n, this.d * other.d);
-  }
-
-  div(other: Fraction): Fraction {
-    return new Fraction(this.n * other.d, this.d * other.n);
-  }
-
-  compare(other: Fraction): number {
-    const diff = this.n * other.d - other.n * this.d;
-    return diff === 0n ? 0 : diff < 0n ? -1 : 1;
-  }
-
-  floor(): bigint {
-    const q = this.n / this.d;
-    return this.n < 0n && q * this.d !== this.n ? q - 1n : q;
-  }
-
-  // Exact decimal text of a fraction whose denominator divides a power of ten (every Fraction.fromDecimal sum).
-  toDecimal(): string {
-    let places = 0;
-    while (10n ** BigInt(places) % this.d !== 0n) {
-      if (++places > 400) throw new RangeError('not a terminating decimal');
+  add(n: bigint, d: bigint): void {
+    if (n === 0n) return;
+    if (this.d % d === 0n) {
+      this.n += n * (this.d / d);
+    } else {
+      this.n = this.n * d + n * this.d;
+      this.d *= d;
     }
-    const scaled = abs(this.n * (10n ** BigInt(places) / this.d))
-      .toString()
-      .padStart(places + 1, '0');
-    const whole = scaled.slice(0, scaled.length - places);
-    const fraction = scaled.slice(scaled.length - places).replace(/0+$/, '');
-    return `${this.n < 0n ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
-  }
-
-  static sum(values: Fraction[]): Fraction {
-    return values.reduce((total, value) => total.add(value), Fraction.ZERO);
   }
 }
 
-// Whole msat for exact shares that add up to a whole total: each share is floored, and the msat left over go
-// one each to the largest remainders (ties: the earlier share), so the parts add up to the total exactly.
-export function apportion(total: bigint, shares: Fraction[]): bigint[] {
-  if (Fraction.sum(shares).compare(new Fraction(total)) !== 0) throw new RangeError('shares do not add up to the total');
-  const floors = shares.map((share) => share.floor());
+// Whole msat for exact shares (Ratio over `scale`) that add up to `total`: each share is floored, and the msat
+// left over go one each to the largest remainders (ties: the earlier share), so the parts add up exactly.
+export function apportion(total: bigint, shares: readonly Ratio[], scale: bigint): bigint[] {
+  const floors = shares.map((s) => s.n / (s.d * scale));
+  const remainders = shares.map((s, i) => s.n - floors[i]! * s.d * scale);
   let leftover = total - floors.reduce((a, b) => a + b, 0n);
-  const byRemainder = shares
-    .map((share, index) => ({ index, remainder: share.sub(new Fraction(floors[index]!)) }))
-    .sort((a, b) => b.remainder.compare(a.remainder) || a.index - b.index);
-  for (const { index } of byRemainder) {
+  // The floors of exact shares of `total` fall short of it by less than one msat per share.
+  if (leftover < 0n || leftover >= BigInt(Math.max(1, shares.length))) throw new RangeError('shares do not add up to the total');
+  // r_a / (d_a * scale) against r_b / (d_b * scale): scale cancels.
+  const order = shares
+    .map((_, i) => i)
+    .filter((i) => remainders[i]! > 0n)
+    .sort((a, b) => {
+      const diff = remainders[b]! * shares[a]!.d - remainders[a]! * shares[b]!.d;
+      return diff === 0n ? a - b : diff < 0n ? -1 : 1;
+    });
+  for (const index of order) {
     if (leftover === 0n) break;
     floors[index]! += 1n;
     leftover -= 1n;

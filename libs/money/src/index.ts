@@ -1,9 +1,13 @@
-export { apportion, Fraction } from './fraction.js';
+export { apportion, DECIMAL_PLACES, microUnits, Ratio } from './fraction.js';
 export {
   customKeyProblem,
   MAX_CUSTOM_KEY,
   MAX_CUSTOM_VALUE_BYTES,
+  MAX_ADDRESS_RECIPIENTS,
+  MAX_BLOCK_RECIPIENTS,
   MAX_RECIPIENTS,
+  MAX_SPLIT,
+  SPLIT_RULE,
   MAX_TIME_SPLITS,
   MIN_CUSTOM_KEY,
   parseValueBlock,

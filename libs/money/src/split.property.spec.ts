@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Fraction } from './fraction.js';
+import { Fraction } from './testing/fraction.js';
 import { type Listening, splitListening } from './split.js';
 import { pubkey } from './testing/value-builders.js';
 import { parseValueBlock, type TimeSplit, type ValueBlock, type ValueRecipient } from './value-block.js';

@@ -1,6 +1,8 @@
 import { eventAmountMsat, splitListening } from './split.js';
 import { pubkey, recipient, valueBlock } from './testing/value-builders.js';
-import { parseValueBlock, type ValueBlockInput } from './value-block.js';
+import { adversarialBlock, worstAllowedBlock } from './testing/adversarial.js';
+import { Fraction } from './testing/fraction.js';
+import { parseValueBlock, type ValueBlock, type ValueBlockInput } from './value-block.js';
 
 const block = (input: ValueBlockInput) => {
   const parsed = parseValueBlock(input);
@@ -163,5 +165,61 @@ describe('splitListening: value time splits', () => {
     expect(split(1_000n, over)).toEqual({ 'Artist@song': 1_000n });
     const under = valueBlock([host], { timeSplits: [artist(2, 'song', 0, 60, -5)] });
     expect(split(1_000n, under)).toEqual({ Host: 1_000n });
+  });
+});
+
+describe('splitListening: bounded cost', () => {
+  it.each([
+    ['huge', 5],
+    ['huge', 10],
+    ['tiny', 5],
+    ['tiny', 10],
+  ] as const)("refuses issue 20's %s splits over 100 recipients and %i time splits, naming the split rule", (kind, timeSplits) => {
+    const parsed = parseValueBlock(adversarialBlock(kind, timeSplits));
+    expect(parsed.ok).toBe(false);
+    const issues = parsed.ok ? [] : parsed.issues;
+    // Every split of the default block breaks the rule (the time splits' recipients may be reported too).
+    for (let i = 0; i < 100; i++) {
+      expect(issues).toContainEqual({
+        path: `recipients[${i}].split`,
+        message: expect.stringMatching(/^\S+ is not a decimal from 0 to 1000000 with at most 6 decimal places$/),
+      });
+    }
+  });
+
+  // The ledger sets an event aside when its split throws: a block stored before the rules costs no time.
+  it('refuses a block stored before the rules, naming the rule or the limit', () => {
+    const listening = (value: unknown) => ({ amountMsat: 1_000n, position: 0, seconds: 60, value: value as ValueBlock });
+    const stored = block(valueBlock([recipient(1, 1), recipient(2, 1)]));
+    const huge = { ...stored, recipients: [stored.recipients[0]!, { ...stored.recipients[1]!, split: 1e300 }] };
+    expect(() => splitListening(listening(huge))).toThrow('split 1e+300 is not a decimal from 0 to 1000000 with at most 6 decimal places');
+    const wide = { ...stored, recipients: Array.from({ length: 301 }, () => stored.recipients[0]!) };
+    expect(() => splitListening(listening(wide))).toThrow('301 recipients in the block; at most 300 are allowed');
+  });
+
+  it('splits the worst block the limits allow exactly: every msat, each share floored or ceiled', () => {
+    const value = block(worstAllowedBlock(3_600));
+    const amountMsat = 6_000_000_000n - 7n;
+    const result = splitListening({ amountMsat, position: 0, seconds: 3_600, value });
+    expect(result.reduce((sum, a) => sum + a.amountMsat, 0n)).toBe(amountMsat);
+    // The reference, in reduced fractions, segment by segment (each segment is one whole run of the listening).
+    const hundred = new Fraction(100n);
+    const exact = new Map<string, Fraction>();
+    const add = (key: string, f: Fraction) => exact.set(key, (exact.get(key) ?? Fraction.ZERO).add(f));
+    const byShares = (pool: Fraction, list: readonly { address: string; split: number }[]) => {
+      const total = Fraction.sum(list.map((r) => Fraction.fromDecimal(r.split)));
+      for (const r of list) add(r.address, pool.mul(Fraction.fromDecimal(r.split)).div(total));
+    };
+    for (const segment of value.timeSplits) {
+      const pool = new Fraction(amountMsat).mul(new Fraction(BigInt(segment.duration), 3_600n));
+      const remote = pool.mul(Fraction.fromDecimal(segment.remotePercentage)).div(hundred);
+      byShares(pool.sub(remote), value.recipients);
+      byShares(remote, segment.recipients);
+    }
+    expect(result).toHaveLength(exact.size);
+    for (const a of result) {
+      const share = exact.get(a.recipient.address)!;
+      expect([share.floor(), share.floor() + 1n]).toContain(a.amountMsat);
+    }
   });
 });

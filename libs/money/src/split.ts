@@ -1,9 +1,33 @@
-import { apportion, Fraction } from './fraction.js';
-import { recipientIdentity, type TimeSplit, type ValueBlock, type ValueRecipient } from './value-block.js';
+import { apportion, hasBoundedDecimals, MICRO, microUnits, Ratio } from './fraction.js';
+import {
+  MAX_BLOCK_RECIPIENTS,
+  MAX_SPLIT,
+  MAX_TIME_SPLITS,
+  recipientIdentity,
+  SPLIT_RULE,
+  type TimeSplit,
+  type ValueBlock,
+  type ValueRecipient,
+} from './value-block.js';
 import { MSAT_PER_SAT } from './units.js';
 
-const HUNDRED = new Fraction(100n);
+const HUNDRED = 100n * MICRO; // 100%, in millionths of a percent
 const SECONDS_PER_MINUTE = 60n;
+const MAX_SPLIT_UNITS = BigInt(MAX_SPLIT) * MICRO;
+
+// A split in millionths. Ingestion refuses blocks outside the rules; a block stored before them is refused here,
+// so the worker sets its event aside instead of spending unbounded time on it.
+function splitUnits(split: number): bigint {
+  const units = hasBoundedDecimals(split) ? microUnits(split) : -1n;
+  if (units < 0n || units > MAX_SPLIT_UNITS) throw new RangeError(`split ${split} is not ${SPLIT_RULE}`);
+  return units;
+}
+
+function checkLimits(value: ValueBlock): void {
+  const recipients = value.timeSplits.reduce((n, s) => n + s.recipients.length, value.recipients.length);
+  if (value.timeSplits.length > MAX_TIME_SPLITS) throw new RangeError(`${value.timeSplits.length} time splits; at most ${MAX_TIME_SPLITS} are allowed`);
+  if (recipients > MAX_BLOCK_RECIPIENTS) throw new RangeError(`${recipients} recipients in the block; at most ${MAX_BLOCK_RECIPIENTS} are allowed`);
+}
 
 // What a listening event is worth: content seconds at the listener's rate (playback speed does not matter).
 export function eventAmountMsat(satsPerMinute: number, seconds: number): bigint {
@@ -30,7 +54,7 @@ export interface Allocation {
 
 // One recipient's exact share of an event, before rounding; `rank` is its place in the tie rule.
 export interface ExactShare extends Omit<Allocation, 'amountMsat'> {
-  exact: Fraction;
+  exact: Ratio;
   rank: number;
 }
 
@@ -90,7 +114,7 @@ class Shares {
     if (!share) {
       share = {
         recipient,
-        exact: Fraction.ZERO,
+        exact: new Ratio(),
         rank: this.byKey.size,
         ...(segment?.remoteFeedGuid !== undefined && { remoteFeedGuid: segment.remoteFeedGuid }),
         ...(segment?.remoteItemGuid !== undefined && { remoteItemGuid: segment.remoteItemGuid }),
@@ -100,15 +124,17 @@ class Shares {
     return share;
   }
 
-  add(recipient: ValueRecipient, amount: Fraction, segment?: TimeSplit): void {
-    const share = this.entry(recipient, segment);
-    share.exact = share.exact.add(amount);
+  // `pool` (over the split's scale) shared among `recipients` in proportion to their splits.
+  addProportional(pool: bigint, recipients: readonly ValueRecipient[], segment?: TimeSplit): void {
+    if (pool === 0n) return;
+    const splits = recipients.map((r) => splitUnits(r.split));
+    const total = splits.reduce((a, b) => a + b, 0n);
+    if (total === 0n) throw new RangeError('no recipient has a split above 0');
+    recipients.forEach((recipient, i) => this.add(recipient, pool * splits[i]!, total, segment));
   }
 
-  // `pool` shared among `recipients` in proportion to their splits.
-  addProportional(pool: Fraction, recipients: readonly ValueRecipient[], segment?: TimeSplit): void {
-    const total = Fraction.sum(recipients.map((r) => Fraction.fromDecimal(r.split)));
-    for (const recipient of recipients) this.add(recipient, pool.mul(Fraction.fromDecimal(recipient.split)).div(total), segment);
+  add(recipient: ValueRecipient, n: bigint, d: bigint, segment?: TimeSplit): void {
+    this.entry(recipient, segment).exact.add(n, d);
   }
 
   list(): ExactShare[] {
@@ -116,28 +142,40 @@ class Shares {
   }
 }
 
-// Each recipient's exact share of a listening amount. Fee recipients take their percentage of the whole first.
-// The rest is spread over the listened seconds; in a second inside a time split, remotePercentage of it goes to
-// the segment's recipients and the remainder to the default non-fee recipients.
-export function exactShares({ amountMsat, position, seconds, value }: Listening): ExactShare[] {
+// Each recipient's exact share of a listening amount, as a Ratio over `scale`. Fee recipients take their
+// percentage of the whole first. The rest is spread over the listened seconds; in a second inside a time split,
+// remotePercentage of it goes to the segment's recipients and the remainder to the default non-fee recipients.
+// All in integers: with percentages p (millionths of a percent, HUNDRED is 100%), listened seconds S and split
+// totals T, each part is amount * (integer) / (HUNDRED^2 * S * T), so scale is HUNDRED^2 * S and each Ratio's
+// denominator is the product of the distinct totals T it draws on.
+export function exactShares({ amountMsat, position, seconds, value }: Listening): { shares: ExactShare[]; scale: bigint } {
   if (amountMsat < 0n) throw new RangeError('amountMsat must not be negative');
   if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new RangeError('seconds must be a positive whole number');
-  const whole = new Fraction(amountMsat);
+  checkLimits(value);
+  const S = BigInt(seconds);
+  const scale = HUNDRED * HUNDRED * S;
   const shares = new Shares(value);
-  let rest = whole;
+  let feeTotal = 0n;
   for (const fee of value.recipients.filter((r) => r.fee)) {
-    const amount = whole.mul(Fraction.fromDecimal(fee.split)).div(HUNDRED);
-    shares.add(fee, amount);
-    rest = rest.sub(amount);
+    const percent = splitUnits(fee.split);
+    shares.add(fee, amountMsat * percent * HUNDRED * S, 1n);
+    feeTotal += percent;
   }
-  const defaultRecipients = value.recipients.filter((r) => !r.fee);
+  const rest = amountMsat * (HUNDRED - feeTotal);
+  // Seconds of each block, weighted by the part of the rest it gives away: local (default block) and remote.
+  let localWeight = 0n;
+  const remoteWeight = new Map<TimeSplit, bigint>();
   for (const { seconds: length, segment } of runsOf(position, seconds, value.timeSplits)) {
-    const pool = rest.mul(new Fraction(BigInt(length), BigInt(seconds)));
-    const remote = segment ? pool.mul(Fraction.fromDecimal(segment.remotePercentage)).div(HUNDRED) : Fraction.ZERO;
-    shares.addProportional(pool.sub(remote), defaultRecipients);
-    if (segment) shares.addProportional(remote, segment.recipients, segment);
+    const remote = segment ? microUnits(segment.remotePercentage) : 0n;
+    localWeight += BigInt(length) * (HUNDRED - remote);
+    if (segment) remoteWeight.set(segment, (remoteWeight.get(segment) ?? 0n) + BigInt(length) * remote);
   }
-  return shares.list();
+  shares.addProportional(
+    rest * localWeight,
+    value.recipients.filter((r) => !r.fee),
+  );
+  for (const [segment, weight] of remoteWeight) shares.addProportional(rest * weight, segment.recipients, segment);
+  return { shares: shares.list(), scale };
 }
 
 // Splits a listening amount among the value block's recipients, exactly. Each recipient's shares (a recipient
@@ -145,10 +183,11 @@ export function exactShares({ amountMsat, position, seconds, value }: Listening)
 // once (apportion, ties to the lower rank): the msat add up to amountMsat, each recipient gets the floor or the
 // ceiling of its exact share, and the same input gives the same output.
 export function splitListening(listening: Listening): Allocation[] {
-  const shares = exactShares(listening);
+  const { shares, scale } = exactShares(listening);
   const amounts = apportion(
     listening.amountMsat,
     shares.map((s) => s.exact),
+    scale,
   );
   return shares
     .map((share, i): Allocation => ({

@@ -1,5 +1,5 @@
 import { OFF_CURVE_PUBKEY, pubkey, recipient, valueBlock } from './testing/value-builders.js';
-import { parseValueBlock } from './value-block.js';
+import { MAX_ADDRESS_RECIPIENTS, MAX_BLOCK_RECIPIENTS, parseValueBlock } from './value-block.js';
 
 const issuesOf = (input: unknown) => {
   const result = parseValueBlock(input);
@@ -39,6 +39,10 @@ describe('parseValueBlock accepts', () => {
     }
   });
 
+  it('a zero split beside a positive one: it receives nothing', () => {
+    expect(parseValueBlock(valueBlock([recipient(1, 0), recipient(2, 0.000001), recipient(3, 1_000_000)])).ok).toBe(true);
+  });
+
   it('fee splits adding up to exactly 100, summed exactly (33.4 + 66.6)', () => {
     const result = parseValueBlock(valueBlock([recipient(1, 1), recipient(2, 33.4, { fee: true }), recipient(3, 66.6, { fee: true })]));
     expect(result.ok).toBe(true);
@@ -50,8 +54,35 @@ describe('parseValueBlock rejects, with the exact reason', () => {
     expect(issuesOf(valueBlock([]))).toEqual([{ path: 'recipients', message: 'at least one recipient is required' }]);
   });
 
-  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, '50', null])('a split of %p', (split) => {
-    expect(issuesOf(valueBlock([recipient(1, split as number)]))).toEqual([{ path: 'recipients[0].split', message: 'must be a positive finite number' }]);
+  it.each([-1, 1_000_000.5, 1e-7, 0.1234567, 1e300, 5e-324])('a split of %p, outside the split rule', (split) => {
+    expect(issuesOf(valueBlock([recipient(1, 1), recipient(2, split)]))).toEqual([
+      { path: 'recipients[1].split', message: `${String(split)} is not a decimal from 0 to 1000000 with at most 6 decimal places` },
+    ]);
+  });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, '50', null])('a split of %p', (split) => {
+    expect(issuesOf(valueBlock([recipient(1, split as number)]))).toEqual([
+      { path: 'recipients[0].split', message: 'must be a decimal from 0 to 1000000 with at most 6 decimal places' },
+    ]);
+  });
+
+  it('only zero splits: someone must receive the money', () => {
+    expect(issuesOf(valueBlock([recipient(1, 0), recipient(2, 50, { fee: true })]))).toEqual([
+      { path: 'recipients', message: 'at least one recipient without fee, with a split above 0, is required' },
+    ]);
+    const timeSplits = [{ startTime: 0, duration: 60, recipients: [recipient(2, 0)] }];
+    expect(issuesOf(valueBlock([recipient(1, 1)], { timeSplits }))).toEqual([
+      { path: 'timeSplits[0].recipients', message: 'at least one recipient, with a split above 0, is required' },
+    ]);
+  });
+
+  it('a remotePercentage with more than 6 decimals, or not written as a decimal', () => {
+    for (const remotePercentage of [1e-7, 33.1234567, 1e300]) {
+      const timeSplits = [{ startTime: 0, duration: 60, remotePercentage, recipients: [recipient(2, 1)] }];
+      expect(issuesOf(valueBlock([recipient(1, 1)], { timeSplits }))).toEqual([
+        { path: 'timeSplits[0].remotePercentage', message: 'must be a number from 0 to 100 with at most 6 decimal places' },
+      ]);
+    }
   });
 
   it('fee percentages adding up to more than 100', () => {
@@ -162,11 +193,32 @@ describe('parseValueBlock rejects, with the exact reason', () => {
 
   it('more than 100 recipients', () => {
     const many = Array.from({ length: 101 }, (_, i) => recipient(i + 1, 1));
-    expect(issuesOf(valueBlock(many))).toEqual([{ path: 'recipients', message: '101 recipients; at most 100 are allowed' }]);
+    expect(issuesOf(valueBlock(many))).toEqual([{ path: 'recipients', message: '101 recipients; at most 100 per list are allowed' }]);
+  });
+
+  it(`more than ${MAX_BLOCK_RECIPIENTS} recipients in the block and its time splits together`, () => {
+    const timeSplits = Array.from({ length: 4 }, (_, k) => ({
+      startTime: k * 60,
+      duration: 60,
+      recipients: Array.from({ length: 75 }, (_, i) => recipient(100 + k * 75 + i, 1)),
+    }));
+    expect(issuesOf(valueBlock([recipient(1, 1)], { timeSplits }))).toEqual([
+      { path: 'recipients', message: '301 recipients in the block and its time splits together; at most 300 are allowed' },
+    ]);
+  });
+
+  it(`more than ${MAX_ADDRESS_RECIPIENTS} distinct Lightning Addresses in one event (a repeated address counts once)`, () => {
+    const addresses = Array.from({ length: 11 }, (_, i) => recipient(i, 1, { type: 'lnaddress', address: `a${i}@example.com` }));
+    expect(parseValueBlock(valueBlock([...addresses.slice(0, 10), addresses[0]!])).ok).toBe(true);
+    expect(issuesOf(valueBlock(addresses))).toEqual([
+      { path: 'recipients', message: '11 distinct Lightning Address recipients; at most 10 per event are allowed' },
+    ]);
   });
 
   it('only fee recipients', () => {
-    expect(issuesOf(valueBlock([recipient(1, 5, { fee: true })]))).toEqual([{ path: 'recipients', message: 'at least one recipient without fee is required' }]);
+    expect(issuesOf(valueBlock([recipient(1, 5, { fee: true })]))).toEqual([
+      { path: 'recipients', message: 'at least one recipient without fee, with a split above 0, is required' },
+    ]);
   });
 
   it('a fee recipient inside a time split', () => {
@@ -189,7 +241,7 @@ describe('parseValueBlock rejects, with the exact reason', () => {
   });
 
   it('every problem at once, each with its own path', () => {
-    const issues = issuesOf(valueBlock([recipient(1, 0), recipient(2, 1, { address: 'x' })]));
+    const issues = issuesOf(valueBlock([recipient(1, -1), recipient(2, 1, { address: 'x' })]));
     expect(issues.map((i) => i.path)).toEqual(['recipients[0].split', 'recipients[1].address']);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Fraction } from './fraction.js';
+import { DECIMAL_PLACES, hasBoundedDecimals, MICRO, microUnits } from './fraction.js';
 import { lightningAddressProblem } from './lightning-address.js';
 import { isNodePubkey } from './node-key.js';
 
@@ -10,8 +10,15 @@ export const SUPPORTED_RECIPIENT_TYPES = ['node', 'lnaddress'] as const;
 export type RecipientType = (typeof SUPPORTED_RECIPIENT_TYPES)[number];
 // A stored recipient's type, from its address: Lightning Addresses hold an @, node pubkeys never do.
 export const recipientTypeOf = (address: string): RecipientType => (address.includes('@') ? 'lnaddress' : 'node');
-export const MAX_RECIPIENTS = 100;
+// Limits that bound what one event costs to validate, split and book (bench: "split cost").
+export const MAX_RECIPIENTS = 100; // per list: the default block, each time split
 export const MAX_TIME_SPLITS = 100;
+export const MAX_BLOCK_RECIPIENTS = 300; // the default block and all its time splits together
+export const MAX_ADDRESS_RECIPIENTS = 10; // distinct Lightning Addresses in one event's value block
+// A split is a share, a decimal from 0 to MAX_SPLIT with at most DECIMAL_PLACES places (so shares are integers in
+// millionths and every total stays small); 0 is allowed and receives nothing.
+export const MAX_SPLIT = 1_000_000;
+export const SPLIT_RULE = `a decimal from 0 to ${MAX_SPLIT} with at most ${DECIMAL_PLACES} decimal places`;
 // TLV types splitstream writes itself (bLIP-10 metadata) or that the paying node sets (keysend preimage).
 export const RESERVED_CUSTOM_KEYS = ['7629169', '5482373484'] as const;
 // Custom TLV records live in the range Lightning leaves to applications: 2^16 up to the largest TLV type.
@@ -19,7 +26,7 @@ export const MIN_CUSTOM_KEY = 65_536n;
 export const MAX_CUSTOM_KEY = 2n ** 64n - 1n;
 export const MAX_CUSTOM_VALUE_BYTES = 256;
 
-const HUNDRED = new Fraction(100n);
+const HUNDRED_PERCENT = 100n * MICRO;
 const DECIMAL_INTEGER = /^[0-9]{1,20}$/;
 const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
@@ -40,6 +47,13 @@ const oneOf = (label: string, supported: readonly string[]) =>
 const positiveFinite = z.number({ error: 'must be a positive finite number' }).refine((v) => Number.isFinite(v) && v > 0, {
   error: 'must be a positive finite number',
 });
+const notSplit = (issue: { input: unknown }) => `${String(issue.input)} is not ${SPLIT_RULE}`;
+const split = z
+  .number({ error: `must be ${SPLIT_RULE}` })
+  .min(0, { error: notSplit, abort: true })
+  .max(MAX_SPLIT, { error: notSplit, abort: true })
+  .refine(hasBoundedDecimals, { error: notSplit })
+  .describe(`A share of the list's money: ${SPLIT_RULE} (as JSON writes the number: 1e-7 is refused); 0 receives nothing`);
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 
 export const recipientSchema = z
@@ -55,7 +69,7 @@ export const recipientSchema = z
       .min(1, 'must not be empty')
       .refine((v) => utf8Bytes(v) <= MAX_CUSTOM_VALUE_BYTES, `must be at most ${MAX_CUSTOM_VALUE_BYTES} bytes of UTF-8`)
       .optional(),
-    split: positiveFinite,
+    split,
     fee: z.boolean({ error: 'must be true or false' }).optional().default(false),
   })
   .superRefine((r, ctx) => {
@@ -92,12 +106,43 @@ export const recipientIdentity = (r: { address: string; customKey?: string; cust
 
 // Rules every list of recipients obeys, in the default block and in each time split. A recipient listed twice
 // (a podcaster and its host on one node) is allowed: it is paid the sum of its shares.
-function checkRecipientList(recipients: z.infer<typeof recipientSchema>[], ctx: z.RefinementCtx, path: (string | number)[]) {
+// `sharing` (`what`) divide the list's money by their splits: at least one must have a split above 0.
+function checkRecipientList(
+  recipients: z.infer<typeof recipientSchema>[],
+  ctx: z.RefinementCtx,
+  path: (string | number)[],
+  [sharing, what]: [z.infer<typeof recipientSchema>[], string] = [recipients, 'recipient'],
+) {
   if (recipients.length === 0) {
     ctx.addIssue({ code: 'custom', path, message: 'at least one recipient is required' });
   }
   if (recipients.length > MAX_RECIPIENTS) {
-    ctx.addIssue({ code: 'custom', path, message: `${recipients.length} recipients; at most ${MAX_RECIPIENTS} are allowed` });
+    ctx.addIssue({ code: 'custom', path, message: `${recipients.length} recipients; at most ${MAX_RECIPIENTS} per list are allowed` });
+  }
+  // (A split that breaks the rule is reported on its own path.)
+  const splitsValid = sharing.every((r) => hasBoundedDecimals(r.split) && r.split >= 0);
+  if (recipients.length > 0 && splitsValid && !sharing.some((r) => r.split > 0)) {
+    ctx.addIssue({ code: 'custom', path, message: `at least one ${what}, with a split above 0, is required` });
+  }
+}
+
+// The limits on the whole block: recipients of all lists together, distinct Lightning Addresses.
+function checkBlockLimits(lists: z.infer<typeof recipientSchema>[][], ctx: z.RefinementCtx) {
+  const all = lists.flat();
+  if (all.length > MAX_BLOCK_RECIPIENTS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['recipients'],
+      message: `${all.length} recipients in the block and its time splits together; at most ${MAX_BLOCK_RECIPIENTS} are allowed`,
+    });
+  }
+  const addresses = new Set(all.filter((r) => r.type === 'lnaddress').map((r) => r.address));
+  if (addresses.size > MAX_ADDRESS_RECIPIENTS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['recipients'],
+      message: `${addresses.size} distinct Lightning Address recipients; at most ${MAX_ADDRESS_RECIPIENTS} per event are allowed`,
+    });
   }
 }
 
@@ -106,10 +151,11 @@ export const timeSplitSchema = z.object({
     error: 'must be a finite number of seconds, 0 or more',
   }),
   duration: positiveFinite,
-  // The namespace says values outside 0..100 are clamped; splitstream does the same.
+  // The namespace says values outside 0..100 are clamped; splitstream does the same, to a bounded decimal.
   remotePercentage: z
-    .number({ error: 'must be a number from 0 to 100' })
-    .refine(Number.isFinite, { error: 'must be a number from 0 to 100' })
+    .number({ error: `must be a number from 0 to 100 with at most ${DECIMAL_PLACES} decimal places` })
+    .refine(hasBoundedDecimals, { error: `must be a number from 0 to 100 with at most ${DECIMAL_PLACES} decimal places` })
+    .describe(`Percent of each second's money for this segment's recipients: at most ${DECIMAL_PLACES} decimal places; clamped to 0..100`)
     .transform((v) => Math.min(100, Math.max(0, v)))
     .optional()
     .default(100),
@@ -130,14 +176,15 @@ export const valueBlockSchema = z
       .default([]),
   })
   .superRefine((block, ctx) => {
-    checkRecipientList(block.recipients, ctx, ['recipients']);
+    // The default block's fee recipients take a percentage first; the others share the rest.
+    checkRecipientList(block.recipients, ctx, ['recipients'], [block.recipients.filter((r) => !r.fee), 'recipient without fee']);
+    checkBlockLimits([block.recipients, ...block.timeSplits.map((s) => s.recipients)], ctx);
     // Fees are percentages of the whole amount, summed exactly (33.4 + 66.6 is 100).
-    const feeTotal = Fraction.sum(block.recipients.filter((r) => r.fee).map((r) => Fraction.fromDecimal(r.split)));
-    if (feeTotal.compare(HUNDRED) > 0) {
-      ctx.addIssue({ code: 'custom', path: ['recipients'], message: `fee splits add up to ${feeTotal.toDecimal()}, more than 100` });
-    }
-    if (block.recipients.length > 0 && block.recipients.every((r) => r.fee)) {
-      ctx.addIssue({ code: 'custom', path: ['recipients'], message: 'at least one recipient without fee is required' });
+    const feeSplits = block.recipients.filter((r) => r.fee && hasBoundedDecimals(r.split)).map((r) => microUnits(r.split));
+    const feeTotal = feeSplits.reduce((a, b) => a + b, 0n);
+    if (feeTotal > HUNDRED_PERCENT) {
+      const percent = `${feeTotal / MICRO}.${String(feeTotal % MICRO).padStart(6, '0')}`.replace(/\.?0+$/, '');
+      ctx.addIssue({ code: 'custom', path: ['recipients'], message: `fee splits add up to ${percent}, more than 100` });
     }
     block.timeSplits.forEach((split, index) => {
       const path = ['timeSplits', index, 'recipients'];

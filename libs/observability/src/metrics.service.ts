@@ -19,6 +19,12 @@ export class MetricsService {
     help: 'Listening events in rejected requests',
     registers: [this.registry],
   });
+  readonly rateLimitFallback = new Counter({
+    name: 'splitstream_rate_limit_fallback_total',
+    help: 'Requests whose rate limit was counted in the api process, not in Redis (slow or down), by budget',
+    labelNames: ['budget'],
+    registers: [this.registry],
+  });
   readonly payoutRuns = new Counter({
     name: 'splitstream_payout_runs_total',
     help: 'Payout runs by final status',

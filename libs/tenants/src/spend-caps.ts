@@ -1,103 +1,79 @@
 import { AppError, ErrorCode } from '@splitstream/errors';
-import type { Prisma } from '@splitstream/persistence';
 
-type Tx = Prisma.TransactionClient;
-
+// An app's caps in force: its own where it set them, the service's defaults (DEFAULT_APP_DAY_CAP_SATS,
+// DEFAULT_APP_MONTH_CAP_SATS) otherwise. The listener cap has no default: without one, listenerId is optional.
 export interface AppCaps {
-  dayCapMsat: bigint | null;
-  monthCapMsat: bigint | null;
+  dayCapMsat: bigint;
+  monthCapMsat: bigint;
   listenerDayCapMsat: bigint | null;
-}
-
-// An accepted (newly stored) event, as the caps see it.
-export interface Spend {
-  amountMsat: bigint;
-  listenerId: string | null;
 }
 
 // Periods are UTC days and months; a period key sorts and prunes as text.
 export const dayPeriod = (now: Date) => `day:${now.toISOString().slice(0, 10)}`;
 export const monthPeriod = (now: Date) => `month:${now.toISOString().slice(0, 7)}`;
-export const listenerDayPeriod = (now: Date, listenerId: string) => `listener-day:${now.toISOString().slice(0, 10)}:${listenerId}`;
+export const listenerDayPrefix = (now: Date) => `listener-day:${now.toISOString().slice(0, 10)}:`;
 
 const nextUtcDay = (now: Date) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
 const nextUtcMonth = (now: Date) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
 const secondsUntil = (now: Date, at: number) => Math.max(1, Math.ceil((at - now.getTime()) / 1000));
 
-interface Charge {
+// The counters one request charges, as the insert's statement reads them: the day and month periods with their
+// caps, and the prefix of the per-listener periods (the prefix and the listenerId make the key).
+export interface CapPeriods {
+  day: string;
+  dayCapMsat: bigint;
+  month: string;
+  monthCapMsat: bigint;
+  listenerPrefix: string;
+  listenerDayCapMsat: bigint | null;
+}
+
+export const capPeriods = (caps: AppCaps, now: Date): CapPeriods => ({
+  day: dayPeriod(now),
+  dayCapMsat: caps.dayCapMsat,
+  month: monthPeriod(now),
+  monthCapMsat: caps.monthCapMsat,
+  listenerPrefix: listenerDayPrefix(now),
+  listenerDayCapMsat: caps.listenerDayCapMsat,
+});
+
+// What the database function splitstream_check_spend raises (SQLSTATE and message SSCAP <period> <total>
+// <charged> <cap>) when a request would take a counter over its cap: the statement, and with it the whole
+// request, is rolled back.
+export interface CapBreach {
   period: string;
-  msat: bigint;
+  total: bigint; // the counter with this request
+  charged: bigint; // what this request adds
   cap: bigint;
-  code: ErrorCode;
-  what: string;
-  resetsAt: number;
 }
 
-export const hasCaps = (caps: AppCaps | null): caps is AppCaps =>
-  caps !== null && (caps.dayCapMsat !== null || caps.monthCapMsat !== null || caps.listenerDayCapMsat !== null);
-
-export function chargesFor(caps: AppCaps, spends: Spend[], now: Date): Charge[] {
-  const total = spends.reduce((sum, s) => sum + s.amountMsat, 0n);
-  const charges: Charge[] = [];
-  if (caps.dayCapMsat !== null) {
-    charges.push({
-      period: dayPeriod(now),
-      msat: total,
-      cap: caps.dayCapMsat,
-      code: ErrorCode.AppDayCapExceeded,
-      what: "the app's daily cap",
-      resetsAt: nextUtcDay(now),
-    });
-  }
-  if (caps.monthCapMsat !== null) {
-    charges.push({
-      period: monthPeriod(now),
-      msat: total,
-      cap: caps.monthCapMsat,
-      code: ErrorCode.AppMonthCapExceeded,
-      what: "the app's monthly cap",
-      resetsAt: nextUtcMonth(now),
-    });
-  }
-  if (caps.listenerDayCapMsat !== null) {
-    const perListener = new Map<string, bigint>();
-    for (const s of spends) if (s.listenerId !== null) perListener.set(s.listenerId, (perListener.get(s.listenerId) ?? 0n) + s.amountMsat);
-    for (const [listener, msat] of perListener) {
-      charges.push({
-        period: listenerDayPeriod(now, listener),
-        msat,
-        cap: caps.listenerDayCapMsat,
-        code: ErrorCode.ListenerDayCapExceeded,
-        what: `listener ${JSON.stringify(listener)}'s daily cap`,
-        resetsAt: nextUtcDay(now),
-      });
-    }
-  }
-  // One lock order for every request, so concurrent requests of one app cannot deadlock.
-  return charges.filter((c) => c.msat > 0n).sort((a, b) => (a.period < b.period ? -1 : 1));
+export function capBreachError({ period, total, charged, cap }: CapBreach, now: Date): AppError {
+  const [code, what, resetsAt] = period.startsWith('month:')
+    ? [ErrorCode.AppMonthCapExceeded, "the app's monthly cap", nextUtcMonth(now)]
+    : period.startsWith('day:')
+      ? [ErrorCode.AppDayCapExceeded, "the app's daily cap", nextUtcDay(now)]
+      : [ErrorCode.ListenerDayCapExceeded, `listener ${JSON.stringify(period.slice(listenerDayPrefix(now).length))}'s daily cap`, nextUtcDay(now)];
+  return new AppError(
+    code,
+    `refused: ${charged} msat would take ${what} of ${cap} msat to ${total} msat (${total - charged} msat used); nothing was accepted`,
+    undefined,
+    secondsUntil(now, resetsAt),
+  );
 }
 
-// Adds what a request accepted to the app's spend counters, inside the request's transaction: when a counter goes
-// over its cap the error rolls the whole request back (nothing stored, nothing spent). The counter row's lock
-// makes concurrent requests queue, so two requests cannot both slip under a cap.
-export async function chargeSpend(tx: Tx, appId: string, caps: AppCaps, spends: Spend[], now = new Date()): Promise<void> {
-  const charges = chargesFor(caps, spends, now);
-  if (charges.length === 0) return;
-  const totals = await tx.$queryRaw<{ period: string; msat: bigint }[]>`
-    INSERT INTO app_spend (app_id, period, msat)
-    SELECT ${appId}, p, m FROM unnest(${charges.map((c) => c.period)}::text[], ${charges.map((c) => String(c.msat))}::bigint[]) AS u(p, m)
-    ON CONFLICT (app_id, period) DO UPDATE SET msat = app_spend.msat + EXCLUDED.msat
-    RETURNING period, msat`;
-  const spent = new Map(totals.map((t) => [t.period, t.msat]));
-  for (const charge of charges) {
-    const total = spent.get(charge.period)!;
-    if (total <= charge.cap) continue;
-    const before = total - charge.msat;
-    throw new AppError(
-      charge.code,
-      `refused: ${charge.msat} msat would take ${charge.what} of ${charge.cap} msat to ${total} msat (${before} msat used); nothing was accepted`,
-      undefined,
-      secondsUntil(now, charge.resetsAt),
-    );
+const BREACH = /SSCAP (\S+) (\d+) (\d+) (\d+)/;
+
+// The breach in a failed statement's error, however the driver and Prisma wrap it; undefined for other errors.
+export function capBreachOf(error: unknown, depth = 0): CapBreach | undefined {
+  if (!error || typeof error !== 'object' || depth > 6) return undefined;
+  const e = error as Record<string, unknown>;
+  for (const text of [e.message, e.originalMessage]) {
+    const match = typeof text === 'string' ? BREACH.exec(text) : null;
+    if (match) return { period: match[1]!, total: BigInt(match[2]!), charged: BigInt(match[3]!), cap: BigInt(match[4]!) };
   }
+  for (const inner of [e.cause, e.meta, e.driverAdapterError]) {
+    const found = capBreachOf(inner, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode } from '@splitstream/errors';
+import { MSAT_PER_SAT } from '@splitstream/money';
 import { PrismaService } from '@splitstream/persistence';
-import { type AppCaps, dayPeriod, hasCaps, monthPeriod } from './spend-caps.js';
+import { type AppCaps, dayPeriod, monthPeriod } from './spend-caps.js';
 
 export interface CapsUpdate {
   dayCapMsat?: bigint | null;
@@ -13,15 +15,25 @@ const msatOrNull = (value: bigint | null) => (value === null ? null : String(val
 const startOfUtcDay = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 const startOfUtcMonth = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 
-// Apps are the tenants: every API key belongs to one (its name), and an app may have spend caps.
+// Apps are the tenants: every API key belongs to one (its name), and every app has day and month caps: its own
+// where set, the service's defaults otherwise.
 @Injectable()
 export class TenantsService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
-  // null when the app has no caps (the common case: ingestion then skips the counters altogether).
-  async caps(appId: string): Promise<AppCaps | null> {
-    const app = await this.prisma.app.findUnique({ where: { id: appId } });
-    return hasCaps(app) ? app : null;
+  async caps(appId: string): Promise<AppCaps> {
+    return this.capsOf(await this.prisma.app.findUnique({ where: { id: appId } }));
+  }
+
+  private capsOf(app: { [K in keyof AppCaps]: bigint | null } | null): AppCaps {
+    return {
+      dayCapMsat: app?.dayCapMsat ?? BigInt(this.config.DEFAULT_APP_DAY_CAP_SATS) * MSAT_PER_SAT,
+      monthCapMsat: app?.monthCapMsat ?? BigInt(this.config.DEFAULT_APP_MONTH_CAP_SATS) * MSAT_PER_SAT,
+      listenerDayCapMsat: app?.listenerDayCapMsat ?? null,
+    };
   }
 
   // Sets (or with null, removes) caps. The counters of the current day and month are rebuilt from the events
@@ -55,9 +67,10 @@ export class TenantsService {
     return this.view(appId, now);
   }
 
-  // What GET /v1/apps/me and the CLI show: the caps and what was accepted today and this month (UTC).
+  // What GET /v1/apps/me and the CLI show: the caps in force and what was accepted today and this month (UTC).
   async view(appId: string, now = new Date()) {
     const app = await this.prisma.app.findUnique({ where: { id: appId } });
+    const caps = this.capsOf(app);
     const [spent] = await this.prisma.$queryRaw<{ today: bigint; month: bigint }[]>`
       SELECT COALESCE(SUM(amount_msat) FILTER (WHERE received_at >= ${startOfUtcDay(now)}), 0)::bigint AS today,
              COALESCE(SUM(amount_msat), 0)::bigint AS month
@@ -67,9 +80,9 @@ export class TenantsService {
       // What its payments say they come from (bLIP-10 app_name).
       name: app?.name ?? appId,
       caps: {
-        dayMsat: msatOrNull(app?.dayCapMsat ?? null),
-        monthMsat: msatOrNull(app?.monthCapMsat ?? null),
-        listenerDayMsat: msatOrNull(app?.listenerDayCapMsat ?? null),
+        dayMsat: String(caps.dayCapMsat),
+        monthMsat: String(caps.monthCapMsat),
+        listenerDayMsat: msatOrNull(caps.listenerDayCapMsat),
       },
       accepted: { todayMsat: String(spent!.today), thisMonthMsat: String(spent!.month) },
     };

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
+import { type Caller, CurrentCaller, RateBudget, RateLimit, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { IngestionService, type IngestResult } from '@splitstream/ingestion';
 import { LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
@@ -28,6 +28,7 @@ export class EventsController {
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
   @RequireScope(Scope.EventsWrite)
+  @RateLimit(RateBudget.Events)
   async ingest(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<IngestResult> {
     const validation = this.ingestion.validate(body);
     if (!validation.ok) {

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@splitstream/auth';
+import { type Caller, CurrentCaller, RateBudget, RateLimit, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
 import { foundById, pageQuery, parseQuery } from '../http/params.js';
 
@@ -25,6 +25,7 @@ export class PayoutsController {
   @Post('run')
   @HttpCode(HttpStatus.OK)
   @RequireScope(Scope.PayoutsWrite)
+  @RateLimit(RateBudget.PayoutRun)
   async run(@Res({ passthrough: true }) reply: FastifyReply) {
     const run = await this.requests.requestManualRun();
     if (run.started) reply.status(HttpStatus.ACCEPTED);

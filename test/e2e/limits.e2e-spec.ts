@@ -1,0 +1,180 @@
+import { ApiKeysService, Scope } from '@splitstream/auth';
+import { listeningEventSchema } from '@splitstream/ingestion';
+import { TenantsService } from '@splitstream/tenants';
+import pg from 'pg';
+import { WorkerSchedule } from '../../apps/worker/src/worker-schedule.service.js';
+import { adversarialBlock, worstAllowedBlock } from '../../libs/money/src/testing/adversarial.js';
+import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import { apiClient, eventually } from '../support/http.js';
+import { DisposableRedis, freePort } from '../support/outages.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const DAY_CAP_SATS = 250_000;
+// An app's key, not an admin's: it sees its own events only.
+const APP_SCOPES = [Scope.EventsWrite, Scope.PayoutsRead, Scope.PayoutsWrite];
+
+const event = (id: string, satsPerMinute: number, value: object, extra: object = {}) => ({
+  id,
+  feedGuid: 'limits-feed',
+  itemGuid: 'limits-item',
+  position: 0,
+  seconds: 60,
+  satsPerMinute,
+  value,
+  ...extra,
+});
+const toNode = (n: number) => ({ type: 'lightning', method: 'keysend', recipients: [{ type: 'node', address: pubkey(n), split: 1 }] });
+
+// A counter of the api's /metrics, by its labels as Prometheus prints them.
+const metric = async (url: string, series: string) => {
+  const line = (await (await fetch(url)).text()).split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+};
+
+// Issue 20, points 2, 6 and 8: one app's attack (splits that cost unbounded time, amounts beyond every ceiling,
+// many payout runs at once) is refused, and the other app's events are still applied and paid.
+describe('limits between apps (e2e)', () => {
+  let stack: Stack;
+  let appB: ReturnType<typeof apiClient>;
+  const appA = (events: object[]) => stack.postEvents(events);
+  const paidTo = async (n: number) => (await stack.recipient(pubkey(n))).body.paidMsat;
+
+  beforeAll(async () => {
+    stack = await startStack({ DEFAULT_APP_DAY_CAP_SATS: String(DAY_CAP_SATS), PAYOUT_RUN_RATE_LIMIT_PER_MINUTE: '6' });
+    appB = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('app-b', APP_SCOPES)).key);
+  });
+  afterAll(() => stack?.close());
+
+  it("refuses app B's adversarial splits naming the split rule, applies its worst allowed block, and pays app A", async () => {
+    for (const timeSplits of [5, 10]) {
+      const refused = await appB.post('/v1/events', { events: [event(`adv-${timeSplits}`, 10, adversarialBlock('huge', timeSplits))] });
+      expect(refused.status).toBe(400);
+      expect(refused.body.issues).toContainEqual({
+        index: 0,
+        path: 'events[0].value.recipients[0].split',
+        message: '1e+300 is not a decimal from 0 to 1000000 with at most 6 decimal places',
+      });
+    }
+    expect((await appB.post('/v1/events', { events: [event('worst', 100, worstAllowedBlock(60))] })).status).toBe(202);
+    await appA([event('a-1', 50, toNode(0xa1))]);
+    await stack.accumulated();
+    // Applied like any other event, every msat allocated.
+    const worst = (await appB.get('/v1/events/worst')).body;
+    expect(worst).toMatchObject({ amountMsat: '100000', appliedAt: expect.any(String) });
+    expect(worst.allocations.reduce((sum: bigint, a: { amountMsat: string }) => sum + BigInt(a.amountMsat), 0n)).toBe(100_000n);
+    await stack.runPayout();
+    expect(await paidTo(0xa1)).toBe('50000');
+  });
+
+  it('sets aside an event stored before the split rule instead of splitting it, and still applies the others', async () => {
+    const stored = listeningEventSchema.parse(event('stored-before', 10, toNode(0xb2)));
+    const payload = { ...stored, value: { ...stored.value, recipients: [{ ...stored.value.recipients[0]!, split: 1e300 }] } };
+    const db = new pg.Client({ connectionString: stack.config.DATABASE_URL });
+    await db.connect();
+    await db.query(`INSERT INTO listening_event (app_id, event_id, payload, amount_msat) VALUES ('app-b', 'stored-before', $1::jsonb, 10000)`, [
+      JSON.stringify(payload),
+    ]);
+    await appA([event('a-stored', 10, toNode(0xa1))]);
+    await stack.worker!.get(WorkerSchedule).sweep(0);
+    await stack.accumulated();
+    expect((await appB.get('/v1/summary')).body.events).toMatchObject({ setAside: 1 });
+    const { rows } = await db.query(`SELECT apply_error FROM listening_event WHERE event_id = 'stored-before'`);
+    await db.end();
+    expect(rows).toEqual([{ apply_error: 'cannot be split: split 1e+300 is not a decimal from 0 to 1000000 with at most 6 decimal places' }]);
+  });
+
+  it("refuses app B's 3x10^9 sats and its events over MAX_EVENT_SATS or MAX_REQUEST_SATS, and pays app A", async () => {
+    // 500 events of 100,000 sats a minute for an hour: 3x10^9 sats, each event over MAX_EVENT_SATS.
+    const huge = Array.from({ length: 500 }, (_, i) => event(`huge-${i}`, 100_000, toNode(0xb1), { seconds: 3_600 }));
+    const overEvent = await appB.post('/v1/events', { events: huge });
+    expect(overEvent).toMatchObject({ status: 400, body: { error: 'event_amount_too_large' } });
+    expect(overEvent.body.message).toBe('500 of the events are worth more than MAX_EVENT_SATS (100000 sats); nothing was accepted');
+    expect(overEvent.body.issues[0]).toEqual({
+      index: 0,
+      path: 'events[0].satsPerMinute',
+      message: 'the event is worth 6000000 sats; at most 100000 (MAX_EVENT_SATS) per event',
+    });
+    // Eleven events at the ceiling: 1,100,000 sats in one request.
+    const eleven = Array.from({ length: 11 }, (_, i) => event(`max-${i}`, 100_000, toNode(0xb1)));
+    const overRequest = await appB.post('/v1/events', { events: eleven });
+    expect(overRequest).toMatchObject({ status: 400, body: { error: 'request_amount_too_large' } });
+    expect(overRequest.body.message).toMatch(/at most MAX_REQUEST_SATS \(1000000 sats\) per request/);
+    expect((await appB.get('/v1/summary')).body.events.accepted).toBe(2); // the worst block and the one stored before
+
+    await appA([event('a-2', 30, toNode(0xa1))]);
+    await stack.accumulated();
+    await stack.runPayout();
+    expect(await paidTo(0xa1)).toBe('90000');
+  });
+
+  it("stops an app without caps of its own at the service's default day cap", async () => {
+    const appC = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('app-c', APP_SCOPES)).key);
+    const atMax = (i: number) => event(`c-${i}`, 100_000, toNode(0xc1)); // 100,000 sats each
+    expect((await appC.post('/v1/events', { events: [atMax(1), atMax(2)] })).status).toBe(202);
+    const refused = await appC.post('/v1/events', { events: [atMax(3)] });
+    expect(refused).toMatchObject({ status: 429, body: { error: 'app_day_cap_exceeded' } });
+    expect(refused.body.message).toContain(`the app's daily cap of ${DAY_CAP_SATS * 1000} msat`);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('refuses events without listenerId once the app has a listener cap', async () => {
+    const appD = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('app-d', APP_SCOPES)).key);
+    await stack.api.get(TenantsService).setCaps('app-d', { listenerDayCapMsat: 1_000_000n });
+    const refused = await appD.post('/v1/events', { events: [event('d-1', 10, toNode(0xd1), { listenerId: 'l1' }), event('d-2', 10, toNode(0xd1))] });
+    expect(refused).toMatchObject({
+      status: 400,
+      body: {
+        error: 'listener_id_required',
+        issues: [{ index: 1, path: 'events[1].listenerId', message: 'is required: the app has a per-listener daily cap' }],
+      },
+    });
+    expect((await appD.post('/v1/events', { events: [event('d-3', 10, toNode(0xd1), { listenerId: 'l1' })] })).status).toBe(202);
+  });
+
+  it(`lets at most PAYOUT_RUN_RATE_LIMIT_PER_MINUTE of 15 parallel POST /v1/payouts/run of one app through; the rest get 429`, async () => {
+    // Not across a minute's boundary, where the window starts again.
+    if (Date.now() % 60_000 > 57_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - (Date.now() % 60_000) + 100));
+    const runner = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('app-runner', APP_SCOPES)).key);
+    const answers = await Promise.all(Array.from({ length: 15 }, () => runner.post('/v1/payouts/run', {})));
+    const limit = stack.config.PAYOUT_RUN_RATE_LIMIT_PER_MINUTE;
+    const through = answers.filter((a) => a.status < 300);
+    const limited = answers.filter((a) => a.status === 429);
+    expect([through.length, limited.length]).toEqual([limit, 15 - limit]);
+    expect(limited[0]!.body).toMatchObject({ error: 'rate_limited' });
+    expect(limited[0]!.body.message).toMatch(/^more than 6 payout runs requested for this app this minute \(PAYOUT_RUN_RATE_LIMIT_PER_MINUTE\)/);
+    expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another app's budget is its own.
+    expect((await appB.post('/v1/payouts/run', {})).status).toBeLessThan(300);
+  });
+});
+
+describe('the rate limiter while Redis is down (e2e)', () => {
+  let stack: Stack;
+  const redis = new DisposableRedis(0);
+
+  beforeAll(async () => {
+    redis.port = await freePort();
+    await redis.start();
+    stack = await startStack({ REDIS_URL: redis.url, EVENTS_RATE_LIMIT_PER_MINUTE: '3' }, { worker: false });
+  });
+  afterAll(async () => {
+    if (!redis.running) await redis.start(); // the stack's queues close through Redis (when the test failed early)
+    await stack?.close();
+    await redis.stop();
+  });
+
+  it('counts in the api process: the limit still holds, and the metric counts every request so counted', async () => {
+    if (Date.now() % 60_000 > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - (Date.now() % 60_000) + 100));
+    await redis.stop();
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await stack.http.post('/v1/events', { events: [event(`r-${i}`, 10, toNode(0xe1))] })).status);
+    expect(statuses).toEqual([202, 202, 202, 429, 429]);
+    // /metrics reads the queues' gauges from Redis too: scraped once it is back (the counter is the process's).
+    await redis.start();
+    await eventually(
+      () => metric(stack.metricsUrl, 'splitstream_rate_limit_fallback_total{budget="events"}'),
+      (count) => count === 5,
+    );
+    expect((await stack.http.get('/v1/summary')).body.events.accepted).toBe(3);
+  });
+});
