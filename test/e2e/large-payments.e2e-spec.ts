@@ -161,4 +161,50 @@ describe('large payments and per-address minimums, two apps (e2e)', () => {
     expect(await recipientOf(appB, ln('capped'))).toMatchObject({ paidMsat: '100000', owedMsat: '0' });
     expect(await stack.invariant()).toMatchObject({ ok: true });
   });
+
+  it("point 7, admin view: the minimum applies to each app's owed on its own, so the total of two apps does not say it is paid", async () => {
+    await stack.sim.lnaddress.setUser('duo', { minSendable: 50_000, maxSendable: 100_000_000, commentAllowed: 255 });
+    const duo = { type: 'lnaddress' as const, address: ln('duo') };
+    const view = async () => {
+      const r = await stack.recipient(ln('duo'));
+      return {
+        owedMsat: r.body.owedMsat,
+        waiting: r.body.waiting,
+        apps: r.body.apps.map((a: { app: string; owedMsat: string; waiting: { code: string } | null }) => [a.app, a.owedMsat, a.waiting?.code ?? null]),
+      };
+    };
+    // B owes 40 sats and A 30: 70 in all, yet neither app's owed reaches 50, and a run pays nothing.
+    await postAs(appB, [listening('d-1', 40, duo)]);
+    await postAs(stack.http, [listening('d-2', 30, duo)]);
+    await stack.resolveAddresses();
+    expect(await stack.runPayout()).toMatchObject({ status: 'completed', totals: { keysends: 0 } });
+    expect(await view()).toEqual({
+      owedMsat: '70000',
+      waiting: {
+        code: 'below_min_sendable',
+        message: "waits until one app's owed reaches the address's minimum of 50 sats; the most one app owes is 40000 msat",
+      },
+      apps: [
+        ['app-b', '40000', 'below_min_sendable'],
+        ['test-app', '30000', 'below_min_sendable'],
+      ],
+    });
+    // B's owed reaches the minimum: the top level no longer waits, A's entry still does, and the run pays B alone.
+    await postAs(appB, [listening('d-3', 20, duo)]);
+    expect(await view()).toEqual({
+      owedMsat: '90000',
+      waiting: null,
+      apps: [
+        ['app-b', '60000', null],
+        ['test-app', '30000', 'below_min_sendable'],
+      ],
+    });
+    expect(await stack.runPayout()).toMatchObject({ status: 'completed', totals: { keysends: 1, succeeded: 1 } });
+    expect((await stack.sim.lnaddress.invoices()).map((i) => [i.user, i.msat])).toEqual([['duo', '60000']]);
+    expect((await view()).apps).toEqual([
+      ['app-b', '0', null],
+      ['test-app', '30000', 'below_min_sendable'],
+    ]);
+    expect(await stack.invariant()).toMatchObject({ ok: true });
+  });
 });

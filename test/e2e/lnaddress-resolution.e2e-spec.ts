@@ -1,9 +1,12 @@
 import { ApiKeysService, Scope } from '@splitstream/auth';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import { PrismaService } from '@splitstream/persistence';
 import { query } from '../support/database.js';
 import { apiClient, eventually } from '../support/http.js';
+import { seedAddresses } from '../support/ledger-seed.js';
 import { SilentDomain } from '../support/silent-domain.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { SlowDomain } from '../support/slow-domain.js';
+import { DEAD_LN_DOMAIN, LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
 const SLOW_DOMAIN = 'slow.test';
 const TIMEOUT_MS = 2_000;
@@ -25,6 +28,18 @@ const listening = (id: string, sats: number, method: string, recipients: object[
   value: { type: 'lightning', method, recipients },
 });
 
+// A payout run the app starts with its own key, once it has finished.
+async function runBy(app: ReturnType<typeof apiClient>) {
+  const started = await app.post('/v1/payouts/run', {});
+  expect(started.status).toBe(202);
+  const done = await eventually(
+    () => app.get(`/v1/payouts/${started.body.id}`),
+    (r) => r.status === 200 && r.body.finishedAt !== null,
+    20_000,
+  );
+  return done.body;
+}
+
 // Issue 20, point 3: app B's 40 Lightning addresses are on a domain that accepts connections and never answers.
 // Resolution is a worker job of its own: app A's node recipient is paid as soon as a run starts, B's addresses
 // show why they wait, the domain's breaker opens after LNADDRESS_BREAKER_FAILURES calls and no call reaches it
@@ -34,10 +49,6 @@ describe('Lightning-address resolution off the payout path (e2e, two apps)', () 
   let stack: Stack;
   let appA: ReturnType<typeof apiClient>;
   let appB: ReturnType<typeof apiClient>;
-  const metric = async (labels: string) => {
-    const text = await (await fetch(stack.workerMetricsUrl!)).text();
-    return Number(/^\S+ (\S+)$/.exec(text.split('\n').find((l) => l.startsWith(`splitstream_lnaddress_total{${labels}} `)) ?? '')?.[1] ?? 0);
-  };
   const recipientsOfB = async () => {
     const res = await appB.get(`/v1/recipients?q=b&limit=100`);
     return (res.body.recipients as { address: string; owedMsat: string; paidMsat: string; waiting: { code: string; message: string } | null }[]).filter((r) =>
@@ -85,15 +96,7 @@ describe('Lightning-address resolution off the payout path (e2e, two apps)', () 
       (await appA.post('/v1/events', { events: [listening('a-1', 21, 'keysend', [{ name: 'A', type: 'node', address: pubkey(0x2001), split: 1 }])] })).status,
     ).toBe(202);
     await stack.accumulated();
-    const started = await appA.post('/v1/payouts/run', {});
-    expect(started.status).toBe(202);
-    const run = (
-      await eventually(
-        () => appA.get(`/v1/payouts/${started.body.id}`),
-        (r) => r.status === 200 && r.body.finishedAt !== null,
-        20_000,
-      )
-    ).body;
+    const run = await runBy(appA);
     expect(run).toMatchObject({ status: 'completed' });
     const toA = run.keysends.find((k: { destination: string }) => k.destination === pubkey(0x2001));
     expect(toA).toMatchObject({ status: 'succeeded', amountSats: 21 });
@@ -132,13 +135,8 @@ describe('Lightning-address resolution off the payout path (e2e, two apps)', () 
     // An admin sees the failure in full.
     expect((await stack.recipient(slow(0))).body.waiting).toMatchObject({ code: 'lnaddress_domain_open', detail: expect.stringMatching(/timeout/) });
 
-    // Resolution passes go on while the breaker is open (every address skipped), and none reaches the domain.
-    const skippedBefore = await metric('step="resolve",outcome="domain_open"');
-    await eventually(
-      () => metric('step="resolve",outcome="domain_open"'),
-      (n) => n >= skippedBefore + ADDRESSES,
-      10_000,
-    );
+    // Resolution passes go on while the breaker is open, leaving the domain's addresses out: none reaches it.
+    expect(await stack.resolveAddresses()).toMatchObject({ ran: true, resolved: 0, failed: 0, skipped: 0 });
     expect(silent.connections).toBe(callsWhenOpened);
     expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 0 } });
 
@@ -192,6 +190,118 @@ describe('Lightning-address resolution off the payout path (e2e, two apps)', () 
       expect(r).toMatchObject({ state: 'active', consecutiveFailures: 0, owedMsat: '10000', inFlightMsat: '0', paidMsat: '10000' });
       expect(r.waiting).toMatchObject({ code: 'lnaddress_domain_open' });
     }
+    expect(await stack.invariant()).toMatchObject({ ok: true });
+  });
+});
+
+// The reviewer's attack: app B owes 1 sat to 5,000 addresses on a dead domain, each failed before (so each is due
+// again), and to 300 on a domain that refuses every address, late. App A's new address on a healthy domain is
+// still resolved and paid, and its route refreshed before it expires, again and again: the dead domain's addresses
+// leave the resolution once its breaker opens, failed addresses wait their backoff behind the others, one domain
+// gives a job at most its share, the apps take turns, and a job starts no call after its budget.
+describe("Lightning-address resolution: no app's many, failing or slow addresses delay another's (e2e, two apps)", () => {
+  const DEAD = 5_000;
+  const SLOW = 300;
+  const LATE_DOMAIN = 'late.test';
+  let late: SlowDomain;
+  let healthy: SilentDomain; // a plain forward to the simulator, once the stack runs
+  let stack: Stack;
+  let appA: ReturnType<typeof apiClient>;
+  const zoe = `zoe@${LN_DOMAIN}`; // after every address of B's in the alphabet
+  const routeOf = async (address: string) =>
+    (
+      await query<{ resolved_at: Date; expires_at: Date }>(
+        stack.config.DATABASE_URL,
+        'SELECT resolved_at, expires_at FROM lnaddress_route WHERE address = $1',
+        [address],
+      )
+    )[0];
+  const count = async (sql: string) => Number((await query<{ n: string }>(stack.config.DATABASE_URL, sql))[0]!.n);
+
+  beforeAll(async () => {
+    late = await SlowDomain.start(1_500);
+    healthy = await SilentDomain.start();
+    stack = await startStack({
+      LNADDRESS_HOST_MAP: `${LN_DOMAIN}=${healthy.url},${DEAD_LN_DOMAIN}=http://127.0.0.1:9,${LATE_DOMAIN}=${late.url}`,
+      LNADDRESS_TIMEOUT_MS: String(TIMEOUT_MS),
+      LNADDRESS_RESOLVE_INTERVAL_SECONDS: '1',
+      // A route lives 12 s; a job lasts at most its 1 s budget and its last call's two timeouts, so it is
+      // refreshed from 6 s before it expires.
+      LNADDRESS_CACHE_SECONDS: '12',
+      LNADDRESS_DOMAIN_CONCURRENCY: String(CONCURRENCY),
+      LNADDRESS_BREAKER_FAILURES: String(BREAKER_FAILURES),
+      LNADDRESS_BREAKER_SECONDS: '600',
+    });
+    healthy.recover(stack.sim.url);
+    const keys = stack.api.get(ApiKeysService);
+    appA = apiClient(stack.baseUrl, (await keys.create('app-a', [Scope.EventsWrite, Scope.PayoutsRead, Scope.PayoutsWrite])).key);
+  });
+  afterAll(async () => {
+    await stack.close();
+    await healthy.close();
+    await late.close();
+  });
+
+  it("resolves, pays and keeps refreshing app A's address while app B's 5,300 addresses fail", async () => {
+    const deadAddresses = Array.from({ length: DEAD }, (_, i) => `d${i}@${DEAD_LN_DOMAIN}`);
+    const lateAddresses = Array.from({ length: SLOW }, (_, i) => `s${i}@${LATE_DOMAIN}`);
+    await seedAddresses(stack.api.get(PrismaService, { strict: false }), 'app-b', [...deadAddresses, ...lateAddresses], 1_000n);
+    await query(
+      stack.config.DATABASE_URL,
+      `INSERT INTO lnaddress_failure (address, code, message, detail, failed_at)
+       SELECT address, 'lnaddress_unreachable', 'gone', 'gone', now() - interval '1 day' FROM recipient WHERE address LIKE '%@${DEAD_LN_DOMAIN}'`,
+    );
+    expect(
+      (await appA.post('/v1/events', { events: [listening('a-1', 21, 'lnaddress', [{ name: 'Zoe', type: 'lnaddress', address: zoe, split: 1 }])] })).status,
+    ).toBe(202);
+    await stack.accumulated();
+
+    // A's address is resolved, then (still owed) its route is refreshed twice, each time before the route it
+    // replaces expires: it never lapses.
+    const routes = [
+      (await eventually(
+        () => routeOf(zoe),
+        (r) => r !== undefined,
+        15_000,
+      ))!,
+    ];
+    await eventually(
+      async () => {
+        const now = await routeOf(zoe);
+        if (now && now.resolved_at.getTime() !== routes.at(-1)!.resolved_at.getTime()) routes.push(now);
+        return routes.length;
+      },
+      (n) => n >= 3,
+      30_000,
+    );
+    for (let i = 1; i < routes.length; i++) expect(routes[i]!.resolved_at.getTime()).toBeLessThan(routes[i - 1]!.expires_at.getTime());
+
+    // A's run pays it.
+    const run = await runBy(appA);
+    expect(run).toMatchObject({ status: 'completed', totals: { keysends: 1, succeeded: 1 } });
+    expect((await appA.get('/v1/recipients?q=zoe')).body.recipients).toMatchObject([{ address: zoe, owedMsat: '0', paidMsat: '21000', waiting: null }]);
+
+    // The dead domain: its breaker opened after the failures in a row it takes (a lane's others already under
+    // way), and its 5,000 addresses were never tried again.
+    expect(
+      await query(stack.config.DATABASE_URL, 'SELECT consecutive_failures FROM lnaddress_domain WHERE domain = $1 AND open_until > now()', [DEAD_LN_DOMAIN]),
+    ).toEqual([{ consecutive_failures: expect.any(Number) }]);
+    const deadTried = await count(
+      `SELECT count(*) AS n FROM lnaddress_failure WHERE address LIKE '%@${DEAD_LN_DOMAIN}' AND failed_at > now() - interval '1 hour'`,
+    );
+    expect(deadTried).toBeGreaterThanOrEqual(BREAKER_FAILURES);
+    expect(deadTried).toBeLessThanOrEqual(BREAKER_FAILURES + CONCURRENCY - 1);
+    // The late domain: never more than its lane's calls at once, each address it refused backing off (one
+    // attempt each so far: the never-tried come first), none resolved.
+    expect(late.mostAtOnce).toBeLessThanOrEqual(CONCURRENCY);
+    const lateFailed = await query<{ attempts: number; code: string }>(
+      stack.config.DATABASE_URL,
+      `SELECT attempts, code FROM lnaddress_failure WHERE address LIKE '%@${LATE_DOMAIN}'`,
+    );
+    expect(lateFailed.length).toBeGreaterThan(0);
+    expect(lateFailed.length).toBeLessThan(SLOW);
+    expect(lateFailed.every((f) => f.code === 'lnaddress_refused' && f.attempts === 1)).toBe(true);
+    expect(await count(`SELECT count(*) AS n FROM lnaddress_route WHERE address NOT LIKE '%@${LN_DOMAIN}'`)).toBe(0);
     expect(await stack.invariant()).toMatchObject({ ok: true });
   });
 });

@@ -234,9 +234,12 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     });
     expect(await stack.sim.lnaddress.invoices()).toEqual([]);
 
-    // Once the domain gives a usable answer, the next resolution pass has a route and the next run pays it.
+    // Once the domain gives a usable answer and the address's backoff (one resolution interval, an hour here) has
+    // passed, the next resolution pass has a route and the next run pays it.
     await stack.sim.lnaddress.setUser('hop', {});
-    await stack.resolveAddresses();
+    expect(await stack.resolveAddresses()).toMatchObject({ resolved: 0, failed: 0 });
+    await query(stack.config.DATABASE_URL, "UPDATE lnaddress_failure SET failed_at = now() - interval '1 hour' WHERE address = $1", [ln('hop')]);
+    expect(await stack.resolveAddresses()).toMatchObject({ resolved: 1 });
     expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 1, succeeded: 1 } });
     expect(await recipient(ln('hop'))).toMatchObject({ owedMsat: '0', paidMsat: '10000', waiting: null });
   });

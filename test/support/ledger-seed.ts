@@ -72,3 +72,34 @@ export async function seedListening(
     return { recipientId: recipient.id, balanceId };
   });
 }
+
+// Many Lightning-address recipients owed by one app at once (one event and one balance each, in one transaction):
+// an attacker's thousands of addresses without posting thousands of events. The ledger check holds over it.
+export async function seedAddresses(prisma: PrismaService, appId: string, addresses: string[], msatEach: bigint): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const recipients = await tx.recipient.createManyAndReturn({ data: addresses.map((address) => ({ address })), select: { id: true } });
+    await tx.appRecipient.createMany({ data: recipients.map((r) => ({ recipientId: r.id, appId, name: 'Host' })) });
+    const rows: Accrual[] = recipients.map((r) => ({
+      recipientId: r.id,
+      appId,
+      feedGuid: 'feed',
+      itemGuid: 'item',
+      remoteFeedGuid: '',
+      remoteItemGuid: '',
+      amountMsat: msatEach,
+      name: 'Host',
+      appName: appId,
+      appVersion: '1',
+      senderName: '',
+      position: 0,
+    }));
+    const balances = await accrue(tx, rows);
+    const events = await tx.listeningEvent.createManyAndReturn({
+      data: rows.map((_, i) => ({ appId, eventId: `seed-${randomBytes(6).toString('hex')}-${i}`, payload: {}, amountMsat: msatEach, appliedAt: new Date() })),
+      select: { id: true },
+    });
+    await tx.allocation.createMany({
+      data: rows.map((row, i) => ({ eventId: events[i]!.id, balanceId: balances.get(balanceKey(row))!, amountMsat: msatEach })),
+    });
+  });
+}

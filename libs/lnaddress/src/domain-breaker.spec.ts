@@ -146,4 +146,22 @@ describe('inDomainLanes (pure)', () => {
     await expect(done).rejects.toThrow('database gone');
     expect(finished).toEqual(['y@slow.test']);
   });
+
+  it('starts no item once stop() says so, in any lane, and returns how many never started', async () => {
+    const started: string[] = [];
+    let stopped = false;
+    const left = await inDomainLanes(
+      ['a1@a.test', 'a2@a.test', 'a3@a.test', 'b1@b.test', 'b2@b.test'],
+      (item) => item.split('@')[1]!,
+      1,
+      async (item) => {
+        started.push(item);
+        await new Promise((resolve) => setImmediate(resolve));
+        stopped = true; // the budget ends while the first items run
+      },
+      () => stopped,
+    );
+    expect(started).toEqual(['a1@a.test', 'b1@b.test']);
+    expect(left).toBe(3);
+  });
 });

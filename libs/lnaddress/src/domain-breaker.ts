@@ -84,14 +84,16 @@ export class DomainGate {
 }
 
 // Every item through its domain's lane: domains in parallel with each other, at most `concurrency` items of one
-// domain at a time, so a slow domain holds only its own items. A failing item stops its own worker only; the
-// first error is thrown once every lane has ended (nothing is left calling a domain behind the caller's back).
+// domain at a time, so a slow domain holds only its own items. Once `stop()` says so no item starts (the pass's
+// time budget): returns how many never started. A failing item stops its own worker only; the first error is
+// thrown once every lane has ended (nothing is left calling a domain behind the caller's back).
 export async function inDomainLanes<T>(
   items: T[],
   domainOf: (item: T) => string,
   concurrency: number,
   work: (item: T, domain: string) => Promise<void>,
-): Promise<void> {
+  stop: () => boolean = () => false,
+): Promise<number> {
   const lanes = new Map<string, T[]>();
   for (const item of items) {
     const domain = domainOf(item);
@@ -102,10 +104,11 @@ export async function inDomainLanes<T>(
   const ended = await Promise.allSettled(
     [...lanes].flatMap(([domain, queue]) =>
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-        for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item, domain);
+        while (queue.length > 0 && !stop()) await work(queue.shift()!, domain);
       }),
     ),
   );
   const failed = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
   if (failed) throw failed.reason;
+  return [...lanes.values()].reduce((left, queue) => left + queue.length, 0);
 }

@@ -79,7 +79,7 @@ const stateView = (r: StateRow, admin: boolean) => ({
 
 // An app key sees its own name and state for the recipient. An admin key sees the latest name any app gave, the
 // state of its worst-off app (parked, then backing off, then most failures) and, in `apps`, every app's name,
-// state and money, worst-off first.
+// state, money and why its own owed waits, worst-off first.
 const recipientListView = (r: RecipientRow, apps: AppStateRow[] | undefined) => {
   const { state, ...failure } = stateView(r, apps !== undefined);
   return {
@@ -88,9 +88,15 @@ const recipientListView = (r: RecipientRow, apps: AppStateRow[] | undefined) => 
     state,
     ...money(r),
     ...failure,
-    ...(apps && { apps: apps.map((a) => ({ app: a.app_id, name: a.name || null, ...stateView(a, true), ...money(a) })) }),
+    ...(apps && {
+      apps: apps.map((a) => ({ app: a.app_id, name: a.name || null, ...stateView(a, true), ...money(a), waiting: waitingOf({ ...r, owed: a.owed }, true) })),
+    }),
     // Why its owed money is not being paid (address recipients): see waiting.ts.
-    waiting: waitingOf(r, apps !== undefined),
+    waiting: waitingOf(
+      r,
+      apps !== undefined,
+      apps?.map((a) => a.owed),
+    ),
   };
 };
 export type RecipientListItem = ReturnType<typeof recipientListView>;

@@ -62,4 +62,19 @@ describe('why an address recipient waits (pure)', () => {
     });
     expect(waitingOf(row({ owed: 51_000n, route_kind: 'lnurlp', route_fresh: true, min_sendable_msat: 50_500n }), false)).toBeNull();
   });
+
+  it("applies the minimum to each app's owed on its own: an admin's total waits only while no app's owed reaches it", () => {
+    const lnurlp = { route_kind: 'lnurlp', route_fresh: true, min_sendable_msat: 50_000n };
+    // Two apps owe 30 sats each: 60 in all, yet neither app's owed makes the minimum, so the run pays nothing.
+    expect(waitingOf(row({ owed: 60_000n, ...lnurlp }), true, [30_000n, 30_000n])).toEqual({
+      code: 'below_min_sendable',
+      message: "waits until one app's owed reaches the address's minimum of 50 sats; the most one app owes is 30000 msat",
+    });
+    expect(waitingOf(row({ owed: 60_000n, ...lnurlp }), true, [50_000n, 10_000n])).toBeNull();
+    // One app owing: its owed is the total.
+    expect(waitingOf(row({ ...lnurlp }), true, [30_000n, 0n])).toEqual({
+      code: 'below_min_sendable',
+      message: "waits until the address's minimum of 50 sats is reached; owed 30000 msat",
+    });
+  });
 });

@@ -40,8 +40,10 @@ export interface Waiting {
 
 const ceilSats = (msat: bigint) => (msat + MSAT_PER_SAT - 1n) / MSAT_PER_SAT;
 
-// Null when nothing is owed, for node recipients, and for an address the next run pays.
-export function waitingOf(r: WaitingRow, admin: boolean): Waiting | null {
+// Null when nothing is owed, for node recipients, and for an address the next run pays. The minimum applies to
+// each app's owed on its own (a run combines one app's balances only): `appsOwed`, every app's owed (the admin
+// view of all apps' money), waits below it only while no app's owed reaches it (and says so if several owe).
+export function waitingOf(r: WaitingRow, admin: boolean, appsOwed?: bigint[]): Waiting | null {
   if (r.owed <= 0n || !r.address.includes('@')) return null;
   const withDetail = (waiting: Waiting, detail: string | null) => (admin ? { ...waiting, detail } : waiting);
   const needsDomain = !r.route_fresh || r.route_kind === 'lnurlp';
@@ -55,8 +57,12 @@ export function waitingOf(r: WaitingRow, admin: boolean): Waiting | null {
   }
   // Invoices are for whole sats: the owed msat count once they make the minimum's sats.
   const minSats = r.min_sendable_msat === null ? 0n : ceilSats(r.min_sendable_msat);
-  if (r.route_kind === 'lnurlp' && r.owed / MSAT_PER_SAT < minSats) {
-    const message = `waits until the address's minimum of ${minSats} sats is reached; owed ${r.owed} msat`;
+  const most = appsOwed?.reduce((a, b) => (b > a ? b : a), 0n) ?? r.owed;
+  if (r.route_kind === 'lnurlp' && most / MSAT_PER_SAT < minSats) {
+    const message =
+      appsOwed && appsOwed.filter((owed) => owed > 0n).length > 1
+        ? `waits until one app's owed reaches the address's minimum of ${minSats} sats; the most one app owes is ${most} msat`
+        : `waits until the address's minimum of ${minSats} sats is reached; owed ${r.owed} msat`;
     return { code: WaitingCode.BelowMinSendable, message };
   }
   return null;

@@ -147,6 +147,19 @@ const recipientFailure = {
   nextAttemptAt: timestamp.nullable(),
 };
 
+// Why an address recipient's owed money waits.
+const recipientWaiting = z
+  .object({
+    code: z
+      .string()
+      .describe(
+        'lnaddress_unresolved (no route yet), lnaddress_unreachable or lnaddress_refused (its resolution failed), lnaddress_domain_open (its domain is not called until a time), below_min_sendable',
+      ),
+    message: z.string().describe('the reason in words, as apps may read it'),
+    detail: nullableText.optional().describe('admin keys only: the failure in full'),
+  })
+  .nullable();
+
 // Name, state and failures are per (recipient, app): an app key sees its own app's; an admin key sees the latest
 // name any app gave, the state of the worst-off app, and every app's in `apps`.
 export const recipientResponse = z.object({
@@ -168,22 +181,14 @@ export const recipientResponse = z.object({
         ...recipientFailure,
         lastErrorDetail: nullableText,
         ...recipientMoney,
+        waiting: recipientWaiting.describe("why this app's owed money is not being paid yet"),
       }),
     )
     .optional()
-    .describe("admin keys only: each app's name, state and money for the recipient, worst-off first"),
-  waiting: z
-    .object({
-      code: z
-        .string()
-        .describe(
-          'lnaddress_unresolved (no route yet), lnaddress_unreachable or lnaddress_refused (its resolution failed), lnaddress_domain_open (its domain is not called until a time), below_min_sendable',
-        ),
-      message: z.string().describe('the reason in words, as apps may read it'),
-      detail: nullableText.optional().describe('admin keys only: the failure in full'),
-    })
-    .nullable()
-    .describe("why an address recipient's owed money is not being paid yet; null when nothing waits"),
+    .describe("admin keys only: each app's name, state, money and waiting for the recipient, worst-off first"),
+  waiting: recipientWaiting.describe(
+    "why an address recipient's owed money is not being paid yet; null when nothing waits. The address's minimum applies to each app's owed on its own: for an admin key, below_min_sendable only while no app's owed reaches it",
+  ),
 });
 
 export const reconcileResponse = z.object({

@@ -6,20 +6,25 @@ import { LNADDRESS_LOCK, Locks } from '../store/session-lock.js';
 import { AddressStore, domainOf } from './address-store.js';
 import { DomainBreakers } from './domain-breakers.js';
 
-// Addresses resolved per job at most; the rest waits for the next one.
+// Addresses resolved per job at most, and of one domain; the rest waits for the next one.
 const MAX_ADDRESSES_PER_JOB = 5_000;
+const MAX_ADDRESSES_PER_DOMAIN = 500;
+// The longest an address that keeps failing waits before it is tried again.
+const MAX_RETRY_SECONDS = 3_600;
 
 export interface ResolutionReport {
   ran: boolean; // false: another resolution held the lock
   resolved: number;
   failed: number;
   skipped: number; // their domain's breaker was open
+  deferred: number; // not started within the job's time budget: the next job takes them
 }
 
 // Lightning-address resolution, a worker job of its own and never on the payout path: the addresses owed money
 // whose route is missing or expires soon (refreshed before it expires, so a healthy address never lapses) are
 // resolved, every domain at once, each at most LNADDRESS_DOMAIN_CONCURRENCY calls at a time and through its
-// circuit breaker. A failure is the address's (kept for the recipient views), never its recipients' failure:
+// circuit breaker. A job starts no call after its time budget (one resolution interval), so a slow domain delays
+// the next job by one timeout at most. A failure is the address's (kept for the recipient views), never its recipients' failure:
 // their money stays owed.
 @Injectable()
 export class AddressResolution {
@@ -34,28 +39,44 @@ export class AddressResolution {
     private readonly metrics: MetricsService,
   ) {}
 
-  // A route is refreshed this long before it expires: two resolution intervals, at most half its lifetime.
+  // A route is refreshed this long before it expires: two jobs (each an interval's budget, then its last calls'
+  // two timeouts at most), at most half its lifetime.
   private get refreshSeconds(): number {
-    return Math.min(2 * this.config.LNADDRESS_RESOLVE_INTERVAL_SECONDS, this.config.LNADDRESS_CACHE_SECONDS / 2);
+    const job = this.config.LNADDRESS_RESOLVE_INTERVAL_SECONDS + (2 * this.config.LNADDRESS_TIMEOUT_MS) / 1000;
+    return Math.min(2 * job, this.config.LNADDRESS_CACHE_SECONDS / 2);
   }
 
   async resolveDue(): Promise<ResolutionReport> {
-    const report: ResolutionReport = { ran: false, resolved: 0, failed: 0, skipped: 0 };
+    const report: ResolutionReport = { ran: false, resolved: 0, failed: 0, skipped: 0, deferred: 0 };
     const lock = await this.locks.tryAcquire(LNADDRESS_LOCK);
     if (!lock) return report;
     try {
       report.ran = true;
-      const addresses = await this.store.toResolve(this.refreshSeconds, MAX_ADDRESSES_PER_JOB);
-      const gates = await this.breakers.gates(addresses.map(domainOf));
-      await inDomainLanes(addresses, domainOf, this.config.LNADDRESS_DOMAIN_CONCURRENCY, async (address, domain) => {
-        const verdict = await gates.get(domain)!.through(() => this.resolve(address));
-        if (verdict === undefined) this.metrics.lnaddress.inc({ step: 'resolve', outcome: 'domain_open' });
-        report[verdict === undefined ? 'skipped' : verdict.answered && !verdict.failed ? 'resolved' : 'failed']++;
+      const interval = this.config.LNADDRESS_RESOLVE_INTERVAL_SECONDS;
+      const until = Date.now() + interval * 1000;
+      const addresses = await this.store.toResolve({
+        refreshSeconds: this.refreshSeconds,
+        retrySeconds: interval,
+        maxRetrySeconds: Math.max(interval, MAX_RETRY_SECONDS),
+        perDomain: MAX_ADDRESSES_PER_DOMAIN,
+        limit: MAX_ADDRESSES_PER_JOB,
       });
+      const gates = await this.breakers.gates(addresses.map(domainOf));
+      report.deferred = await inDomainLanes(
+        addresses,
+        domainOf,
+        this.config.LNADDRESS_DOMAIN_CONCURRENCY,
+        async (address, domain) => {
+          const verdict = await gates.get(domain)!.through(() => this.resolve(address));
+          if (verdict === undefined) this.metrics.lnaddress.inc({ step: 'resolve', outcome: 'domain_open' });
+          report[verdict === undefined ? 'skipped' : verdict.answered && !verdict.failed ? 'resolved' : 'failed']++;
+        },
+        () => Date.now() >= until,
+      );
     } finally {
       await lock.release();
     }
-    if (report.resolved + report.failed + report.skipped > 0) this.logger.log(report, 'lightning addresses resolved');
+    if (report.resolved + report.failed + report.skipped + report.deferred > 0) this.logger.log(report, 'lightning addresses resolved');
     return report;
   }
 

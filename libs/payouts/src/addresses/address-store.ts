@@ -8,19 +8,46 @@ const NO_ROUTE = { pubkey: null, customRecords: {}, callback: null, minSendableM
 // The domain of a (stored, already checked and lowercased) Lightning Address.
 export const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
 
+// Which addresses one resolution takes (see toResolve).
+export interface ResolveSelection {
+  refreshSeconds: number; // a route is refreshed this long before it expires
+  retrySeconds: number; // after a failed resolution; doubled per failure in a row, up to maxRetrySeconds
+  maxRetrySeconds: number;
+  perDomain: number; // addresses of one domain at most
+  limit: number;
+}
+
 // Lightning addresses' routes, last failures and domains' breakers: what resolution writes and runs read.
 @Injectable()
 export class AddressStore {
   constructor(private readonly prisma: PrismaService) {}
 
-  // Addresses owed money (by any app) whose route is missing or expires within `refreshSeconds`: those never
-  // resolved first, then the soonest to expire.
-  async toResolve(refreshSeconds: number, limit: number): Promise<string[]> {
+  // Addresses owed money (by any app) whose route is missing or expires within `refreshSeconds`, so that no app's
+  // addresses (many, failing, on a slow or dead domain) hold another's: domains whose breaker is open are left
+  // out, an address that failed waits its backoff, a domain gives at most `perDomain`, and the apps take turns
+  // (each app's first address, then each one's second...). Within an app: refreshes of still valid routes (the
+  // soonest to expire first), then addresses never tried, then those that failed before.
+  async toResolve(s: ResolveSelection): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<{ address: string }[]>`
-      SELECT r.address FROM recipient r LEFT JOIN lnaddress_route lr ON lr.address = r.address
-      WHERE r.address LIKE '%@%' AND EXISTS (SELECT 1 FROM balance b WHERE b.recipient_id = r.id AND b.owed_msat > 0)
-        AND (lr.address IS NULL OR lr.expires_at <= now() + make_interval(secs => ${refreshSeconds}))
-      GROUP BY r.address, lr.expires_at ORDER BY lr.expires_at NULLS FIRST, r.address LIMIT ${limit}`;
+      WITH owed AS (
+        SELECT DISTINCT r.address, b.app_id FROM recipient r JOIN balance b ON b.recipient_id = r.id AND b.owed_msat > 0 WHERE r.address LIKE '%@%'
+      ), due AS (
+        SELECT a.address, lr.expires_at, CASE WHEN lr.expires_at > now() THEN 0 WHEN lf.address IS NULL THEN 1 ELSE 2 END AS class
+        FROM (SELECT DISTINCT address FROM owed) a
+        LEFT JOIN lnaddress_route lr ON lr.address = a.address
+        LEFT JOIN lnaddress_failure lf ON lf.address = a.address
+        WHERE (lr.address IS NULL OR lr.expires_at <= now() + make_interval(secs => ${s.refreshSeconds}))
+          AND (lf.address IS NULL
+               OR lf.failed_at + make_interval(secs => LEAST(${s.maxRetrySeconds}, ${s.retrySeconds} * power(2, LEAST(lf.attempts, 32) - 1))) <= now())
+          AND NOT EXISTS (SELECT 1 FROM lnaddress_domain d WHERE d.domain = split_part(a.address, '@', 2) AND d.open_until > now())
+      ), capped AS (
+        SELECT due.*, ROW_NUMBER() OVER (PARTITION BY split_part(address, '@', 2) ORDER BY class, expires_at NULLS FIRST, address) AS in_domain FROM due
+      ), turns AS (
+        SELECT c.address, c.class, c.expires_at, ROW_NUMBER() OVER (PARTITION BY o.app_id ORDER BY c.class, c.expires_at NULLS FIRST, c.address) AS turn
+        FROM capped c JOIN owed o ON o.address = c.address WHERE c.in_domain <= ${s.perDomain}
+      )
+      SELECT address FROM turns GROUP BY address, class, expires_at
+      ORDER BY min(turn), class, expires_at NULLS FIRST, address LIMIT ${s.limit}`;
     return rows.map((r) => r.address);
   }
 
@@ -47,7 +74,7 @@ export class AddressStore {
   // Its route, if any, is kept until it expires: a failed refresh does not stop a still valid route.
   async saveFailure(address: string, failure: DomainFailure): Promise<void> {
     const fields = { ...failure, failedAt: new Date() };
-    await this.prisma.lnaddressFailure.upsert({ where: { address }, create: { address, ...fields }, update: fields });
+    await this.prisma.lnaddressFailure.upsert({ where: { address }, create: { address, ...fields }, update: { ...fields, attempts: { increment: 1 } } });
   }
 
   async breakers(domains: string[]): Promise<Map<string, BreakerState>> {
