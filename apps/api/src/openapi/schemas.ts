@@ -186,6 +186,10 @@ export const recipientResponse = z.object({
     .describe("why an address recipient's owed money is not being paid yet; null when nothing waits"),
 });
 
+export const unparkResponse = recipientResponse.extend({
+  changed: z.boolean().describe('false when none of the apps named had the recipient parked: nothing was changed'),
+});
+
 export const reconcileResponse = z.object({
   checked: z.number().int(),
   paid: z.number().int(),
