@@ -106,8 +106,9 @@ describe('tenancy: no app rewrites, sees or unparks another app’s payouts (e2e
     expect(seenByB).toMatchObject({ owedMsat: '16000', parkedMsat: '0' });
     expect(JSON.stringify(seenByB)).not.toMatch(/invalid destination|Shared \(A\)/);
     expect((await b.get('/v1/payments?status=parked')).body.keysends).toEqual([]);
+    // B never had it parked: nothing changes, and the answer says so.
     const unparked = await b.post('/v1/recipients/unpark', { address: shared });
-    expect(unparked).toMatchObject({ status: 200, body: { state: 'active', owedMsat: '16000', parkedMsat: '0' } });
+    expect(unparked).toMatchObject({ status: 200, body: { changed: false, state: 'active', owedMsat: '16000', parkedMsat: '0' } });
     for (const body of [
       { address: shared, app: 'app-a' },
       { address: shared, allApps: true },
@@ -133,7 +134,20 @@ describe('tenancy: no app rewrites, sees or unparks another app’s payouts (e2e
       ['app-a', 'parked', '500000'],
       ['app-b', 'active', '0'],
     ]);
-    expect(await admin().post('/v1/recipients/unpark', { address: shared, app: 'app-a' })).toMatchObject({ status: 200, body: { state: 'active' } });
+    // Without `app`, the admin key's own app (test-app), which has no money for it: the answer says what to do.
+    expect(await admin().post('/v1/recipients/unpark', { address: shared })).toMatchObject({
+      status: 404,
+      body: {
+        error: 'not_found',
+        message: expect.stringMatching(/^app "test-app" has no money for this recipient: .*\(app\), or every app \(allApps: true\)$/),
+      },
+    });
+    expect(await recipientAs(a, shared)).toMatchObject(parkedForA);
+    expect(await admin().post('/v1/recipients/unpark', { address: shared, app: 'app-a' })).toMatchObject({
+      status: 200,
+      body: { changed: true, state: 'active' },
+    });
+    expect(await admin().post('/v1/recipients/unpark', { address: shared, allApps: true })).toMatchObject({ status: 200, body: { changed: false } });
     expect(await recipientAs(a, shared)).toMatchObject({ state: 'active', parked: false, parkedMsat: '0', owedMsat: '500000' });
     expect((await stack.runPayout()).totals).toMatchObject({ keysends: 1, succeeded: 1, paidSats: 500 });
     expect(await stack.invariant()).toMatchObject({ ok: true });
@@ -148,6 +162,9 @@ describe('tenancy: no app rewrites, sees or unparks another app’s payouts (e2e
     const tenants = stack.api.get(TenantsService);
     await expect(tenants.setName('app-b', 'A Podcasts')).rejects.toMatchObject({ code: 'conflict' });
     await expect(tenants.setName('app-b', 'app-a')).rejects.toMatchObject({ code: 'conflict' });
+    // In any letter case, and with spaces around.
+    for (const lookalike of ['a podcasts', ' A PODCASTS ', 'APP-A'])
+      await expect(tenants.setName('app-b', lookalike)).rejects.toMatchObject({ code: 'conflict' });
     expect((await b.get('/v1/apps/me')).body).toMatchObject({ app: 'app-b', name: 'B Radio' });
 
     // 15 requests at once while the first run is slowed down by its payment: one run, the others answer it.
@@ -185,7 +202,32 @@ describe('tenancy: no app rewrites, sees or unparks another app’s payouts (e2e
     expect(await b.get('/v1/events/e-6?app=app-b')).toMatchObject({ status: 200, body: { app: 'app-b' } });
   }, 30_000);
 
-  it('registers an app name from the command line: refused when it is another app’s name or id, "none" goes back to the app id', () => {
+  it('app names: trimmed, without control characters, unique in any letter case, only for an app that has a key; keys follow the same rule', async () => {
+    const tenants = stack.api.get(TenantsService);
+    const keys = stack.api.get(ApiKeysService);
+    await keys.create('app-d', appScopes);
+    expect(await tenants.setName('app-d', '  Dee Cast \t')).toMatchObject({ app: 'app-d', name: 'Dee Cast' });
+    for (const bad of ['Dee\nCast', 'Dee\u0000', '   ', 'x'.repeat(101)]) {
+      await expect(tenants.setName('app-d', bad)).rejects.toMatchObject({ code: 'invalid_request' });
+    }
+    // A typo names no app (nor creates one that would then hold the name).
+    await expect(tenants.setName('app-dd', 'Typo Cast')).rejects.toMatchObject({ code: 'not_found', message: expect.stringContaining('no app "app-dd"') });
+    await expect(tenants.setName('app-d', 'Typo Cast')).resolves.toMatchObject({ name: 'Typo Cast' });
+    // A key for a new app named like another app's registered name or id, in any case, is refused; more keys for
+    // an existing app are not.
+    await expect(keys.create('typo cast', appScopes)).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('registered name of app app-d'),
+    });
+    await expect(keys.create('APP-D', appScopes)).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('app app-d in other letter case'),
+    });
+    await expect(keys.create('app-d', appScopes)).resolves.toMatchObject({ key: expect.any(String) });
+  });
+
+  it('registers an app name from the command line: refused when it is another app’s name or id or the app has no key, "none" goes back to the app id', async () => {
+    await stack.api.get(ApiKeysService).create('app-c', appScopes);
     const cli = (...args: string[]) =>
       spawnSync('node', ['dist/apps/cli/src/main.js', 'apps', 'name', ...args], {
         env: { ...process.env, DATABASE_URL: stack.config.DATABASE_URL },
@@ -197,6 +239,8 @@ describe('tenancy: no app rewrites, sees or unparks another app’s payouts (e2e
       const refused = cli('app-c', taken);
       expect([refused.status, refused.stderr]).toEqual([2, expect.stringContaining("is another app's")]);
     }
+    const unknown = cli('no-such-app', 'Nobody');
+    expect([unknown.status, unknown.stderr]).toEqual([2, expect.stringContaining('no app "no-such-app": it has no API key')]);
     // Nor can an app be created under another's registered name (its payments would carry it).
     const keys = spawnSync('node', ['dist/apps/cli/src/main.js', 'keys', 'create', '--name', 'A Podcasts', '--scopes', 'events:write'], {
       env: { ...process.env, DATABASE_URL: stack.config.DATABASE_URL },

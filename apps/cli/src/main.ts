@@ -112,11 +112,9 @@ try {
     }
     case 'apps name': {
       if (!argument || value === undefined) fail('apps name needs an app and a name (or none)');
-      const name = value!.trim();
-      if (!name || name.length > 100) fail('the name must be 1 to 100 characters');
       const named = await app
         .get(TenantsService)
-        .setName(argument!, name === 'none' ? null : name)
+        .setName(argument!, value!.trim() === 'none' ? null : value!)
         .catch((error: Error) => (error instanceof AppError ? fail(error.message) : Promise.reject(error)));
       console.log(json(named));
       break;

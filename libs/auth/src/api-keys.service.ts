@@ -21,10 +21,16 @@ const KEY_PATTERN = /^ss_[A-Za-z0-9_-]{43}$/;
 export class ApiKeysService {
   constructor(private readonly prisma: PrismaService) {}
 
-  // An app's id is what its payments name it when it registered no name: never another app's registered name.
+  // An app's id is what its payments name it when it registered no name: never another app's registered name or
+  // id, in any letter case (the rule of TenantsService.setName).
   async create(name: string, scopes: Scope[]): Promise<{ id: string; key: string }> {
-    const owner = await this.prisma.app.findFirst({ where: { name, id: { not: name } } });
-    if (owner) throw new AppError(ErrorCode.Conflict, `${JSON.stringify(name)} is the registered name of app ${owner.id}: choose another app name`);
+    const [owner] = await this.prisma.$queryRaw<{ id: string; registered: boolean }[]>`
+      SELECT id, true AS registered FROM app WHERE lower(name) = lower(${name}) AND id <> ${name}
+      UNION ALL SELECT name AS id, false AS registered FROM api_key WHERE lower(name) = lower(${name}) AND name <> ${name} LIMIT 1`;
+    if (owner) {
+      const whose = owner.registered ? `the registered name of app ${owner.id}` : `app ${owner.id} in other letter case`;
+      throw new AppError(ErrorCode.Conflict, `${JSON.stringify(name)} is ${whose}: choose another app name`);
+    }
     const key = `ss_${randomBytes(32).toString('base64url')}`;
     const row = await this.prisma.apiKey.create({ data: { name, scopes: scopes.join(' '), keyHash: hashOf(key), prefix: key.slice(0, 8) } });
     return { id: String(row.id), key };

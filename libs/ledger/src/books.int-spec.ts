@@ -143,7 +143,7 @@ describe('the books: movements of money (integration)', () => {
     expect(await amounts(to)).toEqual({ accrued: 6_000n, owed: 6_000n, inFlight: 0n, parked: 0n, paid: 0n });
   });
 
-  it("park and unpark: one app's owed <-> parked, with the reason kept and failures forgotten on unpark; another app's money never moves", async () => {
+  it("park and unpark: one app's owed <-> parked, with the reason kept and failures forgotten on unpark; another app's money never moves; unpark says when nothing was parked", async () => {
     const id = await newBalance();
     const others = await newBalance({ appId: 'other-app' });
     await tx((t) => park(t, ofApp('other-app'), { code: '10', message: 'no route' }));
@@ -157,7 +157,11 @@ describe('the books: movements of money (integration)', () => {
     // The other app's stays parked, with its own reason.
     expect(await amounts(others)).toEqual({ accrued: 10_000n, owed: 0n, inFlight: 0n, parked: 10_000n, paid: 0n });
     expect(await state('other-app')).toMatchObject({ parked: true, lastErrorCode: '10', lastErrorMessage: 'no route' });
-    expect(await tx((t) => unpark(t, ofApp('no-such-app')))).toBe(false);
+    // Again: nothing was parked, nothing changes (failures since are kept).
+    await prisma.appRecipient.update({ where: { recipientId_appId: ofApp() }, data: { consecutiveFailures: 2 } });
+    expect(await tx((t) => unpark(t, ofApp()))).toBe(false);
+    expect(await state()).toMatchObject({ parked: false, consecutiveFailures: 2 });
+    expect(await tx((t) => unpark(t, ofApp('no-such-app')))).toBeNull();
   });
 
   it('the database refuses a movement that would break a balance (settling more than is in flight)', async () => {

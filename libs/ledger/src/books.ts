@@ -152,14 +152,16 @@ export async function park(tx: Tx, key: AppRecipientKey, reason: { code: string 
 }
 
 // Unpark: an operator has looked; that app's parked money is owed again and paid from the next run, its failures
-// forgotten. False when the recipient has no state for that app.
-export async function unpark(tx: Tx, key: AppRecipientKey): Promise<boolean> {
+// forgotten. False when that app had not parked the recipient (nothing changes), null when the recipient has no
+// state for that app. The row lock makes a second unpark at the same time see it already done.
+export async function unpark(tx: Tx, key: AppRecipientKey): Promise<boolean | null> {
   const { count } = await tx.appRecipient.updateMany({
-    where: { recipientId: key.recipientId, appId: key.appId },
+    where: { recipientId: key.recipientId, appId: key.appId, parked: true },
     data: { parked: false, parkedAt: null, consecutiveFailures: 0, nextAttemptAt: null },
   });
+  if (count === 0) return (await tx.appRecipient.count({ where: { recipientId: key.recipientId, appId: key.appId } })) === 1 ? false : null;
   await tx.$executeRaw`
     UPDATE balance SET owed_msat = owed_msat + parked_msat, parked_msat = 0, updated_at = now()
     WHERE recipient_id = ${key.recipientId} AND app_id = ${key.appId} AND parked_msat > 0`;
-  return count === 1;
+  return true;
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AppError, ErrorCode } from '@splitstream/errors';
 import { ofTenant, type RecipientIdentity, recipientState, recipientView, unpark } from '@splitstream/ledger';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { WAITING_COLUMNS, WAITING_JOIN, waitingOf, type WaitingRow } from './waiting.js';
@@ -175,19 +176,24 @@ export class RecipientsService {
   }
 
   // An operator has looked at a parked recipient: the parked money of the apps in `scope` is owed again, paid from
-  // the next run; every other app's stays parked. Null when the recipient has no money from those apps.
+  // the next run; every other app's stays parked. `changed` is false when none of those apps had it parked. Null
+  // when the caller cannot see the recipient; refused (404, saying so) when the apps named have no money for it.
   async unpark(tenant: string | null, identity: RecipientIdentity, scope: UnparkScope) {
     const recipient = await this.find(tenant, identity);
     if (!recipient) return null;
     const recipientId = BigInt(recipient.id);
     const apps =
       'allApps' in scope ? (await this.prisma.appRecipient.findMany({ where: { recipientId }, select: { appId: true } })).map((a) => a.appId) : scope.apps;
-    const unparked = await this.prisma.$transaction(async (tx) => {
-      let count = 0;
-      for (const appId of apps) if (await unpark(tx, { recipientId, appId })) count++;
-      return count;
+    const results = await this.prisma.$transaction(async (tx) => {
+      const moved: (boolean | null)[] = [];
+      for (const appId of apps) moved.push(await unpark(tx, { recipientId, appId }));
+      return moved;
     });
-    if (unparked === 0) return null;
-    return this.get(tenant, recipientId);
+    if (results.every((r) => r === null)) {
+      const whose = apps.length === 1 ? `app ${JSON.stringify(apps[0])} has` : 'these apps have';
+      const hint = tenant === null ? ': an admin key names the app whose money to unpark (app), or every app (allApps: true)' : '';
+      throw new AppError(ErrorCode.NotFound, `${whose} no money for this recipient${hint}`);
+    }
+    return { ...(await this.get(tenant, recipientId))!, changed: results.includes(true) };
   }
 }

@@ -15,6 +15,18 @@ const msatOrNull = (value: bigint | null) => (value === null ? null : String(val
 const startOfUtcDay = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 const startOfUtcMonth = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 
+// A registered name as payments carry it: trimmed, 1 to 100 characters, no control characters (a receiver shows it).
+function registeredName(raw: string): string {
+  const name = raw.trim();
+  if (name.length < 1 || name.length > 100 || /\p{Cc}/u.test(name)) {
+    throw AppError.validation(
+      [{ path: 'name', message: 'must be 1 to 100 characters after trimming, with no control characters' }],
+      'the name is invalid; nothing was changed',
+    );
+  }
+  return name;
+}
+
 // Apps are the tenants: every API key belongs to one (its name), and every app has day and month caps: its own
 // where set, the service's defaults otherwise.
 @Injectable()
@@ -55,12 +67,16 @@ export class TenantsService {
   }
 
   // The name the app's payments carry as bLIP-10 app_name (null: back to the app id). Operators set it, never an
-  // app, and no app may take another's: a name that is another app's name or id is refused (409).
-  async setName(appId: string, name: string | null, now = new Date()) {
+  // app, and only for an app that has a key (a typo would otherwise create an app that holds the name). No app may
+  // take another's: a name that is another app's name or id in any letter case is refused (409).
+  async setName(appId: string, rawName: string | null, now = new Date()) {
+    const name = rawName === null ? null : registeredName(rawName);
+    const [known] = await this.prisma.$queryRaw<unknown[]>`SELECT 1 FROM api_key WHERE name = ${appId} LIMIT 1`;
+    if (!known) throw new AppError(ErrorCode.NotFound, `no app ${JSON.stringify(appId)}: it has no API key (app ids are the names keys were created with)`);
     if (name !== null) {
       const taken = await this.prisma.$queryRaw<{ app: string }[]>`
-        SELECT id AS app FROM app WHERE id <> ${appId} AND (name = ${name} OR id = ${name})
-        UNION ALL SELECT name AS app FROM api_key WHERE name = ${name} AND name <> ${appId} LIMIT 1`;
+        SELECT id AS app FROM app WHERE id <> ${appId} AND (lower(name) = lower(${name}) OR lower(id) = lower(${name}))
+        UNION ALL SELECT name AS app FROM api_key WHERE lower(name) = lower(${name}) AND name <> ${appId} LIMIT 1`;
       if (taken.length > 0) throw new AppError(ErrorCode.Conflict, `the name ${JSON.stringify(name)} is another app's (${taken[0]!.app})`);
     }
     await this.prisma.app.upsert({ where: { id: appId }, create: { id: appId, name }, update: { name } });

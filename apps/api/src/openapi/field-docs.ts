@@ -114,6 +114,7 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   fee: { example: false },
   parked: { example: false },
   ok: { example: true },
+  changed: { example: true },
   // free text (feeds and wallets write these; no pattern would be true of them)
   name: text('Podcasting 2.0 Host'),
   feedTitle: text('Podcasting 2.0'),

@@ -63,9 +63,9 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'POST /v1/recipients/unpark': {
     summary:
-      "Pay a parked recipient again from the next run: only the key's own app's parked money moves, unless an admin key names another app (app) or every app (allApps: true); an app key naming another app or all is refused (403)",
+      "Pay a parked recipient again from the next run: only the key's own app's parked money moves, unless an admin key names another app (app) or every app (allApps: true); an app key naming another app or all is refused (403); 404 when the apps named have no money for the recipient; changed: false when none had it parked",
     body: unparkSchema,
-    response: s.recipientResponse,
+    response: s.unparkResponse,
     errors: [400, 403, 404],
   },
   'GET /v1/payments': {

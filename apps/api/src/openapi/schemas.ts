@@ -191,6 +191,10 @@ export const recipientResponse = z.object({
   ),
 });
 
+export const unparkResponse = recipientResponse.extend({
+  changed: z.boolean().describe('false when none of the apps named had the recipient parked: nothing was changed'),
+});
+
 export const reconcileResponse = z.object({
   checked: z.number().int(),
   paid: z.number().int(),
