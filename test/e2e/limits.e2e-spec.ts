@@ -46,15 +46,19 @@ describe('limits between apps (e2e)', () => {
   afterAll(() => stack?.close());
 
   it("refuses app B's adversarial splits naming the split rule, applies its worst allowed block, and pays app A", async () => {
-    for (const timeSplits of [5, 10]) {
-      const refused = await appB.post('/v1/events', { events: [event(`adv-${timeSplits}`, 10, adversarialBlock('huge', timeSplits))] });
-      expect(refused.status).toBe(400);
-      expect(refused.body.issues).toContainEqual({
-        index: 0,
-        path: 'events[0].value.recipients[0].split',
-        message: '1e+300 is not a decimal from 0 to 1000000 with at most 6 decimal places',
-      });
-    }
+    const refused = await appB.post('/v1/events', { events: [event('adv-5', 10, adversarialBlock('huge', 5))] });
+    expect(refused.status).toBe(400);
+    expect(refused.body.issues).toContainEqual({
+      index: 0,
+      path: 'events[0].value.recipients[0].split',
+      message: '1e+300 is not a decimal from 0 to 1000000 with at most 6 decimal places',
+    });
+    // Worse, 10 time splits of 100 recipients each: 1,100 distinct node ids, refused before a single one is checked.
+    const worse = await appB.post('/v1/events', { events: [event('adv-10', 10, adversarialBlock('huge', 10))] });
+    expect(worse).toMatchObject({
+      status: 400,
+      body: { issues: [{ path: 'events', message: '1100 distinct node recipients; at most 1000 per request are allowed' }] },
+    });
     expect((await appB.post('/v1/events', { events: [event('worst', 100, worstAllowedBlock(60))] })).status).toBe(202);
     await appA([event('a-1', 50, toNode(0xa1))]);
     await stack.accumulated();
@@ -92,8 +96,20 @@ describe('limits between apps (e2e)', () => {
     expect(overEvent.body.issues[0]).toEqual({
       index: 0,
       path: 'events[0].satsPerMinute',
-      message: 'the event is worth 6000000 sats; at most 100000 (MAX_EVENT_SATS) per event',
+      message: 'the event is worth 6000000000 msat; at most 100000 sats (MAX_EVENT_SATS) per event',
     });
+    // 66,667 sats a minute for 90 s is 100,000,500 msat: half a sat over the ceiling is over it.
+    const justOver = await appB.post('/v1/events', { events: [event('just-over', 66_667, toNode(0xb1), { seconds: 90 })] });
+    expect(justOver).toMatchObject({ status: 400, body: { error: 'event_amount_too_large' } });
+    // Checking node ids on the curve costs CPU: one request names at most 1,000 distinct ones, refused before any check.
+    const manyNodes = Array.from({ length: 11 }, (_, e) => ({
+      type: 'lightning',
+      method: 'keysend',
+      recipients: Array.from({ length: 91 }, (_, r) => ({ type: 'node', address: `02${(e * 91 + r).toString(16).padStart(64, '0')}`, split: 1 })),
+    }));
+    const tooManyNodes = await appB.post('/v1/events', { events: manyNodes.map((value, i) => event(`nodes-${i}`, 1, value)) });
+    expect(tooManyNodes).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(tooManyNodes.body.issues).toEqual([{ path: 'events', message: '1001 distinct node recipients; at most 1000 per request are allowed' }]);
     // Eleven events at the ceiling: 1,100,000 sats in one request.
     const eleven = Array.from({ length: 11 }, (_, i) => event(`max-${i}`, 100_000, toNode(0xb1)));
     const overRequest = await appB.post('/v1/events', { events: eleven });
@@ -176,5 +192,17 @@ describe('the rate limiter while Redis is down (e2e)', () => {
       (count) => count === 5,
     );
     expect((await stack.http.get('/v1/summary')).body.events.accepted).toBe(3);
+  });
+
+  it('answers a payout run request 503 within seconds while Redis is down (nothing started), and runs again once it is back', async () => {
+    await redis.stop();
+    const refused = await stack.http.post('/v1/payouts/run', {});
+    expect(refused).toMatchObject({ status: 503, body: { error: 'service_unavailable' } });
+    expect(refused.headers.get('retry-after')).toBe('5');
+    await redis.start();
+    // The refused run holds no place: the next request starts a run of its own.
+    const started = await stack.http.post('/v1/payouts/run', {});
+    expect(started).toMatchObject({ status: 202, body: { started: true } });
+    expect(started.body.id).not.toBe(refused.body.id);
   });
 });

@@ -16,8 +16,6 @@ export interface IngestResult {
   events: { id: string; status: 'accepted' | 'duplicate' }[];
 }
 
-const ENQUEUE_TIMEOUT_MS = 2_000;
-
 interface StoredRow {
   id: bigint;
   event_id: string;
@@ -99,9 +97,9 @@ export class IngestionService {
   private checkCeilings(events: ListeningEvent[], uniqueAmounts: bigint[]): void {
     const { MAX_EVENT_SATS, MAX_REQUEST_SATS } = this.config;
     const over = offending(events, (e) => {
-      const sats = eventAmountMsat(e.satsPerMinute, e.seconds) / MSAT_PER_SAT;
-      return sats > BigInt(MAX_EVENT_SATS)
-        ? ['satsPerMinute', `the event is worth ${sats} sats; at most ${MAX_EVENT_SATS} (MAX_EVENT_SATS) per event`]
+      const msat = eventAmountMsat(e.satsPerMinute, e.seconds);
+      return msat > BigInt(MAX_EVENT_SATS) * MSAT_PER_SAT
+        ? ['satsPerMinute', `the event is worth ${msat} msat; at most ${MAX_EVENT_SATS} sats (MAX_EVENT_SATS) per event`]
         : undefined;
     });
     if (over.length) {
@@ -158,10 +156,7 @@ export class IngestionService {
   // Best effort: when Redis is down the events are already stored, and the worker's sweep applies them later.
   private async requestApply(ids: bigint[]): Promise<void> {
     try {
-      await Promise.race([
-        this.jobs.enqueue(APPLY_EVENTS, { eventIds: ids.map(String) }),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), ENQUEUE_TIMEOUT_MS).unref()),
-      ]);
+      await this.jobs.enqueue(APPLY_EVENTS, { eventIds: ids.map(String) });
     } catch (error) {
       this.logger.warn(`events stored but not queued (${(error as Error).message}); the worker's sweep will apply them`);
     }

@@ -4,6 +4,8 @@ import { Prisma, PrismaService } from '@splitstream/persistence';
 import { type Accrual, accrue, balanceKey } from './books.js';
 import type { ListeningPayload } from './listening-payload.js';
 
+const SPLITS_BETWEEN_YIELDS = 25;
+
 type Tx = Prisma.TransactionClient;
 
 interface RecipientRow {
@@ -55,7 +57,10 @@ export class AccumulationService {
         const allocations: { eventId: bigint; key: string; amountMsat: bigint }[] = [];
         const applied: typeof events = [];
         const setAside: { id: bigint; error: string }[] = [];
-        for (const event of events) {
+        for (const [index, event] of events.entries()) {
+          // A split of the largest block the rules allow costs about a millisecond: between every few the worker
+          // answers its health checks and renews its job locks.
+          if (index > 0 && index % SPLITS_BETWEEN_YIELDS === 0) await new Promise((resolve) => setImmediate(resolve));
           const { payload } = event;
           let split: readonly Allocation[];
           try {

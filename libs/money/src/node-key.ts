@@ -23,7 +23,8 @@ export function isNodePubkey(hex: string): boolean {
   let valid = checked.get(key);
   if (valid === undefined) {
     valid = onCurve(key);
-    if (checked.size >= REMEMBERED_KEYS) checked.clear();
+    // The oldest answer goes (a Map iterates in insertion order): a flood of new keys never wipes every app's.
+    if (checked.size >= REMEMBERED_KEYS) checked.delete(checked.keys().next().value!);
     checked.set(key, valid);
   }
   return valid;

@@ -2,6 +2,11 @@ import { Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import type { JobContract } from './queue.contracts.js';
 
+const ENQUEUE_TIMEOUT_MS = 2_000;
+
+// Redis did not take a job in time: the caller answers or retries; nothing waits on Redis without bound.
+export class QueueUnavailableError extends Error {}
+
 // Enqueues typed jobs onto the registered queues (built by QueueModule.forJobs).
 export class JobQueue {
   private readonly logger = new Logger(JobQueue.name);
@@ -18,8 +23,17 @@ export class JobQueue {
     }
   }
 
+  // Bounded: while Redis is down BullMQ would wait for it for ever, and a request must answer.
   async enqueue<TData>(contract: JobContract<TData>, data: TData): Promise<void> {
-    await this.add(contract, data);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueueUnavailableError(`${contract.name} could not be queued within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.add(contract, data), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // The job queued (or the one already queued under the same job id), for a caller that waits for its result.
