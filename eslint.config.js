@@ -18,7 +18,7 @@ const LIB_DEPENDENCIES = {
   outbound: [],
   observability: ['config'],
   persistence: ['config'],
-  queue: ['config'],
+  queue: ['config', 'errors'],
   auth: ['config', 'errors', 'observability', 'persistence'],
   tenants: ['config', 'errors', 'money', 'persistence'],
   lnaddress: ['config', 'money', 'outbound'],

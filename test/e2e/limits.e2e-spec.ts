@@ -201,11 +201,13 @@ describe('the rate limiter while Redis is down (e2e)', () => {
     expect((await stack.http.get('/v1/summary')).body.events.accepted).toBe(3);
   });
 
-  it('answers a payout run request 503 within seconds while Redis is down (nothing started), and runs again once it is back', async () => {
+  it('answers a payout run (and a reconciliation) request 503 within seconds while Redis is down (nothing started), and runs again once it is back', async () => {
     await redis.stop();
     const refused = await stack.http.post('/v1/payouts/run', {});
     expect(refused).toMatchObject({ status: 503, body: { error: 'service_unavailable' } });
     expect(refused.headers.get('retry-after')).toBe('5');
+    // Every request that queues a job answers so: a reconciliation request too.
+    expect(await stack.http.post('/v1/payments/reconcile', {})).toMatchObject({ status: 503, body: { error: 'service_unavailable' } });
     await redis.start();
     // The refused run holds no place: the next request starts a run of its own.
     const started = await stack.http.post('/v1/payouts/run', {});

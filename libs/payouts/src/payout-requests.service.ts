@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { AppError, ErrorCode } from '@splitstream/errors';
 import { PayoutStatus } from '@splitstream/ledger';
 import { Prisma, PrismaService } from '@splitstream/persistence';
-import { JobQueue, QueueUnavailableError } from '@splitstream/queue';
+import { JobQueue } from '@splitstream/queue';
 import { RUN_PAYOUT } from './jobs.js';
 
 // A request for a manual run: the run started (a new one) or the one already queued or running.
@@ -72,13 +71,7 @@ export class PayoutRequests {
         where: { id: row.id, status: PayoutStatus.Queued },
         data: { status: PayoutStatus.Skipped, note: 'its job could not be queued', finishedAt: new Date() },
       });
-      if (!(error instanceof QueueUnavailableError)) throw error;
-      throw new AppError(
-        ErrorCode.ServiceUnavailable,
-        'the payout run could not be queued (Redis did not answer in time); nothing was started: retry shortly',
-        undefined,
-        5,
-      );
+      throw error;
     }
     return row.id;
   }

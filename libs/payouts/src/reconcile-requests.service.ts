@@ -27,12 +27,13 @@ export class ReconcileRequests implements OnModuleDestroy {
   ) {}
 
   async request(scope: { tenant: string | null; paymentIds?: bigint[] }, waitMs = RECONCILE_WAIT_MS): Promise<ReconcileRequestResult> {
-    const events = await this.queueEvents();
+    // Queued first: while Redis is down that answers 503 within seconds, where opening the events would wait.
     const job = await this.jobs.add(RECONCILE, {
       request: randomUUID(),
       tenant: scope.tenant,
       ...(scope.paymentIds !== undefined && { paymentIds: scope.paymentIds.map(String) }),
     });
+    const events = await this.queueEvents();
     const jobId = job.id!;
     try {
       const report = (await job.waitUntilFinished(events, waitMs)) as ReconcileReport;
