@@ -67,7 +67,7 @@ export class MetricsService {
     registers: [],
   });
 
-  constructor(@Inject(METRICS_PROCESS) private readonly process: MetricsProcess) {
+  constructor(@Inject(METRICS_PROCESS) private readonly owner: MetricsProcess) {
     const owned: Record<MetricsProcess, Metric[]> = {
       api: [this.eventsAccepted, this.eventsDuplicate, this.eventsRejected, this.rateLimitFallback],
       worker: [
@@ -82,12 +82,12 @@ export class MetricsService {
       ],
       cli: [],
     };
-    for (const metric of owned[process]) this.registry.registerMetric(metric);
+    for (const metric of owned[owner]) this.registry.registerMetric(metric);
   }
 
   // The worker's look at its wallet found this balance.
   reportWalletBalance(msat: number): void {
     this.walletBalance.set(msat);
-    if (this.process === 'worker' && !this.registry.getSingleMetric('splitstream_wallet_balance_msat')) this.registry.registerMetric(this.walletBalance);
+    if (this.owner === 'worker' && !this.registry.getSingleMetric('splitstream_wallet_balance_msat')) this.registry.registerMetric(this.walletBalance);
   }
 }
