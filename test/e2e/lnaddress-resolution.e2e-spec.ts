@@ -1,10 +1,14 @@
+import type { INestApplication } from '@nestjs/common';
 import { ApiKeysService, Scope } from '@splitstream/auth';
+import { AddressResolution, resolutionFingerprint } from '@splitstream/payouts';
+import { createWorker } from '../../apps/worker/src/create-worker.js';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { PrismaService } from '@splitstream/persistence';
 import { query } from '../support/database.js';
-import { apiClient, eventually } from '../support/http.js';
+import { apiClient, eventually, listen } from '../support/http.js';
 import { seedAddresses } from '../support/ledger-seed.js';
 import { SilentDomain } from '../support/silent-domain.js';
+import { type Sim, startSimulator } from '../support/alby-sim.js';
 import { SlowDomain } from '../support/slow-domain.js';
 import { DEAD_LN_DOMAIN, LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
@@ -27,6 +31,16 @@ const listening = (id: string, sats: number, method: string, recipients: object[
   satsPerMinute: sats,
   value: { type: 'lightning', method, recipients },
 });
+
+// An address's stored route (lnaddress_route), if any.
+const storedRoute = async (stack: Stack, address: string) =>
+  (
+    await query<{ callback: string; fingerprint: string; resolved_at: Date; expires_at: Date }>(
+      stack.config.DATABASE_URL,
+      'SELECT callback, fingerprint, resolved_at, expires_at FROM lnaddress_route WHERE address = $1',
+      [address],
+    )
+  )[0];
 
 // A payout run the app starts with its own key, once it has finished.
 async function runBy(app: ReturnType<typeof apiClient>) {
@@ -208,14 +222,7 @@ describe("Lightning-address resolution: no app's many, failing or slow addresses
   let stack: Stack;
   let appA: ReturnType<typeof apiClient>;
   const zoe = `zoe@${LN_DOMAIN}`; // after every address of B's in the alphabet
-  const routeOf = async (address: string) =>
-    (
-      await query<{ resolved_at: Date; expires_at: Date }>(
-        stack.config.DATABASE_URL,
-        'SELECT resolved_at, expires_at FROM lnaddress_route WHERE address = $1',
-        [address],
-      )
-    )[0];
+  const routeOf = (address: string) => storedRoute(stack, address);
   const count = async (sql: string) => Number((await query<{ n: string }>(stack.config.DATABASE_URL, sql))[0]!.n);
 
   beforeAll(async () => {
@@ -248,8 +255,9 @@ describe("Lightning-address resolution: no app's many, failing or slow addresses
     await seedAddresses(stack.api.get(PrismaService, { strict: false }), 'app-b', [...deadAddresses, ...lateAddresses], 1_000n);
     await query(
       stack.config.DATABASE_URL,
-      `INSERT INTO lnaddress_failure (address, code, message, detail, failed_at)
-       SELECT address, 'lnaddress_unreachable', 'gone', 'gone', now() - interval '1 day' FROM recipient WHERE address LIKE '%@${DEAD_LN_DOMAIN}'`,
+      `INSERT INTO lnaddress_failure (address, code, message, detail, failed_at, fingerprint)
+       SELECT address, 'lnaddress_unreachable', 'gone', 'gone', now() - interval '1 day', $1 FROM recipient WHERE address LIKE '%@${DEAD_LN_DOMAIN}'`,
+      [resolutionFingerprint(stack.config)],
     );
     expect(
       (await appA.post('/v1/events', { events: [listening('a-1', 21, 'lnaddress', [{ name: 'Zoe', type: 'lnaddress', address: zoe, split: 1 }])] })).status,
@@ -302,6 +310,74 @@ describe("Lightning-address resolution: no app's many, failing or slow addresses
     expect(lateFailed.length).toBeLessThan(SLOW);
     expect(lateFailed.every((f) => f.code === 'lnaddress_refused' && f.attempts === 1)).toBe(true);
     expect(await count(`SELECT count(*) AS n FROM lnaddress_route WHERE address NOT LIKE '%@${LN_DOMAIN}'`)).toBe(0);
+    expect(await stack.invariant()).toMatchObject({ ok: true });
+  });
+});
+
+// Issue 22: a route resolved under one wallet rail and host map is never paid after a restart under others (the
+// old servers'): the worker, restarted with a wallet and a Lightning-address host of their own (simulator B),
+// drops it, resolves the address again against B and pays it there.
+describe('Lightning-address routes after a switch of wallet rail and host map (e2e)', () => {
+  let stack: Stack;
+  let simB: Sim;
+  const workers: INestApplication[] = [];
+  const carol = `carol@${LN_DOMAIN}`;
+  const owe = (id: string) => stack.postEvents([listening(id, 21, 'lnaddress', [{ name: 'Carol', type: 'lnaddress', address: carol, split: 1 }])]);
+  const routeOf = (address: string) => storedRoute(stack, address);
+  const startWorker = async (config: typeof stack.config) => {
+    const worker = await createWorker(config);
+    workers.push(worker);
+    await listen(worker); // boots it: its processors start taking jobs
+    return worker;
+  };
+
+  beforeAll(async () => {
+    stack = await startStack({}, { worker: false });
+    simB = await startSimulator();
+  });
+  afterAll(async () => {
+    for (const worker of workers) await worker.close();
+    await stack.close();
+    await simB.close();
+  });
+
+  it('resolves the address again against the new servers instead of paying the cached route', async () => {
+    const workerA = await startWorker(stack.config);
+    await owe('c-1');
+    await stack.accumulated();
+    expect(await workerA.get(AddressResolution, { strict: false }).resolveDue()).toMatchObject({ ran: true, resolved: 1 });
+    expect((await routeOf(carol))!.callback.startsWith(stack.sim.url)).toBe(true);
+    expect(await stack.runPayout()).toMatchObject({ status: 'completed', totals: { keysends: 1, succeeded: 1 } });
+    expect(await stack.sim.lnaddress.invoices()).toHaveLength(1);
+    await workerA.close();
+    workers.splice(workers.indexOf(workerA), 1);
+
+    // The same service restarted on rail B: its own wallet (ALBY_API_URL) and the address's domain on B.
+    const configB = {
+      ...stack.config,
+      ALBY_API_URL: simB.url,
+      ALBY_ACCESS_TOKEN: simB.token,
+      LNADDRESS_HOST_MAP: new Map([...stack.config.LNADDRESS_HOST_MAP!, [LN_DOMAIN, simB.url]]),
+    };
+    expect(resolutionFingerprint(configB)).not.toBe((await routeOf(carol))!.fingerprint);
+    await startWorker(configB);
+    await owe('c-2');
+    await stack.accumulated();
+    // The next run pays nothing from the cached route (A's callback) and asks for a resolution, which goes to B.
+    expect(await stack.runPayout()).toMatchObject({ totals: { keysends: 0 } });
+    const resolved = await eventually(
+      () => routeOf(carol),
+      (route) => route?.callback.startsWith(simB.url) === true,
+      15_000,
+    );
+    expect(resolved!.fingerprint).toBe(resolutionFingerprint(configB));
+    expect((await simB.lnaddress.requests()).map((r) => r.path)).toContain('/.well-known/lnurlp/carol');
+    expect(await stack.runPayout()).toMatchObject({ status: 'completed', totals: { keysends: 1, succeeded: 1 } });
+    expect(await simB.lnaddress.invoices()).toHaveLength(1);
+    expect(await simB.payments()).toHaveLength(1);
+    // A's servers saw nothing after the switch: one invoice, one payment, both from before.
+    expect(await stack.sim.lnaddress.invoices()).toHaveLength(1);
+    expect(await stack.sim.payments()).toHaveLength(1);
     expect(await stack.invariant()).toMatchObject({ ok: true });
   });
 });

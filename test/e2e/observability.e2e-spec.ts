@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { truncateAll } from '../support/database.js';
 import { eventually, request } from '../support/http.js';
+import { type Nwc, startNwc } from '../support/nwc-sim.js';
 import { freePort } from '../support/outages.js';
+import { storeSetAsideEvent } from '../support/set-aside.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { testConfig } from '../support/test-config.js';
 
@@ -30,6 +32,9 @@ const sample = (metrics: string, series: string): number | undefined => {
   const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
+
+// The series a scrape publishes (one `# TYPE` line each).
+const seriesOf = (metrics: string): Set<string> => new Set([...metrics.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
 
 describe('metrics (e2e)', () => {
   let stack: Stack;
@@ -67,6 +72,45 @@ describe('metrics (e2e)', () => {
     expect(sample(worker, 'splitstream_fee_sats_total')).toBe(2);
     expect(sample(worker, 'splitstream_wallet_request_seconds_count{route="/payments/keysend/multi",outcome="http_200"}')).toBe(1);
     expect(worker).toContain('splitstream_wallet_request_seconds_bucket{le="0.1",route="/payments/keysend/multi",outcome="http_200"}');
+
+    // Each series from the process that moves it: the api publishes none of the worker's (no 0 beside the true
+    // value), the worker none of the api's; the series read from the database are the same on both.
+    const workerOnly = ['paid_sats_total', 'fee_sats_total', 'payout_runs_total', 'payout_run_seconds', 'keysends_total', 'wallet_request_seconds'];
+    const apiOnly = ['events_accepted_total', 'events_rejected_total', 'events_duplicate_total', 'rate_limit_fallback_total'];
+    for (const name of workerOnly)
+      expect([name, seriesOf(worker).has(`splitstream_${name}`), seriesOf(api).has(`splitstream_${name}`)]).toEqual([name, true, false]);
+    for (const name of apiOnly)
+      expect([name, seriesOf(api).has(`splitstream_${name}`), seriesOf(worker).has(`splitstream_${name}`)]).toEqual([name, true, false]);
+    expect(api).not.toMatch(/splitstream_paid_sats_total 0/);
+    for (const gauge of ['owed_msat', 'in_flight_msat', 'accumulation_lag_seconds', 'set_aside_events']) {
+      expect([gauge, sample(worker, `splitstream_${gauge}`)]).toEqual([gauge, sample(api, `splitstream_${gauge}`)]);
+    }
+  });
+
+  it('publishes no wallet balance on the Alby rail, which cannot report one (absent, not 0)', async () => {
+    // The worker has looked at its wallet (and published what it saw) by the time the api's admin /health shows it.
+    await eventually(
+      () => stack.http.get('/health'),
+      (r) => r.body?.details?.wallet?.state === 'reported' && r.body.details.wallet.reachable === true,
+      15_000,
+    );
+    for (const url of [stack.metricsUrl, stack.workerMetricsUrl!]) {
+      expect([url, seriesOf(await (await fetch(url)).text()).has('splitstream_wallet_balance_msat')]).toEqual([url, false]);
+    }
+  });
+
+  it('leaves set-aside events out of the accumulation lag and counts them in a series of their own', async () => {
+    const before = await (await fetch(stack.metricsUrl)).text();
+    expect(sample(before, 'splitstream_set_aside_events')).toBe(0);
+    await storeSetAsideEvent(stack, 'test-app', 'aside-1');
+    await stack.postEvents(events('after', 1));
+    await stack.accumulated();
+    for (const url of [stack.metricsUrl, stack.workerMetricsUrl!]) {
+      const metrics = await (await fetch(url)).text();
+      // Received an hour ago and never applied, it would read 3600 s of lag, and growing.
+      expect([url, sample(metrics, 'splitstream_accumulation_lag_seconds')]).toEqual([url, 0]);
+      expect([url, sample(metrics, 'splitstream_set_aside_events')]).toEqual([url, 1]);
+    }
   });
 
   it('serves no /metrics on the public api and worker ports, with or without a key; the internal listener serves nothing else', async () => {
@@ -79,6 +123,29 @@ describe('metrics (e2e)', () => {
     const internal = new URL(stack.metricsUrl).origin;
     for (const path of ['/', '/health', '/metricsx', '/v1/summary']) expect([path, (await fetch(`${internal}${path}`)).status]).toEqual([path, 404]);
     expect((await fetch(stack.metricsUrl, { method: 'POST' })).status).toBe(404);
+  });
+});
+
+describe('metrics on the NWC rail (e2e)', () => {
+  let nwc: Nwc;
+  let stack: Stack;
+  beforeAll(async () => {
+    nwc = await startNwc();
+    stack = await startStack(nwc.overrides);
+  });
+  afterAll(async () => {
+    await stack.close();
+    await nwc.close();
+  });
+
+  it("publishes the wallet balance NWC get_balance reports, on the worker's /metrics only", async () => {
+    const worker = await eventually(
+      async () => (await fetch(stack.workerMetricsUrl!)).text(),
+      (text) => text.includes('splitstream_wallet_balance_msat '),
+      15_000,
+    );
+    expect(sample(worker, 'splitstream_wallet_balance_msat')).toBe(nwc.wallet.settings.balanceMsat);
+    expect(seriesOf(await (await fetch(stack.metricsUrl)).text()).has('splitstream_wallet_balance_msat')).toBe(false);
   });
 });
 
@@ -200,7 +267,7 @@ describe('logs of a full run (e2e)', () => {
       expect((await request(`http://127.0.0.1:${publicPort}`, '/metrics')).status).toBe(404);
       const scrape = await request(`http://127.0.0.1:${metricsPort}`, '/metrics');
       expect(scrape.status).toBe(200);
-      expect(scrape.body).toMatch(/^# TYPE splitstream_events_accepted_total counter$/m);
+      expect(scrape.body).toMatch(/^# TYPE splitstream_owed_msat gauge$/m);
     }
   });
 });

@@ -4,6 +4,7 @@ import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 // Every /v1 route, the scope it needs, and a body that would pass validation.
 export const ROUTES: { method: 'GET' | 'POST'; path: string; scope: Scope; body?: unknown }[] = [
   { method: 'POST', path: '/v1/events', scope: Scope.EventsWrite, body: { events: [] } },
+  { method: 'GET', path: '/v1/events', scope: Scope.PayoutsRead },
   { method: 'GET', path: '/v1/events/some-id', scope: Scope.PayoutsRead },
   { method: 'POST', path: '/v1/payouts/run', scope: Scope.PayoutsWrite, body: {} },
   { method: 'GET', path: '/v1/payouts', scope: Scope.PayoutsRead },

@@ -37,7 +37,7 @@ export class ApiModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule,
-        MetricsModule,
+        MetricsModule.forProcess('api'),
         PersistenceModule,
         AuthModule,
         QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE]),

@@ -13,7 +13,16 @@ export class CliModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: CliModule,
-      imports: [ConfigModule.forRoot(config), PersistenceModule, LedgerModule, ApiKeysModule, MetricsModule, WalletModule, ReconciliationModule, TenantsModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        PersistenceModule,
+        LedgerModule,
+        ApiKeysModule,
+        MetricsModule.forProcess('cli'),
+        WalletModule,
+        ReconciliationModule,
+        TenantsModule,
+      ],
     };
   }
 }

@@ -25,7 +25,7 @@ export class WorkerModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule,
-        MetricsModule,
+        MetricsModule.forProcess('worker'),
         PersistenceModule,
         QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE, RESOLVE_ADDRESSES]),
         HealthModule.forWorker(),

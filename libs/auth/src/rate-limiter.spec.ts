@@ -6,7 +6,7 @@ import { RateBudget, RateLimiter } from './rate-limiter.js';
 
 // Redis on a port nothing listens on: every command fails at once, as when Redis is down.
 describe('RateLimiter without Redis', () => {
-  const metrics = new MetricsService();
+  const metrics = new MetricsService('api');
   const config = parseConfig({ ...process.env, REDIS_URL: 'redis://127.0.0.1:1/0', EVENTS_RATE_LIMIT_PER_MINUTE: '3', PAYOUT_RUN_RATE_LIMIT_PER_MINUTE: '2' });
   const limiter = new RateLimiter(config, metrics);
   const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);

@@ -53,7 +53,7 @@ export class WalletHealthIndicator extends WalletHealth implements OnApplication
       ),
     ]);
     this.last = { at: Date.now(), status };
-    if (status.balanceMsat !== undefined) this.metrics.walletBalance.set(status.balanceMsat);
+    if (status.balanceMsat !== undefined) this.metrics.reportWalletBalance(status.balanceMsat);
     await this.store.publish(status).catch(() => undefined); // Redis down: /health says so by itself
     return status;
   }

@@ -15,6 +15,7 @@ export {
   type PaymentAmount,
 } from './books.js';
 export {
+  type EventFilter,
   invariantReportJson,
   LedgerQueries,
   ofTenant,
@@ -26,5 +27,15 @@ export {
 export { LedgerGauges } from './ledger-gauges.js';
 export { LedgerModule } from './ledger.module.js';
 export type { ListeningPayload } from './listening-payload.js';
-export { FINAL_PAYOUT_STATUSES, IN_FLIGHT_STATUSES, PaymentStatus, PaymentMethod, PayoutStatus, RecipientState, recipientState } from './statuses.js';
+export {
+  EVENT_STATUSES,
+  EventStatus,
+  FINAL_PAYOUT_STATUSES,
+  IN_FLIGHT_STATUSES,
+  PaymentStatus,
+  PaymentMethod,
+  PayoutStatus,
+  RecipientState,
+  recipientState,
+} from './statuses.js';
 export { APPLY_EVENTS } from './jobs.js';

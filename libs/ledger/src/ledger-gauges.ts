@@ -67,16 +67,22 @@ export class LedgerGauges {
       'Keysends whose outcome is unknown (reconciliation settles them)',
       () => prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM payment WHERE status = ${PaymentStatus.Unknown}`,
     );
+    // A set-aside event is never applied (nothing retries it): it is counted apart, not as lag that grows forever.
     new Gauge({
       name: 'splitstream_accumulation_lag_seconds',
-      help: 'Age of the oldest accepted event not yet applied to the ledger (0 when none)',
+      help: 'Age of the oldest accepted event awaiting accumulation, set-aside events left out (0 when none)',
       registers: [metrics.registry],
       async collect() {
         const [row] = await prisma.$queryRaw<{ lag: number | null }[]>`
-          SELECT EXTRACT(EPOCH FROM now() - MIN(received_at))::float8 AS lag FROM listening_event WHERE applied_at IS NULL`;
+          SELECT EXTRACT(EPOCH FROM now() - MIN(received_at))::float8 AS lag FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL`;
         this.set(row?.lag ?? 0);
       },
     });
+    scalar(
+      'splitstream_set_aside_events',
+      'Accepted events set aside: their stored payload cannot be split, so they are never applied (GET /v1/events?status=set_aside)',
+      () => prisma.$queryRaw`SELECT COUNT(*)::int AS value FROM listening_event WHERE apply_error IS NOT NULL`,
+    );
     new Gauge({
       name: 'splitstream_queue_jobs',
       help: 'BullMQ jobs by queue and state',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { recipientTypeOf, satsToMsat } from '@splitstream/money';
-import { IN_FLIGHT_STATUSES, PaymentStatus } from './statuses.js';
+import { EventStatus, IN_FLIGHT_STATUSES, PaymentStatus } from './statuses.js';
 
 export interface RecipientIdentity {
   address: string;
@@ -47,6 +47,53 @@ export const recipientView = (r: { address: string; customKey: string; customVal
 });
 
 type Queryable = Pick<PrismaService, '$queryRaw'>;
+
+// Which events a list shows: of one app (tenant) or every app's (null), newest first, `before` a database id.
+export interface EventFilter {
+  tenant: string | null;
+  feedGuid?: string;
+  itemGuid?: string;
+  status?: EventStatus;
+  since?: Date; // received at or after
+  until?: Date; // received before
+  limit: number;
+  before?: bigint;
+}
+
+interface EventRow {
+  id: bigint;
+  app_id: string;
+  event_id: string;
+  feed_guid: string;
+  item_guid: string;
+  amount_msat: bigint;
+  received_at: Date;
+  applied_at: Date | null;
+  apply_error: string | null;
+}
+
+// The SQL of each status (the indexes of migration event_list serve each).
+const EVENT_STATUS_SQL: Record<EventStatus, Prisma.Sql> = {
+  [EventStatus.Applied]: Prisma.sql`applied_at IS NOT NULL`,
+  [EventStatus.Awaiting]: Prisma.sql`applied_at IS NULL AND apply_error IS NULL`,
+  [EventStatus.SetAside]: Prisma.sql`apply_error IS NOT NULL`,
+};
+const eventStatusOf = (r: EventRow): EventStatus =>
+  r.applied_at !== null ? EventStatus.Applied : r.apply_error !== null ? EventStatus.SetAside : EventStatus.Awaiting;
+
+// An event in a list: its app's id for it (GET `href` for its allocations and keysends), what it paid for, where it stands.
+const eventSummary = (r: EventRow) => ({
+  id: r.event_id,
+  app: r.app_id,
+  href: `/v1/events/${encodeURIComponent(r.event_id)}?app=${encodeURIComponent(r.app_id)}`,
+  feedGuid: r.feed_guid,
+  itemGuid: r.item_guid,
+  amountMsat: String(r.amount_msat),
+  status: eventStatusOf(r),
+  setAsideReason: r.apply_error,
+  receivedAt: r.received_at,
+  appliedAt: r.applied_at,
+});
 
 // "Belongs to this app", as a condition to append after WHERE ...: nothing for a null tenant (admin sees all).
 // `appId` is the column holding the app (`b.app_id` on a balance aliased b).
@@ -134,6 +181,22 @@ export class LedgerQueries {
         setAside: Number(keysends!.set_aside_events),
       },
     };
+  }
+
+  // Newest first (by database id); `nextBefore` is the cursor of the next page (null on the last).
+  async events(filter: EventFilter) {
+    const conditions = [Prisma.sql`true ${ofTenant(filter.tenant, 'app_id')}`];
+    if (filter.feedGuid !== undefined) conditions.push(Prisma.sql`payload->>'feedGuid' = ${filter.feedGuid}`);
+    if (filter.itemGuid !== undefined) conditions.push(Prisma.sql`payload->>'itemGuid' = ${filter.itemGuid}`);
+    if (filter.status !== undefined) conditions.push(EVENT_STATUS_SQL[filter.status]);
+    if (filter.since !== undefined) conditions.push(Prisma.sql`received_at >= ${filter.since}`);
+    if (filter.until !== undefined) conditions.push(Prisma.sql`received_at < ${filter.until}`);
+    if (filter.before !== undefined) conditions.push(Prisma.sql`id < ${filter.before}`);
+    const rows = await this.prisma.$queryRaw<EventRow[]>`
+      SELECT id, app_id, event_id, payload->>'feedGuid' AS feed_guid, payload->>'itemGuid' AS item_guid, amount_msat, received_at, applied_at, apply_error
+      FROM listening_event WHERE ${Prisma.join(conditions, ' AND ')}
+      ORDER BY id DESC LIMIT ${filter.limit}`;
+    return { events: rows.map(eventSummary), nextBefore: rows.length === filter.limit ? String(rows.at(-1)!.id) : null };
   }
 
   async event(appId: string, eventId: string) {

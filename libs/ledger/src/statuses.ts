@@ -10,6 +10,16 @@ export const PaymentStatus = {
 } as const;
 export type PaymentStatus = (typeof PaymentStatus)[keyof typeof PaymentStatus];
 
+// Where an accepted listening event stands: applied to the ledger, awaiting accumulation (the summary's
+// awaitingAccumulation), or set aside (its stored payload cannot be split: never applied; the summary's setAside).
+export const EventStatus = {
+  Applied: 'applied',
+  Awaiting: 'awaiting',
+  SetAside: 'set_aside',
+} as const;
+export type EventStatus = (typeof EventStatus)[keyof typeof EventStatus];
+export const EVENT_STATUSES = Object.values(EventStatus);
+
 // How a keysend row pays: a keysend to a node, or an invoice from a Lightning Address's LNURL-pay callback.
 export const PaymentMethod = {
   Keysend: 'keysend',

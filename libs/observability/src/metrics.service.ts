@@ -1,67 +1,93 @@
-import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+
+// Which process a registry belongs to: each publishes only the series it moves. The cli serves no /metrics.
+export type MetricsProcess = 'api' | 'worker' | 'cli';
+export const METRICS_PROCESS = Symbol('METRICS_PROCESS');
 
 // The service's Prometheus series. One registry per process (not prom-client's global one), so an api and a
-// worker can share a process in tests. This lib is a leaf (it imports no other lib but config): the gauges read
-// from PostgreSQL and BullMQ at scrape time are registered here by libs/ledger's LedgerGauges.
+// worker can share a process in tests. A counter only one process moves is published by that process alone: the
+// other's would read 0 beside the true value (a dashboard summing both, or reading the wrong one, is misled).
+// Series read from PostgreSQL and Redis at scrape time are the same on both (libs/ledger's LedgerGauges): this
+// lib is a leaf (it imports no other lib but config).
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
 
-  readonly eventsAccepted = new Counter({ name: 'splitstream_events_accepted_total', help: 'Listening events accepted', registers: [this.registry] });
+  // api: what arrives over HTTP.
+  readonly eventsAccepted = new Counter({ name: 'splitstream_events_accepted_total', help: 'Listening events accepted', registers: [] });
   readonly eventsDuplicate = new Counter({
     name: 'splitstream_events_duplicate_total',
     help: 'Listening events already accepted before (no-ops)',
-    registers: [this.registry],
+    registers: [],
   });
-  readonly eventsRejected = new Counter({
-    name: 'splitstream_events_rejected_total',
-    help: 'Listening events in rejected requests',
-    registers: [this.registry],
-  });
+  readonly eventsRejected = new Counter({ name: 'splitstream_events_rejected_total', help: 'Listening events in rejected requests', registers: [] });
   readonly rateLimitFallback = new Counter({
     name: 'splitstream_rate_limit_fallback_total',
     help: 'Requests whose rate limit was counted in the api process, not in Redis (slow or down), by budget',
     labelNames: ['budget'],
-    registers: [this.registry],
+    registers: [],
   });
-  readonly payoutRuns = new Counter({
-    name: 'splitstream_payout_runs_total',
-    help: 'Payout runs by final status',
-    labelNames: ['status'],
-    registers: [this.registry],
-  });
-  readonly keysends = new Counter({ name: 'splitstream_keysends_total', help: 'Keysend outcomes', labelNames: ['outcome'], registers: [this.registry] });
+
+  // worker: payouts, Lightning addresses and the wallet.
+  readonly payoutRuns = new Counter({ name: 'splitstream_payout_runs_total', help: 'Payout runs by final status', labelNames: ['status'], registers: [] });
+  readonly keysends = new Counter({ name: 'splitstream_keysends_total', help: 'Keysend outcomes', labelNames: ['outcome'], registers: [] });
   readonly lnaddress = new Counter({
     name: 'splitstream_lnaddress_total',
     help: 'Lightning-address steps: step="resolve" (outcome keysend, lnurlp, failed, domain_open), step="invoice" (outcome obtained, refused, domain_open)',
     labelNames: ['step', 'outcome'],
-    registers: [this.registry],
+    registers: [],
   });
   readonly lnaddressBreakerOpens = new Counter({
     name: 'splitstream_lnaddress_breaker_opens_total',
     help: 'Lightning-address domains whose circuit breaker opened (no call to them until it closes)',
-    registers: [this.registry],
+    registers: [],
   });
-  readonly paidSats = new Counter({ name: 'splitstream_paid_sats_total', help: 'Sats paid by succeeded keysends', registers: [this.registry] });
-  readonly feeSats = new Counter({ name: 'splitstream_fee_sats_total', help: 'Routing fees paid, in sats', registers: [this.registry] });
+  readonly paidSats = new Counter({ name: 'splitstream_paid_sats_total', help: 'Sats paid by succeeded keysends', registers: [] });
+  readonly feeSats = new Counter({ name: 'splitstream_fee_sats_total', help: 'Routing fees paid, in sats', registers: [] });
   readonly payoutRunSeconds = new Histogram({
     name: 'splitstream_payout_run_seconds',
     help: 'Duration of payout runs, by final status',
     labelNames: ['status'],
     buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900],
-    registers: [this.registry],
-  });
-  readonly walletBalance = new Gauge({
-    name: 'splitstream_wallet_balance_msat',
-    help: 'The wallet balance where the rail reports it (NWC get_balance), as of the last health probe',
-    registers: [this.registry],
+    registers: [],
   });
   readonly walletLatency = new Histogram({
     name: 'splitstream_wallet_request_seconds',
     help: 'Wallet API request latency',
     labelNames: ['route', 'outcome'],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-    registers: [this.registry],
+    registers: [],
   });
+  // Published from the first balance the wallet reports (reportWalletBalance): a rail that reports none (the Alby
+  // contract has no balance route) shows no gauge, rather than a 0 that reads as an empty wallet.
+  private readonly walletBalance = new Gauge({
+    name: 'splitstream_wallet_balance_msat',
+    help: 'The wallet balance where the rail reports it (NWC get_balance), as of the last health probe that got one',
+    registers: [],
+  });
+
+  constructor(@Inject(METRICS_PROCESS) private readonly owner: MetricsProcess) {
+    const owned: Record<MetricsProcess, Metric[]> = {
+      api: [this.eventsAccepted, this.eventsDuplicate, this.eventsRejected, this.rateLimitFallback],
+      worker: [
+        this.payoutRuns,
+        this.keysends,
+        this.lnaddress,
+        this.lnaddressBreakerOpens,
+        this.paidSats,
+        this.feeSats,
+        this.payoutRunSeconds,
+        this.walletLatency,
+      ],
+      cli: [],
+    };
+    for (const metric of owned[owner]) this.registry.registerMetric(metric);
+  }
+
+  // The worker's look at its wallet found this balance.
+  reportWalletBalance(msat: number): void {
+    this.walletBalance.set(msat);
+    if (this.owner === 'worker' && !this.registry.getSingleMetric('splitstream_wallet_balance_msat')) this.registry.registerMetric(this.walletBalance);
+  }
 }

@@ -9,5 +9,6 @@ export { Reconciliation, type ReconcileReport, reconcileStep, type ReconcileRule
 export { type ReconcileScope } from './store/payout-store.js';
 export { RECONCILE, type ReconcileJob, RESOLVE_ADDRESSES, RUN_PAYOUT } from './jobs.js';
 export { AddressResolution, type ResolutionReport } from './addresses/address-resolution.service.js';
+export { resolutionFingerprint } from './addresses/fingerprint.js';
 export { RECONCILE_WAIT_MS, ReconcileRequests, type ReconcileRequestResult } from './reconcile-requests.service.js';
 export { type Statement, type StatementPeriod, StatementsService } from './statements.service.js';

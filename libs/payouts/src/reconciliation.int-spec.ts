@@ -22,7 +22,7 @@ describe('Reconciliation: one owner per unknown payment (integration)', () => {
   afterAll(() => jest.restoreAllMocks());
   const config = testConfig({ RECONCILE_RESEND_AFTER_SECONDS: '60' });
   const prisma = new PrismaService(config);
-  const payments = new Payments(prisma, new MetricsService());
+  const payments = new Payments(prisma, new MetricsService('worker'));
 
   // The wallet has no record of a payment until it is sent again. `resendAnswer`: `paid`, it pays the re-send;
   // `already_paid`, it had paid the payment after all (it shows from the next lookup on) and answers the re-send as

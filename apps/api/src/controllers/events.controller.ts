@@ -2,14 +2,25 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from 
 import { z } from 'zod';
 import { type Caller, CurrentCaller, RateBudget, RateLimit, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { IngestionService, type IngestResult } from '@splitstream/ingestion';
-import { LedgerQueries } from '@splitstream/ledger';
+import { EVENT_STATUSES, LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
 import { AppError, ErrorCode } from '@splitstream/errors';
-import { parseQuery } from '../http/params.js';
+import { pageQuery, parseQuery, timestamp } from '../http/params.js';
 
 // Event ids are per app: an admin key reads another app's event by naming it (`app`); an app key only its own.
 export const eventQuery = { app: z.string().min(1).max(200).optional() };
+
+// GET /v1/events: an app key lists its own app's events; an admin key every app's, or one app's with `app`.
+export const eventListQuery = {
+  ...pageQuery('event'),
+  ...eventQuery,
+  feedGuid: z.string().min(1).max(256).optional(),
+  itemGuid: z.string().min(1).max(256).optional(),
+  status: z.enum(EVENT_STATUSES, { error: `must be one of ${EVENT_STATUSES.join(', ')}` }).optional(),
+  since: timestamp.optional(),
+  until: timestamp.optional(),
+};
 
 const eventIndex = (path: string): number | undefined => {
   const match = /^events\[(\d+)\]/.exec(path);
@@ -42,6 +53,17 @@ export class EventsController {
     this.metrics.eventsAccepted.inc(result.accepted);
     this.metrics.eventsDuplicate.inc(result.duplicates);
     return result;
+  }
+
+  // Newest first, each a summary; GET /v1/events/:id (its href) has its allocations and keysends.
+  @Get()
+  @RequireScope(Scope.PayoutsRead)
+  list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
+    const { app, ...filter } = parseQuery(eventListQuery, query);
+    const tenant = tenantOf(caller);
+    if (app !== undefined && tenant !== null && app !== tenant)
+      throw new AppError(ErrorCode.Forbidden, "an app key lists only its own app's events: leave out app");
+    return this.ledger.events({ ...filter, tenant: app ?? tenant });
   }
 
   @Get(':id')

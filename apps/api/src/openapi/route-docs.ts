@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { listeningEventSchema, MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
 import { paymentListQuery, verdictSchema } from '../controllers/payments.controller.js';
 import { paidPerHourQuery } from '../controllers/payouts.controller.js';
-import { eventQuery } from '../controllers/events.controller.js';
+import { eventListQuery, eventQuery } from '../controllers/events.controller.js';
 import { recipientListQuery, statementQuery, topQuery, unparkSchema } from '../controllers/recipients.controller.js';
 import { pageQuery } from '../http/params.js';
 import * as s from './schemas.js';
@@ -24,6 +24,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     body: z.object({ events: z.array(listeningEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
     response: s.ingestResponse,
     errors: [400, 413, 415, 429],
+  },
+  'GET /v1/events': {
+    summary:
+      "Listening events, newest first, by feed (feedGuid), episode (itemGuid), status (applied, awaiting, set_aside) and received time (since, until): each a summary with its href (GET /v1/events/{id}). An app key lists its own app's events (403 naming another app); an admin key every app's, or one app's with ?app=<app id>",
+    query: eventListQuery,
+    response: s.eventListResponse,
+    errors: [400],
   },
   'GET /v1/events/{id}': {
     summary:

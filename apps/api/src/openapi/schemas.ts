@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from '@splitstream/errors';
-import { PaymentStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
+import { EventStatus, PaymentStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
 
 // Response shapes, for the OpenAPI document (the code builds these objects in the controllers and services).
 const msat = z
@@ -116,6 +116,26 @@ export const payoutActiveResponse = z.object({
   status: z.enum([PayoutStatus.Queued, PayoutStatus.Running]),
   started: z.literal(false).describe('no run was started: this one pays what a new run would'),
   message: z.string(),
+});
+
+export const eventListResponse = z.object({
+  events: z.array(
+    z.object({
+      id: z.string().describe("the app's id for the event"),
+      app: z.string().describe('the app that sent it (event ids are per app)'),
+      href: z.string().describe('GET it for its per-recipient amounts and keysends: /v1/events/{id}?app={app}'),
+      feedGuid: z.string(),
+      itemGuid: z.string(),
+      amountMsat: msat,
+      status: z
+        .enum(EventStatus)
+        .describe('applied: on the ledger; awaiting: accepted, not yet applied; set_aside: its stored payload cannot be split, never applied'),
+      setAsideReason: nullableText.describe('why it was set aside (null unless set_aside)'),
+      receivedAt: timestamp,
+      appliedAt: timestamp.nullable(),
+    }),
+  ),
+  nextBefore: nullableText,
 });
 
 export const eventResponse = z.object({

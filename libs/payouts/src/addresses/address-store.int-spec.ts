@@ -8,7 +8,7 @@ import { AddressStore, type ResolveSelection } from './address-store.js';
 describe('AddressStore.toResolve (integration)', () => {
   const config = testConfig();
   const prisma = new PrismaService(config);
-  const store = new AddressStore(prisma);
+  const store = new AddressStore(prisma, config);
   const select: ResolveSelection = { refreshSeconds: 120, retrySeconds: 60, maxRetrySeconds: 3600, perDomain: 1000, limit: 1000 };
   const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
 

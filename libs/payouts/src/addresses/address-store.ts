@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import type { AddressRoute, BreakerState, DomainFailure } from '@splitstream/lnaddress';
 import { PrismaService } from '@splitstream/persistence';
+import { resolutionFingerprint } from './fingerprint.js';
 
 // A route's columns that neither kind leaves set (each kind sets its own over these).
 const NO_ROUTE = { pubkey: null, customRecords: {}, callback: null, minSendableMsat: null, maxSendableMsat: null, commentAllowed: 0, metadataHash: null };
@@ -17,10 +19,30 @@ export interface ResolveSelection {
   limit: number;
 }
 
-// Lightning addresses' routes, last failures and domains' breakers: what resolution writes and runs read.
+// Lightning addresses' routes, last failures and domains' breakers: what resolution writes and runs read. Each
+// row is stamped with this process's resolutionFingerprint.
 @Injectable()
 export class AddressStore {
-  constructor(private readonly prisma: PrismaService) {}
+  private readonly fingerprint: string;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.fingerprint = resolutionFingerprint(config);
+  }
+
+  // Routes, failures and breakers learned under another rail or host map are forgotten: their addresses are
+  // resolved again (and their domains called again) against the servers now configured. Called before a
+  // resolution pass and before a run reads routes. Returns how many routes were dropped.
+  async dropStale(): Promise<number> {
+    const [routes] = await this.prisma.$transaction([
+      this.prisma.addressRoute.deleteMany({ where: { fingerprint: { not: this.fingerprint } } }),
+      this.prisma.lnaddressFailure.deleteMany({ where: { fingerprint: { not: this.fingerprint } } }),
+      this.prisma.lnaddressDomain.deleteMany({ where: { fingerprint: { not: this.fingerprint } } }),
+    ]);
+    return routes.count;
+  }
 
   // Addresses owed money (by any app) whose route is missing or expires within `refreshSeconds`, so that no app's
   // addresses (many, failing, on a slow or dead domain) hold another's: domains whose breaker is open are left
@@ -64,7 +86,7 @@ export class AddressStore {
 
   // A route's fields are the row's columns (the other kind's cleared); the address's last failure is forgotten.
   async saveRoute(address: string, route: AddressRoute, expiresAt: Date): Promise<void> {
-    const fields = { ...NO_ROUTE, ...route, resolvedAt: new Date(), expiresAt };
+    const fields = { ...NO_ROUTE, ...route, resolvedAt: new Date(), expiresAt, fingerprint: this.fingerprint };
     await this.prisma.$transaction([
       this.prisma.addressRoute.upsert({ where: { address }, create: { address, ...fields }, update: fields }),
       this.prisma.lnaddressFailure.deleteMany({ where: { address } }),
@@ -73,7 +95,7 @@ export class AddressStore {
 
   // Its route, if any, is kept until it expires: a failed refresh does not stop a still valid route.
   async saveFailure(address: string, failure: DomainFailure): Promise<void> {
-    const fields = { ...failure, failedAt: new Date() };
+    const fields = { ...failure, failedAt: new Date(), fingerprint: this.fingerprint };
     await this.prisma.lnaddressFailure.upsert({ where: { address }, create: { address, ...fields }, update: { ...fields, attempts: { increment: 1 } } });
   }
 
@@ -91,6 +113,7 @@ export class AddressStore {
       lastErrorCode: failure?.code ?? null,
       lastErrorMessage: failure?.message ?? null,
       lastErrorDetail: failure?.detail ?? null,
+      fingerprint: this.fingerprint,
     };
     await this.prisma.lnaddressDomain.upsert({ where: { domain }, create: { domain, ...fields }, update: fields });
   }

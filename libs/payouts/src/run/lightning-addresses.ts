@@ -44,6 +44,13 @@ export class LightningAddresses {
     private readonly metrics: MetricsService,
   ) {}
 
+  // Routes resolved under another rail or host map are not paid: their addresses wait for a resolution against
+  // the servers now configured (requestResolution asks for one).
+  async dropStaleRoutes(): Promise<void> {
+    const dropped = await this.addresses.dropStale();
+    if (dropped > 0) this.logger.log({ dropped }, 'lightning-address routes resolved under another wallet rail or host map dropped');
+  }
+
   // Addresses owed money that were never resolved nor tried: a resolution job now rather than at the next tick
   // (deduplicated: one queued at a time). Never awaited by the payments: the run pays what has a route.
   async requestResolution(): Promise<void> {

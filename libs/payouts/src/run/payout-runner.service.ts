@@ -108,6 +108,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         HEARTBEAT_EVERY_MS,
       );
       this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
+      await this.addresses.dropStaleRoutes();
       const invoicePayments = await this.prepare(payoutId);
       // Not awaited: the run never waits on resolution, nor on Redis for asking for it.
       void this.addresses.requestResolution();
