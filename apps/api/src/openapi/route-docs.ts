@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { listeningEventSchema, MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
 import { paymentListQuery, verdictSchema } from '../controllers/payments.controller.js';
-import { paidPerHourQuery } from '../controllers/payouts.controller.js';
+import { paidPerHourQuery, payoutListQuery } from '../controllers/payouts.controller.js';
 import { eventQuery } from '../controllers/events.controller.js';
 import { recipientListQuery, statementQuery, topQuery, unparkSchema } from '../controllers/recipients.controller.js';
 import { pageQuery } from '../http/params.js';
@@ -39,7 +39,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     accepted: s.payoutStartedResponse,
     errors: [429],
   },
-  'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [400] },
+  'GET /v1/payouts': {
+    summary: 'Payout runs, newest first; empty=false leaves out the runs that had nothing due (the dashboard shows those only on request)',
+    query: payoutListQuery,
+    response: s.payoutListResponse,
+    errors: [400],
+  },
   'GET /v1/payouts/paid-per-hour': {
     summary: 'Msat paid per hour, oldest first, every hour present',
     query: paidPerHourQuery,
