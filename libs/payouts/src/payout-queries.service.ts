@@ -103,10 +103,11 @@ const paymentInclude = {
   parts: { include: { balance: true }, orderBy: { balanceId: 'asc' } },
 } as const satisfies Prisma.PaymentInclude;
 
-// A run that had nothing due (for the tenant): it ended completed or skipped without one payment of the tenant's.
-// A failed or interrupted run is never empty (its note says what went wrong), nor is one still queued or running.
+// A run that had nothing due for the tenant: it ended without one payment of the tenant's (partial: another app's
+// failed). A failed or interrupted run is never empty (its note says what went wrong), nor is one still queued or
+// running.
 const emptyRunWhere = (tenant: string | null): Prisma.PayoutWhereInput => ({
-  status: { in: [PayoutStatus.Completed, PayoutStatus.Skipped] },
+  status: { in: [PayoutStatus.Completed, PayoutStatus.Partial, PayoutStatus.Skipped] },
   payments: { none: tenantWhere(tenant) },
 });
 

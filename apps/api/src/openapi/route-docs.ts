@@ -4,7 +4,6 @@ import { paymentListQuery, verdictSchema } from '../controllers/payments.control
 import { paidPerHourQuery, payoutListQuery } from '../controllers/payouts.controller.js';
 import { eventQuery } from '../controllers/events.controller.js';
 import { recipientListQuery, statementQuery, topQuery, unparkSchema } from '../controllers/recipients.controller.js';
-import { pageQuery } from '../http/params.js';
 import * as s from './schemas.js';
 
 export interface RouteDoc {
