@@ -3,6 +3,7 @@ import { ApiKeysService, Scope } from '@splitstream/auth';
 import { WalletStatusStore } from '@splitstream/health';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
+import { apiClient } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const paid = pubkey(0xd0a1);
@@ -321,7 +322,12 @@ describe('dashboard in headless Chromium (e2e)', () => {
     for (const table of ['#parked', '#problems', '#payments', '#top', '#payouts']) {
       expect(await texts(other, `${table} tbody td`)).toEqual([expect.stringMatching(/^No |^Nothing/)]);
     }
-    // Runs are shared, but none paid anything of this app's: shown (with its zero totals) only on request.
+    // Runs are shared, but none paid anything of this app's (a partial run included): empty for it, shown (with
+    // its zero totals) only on request.
+    const runs = (await stack.http.get('/v1/payouts')).body.payouts.map((p: { id: string }) => p.id);
+    const ofOther = apiClient(stack.baseUrl, key);
+    expect((await ofOther.get('/v1/payouts?empty=false')).body.payouts).toEqual([]);
+    expect((await ofOther.get('/v1/payouts?empty=true')).body.payouts.map((p: { id: string }) => p.id)).toEqual(runs);
     await other.check('#show-empty');
     await other.waitForSelector('#payouts tbody tr[data-payout-id]');
     expect(await texts(other, '#payouts tbody td:nth-child(6)')).toEqual(expect.arrayContaining(['0']));
