@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PaymentStatus, ofTenant, PaymentMethod, recipientView } from '@splitstream/ledger';
+import { PaymentStatus, PayoutStatus, ofTenant, PaymentMethod, recipientView } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
@@ -103,14 +103,26 @@ const paymentInclude = {
   parts: { include: { balance: true }, orderBy: { balanceId: 'asc' } },
 } as const satisfies Prisma.PaymentInclude;
 
+// A run that had nothing due for the tenant: it ended without one payment of the tenant's (partial: another app's
+// failed). A failed or interrupted run is never empty (its note says what went wrong), nor is one still queued or
+// running.
+const emptyRunWhere = (tenant: string | null): Prisma.PayoutWhereInput => ({
+  status: { in: [PayoutStatus.Completed, PayoutStatus.Partial, PayoutStatus.Skipped] },
+  payments: { none: tenantWhere(tenant) },
+});
+
 @Injectable()
 export class PayoutQueries {
   constructor(private readonly prisma: PrismaService) {}
 
-  // Runs are shared by every app; a tenant's totals count its own keysends only.
-  async list(tenant: string | null, limit: number, before?: bigint) {
+  // Runs are shared by every app; a tenant's totals count its own keysends only. `empty` (see emptyRunWhere)
+  // keeps only the runs that had nothing due for the tenant (true) or only the others (false).
+  async list(tenant: string | null, limit: number, before?: bigint, empty?: boolean) {
     const payouts = await this.prisma.payout.findMany({
-      where: before === undefined ? {} : { id: { lt: before } },
+      where: {
+        ...(before !== undefined && { id: { lt: before } }),
+        ...(empty !== undefined && (empty ? emptyRunWhere(tenant) : { NOT: emptyRunWhere(tenant) })),
+      },
       orderBy: { id: 'desc' },
       take: limit,
     });

@@ -3,7 +3,16 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { type Caller, CurrentCaller, RateBudget, RateLimit, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
-import { foundById, pageQuery, parseQuery } from '../http/params.js';
+import { booleanFlag, foundById, pageQuery, parseQuery } from '../http/params.js';
+
+export const payoutListQuery = {
+  ...pageQuery('payout'),
+  empty: booleanFlag
+    .optional()
+    .describe(
+      "false: leave out the runs that had nothing due for the key's app (ended without one of its payments); true: only those. Failed, interrupted and unfinished runs are never empty",
+    ),
+};
 
 export const paidPerHourQuery = {
   hours: z.coerce
@@ -40,8 +49,8 @@ export class PayoutsController {
   @Get()
   @RequireScope(Scope.PayoutsRead)
   async list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
-    const { limit, before } = parseQuery(pageQuery('payout'), query);
-    return this.queries.list(tenantOf(caller), limit, before);
+    const { limit, before, empty } = parseQuery(payoutListQuery, query);
+    return this.queries.list(tenantOf(caller), limit, before, empty);
   }
 
   // For the dashboard's chart.

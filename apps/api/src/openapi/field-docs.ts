@@ -116,6 +116,7 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   // flags
   fee: { example: false },
   parked: { example: false },
+  empty: { example: false },
   ok: { example: true },
   changed: { example: true },
   // free text (feeds and wallets write these; no pattern would be true of them)

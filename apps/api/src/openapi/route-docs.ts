@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { listeningEventSchema, MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
 import { paymentListQuery, verdictSchema } from '../controllers/payments.controller.js';
-import { paidPerHourQuery } from '../controllers/payouts.controller.js';
+import { paidPerHourQuery, payoutListQuery } from '../controllers/payouts.controller.js';
 import { eventListQuery, eventQuery } from '../controllers/events.controller.js';
 import { recipientListQuery, statementQuery, topQuery, unparkSchema } from '../controllers/recipients.controller.js';
-import { pageQuery } from '../http/params.js';
 import * as s from './schemas.js';
 
 export interface RouteDoc {
@@ -46,7 +45,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     accepted: s.payoutStartedResponse,
     errors: [429],
   },
-  'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [400] },
+  'GET /v1/payouts': {
+    summary: 'Payout runs, newest first; empty=false leaves out the runs that had nothing due (the dashboard shows those only on request)',
+    query: payoutListQuery,
+    response: s.payoutListResponse,
+    errors: [400],
+  },
   'GET /v1/payouts/paid-per-hour': {
     summary: 'Msat paid per hour, oldest first, every hour present',
     query: paidPerHourQuery,

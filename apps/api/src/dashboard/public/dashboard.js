@@ -1,6 +1,8 @@
-// The dashboard: plain modules, no build step. Every value from the API is written with textContent (names and
-// titles come from podcast feeds); money arrives as msat decimal strings and is formatted with BigInt.
+// The dashboard: plain modules, no build step. Every value from the API is written with textContent (names,
+// notes and errors come from podcast feeds, apps and wallets); money arrives as msat decimal strings and is
+// formatted with BigInt. It refreshes itself every REFRESH_MS, leaving open dialogs and the scroll position alone.
 const KEY = 'splitstream-api-key';
+const REFRESH_MS = 5_000;
 const $ = (selector) => document.querySelector(selector);
 
 const sats = (msat) => {
@@ -9,7 +11,12 @@ const sats = (msat) => {
   const rest = value % 1000n;
   return rest === 0n ? `${whole} sats` : `${whole}.${String(rest).padStart(3, '0').replace(/0+$/, '')} sats`;
 };
-const time = (iso) => (iso ? new Date(iso).toLocaleString() : '-');
+const satsOf = (whole) => sats(String(BigInt(whole) * 1000n));
+// Every time shown carries its zone (the browser's, as an offset: GMT+1), so no reader has to guess it.
+const withZone = { dateStyle: 'medium', timeStyle: 'medium', hourCycle: 'h23' };
+const time = (iso) => (iso ? `${new Date(iso).toLocaleString(undefined, withZone)} ${zoneName(new Date(iso))}` : '-');
+const zoneName = (date) => new Intl.DateTimeFormat('en-US', { timeZoneName: 'shortOffset' }).formatToParts(date).find((p) => p.type === 'timeZoneName').value;
+const hourOf = (iso) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const shortKey = (address) => `${address.slice(0, 10)}...${address.slice(-6)}`;
 
 async function api(path, init = {}) {
@@ -40,49 +47,91 @@ function fill(table, items, render, emptyText) {
   for (const item of items) render(body.insertRow(), item);
 }
 
-function renderTotals(summary, parked) {
+// The wallet's balance as the worker last reported it on the admin /health (which answers 503 with the same
+// report when something is down). A rail that reports no balance (Alby's API) says so: never shown as 0.
+async function walletBalance() {
+  const response = await fetch('/health', { headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}` } });
+  const wallet = (await response.json()).details?.wallet;
+  if (wallet?.balanceMsat !== undefined) return { msat: wallet.balanceMsat, text: sats(wallet.balanceMsat) };
+  if (!wallet || wallet.state === 'unknown') return { text: 'no recent report' };
+  return { text: wallet.status === 'down' ? 'wallet refuses our credentials' : 'not reported by this wallet' };
+}
+
+function renderTotals(summary, parked, wallet) {
   const totals = [
-    ['accrued', 'Accrued', summary.accruedMsat],
-    ['owed', 'Owed', summary.owedMsat],
-    ['in-flight', 'In flight', summary.inFlightMsat],
-    ['paid', 'Paid', summary.paidMsat],
-    ['unknown', `Unknown (${summary.unknown.keysends})`, String(BigInt(summary.unknown.sats) * 1000n)],
-    ['parked', `Parked (${parked})`, summary.parkedMsat],
+    ['accrued', 'Accrued', sats(summary.accruedMsat), summary.accruedMsat],
+    ['owed', 'Owed', sats(summary.owedMsat), summary.owedMsat],
+    ['in-flight', 'In flight', sats(summary.inFlightMsat), summary.inFlightMsat],
+    ['paid', 'Paid', sats(summary.paidMsat), summary.paidMsat],
+    ['fees', 'Fees paid', satsOf(summary.feesSats), String(BigInt(summary.feesSats) * 1000n)],
+    ['unknown', `Unknown (${summary.unknown.keysends})`, satsOf(summary.unknown.sats), String(BigInt(summary.unknown.sats) * 1000n)],
+    ['parked', `Parked (${parked})`, sats(summary.parkedMsat), summary.parkedMsat],
+    ['events', 'Events accepted', summary.events.accepted.toLocaleString('en-US')],
+    ...(wallet ? [['wallet', 'Wallet balance', wallet.text, wallet.msat]] : []),
   ];
   $('#totals').replaceChildren(
-    ...totals.map(([id, label, msat]) => {
+    ...totals.map(([id, label, text, msat]) => {
       const box = document.createElement('div');
       const dt = document.createElement('dt');
       const dd = document.createElement('dd');
       dt.textContent = label;
-      dd.textContent = sats(msat);
+      dd.textContent = text;
       dd.id = `total-${id}`;
-      dd.dataset.msat = msat;
+      if (msat !== undefined) dd.dataset.msat = msat;
       box.append(dt, dd);
       return box;
     }),
   );
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(name, attributes, text) {
+  const element = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+// Bars of sats paid per hour, a sats axis (0, half, the busiest hour) and an hour axis in the browser's zone.
+const PLOT = { left: 92, right: 712, top: 10, bottom: 160 };
 function renderChart(hours) {
-  const svg = $('#chart');
-  const max = hours.reduce((m, h) => (BigInt(h.paidMsat) > m ? BigInt(h.paidMsat) : m), 1n);
-  const width = 720 / hours.length;
-  svg.replaceChildren(
-    ...hours.map((h, i) => {
-      const rect = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
-      // Bar heights are for the eye only: a ratio in per-mille, never money.
-      const height = (Number((BigInt(h.paidMsat) * 1000n) / max) / 1000) * 150;
-      rect.setAttribute('x', String(i * width + 1));
-      rect.setAttribute('width', String(Math.max(1, width - 2)));
-      rect.setAttribute('y', String(160 - height));
-      rect.setAttribute('height', String(height));
-      rect.dataset.msat = h.paidMsat;
-      const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
-      title.textContent = `${time(h.hour)}: ${sats(h.paidMsat)} in ${h.keysends} keysends`;
-      rect.append(title);
-      return rect;
-    }),
+  const max = hours.reduce((m, h) => (BigInt(h.paidMsat) > m ? BigInt(h.paidMsat) : m), 0n);
+  const top = max > 0n ? max : 1000n;
+  const width = (PLOT.right - PLOT.left) / hours.length;
+  const height = PLOT.bottom - PLOT.top;
+  // Bar heights are for the eye only: a ratio in per-mille, never money.
+  const y = (msat) => PLOT.bottom - (Number((msat * 1000n) / top) / 1000) * height;
+  const bars = hours.map((h, i) => {
+    const rect = svg('rect', {
+      x: PLOT.left + i * width + 1,
+      width: Math.max(1, width - 2),
+      y: y(BigInt(h.paidMsat)),
+      height: PLOT.bottom - y(BigInt(h.paidMsat)),
+    });
+    rect.dataset.msat = h.paidMsat;
+    rect.append(svg('title', {}, `${time(h.hour)}: ${sats(h.paidMsat)} in ${h.keysends} keysends`));
+    return rect;
+  });
+  const satsTicks = [0n, top / 2n, top].map((msat) =>
+    svg('text', { x: PLOT.left - 6, y: y(msat) + 4, 'text-anchor': 'end', class: 'tick y-tick' }, sats(msat)),
+  );
+  const hourTicks = hours
+    .map((h, i) => [h, i])
+    .filter(([, i]) => i % 6 === 0 || i === hours.length - 1)
+    .map(([h, i]) => svg('text', { x: PLOT.left + (i + 0.5) * width, y: PLOT.bottom + 16, 'text-anchor': 'middle', class: 'tick x-tick' }, hourOf(h.hour)));
+  const zone = hours.length ? zoneName(new Date(hours.at(-1).hour)) : '';
+  $('#chart').replaceChildren(
+    svg('line', { x1: PLOT.left, y1: PLOT.top, x2: PLOT.left, y2: PLOT.bottom, class: 'axis' }),
+    svg('line', { x1: PLOT.left, y1: PLOT.bottom, x2: PLOT.right, y2: PLOT.bottom, class: 'axis' }),
+    ...bars,
+    ...satsTicks,
+    ...hourTicks,
+    svg(
+      'text',
+      { x: 12, y: (PLOT.top + PLOT.bottom) / 2, 'text-anchor': 'middle', transform: `rotate(-90 12 ${(PLOT.top + PLOT.bottom) / 2})`, class: 'axis-label' },
+      'sats paid',
+    ),
+    svg('text', { x: (PLOT.left + PLOT.right) / 2, y: 194, 'text-anchor': 'middle', class: 'axis-label', id: 'chart-x-label' }, `hour starting (${zone})`),
   );
 }
 
@@ -102,21 +151,16 @@ function actionButton(label, run) {
   return button;
 }
 
-// Opens a confirmation dialog for one payment; `send(value)` runs on confirm (the field's value, trimmed) and the
-// dialog stays open showing the API's error if it throws. Resolves true once sent, false when cancelled.
-function ask(dialogId, payment, send) {
+// Opens a confirmation dialog (its texts set by `describe(dialog)`); `send(value)` runs on confirm (the field's
+// value, trimmed, where the dialog has one) and the dialog stays open showing the API's error if it throws.
+// Refreshes leave an open dialog alone. Resolves true once sent, false when cancelled.
+function ask(dialogId, describe, send) {
   const dialog = $(dialogId);
   const form = dialog.querySelector('form');
   const field = form.querySelector('input, textarea');
   const error = form.querySelector('.dialog-error');
-  for (const ref of dialog.querySelectorAll('.payment-ref')) ref.textContent = payment.id;
-  const lastCheck = dialog.querySelector('.last-check');
-  if (lastCheck) {
-    lastCheck.textContent = payment.lastCheck
-      ? `The wallet, asked ${time(payment.lastCheck.at)}, said: ${payment.lastCheck.walletSaid ?? '(nothing)'}`
-      : 'The wallet has not been checked for this payment: check the wallet first.';
-  }
-  field.value = '';
+  describe(dialog);
+  if (field) field.value = '';
   error.textContent = '';
   return new Promise((resolve) => {
     let sent = false;
@@ -126,7 +170,7 @@ function ask(dialogId, payment, send) {
       const confirm = form.querySelector('.confirm');
       confirm.disabled = true;
       try {
-        await send(field.value.trim());
+        await send(field?.value.trim());
         sent = true;
         dialog.close();
       } catch (failure) {
@@ -146,9 +190,23 @@ function ask(dialogId, payment, send) {
     form.querySelector('.cancel').addEventListener('click', onCancel);
     dialog.addEventListener('close', onClose);
     dialog.showModal();
-    field.focus();
+    (field ?? form.querySelector('.cancel')).focus();
   });
 }
+
+const setText = (dialog, selector, text) => {
+  for (const element of dialog.querySelectorAll(selector)) element.textContent = text;
+};
+const aboutPayment = (payment) => (dialog) => {
+  setText(dialog, '.payment-ref', payment.id);
+  setText(
+    dialog,
+    '.last-check',
+    payment.lastCheck
+      ? `The wallet, asked ${time(payment.lastCheck.at)}, said: ${payment.lastCheck.walletSaid ?? '(nothing)'}`
+      : 'The wallet has not been checked for this payment: check the wallet first.',
+  );
+};
 
 const resolvePayment = (id, body) => api(`/v1/payments/${id}/resolve`, { method: 'POST', body: JSON.stringify(body) });
 
@@ -168,39 +226,79 @@ async function checkWallet(payment) {
 const lastCheckText = (k) => (k.lastCheck ? `${k.lastCheck.walletSaid ?? '(nothing)'} (${time(k.lastCheck.at)})` : 'not checked yet');
 const verdictText = (v) => `${v.outcome === 'succeeded' ? 'paid' : 'not paid'} (${v.basis}) by ${v.decidedBy}, ${time(v.at)}: ${v.reason}`;
 
-function renderProblems(keysends, canWrite, isAdmin) {
+// What every list of payments starts with: which payment, its status, to whom, how much.
+function paymentCells(row, k) {
+  row.dataset.paymentId = k.id;
+  cell(row, k.id);
+  cell(row, k.status, `status-${k.status}`);
+  cell(row, k.recipient.name ?? shortKey(k.recipient.address));
+  cell(row, satsOf(k.amountSats), 'amount');
+}
+
+function renderProblems(keysends, isAdmin) {
   fill(
     '#problems',
     keysends,
     (row, k) => {
-      row.dataset.paymentId = k.id;
-      cell(row, k.id);
-      cell(row, k.parked ? 'parked' : k.status, `status-${k.parked ? 'parked' : k.status}`);
-      cell(row, k.recipient.name ?? shortKey(k.recipient.address));
-      cell(row, sats(String(BigInt(k.amountSats) * 1000n)), 'amount');
+      paymentCells(row, k);
       cell(row, k.lastErrorMessage ?? '');
-      cell(row, k.status === 'unknown' ? lastCheckText(k) : '', 'last-check');
+      cell(row, lastCheckText(k), 'last-check');
       const actions = row.insertCell();
       if (!canWrite) return;
-      if (k.status === 'unknown') {
-        // The wallet first; a verdict by hand needs proof, or (admins only) a confirmed override with a reason.
+      // The wallet first; a verdict by hand needs proof, or (admins only) a confirmed override with a reason.
+      actions.append(
+        actionButton('Check the wallet', () => checkWallet(k)),
+        actionButton('Mark paid', () => ask('#preimage-dialog', aboutPayment(k), (preimage) => resolvePayment(k.id, { outcome: 'succeeded', preimage }))),
+      );
+      if (isAdmin) {
         actions.append(
-          actionButton('Check the wallet', () => checkWallet(k)),
-          actionButton('Mark paid', () => ask('#preimage-dialog', k, (preimage) => resolvePayment(k.id, { outcome: 'succeeded', preimage }))),
+          actionButton('Mark not paid', () =>
+            ask('#override-dialog', aboutPayment(k), (reason) => resolvePayment(k.id, { outcome: 'failed', confirm: true, reason })),
+          ),
         );
-        if (isAdmin) {
-          actions.append(
-            actionButton('Mark not paid', () => ask('#override-dialog', k, (reason) => resolvePayment(k.id, { outcome: 'failed', confirm: true, reason }))),
-          );
-        }
-      } else if (k.parked) {
-        const { address, customKey, customValue } = k.recipient;
-        // Only the payment's app's parked money: another app's stays parked.
-        const identity = { address, ...(customKey && { customKey, customValue }), app: k.app };
-        actions.append(actionButton('Unpark', () => api('/v1/recipients/unpark', { method: 'POST', body: JSON.stringify(identity) })));
       }
     },
     'Nothing needs a look.',
+  );
+}
+
+// One row per recipient parked for an app: an admin key sees each app's parking (`apps`), an app key its own.
+// The amount is what is parked, to the msat: everything it is owed by that app, not its last payment.
+const parkedRowsOf = (recipients, app) =>
+  recipients.flatMap((r) =>
+    (r.apps ?? [{ ...r, app }])
+      .filter((a) => a.parked)
+      .map((a) => ({ recipient: r, app: a.app, name: a.name ?? r.name, reason: a.lastErrorMessage, parkedMsat: a.parkedMsat, parkedAt: a.parkedAt })),
+  );
+
+function renderParked(rows) {
+  fill(
+    '#parked',
+    rows,
+    (row, p) => {
+      const { address, customKey, customValue } = p.recipient;
+      row.dataset.recipientId = p.recipient.id;
+      row.dataset.app = p.app;
+      const name = p.name ?? shortKey(address);
+      cell(row, name);
+      cell(row, p.app);
+      cell(row, p.reason ?? '(no reason recorded)', 'reason');
+      cell(row, sats(p.parkedMsat), 'amount').dataset.msat = p.parkedMsat;
+      cell(row, time(p.parkedAt));
+      const actions = row.insertCell();
+      if (!canWrite) return;
+      // Only that app's parked money: another app's stays parked.
+      const identity = { address, ...(customKey && { customKey, customValue }), app: p.app };
+      const describe = (dialog) => {
+        setText(dialog, '.recipient-ref', `${name} (${p.app})`);
+        setText(dialog, '.parked-ref', sats(p.parkedMsat));
+        setText(dialog, '.reason-ref', `Parked ${time(p.parkedAt)} because: ${p.reason ?? '(no reason recorded)'}`);
+      };
+      actions.append(
+        actionButton('Unpark', () => ask('#unpark-dialog', describe, () => api('/v1/recipients/unpark', { method: 'POST', body: JSON.stringify(identity) }))),
+      );
+    },
+    'No recipient is parked.',
   );
 }
 
@@ -210,11 +308,8 @@ function renderPayments(payments) {
     '#payments',
     payments,
     (row, k) => {
-      row.dataset.paymentId = k.id;
-      cell(row, k.id);
-      cell(row, k.status, `status-${k.status}`);
-      cell(row, k.recipient.name ?? shortKey(k.recipient.address));
-      cell(row, sats(String(BigInt(k.amountSats) * 1000n)), 'amount');
+      paymentCells(row, k);
+      cell(row, k.feeSats === null ? '-' : satsOf(k.feeSats), 'amount');
       cell(row, time(k.finishedAt));
       const verdict = k.verdicts.at(-1);
       const td = cell(row, verdict ? verdictText(verdict) : '', 'verdict');
@@ -224,39 +319,64 @@ function renderPayments(payments) {
   );
 }
 
+function renderPayouts(payouts, showEmpty) {
+  fill(
+    '#payouts',
+    payouts,
+    (row, p) => {
+      row.dataset.payoutId = p.id;
+      cell(row, p.id);
+      cell(row, p.trigger === 'schedule' ? 'scheduled' : p.trigger, 'trigger');
+      cell(row, p.status, `status-${p.status}`);
+      cell(row, time(p.startedAt ?? p.createdAt));
+      cell(row, time(p.finishedAt), 'finished');
+      for (const n of [p.totals.keysends, p.totals.succeeded, p.totals.failed, p.totals.cancelled, p.totals.unknown]) cell(row, String(n), 'amount');
+      cell(row, satsOf(p.totals.paidSats), 'amount');
+      cell(row, satsOf(p.totals.feeSats), 'amount');
+      cell(row, p.note ?? '', 'note');
+    },
+    showEmpty ? 'No payout runs yet.' : 'No payout run has paid anything yet.',
+  );
+}
+
+let canWrite = false;
+let timer;
+let refreshing;
+
+// One refresh at a time: a click's refresh waits for a poll's and then runs its own, so it shows its effect.
 async function refresh() {
+  while (refreshing) await refreshing.catch(() => undefined);
+  refreshing = load();
+  try {
+    await refreshing;
+  } finally {
+    refreshing = undefined;
+  }
+}
+
+async function load() {
   const me = await api('/v1/apps/me');
-  $('#whoami').textContent = `${me.app} (${me.scopes.join(', ')})`;
-  const [summary, parkedRecipients, unknown, parked, recent, payouts, top, chart] = await Promise.all([
+  const isAdmin = me.scopes.includes('admin');
+  canWrite = me.scopes.includes('payouts:write');
+  const showEmpty = $('#show-empty').checked;
+  const [summary, parked, unknown, recent, payouts, top, chart, wallet] = await Promise.all([
     api('/v1/summary'),
     api('/v1/recipients?parked=true&limit=100'),
     api('/v1/payments?status=unknown&limit=50'),
-    api('/v1/payments?status=parked&limit=50'),
     api('/v1/payments?limit=20'),
-    api('/v1/payouts?limit=10'),
+    api(`/v1/payouts?limit=10${showEmpty ? '' : '&empty=false'}`),
     api('/v1/recipients/top?limit=10'),
     api('/v1/payouts/paid-per-hour?hours=24'),
+    isAdmin ? walletBalance().catch(() => ({ text: 'health check did not answer' })) : undefined,
   ]);
-  renderTotals(summary, parkedRecipients.recipients.length);
+  const parkedRows = parkedRowsOf(parked.recipients, me.app);
+  $('#whoami').textContent = `${me.app} (${me.scopes.join(', ')})`;
+  renderTotals(summary, parked.nextBefore ? `${parkedRows.length}+` : parkedRows.length, wallet);
   renderChart(chart.hours);
-  // One row per recipient parked for an app (its latest failed payment of that app), after every unknown payment.
-  const seen = new Set();
-  const parkedKey = (k) => JSON.stringify([k.app, k.recipient.address, k.recipient.customValue]);
-  const parkedRows = parked.keysends.filter((k) => !seen.has(parkedKey(k)) && seen.add(parkedKey(k)));
-  renderProblems([...unknown.keysends, ...parkedRows.map((k) => ({ ...k, parked: true }))], me.scopes.includes('payouts:write'), me.scopes.includes('admin'));
+  renderParked(parkedRows);
+  renderProblems(unknown.keysends, isAdmin);
   renderPayments(recent.keysends);
-  fill(
-    '#payouts',
-    payouts.payouts,
-    (row, p) => {
-      cell(row, p.id);
-      cell(row, p.status, `status-${p.status}`);
-      cell(row, time(p.startedAt ?? p.createdAt));
-      for (const n of [p.totals.keysends, p.totals.succeeded, p.totals.failed, p.totals.unknown]) cell(row, String(n), 'amount');
-      cell(row, sats(String(BigInt(p.totals.paidSats) * 1000n)), 'amount');
-    },
-    'No payout runs yet.',
-  );
+  renderPayouts(payouts.payouts, showEmpty);
   fill(
     '#top',
     top.recipients,
@@ -267,7 +387,22 @@ async function refresh() {
     },
     'No recipients yet.',
   );
+  const now = new Date();
+  $('#updated').textContent = `Updated ${time(now.toISOString())}; refreshes every ${REFRESH_MS / 1000} s.`;
+  $('#updated').dataset.at = String(now.getTime());
+  $('#zone').textContent = `Times are in ${Intl.DateTimeFormat().resolvedOptions().timeZone} (${zoneName(now)}).`;
   $('#error').textContent = '';
+}
+
+// Polls while signed in; a failed poll shows its error and the next one tries again (a revoked key signs out).
+async function poll() {
+  try {
+    await refresh();
+  } catch (error) {
+    if (error.status === 401) return signOut(error.message);
+    $('#error').textContent = `Could not refresh: ${error.message}`;
+  }
+  if (sessionStorage.getItem(KEY)) timer = setTimeout(poll, REFRESH_MS);
 }
 
 function show(signedIn) {
@@ -276,11 +411,21 @@ function show(signedIn) {
   $('#sign-out').hidden = !signedIn;
 }
 
+function signOut(message = '') {
+  clearTimeout(timer);
+  sessionStorage.removeItem(KEY);
+  $('#whoami').textContent = '';
+  $('#sign-in-error').textContent = message;
+  show(false);
+}
+
 async function start() {
   if (!sessionStorage.getItem(KEY)) return show(false);
   try {
     await refresh();
     show(true);
+    clearTimeout(timer);
+    timer = setTimeout(poll, REFRESH_MS);
   } catch (error) {
     if (error.status === 401) sessionStorage.removeItem(KEY);
     $('#sign-in-error').textContent = error.message;
@@ -294,9 +439,6 @@ $('#sign-in').addEventListener('submit', async (event) => {
   $('#api-key').value = '';
   await start();
 });
-$('#sign-out').addEventListener('click', () => {
-  sessionStorage.removeItem(KEY);
-  $('#whoami').textContent = '';
-  show(false);
-});
+$('#sign-out').addEventListener('click', () => signOut());
+$('#show-empty').addEventListener('change', () => refresh().catch((error) => ($('#error').textContent = error.message)));
 start();
