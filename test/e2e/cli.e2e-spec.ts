@@ -93,6 +93,8 @@ describe('the CLI (e2e)', () => {
       ['keys', 'revoke'],
       ['keys', 'revoke', 'one'],
       ['keys', 'create', '--name', 'x', '--scopes', 'everything'],
+      ['keys', 'create', '--name', 'x'.repeat(101), '--scopes', 'events:write'],
+      ['keys', 'create', '--name', 'tab\tapp', '--scopes', 'events:write'],
       ['apps', 'caps', 'light-app'],
       ['apps', 'caps', 'light-app', '--day-msat', '1.5'],
     ];
