@@ -3,7 +3,7 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# `npm install`, not `npm ci`: see scripts/setup.sh (the lock file lists only the Linux native optional packages).
+# `npm install`, not `npm ci`: see scripts/prepare.mjs (the lock file lists only the Linux native optional packages).
 RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json prisma.config.ts ./
 COPY prisma ./prisma

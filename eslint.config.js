@@ -45,6 +45,10 @@ function assertAcyclic(graph) {
 }
 assertAcyclic(LIB_DEPENDENCIES);
 
+// Second entry points (`@splitstream/<lib>/<entry>`, each in tsconfig paths): a slice of a lib that loads less than
+// its index, for the CLI, which must answer without loading the api's stack. Apps may import them; libs may not.
+const LIB_ENTRIES = ['auth/keys', 'ledger/queries'];
+
 // Tests may reach test support and other libs' testing/ builders by relative path.
 const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'];
 
@@ -130,9 +134,13 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: CROSS_BOUNDARY_PATTERNS.filter((p) => p.regex.startsWith('^@')).concat([
+          patterns: [
+            {
+              regex: `^@splitstream/(?!(${LIB_ENTRIES.join('|')})$)[\\w-]+/`,
+              message: "A lib's internals: import what its index.ts (or an entry of LIB_ENTRIES in eslint.config.js) exports.",
+            },
             { regex: '^(\\.\\./)+libs/', message: 'Import a lib as @splitstream/<name>.' },
-          ]),
+          ],
         },
       ],
     },

@@ -2,7 +2,7 @@
 // the same machine, and the ratio. Runs against its own database (<DATABASE_URL name>_bench) and queue prefix.
 // Anchors: a bare Fastify endpoint doing one BullMQ add (ingest); raw `pg` doing the ledger's writes (drain); the
 // wallet's own round trips (payout); a plain 4-recipient block (split cost).
-// BENCH_ONLY=split,capped,throughput runs only the sections named.
+// BENCH_ONLY=split,capped,cli,throughput runs only the sections named.
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -250,6 +250,31 @@ if (wanted('capped')) {
     null,
     '0 5xx',
   );
+}
+
+if (wanted('cli')) {
+  await freshDatabase(database.toString());
+  createKey('bench-cli');
+  // Median wall time of a command, process start to exit; the anchor is a bare `node -e ''`.
+  const medianMs = (args: string[]) => {
+    const times = Array.from({ length: 5 }, () => {
+      const started = performance.now();
+      const result = spawnSync('node', args, { env: { ...process.env, ...env }, encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`${args.join(' ')}: ${result.stderr}`);
+      return performance.now() - started;
+    }).sort((a, b) => a - b);
+    return times[2]!;
+  };
+  const bare = medianMs(['-e', '']);
+  for (const command of [
+    ['keys', 'list'],
+    ['apps', 'show', 'bench-cli'],
+    ['ledger', 'check'],
+    ['payments', 'reconcile'],
+  ]) {
+    const ms = medianMs(['dist/apps/cli/src/main.js', ...command]);
+    report(`CLI: ${command.join(' ')} (median of 5)`, `${Math.round(ms)} ms`, `node -e '': ${Math.round(bare)} ms`, ratio(ms, bare), '< 2,000 ms');
+  }
 }
 
 if (wanted('throughput')) {

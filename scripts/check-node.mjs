@@ -16,12 +16,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { engines } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   const version = process.versions.node;
   const support = nodeSupport(version);
-  if (support === 'end-of-life') {
-    console.warn(
-      `warning: Node ${version} is end-of-life and older than splitstream supports (${engines.node}).\n` +
-        '         It still builds and runs for development and tests, but use Node 22 or 24 in production.',
-    );
-  } else if (support === 'too-old') {
+  // One line, also standing for npm's engine warnings (one block per dependency), which setup leaves out.
+  if (support === 'supported') {
+    console.log(`Node ${version} (splitstream supports ${engines.node})`);
+  } else if (support === 'end-of-life') {
+    console.warn(`warning: Node ${version} is end-of-life; splitstream supports ${engines.node}: fine for development and tests, not for production`);
+  } else {
     console.error(`error: splitstream needs Node ${engines.node} (Node ${version} is running). Install Node 22 or 24.`);
     process.exit(1);
   }

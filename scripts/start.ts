@@ -10,6 +10,8 @@ import { DEV_NWC, loadConfigOrExit, loadSimulatorConfig, nwcUrl } from '@splitst
 const config = loadConfigOrExit();
 const sim = loadSimulatorConfig();
 const SIMULATED_LN_DOMAIN = 'pods.invalid';
+// The processes write to concurrently's pipes, not to the terminal: readable lines when this script's output is one.
+if (config.LOG_FORMAT === 'auto' && process.stdout.isTTY) process.env.LOG_FORMAT = 'pretty';
 const commands = [
   { name: 'api', command: 'node dist/apps/api/src/main.js', prefixColor: 'blue' },
   { name: 'worker', command: 'node dist/apps/worker/src/main.js', prefixColor: 'magenta' },

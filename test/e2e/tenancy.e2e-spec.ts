@@ -237,16 +237,16 @@ describe('tenancy: no app rewrites, sees or unparks another app’s payouts (e2e
     expect([named.status, JSON.parse(named.stdout)]).toEqual([0, expect.objectContaining({ app: 'app-c', name: 'C Cast' })]);
     for (const taken of ['A Podcasts', 'app-b']) {
       const refused = cli('app-c', taken);
-      expect([refused.status, refused.stderr]).toEqual([2, expect.stringContaining("is another app's")]);
+      expect([refused.status, refused.stderr]).toEqual([1, expect.stringContaining("is another app's")]);
     }
     const unknown = cli('no-such-app', 'Nobody');
-    expect([unknown.status, unknown.stderr]).toEqual([2, expect.stringContaining('no app "no-such-app": it has no API key')]);
+    expect([unknown.status, unknown.stderr]).toEqual([1, expect.stringContaining('no app "no-such-app": it has no API key')]);
     // Nor can an app be created under another's registered name (its payments would carry it).
     const keys = spawnSync('node', ['dist/apps/cli/src/main.js', 'keys', 'create', '--name', 'A Podcasts', '--scopes', 'events:write'], {
       env: { ...process.env, DATABASE_URL: stack.config.DATABASE_URL },
       encoding: 'utf8',
     });
-    expect([keys.status, keys.stderr]).toEqual([2, expect.stringContaining('is the registered name of app app-a')]);
+    expect([keys.status, keys.stderr]).toEqual([1, expect.stringContaining('is the registered name of app app-a')]);
     const reset = cli('app-c', 'none');
     expect([reset.status, JSON.parse(reset.stdout)]).toEqual([0, expect.objectContaining({ app: 'app-c', name: 'app-c' })]);
   });

@@ -22,8 +22,14 @@ export class ApiKeysService {
   constructor(private readonly prisma: PrismaService) {}
 
   // An app's id is what its payments name it when it registered no name: never another app's registered name or
-  // id, in any letter case (the rule of TenantsService.setName).
+  // id, in any letter case (the rule of TenantsService.setName), and bounded as names are.
   async create(name: string, scopes: Scope[]): Promise<{ id: string; key: string }> {
+    if (name.length < 1 || name.length > 100 || /\p{Cc}/u.test(name)) {
+      throw AppError.validation(
+        [{ path: 'name', message: 'an app id is 1 to 100 characters, with no control characters' }],
+        'the app id is invalid; no key was created',
+      );
+    }
     const [owner] = await this.prisma.$queryRaw<{ id: string; registered: boolean }[]>`
       SELECT id, true AS registered FROM app WHERE lower(name) = lower(${name}) AND id <> ${name}
       UNION ALL SELECT name AS id, false AS registered FROM api_key WHERE lower(name) = lower(${name}) AND name <> ${name} LIMIT 1`;

@@ -1,14 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import type { LoggerOptions } from 'pino';
 import type { FastifyServerOptions } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 
-// Structured JSON logs (pino) for the whole process. Secrets never reach a log line: credential headers are
-// redacted (Fastify's request serializer leaves headers out anyway), and the wallet client never logs its token.
-const pinoOptions = (config: AppConfig) => ({
+// Nest's boot chatter (a line per module initialized and per route mapped, some 55 a process): debug, not info.
+const NEST_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+const INFO = 30;
+
+export const prettyLogs = (config: AppConfig, stdout: { isTTY?: boolean } = process.stdout): boolean =>
+  config.LOG_FORMAT === 'pretty' || (config.LOG_FORMAT === 'auto' && stdout.isTTY === true);
+
+// Structured logs (pino) for the whole process: JSON lines, or pino-pretty's lines for a person at a terminal
+// (LOG_FORMAT). Secrets never reach a log line: credential headers are redacted (Fastify's request serializer
+// leaves headers out anyway), and the wallet client never logs its token.
+export const pinoOptions = (config: AppConfig): LoggerOptions => ({
   level: config.LOG_LEVEL,
   redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+  hooks: {
+    logMethod(args, method, level) {
+      const context = (args[0] as { context?: unknown } | undefined)?.context;
+      if (level === INFO && typeof context === 'string' && NEST_BOOT_CONTEXTS.has(context)) {
+        if (this.isLevelEnabled('debug')) this.debug(...(args as [object, string]));
+        return;
+      }
+      method.apply(this, args);
+    },
+  },
+  ...(prettyLogs(config) && {
+    transport: {
+      target: 'pino-pretty',
+      options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,context', singleLine: true, messageFormat: '{if context}{context}: {end}{msg}' },
+    },
+  }),
 });
 
 // A credential in a URL (an API key: `ss_` and 43 base64url characters; or a parameter named like one) is cut

@@ -48,9 +48,17 @@ export class TenantsService {
     };
   }
 
-  // Sets (or with null, removes) caps. The counters of the current day and month are rebuilt from the events
+  // An app exists once it has an API key (keys create it): caps or a name set for any other id would be kept for
+  // an app that never sends, and a typo would leave the real app as it was.
+  async requireApp(appId: string): Promise<void> {
+    const [known] = await this.prisma.$queryRaw<unknown[]>`SELECT 1 FROM api_key WHERE name = ${appId} LIMIT 1`;
+    if (!known) throw new AppError(ErrorCode.NotFound, `no app ${JSON.stringify(appId)}: it has no API key (app ids are the names keys were created with)`);
+  }
+
+  // Sets (or with null, removes) caps of an existing app. The counters of the current day and month are rebuilt from the events
   // accepted so far, so a cap set at noon counts the morning's listening too.
   async setCaps(appId: string, update: CapsUpdate, now = new Date()) {
+    await this.requireApp(appId);
     await this.prisma.$transaction(async (tx) => {
       await tx.app.upsert({ where: { id: appId }, create: { id: appId, ...update }, update });
       await tx.$executeRaw`
@@ -67,12 +75,11 @@ export class TenantsService {
   }
 
   // The name the app's payments carry as bLIP-10 app_name (null: back to the app id). Operators set it, never an
-  // app, and only for an app that has a key (a typo would otherwise create an app that holds the name). No app may
-  // take another's: a name that is another app's name or id in any letter case is refused (409).
+  // app, and only for an existing app. No app may take another's: a name that is another app's name or id in any
+  // letter case is refused (409).
   async setName(appId: string, rawName: string | null, now = new Date()) {
     const name = rawName === null ? null : registeredName(rawName);
-    const [known] = await this.prisma.$queryRaw<unknown[]>`SELECT 1 FROM api_key WHERE name = ${appId} LIMIT 1`;
-    if (!known) throw new AppError(ErrorCode.NotFound, `no app ${JSON.stringify(appId)}: it has no API key (app ids are the names keys were created with)`);
+    await this.requireApp(appId);
     if (name !== null) {
       const taken = await this.prisma.$queryRaw<{ app: string }[]>`
         SELECT id AS app FROM app WHERE id <> ${appId} AND (lower(name) = lower(${name}) OR lower(id) = lower(${name}))
