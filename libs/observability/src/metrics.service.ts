@@ -14,9 +14,14 @@ export class MetricsService {
     help: 'Listening events already accepted before (no-ops)',
     registers: [this.registry],
   });
+  readonly eventsConflict = new Counter({
+    name: 'splitstream_events_conflict_total',
+    help: 'Listening events whose id was already used for different content (nothing changed)',
+    registers: [this.registry],
+  });
   readonly eventsRejected = new Counter({
     name: 'splitstream_events_rejected_total',
-    help: 'Listening events in rejected requests',
+    help: 'Listening events rejected, each judged on its own (those of a malformed request are not counted)',
     registers: [this.registry],
   });
   readonly rateLimitFallback = new Counter({
