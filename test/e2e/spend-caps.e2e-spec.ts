@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { jest } from '@jest/globals';
 import { ApiKeysService, Scope } from '@splitstream/auth';
+import { PrismaService } from '@splitstream/persistence';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { request } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -158,6 +160,27 @@ describe('spend caps (e2e)', () => {
     }
     expect((await app.get('/v1/apps/me')).body.accepted.todayMsat).toBe('100000');
     expect((await app.get('/v1/summary')).body.events.accepted).toBe(10);
+  });
+
+  it('answers an app at its cap in a few statements, not one per event, and still tells its resent events as duplicates', async () => {
+    const app = await appKey('full-app');
+    setCaps('full-app', '--day-msat', '100000');
+    expect((await app.post(event('f-0', 100))).body).toMatchObject({ accepted: 1 });
+    // The resent event comes last, after the cap is known to be full: still a duplicate, not a rejection.
+    const batch = [...Array.from({ length: 499 }, (_, i) => event(`f-${i + 1}`, 1 + (i % 3))), event('f-0', 100)];
+    const statements = jest.spyOn(stack.api.get(PrismaService), '$queryRaw');
+    try {
+      const res = await app.post(...batch);
+      expect(res).toMatchObject({ status: 202, body: { accepted: 0, duplicates: 1, rejected: 499 } });
+      expect(res.body.events[499]).toEqual({ index: 499, id: 'f-0', status: 'duplicate' });
+      expect(res.body.events.slice(0, 499).every((e: { code?: string }) => e.code === 'app_day_cap_exceeded')).toBe(true);
+      expect(res.body.events[1].issues[0].message).toBe("2000 msat would take the app's daily cap of 100000 msat to 102000 msat (100000 msat used)");
+      // The batch, the ids stored before, the first event of the smallest amount alone, and the resent one's content.
+      expect(statements.mock.calls.length).toBeLessThanOrEqual(4);
+    } finally {
+      statements.mockRestore();
+    }
+    expect((await app.get('/v1/apps/me')).body.accepted.todayMsat).toBe('100000');
   });
 
   it('counts what the app accepted before its caps were set', async () => {

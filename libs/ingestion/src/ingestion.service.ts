@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode, type FieldIssue } from '@splitstream/errors';
 import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue } from '@splitstream/money';
 import { PrismaService } from '@splitstream/persistence';
-import { type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
+import { type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, capPeriodsOf, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
 import { ingestRequestSchema, type ListeningEvent, listeningEventSchema } from './listening-event.schema.js';
@@ -175,17 +175,38 @@ export class IngestionService {
     } catch (error) {
       if (!capBreachOf(error)) throw error;
     }
+    // Events stored before cost nothing: judged as resent, never as over a cap. A breach tells its counter's room
+    // (the cap less what the counter held), which only shrinks within the period: a later event worth more than it
+    // breaks the same cap without a statement of its own, so an app at its cap costs a few statements a request,
+    // not one per event.
+    const storedBefore = await this.storedIds(appId, events);
+    const full = new Map<string, CapBreach>(); // by period
     const inserted: StoredRow[] = [];
     for (const event of events) {
+      if (storedBefore.has(event.event.id)) continue;
+      const known = capPeriodsOf(caps, event.event.listenerId)
+        .map((period) => full.get(period))
+        .find((breach) => breach && event.amountMsat > breach.cap - (breach.total - breach.charged));
+      if (known) {
+        breaches.set(event.index, { ...known, total: known.total - known.charged + event.amountMsat, charged: event.amountMsat });
+        continue;
+      }
       try {
         inserted.push(...(await this.store(appId, [event], caps)));
       } catch (error) {
         const breach = capBreachOf(error);
         if (!breach) throw error;
         breaches.set(event.index, breach);
+        full.set(breach.period, breach);
       }
     }
     return { inserted, breaches };
+  }
+
+  private async storedIds(appId: string, events: Candidate[]): Promise<Set<string>> {
+    const rows = await this.prisma.$queryRaw<{ event_id: string }[]>`
+      SELECT event_id FROM listening_event WHERE app_id = ${appId} AND event_id = ANY(${events.map((c) => c.event.id)}::text[])`;
+    return new Set(rows.map((row) => row.event_id));
   }
 
   // Events whose id was already stored for the app: a duplicate when the stored payload is this one, else a
