@@ -34,20 +34,20 @@ describe('POST /v1/events (e2e)', () => {
 
   it('accepts a batch with 202 and counts each event id once, ever', async () => {
     const first = await post({ events: [listening('dup-1'), listening('dup-2'), listening('dup-1')] });
-    expect(first).toMatchObject({
-      status: 202,
-      body: {
-        accepted: 2,
-        duplicates: 1,
-        events: [
-          { id: 'dup-1', status: 'accepted' },
-          { id: 'dup-2', status: 'accepted' },
-          { id: 'dup-1', status: 'duplicate' },
-        ],
-      },
+    expect(first).toMatchObject({ status: 202 });
+    expect(first.body).toEqual({
+      accepted: 2,
+      duplicates: 1,
+      conflicts: 0,
+      rejected: 0,
+      events: [
+        { index: 0, id: 'dup-1', status: 'accepted' },
+        { index: 1, id: 'dup-2', status: 'accepted' },
+        { index: 2, id: 'dup-1', status: 'duplicate' },
+      ],
     });
     const again = await post({ events: [listening('dup-2'), listening('dup-3')] });
-    expect(again.body).toMatchObject({ accepted: 1, duplicates: 1 });
+    expect(again.body).toMatchObject({ accepted: 1, duplicates: 1, conflicts: 0, rejected: 0 });
     await stack.accumulated();
     const report = await stack.invariant();
     expect(report).toMatchObject({ ok: true, eventsMsat: String(3 * 10_000), accruedMsat: String(3 * 10_000) });
@@ -78,7 +78,7 @@ describe('POST /v1/events (e2e)', () => {
     }
   });
 
-  it('rejects the whole request when any event is invalid, naming each bad event by index and field', async () => {
+  it('stores the valid events of a batch and names each invalid one by index, field and code', async () => {
     const before = await eventCount(stack);
     const res = await post({
       events: [
@@ -86,19 +86,117 @@ describe('POST /v1/events (e2e)', () => {
         listening('bad-1', { seconds: 0 }),
         listening('ok-2'),
         listening('bad-2', { satsPerMinute: 1.5, value: { type: 'lightning', method: 'keysend', recipients: [] } }),
+        { feedGuid: 'no id at all' },
       ],
     });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(res.body).toMatchObject({ accepted: 2, duplicates: 0, conflicts: 0, rejected: 3 });
+    expect(res.body.events.slice(0, 4)).toEqual([
+      { index: 0, id: 'ok-1', status: 'accepted' },
+      {
+        index: 1,
+        id: 'bad-1',
+        status: 'rejected',
+        code: 'invalid_request',
+        issues: [{ path: 'events[1].seconds', message: 'must be a whole number from 1 to 3600' }],
+      },
+      { index: 2, id: 'ok-2', status: 'accepted' },
+      {
+        index: 3,
+        id: 'bad-2',
+        status: 'rejected',
+        code: 'invalid_request',
+        issues: [
+          { path: 'events[3].satsPerMinute', message: 'must be a whole number from 1 to 100000' },
+          { path: 'events[3].value.recipients', message: 'at least one recipient is required' },
+        ],
+      },
+    ]);
+    expect(res.body.events[4]).toMatchObject({ index: 4, id: null, status: 'rejected', code: 'invalid_request' });
+    expect(res.body.events[4].issues).toContainEqual({ path: 'events[4].id', message: 'must be a string of 1 to 128 characters' });
+    expect((await eventCount(stack)) - before).toBe(2);
+    expect((await stack.http.get('/v1/events/ok-2')).status).toBe(200);
+    expect((await stack.http.get('/v1/events/bad-1')).status).toBe(404);
+    // Resending the same batch gets the same answers, the stored ones now duplicates.
+    const resent = await post({ events: [listening('ok-1'), listening('bad-1', { seconds: 0 })] });
+    expect(resent.body).toMatchObject({
+      accepted: 0,
+      duplicates: 1,
+      rejected: 1,
+      events: [
+        { index: 0, status: 'duplicate' },
+        { index: 1, status: 'rejected', code: 'invalid_request' },
+      ],
+    });
+  });
+
+  it('tells a duplicate (same id, same content) from a conflict (same id, other content), across requests and within one', async () => {
+    expect((await post({ events: [listening('same-1'), listening('same-2')] })).body).toMatchObject({ accepted: 2 });
+    const before = await eventCount(stack);
+    const res = await post({
+      events: [
+        listening('same-1'), // stored before, same content
+        listening('same-2', { satsPerMinute: 11 }), // stored before, other content
+        listening('new-1'),
+        listening('new-1'), // again in this request, same content
+        listening('new-1', { seconds: 30 }), // again in this request, other content
+      ],
+    });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({
+      accepted: 1,
+      duplicates: 2,
+      conflicts: 2,
+      rejected: 0,
+      events: [
+        { index: 0, id: 'same-1', status: 'duplicate' },
+        {
+          index: 1,
+          id: 'same-2',
+          status: 'conflict',
+          issues: [
+            { path: 'events[1].id', message: 'event id "same-2" was stored before with different content; nothing changed (a new event needs a new id)' },
+          ],
+        },
+        { index: 2, id: 'new-1', status: 'accepted' },
+        { index: 3, id: 'new-1', status: 'duplicate' },
+        {
+          index: 4,
+          id: 'new-1',
+          status: 'conflict',
+          issues: [{ path: 'events[4].id', message: 'event id "new-1" comes earlier in this request (events[2]) with different content; nothing changed' }],
+        },
+      ],
+    });
+    expect((await eventCount(stack)) - before).toBe(1);
+    // Nothing changed: the stored event keeps its first content.
+    expect((await stack.http.get('/v1/events/same-2')).body.amountMsat).toBe('10000');
+    expect((await stack.http.get('/v1/events/new-1')).body.amountMsat).toBe('10000');
+  });
+
+  it('answers 400 events_rejected, storing nothing, when no event was stored; its issues name each event with its code', async () => {
+    await post({ events: [listening('taken')] });
+    const before = await eventCount(stack);
+    const res = await post({ events: [listening('taken', { seconds: 61 }), listening('bad-3', { position: -1 }), listening('late', { seconds: 0 })] });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
-      error: 'invalid_request',
-      message: '2 of the events are invalid; nothing was accepted',
+      error: 'events_rejected',
+      message: 'no event was stored: 2 rejected, 1 conflicting with an event of the same id; issues name each, with its code',
       issues: [
-        { index: 1, path: 'events[1].seconds', message: 'must be a whole number from 1 to 3600' },
-        { index: 3, path: 'events[3].satsPerMinute', message: 'must be a whole number from 1 to 100000' },
-        { index: 3, path: 'events[3].value.recipients', message: 'at least one recipient is required' },
+        {
+          index: 0,
+          code: 'conflict',
+          path: 'events[0].id',
+          message: 'event id "taken" was stored before with different content; nothing changed (a new event needs a new id)',
+        },
+        { index: 1, code: 'invalid_request', path: 'events[1].position', message: 'must be a whole number from 0 to 604800' },
+        { index: 2, code: 'invalid_request', path: 'events[2].seconds', message: 'must be a whole number from 1 to 3600' },
       ],
     });
     expect(await eventCount(stack)).toBe(before);
+    // A batch of duplicates only is a 202: those events are stored.
+    expect(await post({ events: [listening('taken')] })).toMatchObject({ status: 202, body: { duplicates: 1 } });
   });
 
   it.each([

@@ -48,9 +48,10 @@ describe('limits between apps (e2e)', () => {
 
   it("refuses app B's adversarial splits naming the split rule, applies its worst allowed block, and pays app A", async () => {
     const refused = await appB.post('/v1/events', { events: [event('adv-5', 10, adversarialBlock('huge', 5))] });
-    expect(refused.status).toBe(400);
+    expect(refused).toMatchObject({ status: 400, body: { error: 'events_rejected' } });
     expect(refused.body.issues).toContainEqual({
       index: 0,
+      code: 'invalid_request',
       path: 'events[0].value.recipients[0].split',
       message: '1e+300 is not a decimal from 0 to 1000000 with at most 6 decimal places',
     });
@@ -88,20 +89,22 @@ describe('limits between apps (e2e)', () => {
     expect(rows).toEqual([{ apply_error: 'cannot be split: split 1e+300 is not a decimal from 0 to 1000000 with at most 6 decimal places' }]);
   });
 
-  it("refuses app B's 3x10^9 sats and its events over MAX_EVENT_SATS or MAX_REQUEST_SATS, and pays app A", async () => {
+  it("rejects app B's 3x10^9 sats and its events over MAX_EVENT_SATS or MAX_REQUEST_SATS, and pays app A", async () => {
     // 500 events of 100,000 sats a minute for an hour: 3x10^9 sats, each event over MAX_EVENT_SATS.
     const huge = Array.from({ length: 500 }, (_, i) => event(`huge-${i}`, 100_000, toNode(0xb1), { seconds: 3_600 }));
     const overEvent = await appB.post('/v1/events', { events: huge });
-    expect(overEvent).toMatchObject({ status: 400, body: { error: 'event_amount_too_large' } });
-    expect(overEvent.body.message).toBe('500 of the events are worth more than MAX_EVENT_SATS (100000 sats); nothing was accepted');
+    expect(overEvent).toMatchObject({ status: 400, body: { error: 'events_rejected' } });
+    expect(overEvent.body.message).toBe('no event was stored: 500 rejected, 0 conflicting with an event of the same id; issues name each, with its code');
+    expect(overEvent.body.issues).toHaveLength(500);
     expect(overEvent.body.issues[0]).toEqual({
       index: 0,
+      code: 'event_amount_too_large',
       path: 'events[0].satsPerMinute',
       message: 'the event is worth 6000000000 msat; at most 100000 sats (MAX_EVENT_SATS) per event',
     });
     // 66,667 sats a minute for 90 s is 100,000,500 msat: half a sat over the ceiling is over it.
     const justOver = await appB.post('/v1/events', { events: [event('just-over', 66_667, toNode(0xb1), { seconds: 90 })] });
-    expect(justOver).toMatchObject({ status: 400, body: { error: 'event_amount_too_large' } });
+    expect(justOver).toMatchObject({ status: 400, body: { issues: [{ index: 0, code: 'event_amount_too_large' }] } });
     // Checking node ids on the curve costs CPU: one request names at most 1,000 distinct ones, refused before any check.
     const manyNodes = Array.from({ length: 11 }, (_, e) => ({
       type: 'lightning',
@@ -111,12 +114,26 @@ describe('limits between apps (e2e)', () => {
     const tooManyNodes = await appB.post('/v1/events', { events: manyNodes.map((value, i) => event(`nodes-${i}`, 1, value)) });
     expect(tooManyNodes).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
     expect(tooManyNodes.body.issues).toEqual([{ path: 'events', message: '1001 distinct node recipients; at most 1000 per request are allowed' }]);
-    // Eleven events at the ceiling: 1,100,000 sats in one request.
+    // Eleven events at the ceiling, 1,100,000 sats: the first ten are judged (the app's day cap of 250,000 sats takes
+    // two of them), the eleventh is over MAX_REQUEST_SATS.
     const eleven = Array.from({ length: 11 }, (_, i) => event(`max-${i}`, 100_000, toNode(0xb1)));
     const overRequest = await appB.post('/v1/events', { events: eleven });
-    expect(overRequest).toMatchObject({ status: 400, body: { error: 'request_amount_too_large' } });
-    expect(overRequest.body.message).toMatch(/at most MAX_REQUEST_SATS \(1000000 sats\) per request/);
-    expect((await appB.get('/v1/summary')).body.events.accepted).toBe(2); // the worst block and the one stored before
+    expect(overRequest).toMatchObject({ status: 202, body: { accepted: 2, rejected: 9 } });
+    expect(overRequest.body.events.map((e: { code?: string; status: string }) => e.code ?? e.status)).toEqual([
+      'accepted',
+      'accepted',
+      ...Array.from({ length: 8 }, () => 'app_day_cap_exceeded'),
+      'request_amount_too_large',
+    ]);
+    expect(overRequest.body.events[10].issues).toEqual([
+      {
+        path: 'events[10]',
+        message:
+          "the request's events up to this one are worth 1100000000 msat; at most 1000000 sats (MAX_REQUEST_SATS) per request: send it in another request",
+      },
+    ]);
+    // The worst block, the one stored before, and the two that fit the day cap.
+    expect((await appB.get('/v1/summary')).body.events.accepted).toBe(4);
 
     await appA([event('a-2', 30, toNode(0xa1))]);
     await stack.accumulated();
@@ -124,28 +141,35 @@ describe('limits between apps (e2e)', () => {
     expect(await paidTo(0xa1)).toBe('90000');
   });
 
-  it("stops an app without caps of its own at the service's default day cap", async () => {
+  it("stops an app without caps of its own at the service's default day cap, with no retry hint", async () => {
     const appC = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('app-c', APP_SCOPES)).key);
     const atMax = (i: number) => event(`c-${i}`, 100_000, toNode(0xc1)); // 100,000 sats each
     expect((await appC.post('/v1/events', { events: [atMax(1), atMax(2)] })).status).toBe(202);
     const refused = await appC.post('/v1/events', { events: [atMax(3)] });
-    expect(refused).toMatchObject({ status: 429, body: { error: 'app_day_cap_exceeded' } });
-    expect(refused.body.message).toContain(`the app's daily cap of ${DAY_CAP_SATS * 1000} msat`);
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused).toMatchObject({ status: 400, body: { error: 'events_rejected', issues: [{ index: 0, code: 'app_day_cap_exceeded' }] } });
+    expect(refused.body.issues[0].message).toContain(`the app's daily cap of ${DAY_CAP_SATS * 1000} msat`);
+    expect(refused.headers.get('retry-after')).toBeNull();
   });
 
-  it('refuses events without listenerId once the app has a listener cap', async () => {
+  it('rejects the events without listenerId once the app has a listener cap, and stores the others', async () => {
     const appD = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('app-d', APP_SCOPES)).key);
     await stack.api.get(TenantsService).setCaps('app-d', { listenerDayCapMsat: 1_000_000n });
-    const refused = await appD.post('/v1/events', { events: [event('d-1', 10, toNode(0xd1), { listenerId: 'l1' }), event('d-2', 10, toNode(0xd1))] });
-    expect(refused).toMatchObject({
-      status: 400,
-      body: {
-        error: 'listener_id_required',
-        issues: [{ index: 1, path: 'events[1].listenerId', message: 'is required: the app has a per-listener daily cap' }],
-      },
+    const batch = await appD.post('/v1/events', { events: [event('d-1', 10, toNode(0xd1), { listenerId: 'l1' }), event('d-2', 10, toNode(0xd1))] });
+    expect(batch).toMatchObject({ status: 202, body: { accepted: 1, rejected: 1 } });
+    expect(batch.body.events[1]).toEqual({
+      index: 1,
+      id: 'd-2',
+      status: 'rejected',
+      code: 'listener_id_required',
+      issues: [{ path: 'events[1].listenerId', message: 'is required: the app has a per-listener daily cap' }],
     });
-    expect((await appD.post('/v1/events', { events: [event('d-3', 10, toNode(0xd1), { listenerId: 'l1' })] })).status).toBe(202);
+    expect((await appD.get('/v1/events/d-1')).status).toBe(200);
+    expect((await appD.get('/v1/events/d-2')).status).toBe(404);
+    const alone = await appD.post('/v1/events', { events: [event('d-3', 10, toNode(0xd1))] });
+    expect(alone).toMatchObject({
+      status: 400,
+      body: { error: 'events_rejected', issues: [{ index: 0, code: 'listener_id_required', path: 'events[0].listenerId' }] },
+    });
   });
 
   it(`lets at most PAYOUT_RUN_RATE_LIMIT_PER_MINUTE of 15 parallel POST /v1/payouts/run of one app through; the rest get 429`, async () => {

@@ -87,8 +87,10 @@ describe('Lightning-address recipients (e2e, Alby rail)', () => {
     const res = await stack.http.post('/v1/events', { events: [listening('bad-1', 10, [lnaddress('X', 'kim@10.0.0.1', 1)])] });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({
-      error: 'invalid_request',
-      issues: [{ path: 'events[0].value.recipients[0].address', message: 'the domain must be a host name, not an IP address' }],
+      error: 'events_rejected',
+      issues: [
+        { index: 0, code: 'invalid_request', path: 'events[0].value.recipients[0].address', message: 'the domain must be a host name, not an IP address' },
+      ],
     });
     expect(await sql('SELECT id FROM listening_event WHERE event_id = $1', ['bad-1'])).toEqual([]);
   });

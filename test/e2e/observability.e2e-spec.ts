@@ -45,7 +45,9 @@ describe('metrics (e2e)', () => {
 
   it('exposes the service series on the api and the worker after a payout run, on their internal metrics ports', async () => {
     await stack.postEvents(events('m', 3));
-    await stack.http.post('/v1/events', { events: [{ id: 'bad' }] });
+    // Each event of a batch counts under its own answer: one rejected, one duplicate, one conflicting.
+    const [resent] = events('m', 1);
+    await stack.http.post('/v1/events', { events: [{ id: 'bad' }, resent, { ...resent, satsPerMinute: 50 }] });
     await stack.accumulated();
     await stack.runPayout();
     expect(stack.metricsUrl).toBe(`http://127.0.0.1:${stack.config.METRICS_PORT}/metrics`);
@@ -58,6 +60,8 @@ describe('metrics (e2e)', () => {
 
     expect(sample(api, 'splitstream_events_accepted_total')).toBe(3);
     expect(sample(api, 'splitstream_events_rejected_total')).toBe(1);
+    expect(sample(api, 'splitstream_events_conflict_total')).toBe(1);
+    expect(sample(api, 'splitstream_events_duplicate_total')).toBe(1);
     expect(sample(api, 'splitstream_owed_msat')).toBe(0);
     for (const gauge of ['in_flight_msat', 'parked_msat', 'parked_recipients', 'unknown_msat', 'unknown_keysends']) {
       expect([gauge, sample(api, `splitstream_${gauge}`)]).toEqual([gauge, 0]);

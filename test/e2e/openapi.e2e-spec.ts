@@ -96,8 +96,16 @@ describe('OpenAPI (e2e)', () => {
     expect(recipient.owedMsat).toMatchObject({ type: 'string', pattern: '^[0-9]+$', example: expect.stringMatching(/^[0-9]+$/) });
     expect(recipient.consecutiveFailures).not.toHaveProperty('maximum');
     expect(document.paths['/v1/events'].post.responses['429']).toEqual({ $ref: '#/components/responses/Error429' });
-    expect(document.components.responses.Error429.description).toContain('app_day_cap_exceeded');
-    expect(document.components.schemas.Error.properties.error.enum).toEqual(expect.arrayContaining(['listener_day_cap_exceeded', 'invalid_request']));
+    // 429 is rate limiting only: a spend cap rejects single events, named in a 202's results or a 400's issues.
+    expect(document.components.responses.Error429.description).toBe('Rate limited (rate_limited); see Retry-After');
+    expect(document.components.schemas.Error.properties.error.enum).toEqual(expect.arrayContaining(['events_rejected', 'invalid_request']));
+    expect(document.components.schemas.Error.properties.issues.items.properties.code.enum).toEqual(
+      expect.arrayContaining(['listener_day_cap_exceeded', 'conflict']),
+    );
+    const ingested = document.paths['/v1/events'].post.responses['202'].content['application/json'].schema.properties;
+    expect(ingested.events.items.properties.status.enum).toEqual(['accepted', 'duplicate', 'conflict', 'rejected']);
+    expect(ingested.events.items.properties.code.enum).toEqual(expect.arrayContaining(['app_day_cap_exceeded', 'request_amount_too_large']));
+    expect(ingested.events.items.properties.code.enum).toContain(ingested.events.items.properties.code.example);
   });
 
   it('refuses to build a document with a field it has no example for', () => {

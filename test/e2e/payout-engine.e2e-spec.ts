@@ -51,7 +51,7 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
       events: [event('poison-1', [node('Host', pubkey(0x501), 1)], { feedGuid: '\u0001'.repeat(200), itemGuid: 'x'.repeat(256) })],
     });
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ error: 'invalid_request', issues: [{ index: 0, path: 'events[0].feedGuid' }] });
+    expect(res.body).toMatchObject({ error: 'events_rejected', issues: [{ index: 0, code: 'invalid_request', path: 'events[0].feedGuid' }] });
     expect(res.body.issues[0].message).toMatch(/1024-byte bLIP-10 record/);
     expect((await sql('SELECT count(*)::int AS n FROM listening_event'))[0]).toEqual({ n: 0 });
   });

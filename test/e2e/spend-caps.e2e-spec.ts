@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { jest } from '@jest/globals';
 import { ApiKeysService, Scope } from '@splitstream/auth';
+import { PrismaService } from '@splitstream/persistence';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { request } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -18,8 +20,9 @@ const event = (id: string, sats: number, listenerId?: string) => ({
   value: { type: 'lightning', method: 'keysend', recipients: [{ type: 'node', address: host, split: 1 }] },
 });
 
-// Spend caps per app (day, month) and per listener (day): an event over a cap is refused with 429 and a code
-// naming the cap, and changes nothing. Caps are set with the CLI.
+// Spend caps per app (day, month) and per listener (day): an event over a cap is rejected with a code naming the
+// cap and changes nothing, while the request's events that fit are stored (no 429, no Retry-After: that is rate
+// limiting only). Caps are set with the CLI.
 describe('spend caps (e2e)', () => {
   let stack: Stack;
   const cli = (...args: string[]) =>
@@ -43,62 +46,140 @@ describe('spend caps (e2e)', () => {
   });
   afterAll(() => stack?.close());
 
-  it("refuses an event over the app's daily cap with 429 app_day_cap_exceeded, storing and charging nothing", async () => {
+  it("rejects the events over the app's daily cap with app_day_cap_exceeded and stores the rest of the batch", async () => {
     const app = await appKey('daily-app');
     // The month has the service's default cap: the app set none.
     const monthMsat = String(BigInt(stack.config.DEFAULT_APP_MONTH_CAP_SATS) * 1000n);
     expect(setCaps('daily-app', '--day-msat', '100000')).toMatchObject({ app: 'daily-app', caps: { dayMsat: '100000', monthMsat } });
     expect((await app.post(event('d-1', 60))).status).toBe(202);
-    const refused = await app.post(event('d-2', 10), event('d-3', 50));
-    expect(refused).toMatchObject({ status: 429, body: { error: 'app_day_cap_exceeded' } });
-    expect(refused.body.message).toMatch(/60000 msat would take the app's daily cap of 100000 msat to 120000 msat/);
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(86_400);
-    // Nothing of the refused request was stored (not even the event under the cap), and it was not charged.
-    expect((await app.get('/v1/events/d-2')).status).toBe(404);
-    expect((await app.get('/v1/summary')).body.events.accepted).toBe(1);
+    // In request order: 70,000 fits, 120,000 would not, 90,000 fits.
+    const batch = await app.post(event('d-2', 10), event('d-3', 50), event('d-4', 20));
+    expect(batch.status).toBe(202);
+    expect(batch.headers.get('retry-after')).toBeNull();
+    expect(batch.body).toEqual({
+      accepted: 2,
+      duplicates: 0,
+      conflicts: 0,
+      rejected: 1,
+      events: [
+        { index: 0, id: 'd-2', status: 'accepted' },
+        {
+          index: 1,
+          id: 'd-3',
+          status: 'rejected',
+          code: 'app_day_cap_exceeded',
+          issues: [{ path: 'events[1]', message: "50000 msat would take the app's daily cap of 100000 msat to 120000 msat (70000 msat used)" }],
+        },
+        { index: 2, id: 'd-4', status: 'accepted' },
+      ],
+    });
+    // The rejected event was neither stored nor charged.
+    expect((await app.get('/v1/events/d-3')).status).toBe(404);
+    expect((await app.get('/v1/summary')).body.events.accepted).toBe(3);
     expect((await app.get('/v1/apps/me')).body).toMatchObject({
       app: 'daily-app',
       caps: { dayMsat: '100000' },
-      accepted: { todayMsat: '60000', thisMonthMsat: '60000' },
+      accepted: { todayMsat: '90000', thisMonthMsat: '90000' },
     });
+    // A request of events that are all over the cap stores nothing: 400, each event named with its code, no retry hint.
+    const refused = await app.post(event('d-5', 20));
+    expect(refused).toMatchObject({
+      status: 400,
+      body: { error: 'events_rejected', issues: [{ index: 0, code: 'app_day_cap_exceeded', path: 'events[0]' }] },
+    });
+    expect(refused.headers.get('retry-after')).toBeNull();
     // A duplicate is free; what still fits is accepted.
     expect((await app.post(event('d-1', 60))).body).toMatchObject({ accepted: 0, duplicates: 1 });
-    expect((await app.post(event('d-4', 40))).status).toBe(202);
-    expect((await app.post(event('d-5', 1))).body.error).toBe('app_day_cap_exceeded');
+    expect((await app.post(event('d-6', 10))).body).toMatchObject({ accepted: 1 });
+    expect((await app.get('/v1/apps/me')).body.accepted.todayMsat).toBe('100000');
   });
 
-  it("refuses an event over the app's monthly cap with app_month_cap_exceeded", async () => {
+  it("rejects an event over the app's monthly cap with app_month_cap_exceeded", async () => {
     const app = await appKey('monthly-app');
     setCaps('monthly-app', '--month-msat', '10000');
-    expect((await app.post(event('m-1', 12))).body).toMatchObject({ error: 'app_month_cap_exceeded' });
+    expect((await app.post(event('m-1', 12))).body).toMatchObject({ error: 'events_rejected', issues: [{ code: 'app_month_cap_exceeded' }] });
     expect((await app.post(event('m-2', 10))).status).toBe(202);
     // Removing the cap (back to the service's default) lets the next event through.
     expect(setCaps('monthly-app', '--month-msat', 'none').caps.monthMsat).toBe(String(BigInt(stack.config.DEFAULT_APP_MONTH_CAP_SATS) * 1000n));
     expect((await app.post(event('m-3', 12))).status).toBe(202);
   });
 
-  it("refuses an event over one listener's daily cap with listener_day_cap_exceeded; other listeners go on", async () => {
+  it("rejects an event over one listener's daily cap with listener_day_cap_exceeded; other listeners' events in the batch are stored", async () => {
     const app = await appKey('listener-app');
     setCaps('listener-app', '--listener-day-msat', '50000');
     expect((await app.post(event('l-1', 30, 'alice'))).status).toBe(202);
-    const refused = await app.post(event('l-2', 30, 'alice'));
-    expect(refused).toMatchObject({ status: 429, body: { error: 'listener_day_cap_exceeded' } });
-    expect(refused.body.message).toContain('listener "alice"');
-    expect((await app.post(event('l-3', 30, 'bob'))).status).toBe(202);
-    // No listenerId would escape the listener cap: refused, naming the event.
-    expect(await app.post(event('l-4', 30))).toMatchObject({
-      status: 400,
-      body: { error: 'listener_id_required', issues: [{ index: 0, path: 'events[0].listenerId' }] },
+    const batch = await app.post(event('l-2', 30, 'alice'), event('l-3', 30, 'bob'));
+    expect(batch.status).toBe(202);
+    expect(batch.headers.get('retry-after')).toBeNull();
+    expect(batch.body).toMatchObject({
+      accepted: 1,
+      rejected: 1,
+      events: [
+        { index: 0, id: 'l-2', status: 'rejected', code: 'listener_day_cap_exceeded' },
+        { index: 1, id: 'l-3', status: 'accepted' },
+      ],
     });
-    expect((await app.get('/v1/summary')).body.events.accepted).toBe(2);
+    expect(batch.body.events[0].issues[0].message).toBe(`30000 msat would take listener "alice"'s daily cap of 50000 msat to 60000 msat (30000 msat used)`);
+    // No listenerId would escape the listener cap: that event is rejected, naming it; the others are stored.
+    const missing = await app.post(event('l-4', 10), event('l-5', 10, 'bob'));
+    // (limits e2e checks the rejection's issues in full.)
+    expect(missing).toMatchObject({
+      status: 202,
+      body: {
+        accepted: 1,
+        rejected: 1,
+        events: [
+          { id: 'l-4', code: 'listener_id_required' },
+          { id: 'l-5', status: 'accepted' },
+        ],
+      },
+    });
+    expect((await app.get('/v1/events/l-4')).status).toBe(404);
+    expect((await app.get('/v1/summary')).body.events.accepted).toBe(3);
   });
 
   it('lets exactly as much through as the cap allows when requests race', async () => {
     const app = await appKey('racing-app');
     setCaps('racing-app', '--day-msat', '100000');
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => app.post(event(`r-${i}`, 20))));
-    expect(results.map((r) => r.status).sort()).toEqual([202, 202, 202, 202, 202, 429, 429, 429, 429, 429]);
+    expect(results.map((r) => r.status).sort()).toEqual([202, 202, 202, 202, 202, 400, 400, 400, 400, 400]);
+    expect(results.filter((r) => r.status === 400).every((r) => r.body.issues[0].code === 'app_day_cap_exceeded')).toBe(true);
+    expect((await app.get('/v1/apps/me')).body.accepted.todayMsat).toBe('100000');
+  });
+
+  it('lets exactly as much through as the cap allows when batches race and judge their events one at a time', async () => {
+    const app = await appKey('racing-batches');
+    setCaps('racing-batches', '--day-msat', '100000');
+    // Four batches of four 10,000 msat events: 160,000 msat against a cap of 100,000.
+    const batches = await Promise.all(Array.from({ length: 4 }, (_, b) => app.post(...Array.from({ length: 4 }, (_, i) => event(`rb-${b}-${i}`, 10)))));
+    const total = (key: 'accepted' | 'rejected') => batches.reduce((sum, r) => sum + (r.status === 202 ? r.body[key] : r.body.issues.length), 0);
+    expect([total('accepted'), total('rejected')]).toEqual([10, 6]);
+    for (const r of batches) {
+      const rejected = r.status === 202 ? r.body.events.filter((e: { status: string }) => e.status === 'rejected') : r.body.issues;
+      expect(rejected.every((e: { code: string }) => e.code === 'app_day_cap_exceeded')).toBe(true);
+    }
+    expect((await app.get('/v1/apps/me')).body.accepted.todayMsat).toBe('100000');
+    expect((await app.get('/v1/summary')).body.events.accepted).toBe(10);
+  });
+
+  it('answers an app at its cap in a few statements, not one per event, and still tells its resent events as duplicates', async () => {
+    const app = await appKey('full-app');
+    setCaps('full-app', '--day-msat', '100000');
+    expect((await app.post(event('f-0', 100))).body).toMatchObject({ accepted: 1 });
+    // The resent event comes last, after the cap is known to be full: still a duplicate, not a rejection.
+    const batch = [...Array.from({ length: 499 }, (_, i) => event(`f-${i + 1}`, 1 + (i % 3))), event('f-0', 100)];
+    const statements = jest.spyOn(stack.api.get(PrismaService), '$queryRaw');
+    try {
+      const res = await app.post(...batch);
+      expect(res).toMatchObject({ status: 202, body: { accepted: 0, duplicates: 1, rejected: 499 } });
+      expect(res.body.events[499]).toEqual({ index: 499, id: 'f-0', status: 'duplicate' });
+      expect(res.body.events.slice(0, 499).every((e: { code?: string }) => e.code === 'app_day_cap_exceeded')).toBe(true);
+      expect(res.body.events[1].issues[0].message).toBe("2000 msat would take the app's daily cap of 100000 msat to 102000 msat (100000 msat used)");
+      // The batch, the ids stored before, the first event of the smallest amount alone, and the resent one's content.
+      expect(statements.mock.calls.length).toBeLessThanOrEqual(4);
+    } finally {
+      statements.mockRestore();
+    }
     expect((await app.get('/v1/apps/me')).body.accepted.todayMsat).toBe('100000');
   });
 
@@ -106,9 +187,13 @@ describe('spend caps (e2e)', () => {
     const app = await appKey('late-app');
     expect((await app.post(event('x-1', 80, 'carol'))).status).toBe(202);
     setCaps('late-app', '--day-msat', '100000', '--listener-day-msat', '90000');
-    expect((await app.post(event('x-2', 30, 'dave'))).body.error).toBe('app_day_cap_exceeded');
-    expect((await app.post(event('x-3', 15, 'carol'))).body.error).toBe('listener_day_cap_exceeded');
-    expect((await app.post(event('x-4', 25, 'dave'))).body.error).toBe('app_day_cap_exceeded');
+    const codeOf = async (...events: object[]) => (await app.post(...events)).body.events.map((e: { code?: string }) => e.code ?? 'stored');
+    expect(await codeOf(event('x-2', 30, 'dave'), event('x-3', 15, 'carol'), event('x-4', 25, 'dave'), event('x-6', 5, 'dave'))).toEqual([
+      'app_day_cap_exceeded',
+      'listener_day_cap_exceeded',
+      'app_day_cap_exceeded',
+      'stored',
+    ]);
     expect((await app.post(event('x-5', 10, 'carol'))).status).toBe(202);
   });
 

@@ -189,8 +189,12 @@ describe('tenancy: no app rewrites, sees or unparks another app’s payouts (e2e
     );
     expect((await paymentsTo(listener)).map((p) => [p.blip10!.app_name, p.blip10!.app_version])).toEqual([['B Radio', '6.6']]);
 
-    // Event ids are per app: A has an e-6 of its own; the admin names whose it reads.
-    await post(a, [event('e-6', [node('Six', listener, 1)], { itemGuid: 'ep-6' })]);
+    // Event ids are per app: A has an e-6 of its own (unlike B's, yet no conflict: B's is invisible to A); the admin
+    // names whose it reads.
+    expect((await a.post('/v1/events', { events: [event('e-6', [node('Six', listener, 1)], { itemGuid: 'ep-6' })] })).body).toMatchObject({
+      accepted: 1,
+      conflicts: 0,
+    });
     const ofB = await admin().get('/v1/events/e-6?app=app-b');
     expect(ofB).toMatchObject({ status: 200, body: { id: 'e-6', app: 'app-b', amountMsat: '100000', allocations: [{ recipient: { name: 'Six' } }] } });
     expect(ofB.body.keysends.map((k: any) => [k.app, k.status])).toEqual([['app-b', 'succeeded']]);

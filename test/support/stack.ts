@@ -71,7 +71,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
     http,
     async postEvents(events: unknown[]) {
       const res = await http.post('/v1/events', { events });
-      if (res.status !== 202) throw new Error(`POST /v1/events: ${res.status} ${JSON.stringify(res.body)}`);
+      // A batch is judged per event: a test's events that were not all stored (or stored before) fail it here.
+      if (res.status !== 202 || res.body.rejected || res.body.conflicts) throw new Error(`POST /v1/events: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     },
     // Until every accepted event is applied to the ledger.

@@ -13,12 +13,15 @@ export enum ErrorCode {
   Conflict = 'conflict',
   UnprocessableEvidence = 'unprocessable_evidence', // the proof offered does not prove the claim
   RateLimited = 'rate_limited',
+  // The codes from here to ListenerIdRequired judge one event of POST /v1/events (its result's `code`, or an issue's
+  // `code` in an events_rejected answer): never a whole request's.
   AppDayCapExceeded = 'app_day_cap_exceeded', // the event would take the app over its daily spend cap
   AppMonthCapExceeded = 'app_month_cap_exceeded',
   ListenerDayCapExceeded = 'listener_day_cap_exceeded', // ... one listener (listenerId) over its daily cap
   EventAmountTooLarge = 'event_amount_too_large', // an event is worth more than MAX_EVENT_SATS
   RequestAmountTooLarge = 'request_amount_too_large', // a request's events together are worth more than MAX_REQUEST_SATS
   ListenerIdRequired = 'listener_id_required', // the app has a listener cap and an event names no listenerId
+  EventsRejected = 'events_rejected', // no event of a POST /v1/events request was stored: `issues` name each, with its code
   ServiceUnavailable = 'service_unavailable', // PostgreSQL, Redis or the wallet cannot be reached: retry later
   InvariantBroken = 'invariant_broken', // the ledger check found money that does not add up
   InternalError = 'internal_error',
@@ -36,12 +39,13 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Conflict]: 409,
   [ErrorCode.UnprocessableEvidence]: 422,
   [ErrorCode.RateLimited]: 429,
-  [ErrorCode.AppDayCapExceeded]: 429,
-  [ErrorCode.AppMonthCapExceeded]: 429,
-  [ErrorCode.ListenerDayCapExceeded]: 429,
+  [ErrorCode.AppDayCapExceeded]: 400,
+  [ErrorCode.AppMonthCapExceeded]: 400,
+  [ErrorCode.ListenerDayCapExceeded]: 400,
   [ErrorCode.EventAmountTooLarge]: 400,
   [ErrorCode.RequestAmountTooLarge]: 400,
   [ErrorCode.ListenerIdRequired]: 400,
+  [ErrorCode.EventsRejected]: 400,
   [ErrorCode.ServiceUnavailable]: 503,
   [ErrorCode.InvariantBroken]: 500,
   [ErrorCode.InternalError]: 500,
@@ -51,6 +55,7 @@ export interface FieldIssue {
   path: string;
   message: string;
   index?: number; // the event's index in the request, for /v1/events
+  code?: ErrorCode; // why that event was refused, in an events_rejected answer
 }
 
 export interface ErrorBody {

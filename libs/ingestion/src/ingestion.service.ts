@@ -3,17 +3,49 @@ import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode, type FieldIssue } from '@splitstream/errors';
 import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue } from '@splitstream/money';
 import { PrismaService } from '@splitstream/persistence';
-import { capBreachError, capBreachOf, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
+import { type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, capPeriodsOf, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
 import { ingestRequestSchema, type ListeningEvent, listeningEventSchema } from './listening-event.schema.js';
 
-export type IngestValidation = { ok: true; events: ListeningEvent[] } | { ok: false; issues: ValidationIssue[] };
+export type EventStatus = 'accepted' | 'duplicate' | 'conflict' | 'rejected';
+
+// Why one event is rejected: its result's code (never a whole request's, never a 429: that is rate limiting only).
+export const EVENT_REJECTION_CODES = [
+  ErrorCode.InvalidRequest,
+  ErrorCode.EventAmountTooLarge,
+  ErrorCode.RequestAmountTooLarge,
+  ErrorCode.ListenerIdRequired,
+  ErrorCode.AppDayCapExceeded,
+  ErrorCode.AppMonthCapExceeded,
+  ErrorCode.ListenerDayCapExceeded,
+] as const;
+export type EventRejectionCode = (typeof EVENT_REJECTION_CODES)[number];
+
+// Each event's answer, in request order. `code` and `issues` say why an event was rejected (a conflict has issues
+// only: its status is its reason).
+export interface EventResult {
+  index: number;
+  id: string | null; // as sent; null when it sent no id a result could name (not a string of 1 to 128 characters)
+  status: EventStatus;
+  code?: EventRejectionCode;
+  issues?: ValidationIssue[];
+}
 
 export interface IngestResult {
   accepted: number;
   duplicates: number;
-  events: { id: string; status: 'accepted' | 'duplicate' }[];
+  conflicts: number;
+  rejected: number;
+  events: EventResult[];
+}
+
+// An event that passed the schema, with its canonical payload (the parsed event as stored) and its worth.
+interface Candidate {
+  index: number;
+  event: ListeningEvent;
+  payload: string;
+  amountMsat: bigint;
 }
 
 interface StoredRow {
@@ -21,12 +53,25 @@ interface StoredRow {
   event_id: string;
 }
 
-// The events that break a rule, each with its index, path and reason.
-const offending = (events: ListeningEvent[], problem: (event: ListeningEvent) => [string, string] | undefined): FieldIssue[] =>
-  events.flatMap((event, index) => {
-    const found = problem(event);
-    return found ? [{ index, path: `events[${index}].${found[0]}`, message: found[1] }] : [];
-  });
+const idOf = (raw: unknown): string | null => {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id.length >= 1 && id.length <= 128 ? id : null;
+};
+const eventPath = (index: number, field?: string) => `events[${index}]${field ? `.${field}` : ''}`;
+
+// A request none of whose events was stored (or was stored before): 400 events_rejected, each event's issues with
+// its index and code, so an app that reads only errors still learns what to fix. Undefined when the request is a 202.
+export function batchRefusal(result: IngestResult): AppError | undefined {
+  if (result.accepted + result.duplicates > 0) return undefined;
+  const issues: FieldIssue[] = result.events.flatMap(({ index, status, code, issues: own = [] }) =>
+    own.map((issue) => ({ ...issue, index, code: status === 'conflict' ? ErrorCode.Conflict : code })),
+  );
+  return new AppError(
+    ErrorCode.EventsRejected,
+    `no event was stored: ${result.rejected} rejected, ${result.conflicts} conflicting with an event of the same id; issues name each, with its code`,
+    issues,
+  );
+}
 
 @Injectable()
 export class IngestionService {
@@ -39,82 +84,149 @@ export class IngestionService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  // The whole request is validated before anything is stored: one bad event rejects all of them.
-  validate(body: unknown): IngestValidation {
+  // Judges each event on its own, so one bad event never keeps the others out (an app resending an offline queue
+  // is never stuck behind it): the valid ones that fit every ceiling and cap are stored (PostgreSQL is the durable
+  // queue of record), then the worker is asked to apply them. Only a malformed request as a whole is refused.
+  // An event id counts once per app, ever: the unique (app_id, event_id) index decides, also between api instances.
+  async ingest(appId: string, body: unknown, now = new Date()): Promise<IngestResult> {
     const envelope = ingestRequestSchema.safeParse(body);
-    if (!envelope.success) return { ok: false, issues: toIssues(envelope.error) };
-    const events: ListeningEvent[] = [];
-    const issues: ValidationIssue[] = [];
+    if (!envelope.success) throw AppError.validation(toIssues(envelope.error), 'the request is invalid; nothing was accepted');
+    const results: EventResult[] = envelope.data.events.map((raw, index) => ({ index, id: idOf(raw), status: 'rejected' }));
+    const reject = (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => Object.assign(results[index]!, { code, issues });
+
+    // The first valid event of an id is judged; a later one of the same id follows it (same payload) or conflicts.
+    const firsts = new Map<string, Candidate>();
+    const repeats: { index: number; of: Candidate }[] = [];
     envelope.data.events.forEach((raw, index) => {
       const parsed = listeningEventSchema.safeParse(raw);
-      if (parsed.success) events.push(parsed.data);
-      else issues.push(...toIssues(parsed.error, ['events', index]));
-    });
-    return issues.length ? { ok: false, issues } : { ok: true, events };
-  }
-
-  // Stores the events (PostgreSQL is the durable queue of record), then asks the worker to apply them. An event
-  // id counts once per app, ever: the unique (app_id, event_id) index decides, also between api instances.
-  async ingest(appId: string, events: ListeningEvent[], now = new Date()): Promise<IngestResult> {
-    const firstOfId = new Map<string, ListeningEvent>();
-    for (const event of events) if (!firstOfId.has(event.id)) firstOfId.set(event.id, event);
-    const unique = [...firstOfId.values()];
-    const amounts = unique.map((e) => eventAmountMsat(e.satsPerMinute, e.seconds));
-    this.checkCeilings(events, amounts);
-    const caps = await this.tenants.caps(appId);
-    if (caps.listenerDayCapMsat !== null) {
-      const missing = offending(events, (e) => (e.listenerId === undefined ? ['listenerId', 'is required: the app has a per-listener daily cap'] : undefined));
-      if (missing.length) {
-        throw new AppError(
-          ErrorCode.ListenerIdRequired,
-          `${missing.length} of the events have no listenerId, which the app's listener cap requires; nothing was accepted`,
-          missing,
-        );
+      if (!parsed.success) return void reject(index, ErrorCode.InvalidRequest, toIssues(parsed.error, ['events', index]));
+      const event = parsed.data;
+      const payload = JSON.stringify(event satisfies ListeningPayload);
+      const first = firsts.get(event.id);
+      if (!first) firsts.set(event.id, { index, event, payload, amountMsat: eventAmountMsat(event.satsPerMinute, event.seconds) });
+      else if (first.payload === payload) repeats.push({ index, of: first });
+      else {
+        const message = `event id ${JSON.stringify(event.id)} comes earlier in this request (${eventPath(first.index)}) with different content; nothing changed`;
+        Object.assign(results[index]!, { status: 'conflict', issues: [{ path: eventPath(index, 'id'), message }] });
       }
+    });
+
+    const caps = await this.tenants.caps(appId);
+    const candidates = this.withinCeilings([...firsts.values()], caps.listenerDayCapMsat !== null, reject);
+    const { inserted, breaches } = await this.storeFitting(appId, candidates, capPeriods(caps, now));
+    for (const [index, breach] of breaches) {
+      const { code, message } = capBreachRejection(breach, now);
+      reject(index, code, [{ path: eventPath(index), message }]);
     }
-    let inserted: StoredRow[];
-    try {
-      inserted = await this.store(appId, unique, amounts, capPeriods(caps, now));
-    } catch (error) {
-      const breach = capBreachOf(error);
-      throw breach ? capBreachError(breach, now) : error;
-    }
-    const acceptedIds = new Set(inserted.map((row) => row.event_id));
+    const insertedIds = new Set(inserted.map((row) => row.event_id));
+    for (const c of candidates) if (insertedIds.has(c.event.id)) results[c.index]!.status = 'accepted';
+    await this.judgeResent(
+      appId,
+      candidates.filter((c) => !insertedIds.has(c.event.id) && !breaches.has(c.index)),
+      results,
+    );
     if (inserted.length) await this.requestApply(inserted.map((row) => row.id));
 
-    const seen = new Set<string>();
-    const results = events.map((event) => {
-      const status = acceptedIds.has(event.id) && !seen.has(event.id) ? ('accepted' as const) : ('duplicate' as const);
-      seen.add(event.id);
-      return { id: event.id, status };
-    });
-    const accepted = results.filter((r) => r.status === 'accepted').length;
-    return { accepted, duplicates: results.length - accepted, events: results };
+    // A repeat within the request gets its first's answer: stored now or before, it is a duplicate.
+    for (const { index, of } of repeats) {
+      const first = results[of.index]!;
+      const status = first.status === 'accepted' ? 'duplicate' : first.status;
+      const issues = first.issues?.map((issue) => ({ ...issue, path: issue.path.replace(/^events\[\d+\]/, eventPath(index)) }));
+      Object.assign(results[index]!, { status, ...(first.code && { code: first.code }), ...(issues && { issues }) });
+    }
+    const count = (status: EventStatus) => results.filter((r) => r.status === status).length;
+    return { accepted: count('accepted'), duplicates: count('duplicate'), conflicts: count('conflict'), rejected: count('rejected'), events: results };
   }
 
-  // MAX_EVENT_SATS per event and MAX_REQUEST_SATS per request (each event id counted once), before anything is
-  // stored: one event over its ceiling refuses the request.
-  private checkCeilings(events: ListeningEvent[], uniqueAmounts: bigint[]): void {
+  // MAX_EVENT_SATS per event, listenerId when the app has a listener cap, and MAX_REQUEST_SATS per request: the
+  // events in order until their total would exceed it, the rest refused (sent again in a later request, they fit).
+  private withinCeilings(
+    events: Candidate[],
+    listenerCapped: boolean,
+    reject: (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => void,
+  ): Candidate[] {
     const { MAX_EVENT_SATS, MAX_REQUEST_SATS } = this.config;
-    const over = offending(events, (e) => {
-      const msat = eventAmountMsat(e.satsPerMinute, e.seconds);
-      return msat > BigInt(MAX_EVENT_SATS) * MSAT_PER_SAT
-        ? ['satsPerMinute', `the event is worth ${msat} msat; at most ${MAX_EVENT_SATS} sats (MAX_EVENT_SATS) per event`]
-        : undefined;
+    const eventCeiling = BigInt(MAX_EVENT_SATS) * MSAT_PER_SAT;
+    const requestCeiling = BigInt(MAX_REQUEST_SATS) * MSAT_PER_SAT;
+    let total = 0n;
+    return events.filter(({ index, event, amountMsat }) => {
+      if (amountMsat > eventCeiling) {
+        const message = `the event is worth ${amountMsat} msat; at most ${MAX_EVENT_SATS} sats (MAX_EVENT_SATS) per event`;
+        reject(index, ErrorCode.EventAmountTooLarge, [{ path: eventPath(index, 'satsPerMinute'), message }]);
+      } else if (listenerCapped && event.listenerId === undefined) {
+        reject(index, ErrorCode.ListenerIdRequired, [{ path: eventPath(index, 'listenerId'), message: 'is required: the app has a per-listener daily cap' }]);
+      } else if ((total += amountMsat) > requestCeiling) {
+        const message = `the request's events up to this one are worth ${total} msat; at most ${MAX_REQUEST_SATS} sats (MAX_REQUEST_SATS) per request: send it in another request`;
+        reject(index, ErrorCode.RequestAmountTooLarge, [{ path: eventPath(index), message }]);
+      } else return true;
+      return false;
     });
-    if (over.length) {
-      throw new AppError(
-        ErrorCode.EventAmountTooLarge,
-        `${over.length} of the events are worth more than MAX_EVENT_SATS (${MAX_EVENT_SATS} sats); nothing was accepted`,
-        over,
-      );
+  }
+
+  // The common path is one statement for all events. Only when it breaks a cap (and so stored nothing) is each
+  // event stored by a statement of its own, in request order, so exactly the events that fit are stored and each
+  // that does not is named with the cap it breaks. Every statement charges its caps atomically, so concurrent
+  // requests of one app never overshoot a cap either way.
+  private async storeFitting(appId: string, events: Candidate[], caps: CapPeriods): Promise<{ inserted: StoredRow[]; breaches: Map<number, CapBreach> }> {
+    const breaches = new Map<number, CapBreach>();
+    if (!events.length) return { inserted: [], breaches };
+    try {
+      return { inserted: await this.store(appId, events, caps), breaches };
+    } catch (error) {
+      if (!capBreachOf(error)) throw error;
     }
-    const total = uniqueAmounts.reduce((a, b) => a + b, 0n);
-    if (total > BigInt(MAX_REQUEST_SATS) * MSAT_PER_SAT) {
-      throw new AppError(
-        ErrorCode.RequestAmountTooLarge,
-        `the events are worth ${total} msat together; at most MAX_REQUEST_SATS (${MAX_REQUEST_SATS} sats) per request; nothing was accepted`,
-      );
+    // Events stored before cost nothing: judged as resent, never as over a cap. A breach tells its counter's room
+    // (the cap less what the counter held), which only shrinks within the period: a later event worth more than it
+    // breaks the same cap without a statement of its own, so an app at its cap costs a few statements a request,
+    // not one per event.
+    const storedBefore = await this.storedIds(appId, events);
+    const full = new Map<string, CapBreach>(); // by period
+    const inserted: StoredRow[] = [];
+    for (const event of events) {
+      if (storedBefore.has(event.event.id)) continue;
+      const known = capPeriodsOf(caps, event.event.listenerId)
+        .map((period) => full.get(period))
+        .find((breach) => breach && event.amountMsat > breach.cap - (breach.total - breach.charged));
+      if (known) {
+        breaches.set(event.index, { ...known, total: known.total - known.charged + event.amountMsat, charged: event.amountMsat });
+        continue;
+      }
+      try {
+        inserted.push(...(await this.store(appId, [event], caps)));
+      } catch (error) {
+        const breach = capBreachOf(error);
+        if (!breach) throw error;
+        breaches.set(event.index, breach);
+        full.set(breach.period, breach);
+      }
+    }
+    return { inserted, breaches };
+  }
+
+  private async storedIds(appId: string, events: Candidate[]): Promise<Set<string>> {
+    const rows = await this.prisma.$queryRaw<{ event_id: string }[]>`
+      SELECT event_id FROM listening_event WHERE app_id = ${appId} AND event_id = ANY(${events.map((c) => c.event.id)}::text[])`;
+    return new Set(rows.map((row) => row.event_id));
+  }
+
+  // Events whose id was already stored for the app: a duplicate when the stored payload is this one, else a
+  // conflict (nothing changed). The canonical payloads are compared as jsonb, exactly (no hash to collide, no
+  // column to add), and only for resent ids, so the common path of new events compares nothing. A separate
+  // statement because a copy a concurrent request committed while the insert waited on it is not in the insert
+  // statement's snapshot.
+  private async judgeResent(appId: string, events: Candidate[], results: EventResult[]): Promise<void> {
+    if (!events.length) return;
+    const rows = await this.prisma.$queryRaw<{ event_id: string; same: boolean }[]>`
+      SELECT e.event_id, l.payload = e.payload::jsonb AS same
+      FROM unnest(${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[]) AS e(event_id, payload)
+      JOIN listening_event l ON l.app_id = ${appId} AND l.event_id = e.event_id`;
+    const same = new Map(rows.map((row) => [row.event_id, row.same]));
+    for (const { index, event } of events) {
+      if (same.get(event.id)) results[index]!.status = 'duplicate';
+      else {
+        const message = `event id ${JSON.stringify(event.id)} was stored before with different content; nothing changed (a new event needs a new id)`;
+        Object.assign(results[index]!, { status: 'conflict', issues: [{ path: eventPath(index, 'id'), message }] });
+      }
     }
   }
 
@@ -122,14 +234,14 @@ export class IngestionService {
   // them to the app's spend counters and checks each counter against its cap; a counter over its cap raises
   // (splitstream_check_spend), which rolls back the events and the counters alike. Counters are upserted in
   // period order, so concurrent requests of one app lock them in one order (no deadlock) and queue on them.
-  private store(appId: string, events: ListeningEvent[], amounts: bigint[], caps: CapPeriods) {
+  private store(appId: string, events: Candidate[], caps: CapPeriods) {
     const listenerCap = caps.listenerDayCapMsat === null ? null : String(caps.listenerDayCapMsat);
     return this.prisma.$queryRaw<StoredRow[]>`
       WITH inserted AS (
         INSERT INTO listening_event (app_id, event_id, payload, amount_msat, listener_id)
         SELECT ${appId}, e.event_id, e.payload::jsonb, e.amount_msat, e.listener_id
-        FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => JSON.stringify(e satisfies ListeningPayload))}::text[],
-                    ${amounts.map(String)}::bigint[], ${events.map((e) => e.listenerId ?? null)}::text[])
+        FROM unnest(${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[],
+                    ${events.map((c) => String(c.amountMsat))}::bigint[], ${events.map((c) => c.event.listenerId ?? null)}::text[])
           AS e(event_id, payload, amount_msat, listener_id)
         ORDER BY e.event_id -- one lock order for requests that share event ids
         ON CONFLICT (app_id, event_id) DO NOTHING

@@ -21,7 +21,16 @@ export class MetricsService {
     help: 'Listening events already accepted before (no-ops)',
     registers: [],
   });
-  readonly eventsRejected = new Counter({ name: 'splitstream_events_rejected_total', help: 'Listening events in rejected requests', registers: [] });
+  readonly eventsConflict = new Counter({
+    name: 'splitstream_events_conflict_total',
+    help: 'Listening events whose id was already used for different content (nothing changed)',
+    registers: [],
+  });
+  readonly eventsRejected = new Counter({
+    name: 'splitstream_events_rejected_total',
+    help: 'Listening events rejected, each judged on its own (those of a malformed request are not counted)',
+    registers: [],
+  });
   readonly rateLimitFallback = new Counter({
     name: 'splitstream_rate_limit_fallback_total',
     help: 'Requests whose rate limit was counted in the api process, not in Redis (slow or down), by budget',
@@ -69,7 +78,7 @@ export class MetricsService {
 
   constructor(@Inject(METRICS_PROCESS) private readonly owner: MetricsProcess) {
     const owned: Record<MetricsProcess, Metric[]> = {
-      api: [this.eventsAccepted, this.eventsDuplicate, this.eventsRejected, this.rateLimitFallback],
+      api: [this.eventsAccepted, this.eventsDuplicate, this.eventsConflict, this.eventsRejected, this.rateLimitFallback],
       worker: [
         this.payoutRuns,
         this.keysends,

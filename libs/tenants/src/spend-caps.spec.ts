@@ -1,5 +1,5 @@
 import { ErrorCode } from '@splitstream/errors';
-import { capBreachError, capBreachOf, capPeriods } from './spend-caps.js';
+import { capBreachOf, capBreachRejection, capPeriods, capPeriodsOf } from './spend-caps.js';
 
 const now = new Date('2026-12-02T22:00:00.000Z');
 
@@ -16,15 +16,24 @@ describe('capPeriods', () => {
   });
 });
 
-describe('capBreachError', () => {
+describe('capPeriodsOf', () => {
+  it("names the listener's counter only when the app has a listener cap", () => {
+    const periods = capPeriods({ dayCapMsat: 5n, monthCapMsat: 50n, listenerDayCapMsat: 2n }, now);
+    expect(capPeriodsOf(periods, 'alice')).toEqual(['day:2026-12-02', 'month:2026-12', 'listener-day:2026-12-02:alice']);
+    expect(capPeriodsOf({ ...periods, listenerDayCapMsat: null }, 'alice')).toEqual(['day:2026-12-02', 'month:2026-12']);
+  });
+});
+
+describe('capBreachRejection', () => {
   it.each([
-    ['day:2026-12-02', ErrorCode.AppDayCapExceeded, "the app's daily cap", 2 * 3600],
-    ['month:2026-12', ErrorCode.AppMonthCapExceeded, "the app's monthly cap", 29 * 24 * 3600 + 2 * 3600],
-    ['listener-day:2026-12-02:alice', ErrorCode.ListenerDayCapExceeded, 'listener "alice"\'s daily cap', 2 * 3600],
-  ])('answers a breach of %s with its code, the amounts, and Retry-After until the period ends', (period, code, what, retry) => {
-    const error = capBreachError({ period, total: 120n, charged: 30n, cap: 100n }, now);
-    expect([error.code, error.status, error.retryAfterSeconds]).toEqual([code, 429, retry]);
-    expect(error.message).toBe(`refused: 30 msat would take ${what} of 100 msat to 120 msat (90 msat used); nothing was accepted`);
+    ['day:2026-12-02', ErrorCode.AppDayCapExceeded, "the app's daily cap"],
+    ['month:2026-12', ErrorCode.AppMonthCapExceeded, "the app's monthly cap"],
+    ['listener-day:2026-12-02:alice', ErrorCode.ListenerDayCapExceeded, 'listener "alice"\'s daily cap'],
+  ])('names the cap %s breaks with its code and the amounts', (period, code, what) => {
+    expect(capBreachRejection({ period, total: 120n, charged: 30n, cap: 100n }, now)).toEqual({
+      code,
+      message: `30 msat would take ${what} of 100 msat to 120 msat (90 msat used)`,
+    });
   });
 });
 

@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from '@splitstream/errors';
+import { ErrorCode } from '@splitstream/errors';
 
 // An app's caps in force: its own where it set them, the service's defaults (DEFAULT_APP_DAY_CAP_SATS,
 // DEFAULT_APP_MONTH_CAP_SATS) otherwise. The listener cap has no default: without one, listenerId is optional.
@@ -12,10 +12,6 @@ export interface AppCaps {
 export const dayPeriod = (now: Date) => `day:${now.toISOString().slice(0, 10)}`;
 export const monthPeriod = (now: Date) => `month:${now.toISOString().slice(0, 7)}`;
 export const listenerDayPrefix = (now: Date) => `listener-day:${now.toISOString().slice(0, 10)}:`;
-
-const nextUtcDay = (now: Date) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-const nextUtcMonth = (now: Date) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-const secondsUntil = (now: Date, at: number) => Math.max(1, Math.ceil((at - now.getTime()) / 1000));
 
 // The counters one request charges, as the insert's statement reads them: the day and month periods with their
 // caps, and the prefix of the per-listener periods (the prefix and the listenerId make the key).
@@ -37,28 +33,35 @@ export const capPeriods = (caps: AppCaps, now: Date): CapPeriods => ({
   listenerDayCapMsat: caps.listenerDayCapMsat,
 });
 
+// The counters an event with this listenerId is charged to: the day and month, and its listener's day when the app
+// has a listener cap (the insert's statement builds the same keys).
+export const capPeriodsOf = (caps: CapPeriods, listenerId: string | undefined): string[] => [
+  caps.day,
+  caps.month,
+  ...(caps.listenerDayCapMsat !== null && listenerId !== undefined ? [caps.listenerPrefix + listenerId] : []),
+];
+
 // What the database function splitstream_check_spend raises (SQLSTATE and message SSCAP <period> <total>
-// <charged> <cap>) when a request would take a counter over its cap: the statement, and with it the whole
-// request, is rolled back.
+// <charged> <cap>) when a statement would take a counter over its cap: the statement, events and counters alike,
+// is rolled back.
 export interface CapBreach {
   period: string;
-  total: bigint; // the counter with this request
-  charged: bigint; // what this request adds
+  total: bigint; // the counter with this statement's events
+  charged: bigint; // what the statement adds
   cap: bigint;
 }
 
-export function capBreachError({ period, total, charged, cap }: CapBreach, now: Date): AppError {
-  const [code, what, resetsAt] = period.startsWith('month:')
-    ? [ErrorCode.AppMonthCapExceeded, "the app's monthly cap", nextUtcMonth(now)]
+// The per-event rejection a breach becomes: the cap's code and the amounts. No retry hint: the same event is
+// refused the same way until the period ends, and 429 means rate limiting only.
+type CapCode = ErrorCode.AppDayCapExceeded | ErrorCode.AppMonthCapExceeded | ErrorCode.ListenerDayCapExceeded;
+
+export function capBreachRejection({ period, total, charged, cap }: CapBreach, now: Date): { code: CapCode; message: string } {
+  const [code, what]: [CapCode, string] = period.startsWith('month:')
+    ? [ErrorCode.AppMonthCapExceeded, "the app's monthly cap"]
     : period.startsWith('day:')
-      ? [ErrorCode.AppDayCapExceeded, "the app's daily cap", nextUtcDay(now)]
-      : [ErrorCode.ListenerDayCapExceeded, `listener ${JSON.stringify(period.slice(listenerDayPrefix(now).length))}'s daily cap`, nextUtcDay(now)];
-  return new AppError(
-    code,
-    `refused: ${charged} msat would take ${what} of ${cap} msat to ${total} msat (${total - charged} msat used); nothing was accepted`,
-    undefined,
-    secondsUntil(now, resetsAt),
-  );
+      ? [ErrorCode.AppDayCapExceeded, "the app's daily cap"]
+      : [ErrorCode.ListenerDayCapExceeded, `listener ${JSON.stringify(period.slice(listenerDayPrefix(now).length))}'s daily cap`];
+  return { code, message: `${charged} msat would take ${what} of ${cap} msat to ${total} msat (${total - charged} msat used)` };
 }
 
 const BREACH = /SSCAP (\S+) (\d+) (\d+) (\d+)/;

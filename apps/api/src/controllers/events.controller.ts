@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { type Caller, CurrentCaller, RateBudget, RateLimit, RequireScope, Scope, tenantOf } from '@splitstream/auth';
-import { IngestionService, type IngestResult } from '@splitstream/ingestion';
+import { batchRefusal, IngestionService, type IngestResult } from '@splitstream/ingestion';
 import { EVENT_STATUSES, LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
@@ -22,11 +22,6 @@ export const eventListQuery = {
   until: timestamp.optional(),
 };
 
-const eventIndex = (path: string): number | undefined => {
-  const match = /^events\[(\d+)\]/.exec(path);
-  return match ? Number(match[1]) : undefined;
-};
-
 @Controller('v1/events')
 export class EventsController {
   constructor(
@@ -41,17 +36,14 @@ export class EventsController {
   @RequireScope(Scope.EventsWrite)
   @RateLimit(RateBudget.Events)
   async ingest(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<IngestResult> {
-    const validation = this.ingestion.validate(body);
-    if (!validation.ok) {
-      this.metrics.eventsRejected.inc(Array.isArray((body as { events?: unknown })?.events) ? (body as { events: unknown[] }).events.length : 0);
-      const issues = validation.issues.map((issue) => ({ ...issue, index: eventIndex(issue.path) }));
-      const bad = new Set(issues.map((i) => i.index).filter((i) => i !== undefined)).size;
-      throw AppError.validation(issues, bad ? `${bad} of the events are invalid; nothing was accepted` : 'the request is invalid; nothing was accepted');
-    }
     // Event ids are idempotent per app: the API key's app.
-    const result = await this.ingestion.ingest(caller.app, validation.events);
+    const result = await this.ingestion.ingest(caller.app, body);
     this.metrics.eventsAccepted.inc(result.accepted);
     this.metrics.eventsDuplicate.inc(result.duplicates);
+    this.metrics.eventsConflict.inc(result.conflicts);
+    this.metrics.eventsRejected.inc(result.rejected);
+    const refusal = batchRefusal(result);
+    if (refusal) throw refusal;
     return result;
   }
 

@@ -88,6 +88,8 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   // counts and numbers
   accepted: count(99),
   duplicates: count(1),
+  conflicts: count(0),
+  rejected: count(1),
   index: count(3),
   attempts: count(1),
   consecutiveFailures: count(0),
@@ -160,7 +162,9 @@ export function documentFields(schema: JsonSchema, name?: string): JsonSchema {
   const isLeaf = !schema.properties && !schema.items && !schema.anyOf && !schema.oneOf && !schema.allOf && schema.type !== 'object';
   if (name !== undefined && isLeaf && schema.example === undefined) {
     const doc = FIELD_DOCS[name];
-    if (doc) {
+    // A field name with an enum here (an event's rejection code) takes its example from the enum, never from another
+    // route's field of that name.
+    if (doc && (!schema.enum || schema.enum.includes(doc.example))) {
       schema.example = doc.example;
       if (schema.type === 'string' && !schema.pattern && !schema.format && !schema.enum) {
         if (doc.pattern) schema.pattern = doc.pattern;

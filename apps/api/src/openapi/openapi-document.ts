@@ -14,7 +14,7 @@ const joinPath = (...parts: string[]) =>
     .filter(Boolean)
     .join('/')}`.replace(/:(\w+)/g, '{$1}');
 const ERROR_TEXT: Record<number, string> = {
-  400: 'Invalid request: nothing was changed',
+  400: 'Invalid request: nothing was changed (POST /v1/events: events_rejected when none of its events was stored, issues naming each with its code)',
   401: 'Missing, invalid or revoked API key',
   403: 'The API key lacks the required scope',
   404: 'Not found',
@@ -22,7 +22,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'Body over the 5 MB limit',
   415: 'Body is not application/json',
   422: 'The evidence offered does not prove the payment',
-  429: 'Rate limited (rate_limited), or over a spend cap (app_day_cap_exceeded, app_month_cap_exceeded, listener_day_cap_exceeded); see Retry-After',
+  429: 'Rate limited (rate_limited); see Retry-After',
   431: 'Request headers over the limit',
   500: 'Unexpected error',
   503: 'A dependency does not answer',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from '@splitstream/errors';
+import { EVENT_REJECTION_CODES } from '@splitstream/ingestion';
 import { EventStatus, PaymentStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
 
 // Response shapes, for the OpenAPI document (the code builds these objects in the controllers and services).
@@ -14,15 +15,42 @@ export const errorResponse = z
   .object({
     error: z.enum(ErrorCode).describe("a stable code (see the README for each one's HTTP status)"),
     message: z.string(),
-    issues: z.array(z.object({ path: z.string(), message: z.string(), index: z.number().int().optional() })).optional(),
+    issues: z
+      .array(
+        z.object({
+          path: z.string(),
+          message: z.string(),
+          index: z.number().int().optional().describe("POST /v1/events: the event's index in the request"),
+          code: z.enum(ErrorCode).optional().describe('events_rejected: why that event was refused (conflict: its id was used for other content)'),
+        }),
+      )
+      .optional(),
   })
   .describe('The one error body of every route');
 
-export const ingestResponse = z.object({
-  accepted: z.number().int(),
-  duplicates: z.number().int(),
-  events: z.array(z.object({ id: z.string(), status: z.enum(['accepted', 'duplicate']) })),
-});
+const fieldIssue = z.object({ path: z.string().describe('e.g. events[3].seconds'), message: z.string() });
+
+export const ingestResponse = z
+  .object({
+    accepted: z.number().int(),
+    duplicates: z.number().int(),
+    conflicts: z.number().int(),
+    rejected: z.number().int(),
+    events: z.array(
+      z.object({
+        index: z.number().int().describe("the event's index in the request"),
+        id: z.string().nullable().describe('the id as sent; null when it is not a string of 1 to 128 characters'),
+        status: z
+          .enum(['accepted', 'duplicate', 'conflict', 'rejected'])
+          .describe(
+            'accepted: stored now; duplicate: stored before with the same content (or earlier in this request); conflict: its id was stored (or comes earlier in this request) with different content, nothing changed; rejected: see code and issues',
+          ),
+        code: z.enum(EVENT_REJECTION_CODES).optional().describe('rejected: why'),
+        issues: z.array(fieldIssue).optional().describe('rejected or conflict: the fields or rule, each with a message'),
+      }),
+    ),
+  })
+  .describe('Each event judged on its own, in request order: 202 when at least one was stored now or before');
 
 const recipientType = z.enum(['node', 'lnaddress']).describe('node: a node pubkey; lnaddress: a Lightning Address');
 const paymentMethod = z.enum(PaymentMethod).describe('keysend, or invoice (a Lightning Address paid by LNURL-pay)');
