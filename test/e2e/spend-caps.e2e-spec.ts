@@ -152,7 +152,9 @@ describe('spend caps (e2e)', () => {
     setCaps('racing-batches', '--day-msat', '100000');
     // Four batches of four 10,000 msat events: 160,000 msat against a cap of 100,000.
     const batches = await Promise.all(Array.from({ length: 4 }, (_, b) => app.post(...Array.from({ length: 4 }, (_, i) => event(`rb-${b}-${i}`, 10)))));
-    const total = (key: 'accepted' | 'rejected') => batches.reduce((sum, r) => sum + (r.status === 202 ? r.body[key] : r.body.issues.length), 0);
+    // A batch whose every event was rejected answers 400 (events_rejected) with one issue per event.
+    const total = (key: 'accepted' | 'rejected') =>
+      batches.reduce((sum, r) => sum + (r.status === 202 ? r.body[key] : key === 'rejected' ? r.body.issues.length : 0), 0);
     expect([total('accepted'), total('rejected')]).toEqual([10, 6]);
     for (const r of batches) {
       const rejected = r.status === 202 ? r.body.events.filter((e: { status: string }) => e.status === 'rejected') : r.body.issues;
