@@ -1,4 +1,5 @@
-export { apportion, DECIMAL_PLACES, microUnits, Ratio } from './fraction.js';
+export { apportion, DECIMAL_PLACES, hasBoundedDecimals, microUnits, Ratio } from './fraction.js';
+export { closestField, strictObject } from './strict-object.js';
 export {
   customKeyProblem,
   MAX_CUSTOM_KEY,
@@ -19,6 +20,11 @@ export {
   toIssues,
   formatPath,
   valueBlockSchema,
+  nativeValueBlockSchema,
+  partytimeValueBlockSchema,
+  podcastIndexValueBlockSchema,
+  valueBlockShapeOf,
+  type ValueBlockShape,
   type ParseResult,
   type TimeSplit,
   type ValidationIssue,
@@ -43,4 +49,4 @@ export {
 export { isNodePubkey } from './node-key.js';
 export { isLightningAddress, lightningAddressProblem, parseLightningAddress, type LightningAddress } from './lightning-address.js';
 export { paymentHashOf } from './payment-hash.js';
-export { feeSatsFromMsat, MSAT_DECIMAL, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats } from './units.js';
+export { feeSatsFromMsat, MSAT_DECIMAL, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats, wholeMilliseconds } from './units.js';
