@@ -93,7 +93,7 @@ describe('POST /v1/events (e2e)', () => {
       error: 'invalid_request',
       message: '2 of the events are invalid; nothing was accepted',
       issues: [
-        { index: 1, path: 'events[1].seconds', message: 'must be a whole number from 1 to 3600' },
+        { index: 1, path: 'events[1].seconds', message: 'must be a number of seconds from 0.001 to 3600 with at most 6 decimal places' },
         { index: 3, path: 'events[3].satsPerMinute', message: 'must be a whole number from 1 to 100000' },
         { index: 3, path: 'events[3].value.recipients', message: 'at least one recipient is required' },
       ],

@@ -162,8 +162,11 @@ const recipientList = z.array(recipientSchema, {
 });
 const blockType = oneOf('value type', SUPPORTED_TYPES);
 const blockMethod = oneOf('value method', SUPPORTED_METHODS);
-// podcast:value's suggested amount per payment: accepted, not used (listeners' apps choose satsPerMinute).
-const suggested = text(64).optional();
+// podcast:value's suggested amount per payment: accepted, not used (listeners' apps choose satsPerMinute). The
+// feed writes text; partytime parses it to a number (5e-8), the Podcast Index API returns the text.
+const suggested = z
+  .union([text(64), z.number().refine(Number.isFinite).meta({ example: 5e-8 })], { error: 'must be a decimal amount, as text or a number' })
+  .optional();
 
 export const timeSplitSchema = strictObject({
   startTime,
