@@ -19,6 +19,7 @@ const decimalSeconds = (min: string, max: number) => {
   return z
     .number({ error: rule })
     .refine((v) => hasBoundedDecimals(v) && microUnits(v) >= low && microUnits(v) <= high, { error: rule })
+    .describe(`Seconds from ${min} to ${max}, at most ${DECIMAL_PLACES} decimal places; timed in whole milliseconds, rounded half up`)
     .transform((v) => v + 0); // -0 is stored as 0
 };
 

@@ -1,5 +1,5 @@
 export { apportion, DECIMAL_PLACES, hasBoundedDecimals, microUnits, Ratio } from './fraction.js';
-export { closestField, strictObject } from './strict-object.js';
+export { strictObject } from './strict-object.js';
 export {
   customKeyProblem,
   MAX_CUSTOM_KEY,
@@ -20,11 +20,6 @@ export {
   toIssues,
   formatPath,
   valueBlockSchema,
-  nativeValueBlockSchema,
-  partytimeValueBlockSchema,
-  podcastIndexValueBlockSchema,
-  valueBlockShapeOf,
-  type ValueBlockShape,
   type ParseResult,
   type TimeSplit,
   type ValidationIssue,
@@ -49,4 +44,4 @@ export {
 export { isNodePubkey } from './node-key.js';
 export { isLightningAddress, lightningAddressProblem, parseLightningAddress, type LightningAddress } from './lightning-address.js';
 export { paymentHashOf } from './payment-hash.js';
-export { feeSatsFromMsat, MSAT_DECIMAL, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats, wholeMilliseconds } from './units.js';
+export { feeSatsFromMsat, MSAT_DECIMAL, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats } from './units.js';

@@ -17,7 +17,7 @@ const MAX_COMPARED_LENGTH = 64;
 const MAX_REPORTED_UNKNOWN = 10;
 
 // The known field an unknown one was probably meant to be: the same but for case, or at most two edits away.
-export function closestField(name: string, known: readonly string[]): string | undefined {
+function closestField(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   const sameButCase = known.find((k) => k.toLowerCase() === lower);
   if (sameButCase || name.length < 4 || name.length > MAX_COMPARED_LENGTH) return sameButCase;
@@ -29,7 +29,7 @@ export function closestField(name: string, known: readonly string[]): string | u
   return best?.field;
 }
 
-export const unknownFieldMessage = (name: string, known: readonly string[]): string => {
+const unknownFieldMessage = (name: string, known: readonly string[]): string => {
   const suggestion = closestField(name, known);
   return suggestion ? `unknown field; did you mean ${suggestion}?` : 'unknown field';
 };

@@ -28,7 +28,7 @@ export const feeSatsFromMsat = (msat: number): number => Math.ceil(msat / Number
 // Listening is timed in whole milliseconds. Apps send seconds as JSON numbers with at most 6 decimal places (as
 // JavaScript prints the number: 1e-7 and 3599.9999999999995 are not of that form and are refused); the decimal
 // text is rounded to whole milliseconds, half up (0.0005 s is 1 ms), without floating-point arithmetic.
-export const MS_PER_SECOND = 1000n;
+const MS_PER_SECOND = 1000n;
 
 export function wholeMilliseconds(seconds: number): bigint {
   if (!hasBoundedDecimals(seconds) || seconds < 0) throw new RangeError(`not a number of seconds with at most ${DECIMAL_PLACES} decimal places: ${seconds}`);

@@ -225,7 +225,7 @@ const timeSplitList = <T extends z.ZodType>(split: T) =>
   z.array(split, { error: 'must be a list of time splits' }).max(MAX_TIME_SPLITS, `at most ${MAX_TIME_SPLITS} time splits are allowed`).optional().default([]);
 
 // (1) splitstream's own shape, the one stored and split.
-export const nativeValueBlockSchema = strictObject({
+const nativeValueBlockSchema = strictObject({
   type: blockType,
   method: blockMethod,
   recipients: recipientList,
@@ -263,7 +263,7 @@ const partytimeTimeSplitSchema = strictObject({
   recipients,
 }));
 
-export const partytimeValueBlockSchema = strictObject({
+const partytimeValueBlockSchema = strictObject({
   type: blockType,
   method: blockMethod,
   suggested,
@@ -275,18 +275,18 @@ export const partytimeValueBlockSchema = strictObject({
 
 // (3) As the Podcast Index API returns a feed's value (podcasts/byfeedid, value/byfeedid): the block's type and
 // method under `model`, its recipients as `destinations`. The API carries no time splits.
-export const podcastIndexValueBlockSchema = strictObject({
+const podcastIndexValueBlockSchema = strictObject({
   model: strictObject({ type: blockType, method: blockMethod, suggested }),
   destinations: recipientList,
 })
   .transform(({ model, destinations }): ValueBlock => ({ type: model.type, method: model.method, recipients: destinations, timeSplits: [] }))
   .superRefine(blockRules({ recipients: 'destinations', timeSplits: 'timeSplits' }));
 
-export type ValueBlockShape = 'native' | 'partytime' | 'podcastIndex';
+type ValueBlockShape = 'native' | 'partytime' | 'podcastIndex';
 const SHAPES = { native: nativeValueBlockSchema, partytime: partytimeValueBlockSchema, podcastIndex: podcastIndexValueBlockSchema };
 
 // Which shape a block is in, by the fields only that shape has (a block with neither is splitstream's own).
-export function valueBlockShapeOf(input: unknown): ValueBlockShape {
+function valueBlockShapeOf(input: unknown): ValueBlockShape {
   if (typeof input !== 'object' || input === null) return 'native';
   if ('model' in input || 'destinations' in input) return 'podcastIndex';
   if ('valueTimeSplits' in input || 'suggested' in input) return 'partytime';
