@@ -99,7 +99,7 @@ describe('POST /v1/events (e2e)', () => {
         id: 'bad-1',
         status: 'rejected',
         code: 'invalid_request',
-        issues: [{ path: 'events[1].seconds', message: 'must be a whole number from 1 to 3600' }],
+        issues: [{ path: 'events[1].seconds', message: 'must be a number of seconds from 0.001 to 3600 with at most 6 decimal places' }],
       },
       { index: 2, id: 'ok-2', status: 'accepted' },
       {
@@ -190,8 +190,18 @@ describe('POST /v1/events (e2e)', () => {
           path: 'events[0].id',
           message: 'event id "taken" was stored before with different content; nothing changed (a new event needs a new id)',
         },
-        { index: 1, code: 'invalid_request', path: 'events[1].position', message: 'must be a whole number from 0 to 604800' },
-        { index: 2, code: 'invalid_request', path: 'events[2].seconds', message: 'must be a whole number from 1 to 3600' },
+        {
+          index: 1,
+          code: 'invalid_request',
+          path: 'events[1].position',
+          message: 'must be a number of seconds from 0 to 604800 with at most 6 decimal places',
+        },
+        {
+          index: 2,
+          code: 'invalid_request',
+          path: 'events[2].seconds',
+          message: 'must be a number of seconds from 0.001 to 3600 with at most 6 decimal places',
+        },
       ],
     });
     expect(await eventCount(stack)).toBe(before);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BLIP10_MAX_BYTES, minimalBlip10Bytes, valueBlockSchema } from '@splitstream/money';
+import { BLIP10_MAX_BYTES, DECIMAL_PLACES, hasBoundedDecimals, microUnits, minimalBlip10Bytes, strictObject, valueBlockSchema } from '@splitstream/money';
 
 export const MAX_EVENTS_PER_REQUEST = 500;
 
@@ -10,34 +10,47 @@ const wholeNumber = (min: number, max: number) =>
     .int(`must be a whole number from ${min} to ${max}`)
     .min(min, `must be a whole number from ${min} to ${max}`)
     .max(max, `must be a whole number from ${min} to ${max}`);
+// Players report where and how long they played in decimal seconds (timeupdate, AVPlayer): a decimal from `min` to
+// `max` seconds with at most 6 decimal places as JSON writes it (so 1e-300 and 3599.9999999999995 are refused,
+// and -0 is 0). The amount rounds it to whole milliseconds (libs/money wholeMilliseconds).
+const decimalSeconds = (min: string, max: number) => {
+  const rule = `must be a number of seconds from ${min} to ${max} with at most ${DECIMAL_PLACES} decimal places`;
+  const [low, high] = [microUnits(Number(min)), microUnits(max)];
+  return z
+    .number({ error: rule })
+    .refine((v) => hasBoundedDecimals(v) && microUnits(v) >= low && microUnits(v) <= high, { error: rule })
+    .describe(`Seconds from ${min} to ${max}, at most ${DECIMAL_PLACES} decimal places; timed in whole milliseconds, rounded half up`)
+    .transform((v) => v + 0); // -0 is stored as 0
+};
 
 // One listening event as podcast apps send it (README: POST /v1/events).
-export const listeningEventSchema = z
-  .object({
-    id: z
-      .string({ error: 'must be a string of 1 to 128 characters' })
-      .min(1, 'must be a string of 1 to 128 characters')
-      .max(128, 'must be a string of 1 to 128 characters'),
-    feedGuid: z.string({ error: 'is required (the podcast:guid)' }).min(1, 'is required (the podcast:guid)').max(256),
-    itemGuid: z.string({ error: 'is required (the episode guid)' }).min(1, 'is required (the episode guid)').max(256),
-    feedTitle: optionalText(1024),
-    itemTitle: optionalText(1024),
-    feedUrl: optionalText(2048),
-    feedId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
-    itemId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
-    position: wholeNumber(0, 7 * 24 * 3600),
-    seconds: wholeNumber(1, 3600),
-    satsPerMinute: wholeNumber(1, 100_000),
-    senderName: optionalText(256),
-    appName: optionalText(256),
-    appVersion: optionalText(64),
-    // The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
-    listenerId: z
-      .string()
-      .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)')
-      .optional(),
-    value: valueBlockSchema,
-  })
+export const listeningEventSchema = strictObject({
+  id: z
+    .string({ error: 'must be a string of 1 to 128 characters' })
+    .min(1, 'must be a string of 1 to 128 characters')
+    .max(128, 'must be a string of 1 to 128 characters')
+    // The app's own id for the event: any text (field-docs would otherwise give it the database-id pattern).
+    .meta({ example: 'app-generated-unique-id-1', pattern: '^[\\s\\S]{1,128}$' }),
+  feedGuid: z.string({ error: 'is required (the podcast:guid)' }).min(1, 'is required (the podcast:guid)').max(256),
+  itemGuid: z.string({ error: 'is required (the episode guid)' }).min(1, 'is required (the episode guid)').max(256),
+  feedTitle: optionalText(1024),
+  itemTitle: optionalText(1024),
+  feedUrl: optionalText(2048),
+  feedId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+  itemId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+  position: decimalSeconds('0', 7 * 24 * 3600),
+  seconds: decimalSeconds('0.001', 3600),
+  satsPerMinute: wholeNumber(1, 100_000),
+  senderName: optionalText(256),
+  appName: optionalText(256),
+  appVersion: optionalText(64),
+  // The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
+  listenerId: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)')
+    .optional(),
+  value: valueBlockSchema,
+})
   // Every keysend for this event carries these identifiers whole in its bLIP-10 record: refuse an event whose
   // record could never fit, naming the longest identifier, rather than accept money that can never be paid.
   .superRefine((event, ctx) => {
@@ -73,7 +86,8 @@ export const listeningEventSchema = z
 // the same few recipients, so real batches stay far below it.
 export const MAX_REQUEST_NODE_KEYS = 1_000;
 
-// The distinct node-recipient addresses a request names, read from its raw events before any of them is validated.
+// The distinct node-recipient addresses a request names, read from its raw events before any of them is validated,
+// in every recipient list of the three value-block shapes (recipients, destinations, each time split's).
 function nodeKeysOf(events: unknown[]): Set<string> {
   const keys = new Set<string>();
   const add = (recipients: unknown) => {
@@ -82,14 +96,20 @@ function nodeKeysOf(events: unknown[]): Set<string> {
       if (r?.type === 'node' && typeof r.address === 'string') keys.add(r.address.toLowerCase());
     }
   };
-  for (const event of events as { value?: { recipients?: unknown; timeSplits?: unknown } }[]) {
-    add(event?.value?.recipients);
-    if (Array.isArray(event?.value?.timeSplits)) for (const split of event.value.timeSplits as { recipients?: unknown }[]) add(split?.recipients);
+  type RawBlock = { recipients?: unknown; destinations?: unknown; timeSplits?: unknown; valueTimeSplits?: unknown };
+  for (const event of events as { value?: RawBlock }[]) {
+    const value = event?.value;
+    add(value?.recipients);
+    add(value?.destinations);
+    for (const splits of [value?.timeSplits, value?.valueTimeSplits]) {
+      if (Array.isArray(splits)) for (const split of splits as { recipients?: unknown }[]) add(split?.recipients);
+    }
   }
   return keys;
 }
 
-export const ingestRequestSchema = z.object(
+// The request itself: unknown top-level fields ({"events": [...], "batch": 1}) make it invalid as a whole.
+export const ingestRequestSchema = strictObject(
   {
     events: z
       .array(z.unknown(), { error: 'must be a list of 1 to 500 events' })

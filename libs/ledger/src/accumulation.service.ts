@@ -90,7 +90,8 @@ export class AccumulationService {
               appName: payload.appName ?? '',
               appVersion: payload.appVersion ?? '',
               senderName: payload.senderName ?? '',
-              position: payload.position,
+              // Whole seconds: the bLIP-10 record's ts (what the balance keeps this for) is an integer.
+              position: Math.floor(payload.position),
             });
             allocations.push({ eventId: event.id, key, amountMsat: a.amountMsat });
           }

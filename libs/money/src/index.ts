@@ -1,4 +1,5 @@
-export { apportion, DECIMAL_PLACES, microUnits, Ratio } from './fraction.js';
+export { apportion, DECIMAL_PLACES, hasBoundedDecimals, microUnits, Ratio } from './fraction.js';
+export { strictObject } from './strict-object.js';
 export {
   customKeyProblem,
   MAX_CUSTOM_KEY,

@@ -27,9 +27,66 @@ describe('eventAmountMsat', () => {
     expect(eventAmountMsat(1, 1)).toBe(16n);
   });
 
-  it('rejects fractions of sats or seconds', () => {
+  it('rejects fractions of sats, and seconds that are not a decimal of at most 6 places', () => {
     expect(() => eventAmountMsat(1.5, 60)).toThrow(RangeError);
-    expect(() => eventAmountMsat(1, 0.5)).toThrow(RangeError);
+    for (const seconds of [1e-300, 3599.9999999999995, 0.1 + 0.2, 0.0000001, -1, Number.NaN, Infinity]) {
+      expect(() => eventAmountMsat(60, seconds)).toThrow(RangeError);
+    }
+  });
+
+  // The one rule: seconds rounded to whole milliseconds, half up, from the decimal text; msat = floor(spm x ms / 60).
+  it.each([
+    [60, 0.5, 500n], // 500 ms at 1 sat per second
+    [60, 0.0005, 1n], // half a millisecond rounds up to 1 ms
+    [60, 0.000499, 0n], // just under half rounds down
+    [60, 1.0015, 1_002n],
+    [60, 1.001499, 1_001n],
+    [7, 10.25, 1_195n], // 7 x 10250 / 60 = 1195.83: floored
+    [100_000, 3599.999999, 6_000_000_000n], // rounds to 3600000 ms
+    [100_000, 3599.9994, 5_999_998_333n], // 3599999 ms
+    [60, -0, 0n],
+  ])('satsPerMinute %p for %p s is %p msat', (satsPerMinute, seconds, msat) => {
+    expect(eventAmountMsat(satsPerMinute, seconds)).toBe(msat);
+  });
+
+  it('gives whole seconds the amounts they had before decimals: floor(spm x s x 1000 / 60)', () => {
+    for (const satsPerMinute of [1, 7, 13, 59, 61, 100_000]) {
+      for (const seconds of [1, 2, 7, 59, 61, 599, 3_600]) {
+        expect(eventAmountMsat(satsPerMinute, seconds)).toBe((BigInt(satsPerMinute) * BigInt(seconds) * 1000n) / 60n);
+      }
+    }
+  });
+});
+
+describe('splitListening with decimal positions and lengths (players report fractions of seconds)', () => {
+  const segment = (startTime: number, duration: number) => ({
+    startTime,
+    duration,
+    remotePercentage: 100,
+    remoteItemGuid: 'song',
+    recipients: [recipient(9, 1, { name: 'Artist' })],
+  });
+  const host = [recipient(1, 1, { name: 'Host' })];
+
+  it('selects the time split by millisecond: a listening from 29.5 s for 1 s is half before, half inside a split at 30 s', () => {
+    expect(split(1_000n, valueBlock(host, { timeSplits: [segment(30, 10)] }), 29.5, 1)).toEqual({ Host: 500n, 'Artist@song': 500n });
+  });
+
+  it('a decimal position entirely inside a split pays the split only; just past its end pays the host only', () => {
+    const timeSplits = [segment(30, 10)];
+    expect(split(1_000n, valueBlock(host, { timeSplits }), 30.25, 9.75)).toEqual({ 'Artist@song': 1_000n });
+    expect(split(1_000n, valueBlock(host, { timeSplits }), 40, 0.5)).toEqual({ Host: 1_000n });
+    expect(split(1_000n, valueBlock(host, { timeSplits }), 39.999, 0.002)).toEqual({ Host: 500n, 'Artist@song': 500n });
+  });
+
+  it('cuts at a fractional split edge, exactly (startTime 10.5 s, listening 10 s to 12 s: 1.5 s inside)', () => {
+    expect(split(4_000n, valueBlock(host, { timeSplits: [segment(10.5, 5)] }), 10, 2)).toEqual({ Host: 1_000n, 'Artist@song': 3_000n });
+  });
+
+  it('splits whole-second listening exactly as before when the split edges are whole seconds', () => {
+    const timeSplits = [segment(60, 60)];
+    expect(split(120_000n, valueBlock(host, { timeSplits }), 0, 120)).toEqual({ Host: 60_000n, 'Artist@song': 60_000n });
+    expect(split(120_000n, valueBlock(host, { timeSplits }), 59.5, 1)).toEqual({ Host: 60_000n, 'Artist@song': 60_000n });
   });
 });
 

@@ -9,10 +9,10 @@ import {
   type ValueBlock,
   type ValueRecipient,
 } from './value-block.js';
-import { MSAT_PER_SAT } from './units.js';
+import { MSAT_PER_SAT, wholeMilliseconds } from './units.js';
 
 const HUNDRED = 100n * MICRO; // 100%, in millionths of a percent
-const SECONDS_PER_MINUTE = 60n;
+const MS_PER_MINUTE = 60_000n;
 const MAX_SPLIT_UNITS = BigInt(MAX_SPLIT) * MICRO;
 
 // A split in millionths. Ingestion refuses blocks outside the rules; a block stored before them is refused here,
@@ -29,17 +29,18 @@ function checkLimits(value: ValueBlock): void {
   if (recipients > MAX_BLOCK_RECIPIENTS) throw new RangeError(`${recipients} recipients in the block; at most ${MAX_BLOCK_RECIPIENTS} are allowed`);
 }
 
-// What a listening event is worth: content seconds at the listener's rate (playback speed does not matter).
+// What a listening event is worth: content time at the listener's rate (playback speed does not matter), in
+// whole milliseconds (wholeMilliseconds), floored to the msat: satsPerMinute x ms / 60. Whole seconds give
+// satsPerMinute x seconds x 1000 / 60, as before decimals were accepted.
 export function eventAmountMsat(satsPerMinute: number, seconds: number): bigint {
   if (!Number.isSafeInteger(satsPerMinute) || satsPerMinute < 0) throw new RangeError('satsPerMinute must be a whole number');
-  if (!Number.isSafeInteger(seconds) || seconds < 0) throw new RangeError('seconds must be a whole number');
-  return (BigInt(satsPerMinute) * BigInt(seconds) * MSAT_PER_SAT) / SECONDS_PER_MINUTE;
+  return (BigInt(satsPerMinute) * MSAT_PER_SAT * wholeMilliseconds(seconds)) / MS_PER_MINUTE;
 }
 
 export interface Listening {
   amountMsat: bigint;
-  position: number; // content second where the listening began
-  seconds: number; // content seconds listened
+  position: number; // content second where the listening began (a decimal, timed in whole milliseconds)
+  seconds: number; // content seconds listened (idem)
   value: ValueBlock;
 }
 
@@ -59,38 +60,60 @@ export interface ExactShare extends Omit<Allocation, 'amountMsat'> {
 }
 
 interface Run {
-  seconds: number;
+  ms: number;
   segment: TimeSplit | undefined;
 }
 
-// Second t is inside a segment when startTime <= t < startTime + duration; where segments overlap, the one that
-// starts later wins (on equal starts, the one listed later).
-function activeSegment(second: number, segments: readonly TimeSplit[]): TimeSplit | undefined {
+// ceil(seconds x 1000), exactly: a double is n / 2^k, with n and k found by doubling (each doubling is exact).
+function ceilMilliseconds(seconds: number): number {
+  if (!Number.isFinite(seconds)) return Infinity; // startTime + duration may overflow: such a segment never ends
+  let n = seconds;
+  let k = 0n;
+  while (!Number.isInteger(n)) {
+    n *= 2;
+    k += 1n;
+  }
+  const denominator = 2n ** k;
+  return Number((BigInt(n) * 1000n + denominator - 1n) / denominator);
+}
+
+interface Edges {
+  segment: TimeSplit;
+  from: number; // first millisecond inside
+  to: number; // first millisecond after
+}
+
+// Millisecond t is inside a segment when startTime <= t / 1000 < startTime + duration; where segments overlap,
+// the one that starts later wins (on equal starts, the one listed later).
+function activeSegment(ms: number, segments: readonly Edges[]): TimeSplit | undefined {
   let active: TimeSplit | undefined;
-  for (const segment of segments) {
-    const inside = segment.startTime <= second && second < segment.startTime + segment.duration;
-    if (inside && (!active || segment.startTime >= active.startTime)) active = segment;
+  for (const { segment, from, to } of segments) {
+    if (from <= ms && ms < to && (!active || segment.startTime >= active.startTime)) active = segment;
   }
   return active;
 }
 
-// The listened interval cut where the active block can change, consecutive seconds of one block merged.
-function runsOf(position: number, seconds: number, segments: readonly TimeSplit[]): Run[] {
-  const end = position + seconds;
-  const cuts = new Set([position, end]);
-  for (const s of segments) {
-    for (const edge of [Math.ceil(s.startTime), Math.ceil(s.startTime + s.duration)]) {
-      if (edge > position && edge < end) cuts.add(edge);
-    }
+// The listened interval (in milliseconds) cut where the active block can change, consecutive runs of one block
+// merged.
+function runsOf(positionMs: number, lengthMs: number, segments: readonly TimeSplit[]): Run[] {
+  const end = positionMs + lengthMs;
+  const edges = segments.map((segment) => ({
+    segment,
+    from: ceilMilliseconds(segment.startTime),
+    to: ceilMilliseconds(segment.startTime + segment.duration),
+  }));
+  const cuts = new Set([positionMs, end]);
+  for (const { from, to } of edges) {
+    for (const edge of [from, to]) if (edge > positionMs && edge < end) cuts.add(edge);
   }
   const points = [...cuts].sort((a, b) => a - b);
   const runs: Run[] = [];
   for (let i = 0; i + 1 < points.length; i++) {
-    const segment = activeSegment(points[i]!, segments);
+    const segment = activeSegment(points[i]!, edges);
     const length = points[i + 1]! - points[i]!;
     const last = runs.at(-1);
-    if (last && last.segment === segment) last.seconds += length;
-    else runs.push({ seconds: length, segment });
+    if (last && last.segment === segment) last.ms += length;
+    else runs.push({ ms: length, segment });
   }
   return runs;
 }
@@ -143,16 +166,16 @@ class Shares {
 }
 
 // Each recipient's exact share of a listening amount, as a Ratio over `scale`. Fee recipients take their
-// percentage of the whole first. The rest is spread over the listened seconds; in a second inside a time split,
+// percentage of the whole first. The rest is spread over the listened milliseconds; in a millisecond inside a time split,
 // remotePercentage of it goes to the segment's recipients and the remainder to the default non-fee recipients.
-// All in integers: with percentages p (millionths of a percent, HUNDRED is 100%), listened seconds S and split
+// All in integers: with percentages p (millionths of a percent, HUNDRED is 100%), listened milliseconds S and split
 // totals T, each part is amount * (integer) / (HUNDRED^2 * S * T), so scale is HUNDRED^2 * S and each Ratio's
 // denominator is the product of the distinct totals T it draws on.
 export function exactShares({ amountMsat, position, seconds, value }: Listening): { shares: ExactShare[]; scale: bigint } {
   if (amountMsat < 0n) throw new RangeError('amountMsat must not be negative');
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new RangeError('seconds must be a positive whole number');
+  const S = wholeMilliseconds(seconds);
+  if (S <= 0n) throw new RangeError('seconds must be at least one millisecond');
   checkLimits(value);
-  const S = BigInt(seconds);
   const scale = HUNDRED * HUNDRED * S;
   const shares = new Shares(value);
   let feeTotal = 0n;
@@ -165,7 +188,7 @@ export function exactShares({ amountMsat, position, seconds, value }: Listening)
   // Seconds of each block, weighted by the part of the rest it gives away: local (default block) and remote.
   let localWeight = 0n;
   const remoteWeight = new Map<TimeSplit, bigint>();
-  for (const { seconds: length, segment } of runsOf(position, seconds, value.timeSplits)) {
+  for (const { ms: length, segment } of runsOf(Number(wholeMilliseconds(position)), Number(S), value.timeSplits)) {
     const remote = segment ? microUnits(segment.remotePercentage) : 0n;
     localWeight += BigInt(length) * (HUNDRED - remote);
     if (segment) remoteWeight.set(segment, (remoteWeight.get(segment) ?? 0n) + BigInt(length) * remote);

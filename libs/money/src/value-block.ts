@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DECIMAL_PLACES, hasBoundedDecimals, MICRO, microUnits } from './fraction.js';
 import { lightningAddressProblem } from './lightning-address.js';
 import { isNodePubkey } from './node-key.js';
+import { strictObject } from './strict-object.js';
 
 export const SUPPORTED_TYPES = ['lightning'] as const;
 // `lnaddress` blocks (and recipients) name Lightning Addresses; splitstream pays every recipient by its own type.
@@ -56,22 +57,21 @@ const split = z
   .describe(`A share of the list's money: ${SPLIT_RULE} (as JSON writes the number: 1e-7 is refused); 0 receives nothing`);
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 
-export const recipientSchema = z
-  .object({
-    name: text(256).optional(),
-    type: oneOf('recipient type', SUPPORTED_RECIPIENT_TYPES),
-    // Hex pubkeys and Lightning Addresses compare case-insensitively; stored lowercase so one node or address is
-    // one recipient.
-    address: z.string({ error: 'is required' }).transform((a) => a.toLowerCase()),
-    customKey: z.string({ error: 'must be a string of decimal digits' }).optional(),
-    customValue: z
-      .string({ error: 'must be a string' })
-      .min(1, 'must not be empty')
-      .refine((v) => utf8Bytes(v) <= MAX_CUSTOM_VALUE_BYTES, `must be at most ${MAX_CUSTOM_VALUE_BYTES} bytes of UTF-8`)
-      .optional(),
-    split,
-    fee: z.boolean({ error: 'must be true or false' }).optional().default(false),
-  })
+export const recipientSchema = strictObject({
+  name: text(256).optional(),
+  type: oneOf('recipient type', SUPPORTED_RECIPIENT_TYPES),
+  // Hex pubkeys and Lightning Addresses compare case-insensitively; stored lowercase so one node or address is
+  // one recipient.
+  address: z.string({ error: 'is required' }).transform((a) => a.toLowerCase()),
+  customKey: z.string({ error: 'must be a string of decimal digits' }).optional(),
+  customValue: z
+    .string({ error: 'must be a string' })
+    .min(1, 'must not be empty')
+    .refine((v) => utf8Bytes(v) <= MAX_CUSTOM_VALUE_BYTES, `must be at most ${MAX_CUSTOM_VALUE_BYTES} bytes of UTF-8`)
+    .optional(),
+  split,
+  fee: z.boolean({ error: 'must be true or false' }).optional().default(false),
+})
   .superRefine((r, ctx) => {
     if (r.type === 'node' && !isNodePubkey(r.address)) {
       ctx.addIssue({
@@ -127,12 +127,12 @@ function checkRecipientList(
 }
 
 // The limits on the whole block: recipients of all lists together, distinct Lightning Addresses.
-function checkBlockLimits(lists: z.infer<typeof recipientSchema>[][], ctx: z.RefinementCtx) {
+function checkBlockLimits(lists: z.infer<typeof recipientSchema>[][], ctx: z.RefinementCtx, field: string) {
   const all = lists.flat();
   if (all.length > MAX_BLOCK_RECIPIENTS) {
     ctx.addIssue({
       code: 'custom',
-      path: ['recipients'],
+      path: [field],
       message: `${all.length} recipients in the block and its time splits together; at most ${MAX_BLOCK_RECIPIENTS} are allowed`,
     });
   }
@@ -140,54 +140,74 @@ function checkBlockLimits(lists: z.infer<typeof recipientSchema>[][], ctx: z.Ref
   if (addresses.size > MAX_ADDRESS_RECIPIENTS) {
     ctx.addIssue({
       code: 'custom',
-      path: ['recipients'],
+      path: [field],
       message: `${addresses.size} distinct Lightning Address recipients; at most ${MAX_ADDRESS_RECIPIENTS} per event are allowed`,
     });
   }
 }
 
-export const timeSplitSchema = z.object({
-  startTime: z.number({ error: 'must be a number of seconds' }).refine((v) => Number.isFinite(v) && v >= 0, {
-    error: 'must be a finite number of seconds, 0 or more',
-  }),
+const startTime = z.number({ error: 'must be a number of seconds' }).refine((v) => Number.isFinite(v) && v >= 0, {
+  error: 'must be a finite number of seconds, 0 or more',
+});
+// The namespace says values outside 0..100 are clamped; splitstream does the same, to a bounded decimal.
+const remotePercentage = z
+  .number({ error: `must be a number from 0 to 100 with at most ${DECIMAL_PLACES} decimal places` })
+  .refine(hasBoundedDecimals, { error: `must be a number from 0 to 100 with at most ${DECIMAL_PLACES} decimal places` })
+  .describe(`Percent of each second's money for this segment's recipients: at most ${DECIMAL_PLACES} decimal places; clamped to 0..100`)
+  .transform((v) => Math.min(100, Math.max(0, v)))
+  .optional()
+  .default(100);
+const recipientList = z.array(recipientSchema, {
+  error: (issue) => (issue.input === undefined ? 'is required: a list of recipients' : 'must be a list of recipients'),
+});
+const blockType = oneOf('value type', SUPPORTED_TYPES);
+const blockMethod = oneOf('value method', SUPPORTED_METHODS);
+// podcast:value's suggested amount per payment: accepted, not used (listeners' apps choose satsPerMinute). The
+// feed writes text; partytime parses it to a number (5e-8), the Podcast Index API returns the text.
+const suggested = z
+  .union([text(64), z.number().refine(Number.isFinite).meta({ example: 5e-8 })], { error: 'must be a decimal amount, as text or a number' })
+  .optional();
+
+export const timeSplitSchema = strictObject({
+  startTime,
   duration: positiveFinite,
-  // The namespace says values outside 0..100 are clamped; splitstream does the same, to a bounded decimal.
-  remotePercentage: z
-    .number({ error: `must be a number from 0 to 100 with at most ${DECIMAL_PLACES} decimal places` })
-    .refine(hasBoundedDecimals, { error: `must be a number from 0 to 100 with at most ${DECIMAL_PLACES} decimal places` })
-    .describe(`Percent of each second's money for this segment's recipients: at most ${DECIMAL_PLACES} decimal places; clamped to 0..100`)
-    .transform((v) => Math.min(100, Math.max(0, v)))
-    .optional()
-    .default(100),
+  remotePercentage,
   remoteFeedGuid: text(256).optional(),
   remoteItemGuid: text(256).optional(),
-  recipients: z.array(recipientSchema, { error: 'must be a list of recipients' }),
+  recipients: recipientList,
 });
 
-export const valueBlockSchema = z
-  .object({
-    type: oneOf('value type', SUPPORTED_TYPES),
-    method: oneOf('value method', SUPPORTED_METHODS),
-    recipients: z.array(recipientSchema, { error: 'must be a list of recipients' }),
-    timeSplits: z
-      .array(timeSplitSchema, { error: 'must be a list of time splits' })
-      .max(MAX_TIME_SPLITS, `at most ${MAX_TIME_SPLITS} time splits are allowed`)
-      .optional()
-      .default([]),
-  })
-  .superRefine((block, ctx) => {
+export type ValueRecipient = z.output<typeof recipientSchema>;
+export type TimeSplit = z.output<typeof timeSplitSchema>;
+export interface ValueBlock {
+  type: string;
+  method: string;
+  recipients: ValueRecipient[];
+  timeSplits: TimeSplit[];
+}
+
+// Where a shape keeps the block's recipients and time splits, so each rule names the field the app sent.
+interface BlockFields {
+  recipients: string;
+  timeSplits: string;
+}
+
+// The rules of a whole block, checked on the one internal shape whatever shape it came in.
+const blockRules =
+  (fields: BlockFields) =>
+  (block: ValueBlock, ctx: z.RefinementCtx): void => {
     // The default block's fee recipients take a percentage first; the others share the rest.
-    checkRecipientList(block.recipients, ctx, ['recipients'], [block.recipients.filter((r) => !r.fee), 'recipient without fee']);
-    checkBlockLimits([block.recipients, ...block.timeSplits.map((s) => s.recipients)], ctx);
+    checkRecipientList(block.recipients, ctx, [fields.recipients], [block.recipients.filter((r) => !r.fee), 'recipient without fee']);
+    checkBlockLimits([block.recipients, ...block.timeSplits.map((s) => s.recipients)], ctx, fields.recipients);
     // Fees are percentages of the whole amount, summed exactly (33.4 + 66.6 is 100).
     const feeSplits = block.recipients.filter((r) => r.fee && hasBoundedDecimals(r.split)).map((r) => microUnits(r.split));
     const feeTotal = feeSplits.reduce((a, b) => a + b, 0n);
     if (feeTotal > HUNDRED_PERCENT) {
       const percent = `${feeTotal / MICRO}.${String(feeTotal % MICRO).padStart(6, '0')}`.replace(/\.?0+$/, '');
-      ctx.addIssue({ code: 'custom', path: ['recipients'], message: `fee splits add up to ${percent}, more than 100` });
+      ctx.addIssue({ code: 'custom', path: [fields.recipients], message: `fee splits add up to ${percent}, more than 100` });
     }
     block.timeSplits.forEach((split, index) => {
-      const path = ['timeSplits', index, 'recipients'];
+      const path = [fields.timeSplits, index, 'recipients'];
       checkRecipientList(split.recipients, ctx, path);
       split.recipients.forEach((r, i) => {
         if (r.fee) {
@@ -199,12 +219,95 @@ export const valueBlockSchema = z
         }
       });
     });
+  };
+
+const timeSplitList = <T extends z.ZodType>(split: T) =>
+  z.array(split, { error: 'must be a list of time splits' }).max(MAX_TIME_SPLITS, `at most ${MAX_TIME_SPLITS} time splits are allowed`).optional().default([]);
+
+// (1) splitstream's own shape, the one stored and split.
+const nativeValueBlockSchema = strictObject({
+  type: blockType,
+  method: blockMethod,
+  recipients: recipientList,
+  timeSplits: timeSplitList(timeSplitSchema),
+}).superRefine(blockRules({ recipients: 'recipients', timeSplits: 'timeSplits' }));
+
+// (2) As podcast-partytime parses a feed's podcast:value (its Phase4Value): time splits are `valueTimeSplits`,
+// each either a remote item (whose recipients the app reads from that item's own feed and adds here) or a list of
+// recipients. remoteStartTime and the remote item's url, title and medium are accepted and not used.
+const partytimeTimeSplitSchema = strictObject({
+  type: z.enum(['remoteItem', 'recipients'], { error: 'must be "remoteItem" or "recipients"' }).optional(),
+  startTime,
+  duration: positiveFinite,
+  remoteStartTime: startTime.optional(),
+  remotePercentage,
+  remoteItem: strictObject({
+    feedGuid: z.string({ error: 'is required (the remote podcast:guid)' }).max(256, 'must be at most 256 characters'),
+    itemGuid: text(256).optional(),
+    feedUrl: text(2048).optional(),
+    title: text(1024).optional(),
+    medium: text(64).optional(),
+  }).optional(),
+  recipients: z.array(recipientSchema, {
+    error: (issue) =>
+      issue.input === undefined
+        ? "is required: the remote item's recipients, from its own feed's value block (partytime leaves them to the app)"
+        : 'must be a list of recipients',
+  }),
+}).transform(({ startTime, duration, remotePercentage, remoteItem, recipients }): TimeSplit => ({
+  startTime,
+  duration,
+  remotePercentage,
+  ...(remoteItem && { remoteFeedGuid: remoteItem.feedGuid }),
+  ...(remoteItem?.itemGuid !== undefined && { remoteItemGuid: remoteItem.itemGuid }),
+  recipients,
+}));
+
+const partytimeValueBlockSchema = strictObject({
+  type: blockType,
+  method: blockMethod,
+  suggested,
+  recipients: recipientList,
+  valueTimeSplits: timeSplitList(partytimeTimeSplitSchema),
+})
+  .transform(({ type, method, recipients, valueTimeSplits }): ValueBlock => ({ type, method, recipients, timeSplits: valueTimeSplits }))
+  .superRefine(blockRules({ recipients: 'recipients', timeSplits: 'valueTimeSplits' }));
+
+// (3) As the Podcast Index API returns a feed's value (podcasts/byfeedid, value/byfeedid): the block's type and
+// method under `model`, its recipients as `destinations`. The API carries no time splits.
+const podcastIndexValueBlockSchema = strictObject({
+  model: strictObject({ type: blockType, method: blockMethod, suggested }),
+  destinations: recipientList,
+})
+  .transform(({ model, destinations }): ValueBlock => ({ type: model.type, method: model.method, recipients: destinations, timeSplits: [] }))
+  .superRefine(blockRules({ recipients: 'destinations', timeSplits: 'timeSplits' }));
+
+type ValueBlockShape = 'native' | 'partytime' | 'podcastIndex';
+const SHAPES = { native: nativeValueBlockSchema, partytime: partytimeValueBlockSchema, podcastIndex: podcastIndexValueBlockSchema };
+
+// Which shape a block is in, by the fields only that shape has (a block with neither is splitstream's own).
+function valueBlockShapeOf(input: unknown): ValueBlockShape {
+  if (typeof input !== 'object' || input === null) return 'native';
+  if ('model' in input || 'destinations' in input) return 'podcastIndex';
+  if ('valueTimeSplits' in input || 'suggested' in input) return 'partytime';
+  return 'native';
+}
+
+// A value block in any of the three shapes, checked by the rules of its own shape (issues name its own fields)
+// and mapped to the one internal shape. The OpenAPI document shows the three shapes (the input side of each).
+export const valueBlockSchema = z
+  .unknown()
+  .transform((input, ctx): ValueBlock => {
+    const result = SHAPES[valueBlockShapeOf(input)].safeParse(input);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    return z.NEVER;
+  })
+  .meta({
+    anyOf: Object.values(SHAPES).map((shape) => z.toJSONSchema(shape, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' })),
   });
 
-export type ValueRecipient = z.output<typeof recipientSchema>;
-export type TimeSplit = z.output<typeof timeSplitSchema>;
-export type ValueBlock = z.output<typeof valueBlockSchema>;
-export type ValueBlockInput = z.input<typeof valueBlockSchema>;
+export type ValueBlockInput = z.input<typeof nativeValueBlockSchema>;
 
 export interface ValidationIssue {
   path: string;

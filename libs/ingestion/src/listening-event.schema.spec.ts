@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { pubkey } from '../../money/src/testing/value-builders.js';
+import { toIssues } from '@splitstream/money';
+import { ingestRequestSchema, listeningEventSchema } from './listening-event.schema.js';
+
+const event = (extra: object = {}) => ({
+  id: 'app-generated-unique-id-1',
+  feedGuid: 'feed',
+  itemGuid: 'item',
+  position: 0,
+  seconds: 60,
+  satsPerMinute: 10,
+  value: { type: 'lightning', method: 'keysend', recipients: [{ name: 'Host', type: 'node', address: pubkey(1), split: 1 }] },
+  ...extra,
+});
+const issuesOf = (input: unknown) => {
+  const result = listeningEventSchema.safeParse(input);
+  if (result.success) throw new Error('expected the event to be rejected');
+  return toIssues(result.error);
+};
+const accepted = (input: unknown) => listeningEventSchema.parse(input);
+
+const SECONDS_RULE = 'must be a number of seconds from 0.001 to 3600 with at most 6 decimal places';
+const POSITION_RULE = 'must be a number of seconds from 0 to 604800 with at most 6 decimal places';
+
+describe('listeningEventSchema', () => {
+  it('accepts decimal positions and lengths as players report them', () => {
+    expect(accepted(event({ position: 1830.417, seconds: 9.985 }))).toMatchObject({ position: 1830.417, seconds: 9.985 });
+    expect(accepted(event({ position: 604_800, seconds: 3_600 }))).toMatchObject({ position: 604_800, seconds: 3_600 });
+    expect(accepted(event({ seconds: 0.001 }))).toMatchObject({ seconds: 0.001 });
+    expect(Object.is(accepted(event({ position: -0 })).position, 0)).toBe(true); // -0 is stored as 0
+  });
+
+  it.each([
+    ['seconds', 0, SECONDS_RULE],
+    ['seconds', 0.0009, SECONDS_RULE],
+    ['seconds', 1e-300, SECONDS_RULE],
+    ['seconds', 3599.9999999999995, SECONDS_RULE],
+    ['seconds', 3600.000001, SECONDS_RULE],
+    ['seconds', -0, SECONDS_RULE],
+    ['seconds', 0.1 + 0.2, SECONDS_RULE],
+    ['seconds', '60', SECONDS_RULE],
+    ['position', -0.5, POSITION_RULE],
+    ['position', 1e21, POSITION_RULE],
+    ['position', 604_800.000001, POSITION_RULE],
+    ['position', 12.0000001, POSITION_RULE],
+  ])('refuses %s %p', (field, value, message) => {
+    expect(issuesOf(event({ [field]: value }))).toEqual([{ path: field, message }]);
+  });
+
+  it('refuses unknown fields anywhere, each on its own path, suggesting the field meant', () => {
+    const input = event({ listenerID: 'abc', satsperminute: 10, colour: 'red' });
+    (input.value as Record<string, unknown>).timeSplit = [];
+    (input.value.recipients[0] as Record<string, unknown>).customkey = '696969';
+    expect(issuesOf(input)).toEqual([
+      { path: 'value.recipients[0].customkey', message: 'unknown field; did you mean customKey?' },
+      { path: 'value.timeSplit', message: 'unknown field; did you mean timeSplits?' },
+      { path: 'listenerID', message: 'unknown field; did you mean listenerId?' },
+      { path: 'satsperminute', message: 'unknown field; did you mean satsPerMinute?' },
+      { path: 'colour', message: 'unknown field' },
+    ]);
+  });
+
+  it('reports unknown fields also when other fields are invalid', () => {
+    expect(issuesOf(event({ seconds: 0, Position: 1 }))).toEqual([
+      { path: 'seconds', message: SECONDS_RULE },
+      { path: 'Position', message: 'unknown field; did you mean position?' },
+    ]);
+  });
+
+  it('accepts the value block in each shape and stores the one internal shape', () => {
+    const recipients = [{ name: 'Host', type: 'node', address: pubkey(1), split: 1 }];
+    const stored = accepted(event()).value;
+    expect(accepted(event({ value: { model: { type: 'lightning', method: 'keysend', suggested: '0.00000005000' }, destinations: recipients } })).value).toEqual(
+      stored,
+    );
+    expect(accepted(event({ value: { type: 'lightning', method: 'keysend', suggested: 5e-8, recipients, valueTimeSplits: [] } })).value).toEqual(stored);
+  });
+
+  it('still converts to JSON Schema for the OpenAPI document, showing the three value-block shapes, closed', () => {
+    const json = z.toJSONSchema(listeningEventSchema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, any>;
+    expect(json.additionalProperties).toBe(false);
+    expect(json.properties.seconds.type).toBe('number');
+    expect(json.properties.id.pattern).toBe('^[\\s\\S]{1,128}$');
+    expect(new RegExp(json.properties.id.pattern).test('app-generated-unique-id-1')).toBe(true);
+    const shapes = json.properties.value.anyOf as Record<string, any>[];
+    expect(shapes.map((s) => Object.keys(s.properties))).toEqual([
+      ['type', 'method', 'recipients', 'timeSplits'],
+      ['type', 'method', 'suggested', 'recipients', 'valueTimeSplits'],
+      ['model', 'destinations'],
+    ]);
+    expect(shapes.every((s) => s.additionalProperties === false)).toBe(true);
+  });
+});
+
+describe('ingestRequestSchema', () => {
+  it('makes the request itself invalid on an unknown top-level field', () => {
+    const result = ingestRequestSchema.safeParse({ events: [event()], batch: 1, Events: [] });
+    expect(result.success).toBe(false);
+    expect(toIssues(result.error!)).toEqual([
+      { path: 'batch', message: 'unknown field' },
+      { path: 'Events', message: 'unknown field; did you mean events?' },
+    ]);
+  });
+
+  it('counts node recipients of every shape against the per-request bound', () => {
+    const many = (from: number) => Array.from({ length: 100 }, (_, i) => ({ type: 'node', address: pubkey(from + i), split: 1 }));
+    const events = Array.from({ length: 11 }, (_, k) =>
+      k % 2 ? { value: { destinations: many(k * 100) } } : { value: { valueTimeSplits: [{ recipients: many(k * 100) }] } },
+    );
+    const result = ingestRequestSchema.safeParse({ events });
+    expect(toIssues(result.error!)).toEqual([{ path: 'events', message: '1100 distinct node recipients; at most 1000 per request are allowed' }]);
+  });
+});
