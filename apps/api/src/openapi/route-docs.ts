@@ -37,7 +37,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       'Start a payout run now: 202 and the new run; or, while a run is queued or running (runs pay every app), 200 and that run (started: false): no other run is started',
     response: s.payoutActiveResponse,
     accepted: s.payoutStartedResponse,
-    errors: [429],
+    errors: [429, 503],
   },
   'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [400] },
   'GET /v1/payouts/paid-per-hour': {
