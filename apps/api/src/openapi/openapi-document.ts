@@ -27,7 +27,7 @@ const ERROR_TEXT: Record<number, string> = {
   429: 'Rate limited (rate_limited), or over a spend cap (app_day_cap_exceeded, app_month_cap_exceeded, listener_day_cap_exceeded); see Retry-After',
   431: 'Request headers over the limit',
   500: 'Unexpected error',
-  503: 'A dependency does not answer',
+  503: 'A dependency does not answer (PostgreSQL; Redis for work that is queued); see Retry-After',
 };
 
 // One tag per area, by the path's first segment after /v1.
@@ -73,7 +73,11 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
         const scope = Reflect.getMetadata(REQUIRED_SCOPE, handler) as string | undefined;
         const isPublic = Reflect.getMetadata(PUBLIC_ROUTE, handler) === true;
         const status = (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'POST' ? 201 : 200);
-        const errors = [...(isPublic ? [] : [401, 403]), ...doc.errors, 500].filter((code, i, all) => all.indexOf(code) === i);
+        // Any route answers 400 to a query parameter it does not take (or a NUL anywhere), 500 on a bug and 503
+        // while PostgreSQL (or Redis, for queued work) does not answer.
+        const errors = [400, ...(isPublic ? [] : [401, 403]), ...doc.errors, ...Object.keys(doc.errorBodies ?? {}).map(Number), 500, 503].filter(
+          (code, i, all) => all.indexOf(code) === i,
+        );
         // Aliases carry no examples: each example is sent once, to the route's own path (test/e2e/openapi-examples).
         const example = base === primary ? exampleOf(key, doc) : undefined;
         const parameters = [
@@ -107,7 +111,13 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
             ...(doc.accepted && {
               202: { description: 'Accepted: queued, not finished yet', content: { 'application/json': { schema: jsonSchema(doc.accepted, area) } } },
             }),
-            ...Object.fromEntries(errors.map((code) => [code, { $ref: `#/components/responses/Error${code}` }])),
+            ...Object.fromEntries(
+              errors.map((code) => {
+                const body = doc.errorBodies?.[code];
+                const described = { description: ERROR_TEXT[code], content: { 'application/json': { schema: body && jsonSchema(body, area) } } };
+                return [code, body ? described : { $ref: `#/components/responses/Error${code}` }];
+              }),
+            ),
           },
         };
       }

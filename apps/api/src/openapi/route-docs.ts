@@ -13,7 +13,8 @@ export interface RouteDoc {
   query?: z.ZodRawShape;
   response: z.ZodType;
   accepted?: z.ZodType; // a 202 answer besides the route's status (work queued, not finished yet)
-  errors: number[]; // besides 401/403 (from the scope) and 500
+  errors: number[]; // besides 401/403 (from the scope), 500 and 503
+  errorBodies?: Partial<Record<number, z.ZodType>>; // error answers that carry more than the one error shape
 }
 
 // What each route takes and answers, keyed "METHOD /path" as Nest maps it. The document is built from the
@@ -37,7 +38,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       'Start a payout run now: 202 and the new run; or, while a run is queued or running (runs pay every app), 200 and that run (started: false): no other run is started',
     response: s.payoutActiveResponse,
     accepted: s.payoutStartedResponse,
-    errors: [429, 503],
+    errors: [429],
   },
   'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [400] },
   'GET /v1/payouts/paid-per-hour': {
@@ -89,21 +90,27 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       "Look unknown payments up in the wallet's records now (the worker does it; the api holds no wallet): an admin key's covers every app, any other key's only its app's. 200 with the report, or 202 { status: 'queued', jobId } when the worker has not finished within about 20 s",
     response: s.reconcileResponse,
     accepted: s.reconcileQueuedResponse,
-    errors: [503],
+    errors: [],
   },
   'POST /v1/payments/{id}/check': {
     summary:
       "Look one unknown payment of this app up in the wallet's records (by the worker): the payment after the check, with the report; 202 { status: 'queued', jobId } when the worker has not finished within about 20 s",
     response: s.paymentCheckResponse,
     accepted: s.reconcileQueuedResponse,
-    errors: [404, 409, 503],
+    errors: [404, 409],
   },
   'GET /v1/summary': { summary: 'Totals: accrued, owed, in flight, paid, fees, unknown', response: s.summaryResponse, errors: [] },
-  'GET /v1/ledger/check': { summary: 'Verify the ledger invariant now (500 when it does not hold)', response: s.ledgerCheckResponse, errors: [500] },
+  'GET /v1/ledger/check': {
+    summary: 'Verify the ledger invariant now (500 when it does not hold, with the report)',
+    response: s.ledgerCheckResponse,
+    errors: [],
+    errorBodies: { 500: s.ledgerBrokenResponse },
+  },
   'GET /health': {
     summary:
       'Up or down: {status: ok} (200) or {status: error} (503) to anyone. With an admin key, the whole report: PostgreSQL and Redis reachability, the wallet and its balance as a worker last reported it (503 naming what does not answer; degraded when only the wallet refuses our credentials). Prometheus /metrics is not on this port: see METRICS_PORT',
     response: s.healthResponse,
-    errors: [503],
+    errors: [],
+    errorBodies: { 503: s.healthDownResponse },
   },
 };
