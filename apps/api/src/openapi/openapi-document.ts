@@ -73,9 +73,11 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
         const scope = Reflect.getMetadata(REQUIRED_SCOPE, handler) as string | undefined;
         const isPublic = Reflect.getMetadata(PUBLIC_ROUTE, handler) === true;
         const status = (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'POST' ? 201 : 200);
-        // Any route answers 400 to a query parameter it does not take (or a NUL anywhere), 500 on a bug and 503
-        // while PostgreSQL (or Redis, for queued work) does not answer.
-        const errors = [400, ...(isPublic ? [] : [401, 403]), ...doc.errors, ...Object.keys(doc.errorBodies ?? {}).map(Number), 500, 503].filter(
+        // Any route answers 400 to a query parameter it does not take (or a NUL anywhere), 431 to oversized
+        // headers, 500 on a bug and 503 while PostgreSQL (or Redis, for queued work) does not answer; any POST
+        // 413 and 415 to a body over the limit or not JSON.
+        const anyRoute = [400, ...(isPublic ? [] : [401, 403]), ...(method === 'POST' ? [413, 415] : []), 431];
+        const errors = [...anyRoute, ...doc.errors, ...Object.keys(doc.errorBodies ?? {}).map(Number), 500, 503].filter(
           (code, i, all) => all.indexOf(code) === i,
         );
         // Aliases carry no examples: each example is sent once, to the route's own path (test/e2e/openapi-examples).

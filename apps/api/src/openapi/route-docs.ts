@@ -13,7 +13,7 @@ export interface RouteDoc {
   query?: z.ZodRawShape;
   response: z.ZodType;
   accepted?: z.ZodType; // a 202 answer besides the route's status (work queued, not finished yet)
-  errors: number[]; // besides 401/403 (from the scope), 500 and 503
+  errors: number[]; // besides those any route answers (buildOpenApiDocument: 400, 401/403 from the scope, 431, 500, 503)
   errorBodies?: Partial<Record<number, z.ZodType>>; // error answers that carry more than the one error shape
 }
 
@@ -24,14 +24,14 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: 'Submit 1 to 500 listening events; each id counts once per app, ever',
     body: z.object({ events: z.array(listeningEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
     response: s.ingestResponse,
-    errors: [400, 413, 415, 429],
+    errors: [429],
   },
   'GET /v1/events/{id}': {
     summary:
       "An event's per-recipient amounts and the keysends that paid them. Event ids are per app: an admin key reads another app's event with ?app=<app id>; an app key reads only its own (403 naming another app)",
     query: eventQuery,
     response: s.eventResponse,
-    errors: [400, 404],
+    errors: [404],
   },
   'POST /v1/payouts/run': {
     summary:
@@ -40,40 +40,40 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     accepted: s.payoutStartedResponse,
     errors: [429],
   },
-  'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [400] },
+  'GET /v1/payouts': { summary: 'Payout runs, newest first', query: pageQuery('payout'), response: s.payoutListResponse, errors: [] },
   'GET /v1/payouts/paid-per-hour': {
     summary: 'Msat paid per hour, oldest first, every hour present',
     query: paidPerHourQuery,
     response: s.paidPerHourResponse,
-    errors: [400],
+    errors: [],
   },
   'GET /v1/payouts/{id}': { summary: 'One payout run with its totals and every keysend', response: s.payoutResponse, errors: [404] },
   'GET /v1/recipients': {
     summary: 'Recipients, newest first, with their owed, in-flight, parked and paid msat and retry state',
     query: recipientListQuery,
     response: s.recipientListResponse,
-    errors: [400],
+    errors: [],
   },
-  'GET /v1/recipients/top': { summary: 'The recipients that earned most (accrued msat)', query: topQuery, response: s.topRecipientsResponse, errors: [400] },
+  'GET /v1/recipients/top': { summary: 'The recipients that earned most (accrued msat)', query: topQuery, response: s.topRecipientsResponse, errors: [] },
   'GET /v1/recipients/{id}': { summary: 'One recipient', response: s.recipientResponse, errors: [404] },
   'GET /v1/recipients/{id}/statement': {
     summary: "A creator's statement: totals per feed and episode and every keysend (JSON, or CSV with Accept: text/csv)",
     query: statementQuery,
     response: s.statementResponse,
-    errors: [400, 404],
+    errors: [404],
   },
   'POST /v1/recipients/unpark': {
     summary:
       "Pay a parked recipient again from the next run: only the key's own app's parked money moves, unless an admin key names another app (app) or every app (allApps: true); an app key naming another app or all is refused (403); 404 when the apps named have no money for the recipient; changed: false when none had it parked",
     body: unparkSchema,
     response: s.unparkResponse,
-    errors: [400, 403, 404],
+    errors: [403, 404],
   },
   'GET /v1/payments': {
     summary: 'Payments (keysends and invoice payments), newest first, by status, recipient, payout and time',
     query: paymentListQuery,
     response: s.keysendListResponse,
-    errors: [400],
+    errors: [],
   },
   'GET /v1/payments/{id}': { summary: 'One payment, with the verdicts that settled it if its outcome was unknown', response: s.keysendResponse, errors: [404] },
   'GET /v1/feeds/{feedGuid}/summary': { summary: "A show's recipients: accrued, paid and owed msat each", response: s.feedSummaryResponse, errors: [404] },
@@ -83,7 +83,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       'Settle a payment whose outcome is unknown: succeeded (proved by a preimage of its hash) or, admin only, failed without evidence (confirmed, with a reason)',
     body: verdictSchema,
     response: s.keysendResponse,
-    errors: [400, 404, 409, 422],
+    errors: [404, 409, 422],
   },
   'POST /v1/payments/reconcile': {
     summary:
