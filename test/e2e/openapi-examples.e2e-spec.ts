@@ -20,10 +20,10 @@ describe('OpenAPI request examples (e2e)', () => {
     for (const key of Object.keys(ROUTE_EXAMPLES)) {
       const [method, template] = key.split(' ') as [string, string];
       const operation = document.paths[template][method.toLowerCase()];
-      const parameters: { name: string; in: string; example?: string }[] = operation.parameters ?? [];
-      const path = template.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(parameters.find((p) => p.in === 'path' && p.name === name)!.example!));
+      const parameters: { name: string; in: string; example?: string | number }[] = operation.parameters ?? [];
+      const path = template.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(String(parameters.find((p) => p.in === 'path' && p.name === name)!.example)));
       const query = new URLSearchParams(
-        parameters.filter((p) => p.in === 'query' && p.example !== undefined).map((p): [string, string] => [p.name, p.example!]),
+        parameters.filter((p) => p.in === 'query' && p.example !== undefined).map((p): [string, string] => [p.name, String(p.example)]),
       );
       const body = operation.requestBody?.content['application/json'].example;
       const res = await request(stack.baseUrl, `${path}${query.size ? `?${query}` : ''}`, {

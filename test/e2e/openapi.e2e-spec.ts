@@ -1,4 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
+import { Ajv } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import { spawnSync } from 'node:child_process';
 import { RequireScope, Scope } from '@splitstream/auth';
 import { API_CONTROLLERS } from '../../apps/api/src/api.module.js';
@@ -103,6 +105,42 @@ describe('OpenAPI (e2e)', () => {
     expect(document.paths['/v1/events'].post.responses['429']).toEqual({ $ref: '#/components/responses/Error429' });
     expect(document.components.responses.Error429.description).toContain('app_day_cap_exceeded');
     expect(document.components.schemas.Error.properties.error.enum).toEqual(expect.arrayContaining(['listener_day_cap_exceeded', 'invalid_request']));
+  });
+
+  it('gives examples its own schemas accept: every field, parameter and request body example', async () => {
+    const document = (await request(stack.baseUrl, '/docs/openapi.json')).body;
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    ajvFormats.default(ajv);
+    const wrong: string[] = [];
+    const check = (schema: object, example: unknown, where: string) => {
+      const validate = ajv.compile(schema);
+      if (!validate(example)) wrong.push(`${where}: ${JSON.stringify(example)} ${ajv.errorsText(validate.errors)}`);
+    };
+    const walk = (schema: any, where: string): void => {
+      if (!schema || typeof schema !== 'object' || schema.$ref) return;
+      if (schema.example !== undefined) check(schema, schema.example, where);
+      for (const [property, child] of Object.entries(schema.properties ?? {})) walk(child, `${where}.${property}`);
+      if (schema.items) walk(schema.items, `${where}[]`);
+      for (const branch of [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])]) walk(branch, where);
+    };
+    let examples = 0;
+    for (const [path, operations] of Object.entries<any>(document.paths)) {
+      for (const [method, operation] of Object.entries<any>(operations)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        for (const parameter of operation.parameters ?? []) {
+          walk(parameter.schema, `${where} ${parameter.in} ${parameter.name}`);
+          if (parameter.example !== undefined) check(parameter.schema, parameter.example, `${where} ${parameter.in} ${parameter.name} (example)`);
+        }
+        const body = operation.requestBody?.content['application/json'];
+        if (body) walk(body.schema, `${where} body`);
+        if (body?.example !== undefined) check(body.schema, body.example, `${where} body (example)`);
+        for (const [status, response] of Object.entries<any>(operation.responses)) walk(response.content?.['application/json']?.schema, `${where} ${status}`);
+        examples += (operation.parameters ?? []).filter((p: { example?: unknown }) => p.example !== undefined).length + (body?.example ? 1 : 0);
+      }
+    }
+    walk(document.components.schemas.Error, 'Error');
+    expect(wrong).toEqual([]);
+    expect(examples).toBeGreaterThan(15);
   });
 
   it('refuses to build a document with a field it has no example for', () => {

@@ -4,7 +4,7 @@
 
 export interface RouteExample {
   params?: Record<string, string>; // path parameters
-  query?: Record<string, string>;
+  query?: Record<string, string | number>; // typed as the parameter's schema (a limit is a number)
   body?: unknown;
 }
 
@@ -42,11 +42,11 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   'POST /v1/events': { body: { events: [EXAMPLE_EVENT] } },
   'GET /v1/events/{id}': { params: { id: EXAMPLE_EVENT.id } },
   'POST /v1/payouts/run': {},
-  'GET /v1/payouts': { query: { limit: '20' } },
-  'GET /v1/payouts/paid-per-hour': { query: { hours: '24' } },
+  'GET /v1/payouts': { query: { limit: 20 } },
+  'GET /v1/payouts/paid-per-hour': { query: { hours: 24 } },
   'GET /v1/payouts/{id}': { params: { id: '1' } },
   'GET /v1/recipients': { query: { address: HOST } },
-  'GET /v1/recipients/top': { query: { limit: '10' } },
+  'GET /v1/recipients/top': { query: { limit: 10 } },
   'GET /v1/recipients/{id}': { params: { id: '1' } },
   'GET /v1/recipients/{id}/statement': { params: { id: '1' } },
   'POST /v1/recipients/unpark': { body: { address: HOST } },

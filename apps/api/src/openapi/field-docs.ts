@@ -172,7 +172,8 @@ export function documentFields(schema: JsonSchema, name?: string, parent?: strin
   if (name !== undefined && isLeaf && schema.example === undefined) {
     const doc = (parent !== undefined && FIELD_DOCS[`${parent}.${name}`]) || FIELD_DOCS[name];
     if (doc) {
-      schema.example = doc.example;
+      // A field of the same name that only takes some values (the query's parked: "true" | "false") shows one of them.
+      schema.example = schema.enum && !schema.enum.includes(doc.example) ? schema.enum[0] : doc.example;
       if (schema.type === 'string' && !schema.pattern && !schema.format && !schema.enum) {
         if (doc.pattern) schema.pattern = doc.pattern;
         if (doc.format) schema.format = doc.format;

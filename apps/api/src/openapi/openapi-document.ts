@@ -146,7 +146,7 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
   return { document, routes };
 }
 
-function queryParameters(shape: z.ZodRawShape, area?: string, example?: Record<string, string>) {
+function queryParameters(shape: z.ZodRawShape, area?: string, example?: RouteExample['query']) {
   const json = jsonSchema(z.strictObject(shape), area) as { properties?: Record<string, object>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => ({
     name,
