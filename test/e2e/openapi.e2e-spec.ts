@@ -1,10 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
+import { Ajv } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import { spawnSync } from 'node:child_process';
 import { RequireScope, Scope } from '@splitstream/auth';
 import { API_CONTROLLERS } from '../../apps/api/src/api.module.js';
 import { z } from 'zod';
 import { buildOpenApiDocument } from '../../apps/api/src/openapi/openapi-document.js';
+import { ROUTE_EXAMPLES } from '../../apps/api/src/openapi/examples.js';
 import { ROUTE_DOCS } from '../../apps/api/src/openapi/route-docs.js';
+import { checkResponse } from '../support/openapi-check.js';
 import { request } from '../support/http.js';
 import { ROUTES } from '../support/routes.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -62,12 +66,15 @@ describe('OpenAPI (e2e)', () => {
     const document = (await request(stack.baseUrl, '/docs/openapi.json')).body;
     const missing: string[] = [];
     const shaped = /(^id$|Id$|^payout$|^recipient$|^before$|nextBefore|Msat$|^address$|customKey|paymentHash|preimage|At$|^hour$|^from$|^to$)/;
+    // An event's id is the app's own text (1 to 128 characters): no pattern is true of it.
+    const appsOwn = /(events\[\]\.id|\/v1\/events\/\{id\} (path id|200\.id))$/;
     const walk = (schema: any, where: string, name?: string): void => {
       if (!schema || typeof schema !== 'object') return;
       const leaf = !schema.properties && !schema.items && schema.type !== 'object' && !schema.anyOf && !schema.oneOf;
       if (leaf && name !== undefined) {
         if (schema.example === undefined) missing.push(`${where}: no example`);
-        if (schema.type === 'string' && shaped.test(name) && !schema.pattern && !schema.format && !schema.enum) missing.push(`${where}: no pattern or format`);
+        if (schema.type === 'string' && shaped.test(name) && !appsOwn.test(where) && !schema.pattern && !schema.format && !schema.enum)
+          missing.push(`${where}: no pattern or format`);
         if (schema.type === 'integer' && Math.abs(schema.maximum ?? 0) === Number.MAX_SAFE_INTEGER) missing.push(`${where}: 2^53 bound`);
       }
       for (const [property, child] of Object.entries(schema.properties ?? {})) walk(child, `${where}.${property}`, property);
@@ -108,6 +115,42 @@ describe('OpenAPI (e2e)', () => {
     expect(ingested.events.items.properties.code.enum).toContain(ingested.events.items.properties.code.example);
   });
 
+  it('gives examples its own schemas accept: every field, parameter and request body example', async () => {
+    const document = (await request(stack.baseUrl, '/docs/openapi.json')).body;
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    ajvFormats.default(ajv);
+    const wrong: string[] = [];
+    const check = (schema: object, example: unknown, where: string) => {
+      const validate = ajv.compile(schema);
+      if (!validate(example)) wrong.push(`${where}: ${JSON.stringify(example)} ${ajv.errorsText(validate.errors)}`);
+    };
+    const walk = (schema: any, where: string): void => {
+      if (!schema || typeof schema !== 'object' || schema.$ref) return;
+      if (schema.example !== undefined) check(schema, schema.example, where);
+      for (const [property, child] of Object.entries(schema.properties ?? {})) walk(child, `${where}.${property}`);
+      if (schema.items) walk(schema.items, `${where}[]`);
+      for (const branch of [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])]) walk(branch, where);
+    };
+    let examples = 0;
+    for (const [path, operations] of Object.entries<any>(document.paths)) {
+      for (const [method, operation] of Object.entries<any>(operations)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        for (const parameter of operation.parameters ?? []) {
+          walk(parameter.schema, `${where} ${parameter.in} ${parameter.name}`);
+          if (parameter.example !== undefined) check(parameter.schema, parameter.example, `${where} ${parameter.in} ${parameter.name} (example)`);
+        }
+        const body = operation.requestBody?.content['application/json'];
+        if (body) walk(body.schema, `${where} body`);
+        if (body?.example !== undefined) check(body.schema, body.example, `${where} body (example)`);
+        for (const [status, response] of Object.entries<any>(operation.responses)) walk(response.content?.['application/json']?.schema, `${where} ${status}`);
+        examples += (operation.parameters ?? []).filter((p: { example?: unknown }) => p.example !== undefined).length + (body?.example ? 1 : 0);
+      }
+    }
+    walk(document.components.schemas.Error, 'Error');
+    expect(wrong).toEqual([]);
+    expect(examples).toBeGreaterThan(15);
+  });
+
   it('refuses to build a document with a field it has no example for', () => {
     @Controller('v1/undocumented-field')
     class NewFieldController {
@@ -118,11 +161,55 @@ describe('OpenAPI (e2e)', () => {
       }
     }
     ROUTE_DOCS['GET /v1/undocumented-field'] = { summary: 'x', response: z.object({ brandNewField: z.string() }), errors: [] };
+    ROUTE_EXAMPLES['GET /v1/undocumented-field'] = {};
     try {
       expect(() => buildOpenApiDocument([...API_CONTROLLERS, NewFieldController])).toThrow('the field "brandNewField" has no entry in FIELD_DOCS');
     } finally {
       delete ROUTE_DOCS['GET /v1/undocumented-field'];
+      delete ROUTE_EXAMPLES['GET /v1/undocumented-field'];
     }
+  });
+
+  it('refuses to build a document with a route without an example, or with an example the api would refuse', () => {
+    const { events } = ROUTE_EXAMPLES['POST /v1/events']!.body as { events: { value: object }[] };
+    const original = ROUTE_EXAMPLES['POST /v1/events']!;
+    try {
+      ROUTE_EXAMPLES['POST /v1/events'] = { body: { events: [{ ...events[0], value: { ...events[0]!.value, type: 'node' } }] } };
+      expect(() => buildOpenApiDocument(API_CONTROLLERS)).toThrow(
+        /the example of POST \/v1\/events has a body the api refuses: events.0.value.type unsupported value type "node"/,
+      );
+      delete ROUTE_EXAMPLES['POST /v1/events'];
+      expect(() => buildOpenApiDocument(API_CONTROLLERS)).toThrow('POST /v1/events has no entry in ROUTE_EXAMPLES');
+    } finally {
+      ROUTE_EXAMPLES['POST /v1/events'] = original;
+    }
+  });
+
+  it('checks a response against the document: an undocumented status, a wrong or an undocumented field fail with the route named', () => {
+    const url = `${stack.baseUrl}/v1/payouts/7`;
+    const payout = {
+      id: '7',
+      trigger: 'manual',
+      status: 'completed',
+      note: null,
+      createdAt: '2026-11-29T14:00:00.000Z',
+      startedAt: null,
+      finishedAt: null,
+      keysends: [],
+    };
+    const totals = { keysends: 0, succeeded: 0, failed: 0, cancelled: 0, unknown: 0, pending: 0, sats: 0, paidSats: 0, feeSats: 0 };
+    expect(() => checkResponse('GET', url, 200, 'application/json', { ...payout, totals })).not.toThrow();
+    expect(() => checkResponse('GET', url, 418, 'application/json', {})).toThrow(
+      'GET /v1/payouts/7 answered 418, a status the document does not list for GET /v1/payouts/{id}',
+    );
+    expect(() => checkResponse('GET', url, 200, 'application/json', { ...payout, totals: { ...totals, sats: '0' } })).toThrow(
+      /GET \/v1\/payouts\/\{id\} 200\) does not match its schema:\n  \/totals\/sats must be integer/,
+    );
+    expect(() => checkResponse('GET', url, 200, 'application/json', { ...payout, totals, secret: 1 })).toThrow(/must NOT have additional properties .*secret/);
+    expect(() => checkResponse('GET', url, 404, 'application/json', { error: 'not_found', message: 'no such payout' })).not.toThrow();
+    // Not JSON (a CSV statement), or not a documented path: not checked.
+    expect(() => checkResponse('GET', url, 200, 'text/csv', 'a,b')).not.toThrow();
+    expect(() => checkResponse('GET', `${stack.baseUrl}/v1/nowhere`, 404, 'application/json', {})).not.toThrow();
   });
 
   it('serves Swagger UI at /docs', async () => {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { OFF_CURVE_PUBKEY, pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
+import { request } from '../support/http.js';
 import { ROUTES } from '../support/routes.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -205,37 +206,37 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
         ...(inPath !== path ? [{ url: `${inPath}${search ? `?${search}` : ''}`, body: route.body }] : []),
       ];
       for (const target of targets) {
-        const res = await fetch(`${stack.baseUrl}${target.url}`, {
+        const res = await request(stack.baseUrl, target.url, {
           method: route.method,
           headers: auth,
           ...(route.method === 'POST' && { body: JSON.stringify(target.body) }),
         });
         expect([route.path, target.url, res.status]).toEqual([route.path, target.url, 400]);
-        expect(await res.json()).toMatchObject({
+        expect(res.body).toMatchObject({
           error: 'invalid_request',
           issues: [{ message: 'must not contain NUL characters or unpaired UTF-16 surrogates' }],
         });
       }
       if (route.method === 'POST') {
         for (const raw of ['"a\\u0000b"', '"\\ud800"', '"\\udc00x"']) {
-          const res = await fetch(`${stack.baseUrl}${route.path}`, { method: 'POST', headers: auth, body: `{"note": ${raw}}` });
+          const res = await request(stack.baseUrl, route.path, { method: 'POST', headers: auth, body: `{"note": ${raw}}` });
           expect([route.path, raw, res.status]).toEqual([route.path, raw, 400]);
-          expect(await res.json()).toMatchObject({ error: 'invalid_request', issues: [{ path: 'note' }] });
+          expect(res.body).toMatchObject({ error: 'invalid_request', issues: [{ path: 'note' }] });
         }
       }
     }
     for (const open of ['/health', '/docs/openapi.json']) {
-      const res = await fetch(`${stack.baseUrl}${open}?q=x%00`);
+      const res = await request(stack.baseUrl, `${open}?q=x%00`);
       expect([open, res.status]).toEqual([open, 400]);
-      expect(await res.json()).toMatchObject({ error: 'invalid_request' });
+      expect(res.body).toMatchObject({ error: 'invalid_request' });
     }
-    const inEvent = await fetch(`${stack.baseUrl}/v1/events`, {
+    const inEvent = await request(stack.baseUrl, '/v1/events', {
       method: 'POST',
       headers: auth,
       body: JSON.stringify({ events: [event('nul-1', [node('H\u0000st', pubkey(0x900), 1)])] }).replace('H\\u0000st', 'H\\ud83dst'),
     });
     expect(inEvent.status).toBe(400);
-    expect(((await inEvent.json()) as { issues: unknown }).issues).toEqual([
+    expect(inEvent.body.issues).toEqual([
       { path: 'events[0].value.recipients[0].name', message: 'must not contain NUL characters or unpaired UTF-16 surrogates' },
     ]);
     expect((await sql<{ n: number }>(`SELECT count(*)::int AS n FROM listening_event WHERE event_id = 'nul-1'`))[0]!.n).toBe(0);
@@ -330,15 +331,15 @@ describe('payout engine: one bad thing never blocks the rest (e2e)', () => {
   });
 
   it('answers an oversized body (413) and oversized headers (431) in the one error shape', async () => {
-    const big = await fetch(`${stack.baseUrl}/v1/events`, {
+    const big = await request(stack.baseUrl, '/v1/events', {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ events: [], pad: 'x'.repeat(6 * 1024 * 1024) }),
     });
     expect(big.status).toBe(413);
-    expect(await big.json()).toEqual({ error: 'payload_too_large', message: 'the body is larger than the 5 MB limit' });
-    const headers = await fetch(`${stack.baseUrl}/v1/summary`, { headers: { authorization: `Bearer ${stack.key}`, 'x-pad': 'y'.repeat(20_000) } });
+    expect(big.body).toEqual({ error: 'payload_too_large', message: 'the body is larger than the 5 MB limit' });
+    const headers = await request(stack.baseUrl, '/v1/summary', { headers: { authorization: `Bearer ${stack.key}`, 'x-pad': 'y'.repeat(20_000) } });
     expect(headers.status).toBe(431);
-    expect(await headers.json()).toEqual({ error: 'headers_too_large', message: 'the request headers are larger than the server accepts' });
+    expect(headers.body).toEqual({ error: 'headers_too_large', message: 'the request headers are larger than the server accepts' });
   });
 });

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { checkResponse } from './openapi-check.js';
 
 export interface JsonResponse<T = any> {
   status: number;
@@ -21,6 +22,8 @@ export async function request<T = any>(baseUrl: string, path: string, init: Requ
   } catch {
     // not JSON: the raw text is what the test gets
   }
+  // Every answer of the api is one its OpenAPI document describes: else the test that asked fails here.
+  checkResponse((init.method ?? 'GET').toUpperCase(), response.url, response.status, response.headers.get('content-type'), body);
   return { status: response.status, headers: response.headers, body };
 }
 

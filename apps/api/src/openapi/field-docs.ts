@@ -1,8 +1,11 @@
 // Every field of the OpenAPI document gets a real example, and every identifier, amount, key, hash and time a
-// pattern or format, from this one table keyed by field name (a field name means the same thing on every route).
+// pattern or format, from this one table keyed by field name. A name that means two things is keyed by its
+// parent too ("value.type" is the value block's type, "recipients[].type" a recipient's); that entry wins.
 // Building the document fails on a field missing here, so a new field cannot go out undocumented.
 
-const PUBKEY = '03ae9f91a0cb8ff43840e3c322c4c61f019d8c1c3cea15a25cfc425ac605e61a4a';
+import { EXAMPLE_EVENT, EXAMPLE_RECIPIENTS } from './examples.js';
+
+const PUBKEY = EXAMPLE_RECIPIENTS[0]!;
 const DATABASE_ID = '^[1-9][0-9]{0,18}$';
 const HEX_32_BYTES = '^[0-9a-f]{64}$';
 const TIME = '2026-11-29T14:00:00.000Z';
@@ -11,6 +14,7 @@ interface FieldDoc {
   example: unknown;
   pattern?: string;
   format?: string;
+  enum?: readonly string[]; // for a field the code checks with a refinement (which JSON Schema cannot show)
 }
 
 const id = (example: string): FieldDoc => ({ example, pattern: DATABASE_ID });
@@ -19,9 +23,15 @@ const msat = (example: string): FieldDoc => ({ example });
 const count = (example: number): FieldDoc => ({ example });
 const text = (example: string): FieldDoc => ({ example });
 
+// An event's id is the app's own (1 to 128 characters, unique per app), not a database id.
+const eventId = text(EXAMPLE_EVENT.id);
+const oneOf = (values: readonly string[]): FieldDoc => ({ example: values[0], enum: values });
+
 export const FIELD_DOCS: Record<string, FieldDoc> = {
   // identifiers
   id: id('42'),
+  'events.id': eventId, // GET /v1/events/{id}: the event itself, and its path parameter
+  'events[].id': eventId, // POST /v1/events: each event sent, and each event answered
   payoutId: id('7'),
   payout: id('7'),
   recipient: id('42'),
@@ -38,11 +48,11 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   paymentHash: { example: 'a5b3f1c0d2e4f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f', pattern: HEX_32_BYTES },
   preimage: { example: '0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0', pattern: HEX_32_BYTES },
   reference: { example: '6f1d2c3b-4a59-4e87-9d6c-5b4a39281706', format: 'uuid' },
-  feedGuid: text('917393e3-1b1e-5cef-ace4-edaa54e1f810'),
-  itemGuid: text('PC20-229'),
+  feedGuid: text(EXAMPLE_EVENT.feedGuid),
+  itemGuid: text(EXAMPLE_EVENT.itemGuid),
   remoteFeedGuid: text('6dfbd8e4-3e5f-5d6a-9a3f-3b3d4b8e2e8a'),
   remoteItemGuid: text('track-07'),
-  listenerId: text('listener-5d41402a'),
+  listenerId: text(EXAMPLE_EVENT.listenerId),
   app: text('podverse'),
   feedId: count(920666),
   itemId: count(14961436154),
@@ -124,17 +134,22 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   changed: { example: true },
   // free text (feeds and wallets write these; no pattern would be true of them)
   name: text('Podcasting 2.0 Host'),
-  feedTitle: text('Podcasting 2.0'),
-  itemTitle: text('Episode 229: Value for Value'),
+  feedTitle: text(EXAMPLE_EVENT.feedTitle),
+  itemTitle: text(EXAMPLE_EVENT.itemTitle),
   feedUrl: { example: 'https://feeds.podcastindex.org/pc20.xml', format: 'uri' },
-  senderName: text('satoshi'),
-  appName: text('Podverse'),
+  senderName: text(EXAMPLE_EVENT.senderName),
+  appName: text(EXAMPLE_EVENT.appName),
   appVersion: text('4.16.2'),
   type: text('node'),
   method: text('keysend'),
   suggested: text('0.00000005000'),
   title: text('Song One'),
   medium: text('music'),
+  // The value block as apps send it (podcast:value), checked by refinements: libs/money's SUPPORTED_TYPES,
+  // SUPPORTED_METHODS and SUPPORTED_RECIPIENT_TYPES (the examples e2e test sends these).
+  'value.type': oneOf(['lightning']),
+  'value.method': oneOf(['keysend', 'lnaddress']),
+  'recipients[].type': oneOf(['node', 'lnaddress']),
   simulated: { example: false },
   message: text('the request is invalid; nothing was changed'),
   path: text('events[3].value.recipients[0].address'),
@@ -160,19 +175,20 @@ type JsonSchema = Record<string, any>;
 const SAFE_INTEGER_BOUNDS = [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
 
 // Adds examples and patterns to a schema's fields, and drops zod's ±2^53 integer bounds (they say nothing).
-export function documentFields(schema: JsonSchema, name?: string): JsonSchema {
+// `parent` names the object that holds the field (for a schema's root: the route's area, such as "events").
+export function documentFields(schema: JsonSchema, name?: string, parent?: string): JsonSchema {
   if (!schema || typeof schema !== 'object') return schema;
   for (const bound of ['maximum', 'minimum'] as const) if (SAFE_INTEGER_BOUNDS.includes(schema[bound])) delete schema[bound];
   const isLeaf = !schema.properties && !schema.items && !schema.anyOf && !schema.oneOf && !schema.allOf && schema.type !== 'object';
   if (name !== undefined && isLeaf && schema.example === undefined) {
-    const doc = FIELD_DOCS[name];
-    // A field name with an enum here (an event's rejection code) takes its example from the enum, never from another
-    // route's field of that name.
-    if (doc && (!schema.enum || schema.enum.includes(doc.example))) {
-      schema.example = doc.example;
+    const doc = (parent !== undefined && FIELD_DOCS[`${parent}.${name}`]) || FIELD_DOCS[name];
+    if (doc) {
+      // A field of the same name that only takes some values (the query's parked: "true" | "false") shows one of them.
+      schema.example = schema.enum && !schema.enum.includes(doc.example) ? schema.enum[0] : doc.example;
       if (schema.type === 'string' && !schema.pattern && !schema.format && !schema.enum) {
         if (doc.pattern) schema.pattern = doc.pattern;
         if (doc.format) schema.format = doc.format;
+        if (doc.enum) schema.enum = [...doc.enum];
       }
     } else if (schema.enum) {
       schema.example = schema.enum[0];
@@ -180,8 +196,8 @@ export function documentFields(schema: JsonSchema, name?: string): JsonSchema {
       throw new Error(`OpenAPI: the field "${name}" has no entry in FIELD_DOCS`);
     }
   }
-  for (const [property, child] of Object.entries<JsonSchema>(schema.properties ?? {})) documentFields(child, property);
-  if (schema.items) documentFields(schema.items, `${name}[]`);
-  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) for (const branch of schema[key] ?? []) documentFields(branch, name);
+  for (const [property, child] of Object.entries<JsonSchema>(schema.properties ?? {})) documentFields(child, property, name ?? parent);
+  if (schema.items) documentFields(schema.items, `${name}[]`, parent);
+  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) for (const branch of schema[key] ?? []) documentFields(branch, name, parent);
   return schema;
 }

@@ -3,11 +3,13 @@ import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/comm
 import { z } from 'zod';
 import { ALL_SCOPES, PUBLIC_ROUTE, REQUIRED_SCOPE } from '@splitstream/auth';
 import { documentFields } from './field-docs.js';
-import { ROUTE_DOCS } from './route-docs.js';
+import { ROUTE_EXAMPLES, type RouteExample } from './examples.js';
+import { ROUTE_DOCS, type RouteDoc } from './route-docs.js';
 import { errorResponse } from './schemas.js';
 
-const jsonSchema = (schema: z.ZodType) =>
-  documentFields(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>);
+// `area` (a route's first segment after /v1, as "events") names the root object for documentFields.
+const jsonSchema = (schema: z.ZodType, area?: string) =>
+  documentFields(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>, undefined, area);
 const joinPath = (...parts: string[]) =>
   `/${parts
     .flatMap((p) => p.split('/'))
@@ -25,7 +27,7 @@ const ERROR_TEXT: Record<number, string> = {
   429: 'Rate limited (rate_limited); see Retry-After',
   431: 'Request headers over the limit',
   500: 'Unexpected error',
-  503: 'A dependency does not answer',
+  503: 'A dependency does not answer (PostgreSQL; Redis for work that is queued); see Retry-After',
 };
 
 // One tag per area, by the path's first segment after /v1.
@@ -65,20 +67,30 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
         const sub = Reflect.getMetadata(PATH_METADATA, handler) as string;
         const path = joinPath(base, sub);
         const key = `${method} ${joinPath(primary!, sub)}`;
+        const area = /^\/v1\/([a-z]+)/.exec(joinPath(primary!))?.[1];
         const doc = ROUTE_DOCS[key];
         if (!doc) throw new Error(`OpenAPI: ${key} has no entry in ROUTE_DOCS`);
         const scope = Reflect.getMetadata(REQUIRED_SCOPE, handler) as string | undefined;
         const isPublic = Reflect.getMetadata(PUBLIC_ROUTE, handler) === true;
         const status = (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'POST' ? 201 : 200);
-        const errors = [...(isPublic ? [] : [401, 403]), ...doc.errors, 500].filter((code, i, all) => all.indexOf(code) === i);
+        // Any route answers 400 to a query parameter it does not take (or a NUL anywhere), 431 to oversized
+        // headers, 500 on a bug and 503 while PostgreSQL (or Redis, for queued work) does not answer; any POST
+        // 413 and 415 to a body over the limit or not JSON.
+        const anyRoute = [400, ...(isPublic ? [] : [401, 403]), ...(method === 'POST' ? [413, 415] : []), 431];
+        const errors = [...anyRoute, ...doc.errors, ...Object.keys(doc.errorBodies ?? {}).map(Number), 500, 503].filter(
+          (code, i, all) => all.indexOf(code) === i,
+        );
+        // Aliases carry no examples: each example is sent once, to the route's own path (test/e2e/openapi-examples).
+        const example = base === primary ? exampleOf(key, doc) : undefined;
         const parameters = [
           ...[...path.matchAll(/\{(\w+)\}/g)].map(([, param]) => ({
             name: param!,
             in: 'path',
             required: true,
-            schema: documentFields({ type: 'string' }, param),
+            schema: documentFields({ type: 'string' }, param, area),
+            ...(example && { example: example.params?.[param!] }),
           })),
-          ...(doc.query ? queryParameters(doc.query) : []),
+          ...(doc.query ? queryParameters(doc.query, area, example?.query) : []),
         ];
         routes.push({ method, path });
         paths[path] ??= {};
@@ -89,16 +101,25 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
           ...(scope && { description: `Requires the scope \`${scope}\`.`, 'x-required-scope': scope, security: [{ apiKey: [scope] }] }),
           ...(isPublic && { security: [] }),
           ...(parameters.length && { parameters }),
-          ...(doc.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body) } } } }),
+          ...(doc.body && {
+            requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body, area), ...(example && { example: example.body }) } } },
+          }),
           responses: {
             [status]: {
               description: 'OK',
-              content: path === '/metrics' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: jsonSchema(doc.response) } },
+              content:
+                path === '/metrics' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: jsonSchema(doc.response, area) } },
             },
             ...(doc.accepted && {
-              202: { description: 'Accepted: queued, not finished yet', content: { 'application/json': { schema: jsonSchema(doc.accepted) } } },
+              202: { description: 'Accepted: queued, not finished yet', content: { 'application/json': { schema: jsonSchema(doc.accepted, area) } } },
             }),
-            ...Object.fromEntries(errors.map((code) => [code, { $ref: `#/components/responses/Error${code}` }])),
+            ...Object.fromEntries(
+              errors.map((code) => {
+                const body = doc.errorBodies?.[code];
+                const described = { description: ERROR_TEXT[code], content: { 'application/json': { schema: body && jsonSchema(body, area) } } };
+                return [code, body ? described : { $ref: `#/components/responses/Error${code}` }];
+              }),
+            ),
           },
         };
       }
@@ -125,12 +146,29 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
   return { document, routes };
 }
 
-function queryParameters(shape: z.ZodRawShape) {
-  const json = jsonSchema(z.strictObject(shape)) as { properties?: Record<string, object>; required?: string[] };
+function queryParameters(shape: z.ZodRawShape, area?: string, example?: RouteExample['query']) {
+  const json = jsonSchema(z.strictObject(shape), area) as { properties?: Record<string, object>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => ({
     name,
     in: 'query',
     required: json.required?.includes(name) ?? false,
     schema: property,
+    ...(example?.[name] !== undefined && { example: example[name] }),
   }));
+}
+
+// A route's request example, checked against the schemas the code validates with: an example the api would refuse
+// stops the document being built.
+function exampleOf(key: string, doc: RouteDoc): RouteExample {
+  const example = ROUTE_EXAMPLES[key];
+  if (!example) throw new Error(`OpenAPI: ${key} has no entry in ROUTE_EXAMPLES`);
+  const params = [...key.matchAll(/\{(\w+)\}/g)].map(([, param]) => param!);
+  const problems = [
+    ...params.filter((param) => example.params?.[param] === undefined).map((param) => `no path parameter ${param}`),
+    ...(doc.body?.safeParse(example.body).error?.issues.map((issue) => `a body the api refuses: ${issue.path.join('.')} ${issue.message}`) ?? []),
+    ...(example.body !== undefined && !doc.body ? ['a body for a route that takes none'] : []),
+    ...(example.query && !z.strictObject(doc.query ?? {}).safeParse(example.query).success ? ['a query the api refuses'] : []),
+  ];
+  if (problems.length) throw new Error(`OpenAPI: the example of ${key} has ${problems.join('; ')}`);
+  return example;
 }

@@ -12,7 +12,8 @@ export interface RouteDoc {
   query?: z.ZodRawShape;
   response: z.ZodType;
   accepted?: z.ZodType; // a 202 answer besides the route's status (work queued, not finished yet)
-  errors: number[]; // besides 401/403 (from the scope) and 500
+  errors: number[]; // besides those any route answers (buildOpenApiDocument: 400, 401/403 from the scope, 431, 500, 503)
+  errorBodies?: Partial<Record<number, z.ZodType>>; // error answers that carry more than the one error shape
 }
 
 // What each route takes and answers, keyed "METHOD /path" as Nest maps it. The document is built from the
@@ -23,21 +24,21 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       'Submit 1 to 500 listening events, each judged on its own: the valid ones that fit every ceiling and cap are stored, each event gets a result (accepted, duplicate, conflict, or rejected with a code); each id counts once per app, ever. 202 when at least one event was stored now or before; 400 when the request is malformed, or events_rejected when none was (issues name each event with its code); 429 is rate limiting only',
     body: z.object({ events: z.array(listeningEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
     response: s.ingestResponse,
-    errors: [400, 413, 415, 429],
+    errors: [429],
   },
   'GET /v1/events': {
     summary:
       "Listening events, newest first, by feed (feedGuid), episode (itemGuid), status (applied, awaiting, set_aside) and received time (since, until): each a summary with its href (GET /v1/events/{id}). An app key lists its own app's events (403 naming another app); an admin key every app's, or one app's with ?app=<app id>",
     query: eventListQuery,
     response: s.eventListResponse,
-    errors: [400],
+    errors: [],
   },
   'GET /v1/events/{id}': {
     summary:
       "An event's per-recipient amounts and the keysends that paid them. Event ids are per app: an admin key reads another app's event with ?app=<app id>; an app key reads only its own (403 naming another app)",
     query: eventQuery,
     response: s.eventResponse,
-    errors: [400, 404],
+    errors: [404],
   },
   'POST /v1/payouts/run': {
     summary:
@@ -50,41 +51,41 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: 'Payout runs, newest first; empty=false leaves out the runs that had nothing due (the dashboard shows those only on request)',
     query: payoutListQuery,
     response: s.payoutListResponse,
-    errors: [400],
+    errors: [],
   },
   'GET /v1/payouts/paid-per-hour': {
     summary: 'Msat paid per hour, oldest first, every hour present',
     query: paidPerHourQuery,
     response: s.paidPerHourResponse,
-    errors: [400],
+    errors: [],
   },
   'GET /v1/payouts/{id}': { summary: 'One payout run with its totals and every keysend', response: s.payoutResponse, errors: [404] },
   'GET /v1/recipients': {
     summary: 'Recipients, newest first, with their owed, in-flight, parked and paid msat and retry state',
     query: recipientListQuery,
     response: s.recipientListResponse,
-    errors: [400],
+    errors: [],
   },
-  'GET /v1/recipients/top': { summary: 'The recipients that earned most (accrued msat)', query: topQuery, response: s.topRecipientsResponse, errors: [400] },
+  'GET /v1/recipients/top': { summary: 'The recipients that earned most (accrued msat)', query: topQuery, response: s.topRecipientsResponse, errors: [] },
   'GET /v1/recipients/{id}': { summary: 'One recipient', response: s.recipientResponse, errors: [404] },
   'GET /v1/recipients/{id}/statement': {
     summary: "A creator's statement: totals per feed and episode and every keysend (JSON, or CSV with Accept: text/csv)",
     query: statementQuery,
     response: s.statementResponse,
-    errors: [400, 404],
+    errors: [404],
   },
   'POST /v1/recipients/unpark': {
     summary:
       "Pay a parked recipient again from the next run: only the key's own app's parked money moves, unless an admin key names another app (app) or every app (allApps: true); an app key naming another app or all is refused (403); 404 when the apps named have no money for the recipient; changed: false when none had it parked",
     body: unparkSchema,
     response: s.unparkResponse,
-    errors: [400, 403, 404],
+    errors: [403, 404],
   },
   'GET /v1/payments': {
     summary: 'Payments (keysends and invoice payments), newest first, by status, recipient, payout and time',
     query: paymentListQuery,
     response: s.keysendListResponse,
-    errors: [400],
+    errors: [],
   },
   'GET /v1/payments/{id}': { summary: 'One payment, with the verdicts that settled it if its outcome was unknown', response: s.keysendResponse, errors: [404] },
   'GET /v1/feeds/{feedGuid}/summary': { summary: "A show's recipients: accrued, paid and owed msat each", response: s.feedSummaryResponse, errors: [404] },
@@ -94,28 +95,34 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       'Settle a payment whose outcome is unknown: succeeded (proved by a preimage of its hash) or, admin only, failed without evidence (confirmed, with a reason)',
     body: verdictSchema,
     response: s.keysendResponse,
-    errors: [400, 404, 409, 422],
+    errors: [404, 409, 422],
   },
   'POST /v1/payments/reconcile': {
     summary:
       "Look unknown payments up in the wallet's records now (the worker does it; the api holds no wallet): an admin key's covers every app, any other key's only its app's. 200 with the report, or 202 { status: 'queued', jobId } when the worker has not finished within about 20 s",
     response: s.reconcileResponse,
     accepted: s.reconcileQueuedResponse,
-    errors: [503],
+    errors: [],
   },
   'POST /v1/payments/{id}/check': {
     summary:
       "Look one unknown payment of this app up in the wallet's records (by the worker): the payment after the check, with the report; 202 { status: 'queued', jobId } when the worker has not finished within about 20 s",
     response: s.paymentCheckResponse,
     accepted: s.reconcileQueuedResponse,
-    errors: [404, 409, 503],
+    errors: [404, 409],
   },
   'GET /v1/summary': { summary: 'Totals: accrued, owed, in flight, paid, fees, unknown', response: s.summaryResponse, errors: [] },
-  'GET /v1/ledger/check': { summary: 'Verify the ledger invariant now (500 when it does not hold)', response: s.ledgerCheckResponse, errors: [500] },
+  'GET /v1/ledger/check': {
+    summary: 'Verify the ledger invariant now (500 when it does not hold, with the report)',
+    response: s.ledgerCheckResponse,
+    errors: [],
+    errorBodies: { 500: s.ledgerBrokenResponse },
+  },
   'GET /health': {
     summary:
       'Up or down: {status: ok} (200) or {status: error} (503) to anyone. With an admin key, the whole report: PostgreSQL and Redis reachability, the wallet and its balance as a worker last reported it (503 naming what does not answer; degraded when only the wallet refuses our credentials). Prometheus /metrics is not on this port: see METRICS_PORT',
     response: s.healthResponse,
-    errors: [503],
+    errors: [],
+    errorBodies: { 503: s.healthDownResponse },
   },
 };

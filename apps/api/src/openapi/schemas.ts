@@ -277,12 +277,23 @@ export const ledgerCheckResponse = z.object({
   problems: z.array(z.string()),
 });
 
+// 500 from GET /v1/ledger/check: the error shape with the report beside it.
+export const ledgerBrokenResponse = errorResponse.extend(ledgerCheckResponse.shape);
+
 // Without an admin key only `status` (ok, or error in the error shape); with one, terminus' whole report.
+const healthReport = z.record(z.string(), z.unknown());
 export const healthResponse = z.object({
   status: z.enum(['ok', 'error']),
-  info: z.record(z.string(), z.unknown()).optional(),
-  error: z.record(z.string(), z.unknown()).optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
+  info: healthReport.optional(),
+  error: healthReport.optional(),
+  details: healthReport.optional(),
+});
+// 503 from GET /health: the error shape; with an admin key, the report beside it and the checks that failed.
+export const healthDownResponse = errorResponse.extend({
+  status: z.enum(['error', 'degraded']).describe('degraded: only the wallet fails (it refuses our credentials)'),
+  info: healthReport.optional(),
+  details: healthReport.optional(),
+  down: healthReport.optional().describe('admin keys only: each check that failed, and why'),
 });
 
 export const paymentListResponse = z.object({ keysends: z.array(paymentResponse), nextBefore: nullableText });
