@@ -5,6 +5,7 @@ import { PrismaService } from '@splitstream/persistence';
 import type { JobQueue } from '@splitstream/queue';
 import { truncateAll } from '../../../../test/support/database.js';
 import { testConfig } from '../../../../test/support/test-config.js';
+import { RecipientsService } from '../recipients.service.js';
 import { LightningAddresses } from '../run/lightning-addresses.js';
 import { PayoutStore } from '../store/payout-store.js';
 import { Locks } from '../store/session-lock.js';
@@ -100,6 +101,13 @@ describe('Lightning-address rows of processes configured apart (integration)', (
     const due = (store: AddressStore) => prisma.$transaction((tx) => payouts.dueBalances(tx, 1n, store.fingerprint));
     expect((await due(workerX)).map((b) => b.address)).toEqual(['x@pods.test']);
     expect(await due(workerY)).toEqual([]);
+    // What an api under each config says the address waits for.
+    const waiting = async (config: typeof configX) => {
+      const { recipients } = await new RecipientsService(prisma, config).list({ tenant: 'app-a', identity: { address: 'x@pods.test' }, limit: 1 });
+      return recipients[0]!.waiting;
+    };
+    expect(await waiting(configX)).toBeNull();
+    expect(await waiting(configY)).toMatchObject({ code: 'lnaddress_unresolved' });
     expect(await workerX.toResolve(select)).toEqual([]);
     expect((await workerY.toResolve(select)).sort()).toEqual(['a@open.test', 'failing@pods.test', 'x@pods.test']);
     expect(await workerY.breakers(['open.test'])).toEqual(new Map());
