@@ -139,9 +139,75 @@ describe('GET /v1/events (e2e)', () => {
       '/v1/events?limit=101',
       '/v1/events?before=abc',
       `/v1/events?feedGuid=${'x'.repeat(257)}`,
+      '/v1/events?feedGuid=%00',
+      '/v1/events?itemGuid=a%00b',
+      '/v1/events?app=app-a%00',
+      // Years 1 to 9999 once the offset is applied (PostgreSQL has no year 0); the same parser on other routes.
+      '/v1/events?since=0000-01-01T00:00:00Z',
+      '/v1/events?until=0001-01-01T00:00:00+01:00',
+      '/v1/events?until=9999-12-31T23:59:59.999-23:59',
+      '/v1/payments?from=0000-01-01T00:00:00Z',
+      '/v1/payments?to=10000-01-01T00:00:00Z',
+      '/v1/recipients/1/statement?from=0000-12-31T23:59:59Z',
     ]) {
       const res = await appA.get(path);
       expect([path, res.status, res.body.error]).toEqual([path, 400, 'invalid_request']);
+    }
+    const admin = await stack.http.get('/v1/events?app=%00');
+    expect([admin.status, admin.body.error]).toEqual([400, 'invalid_request']);
+  });
+
+  it('answers odd but valid queries without a 500', async () => {
+    for (const path of [
+      '/v1/events?feedGuid=%ED%A0%80',
+      '/v1/events?feedGuid=%F0%9F',
+      '/v1/events?since=0001-01-01T00:00:00Z&until=9999-12-31T23:59:59.999Z',
+      '/v1/events?since=2026-12-01T00:00:00Z&until=2026-11-01T00:00:00Z',
+      '/v1/events?limit=1e2',
+      '/v1/payments?from=0001-01-01T00:00:00Z',
+    ]) {
+      const res = await appA.get(path);
+      expect([path, res.status < 500]).toEqual([path, true]);
+    }
+    expect((await appA.get('/v1/events?since=0001-01-01T00:00:00Z&until=9999-12-31T23:59:59.999Z')).body.events).toHaveLength(5);
+  });
+
+  // Ids come from one sequence for every app: a raw id as cursor would let app B count the events (and duplicate
+  // submissions, which consume ids too) other apps sent between two of its own pages.
+  it("gives opaque cursors, good only for the app and list they came from: B learns nothing of A's events from them", async () => {
+    expect((await appB.post('/v1/events', { events: [event('b-2', 'feed-9', 'item-9')] })).status).toBe(202);
+    for (let i = 0; i < 3; i++) {
+      expect((await appA.post('/v1/events', { events: Array.from({ length: 25 }, (_, j) => event(`a-burst-${i}-${j}`, 'feed-8', 'item-8')) })).status).toBe(
+        202,
+      );
+    }
+    expect((await appB.post('/v1/events', { events: [event('b-3', 'feed-9', 'item-9')] })).status).toBe(202);
+    const newest = (await appB.get('/v1/events?feedGuid=feed-9&limit=1')).body;
+    const older = (await appB.get(`/v1/events?feedGuid=feed-9&limit=1&before=${newest.nextBefore}`)).body;
+    expect([ids(newest), ids(older)]).toEqual([['b-3'], ['b-2']]);
+    for (const cursor of [newest.nextBefore, older.nextBefore]) expect(cursor).toMatch(/^[A-Za-z0-9_-]{48}$/);
+    // The same page twice: two different cursors (nothing to compare), both good.
+    const again = (await appB.get('/v1/events?feedGuid=feed-9&limit=1')).body.nextBefore;
+    expect(again).not.toBe(newest.nextBefore);
+    expect(ids((await appB.get(`/v1/events?feedGuid=feed-9&limit=1&before=${again}`)).body)).toEqual(['b-2']);
+
+    const [{ max }] = await query<{ max: string }>(stack.config.DATABASE_URL, 'SELECT MAX(id)::text AS max FROM listening_event');
+    const tampered = `${newest.nextBefore.slice(0, 20)}${newest.nextBefore[20] === 'A' ? 'B' : 'A'}${newest.nextBefore.slice(21)}`;
+    for (const [client, path] of [
+      [appB, `/v1/events?before=${BigInt(max) + 1n}`], // a raw id, as cursors were
+      [appB, '/v1/events?before=9223372036854775807'],
+      [appB, `/v1/events?before=${tampered}`],
+      [appA, `/v1/events?before=${newest.nextBefore}`], // B's cursor, A's key
+      [appB, `/v1/payments?before=${newest.nextBefore}`], // another list's
+      [appB, `/v1/recipients?before=${newest.nextBefore}`],
+    ] as const) {
+      const res = await client.get(path);
+      expect([path, res.status, res.body.error, res.body.issues]).toEqual([
+        path,
+        400,
+        'invalid_request',
+        [{ path: 'before', message: "must be the nextBefore of this list's previous page" }],
+      ]);
     }
   });
 });

@@ -99,7 +99,12 @@ describe('metrics (e2e)', () => {
       15_000,
     );
     for (const url of [stack.metricsUrl, stack.workerMetricsUrl!]) {
-      expect([url, seriesOf(await (await fetch(url)).text()).has('splitstream_wallet_balance_msat')]).toEqual([url, false]);
+      const series = seriesOf(await (await fetch(url)).text());
+      expect([url, series.has('splitstream_wallet_balance_msat'), series.has('splitstream_wallet_balance_reported_timestamp_seconds')]).toEqual([
+        url,
+        false,
+        false,
+      ]);
     }
   });
 
@@ -133,7 +138,9 @@ describe('metrics (e2e)', () => {
 describe('metrics on the NWC rail (e2e)', () => {
   let nwc: Nwc;
   let stack: Stack;
+  let bootedAt: number;
   beforeAll(async () => {
+    bootedAt = Date.now() / 1000;
     nwc = await startNwc();
     stack = await startStack(nwc.overrides);
   });
@@ -142,14 +149,18 @@ describe('metrics on the NWC rail (e2e)', () => {
     await nwc.close();
   });
 
-  it("publishes the wallet balance NWC get_balance reports, on the worker's /metrics only", async () => {
+  it("publishes the wallet balance NWC get_balance reports, and when it did, on the worker's /metrics only", async () => {
     const worker = await eventually(
       async () => (await fetch(stack.workerMetricsUrl!)).text(),
       (text) => text.includes('splitstream_wallet_balance_msat '),
       15_000,
     );
     expect(sample(worker, 'splitstream_wallet_balance_msat')).toBe(nwc.wallet.settings.balanceMsat);
-    expect(seriesOf(await (await fetch(stack.metricsUrl)).text()).has('splitstream_wallet_balance_msat')).toBe(false);
+    const reportedAt = sample(worker, 'splitstream_wallet_balance_reported_timestamp_seconds');
+    expect(reportedAt).toBeGreaterThanOrEqual(bootedAt);
+    expect(reportedAt).toBeLessThanOrEqual(Date.now() / 1000);
+    const api = seriesOf(await (await fetch(stack.metricsUrl)).text());
+    expect([api.has('splitstream_wallet_balance_msat'), api.has('splitstream_wallet_balance_reported_timestamp_seconds')]).toEqual([false, false]);
   });
 });
 

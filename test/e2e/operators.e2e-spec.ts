@@ -94,6 +94,7 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
       const page: any = (await a.get(`/v1/keysends?limit=3${cursor ? `&before=${cursor}` : ''}`)).body;
       pages.push(page.keysends.map((k: any) => k.id));
       cursor = page.nextBefore;
+      if (cursor !== null) expect(cursor).toMatch(/^[A-Za-z0-9_-]{48}$/); // opaque: no payment id
     }
     expect(pages.map((p) => p.length)).toEqual([3, 1]);
     expect(pages.flat()).toEqual((await a.get('/v1/keysends')).body.keysends.map((k: any) => k.id));
@@ -112,6 +113,7 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
 
     const first = (await a.get('/v1/recipients?limit=2')).body;
     expect(first.recipients).toHaveLength(2);
+    expect(first.nextBefore).toMatch(/^[A-Za-z0-9_-]{48}$/); // opaque: no recipient id
     const second = (await a.get(`/v1/recipients?limit=2&before=${first.nextBefore}`)).body;
     expect(second).toMatchObject({ nextBefore: null });
     expect([...first.recipients, ...second.recipients].map((r: any) => r.address)).toEqual([hangs, dead, alice]);

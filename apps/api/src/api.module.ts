@@ -17,6 +17,7 @@ import { EventsController } from './controllers/events.controller.js';
 import { LedgerController } from './controllers/ledger.controller.js';
 import { PayoutsController } from './controllers/payouts.controller.js';
 import { RecipientsController } from './controllers/recipients.controller.js';
+import { Cursors } from './http/cursors.js';
 import { ErrorFilter } from '@splitstream/errors';
 
 export const API_CONTROLLERS = [
@@ -48,7 +49,7 @@ export class ApiModule {
         TenantsModule,
       ],
       controllers: API_CONTROLLERS,
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_GUARD, useExisting: AuthGuard }, LedgerGauges],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_GUARD, useExisting: AuthGuard }, LedgerGauges, Cursors],
     };
   }
 }

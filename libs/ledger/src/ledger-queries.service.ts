@@ -149,6 +149,25 @@ async function paymentProblems(db: Queryable): Promise<string[]> {
   ];
 }
 
+// The query of GET /v1/events. One app's list reads that app's rows only, through an index that starts with
+// app_id (migration event_list), whatever the filter and however the apps' rows interleave: otherwise the planner
+// may walk the primary key backward through every app's newer rows (slow, and a timing oracle on other apps'
+// volume). Ordering by (app_id, id) makes it so: `app_id = ANY(...)` is not folded into a constant, so only an
+// app_id-first index gives that order without sorting the app's rows; a single app's order is still by id.
+export function eventListSql(filter: EventFilter): Prisma.Sql {
+  const conditions = filter.tenant === null ? [Prisma.sql`true`] : [Prisma.sql`app_id = ANY(${[filter.tenant]}::text[])`];
+  if (filter.feedGuid !== undefined) conditions.push(Prisma.sql`payload->>'feedGuid' = ${filter.feedGuid}`);
+  if (filter.itemGuid !== undefined) conditions.push(Prisma.sql`payload->>'itemGuid' = ${filter.itemGuid}`);
+  if (filter.status !== undefined) conditions.push(EVENT_STATUS_SQL[filter.status]);
+  if (filter.since !== undefined) conditions.push(Prisma.sql`received_at >= ${filter.since}`);
+  if (filter.until !== undefined) conditions.push(Prisma.sql`received_at < ${filter.until}`);
+  if (filter.before !== undefined) conditions.push(Prisma.sql`id < ${filter.before}`);
+  return Prisma.sql`
+    SELECT id, app_id, event_id, payload->>'feedGuid' AS feed_guid, payload->>'itemGuid' AS item_guid, amount_msat, received_at, applied_at, apply_error
+    FROM listening_event WHERE ${Prisma.join(conditions, ' AND ')}
+    ORDER BY ${filter.tenant === null ? Prisma.sql`id DESC` : Prisma.sql`app_id DESC, id DESC`} LIMIT ${filter.limit}`;
+}
+
 @Injectable()
 export class LedgerQueries {
   constructor(private readonly prisma: PrismaService) {}
@@ -185,17 +204,7 @@ export class LedgerQueries {
 
   // Newest first (by database id); `nextBefore` is the cursor of the next page (null on the last).
   async events(filter: EventFilter) {
-    const conditions = [Prisma.sql`true ${ofTenant(filter.tenant, 'app_id')}`];
-    if (filter.feedGuid !== undefined) conditions.push(Prisma.sql`payload->>'feedGuid' = ${filter.feedGuid}`);
-    if (filter.itemGuid !== undefined) conditions.push(Prisma.sql`payload->>'itemGuid' = ${filter.itemGuid}`);
-    if (filter.status !== undefined) conditions.push(EVENT_STATUS_SQL[filter.status]);
-    if (filter.since !== undefined) conditions.push(Prisma.sql`received_at >= ${filter.since}`);
-    if (filter.until !== undefined) conditions.push(Prisma.sql`received_at < ${filter.until}`);
-    if (filter.before !== undefined) conditions.push(Prisma.sql`id < ${filter.before}`);
-    const rows = await this.prisma.$queryRaw<EventRow[]>`
-      SELECT id, app_id, event_id, payload->>'feedGuid' AS feed_guid, payload->>'itemGuid' AS item_guid, amount_msat, received_at, applied_at, apply_error
-      FROM listening_event WHERE ${Prisma.join(conditions, ' AND ')}
-      ORDER BY id DESC LIMIT ${filter.limit}`;
+    const rows = await this.prisma.$queryRaw<EventRow[]>(eventListSql(filter));
     return { events: rows.map(eventSummary), nextBefore: rows.length === filter.limit ? String(rows.at(-1)!.id) : null };
   }
 

@@ -75,6 +75,12 @@ export class MetricsService {
     help: 'The wallet balance where the rail reports it (NWC get_balance), as of the last health probe that got one',
     registers: [],
   });
+  // When that was: a balance that stopped being reported (the wallet unreachable) otherwise looks current.
+  private readonly walletBalanceReportedAt = new Gauge({
+    name: 'splitstream_wallet_balance_reported_timestamp_seconds',
+    help: 'Unix time of the last health probe that got a wallet balance (splitstream_wallet_balance_msat)',
+    registers: [],
+  });
 
   constructor(@Inject(METRICS_PROCESS) private readonly owner: MetricsProcess) {
     const owned: Record<MetricsProcess, Metric[]> = {
@@ -97,6 +103,10 @@ export class MetricsService {
   // The worker's look at its wallet found this balance.
   reportWalletBalance(msat: number): void {
     this.walletBalance.set(msat);
-    if (this.owner === 'worker' && !this.registry.getSingleMetric('splitstream_wallet_balance_msat')) this.registry.registerMetric(this.walletBalance);
+    this.walletBalanceReportedAt.set(Date.now() / 1000);
+    if (this.owner === 'worker' && !this.registry.getSingleMetric('splitstream_wallet_balance_msat')) {
+      this.registry.registerMetric(this.walletBalance);
+      this.registry.registerMetric(this.walletBalanceReportedAt);
+    }
   }
 }

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { ofTenant, type RecipientIdentity, recipientState, recipientView, unpark } from '@splitstream/ledger';
 import { Prisma, PrismaService } from '@splitstream/persistence';
-import { WAITING_COLUMNS, WAITING_JOIN, waitingOf, type WaitingRow } from './waiting.js';
+import { resolutionFingerprint } from './addresses/fingerprint.js';
+import { WAITING_COLUMNS, waitingJoin, waitingOf, type WaitingRow } from './waiting.js';
 
 // Which recipients a list shows. `tenant` null: every app's money and state (admin keys); otherwise only what that
 // app's listeners accrued, that app's name for it and that app's state, and only recipients that app has accrued for.
@@ -104,7 +106,15 @@ export type RecipientListItem = ReturnType<typeof recipientListView>;
 
 @Injectable()
 export class RecipientsService {
-  constructor(private readonly prisma: PrismaService) {}
+  // Why an address waits, as this process's resolution config sees its routes (see AddressStore).
+  private readonly fingerprint: string;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.fingerprint = resolutionFingerprint(config);
+  }
 
   // Newest first; `nextBefore` is the cursor of the next page (null on the last).
   async list(filter: RecipientFilter) {
@@ -135,7 +145,7 @@ export class RecipientsService {
         SELECT SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight,
                SUM(b.parked_msat)::bigint AS parked_msat, SUM(b.paid_msat)::bigint AS paid
         FROM balance b WHERE b.recipient_id = r.id ${ofTenant(filter.tenant)}) t
-      ${WAITING_JOIN}
+      ${waitingJoin(this.fingerprint)}
       WHERE ${Prisma.join(conditions, ' AND ')}
       ORDER BY ${filter.order === 'accrued' ? Prisma.sql`t.accrued DESC, r.id DESC` : Prisma.sql`r.id DESC`} LIMIT ${filter.limit}`;
     const apps = filter.tenant === null ? await this.appStates(rows.map((r) => r.id)) : undefined;

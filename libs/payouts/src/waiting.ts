@@ -3,18 +3,19 @@ import { MSAT_PER_SAT } from '@splitstream/money';
 import { Prisma } from '@splitstream/persistence';
 
 // Why an address recipient's owed money is not being paid (the recipient views' `waiting`): its route, its last
-// failed resolution and its domain's breaker, read beside the recipient row `r` (see RecipientsService).
+// failed resolution and its domain's breaker, read beside the recipient row `r` (see RecipientsService). Rows of
+// another resolution fingerprint are stale (see AddressStore): as good as absent.
 export const WAITING_COLUMNS = Prisma.sql`w.route_kind, w.route_fresh, w.min_sendable_msat, w.failure_code, w.failure_message, w.failure_detail,
   w.domain_open_until, w.domain_failures, w.domain_error_detail`;
-export const WAITING_JOIN = Prisma.sql`
+export const waitingJoin = (fingerprint: string) => Prisma.sql`
   LEFT JOIN LATERAL (
     SELECT lr.kind AS route_kind, lr.expires_at > now() AS route_fresh, lr.min_sendable_msat,
            lf.code AS failure_code, lf.message AS failure_message, lf.detail AS failure_detail,
            d.open_until AS domain_open_until, d.consecutive_failures AS domain_failures, d.last_error_detail AS domain_error_detail
     FROM (SELECT 1) one
-    LEFT JOIN lnaddress_route lr ON lr.address = r.address
-    LEFT JOIN lnaddress_failure lf ON lf.address = r.address
-    LEFT JOIN lnaddress_domain d ON d.domain = split_part(r.address, '@', 2) AND d.open_until > now()
+    LEFT JOIN lnaddress_route lr ON lr.address = r.address AND lr.fingerprint = ${fingerprint}
+    LEFT JOIN lnaddress_failure lf ON lf.address = r.address AND lf.fingerprint = ${fingerprint}
+    LEFT JOIN lnaddress_domain d ON d.domain = split_part(r.address, '@', 2) AND d.open_until > now() AND d.fingerprint = ${fingerprint}
     WHERE r.address LIKE '%@%') w ON true`;
 
 export interface WaitingRow {

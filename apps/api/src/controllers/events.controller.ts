@@ -6,6 +6,7 @@ import { EVENT_STATUSES, LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
 import { AppError, ErrorCode } from '@splitstream/errors';
+import { Cursors } from '../http/cursors.js';
 import { pageQuery, parseQuery, timestamp } from '../http/params.js';
 
 // Event ids are per app: an admin key reads another app's event by naming it (`app`); an app key only its own.
@@ -13,7 +14,7 @@ export const eventQuery = { app: z.string().min(1).max(200).optional() };
 
 // GET /v1/events: an app key lists its own app's events; an admin key every app's, or one app's with `app`.
 export const eventListQuery = {
-  ...pageQuery('event'),
+  ...pageQuery,
   ...eventQuery,
   feedGuid: z.string().min(1).max(256).optional(),
   itemGuid: z.string().min(1).max(256).optional(),
@@ -29,6 +30,7 @@ export class EventsController {
     private readonly ledger: LedgerQueries,
     private readonly payouts: PayoutQueries,
     private readonly metrics: MetricsService,
+    private readonly cursors: Cursors,
   ) {}
 
   @Post()
@@ -51,11 +53,11 @@ export class EventsController {
   @Get()
   @RequireScope(Scope.PayoutsRead)
   list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
-    const { app, ...filter } = parseQuery(eventListQuery, query);
+    const { app, before, ...filter } = parseQuery(eventListQuery, query);
     const tenant = tenantOf(caller);
     if (app !== undefined && tenant !== null && app !== tenant)
       throw new AppError(ErrorCode.Forbidden, "an app key lists only its own app's events: leave out app");
-    return this.ledger.events({ ...filter, tenant: app ?? tenant });
+    return this.cursors.page(caller, 'events', before, (id) => this.ledger.events({ ...filter, before: id, tenant: app ?? tenant }));
   }
 
   @Get(':id')

@@ -5,6 +5,7 @@ import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@spli
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { toIssues } from '@splitstream/money';
 import { PAYMENT_LIST_STATUSES, PaymentVerdicts, PayoutQueries, ReconcileRequests, type ReconcileRequestResult } from '@splitstream/payouts';
+import { Cursors } from '../http/cursors.js';
 import { DATABASE_ID, databaseId, foundById, pageQuery, parseQuery, timestamp } from '../http/params.js';
 
 const hex64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters');
@@ -26,7 +27,7 @@ export const verdictSchema = z.discriminatedUnion(
 );
 
 export const paymentListQuery = {
-  ...pageQuery('payment'),
+  ...pageQuery,
   status: z.enum(PAYMENT_LIST_STATUSES, { error: `must be one of ${PAYMENT_LIST_STATUSES.join(', ')}` }).optional(),
   recipient: databaseId('recipient').optional(),
   payout: databaseId('payout').optional(),
@@ -41,14 +42,17 @@ export class PaymentsController {
     private readonly verdicts: PaymentVerdicts,
     private readonly queries: PayoutQueries,
     private readonly reconciliations: ReconcileRequests,
+    private readonly cursors: Cursors,
   ) {}
 
   // Newest first: what operators look at (status=unknown|failed|parked) and creators' payment history.
   @Get()
   @RequireScope(Scope.PayoutsRead)
   list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
-    const { recipient, payout, ...filter } = parseQuery(paymentListQuery, query);
-    return this.queries.keysends({ ...filter, tenant: tenantOf(caller), recipientId: recipient, payoutId: payout });
+    const { recipient, payout, before, ...filter } = parseQuery(paymentListQuery, query);
+    return this.cursors.page(caller, 'payments', before, (id) =>
+      this.queries.keysends({ ...filter, before: id, tenant: tenantOf(caller), recipientId: recipient, payoutId: payout }),
+    );
   }
 
   @Get(':id')

@@ -3,10 +3,11 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { type Caller, CurrentCaller, RateBudget, RateLimit, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
+import { Cursors } from '../http/cursors.js';
 import { booleanFlag, foundById, pageQuery, parseQuery } from '../http/params.js';
 
 export const payoutListQuery = {
-  ...pageQuery('payout'),
+  ...pageQuery,
   empty: booleanFlag
     .optional()
     .describe(
@@ -28,6 +29,7 @@ export class PayoutsController {
   constructor(
     private readonly requests: PayoutRequests,
     private readonly queries: PayoutQueries,
+    private readonly cursors: Cursors,
   ) {}
 
   // 202 and a new run; or, while a run is queued or running (any app's: runs pay every app), 200 and that run.
@@ -50,7 +52,7 @@ export class PayoutsController {
   @RequireScope(Scope.PayoutsRead)
   async list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
     const { limit, before, empty } = parseQuery(payoutListQuery, query);
-    return this.queries.list(tenantOf(caller), limit, before, empty);
+    return this.cursors.page(caller, 'payouts', before, (id) => this.queries.list(tenantOf(caller), limit, id, empty));
   }
 
   // For the dashboard's chart.

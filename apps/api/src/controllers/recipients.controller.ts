@@ -5,6 +5,7 @@ import { type Caller, CurrentCaller, RequireScope, Scope, tenantOf } from '@spli
 import { isLightningAddress, toIssues } from '@splitstream/money';
 import { RecipientsService, StatementsService, type UnparkScope } from '@splitstream/payouts';
 import { AppError, ErrorCode } from '@splitstream/errors';
+import { Cursors } from '../http/cursors.js';
 import { booleanFlag, foundById, msatAmount, pageQuery, parseQuery, timestamp } from '../http/params.js';
 import { statementCsv } from '../http/statement-csv.js';
 
@@ -40,7 +41,7 @@ function unparkScope(caller: Caller, app = caller.app, allApps?: true): UnparkSc
 }
 
 export const recipientListQuery = {
-  ...pageQuery('recipient'),
+  ...pageQuery,
   parked: booleanFlag.optional(),
   owedAtLeastMsat: msatAmount.optional(),
   q: z.string().min(1).max(200).optional(),
@@ -49,7 +50,7 @@ export const recipientListQuery = {
   customValue: identityFields.customValue,
 };
 
-export const topQuery = { limit: pageQuery('recipient').limit };
+export const topQuery = { limit: pageQuery.limit };
 export const statementQuery = { from: timestamp.optional(), to: timestamp.optional() };
 
 @Controller('v1/recipients')
@@ -57,16 +58,19 @@ export class RecipientsController {
   constructor(
     private readonly recipients: RecipientsService,
     private readonly statements: StatementsService,
+    private readonly cursors: Cursors,
   ) {}
 
   // Newest first. `address` (with customKey/customValue for a wallet behind a shared node) finds one recipient.
   @Get()
   @RequireScope(Scope.PayoutsRead)
   list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
-    const { address, customKey, customValue, ...filter } = parseQuery(recipientListQuery, query);
+    const { address, customKey, customValue, before, ...filter } = parseQuery(recipientListQuery, query);
     if (!customRecordsTogether({ customKey, customValue }))
       throw AppError.validation([{ path: 'customValue', message: together.error }], 'the query is invalid');
-    return this.recipients.list({ ...filter, tenant: tenantOf(caller), ...(address && { identity: { address, customKey, customValue } }) });
+    return this.cursors.page(caller, 'recipients', before, (id) =>
+      this.recipients.list({ ...filter, before: id, tenant: tenantOf(caller), ...(address && { identity: { address, customKey, customValue } }) }),
+    );
   }
 
   @Get('top')

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '@splitstream/errors';
 import { toIssues } from '@splitstream/money';
+import { CURSOR, CURSOR_ISSUE } from './cursors.js';
 
 // The largest PostgreSQL bigint: ids, cursors and msat amounts beyond it cannot name a row or be compared with one.
 export const MAX_BIGINT = 9223372036854775807n;
@@ -21,7 +22,7 @@ export function decimalUpTo(max: bigint, min: 0 | 1 = 1): RegExp {
   return new RegExp(`^(?:${[...(min === 0 ? ['0'] : []), ...shorter, ...sameLength].join('|')})$`);
 }
 
-// Database ids in route parameters and cursors: 1..9223372036854775807; anything else cannot name a row.
+// Database ids in route parameters and filters: 1..9223372036854775807; anything else cannot name a row.
 export const DATABASE_ID = decimalUpTo(MAX_BIGINT);
 // Amounts in msat in queries: 0..9223372036854775807 (what a bigint column holds).
 export const MSAT_IN_RANGE = decimalUpTo(MAX_BIGINT, 0);
@@ -35,14 +36,20 @@ export async function foundById<T>(what: string, id: string, find: (id: bigint) 
 
 export const databaseId = (what: string) => z.string().regex(DATABASE_ID, `must be a ${what} id (a whole number from 1 to ${MAX_BIGINT})`).transform(BigInt);
 export const msatAmount = z.string().regex(MSAT_IN_RANGE, `must be a whole number of msat from 0 to ${MAX_BIGINT}, as a decimal string`).transform(BigInt);
-export const timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-29T00:00:00Z' }).transform((s) => new Date(s));
+// Years 1 to 9999 once the offset is applied: PostgreSQL refuses year 0 (1 BC as JavaScript counts), and an offset
+// can carry 0001-01-01 or 9999-12-31 over the edge.
+export const timestamp = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-29T00:00:00Z' })
+  .transform((s) => new Date(s))
+  .refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'must fall in the years 1 to 9999 (UTC)');
 export const booleanFlag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((s) => s === 'true');
 
-// Every list: newest first, `limit` per page, and `before` = the previous page's `nextBefore`.
-export const pageQuery = (what: string) => ({
+// Every list: newest first, `limit` per page, and `before` = the previous page's `nextBefore` (an opaque cursor:
+// see Cursors).
+export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  before: databaseId(what).optional(),
-});
+  before: z.string().regex(CURSOR, CURSOR_ISSUE).optional(),
+};
 
 // Query strings are validated like bodies: an unknown parameter is a 400 (a misspelt filter must not silently
 // return everything).

@@ -18,6 +18,8 @@ interface FieldDoc {
 }
 
 const id = (example: string): FieldDoc => ({ example, pattern: DATABASE_ID });
+// A list's opaque cursor (see Cursors in apps/api/src/http/cursors.ts): pass nextBefore back as `before`.
+const cursor: FieldDoc = { example: 'Xq3vK9a1Lw0bT7yH2mRc5dNfEjUoP8sZiG4kB6nAtV_-Q1wE', pattern: '^[A-Za-z0-9_-]{48}$' };
 const time: FieldDoc = { example: TIME, format: 'date-time' };
 const msat = (example: string): FieldDoc => ({ example });
 const count = (example: number): FieldDoc => ({ example });
@@ -38,7 +40,7 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   keyId: id('3'),
   paymentId: id('1207'),
   jobId: { example: 'reconcile-request-0b6f1c3e-8d2a-4f57-9a41-3c5e2d7f9b10', pattern: '^reconcile-request-[0-9a-f-]{36}$' },
-  nextBefore: id('1180'),
+  nextBefore: cursor,
   href: { example: '/v1/events/ev-7f3a9c?app=podverse', pattern: '^/v1/events/[^?]+\\?app=.+$' },
   address: { example: PUBKEY, pattern: '^(0[23][0-9a-fA-F]{64}|[a-z0-9._+-]+@[a-z0-9.-]+)$' },
   destination: { example: PUBKEY, pattern: '^0[23][0-9a-f]{64}$' },
@@ -124,7 +126,7 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   remotePercentage: count(50),
   remoteStartTime: count(12),
   limit: count(20),
-  before: id('1180'),
+  before: cursor,
   hours: count(24),
   // flags
   fee: { example: false },

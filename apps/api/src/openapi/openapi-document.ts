@@ -18,7 +18,7 @@ const joinPath = (...parts: string[]) =>
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid request: nothing was changed (POST /v1/events: events_rejected when none of its events was stored, issues naming each with its code)',
   401: 'Missing, invalid or revoked API key',
-  403: 'The API key lacks the required scope',
+  403: "The API key lacks the required scope, or names another app's data",
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Body over the 5 MB limit',

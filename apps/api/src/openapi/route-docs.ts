@@ -31,14 +31,14 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       "Listening events, newest first, by feed (feedGuid), episode (itemGuid), status (applied, awaiting, set_aside) and received time (since, until): each a summary with its href (GET /v1/events/{id}). An app key lists its own app's events (403 naming another app); an admin key every app's, or one app's with ?app=<app id>",
     query: eventListQuery,
     response: s.eventListResponse,
-    errors: [],
+    errors: [403],
   },
   'GET /v1/events/{id}': {
     summary:
       "An event's per-recipient amounts and the keysends that paid them. Event ids are per app: an admin key reads another app's event with ?app=<app id>; an app key reads only its own (403 naming another app)",
     query: eventQuery,
     response: s.eventResponse,
-    errors: [404],
+    errors: [403, 404],
   },
   'POST /v1/payouts/run': {
     summary:

@@ -52,7 +52,6 @@ export class AddressResolution {
     if (!lock) return report;
     try {
       report.ran = true;
-      await this.store.dropStale();
       const interval = this.config.LNADDRESS_RESOLVE_INTERVAL_SECONDS;
       const until = Date.now() + interval * 1000;
       const addresses = await this.store.toResolve({

@@ -18,9 +18,11 @@ describe('AddressStore.toResolve (integration)', () => {
     await prisma.balance.create({ data: { recipientId: recipient.id, appId, feedGuid: 'feed', itemGuid: 'item', accruedMsat: 1000n, owedMsat: 1000n } });
   };
   const failed = (address: string, failedAt: Date, attempts = 1) =>
-    prisma.lnaddressFailure.create({ data: { address, code: 'lnaddress_refused', message: 'no', detail: 'no', failedAt, attempts } });
+    prisma.lnaddressFailure.create({
+      data: { address, code: 'lnaddress_refused', message: 'no', detail: 'no', failedAt, attempts, fingerprint: store.fingerprint },
+    });
   const route = (address: string, expiresAt: Date) =>
-    prisma.addressRoute.create({ data: { address, kind: 'keysend', pubkey: '02'.padEnd(66, 'a'), expiresAt } });
+    prisma.addressRoute.create({ data: { address, kind: 'keysend', pubkey: '02'.padEnd(66, 'a'), expiresAt, fingerprint: store.fingerprint } });
 
   beforeEach(() => truncateAll(config.DATABASE_URL));
   afterAll(() => prisma.$disconnect());
@@ -29,8 +31,10 @@ describe('AddressStore.toResolve (integration)', () => {
     for (const address of ['a@open.test', 'b@half.test', 'new@ok.test', 'recent@ok.test', 'old@ok.test', 'thrice@ok.test', 'often@ok.test', 'fresh@ok.test']) {
       await owe('app-b', address);
     }
-    await prisma.lnaddressDomain.create({ data: { domain: 'open.test', consecutiveFailures: 3, openUntil: new Date(Date.now() + 60_000) } });
-    await prisma.lnaddressDomain.create({ data: { domain: 'half.test', consecutiveFailures: 3, openUntil: ago(1) } });
+    await prisma.lnaddressDomain.create({
+      data: { domain: 'open.test', consecutiveFailures: 3, openUntil: new Date(Date.now() + 60_000), fingerprint: store.fingerprint },
+    });
+    await prisma.lnaddressDomain.create({ data: { domain: 'half.test', consecutiveFailures: 3, openUntil: ago(1), fingerprint: store.fingerprint } });
     await failed('recent@ok.test', ago(30)); // waits 60 s
     await failed('old@ok.test', ago(90));
     await failed('thrice@ok.test', ago(200), 3); // waits 240 s

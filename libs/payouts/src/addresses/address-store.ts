@@ -20,10 +20,13 @@ export interface ResolveSelection {
 }
 
 // Lightning addresses' routes, last failures and domains' breakers: what resolution writes and runs read. Each
-// row is stamped with this process's resolutionFingerprint.
+// row is stamped with this process's resolutionFingerprint. A row under another fingerprint (learned by a process
+// configured apart: another rail or host map, a rolling deploy) is stale here: never planned with, its address due
+// for resolution, its failure and breaker not counted; it is overwritten by this process's next resolution, never
+// deleted (the other process may still be using it).
 @Injectable()
 export class AddressStore {
-  private readonly fingerprint: string;
+  readonly fingerprint: string;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -32,23 +35,12 @@ export class AddressStore {
     this.fingerprint = resolutionFingerprint(config);
   }
 
-  // Routes, failures and breakers learned under another rail or host map are forgotten: their addresses are
-  // resolved again (and their domains called again) against the servers now configured. Called before a
-  // resolution pass and before a run reads routes. Returns how many routes were dropped.
-  async dropStale(): Promise<number> {
-    const [routes] = await this.prisma.$transaction([
-      this.prisma.addressRoute.deleteMany({ where: { fingerprint: { not: this.fingerprint } } }),
-      this.prisma.lnaddressFailure.deleteMany({ where: { fingerprint: { not: this.fingerprint } } }),
-      this.prisma.lnaddressDomain.deleteMany({ where: { fingerprint: { not: this.fingerprint } } }),
-    ]);
-    return routes.count;
-  }
-
   // Addresses owed money (by any app) whose route is missing or expires within `refreshSeconds`, so that no app's
   // addresses (many, failing, on a slow or dead domain) hold another's: domains whose breaker is open are left
   // out, an address that failed waits its backoff, a domain gives at most `perDomain`, and the apps take turns
   // (each app's first address, then each one's second...). Within an app: refreshes of still valid routes (the
-  // soonest to expire first), then addresses never tried, then those that failed before.
+  // soonest to expire first), then addresses never tried, then those that failed before. Stale rows (another
+  // fingerprint's) count as absent.
   async toResolve(s: ResolveSelection): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<{ address: string }[]>`
       WITH owed AS (
@@ -56,12 +48,13 @@ export class AddressStore {
       ), due AS (
         SELECT a.address, lr.expires_at, CASE WHEN lr.expires_at > now() THEN 0 WHEN lf.address IS NULL THEN 1 ELSE 2 END AS class
         FROM (SELECT DISTINCT address FROM owed) a
-        LEFT JOIN lnaddress_route lr ON lr.address = a.address
-        LEFT JOIN lnaddress_failure lf ON lf.address = a.address
+        LEFT JOIN lnaddress_route lr ON lr.address = a.address AND lr.fingerprint = ${this.fingerprint}
+        LEFT JOIN lnaddress_failure lf ON lf.address = a.address AND lf.fingerprint = ${this.fingerprint}
         WHERE (lr.address IS NULL OR lr.expires_at <= now() + make_interval(secs => ${s.refreshSeconds}))
           AND (lf.address IS NULL
                OR lf.failed_at + make_interval(secs => LEAST(${s.maxRetrySeconds}, ${s.retrySeconds} * power(2, LEAST(lf.attempts, 32) - 1))) <= now())
-          AND NOT EXISTS (SELECT 1 FROM lnaddress_domain d WHERE d.domain = split_part(a.address, '@', 2) AND d.open_until > now())
+          AND NOT EXISTS (SELECT 1 FROM lnaddress_domain d
+                          WHERE d.domain = split_part(a.address, '@', 2) AND d.open_until > now() AND d.fingerprint = ${this.fingerprint})
       ), capped AS (
         SELECT due.*, ROW_NUMBER() OVER (PARTITION BY split_part(address, '@', 2) ORDER BY class, expires_at NULLS FIRST, address) AS in_domain FROM due
       ), turns AS (
@@ -73,14 +66,15 @@ export class AddressStore {
     return rows.map((r) => r.address);
   }
 
-  // Whether an address is owed money but was never resolved nor tried (new since the last resolution).
+  // Whether an address is owed money but was never resolved nor tried under this fingerprint (new since the last
+  // resolution, or only known from another process's config).
   async anyUntried(): Promise<boolean> {
     const [row] = await this.prisma.$queryRaw<{ untried: boolean }[]>`
       SELECT EXISTS (
         SELECT 1 FROM recipient r JOIN balance b ON b.recipient_id = r.id AND b.owed_msat > 0
         WHERE r.address LIKE '%@%'
-          AND NOT EXISTS (SELECT 1 FROM lnaddress_route lr WHERE lr.address = r.address)
-          AND NOT EXISTS (SELECT 1 FROM lnaddress_failure lf WHERE lf.address = r.address)) AS untried`;
+          AND NOT EXISTS (SELECT 1 FROM lnaddress_route lr WHERE lr.address = r.address AND lr.fingerprint = ${this.fingerprint})
+          AND NOT EXISTS (SELECT 1 FROM lnaddress_failure lf WHERE lf.address = r.address AND lf.fingerprint = ${this.fingerprint})) AS untried`;
     return row?.untried ?? false;
   }
 
@@ -93,14 +87,20 @@ export class AddressStore {
     ]);
   }
 
-  // Its route, if any, is kept until it expires: a failed refresh does not stop a still valid route.
+  // Its route, if any, is kept until it expires: a failed refresh does not stop a still valid route. Failures in a
+  // row count under this fingerprint only: a stale failure's attempts start over.
   async saveFailure(address: string, failure: DomainFailure): Promise<void> {
-    const fields = { ...failure, failedAt: new Date(), fingerprint: this.fingerprint };
-    await this.prisma.lnaddressFailure.upsert({ where: { address }, create: { address, ...fields }, update: { ...fields, attempts: { increment: 1 } } });
+    await this.prisma.$executeRaw`
+      INSERT INTO lnaddress_failure (address, code, message, detail, failed_at, fingerprint, attempts)
+      VALUES (${address}, ${failure.code}, ${failure.message}, ${failure.detail}, ${new Date()}, ${this.fingerprint}, 1)
+      ON CONFLICT (address) DO UPDATE SET code = EXCLUDED.code, message = EXCLUDED.message, detail = EXCLUDED.detail,
+        failed_at = EXCLUDED.failed_at, fingerprint = EXCLUDED.fingerprint,
+        attempts = CASE WHEN lnaddress_failure.fingerprint = EXCLUDED.fingerprint THEN lnaddress_failure.attempts + 1 ELSE 1 END`;
   }
 
+  // A stale breaker is closed here: its failures were another config's servers'.
   async breakers(domains: string[]): Promise<Map<string, BreakerState>> {
-    const rows = await this.prisma.lnaddressDomain.findMany({ where: { domain: { in: domains } } });
+    const rows = await this.prisma.lnaddressDomain.findMany({ where: { domain: { in: domains }, fingerprint: this.fingerprint } });
     return new Map(rows.map((r) => [r.domain, { consecutiveFailures: r.consecutiveFailures, openUntil: r.openUntil }]));
   }
 

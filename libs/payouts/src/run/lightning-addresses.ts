@@ -24,6 +24,12 @@ export const DOMAIN_OPEN_REASON: Reason = {
   code: WaitingCode.DomainOpen,
   message: "never sent: the address's domain failed repeatedly and is not called for now",
 };
+// Or its address has no route under this process's config any more (a process configured apart resolved it
+// since): the address did not refuse anything, the payment waits for this config's resolution.
+export const UNRESOLVED_REASON: Reason = {
+  code: WaitingCode.Unresolved,
+  message: 'never sent: the address is being resolved again under the wallet rail and host map now configured',
+};
 
 // The payout run's Lightning-address steps, in the worker: a run never resolves an address (AddressResolution,
 // its own job, does) and never waits on a domain for it. Invoices are fetched just before their payments are sent
@@ -44,15 +50,14 @@ export class LightningAddresses {
     private readonly metrics: MetricsService,
   ) {}
 
-  // Routes resolved under another rail or host map are not paid: their addresses wait for a resolution against
-  // the servers now configured (requestResolution asks for one).
-  async dropStaleRoutes(): Promise<void> {
-    const dropped = await this.addresses.dropStale();
-    if (dropped > 0) this.logger.log({ dropped }, 'lightning-address routes resolved under another wallet rail or host map dropped');
+  // What this process plans with: routes resolved under its rail and host map (see AddressStore).
+  get fingerprint(): string {
+    return this.addresses.fingerprint;
   }
 
-  // Addresses owed money that were never resolved nor tried: a resolution job now rather than at the next tick
-  // (deduplicated: one queued at a time). Never awaited by the payments: the run pays what has a route.
+  // Addresses owed money that were never resolved nor tried (under this config): a resolution job now rather than
+  // at the next tick (deduplicated: one queued at a time). Never awaited by the payments: the run pays what has a
+  // route.
   async requestResolution(): Promise<void> {
     try {
       if (await this.addresses.anyUntried()) await this.jobs.enqueue(RESOLVE_ADDRESSES, {});
@@ -65,7 +70,7 @@ export class LightningAddresses {
   // that got none (the callback failed, its invoice is not what was asked for, or its domain's breaker is open):
   // nothing was paid for them.
   async obtainInvoices(chunk: bigint[]): Promise<InvoiceRefusal[]> {
-    const wanting = await this.store.invoicesWanted(chunk);
+    const wanting = await this.store.invoicesWanted(chunk, this.fingerprint);
     const gates = await this.breakers.gates(wanting.map((k) => domainOf(k.address)));
     const refusals: InvoiceRefusal[] = [];
     await inDomainLanes(
@@ -73,6 +78,11 @@ export class LightningAddresses {
       (k) => domainOf(k.address),
       this.config.LNADDRESS_DOMAIN_CONCURRENCY,
       async (k, domain) => {
+        if (k.route === null) {
+          this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'unresolved' });
+          refusals.push({ paymentId: k.id, reason: UNRESOLVED_REASON, recipients: false });
+          return;
+        }
         if (await gates.get(domain)!.through(() => this.obtainInvoice(k, refusals))) return;
         this.metrics.lnaddress.inc({ step: 'invoice', outcome: 'domain_open' });
         refusals.push({ paymentId: k.id, reason: DOMAIN_OPEN_REASON, recipients: false });

@@ -108,7 +108,6 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         HEARTBEAT_EVERY_MS,
       );
       this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
-      await this.addresses.dropStaleRoutes();
       const invoicePayments = await this.prepare(payoutId);
       // Not awaited: the run never waits on resolution, nor on Redis for asking for it.
       void this.addresses.requestResolution();
@@ -191,7 +190,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   // Returns how many of the payments are invoice payments.
   private async prepare(payoutId: bigint): Promise<number> {
     return this.payments.transaction(async (moves) => {
-      const due = await this.store.dueBalances(moves.tx, this.minMsat);
+      const due = await this.store.dueBalances(moves.tx, this.minMsat, this.addresses.fingerprint);
       const plan = planPayout(
         due,
         randomUUID,

@@ -152,7 +152,7 @@ class World {
 
   readonly addresses = {
     requestResolution: async () => undefined,
-    dropStaleRoutes: async () => undefined,
+    fingerprint: 'fingerprint',
     obtainInvoices: async (ids: bigint[]): Promise<InvoiceRefusal[]> => {
       const refusals: InvoiceRefusal[] = [];
       for (const id of ids) {

@@ -175,6 +175,7 @@ describe('PayoutStore (integration)', () => {
       await prisma.addressRoute.create({
         data: {
           address,
+          fingerprint: 'this-config',
           kind: 'lnurlp',
           callback: 'https://example.com/lnurlp/host/callback',
           commentAllowed: 140,
@@ -190,19 +191,22 @@ describe('PayoutStore (integration)', () => {
       const cancelled = await newPayment(run, 'cancelled', { method: 'invoice', address });
       const notAsked = await newPayment(run, 'pending', { method: 'invoice', address });
 
-      const rows = await store.invoicesWanted([cancelled, sending, keysend, hasInvoice, wanted2, wanted]);
+      const rows = await store.invoicesWanted([cancelled, sending, keysend, hasInvoice, wanted2, wanted], 'this-config');
       expect(rows.map((r) => r.id)).toEqual([wanted, wanted2]);
       expect(rows[0]).toMatchObject({
         id: wanted,
         amount_sats: 7n,
         comment: expect.stringMatching(/^comment \d+$/),
+        route: 'lnurlp',
         callback: 'https://example.com/lnurlp/host/callback',
         metadata_hash: 'ab'.repeat(32),
       });
-      // No route stored for its address: still wanted, with no callback.
-      expect(rows[1]).toMatchObject({ id: wanted2, callback: null });
+      // No route stored for its address: still wanted, with no route.
+      expect(rows[1]).toMatchObject({ id: wanted2, route: null, callback: null });
       expect(rows.map((r) => r.id)).not.toContain(notAsked);
-      expect(await store.invoicesWanted([])).toEqual([]);
+      // A route resolved under another config is none here.
+      expect(await store.invoicesWanted([wanted], 'another-config')).toEqual([expect.objectContaining({ id: wanted, route: null, callback: null })]);
+      expect(await store.invoicesWanted([], 'this-config')).toEqual([]);
     });
 
     it('unknownPayments: unknown payments after afterId, of one tenant and of these ids, oldest first, with the limit', async () => {

@@ -19,10 +19,12 @@ export const dueRecipient = (minMsat: bigint) => Prisma.sql`
   NOT ar.parked AND (ar.next_attempt_at IS NULL OR ar.next_attempt_at <= now())
   AND (ar.recipient_id, ar.app_id) IN (SELECT recipient_id, app_id FROM balance GROUP BY recipient_id, app_id HAVING SUM(owed_msat) >= ${minMsat})`;
 
-// A Lightning Address a run may pay (the run never resolves one): its route is fresh, and an LNURL-pay route's
-// domain (asked for each invoice) is not behind an open circuit breaker.
-const payableAddress = Prisma.sql`lr.expires_at > now()
-  AND NOT (lr.kind = 'lnurlp' AND EXISTS (SELECT 1 FROM lnaddress_domain d WHERE d.domain = split_part(r.address, '@', 2) AND d.open_until > now()))`;
+// A Lightning Address a run may pay (the run never resolves one): its route is fresh and was resolved under this
+// process's fingerprint (see AddressStore), and an LNURL-pay route's domain (asked for each invoice) is not behind
+// an open circuit breaker of this fingerprint.
+const payableAddress = (fingerprint: string) => Prisma.sql`lr.expires_at > now() AND lr.fingerprint = ${fingerprint}
+  AND NOT (lr.kind = 'lnurlp' AND EXISTS (SELECT 1 FROM lnaddress_domain d
+                                          WHERE d.domain = split_part(r.address, '@', 2) AND d.open_until > now() AND d.fingerprint = ${fingerprint}))`;
 
 // An invoice payment about to be sent, with what its address's LNURL-pay route says about getting an invoice.
 export interface InvoiceWanted {
@@ -30,6 +32,7 @@ export interface InvoiceWanted {
   address: string;
   amount_sats: bigint;
   comment: string | null; // chosen by the plan, within the address's commentAllowed
+  route: string | null; // its route's kind under this fingerprint; null: none (another process's, or gone)
   callback: string | null;
   metadata_hash: string | null;
 }
@@ -43,7 +46,7 @@ export class PayoutStore {
 
   // The balances a run pays, locked for the plan's transaction. A Lightning Address only with a fresh route. Each
   // balance carries its own app's episode metadata and the app's registered name (its id when it registered none).
-  dueBalances(tx: Tx, minMsat: bigint): Promise<DueBalance[]> {
+  dueBalances(tx: Tx, minMsat: bigint, fingerprint: string): Promise<DueBalance[]> {
     return tx.$queryRaw<DueBalance[]>`
       SELECT b.id AS "balanceId", b.recipient_id AS "recipientId", b.app_id AS "appId", b.owed_msat AS "owedMsat",
              (SELECT SUM(e.amount_msat) FROM listening_event e
@@ -60,7 +63,7 @@ export class PayoutStore {
       LEFT JOIN app ON app.id = b.app_id
       LEFT JOIN episode e ON e.app_id = b.app_id AND e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
       LEFT JOIN lnaddress_route lr ON lr.address = r.address
-      WHERE b.owed_msat > 0 AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR ${payableAddress})
+      WHERE b.owed_msat > 0 AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR ${payableAddress(fingerprint)})
       ORDER BY b.recipient_id, b.id
       FOR UPDATE OF b`;
   }
@@ -81,11 +84,12 @@ export class PayoutStore {
     return rows.map((r) => r.id);
   }
 
-  // Which of these payments still need an invoice, with their address's route.
-  invoicesWanted(ids: bigint[]): Promise<InvoiceWanted[]> {
+  // Which of these payments still need an invoice, with their address's route under this fingerprint.
+  invoicesWanted(ids: bigint[], fingerprint: string): Promise<InvoiceWanted[]> {
     return this.prisma.$queryRaw<InvoiceWanted[]>`
-      SELECT p.id, r.address, p.amount_sats, p.comment, lr.callback, lr.metadata_hash
-      FROM payment p JOIN recipient r ON r.id = p.recipient_id LEFT JOIN lnaddress_route lr ON lr.address = r.address
+      SELECT p.id, r.address, p.amount_sats, p.comment, lr.kind AS route, lr.callback, lr.metadata_hash
+      FROM payment p JOIN recipient r ON r.id = p.recipient_id
+      LEFT JOIN lnaddress_route lr ON lr.address = r.address AND lr.fingerprint = ${fingerprint}
       WHERE p.id = ANY(${ids.map(String)}::bigint[]) AND p.status = ${PaymentStatus.Pending} AND p.method = ${PaymentMethod.Invoice} AND p.invoice IS NULL
       ORDER BY p.id`;
   }
