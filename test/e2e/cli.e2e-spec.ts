@@ -92,9 +92,15 @@ describe('the CLI (e2e)', () => {
       ['keys', 'list', '--verbose'],
       ['keys', 'revoke'],
       ['keys', 'revoke', 'one'],
+      ['keys', 'revoke', '9223372036854775808'], // one above PostgreSQL's bigint: malformed, not the database's error
+      ['kyes', '--help'], // a typo of a group asked for its help: not the overview
       ['keys', 'create', '--name', 'x', '--scopes', 'everything'],
       ['keys', 'create', '--name', 'x'.repeat(101), '--scopes', 'events:write'],
       ['keys', 'create', '--name', 'tab\tapp', '--scopes', 'events:write'],
+      ['keys', 'create', '--name', 'evil\u202Eppa', '--scopes', 'events:write'], // right-to-left override (Unicode Cf)
+      ['keys', 'create', '--name', 'zero\u200Bwidth', '--scopes', 'events:write'],
+      ['apps', 'name', 'light-app', 'Light\u202Ethgil'],
+      ['apps', 'name', 'light-app', 'Li\u2066ght'], // a left-to-right isolate
       ['apps', 'caps', 'light-app'],
       ['apps', 'caps', 'light-app', '--day-msat', '1.5'],
     ];
@@ -102,7 +108,12 @@ describe('the CLI (e2e)', () => {
       const result = cli(...args);
       expect([args.join(' '), result.status, result.stderr]).toEqual([args.join(' '), 2, expect.stringMatching(/^error: .+\n[\s\S]*usage: npm run cli --/)]);
     }
+    expect(cli('kyes', '--help').stderr).toMatch(/^error: unknown command: kyes /);
+    expect(cli('keys', 'revoke', '9223372036854775808').stderr).toMatch(/^error: keys revoke needs a key id/);
+    expect(cli('keys', 'revoke', '9223372036854775807').status).toBe(1); // the largest id: in range, no such key
     expect(cli('keys', 'revoke', '999').status).toBe(1);
+    expect(cli('keys', 'list').stdout).not.toMatch(/[\u200B\u202E]/); // the refused names created nothing
+    expect(cli('apps', 'show', 'light-app').stdout).toContain('"name": "Light"'); // nor renamed the app
     expect(cli('keys', 'create', '--name', 'LIGHT-APP', '--scopes', 'events:write').status).toBe(1); // another app in other case
     const unreachable = spawnSync('node', ['dist/apps/cli/src/main.js', 'keys', 'list'], {
       env: { ...process.env, DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' },

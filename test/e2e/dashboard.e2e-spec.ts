@@ -97,6 +97,17 @@ describe('dashboard in headless Chromium (e2e)', () => {
     await stack?.close();
   });
 
+  it('sends every dashboard response, a missing file and the redirect included, with a policy against framing and foreign scripts', async () => {
+    for (const path of ['/dashboard/', '/dashboard/dashboard.js', '/dashboard/dashboard.css', '/dashboard/nope.html']) {
+      const res = await fetch(`${stack.baseUrl}${path}`);
+      expect([path, res.headers.get('content-security-policy')]).toEqual([path, expect.stringContaining("frame-ancestors 'none'")]);
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    const redirect = await fetch(`${stack.baseUrl}/dashboard`, { redirect: 'manual' });
+    expect([redirect.status, redirect.headers.get('location')]).toEqual([302, '/dashboard/']);
+  });
+
   it('refuses a wrong key and keeps the sign-in form', async () => {
     await page.goto(`${stack.baseUrl}/dashboard`);
     await page.fill('#api-key', 'ss_wrong');

@@ -19,5 +19,10 @@ describe('npm start preparation (e2e)', () => {
     expect(statSync('dist/apps/api/src/main.js').mtimeMs).toBe(built);
     expect(statSync('libs/persistence/src/generated/prisma/client.ts').mtimeMs).toBe(client);
     expect(readFileSync('dist/.splitstream-build', 'utf8')).toBe(stamp);
+
+    // npm run cli prepares the build too (it runs what the sources are, not what dist happens to hold), saying so on
+    // stderr: `npm run cli -- keys create ... | tail -n 1` still gets the key.
+    const cli = spawnSync('npm', ['run', '--silent', 'cli', '--', '--help'], { encoding: 'utf8' });
+    expect([cli.status, cli.stderr, cli.stdout]).toEqual([0, 'the build: up to date\n', expect.stringMatching(/^usage: npm run cli -- <command>/)]);
   }, 180_000);
 });

@@ -254,4 +254,51 @@ describe('tenancy: no app rewrites, sees or unparks another app’s payouts (e2e
     const reset = cli('app-c', 'none');
     expect([reset.status, JSON.parse(reset.stdout)]).toEqual([0, expect.objectContaining({ app: 'app-c', name: 'app-c' })]);
   });
+
+  it("(7) B sees a run that paid only A's payments as skipped, nothing due for B, without A's status, note or end; empty= agrees", async () => {
+    const [paid, dead, refusing] = [pubkey(0x7e7a), pubkey(0x7e7b), pubkey(0x7e7c)];
+    await stack.sim.setRule(dead, { fail: { code: 10, message: 'FAILURE_REASON_NO_ROUTE' } });
+    await post(a, [event('e-7a', [node('Paid (A)', paid, 1), node('Dead (A)', dead, 1)], { itemGuid: 'ep-7' })]);
+    await stack.accumulated();
+    const partial = await stack.runPayout(); // one of A's paid, one failed
+    await stack.sim.setRule(refusing, { refuse: { code: 2, message: 'insufficient balance to pay A Podcasts' } });
+    await post(a, [event('e-7b', [node('Refusing (A)', refusing, 1)], { itemGuid: 'ep-7' })]);
+    await stack.accumulated();
+    const failed = await stack.runPayout(); // the wallet refused the run: nothing of A's paid
+    expect([partial.status, failed.status, failed.note]).toEqual(['partial', 'failed', expect.stringContaining('A Podcasts')]);
+
+    const asB = { status: 'skipped', note: 'nothing due for this app', startedAt: null, totals: expect.objectContaining({ keysends: 0 }) };
+    for (const run of [partial, failed]) {
+      const seen = (await b.get(`/v1/payouts/${run.id}`)).body;
+      expect(seen).toMatchObject({ ...asB, id: run.id, createdAt: run.createdAt, finishedAt: run.startedAt, keysends: [] });
+      expect(JSON.stringify(seen)).not.toMatch(/A Podcasts|:"(partial|failed)"/);
+    }
+    const listed = async (client: ReturnType<typeof apiClient>, query = '') =>
+      ((await client.get(`/v1/payouts${query}`)).body.payouts as { id: string }[]).filter((p) => [partial.id, failed.id].includes(p.id));
+    expect(await listed(b)).toEqual([expect.objectContaining({ ...asB, id: failed.id }), expect.objectContaining({ ...asB, id: partial.id })]);
+    expect((await listed(b, '?empty=true')).map((p) => p.id)).toEqual([failed.id, partial.id]);
+    expect(await listed(b, '?empty=false')).toEqual([]);
+    // A and the admin see the runs as they are.
+    for (const client of [a, admin()]) {
+      expect(await listed(client)).toEqual([
+        expect.objectContaining({ id: failed.id, status: 'failed', note: failed.note }),
+        expect.objectContaining({ id: partial.id, status: 'partial' }),
+      ]);
+      expect(await listed(client, '?empty=true')).toEqual([]);
+    }
+
+    // A run with B's payments shows to B as it is, with B's totals only.
+    await stack.sim.clearRule(refusing);
+    await post(b, [event('e-7c', [node('Paid (B)', paid, 1)], { itemGuid: 'ep-7' })]);
+    await stack.accumulated();
+    const mixed = await stack.runPayout();
+    expect((await b.get(`/v1/payouts/${mixed.id}`)).body).toMatchObject({
+      status: mixed.status,
+      note: mixed.note,
+      startedAt: mixed.startedAt,
+      totals: { keysends: 1 },
+    });
+    expect((await listed(b, '?empty=false')).map((p) => p.id)).toEqual([]); // the earlier two stay empty for B
+    await stack.sim.clearRule(dead);
+  });
 });

@@ -22,6 +22,18 @@ describe('the production image', () => {
       expect(ignored).toContain(entry);
   });
 
+  // The runtime stage copies dist/ alone: whatever the api reads from disk must be built into it.
+  it('serves the dashboard from dist: its files are copied there and the built module reads them there', async () => {
+    const source = path.join(root, 'apps/api/src/dashboard/public');
+    const built = path.join(root, 'dist/apps/api/src/dashboard');
+    if (!existsSync(built)) throw new Error('dist is missing: run npm run build first');
+    for (const name of readdirSync(source))
+      expect([name, readFileSync(path.join(built, 'public', name), 'utf8')]).toEqual([name, readFileSync(path.join(source, name), 'utf8')]);
+    const module = path.join(built, 'serve-dashboard.js');
+    const { DASHBOARD_DIR } = (await import(module)) as { DASHBOARD_DIR: string };
+    expect(DASHBOARD_DIR).toBe(path.join(built, 'public/'));
+  });
+
   it('ships no test code in dist: no specs, no test builders (npm test builds before it runs this)', () => {
     const dist = path.join(root, 'dist');
     if (!existsSync(dist)) throw new Error('dist is missing: run npm run build first');

@@ -34,6 +34,8 @@ export interface CommandSpec {
 
 export const usage = (message: string, path = 'arguments'): AppError => AppError.validation([{ path, message }], message);
 
+const MAX_KEY_ID = 2n ** 63n - 1n;
+
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
 // Columns padded to their widest cell, under a header row.
@@ -123,7 +125,8 @@ export const COMMANDS: CommandSpec[] = [
     options: {},
     examples: ['npm run cli -- keys revoke 3'],
     async run({ args: [id], prisma }) {
-      if (!/^[1-9][0-9]{0,18}$/.test(id!)) throw usage('keys revoke needs a key id (a number, from keys list)', 'id');
+      // Ids are PostgreSQL bigints: a longer number is malformed here, not the database's error.
+      if (!/^[1-9][0-9]{0,18}$/.test(id!) || BigInt(id!) > MAX_KEY_ID) throw usage('keys revoke needs a key id (a number, from keys list)', 'id');
       if (!(await new ApiKeysService(prisma).revoke(BigInt(id!)))) throw new AppError(ErrorCode.NotFound, `no active key ${id}`);
       console.log(`API key ${id} revoked`);
       return 0;
@@ -171,7 +174,7 @@ export const COMMANDS: CommandSpec[] = [
     args: ['<app>', '<name|none>'],
     summary: "set the name an app's payments carry (bLIP-10 app_name); none: the app id",
     description:
-      "Registers the name an existing app's payments carry to receivers (bLIP-10 app_name): 1 to 100 characters, no control characters. " +
+      "Registers the name an existing app's payments carry to receivers (bLIP-10 app_name): 1 to 100 characters, no control or invisible format characters (such as a right-to-left override or a zero-width space). " +
       "Refused when it is another app's name or id in any letter case. none goes back to the app id.",
     options: {},
     examples: ["npm run cli -- apps name my-podcast-app 'My Podcast App'", 'npm run cli -- apps name my-podcast-app none'],

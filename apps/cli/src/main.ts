@@ -28,12 +28,16 @@ const refuse = (error: unknown, command?: CommandSpec): never => {
   return exit(1, `error: ${(error as Error).message.replace(/^\s*Invalid `[^`]*` invocation:\s*/, '')}`, process.stderr);
 };
 
-// `cli`, `cli --help`, `cli keys --help`: the overview.
-if (argv.length === 0 || HELP.has(argv[0]!) || (argv.length === 2 && HELP.has(argv[1]!))) exit(0, overview());
-const command = findCommand(argv.slice(0, 2).join(' '));
-if (!command) {
-  refuse(usage(`unknown command: ${argv.slice(0, 2).join(' ')} (commands: ${COMMANDS.map((c) => c.name).join(', ')})`, 'command'));
+const unknownCommand = (name: string): never => refuse(usage(`unknown command: ${name} (commands: ${COMMANDS.map((c) => c.name).join(', ')})`, 'command'));
+
+// `cli`, `cli --help`, `cli keys --help`: the overview; a typo of a group (`cli kyes --help`) is a usage error.
+if (argv.length === 0 || HELP.has(argv[0]!)) exit(0, overview());
+if (argv.length === 2 && HELP.has(argv[1]!)) {
+  if (!COMMANDS.some((c) => [c.name, ...(c.aliases ?? [])].some((name) => name.split(' ')[0] === argv[0]))) unknownCommand(argv[0]!);
+  exit(0, overview());
 }
+const command = findCommand(argv.slice(0, 2).join(' '));
+if (!command) unknownCommand(argv.slice(0, 2).join(' '));
 const parsed = (() => {
   try {
     return parseArgs({

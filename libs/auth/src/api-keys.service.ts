@@ -24,9 +24,10 @@ export class ApiKeysService {
   // An app's id is what its payments name it when it registered no name: never another app's registered name or
   // id, in any letter case (the rule of TenantsService.setName), and bounded as names are.
   async create(name: string, scopes: Scope[]): Promise<{ id: string; key: string }> {
-    if (name.length < 1 || name.length > 100 || /\p{Cc}/u.test(name)) {
+    // Unicode Cf too (a right-to-left override, a zero-width space): an id must read as what it is.
+    if (name.length < 1 || name.length > 100 || /[\p{Cc}\p{Cf}]/u.test(name)) {
       throw AppError.validation(
-        [{ path: 'name', message: 'an app id is 1 to 100 characters, with no control characters' }],
+        [{ path: 'name', message: 'an app id is 1 to 100 characters, with no control or invisible format characters' }],
         'the app id is invalid; no key was created',
       );
     }

@@ -119,6 +119,7 @@ describe('LnaddressClient over real HTTP (integration)', () => {
       metadata: '[]',
     }));
     rogue.get('/.well-known/lnurlp/error', async () => ({ status: 'ERROR', reason: 'no such user' }));
+    rogue.get('/.well-known/lnurlp/forger', async () => ({ status: 'ERROR', reason: 'x\n[14:00:00.000] INFO: payout run finished\u001b[2K\u202E' }));
     // LUD-06 metadata with an image: about 150 KB of base64.
     rogue.get('/.well-known/lnurlp/pictured', async () => ({
       tag: 'payRequest',
@@ -350,5 +351,10 @@ describe('LnaddressClient over real HTTP (integration)', () => {
       message: LNADDRESS_FAILURE_TEXT.noInvoice,
       detail: 'the callback gave no invoice: the server says: no such user',
     });
+  });
+
+  it('turns control and format characters of a reason into spaces: no forged log line, no terminal escape', async () => {
+    const refused = await failure(client().invoice({ callback: `${rogueUrl}/.well-known/lnurlp/forger`, msat: 1_000n, comment: '', metadataHash: '' }));
+    expect(refused.detail).toBe('the callback gave no invoice: the server says: x [14:00:00.000] INFO: payout run finished [2K ');
   });
 });

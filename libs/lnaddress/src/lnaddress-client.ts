@@ -155,7 +155,9 @@ function parseJson(text: string): unknown {
 // LUD-06 errors are {status: "ERROR", reason} (often with HTTP 200); anything else is described by its status.
 const isErrorAnswer = (body: unknown) => isObject(body) && body.status === 'ERROR';
 
+// A LUD-06 reason is any domain's text: control and format characters (line breaks, terminal escapes, direction
+// overrides) become spaces before it reaches a log line, an error detail or an operator's screen.
 function errorText(answer: Fetched): string {
   const reason = isErrorAnswer(answer.body) ? String((answer.body as Record<string, unknown>).reason ?? '') : '';
-  return reason ? `the server says: ${reason.slice(0, 200)}` : `HTTP ${answer.status}`;
+  return reason ? `the server says: ${reason.slice(0, 200).replace(/[\p{Cc}\p{Cf}]/gu, ' ')}` : `HTTP ${answer.status}`;
 }

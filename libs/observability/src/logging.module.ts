@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { LoggerOptions } from 'pino';
@@ -8,6 +9,10 @@ import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 // Nest's boot chatter (a line per module initialized and per route mapped, some 55 a process): debug, not info.
 const NEST_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
 const INFO = 30;
+
+// pino-pretty with outside text escaped (pretty-transport.ts), loaded by path in pino's worker thread: the built
+// module beside this one.
+export const PRETTY_TRANSPORT = fileURLToPath(new URL('./pretty-transport.js', import.meta.url));
 
 export const prettyLogs = (config: AppConfig, stdout: { isTTY?: boolean } = process.stdout): boolean =>
   config.LOG_FORMAT === 'pretty' || (config.LOG_FORMAT === 'auto' && stdout.isTTY === true);
@@ -30,8 +35,8 @@ export const pinoOptions = (config: AppConfig): LoggerOptions => ({
   },
   ...(prettyLogs(config) && {
     transport: {
-      target: 'pino-pretty',
-      options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,context', singleLine: true, messageFormat: '{if context}{context}: {end}{msg}' },
+      target: PRETTY_TRANSPORT,
+      options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,context', singleLine: true },
     },
   }),
 });

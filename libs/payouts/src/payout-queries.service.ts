@@ -103,13 +103,44 @@ const paymentInclude = {
   parts: { include: { balance: true }, orderBy: { balanceId: 'asc' } },
 } as const satisfies Prisma.PaymentInclude;
 
-// A run that had nothing due for the tenant: it ended without one payment of the tenant's (partial: another app's
-// failed). A failed or interrupted run is never empty (its note says what went wrong), nor is one still queued or
-// running.
+// A run that had nothing due for the tenant: it ended without one payment of the tenant's. A run creates every
+// payment due before it sends any, so one that failed or was interrupted with other apps' payments had nothing
+// due for this one either. A failed or interrupted run without any payment is never empty (it may have stopped
+// before it looked; its note says what went wrong), nor is one still queued or running.
 const emptyRunWhere = (tenant: string | null): Prisma.PayoutWhereInput => ({
-  status: { in: [PayoutStatus.Completed, PayoutStatus.Partial, PayoutStatus.Skipped] },
   payments: { none: tenantWhere(tenant) },
+  OR: [
+    { status: { in: [PayoutStatus.Completed, PayoutStatus.Partial, PayoutStatus.Skipped] } },
+    ...(tenant === null ? [] : [{ status: { in: [PayoutStatus.Failed, PayoutStatus.Interrupted] }, payments: { some: {} } }]),
+  ],
 });
+
+interface PayoutRow {
+  id: bigint;
+  trigger: string;
+  status: string;
+  note: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+// Runs are shared, and an app sees them all: one that had nothing due for the app shows, to its key, as skipped
+// with a neutral note, ended when it started. Its real status, note and end are other apps' payments' (a wallet's
+// refusal, when they were paid). A run skipped for real keeps its note (why no run happened, no app's detail).
+const NOTHING_DUE_NOTE = 'nothing due for this app';
+const payoutView = (p: PayoutRow, emptyForApp: boolean) =>
+  emptyForApp && p.status !== PayoutStatus.Skipped
+    ? {
+        id: String(p.id),
+        trigger: p.trigger,
+        status: PayoutStatus.Skipped,
+        note: NOTHING_DUE_NOTE,
+        createdAt: p.createdAt,
+        startedAt: null,
+        finishedAt: p.startedAt ?? p.finishedAt,
+      }
+    : { id: String(p.id), trigger: p.trigger, status: p.status, note: p.note, createdAt: p.createdAt, startedAt: p.startedAt, finishedAt: p.finishedAt };
 
 @Injectable()
 export class PayoutQueries {
@@ -126,12 +157,10 @@ export class PayoutQueries {
       orderBy: { id: 'desc' },
       take: limit,
     });
-    const totals = await this.totals(
-      tenant,
-      payouts.map((p) => p.id),
-    );
+    const ids = payouts.map((p) => p.id);
+    const [totals, empties] = await Promise.all([this.totals(tenant, ids), this.emptyForApp(tenant, ids)]);
     return {
-      payouts: payouts.map((p) => ({ ...this.payoutView(p), totals: totals.get(p.id) ?? emptyTotals() })),
+      payouts: payouts.map((p) => ({ ...payoutView(p, empties.has(p.id)), totals: totals.get(p.id) ?? emptyTotals() })),
       nextBefore: payouts.length === limit ? String(payouts.at(-1)!.id) : null,
     };
   }
@@ -142,8 +171,8 @@ export class PayoutQueries {
       include: { payments: { where: tenantWhere(tenant), include: paymentInclude, orderBy: { id: 'asc' } } },
     });
     if (!payout) return null;
-    const totals = await this.totals(tenant, [id]);
-    return { ...this.payoutView(payout), totals: totals.get(id) ?? emptyTotals(), keysends: payout.payments.map(paymentView) };
+    const [totals, empties] = await Promise.all([this.totals(tenant, [id]), this.emptyForApp(tenant, [id])]);
+    return { ...payoutView(payout, empties.has(id)), totals: totals.get(id) ?? emptyTotals(), keysends: payout.payments.map(paymentView) };
   }
 
   async keysend(tenant: string | null, id: bigint) {
@@ -205,16 +234,11 @@ export class PayoutQueries {
     };
   }
 
-  private payoutView(p: {
-    id: bigint;
-    trigger: string;
-    status: string;
-    note: string | null;
-    createdAt: Date;
-    startedAt: Date | null;
-    finishedAt: Date | null;
-  }) {
-    return { id: String(p.id), trigger: p.trigger, status: p.status, note: p.note, createdAt: p.createdAt, startedAt: p.startedAt, finishedAt: p.finishedAt };
+  // Which of these runs an app key sees as nothing due (payoutView); none for an admin key, which sees runs as they are.
+  private async emptyForApp(tenant: string | null, ids: bigint[]): Promise<Set<bigint>> {
+    if (tenant === null || ids.length === 0) return new Set();
+    const empty = await this.prisma.payout.findMany({ where: { id: { in: ids }, ...emptyRunWhere(tenant) }, select: { id: true } });
+    return new Set(empty.map((p) => p.id));
   }
 
   private async totals(tenant: string | null, ids: bigint[]) {

@@ -15,12 +15,14 @@ const msatOrNull = (value: bigint | null) => (value === null ? null : String(val
 const startOfUtcDay = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 const startOfUtcMonth = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 
-// A registered name as payments carry it: trimmed, 1 to 100 characters, no control characters (a receiver shows it).
+// A registered name as payments carry it: trimmed, 1 to 100 characters, no control characters and no invisible
+// format characters (Unicode Cf: a right-to-left override or a zero-width space would make a receiver show
+// another name than the one checked for clashes).
 function registeredName(raw: string): string {
   const name = raw.trim();
-  if (name.length < 1 || name.length > 100 || /\p{Cc}/u.test(name)) {
+  if (name.length < 1 || name.length > 100 || /[\p{Cc}\p{Cf}]/u.test(name)) {
     throw AppError.validation(
-      [{ path: 'name', message: 'must be 1 to 100 characters after trimming, with no control characters' }],
+      [{ path: 'name', message: 'must be 1 to 100 characters after trimming, with no control or invisible format characters' }],
       'the name is invalid; nothing was changed',
     );
   }

@@ -11,7 +11,7 @@ export const payoutListQuery = {
   empty: booleanFlag
     .optional()
     .describe(
-      "false: leave out the runs that had nothing due for the key's app (ended without one of its payments); true: only those. Failed, interrupted and unfinished runs are never empty",
+      "false: leave out the runs that had nothing due for the key's app (ended without one of its payments); true: only those (an app key sees them as skipped). Unfinished runs, and failed or interrupted runs without any payment, are never empty",
     ),
 };
 

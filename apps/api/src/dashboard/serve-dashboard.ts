@@ -1,11 +1,10 @@
-import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-// The static files live beside this module in the source tree; the compiled module runs from dist/, which holds
-// no copies of them, so its path is mapped back to the source's.
-const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url)).replace(`${sep}dist${sep}apps${sep}`, `${sep}apps${sep}`);
+// The static files beside this module: in the source tree, and in dist/ (the build copies them there, as nest-cli.json's
+// assets say), which is all the production image holds.
+export const DASHBOARD_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 // Pages are public; every number on them comes from the API with the key the user signs in with. The policy
 // allows only this origin's scripts and styles, so no feed-supplied text can ever run.
@@ -18,7 +17,7 @@ export async function serveDashboard(app: NestFastifyApplication): Promise<void>
       reply.header('content-security-policy', POLICY);
       reply.header('x-content-type-options', 'nosniff');
     });
-    await scope.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/dashboard/', decorateReply: false });
+    await scope.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: '/dashboard/', decorateReply: false });
     scope.get('/dashboard', (_request, reply) => reply.redirect('/dashboard/'));
   });
 }

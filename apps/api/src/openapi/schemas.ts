@@ -128,7 +128,9 @@ const payoutTotals = z.object({
 const payoutBase = z.object({
   id: z.string(),
   trigger: z.enum(['schedule', 'manual']),
-  status: z.enum(PayoutStatus),
+  status: z
+    .enum(PayoutStatus)
+    .describe("to an app key, a finished run that had nothing due for the key's app is skipped, note 'nothing due for this app', ended when it started"),
   note: nullableText,
   createdAt: timestamp,
   startedAt: timestamp.nullable(),
