@@ -40,9 +40,10 @@ export const EXAMPLE_RECIPIENTS = [HOST, GUEST];
 // by an admin's override, the other looked up in the wallet, before a reconciliation that then has nothing to do.
 export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   'POST /v1/events': { body: { events: [EXAMPLE_EVENT] } },
+  'GET /v1/events': { query: { feedGuid: EXAMPLE_EVENT.feedGuid, limit: 20 } },
   'GET /v1/events/{id}': { params: { id: EXAMPLE_EVENT.id } },
   'POST /v1/payouts/run': {},
-  'GET /v1/payouts': { query: { limit: 20 } },
+  'GET /v1/payouts': { query: { empty: 'false', limit: 20 } },
   'GET /v1/payouts/paid-per-hour': { query: { hours: 24 } },
   'GET /v1/payouts/{id}': { params: { id: '1' } },
   'GET /v1/recipients': { query: { address: HOST } },
