@@ -1,6 +1,7 @@
-// `node scripts/prepare.mjs [--force] <step>...`: the preparation steps of npm start, npm test and npm run bench
+// `node scripts/prepare.mjs [--force] [--quiet] <step>...`: the preparation steps of npm start, npm test and npm run bench
 // (install, generate, build), each skipped when its inputs are what they were when it last succeeded (--force runs
-// it anyway: `npm run build` is `prepare.mjs --force build`, so every build is stamped). Plain JavaScript without
+// it anyway: `npm run build` is `prepare.mjs --force build`, so every build is stamped; --quiet says nothing of a step
+// that is up to date: `npm run cli` checks the build before each command). Plain JavaScript without
 // dependencies: it runs before anything is installed.
 // A step's stamp is a SHA-256 of its inputs' contents, written beside its output once it succeeds with its inputs
 // as they were when it began: deleting the stamp or the output (node_modules, the generated client, dist) runs the
@@ -71,14 +72,14 @@ const withoutEngineWarnings = (text) =>
     .join('\n');
 
 // Runs one step when it is due (or `force`); returns its exit code. `steps` and `root` are for tests.
-export function prepare(name, { force = false, steps = STEPS, root = '.' } = {}) {
+export function prepare(name, { force = false, quiet = false, steps = STEPS, root = '.' } = {}) {
   const step = steps[name];
   if (!step) throw new Error(`unknown step ${name} (steps: ${Object.keys(steps).join(', ')})`);
   const at = (path) => join(root, path);
   const stamp = current(at(step.stamp));
   const before = inputsHash(step.inputs, step.salt, root);
   if (stamp === before && !force) {
-    console.log(`${step.what}: up to date`);
+    if (!quiet) console.log(`${step.what}: up to date`);
     return 0;
   }
   const started = Date.now();
@@ -106,9 +107,9 @@ export function prepare(name, { force = false, steps = STEPS, root = '.' } = {})
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  const force = args.includes('--force');
-  for (const name of args.filter((arg) => arg !== '--force')) {
-    const code = prepare(name, { force });
+  const [force, quiet] = [args.includes('--force'), args.includes('--quiet')];
+  for (const name of args.filter((arg) => !arg.startsWith('--'))) {
+    const code = prepare(name, { force, quiet });
     if (code !== 0) process.exit(code);
   }
 }

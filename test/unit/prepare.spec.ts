@@ -38,7 +38,7 @@ describe('the preparation steps of npm start and npm test', () => {
   it('make npm run build a forced, stamped build step, and npm run cli prepare the build first (its lines on stderr)', () => {
     const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
     expect(scripts.build).toBe('node scripts/prepare.mjs --force build');
-    expect(scripts.cli).toBe('node scripts/prepare.mjs build >&2 && node dist/apps/cli/src/main.js');
+    expect(scripts.cli).toBe('node scripts/prepare.mjs --quiet build >&2 && node dist/apps/cli/src/main.js');
     expect(STEPS.build.stale).toEqual(['dist/tsconfig.build.tsbuildinfo']);
   });
 });
@@ -83,6 +83,10 @@ describe('a preparation step', () => {
   it('runs once, then says up to date until an input changes', () => {
     expect([run(), run()]).toEqual([0, 0]);
     expect(lines.at(-1)).toBe('the build: up to date');
+    // Quiet (npm run cli before each command): nothing to say when there is nothing to do.
+    expect(prepare('build', { quiet: true, steps, root })).toBe(0);
+    expect(lines.at(-1)).toBe('the build: up to date');
+    expect(lines).toHaveLength(3);
     set('src/a.ts', 'A');
     expect(run()).toBe(0);
     expect(runs()).toHaveLength(2);
