@@ -254,4 +254,20 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
       parked_recipients: 1,
     });
   });
+
+  it("keeps an episode's titles when a later event leaves them out, and takes new ones when an event gives them", async () => {
+    const untitled = ({ feedTitle: _feed, itemTitle: _item, ...rest }: ReturnType<typeof event>) => rest;
+    const feedTitle = async () => (await a.get('/v1/feeds/feed-t/summary')).body.feedTitle;
+    expect((await a.post('/v1/events', { events: [event('t-1', 'feed-t', 'ep-1', 10, [node('Alice Host', alice, 1)])] })).status).toBe(202);
+    await stack.accumulated();
+    expect(await feedTitle()).toBe('Feed feed-t');
+    expect((await a.post('/v1/events', { events: [untitled(event('t-2', 'feed-t', 'ep-1', 10, [node('Alice Host', alice, 1)]))] })).status).toBe(202);
+    await stack.accumulated();
+    expect(await feedTitle()).toBe('Feed feed-t');
+    const renamed = { ...event('t-3', 'feed-t', 'ep-1', 10, [node('Alice Host', alice, 1)]), feedTitle: 'Renamed' };
+    // In one batch too: the later event without a title keeps the earlier one's.
+    expect((await a.post('/v1/events', { events: [renamed, untitled(event('t-4', 'feed-t', 'ep-1', 10, [node('Alice Host', alice, 1)]))] })).status).toBe(202);
+    await stack.accumulated();
+    expect(await feedTitle()).toBe('Renamed');
+  });
 });

@@ -26,6 +26,10 @@ interface AppEpisode {
   payload: ListeningPayload;
 }
 
+// What an episode row keeps of its app's events, each field from the latest event that gave it.
+const EPISODE_FIELDS = ['feedTitle', 'itemTitle', 'feedUrl', 'feedId', 'itemId'] as const;
+type EpisodeFields = Pick<ListeningPayload, 'feedGuid' | 'itemGuid' | (typeof EPISODE_FIELDS)[number]>;
+
 type PendingAccrual = Omit<Accrual, 'recipientId'> & { recipient: string };
 
 const TRANSACTION_TIMEOUT_MS = 60_000;
@@ -176,10 +180,17 @@ export class AccumulationService {
       ON CONFLICT (recipient_id, app_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()`;
   }
 
-  // What each app's keysends will tell receivers about each episode: that app's latest event's titles, url and ids.
+  // What each app's keysends will tell receivers about each episode: for each of the titles, url and ids, the latest
+  // value that app's events gave (an event that leaves a field out keeps the one an earlier event gave).
   private async upsertEpisodes(tx: Tx, episodes: AppEpisode[]): Promise<void> {
-    const latest = new Map(episodes.map((e) => [JSON.stringify([e.appId, e.payload.feedGuid, e.payload.itemGuid]), e]));
-    const rows = byKey(latest).map(([, e]) => e);
+    const merged = new Map<string, { appId: string; payload: EpisodeFields }>();
+    for (const { appId, payload } of episodes) {
+      const key = JSON.stringify([appId, payload.feedGuid, payload.itemGuid]);
+      const known = merged.get(key)?.payload;
+      const given = Object.fromEntries(EPISODE_FIELDS.flatMap((field) => (payload[field] === undefined ? [] : [[field, payload[field]]])));
+      merged.set(key, { appId, payload: { ...known, ...given, feedGuid: payload.feedGuid, itemGuid: payload.itemGuid } });
+    }
+    const rows = byKey(merged).map(([, e]) => e);
     const payloads = rows.map((e) => e.payload);
     await tx.$executeRaw`
       INSERT INTO episode (app_id, feed_guid, item_guid, feed_title, item_title, feed_url, feed_id, item_id)
@@ -187,8 +198,10 @@ export class AccumulationService {
                            ${payloads.map((p) => p.feedTitle ?? '')}::text[], ${payloads.map((p) => p.itemTitle ?? '')}::text[],
                            ${payloads.map((p) => p.feedUrl ?? '')}::text[], ${payloads.map((p) => (p.feedId === undefined ? null : String(p.feedId)))}::bigint[],
                            ${payloads.map((p) => (p.itemId === undefined ? null : String(p.itemId)))}::bigint[])
-      ON CONFLICT (app_id, feed_guid, item_guid) DO UPDATE SET feed_title = EXCLUDED.feed_title, item_title = EXCLUDED.item_title,
-        feed_url = EXCLUDED.feed_url, feed_id = EXCLUDED.feed_id, item_id = EXCLUDED.item_id, updated_at = now()`;
+      ON CONFLICT (app_id, feed_guid, item_guid) DO UPDATE SET
+        feed_title = COALESCE(NULLIF(EXCLUDED.feed_title, ''), episode.feed_title), item_title = COALESCE(NULLIF(EXCLUDED.item_title, ''), episode.item_title),
+        feed_url = COALESCE(NULLIF(EXCLUDED.feed_url, ''), episode.feed_url), feed_id = COALESCE(EXCLUDED.feed_id, episode.feed_id),
+        item_id = COALESCE(EXCLUDED.item_id, episode.item_id), updated_at = now()`;
   }
 
   // Events stored but never applied (their job was lost, e.g. Redis was down): the oldest first.
