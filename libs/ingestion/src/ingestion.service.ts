@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode, type FieldIssue } from '@splitstream/errors';
-import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue } from '@splitstream/money';
+import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue, withSuggestionBudget } from '@splitstream/money';
 import { PrismaService } from '@splitstream/persistence';
-import { type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, capPeriodsOf, TenantsService } from '@splitstream/tenants';
+import { type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
 import { ingestRequestSchema, type ListeningEvent, listeningEventSchema } from './listening-event.schema.js';
@@ -59,6 +59,19 @@ const idOf = (raw: unknown): string | null => {
 };
 const eventPath = (index: number, field?: string) => `events[${index}]${field ? `.${field}` : ''}`;
 
+// An answer's size is bounded by these, not by the body's: a malformed event reports at most MAX_ISSUES_PER_EVENT
+// issues, a request at most MAX_ISSUES_PER_ANSWER (README: POST /v1/events), and suggestions for misspelt fields
+// cost a bounded amount of CPU per request.
+export const MAX_ISSUES_PER_EVENT = 20;
+export const MAX_ISSUES_PER_ANSWER = 500;
+const MAX_SUGGESTIONS_PER_REQUEST = 200;
+
+// The first max - 1 issues and one that counts the rest, when there are more than max.
+function capIssues(issues: ValidationIssue[], max: number, path: string): ValidationIssue[] {
+  if (issues.length <= max) return issues;
+  return [...issues.slice(0, max - 1), { path, message: `${issues.length - max + 1} more issues not listed` }];
+}
+
 // A request none of whose events was stored (or was stored before): 400 events_rejected, each event's issues with
 // its index and code, so an app that reads only errors still learns what to fix. Undefined when the request is a 202.
 export function batchRefusal(result: IngestResult): AppError | undefined {
@@ -88,31 +101,42 @@ export class IngestionService {
   // is never stuck behind it): the valid ones that fit every ceiling and cap are stored (PostgreSQL is the durable
   // queue of record), then the worker is asked to apply them. Only a malformed request as a whole is refused.
   // An event id counts once per app, ever: the unique (app_id, event_id) index decides, also between api instances.
+  // Order of judging: the schema; an id stored before (duplicate or conflict, whatever ceilings changed since);
+  // an earlier copy in the request that stands for the id; MAX_EVENT_SATS, listenerId, MAX_REQUEST_SATS; the caps.
   async ingest(appId: string, body: unknown, now = new Date()): Promise<IngestResult> {
     const envelope = ingestRequestSchema.safeParse(body);
     if (!envelope.success) throw AppError.validation(toIssues(envelope.error), 'the request is invalid; nothing was accepted');
     const results: EventResult[] = envelope.data.events.map((raw, index) => ({ index, id: idOf(raw), status: 'rejected' }));
     const reject = (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => Object.assign(results[index]!, { code, issues });
 
-    // The first valid event of an id is judged; a later one of the same id follows it (same payload) or conflicts.
-    const firsts = new Map<string, Candidate>();
+    const parsed = withSuggestionBudget(MAX_SUGGESTIONS_PER_REQUEST, () => this.parse(envelope.data.events, reject));
+    const stored = await this.storedBefore(appId, parsed);
+    // The first copy of an id that passes the ceilings stands for it; a copy after a rejected one is judged on its own.
+    const standing = new Map<string, Candidate>();
     const repeats: { index: number; of: Candidate }[] = [];
-    envelope.data.events.forEach((raw, index) => {
-      const parsed = listeningEventSchema.safeParse(raw);
-      if (!parsed.success) return void reject(index, ErrorCode.InvalidRequest, toIssues(parsed.error, ['events', index]));
-      const event = parsed.data;
-      const payload = JSON.stringify(event satisfies ListeningPayload);
-      const first = firsts.get(event.id);
-      if (!first) firsts.set(event.id, { index, event, payload, amountMsat: eventAmountMsat(event.satsPerMinute, event.seconds) });
-      else if (first.payload === payload) repeats.push({ index, of: first });
-      else {
-        const message = `event id ${JSON.stringify(event.id)} comes earlier in this request (${eventPath(first.index)}) with different content; nothing changed`;
-        Object.assign(results[index]!, { status: 'conflict', issues: [{ path: eventPath(index, 'id'), message }] });
-      }
-    });
-
     const caps = await this.tenants.caps(appId);
-    const candidates = this.withinCeilings([...firsts.values()], caps.listenerDayCapMsat !== null, reject);
+    const ceilings = this.ceilings(caps.listenerDayCapMsat !== null, reject);
+    for (const candidate of parsed) {
+      const { index, event, payload } = candidate;
+      const same = stored.get(index);
+      const first = standing.get(event.id);
+      if (same !== undefined) {
+        if (same) results[index]!.status = 'duplicate';
+        else
+          this.conflict(
+            results[index]!,
+            `event id ${JSON.stringify(event.id)} was stored before with different content; nothing changed (a new event needs a new id)`,
+          );
+      } else if (first?.payload === payload) repeats.push({ index, of: first });
+      else if (first) {
+        this.conflict(
+          results[index]!,
+          `event id ${JSON.stringify(event.id)} comes earlier in this request (${eventPath(first.index)}) with different content; nothing changed`,
+        );
+      } else if (ceilings(candidate)) standing.set(event.id, candidate);
+    }
+
+    const candidates = [...standing.values()];
     const { inserted, breaches } = await this.storeFitting(appId, candidates, capPeriods(caps, now));
     for (const [index, breach] of breaches) {
       const { code, message } = capBreachRejection(breach, now);
@@ -120,6 +144,7 @@ export class IngestionService {
     }
     const insertedIds = new Set(inserted.map((row) => row.event_id));
     for (const c of candidates) if (insertedIds.has(c.event.id)) results[c.index]!.status = 'accepted';
+    // Stored by a concurrent request since this one looked.
     await this.judgeResent(
       appId,
       candidates.filter((c) => !insertedIds.has(c.event.id) && !breaches.has(c.index)),
@@ -138,35 +163,80 @@ export class IngestionService {
     return { accepted: count('accepted'), duplicates: count('duplicate'), conflicts: count('conflict'), rejected: count('rejected'), events: results };
   }
 
+  // Each event through the schema, its issues capped (MAX_ISSUES_PER_EVENT, and MAX_ISSUES_PER_ANSWER for the
+  // request): once the answer holds that many, the remaining events are not validated at all (each rejected with
+  // one short issue), so a hostile body gets an answer and a CPU cost bounded by the caps, not by its size.
+  private parse(events: unknown[], reject: (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => void): Candidate[] {
+    let issuesLeft = MAX_ISSUES_PER_ANSWER;
+    const candidates: Candidate[] = [];
+    events.forEach((raw, index) => {
+      if (issuesLeft <= 0) {
+        const message = `not checked: this answer already holds ${MAX_ISSUES_PER_ANSWER} issues; fix those and send this event again`;
+        return void reject(index, ErrorCode.InvalidRequest, [{ path: eventPath(index), message }]);
+      }
+      const parsed = listeningEventSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issues = capIssues(toIssues(parsed.error, ['events', index]), Math.min(MAX_ISSUES_PER_EVENT, issuesLeft), eventPath(index));
+        issuesLeft -= issues.length;
+        return void reject(index, ErrorCode.InvalidRequest, issues);
+      }
+      const event = parsed.data;
+      candidates.push({
+        index,
+        event,
+        payload: JSON.stringify(event satisfies ListeningPayload),
+        amountMsat: eventAmountMsat(event.satsPerMinute, event.seconds),
+      });
+    });
+    return candidates;
+  }
+
+  private conflict(result: EventResult, message: string): void {
+    Object.assign(result, { status: 'conflict', issues: [{ path: eventPath(result.index, 'id'), message }] });
+  }
+
   // MAX_EVENT_SATS per event, listenerId when the app has a listener cap, and MAX_REQUEST_SATS per request: the
   // events in order until their total would exceed it, the rest refused (sent again in a later request, they fit).
-  private withinCeilings(
-    events: Candidate[],
-    listenerCapped: boolean,
-    reject: (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => void,
-  ): Candidate[] {
+  // Events stored before never reach it, so resending them costs nothing of the request's total.
+  private ceilings(listenerCapped: boolean, reject: (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => void) {
     const { MAX_EVENT_SATS, MAX_REQUEST_SATS } = this.config;
     const eventCeiling = BigInt(MAX_EVENT_SATS) * MSAT_PER_SAT;
     const requestCeiling = BigInt(MAX_REQUEST_SATS) * MSAT_PER_SAT;
     let total = 0n;
-    return events.filter(({ index, event, amountMsat }) => {
+    return ({ index, event, amountMsat }: Candidate): boolean => {
       if (amountMsat > eventCeiling) {
         const message = `the event is worth ${amountMsat} msat; at most ${MAX_EVENT_SATS} sats (MAX_EVENT_SATS) per event`;
         reject(index, ErrorCode.EventAmountTooLarge, [{ path: eventPath(index, 'satsPerMinute'), message }]);
       } else if (listenerCapped && event.listenerId === undefined) {
         reject(index, ErrorCode.ListenerIdRequired, [{ path: eventPath(index, 'listenerId'), message: 'is required: the app has a per-listener daily cap' }]);
-      } else if ((total += amountMsat) > requestCeiling) {
-        const message = `the request's events up to this one are worth ${total} msat; at most ${MAX_REQUEST_SATS} sats (MAX_REQUEST_SATS) per request: send it in another request`;
+      } else if (total + amountMsat > requestCeiling) {
+        const message = `the request's events up to this one are worth ${total + amountMsat} msat; at most ${MAX_REQUEST_SATS} sats (MAX_REQUEST_SATS) per request: send it in another request`;
         reject(index, ErrorCode.RequestAmountTooLarge, [{ path: eventPath(index), message }]);
-      } else return true;
+      } else {
+        total += amountMsat;
+        return true;
+      }
       return false;
-    });
+    };
   }
 
-  // The common path is one statement for all events. Only when it breaks a cap (and so stored nothing) is each
-  // event stored by a statement of its own, in request order, so exactly the events that fit are stored and each
-  // that does not is named with the cap it breaks. Every statement charges its caps atomically, so concurrent
-  // requests of one app never overshoot a cap either way.
+  // For each event whose id the app stored before: whether the stored payload is this one (compared as jsonb,
+  // exactly: no hash to collide, no column to add). One statement for the whole request.
+  private async storedBefore(appId: string, events: Candidate[]): Promise<Map<number, boolean>> {
+    if (!events.length) return new Map();
+    const rows = await this.prisma.$queryRaw<{ index: number; same: boolean }[]>`
+      SELECT e.index, l.payload = e.payload::jsonb AS same
+      FROM unnest(${events.map((c) => c.index)}::int[], ${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[])
+        AS e(index, event_id, payload)
+      JOIN listening_event l ON l.app_id = ${appId} AND l.event_id = e.event_id`;
+    return new Map(rows.map((row) => [row.index, row.same]));
+  }
+
+  // The common path is one statement for all events. Only when it breaks a cap (and so stored nothing) are the
+  // events stored one by one, in request order, by one call of splitstream_store_fitting (its migration), so exactly
+  // the events that fit are stored and each that does not is named with the cap it breaks, in one round trip
+  // whatever the number of events. Both charge their caps under the counters' row locks, so concurrent requests of
+  // one app never overshoot a cap either way.
   private async storeFitting(appId: string, events: Candidate[], caps: CapPeriods): Promise<{ inserted: StoredRow[]; breaches: Map<number, CapBreach> }> {
     const breaches = new Map<number, CapBreach>();
     if (!events.length) return { inserted: [], breaches };
@@ -175,58 +245,33 @@ export class IngestionService {
     } catch (error) {
       if (!capBreachOf(error)) throw error;
     }
-    // Events stored before cost nothing: judged as resent, never as over a cap. A breach tells its counter's room
-    // (the cap less what the counter held), which only shrinks within the period: a later event worth more than it
-    // breaks the same cap without a statement of its own, so an app at its cap costs a few statements a request,
-    // not one per event.
-    const storedBefore = await this.storedIds(appId, events);
-    const full = new Map<string, CapBreach>(); // by period
+    const rows = await this.prisma.$queryRaw<(StoredRow & { ord: number; period: string | null; total: bigint; charged: bigint; cap: bigint })[]>`
+      SELECT ord, id, event_id, period, total, charged, cap FROM splitstream_store_fitting(
+        ${appId}, ${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[],
+        ${events.map((c) => String(c.amountMsat))}::bigint[], ${events.map((c) => c.event.listenerId ?? null)}::text[],
+        ${caps.day}, ${String(caps.dayCapMsat)}::bigint, ${caps.month}, ${String(caps.monthCapMsat)}::bigint,
+        ${caps.listenerPrefix}, ${caps.listenerDayCapMsat === null ? null : String(caps.listenerDayCapMsat)}::bigint)`;
     const inserted: StoredRow[] = [];
-    for (const event of events) {
-      if (storedBefore.has(event.event.id)) continue;
-      const known = capPeriodsOf(caps, event.event.listenerId)
-        .map((period) => full.get(period))
-        .find((breach) => breach && event.amountMsat > breach.cap - (breach.total - breach.charged));
-      if (known) {
-        breaches.set(event.index, { ...known, total: known.total - known.charged + event.amountMsat, charged: event.amountMsat });
-        continue;
-      }
-      try {
-        inserted.push(...(await this.store(appId, [event], caps)));
-      } catch (error) {
-        const breach = capBreachOf(error);
-        if (!breach) throw error;
-        breaches.set(event.index, breach);
-        full.set(breach.period, breach);
-      }
+    for (const { ord, id, event_id, period, total, charged, cap } of rows) {
+      if (period !== null) breaches.set(events[ord - 1]!.index, { period, total, charged, cap });
+      else if (id !== null) inserted.push({ id, event_id });
     }
     return { inserted, breaches };
   }
 
-  private async storedIds(appId: string, events: Candidate[]): Promise<Set<string>> {
-    const rows = await this.prisma.$queryRaw<{ event_id: string }[]>`
-      SELECT event_id FROM listening_event WHERE app_id = ${appId} AND event_id = ANY(${events.map((c) => c.event.id)}::text[])`;
-    return new Set(rows.map((row) => row.event_id));
-  }
-
-  // Events whose id was already stored for the app: a duplicate when the stored payload is this one, else a
-  // conflict (nothing changed). The canonical payloads are compared as jsonb, exactly (no hash to collide, no
-  // column to add), and only for resent ids, so the common path of new events compares nothing. A separate
-  // statement because a copy a concurrent request committed while the insert waited on it is not in the insert
-  // statement's snapshot.
+  // Events whose id a concurrent request stored while this one ran: a duplicate when the stored payload is this
+  // one, else a conflict (nothing changed). A separate statement because a copy a concurrent request committed
+  // while the insert waited on it is not in the insert statement's snapshot.
   private async judgeResent(appId: string, events: Candidate[], results: EventResult[]): Promise<void> {
     if (!events.length) return;
-    const rows = await this.prisma.$queryRaw<{ event_id: string; same: boolean }[]>`
-      SELECT e.event_id, l.payload = e.payload::jsonb AS same
-      FROM unnest(${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[]) AS e(event_id, payload)
-      JOIN listening_event l ON l.app_id = ${appId} AND l.event_id = e.event_id`;
-    const same = new Map(rows.map((row) => [row.event_id, row.same]));
+    const same = await this.storedBefore(appId, events);
     for (const { index, event } of events) {
-      if (same.get(event.id)) results[index]!.status = 'duplicate';
-      else {
-        const message = `event id ${JSON.stringify(event.id)} was stored before with different content; nothing changed (a new event needs a new id)`;
-        Object.assign(results[index]!, { status: 'conflict', issues: [{ path: eventPath(index, 'id'), message }] });
-      }
+      if (same.get(index)) results[index]!.status = 'duplicate';
+      else
+        this.conflict(
+          results[index]!,
+          `event id ${JSON.stringify(event.id)} was stored before with different content; nothing changed (a new event needs a new id)`,
+        );
     }
   }
 
