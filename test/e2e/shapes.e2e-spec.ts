@@ -153,4 +153,12 @@ describe('strict bodies, decimal seconds and the value-block shapes (e2e)', () =
     );
     expect((await stack.http.get('/v1/events/strict-2')).status).toBe(404);
   });
+  it('takes a native block that carries suggested (as podcast:value does) with its time splits', async () => {
+    const timeSplits = [{ startTime: 0, duration: 30, recipients: [node('Guest', pubkey(0x5ed), 1)] }];
+    const block = { type: 'lightning', method: 'keysend', suggested: '0.00000005000', recipients: [node('Host', pubkey(0x5ec), 1)], timeSplits };
+    const res = await post({ events: [listening('suggested-1', block, { position: 0, seconds: 60, satsPerMinute: 60 })] });
+    expect(res).toMatchObject({ status: 202, body: { accepted: 1 } });
+    await stack.accumulated();
+    expect(await allocations('suggested-1')).toEqual({ [pubkey(0x5ec)]: '30000', [pubkey(0x5ed)]: '30000' });
+  });
 });

@@ -217,6 +217,33 @@ describe('spend caps (e2e)', () => {
     expect(listenerCase.statements).toBeLessThanOrEqual(4);
   });
 
+  // Batches that race, share ids and each break the cap (so each falls back to splitstream_store_fitting) never
+  // overshoot it, and every answer agrees with what was stored: an id is accepted once at most, never a
+  // duplicate or conflict unless stored.
+  it('keeps answers, stored events and the counter consistent when batches with shared ids race at the cap', async () => {
+    const app = await appKey('shared-ids-app');
+    setCaps('shared-ids-app', '--day-msat', '100000');
+    const ids = Array.from({ length: 8 }, (_, i) => `r-${i}`);
+    const orders = [ids, [...ids].reverse(), [...ids.slice(4), ...ids.slice(0, 4)], ['r-3', 'r-1', 'r-6', 'r-0', 'r-7', 'r-2', 'r-5', 'r-4']];
+    const answers = await Promise.all(orders.map((order) => app.post(...order.map((id) => event(id, 20)), event(`own-${order[0]}`, 20))));
+    const prisma = stack.api.get(PrismaService);
+    const stored = await prisma.$queryRaw<{ event_id: string; amount_msat: bigint }[]>`
+      SELECT event_id, amount_msat FROM listening_event WHERE app_id = 'shared-ids-app'`;
+    const [spent] = await prisma.$queryRaw<{ msat: bigint }[]>`SELECT msat FROM app_spend WHERE app_id = 'shared-ids-app' AND period LIKE 'day:%'`;
+    expect(spent!.msat).toBe(stored.reduce((sum, r) => sum + r.amount_msat, 0n));
+    expect(spent!.msat).toBe(100_000n); // 20 000 msat events fill it exactly
+    const storedIds = new Set(stored.map((r) => r.event_id));
+    const statuses = new Map<string, string[]>();
+    for (const res of answers.filter((r) => r.status === 202)) {
+      for (const e of res.body.events as { id: string; status: string }[]) statuses.set(e.id, [...(statuses.get(e.id) ?? []), e.status]);
+    }
+    for (const [id, list] of statuses) {
+      expect([id, list.filter((s) => s === 'accepted').length]).toEqual([id, storedIds.has(id) ? 1 : 0]);
+      if (!storedIds.has(id)) expect([id, list.filter((s) => s !== 'rejected')]).toEqual([id, []]);
+      expect(list).not.toContain('conflict');
+    }
+  });
+
   it('counts what the app accepted before its caps were set', async () => {
     const app = await appKey('late-app');
     expect((await app.post(event('x-1', 80, 'carol'))).status).toBe(202);

@@ -209,13 +209,10 @@ export class IngestionService {
         reject(index, ErrorCode.EventAmountTooLarge, [{ path: eventPath(index, 'satsPerMinute'), message }]);
       } else if (listenerCapped && event.listenerId === undefined) {
         reject(index, ErrorCode.ListenerIdRequired, [{ path: eventPath(index, 'listenerId'), message: 'is required: the app has a per-listener daily cap' }]);
-      } else if (total + amountMsat > requestCeiling) {
-        const message = `the request's events up to this one are worth ${total + amountMsat} msat; at most ${MAX_REQUEST_SATS} sats (MAX_REQUEST_SATS) per request: send it in another request`;
+      } else if ((total += amountMsat) > requestCeiling) {
+        const message = `the request's events up to this one are worth ${total} msat; at most ${MAX_REQUEST_SATS} sats (MAX_REQUEST_SATS) per request: send it in another request`;
         reject(index, ErrorCode.RequestAmountTooLarge, [{ path: eventPath(index), message }]);
-      } else {
-        total += amountMsat;
-        return true;
-      }
+      } else return true;
       return false;
     };
   }
