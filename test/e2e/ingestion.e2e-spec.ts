@@ -269,6 +269,12 @@ describe('POST /v1/events (e2e)', () => {
     );
     expect(answers(res)).toEqual(['event_amount_too_large', 'accepted', 'duplicate']);
     expect(answers(await post(listening('rc-1', { satsPerMinute: 1 })))).toEqual(['duplicate']);
+    // Refused by a cap: the later copies are judged on their own too (the first that fits is stored).
+    const capped = await appKey('rejected-copy-capped');
+    await stack.api.get(TenantsService).setCaps('rejected-copy-capped', { dayCapMsat: 5_000n });
+    const copies = [10, 2, 2, 3].map((sats) => listening('rcc-1', { satsPerMinute: sats }));
+    expect(answers(await capped(...copies))).toEqual(['app_day_cap_exceeded', 'accepted', 'duplicate', 'conflict']);
+    expect((await stack.http.get('/v1/events/rcc-1?app=rejected-copy-capped')).body.amountMsat).toBe('2000');
   });
 
   // An accepted event is owed something: listening worth less than 1 msat at its rate is refused.

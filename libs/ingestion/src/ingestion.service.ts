@@ -48,6 +48,12 @@ interface Candidate {
   amountMsat: bigint;
 }
 
+// The events a store call stored (their row ids) and the ones a cap refused, by request index.
+interface Stored {
+  stored: Map<number, bigint>;
+  breaches: Map<number, CapBreach>;
+}
+
 interface StoredRow {
   id: bigint;
   event_id: string;
@@ -114,6 +120,7 @@ export class IngestionService {
     // The first copy of an id that passes the ceilings stands for it; a copy after a rejected one is judged on its own.
     const standing = new Map<string, Candidate>();
     const repeats: { index: number; of: Candidate }[] = [];
+    const later: Candidate[] = []; // other content than the copy standing for the id
     const caps = await this.tenants.caps(appId);
     const ceilings = this.ceilings(caps.listenerDayCapMsat !== null, reject);
     for (const candidate of parsed) {
@@ -128,29 +135,46 @@ export class IngestionService {
             `event id ${JSON.stringify(event.id)} was stored before with different content; nothing changed (a new event needs a new id)`,
           );
       } else if (first?.payload === payload) repeats.push({ index, of: first });
-      else if (first) {
-        this.conflict(
-          results[index]!,
-          `event id ${JSON.stringify(event.id)} comes earlier in this request (${eventPath(first.index)}) with different content; nothing changed`,
-        );
-      } else if (ceilings(candidate)) standing.set(event.id, candidate);
+      else if (first) later.push(candidate);
+      else if (ceilings(candidate)) standing.set(event.id, candidate);
     }
 
-    const candidates = [...standing.values()];
-    const { inserted, breaches } = await this.storeFitting(appId, candidates, capPeriods(caps, now));
-    for (const [index, breach] of breaches) {
-      const { code, message } = capBreachRejection(breach, now);
-      reject(index, code, [{ path: eventPath(index), message }]);
+    const periods = capPeriods(caps, now);
+    const storedRows: bigint[] = [];
+    const store = async (events: Candidate[], oneByOne: boolean) => {
+      const { stored, breaches } = oneByOne ? await this.storeEach(appId, events, periods) : await this.storeFitting(appId, events, periods);
+      for (const [index, breach] of breaches) {
+        const { code, message } = capBreachRejection(breach, now);
+        reject(index, code, [{ path: eventPath(index), message }]);
+      }
+      for (const [index, id] of stored) {
+        results[index]!.status = 'accepted';
+        storedRows.push(id);
+      }
+      // Stored by a concurrent request since this one looked (or, one by one, by an earlier copy of the id).
+      await this.judgeResent(
+        appId,
+        events.filter((c) => !stored.has(c.index) && !breaches.has(c.index)),
+        results,
+      );
+      return breaches;
+    };
+    const breaches = await store([...standing.values()], false);
+    // A copy with other content than the one standing for its id conflicts with it, unless a cap refused that one:
+    // then the later copies are judged on their own, in one more call that stores the first of them that fits (the
+    // others are then duplicates or conflicts of it).
+    const retry = later.filter((c) => breaches.has(standing.get(c.event.id)!.index));
+    for (const c of later) {
+      const first = standing.get(c.event.id)!;
+      if (breaches.has(first.index)) continue;
+      this.conflict(
+        results[c.index]!,
+        `event id ${JSON.stringify(c.event.id)} comes earlier in this request (${eventPath(first.index)}) with different content; nothing changed`,
+      );
     }
-    const insertedIds = new Set(inserted.map((row) => row.event_id));
-    for (const c of candidates) if (insertedIds.has(c.event.id)) results[c.index]!.status = 'accepted';
-    // Stored by a concurrent request since this one looked.
-    await this.judgeResent(
-      appId,
-      candidates.filter((c) => !insertedIds.has(c.event.id) && !breaches.has(c.index)),
-      results,
-    );
-    if (inserted.length) await this.requestApply(inserted.map((row) => row.id));
+    const fitting = retry.filter(ceilings);
+    if (fitting.length) await store(fitting, true);
+    if (storedRows.length) await this.requestApply(storedRows);
 
     // A repeat within the request gets its first's answer: stored now or before, it is a duplicate.
     for (const { index, of } of repeats) {
@@ -234,26 +258,33 @@ export class IngestionService {
   // the events that fit are stored and each that does not is named with the cap it breaks, in one round trip
   // whatever the number of events. Both charge their caps under the counters' row locks, so concurrent requests of
   // one app never overshoot a cap either way.
-  private async storeFitting(appId: string, events: Candidate[], caps: CapPeriods): Promise<{ inserted: StoredRow[]; breaches: Map<number, CapBreach> }> {
-    const breaches = new Map<number, CapBreach>();
-    if (!events.length) return { inserted: [], breaches };
+  private async storeFitting(appId: string, events: Candidate[], caps: CapPeriods): Promise<Stored> {
+    if (!events.length) return { stored: new Map(), breaches: new Map() };
     try {
-      return { inserted: await this.store(appId, events, caps), breaches };
+      const rows = await this.store(appId, events, caps);
+      const indexOf = new Map(events.map((c) => [c.event.id, c.index])); // one event per id in a batch
+      return { stored: new Map(rows.map((row) => [indexOf.get(row.event_id)!, row.id])), breaches: new Map() };
     } catch (error) {
       if (!capBreachOf(error)) throw error;
     }
-    const rows = await this.prisma.$queryRaw<(StoredRow & { ord: number; period: string | null; total: bigint; charged: bigint; cap: bigint })[]>`
-      SELECT ord, id, event_id, period, total, charged, cap FROM splitstream_store_fitting(
+    return this.storeEach(appId, events, caps);
+  }
+
+  private async storeEach(appId: string, events: Candidate[], caps: CapPeriods): Promise<Stored> {
+    const rows = await this.prisma.$queryRaw<{ ord: number; id: bigint | null; period: string | null; total: bigint; charged: bigint; cap: bigint }[]>`
+      SELECT ord, id, period, total, charged, cap FROM splitstream_store_fitting(
         ${appId}, ${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[],
         ${events.map((c) => String(c.amountMsat))}::bigint[], ${events.map((c) => c.event.listenerId ?? null)}::text[],
         ${caps.day}, ${String(caps.dayCapMsat)}::bigint, ${caps.month}, ${String(caps.monthCapMsat)}::bigint,
         ${caps.listenerPrefix}, ${caps.listenerDayCapMsat === null ? null : String(caps.listenerDayCapMsat)}::bigint)`;
-    const inserted: StoredRow[] = [];
-    for (const { ord, id, event_id, period, total, charged, cap } of rows) {
-      if (period !== null) breaches.set(events[ord - 1]!.index, { period, total, charged, cap });
-      else if (id !== null) inserted.push({ id, event_id });
+    const stored = new Map<number, bigint>();
+    const breaches = new Map<number, CapBreach>();
+    for (const { ord, id, period, total, charged, cap } of rows) {
+      const index = events[ord - 1]!.index;
+      if (period !== null) breaches.set(index, { period, total, charged, cap });
+      else if (id !== null) stored.set(index, id);
     }
-    return { inserted, breaches };
+    return { stored, breaches };
   }
 
   // Events whose id a concurrent request stored while this one ran: a duplicate when the stored payload is this
