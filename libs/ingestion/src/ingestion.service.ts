@@ -63,6 +63,7 @@ const idOf = (raw: unknown): string | null => {
   const id = (raw as { id?: unknown } | null)?.id;
   return typeof id === 'string' && id.length >= 1 && id.length <= 128 ? id : null;
 };
+const storedConflict = (id: string) => `event id ${JSON.stringify(id)} was stored before with different content; nothing changed (a new event needs a new id)`;
 const eventPath = (index: number, field?: string) => `events[${index}]${field ? `.${field}` : ''}`;
 
 // An answer's size is bounded by these, not by the body's: a malformed event reports at most MAX_ISSUES_PER_EVENT
@@ -129,11 +130,7 @@ export class IngestionService {
       const first = standing.get(event.id);
       if (same !== undefined) {
         if (same) results[index]!.status = 'duplicate';
-        else
-          this.conflict(
-            results[index]!,
-            `event id ${JSON.stringify(event.id)} was stored before with different content; nothing changed (a new event needs a new id)`,
-          );
+        else this.conflict(results[index]!, storedConflict(event.id));
       } else if (first?.payload === payload) repeats.push({ index, of: first });
       else if (first) later.push(candidate);
       else if (ceilings(candidate)) standing.set(event.id, candidate);
@@ -295,11 +292,7 @@ export class IngestionService {
     const same = await this.storedBefore(appId, events);
     for (const { index, event } of events) {
       if (same.get(index)) results[index]!.status = 'duplicate';
-      else
-        this.conflict(
-          results[index]!,
-          `event id ${JSON.stringify(event.id)} was stored before with different content; nothing changed (a new event needs a new id)`,
-        );
+      else this.conflict(results[index]!, storedConflict(event.id));
     }
   }
 
