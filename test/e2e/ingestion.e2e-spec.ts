@@ -1,4 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
+import { ApiKeysService, Scope } from '@splitstream/auth';
+import { APP_CONFIG } from '@splitstream/config';
+import { TenantsService } from '@splitstream/tenants';
 import { createApi } from '../../apps/api/src/create-api.js';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
@@ -26,6 +29,17 @@ describe('POST /v1/events (e2e)', () => {
       headers: { authorization: `Bearer ${stack.key}`, ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
+
+  // A key of an app of its own, for tests that change its caps.
+  const appKey = async (app: string) => {
+    const { key } = await stack.api.get(ApiKeysService).create(app, [Scope.EventsWrite, Scope.PayoutsRead]);
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    return (...events: object[]) => request(stack.baseUrl, '/v1/events', { method: 'POST', headers, body: JSON.stringify({ events }) });
+  };
+  const answers = (res: { status: number; body: any }): string[] =>
+    res.status === 202
+      ? res.body.events.map((e: { status: string; code?: string }) => e.code ?? e.status)
+      : res.body.issues.map((i: { code: string }) => i.code);
 
   beforeAll(async () => {
     stack = await startStack();
@@ -221,6 +235,68 @@ describe('POST /v1/events (e2e)', () => {
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ error, message: expect.any(String) });
     expect(await eventCount(stack)).toBe(before);
+  });
+
+  // Stored ids are judged before any ceiling: a resent event that was stored is a duplicate (or a conflict) even
+  // when MAX_EVENT_SATS was lowered or a listener cap added since, and resent events take nothing of MAX_REQUEST_SATS.
+  it('answers a resent event stored before as a duplicate or conflict whatever ceilings changed since', async () => {
+    const post = await appKey('ceilings-changed');
+    expect((await post(listening('cc-1', { satsPerMinute: 10 }), listening('cc-2', { satsPerMinute: 50 }))).body).toMatchObject({ accepted: 2 });
+    await stack.api.get(TenantsService).setCaps('ceilings-changed', { listenerDayCapMsat: 1_000_000n });
+    const config = stack.api.get<unknown, { MAX_EVENT_SATS: number; MAX_REQUEST_SATS: number }>(APP_CONFIG);
+    const before = { ...config };
+    Object.assign(config, { MAX_EVENT_SATS: 20, MAX_REQUEST_SATS: 20 }); // an operator lowered them (a restart)
+    try {
+      const again = await post(
+        listening('cc-1', { satsPerMinute: 10 }),
+        listening('cc-2', { satsPerMinute: 50, listenerId: 'alice' }),
+        listening('cc-3', { satsPerMinute: 20, listenerId: 'alice' }), // fits MAX_REQUEST_SATS: the resent count nothing
+      );
+      expect(answers(again)).toEqual(['duplicate', 'conflict', 'accepted']);
+    } finally {
+      Object.assign(config, { MAX_EVENT_SATS: before.MAX_EVENT_SATS, MAX_REQUEST_SATS: before.MAX_REQUEST_SATS });
+    }
+  });
+
+  // The first copy of an id that is stored (or was stored before) stands for it: a later copy after a rejected one
+  // is judged on its own.
+  it('judges a copy of an id on its own when the earlier copy in the request was rejected', async () => {
+    const post = await appKey('rejected-copy');
+    const res = await post(
+      listening('rc-1', { satsPerMinute: 100_000, seconds: 3600 }),
+      listening('rc-1', { satsPerMinute: 1 }),
+      listening('rc-1', { satsPerMinute: 1 }),
+    );
+    expect(answers(res)).toEqual(['event_amount_too_large', 'accepted', 'duplicate']);
+    expect(answers(await post(listening('rc-1', { satsPerMinute: 1 })))).toEqual(['duplicate']);
+    // Refused by a cap: the later copies are judged on their own too (the first that fits is stored).
+    const capped = await appKey('rejected-copy-capped');
+    await stack.api.get(TenantsService).setCaps('rejected-copy-capped', { dayCapMsat: 5_000n });
+    const copies = [10, 2, 2, 3].map((sats) => listening('rcc-1', { satsPerMinute: sats }));
+    expect(answers(await capped(...copies))).toEqual(['app_day_cap_exceeded', 'accepted', 'duplicate', 'conflict']);
+    expect((await stack.http.get('/v1/events/rcc-1?app=rejected-copy-capped')).body.amountMsat).toBe('2000');
+  });
+
+  // An accepted event is owed something: listening worth less than 1 msat at its rate is refused.
+  it('rejects an event worth 0 msat, naming the least listening it needs', async () => {
+    const res = await post({ events: [listening('zero-1', { satsPerMinute: 1, seconds: 0.059 }), listening('zero-2', { satsPerMinute: 1, seconds: 0.06 })] });
+    expect(res.status).toBe(202);
+    expect(res.body.events).toEqual([
+      {
+        index: 0,
+        id: 'zero-1',
+        status: 'rejected',
+        code: 'invalid_request',
+        issues: [
+          {
+            path: 'events[0].seconds',
+            message: 'worth 0 msat: 0.059 seconds at 1 sats per minute is less than 1 msat; send at least 60 ms of listening in one event',
+          },
+        ],
+      },
+      { index: 1, id: 'zero-2', status: 'accepted' },
+    ]);
+    expect((await stack.http.get('/v1/events/zero-2')).body.amountMsat).toBe('1');
   });
 
   it('answers a wrong content type with 415 JSON', async () => {

@@ -141,6 +141,46 @@ describe('limits between apps (e2e)', () => {
     expect(await paidTo(0xa1)).toBe('90000');
   });
 
+  // A malformed body's answer is bounded by the issue caps, not by the body: list lengths are checked before any
+  // element is, an event reports at most 20 issues, an answer at most 500 (events after that are not checked).
+  it('answers a body of many junk recipients with a bounded answer', async () => {
+    const junk = (count: number) => ({ type: 'lightning', method: 'keysend', recipients: Array.from({ length: count }, () => ({})) });
+    const tooLong = { events: Array.from({ length: 500 }, (_, i) => event(`junk-${i}`, 1, junk(200))) };
+    const first = await appB.post('/v1/events', tooLong);
+    expect(first.status).toBe(400);
+    expect(first.body.issues).toHaveLength(500);
+    expect(first.body.issues[0]).toMatchObject({ index: 0, path: 'events[0].value.recipients', message: '200 recipients; at most 100 per list are allowed' });
+    expect(JSON.stringify(first.body).length).toBeLessThan(JSON.stringify(tooLong).length / 4);
+
+    const atLimit = { events: Array.from({ length: 500 }, (_, i) => event(`junk-${i}`, 1, junk(100))) };
+    const second = await appB.post('/v1/events', atLimit);
+    expect(second.status).toBe(400);
+    const issuesOf = (index: number) => second.body.issues.filter((issue: { index: number }) => issue.index === index);
+    expect(issuesOf(0)).toHaveLength(20); // 100 empty recipients: 300 issues, 19 listed and one counting the rest
+    expect(issuesOf(0)[19]).toMatchObject({ path: 'events[0]', message: '281 more issues not listed' });
+    expect(second.body.issues.filter((issue: { message: string }) => !issue.message.startsWith('not checked'))).toHaveLength(500);
+    expect(issuesOf(499)).toEqual([
+      {
+        index: 499,
+        code: 'invalid_request',
+        path: 'events[499]',
+        message: 'not checked: this answer already holds 500 issues; fix those and send this event again',
+      },
+    ]);
+    expect(JSON.stringify(second.body).length).toBeLessThan(200_000);
+
+    // Near the 5 MB body limit: recipients full of unknown fields of a length a suggestion is computed for.
+    const keys = Object.fromEntries(Array.from({ length: 12 }, (_, k) => [`recipientsX${String(k).padStart(5, '0')}`, 0]));
+    const hostile = {
+      events: Array.from({ length: 500 }, (_, i) => event(`hostile-${i}`, 1, { ...junk(0), recipients: Array.from({ length: 36 }, () => keys) })),
+    };
+    const body = JSON.stringify(hostile);
+    expect(body.length).toBeGreaterThan(4_500_000);
+    const third = await appB.post('/v1/events', hostile);
+    expect(third.status).toBe(400);
+    expect(JSON.stringify(third.body).length).toBeLessThan(200_000);
+  });
+
   it("stops an app without caps of its own at the service's default day cap, with no retry hint", async () => {
     const appC = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('app-c', APP_SCOPES)).key);
     const atMax = (i: number) => event(`c-${i}`, 100_000, toNode(0xc1)); // 100,000 sats each

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseFeed } from 'podcast-partytime';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
+import { request } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
@@ -152,5 +153,49 @@ describe('strict bodies, decimal seconds and the value-block shapes (e2e)', () =
       ]),
     );
     expect((await stack.http.get('/v1/events/strict-2')).status).toBe(404);
+  });
+  it('takes a native block that carries suggested (as podcast:value does) with its time splits', async () => {
+    const timeSplits = [{ startTime: 0, duration: 30, recipients: [node('Guest', pubkey(0x5ed), 1)] }];
+    const block = { type: 'lightning', method: 'keysend', suggested: '0.00000005000', recipients: [node('Host', pubkey(0x5ec), 1)], timeSplits };
+    const res = await post({ events: [listening('suggested-1', block, { position: 0, seconds: 60, satsPerMinute: 60 })] });
+    expect(res).toMatchObject({ status: 202, body: { accepted: 1 } });
+    await stack.accumulated();
+    expect(await allocations('suggested-1')).toEqual({ [pubkey(0x5ec)]: '30000', [pubkey(0x5ed)]: '30000' });
+  });
+  // Hostile JSON gets a 4xx in the one error shape (or a 202 naming what it rejected), never a 500.
+  it('answers hostile JSON with a 4xx, never a 500', async () => {
+    const block = { type: 'lightning', method: 'keysend', recipients: [node('Host', pubkey(0x5ec), 1)] };
+    const one = (extra: object) => JSON.stringify({ events: [listening('hostile-1', block, extra)] });
+    const bodies = [
+      '{"events":[{"__proto__":{"id":"x"}}]}',
+      '{"__proto__":{"events":[]}}',
+      one({ constructor: { prototype: { polluted: 1 } } }),
+      one({ seconds: '60' }),
+      one({ seconds: 1e21 }),
+      one({ seconds: 5e-324 }),
+      one({ satsPerMinute: 1e21 }),
+      one({ position: 1e21 }),
+      one({ value: [] }),
+      one({ value: { ...block, recipients: {} } }),
+      one({ value: { ...block, timeSplits: [{ startTime: 1e308, duration: 1e308, recipients: block.recipients }] } }),
+      one({ value: { ...block, recipients: [{ type: 'node', address: { toLowerCase: 1 }, split: 1 }] } }),
+      '{"events":[' + '1,'.repeat(499) + '1]}',
+      '{"events":' + '['.repeat(40) + ']'.repeat(40) + '}',
+      '{"events":[null]}',
+      '{"events":[{"id":"n","value":{"recipients":[null],"timeSplits":[null]}}]}',
+      '{"events":[{"id":"n","value":{"model":null,"destinations":[null]}}]}',
+      '{"events":[{"id":"n","value":{"valueTimeSplits":[{"recipients":[null],"remoteItem":null}]}}]}',
+      '{"events":[{"id":"h-2","position":-0,"seconds":0.0005,"satsPerMinute":1}]}',
+    ];
+    const statuses: { body: string; status: number }[] = [];
+    for (const body of bodies) {
+      const res = await request(stack.baseUrl, '/v1/events', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
+        body,
+      });
+      statuses.push({ body: body.slice(0, 60), status: res.status });
+    }
+    expect(statuses.filter((a) => a.status >= 500)).toEqual([]);
   });
 });

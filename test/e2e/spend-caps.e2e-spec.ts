@@ -177,12 +177,71 @@ describe('spend caps (e2e)', () => {
       expect(res.body.events[499]).toEqual({ index: 499, id: 'f-0', status: 'duplicate' });
       expect(res.body.events.slice(0, 499).every((e: { code?: string }) => e.code === 'app_day_cap_exceeded')).toBe(true);
       expect(res.body.events[1].issues[0].message).toBe("2000 msat would take the app's daily cap of 100000 msat to 102000 msat (100000 msat used)");
-      // The batch, the ids stored before, the first event of the smallest amount alone, and the resent one's content.
+      // The ids stored before, the batch, and the events one by one in one call.
       expect(statements.mock.calls.length).toBeLessThanOrEqual(4);
     } finally {
       statements.mockRestore();
     }
     expect((await app.get('/v1/apps/me')).body.accepted.todayMsat).toBe('100000');
+  });
+
+  // The fallback that stores the events one by one runs server side (splitstream_store_fitting): one round trip
+  // however many events fit, whether a day cap or one listener's cap is what the batch broke.
+  it('stores the fitting events of a batch that broke a cap in a few statements, not one per event', async () => {
+    const countStatements = async (post: () => Promise<{ status: number; body: any }>) => {
+      const statements = jest.spyOn(stack.api.get(PrismaService), '$queryRaw');
+      try {
+        return { res: await post(), statements: statements.mock.calls.length };
+      } finally {
+        statements.mockRestore();
+      }
+    };
+    const nearlyFull = await appKey('nearly-full-app');
+    setCaps('nearly-full-app', '--day-msat', '100000');
+    expect((await nearlyFull.post(event('n-0', 99))).body).toMatchObject({ accepted: 1 });
+    // 1000 msat of room: the first event (2000 msat) breaks the cap, each of the 499 others (1 msat) fits.
+    const tiny = Array.from({ length: 499 }, (_, i) => ({ ...event(`n-${i + 1}`, 1), seconds: 0.06 }));
+    const dayCase = await countStatements(() => nearlyFull.post(event('n-over', 2), ...tiny));
+    expect(dayCase.res.body).toMatchObject({ accepted: 499, rejected: 1 });
+    expect(dayCase.res.body.events[0].code).toBe('app_day_cap_exceeded');
+    expect(dayCase.statements).toBeLessThanOrEqual(4);
+    expect((await nearlyFull.get('/v1/apps/me')).body.accepted.todayMsat).toBe('99499');
+
+    const listeners = await appKey('one-full-listener-app');
+    setCaps('one-full-listener-app', '--listener-day-msat', '1000');
+    expect((await listeners.post(event('l-0', 1, 'full'))).status).toBe(202);
+    const others = Array.from({ length: 499 }, (_, i) => event(`l-${i + 1}`, 1, `listener-${i}`));
+    const listenerCase = await countStatements(() => listeners.post(event('l-over', 1, 'full'), ...others));
+    expect(listenerCase.res.body).toMatchObject({ accepted: 499, rejected: 1 });
+    expect(listenerCase.res.body.events[0].code).toBe('listener_day_cap_exceeded');
+    expect(listenerCase.statements).toBeLessThanOrEqual(4);
+  });
+
+  // Batches that race, share ids and each break the cap (so each falls back to splitstream_store_fitting) never
+  // overshoot it, and every answer agrees with what was stored: an id is accepted once at most, never a
+  // duplicate or conflict unless stored.
+  it('keeps answers, stored events and the counter consistent when batches with shared ids race at the cap', async () => {
+    const app = await appKey('shared-ids-app');
+    setCaps('shared-ids-app', '--day-msat', '100000');
+    const ids = Array.from({ length: 8 }, (_, i) => `r-${i}`);
+    const orders = [ids, [...ids].reverse(), [...ids.slice(4), ...ids.slice(0, 4)], ['r-3', 'r-1', 'r-6', 'r-0', 'r-7', 'r-2', 'r-5', 'r-4']];
+    const answers = await Promise.all(orders.map((order) => app.post(...order.map((id) => event(id, 20)), event(`own-${order[0]}`, 20))));
+    const prisma = stack.api.get(PrismaService);
+    const stored = await prisma.$queryRaw<{ event_id: string; amount_msat: bigint }[]>`
+      SELECT event_id, amount_msat FROM listening_event WHERE app_id = 'shared-ids-app'`;
+    const [spent] = await prisma.$queryRaw<{ msat: bigint }[]>`SELECT msat FROM app_spend WHERE app_id = 'shared-ids-app' AND period LIKE 'day:%'`;
+    expect(spent!.msat).toBe(stored.reduce((sum, r) => sum + r.amount_msat, 0n));
+    expect(spent!.msat).toBe(100_000n); // 20 000 msat events fill it exactly
+    const storedIds = new Set(stored.map((r) => r.event_id));
+    const statuses = new Map<string, string[]>();
+    for (const res of answers.filter((r) => r.status === 202)) {
+      for (const e of res.body.events as { id: string; status: string }[]) statuses.set(e.id, [...(statuses.get(e.id) ?? []), e.status]);
+    }
+    for (const [id, list] of statuses) {
+      expect([id, list.filter((s) => s === 'accepted').length]).toEqual([id, storedIds.has(id) ? 1 : 0]);
+      if (!storedIds.has(id)) expect([id, list.filter((s) => s !== 'rejected')]).toEqual([id, []]);
+      expect(list).not.toContain('conflict');
+    }
   });
 
   it('counts what the app accepted before its caps were set', async () => {

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode, type FieldIssue } from '@splitstream/errors';
-import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue } from '@splitstream/money';
+import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue, withSuggestionBudget } from '@splitstream/money';
 import { PrismaService } from '@splitstream/persistence';
-import { type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, capPeriodsOf, TenantsService } from '@splitstream/tenants';
+import { type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
 import { ingestRequestSchema, type ListeningEvent, listeningEventSchema } from './listening-event.schema.js';
@@ -48,6 +48,12 @@ interface Candidate {
   amountMsat: bigint;
 }
 
+// The events a store call stored (their row ids) and the ones a cap refused, by request index.
+interface Stored {
+  stored: Map<number, bigint>;
+  breaches: Map<number, CapBreach>;
+}
+
 interface StoredRow {
   id: bigint;
   event_id: string;
@@ -57,7 +63,21 @@ const idOf = (raw: unknown): string | null => {
   const id = (raw as { id?: unknown } | null)?.id;
   return typeof id === 'string' && id.length >= 1 && id.length <= 128 ? id : null;
 };
+const storedConflict = (id: string) => `event id ${JSON.stringify(id)} was stored before with different content; nothing changed (a new event needs a new id)`;
 const eventPath = (index: number, field?: string) => `events[${index}]${field ? `.${field}` : ''}`;
+
+// An answer's size is bounded by these, not by the body's: a malformed event reports at most MAX_ISSUES_PER_EVENT
+// issues, a request at most MAX_ISSUES_PER_ANSWER (README: POST /v1/events), and suggestions for misspelt fields
+// cost a bounded amount of CPU per request.
+export const MAX_ISSUES_PER_EVENT = 20;
+export const MAX_ISSUES_PER_ANSWER = 500;
+const MAX_SUGGESTIONS_PER_REQUEST = 200;
+
+// The first max - 1 issues and one that counts the rest, when there are more than max.
+function capIssues(issues: ValidationIssue[], max: number, path: string): ValidationIssue[] {
+  if (issues.length <= max) return issues;
+  return [...issues.slice(0, max - 1), { path, message: `${issues.length - max + 1} more issues not listed` }];
+}
 
 // A request none of whose events was stored (or was stored before): 400 events_rejected, each event's issues with
 // its index and code, so an app that reads only errors still learns what to fix. Undefined when the request is a 202.
@@ -88,44 +108,70 @@ export class IngestionService {
   // is never stuck behind it): the valid ones that fit every ceiling and cap are stored (PostgreSQL is the durable
   // queue of record), then the worker is asked to apply them. Only a malformed request as a whole is refused.
   // An event id counts once per app, ever: the unique (app_id, event_id) index decides, also between api instances.
+  // Order of judging: the schema; an id stored before (duplicate or conflict, whatever ceilings changed since);
+  // an earlier copy in the request that stands for the id; MAX_EVENT_SATS, listenerId, MAX_REQUEST_SATS; the caps.
   async ingest(appId: string, body: unknown, now = new Date()): Promise<IngestResult> {
     const envelope = ingestRequestSchema.safeParse(body);
     if (!envelope.success) throw AppError.validation(toIssues(envelope.error), 'the request is invalid; nothing was accepted');
     const results: EventResult[] = envelope.data.events.map((raw, index) => ({ index, id: idOf(raw), status: 'rejected' }));
     const reject = (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => Object.assign(results[index]!, { code, issues });
 
-    // The first valid event of an id is judged; a later one of the same id follows it (same payload) or conflicts.
-    const firsts = new Map<string, Candidate>();
+    const parsed = withSuggestionBudget(MAX_SUGGESTIONS_PER_REQUEST, () => this.parse(envelope.data.events, reject));
+    const stored = await this.storedBefore(appId, parsed);
+    // The first copy of an id that passes the ceilings stands for it; a copy after a rejected one is judged on its own.
+    const standing = new Map<string, Candidate>();
     const repeats: { index: number; of: Candidate }[] = [];
-    envelope.data.events.forEach((raw, index) => {
-      const parsed = listeningEventSchema.safeParse(raw);
-      if (!parsed.success) return void reject(index, ErrorCode.InvalidRequest, toIssues(parsed.error, ['events', index]));
-      const event = parsed.data;
-      const payload = JSON.stringify(event satisfies ListeningPayload);
-      const first = firsts.get(event.id);
-      if (!first) firsts.set(event.id, { index, event, payload, amountMsat: eventAmountMsat(event.satsPerMinute, event.seconds) });
-      else if (first.payload === payload) repeats.push({ index, of: first });
-      else {
-        const message = `event id ${JSON.stringify(event.id)} comes earlier in this request (${eventPath(first.index)}) with different content; nothing changed`;
-        Object.assign(results[index]!, { status: 'conflict', issues: [{ path: eventPath(index, 'id'), message }] });
-      }
-    });
-
+    const later: Candidate[] = []; // other content than the copy standing for the id
     const caps = await this.tenants.caps(appId);
-    const candidates = this.withinCeilings([...firsts.values()], caps.listenerDayCapMsat !== null, reject);
-    const { inserted, breaches } = await this.storeFitting(appId, candidates, capPeriods(caps, now));
-    for (const [index, breach] of breaches) {
-      const { code, message } = capBreachRejection(breach, now);
-      reject(index, code, [{ path: eventPath(index), message }]);
+    const ceilings = this.ceilings(caps.listenerDayCapMsat !== null, reject);
+    for (const candidate of parsed) {
+      const { index, event, payload } = candidate;
+      const same = stored.get(index);
+      const first = standing.get(event.id);
+      if (same !== undefined) {
+        if (same) results[index]!.status = 'duplicate';
+        else this.conflict(results[index]!, storedConflict(event.id));
+      } else if (first?.payload === payload) repeats.push({ index, of: first });
+      else if (first) later.push(candidate);
+      else if (ceilings(candidate)) standing.set(event.id, candidate);
     }
-    const insertedIds = new Set(inserted.map((row) => row.event_id));
-    for (const c of candidates) if (insertedIds.has(c.event.id)) results[c.index]!.status = 'accepted';
-    await this.judgeResent(
-      appId,
-      candidates.filter((c) => !insertedIds.has(c.event.id) && !breaches.has(c.index)),
-      results,
-    );
-    if (inserted.length) await this.requestApply(inserted.map((row) => row.id));
+
+    const periods = capPeriods(caps, now);
+    const storedRows: bigint[] = [];
+    const store = async (events: Candidate[], oneByOne: boolean) => {
+      const { stored, breaches } = oneByOne ? await this.storeEach(appId, events, periods) : await this.storeFitting(appId, events, periods);
+      for (const [index, breach] of breaches) {
+        const { code, message } = capBreachRejection(breach, now);
+        reject(index, code, [{ path: eventPath(index), message }]);
+      }
+      for (const [index, id] of stored) {
+        results[index]!.status = 'accepted';
+        storedRows.push(id);
+      }
+      // Stored by a concurrent request since this one looked (or, one by one, by an earlier copy of the id).
+      await this.judgeResent(
+        appId,
+        events.filter((c) => !stored.has(c.index) && !breaches.has(c.index)),
+        results,
+      );
+      return breaches;
+    };
+    const breaches = await store([...standing.values()], false);
+    // A copy with other content than the one standing for its id conflicts with it, unless a cap refused that one:
+    // then the later copies are judged on their own, in one more call that stores the first of them that fits (the
+    // others are then duplicates or conflicts of it).
+    const retry = later.filter((c) => breaches.has(standing.get(c.event.id)!.index));
+    for (const c of later) {
+      const first = standing.get(c.event.id)!;
+      if (breaches.has(first.index)) continue;
+      this.conflict(
+        results[c.index]!,
+        `event id ${JSON.stringify(c.event.id)} comes earlier in this request (${eventPath(first.index)}) with different content; nothing changed`,
+      );
+    }
+    const fitting = retry.filter(ceilings);
+    if (fitting.length) await store(fitting, true);
+    if (storedRows.length) await this.requestApply(storedRows);
 
     // A repeat within the request gets its first's answer: stored now or before, it is a duplicate.
     for (const { index, of } of repeats) {
@@ -138,18 +184,47 @@ export class IngestionService {
     return { accepted: count('accepted'), duplicates: count('duplicate'), conflicts: count('conflict'), rejected: count('rejected'), events: results };
   }
 
+  // Each event through the schema, its issues capped (MAX_ISSUES_PER_EVENT, and MAX_ISSUES_PER_ANSWER for the
+  // request): once the answer holds that many, the remaining events are not validated at all (each rejected with
+  // one short issue), so a hostile body gets an answer and a CPU cost bounded by the caps, not by its size.
+  private parse(events: unknown[], reject: (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => void): Candidate[] {
+    let issuesLeft = MAX_ISSUES_PER_ANSWER;
+    const candidates: Candidate[] = [];
+    events.forEach((raw, index) => {
+      if (issuesLeft <= 0) {
+        const message = `not checked: this answer already holds ${MAX_ISSUES_PER_ANSWER} issues; fix those and send this event again`;
+        return void reject(index, ErrorCode.InvalidRequest, [{ path: eventPath(index), message }]);
+      }
+      const parsed = listeningEventSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issues = capIssues(toIssues(parsed.error, ['events', index]), Math.min(MAX_ISSUES_PER_EVENT, issuesLeft), eventPath(index));
+        issuesLeft -= issues.length;
+        return void reject(index, ErrorCode.InvalidRequest, issues);
+      }
+      const event = parsed.data;
+      candidates.push({
+        index,
+        event,
+        payload: JSON.stringify(event satisfies ListeningPayload),
+        amountMsat: eventAmountMsat(event.satsPerMinute, event.seconds),
+      });
+    });
+    return candidates;
+  }
+
+  private conflict(result: EventResult, message: string): void {
+    Object.assign(result, { status: 'conflict', issues: [{ path: eventPath(result.index, 'id'), message }] });
+  }
+
   // MAX_EVENT_SATS per event, listenerId when the app has a listener cap, and MAX_REQUEST_SATS per request: the
   // events in order until their total would exceed it, the rest refused (sent again in a later request, they fit).
-  private withinCeilings(
-    events: Candidate[],
-    listenerCapped: boolean,
-    reject: (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => void,
-  ): Candidate[] {
+  // Events stored before never reach it, so resending them costs nothing of the request's total.
+  private ceilings(listenerCapped: boolean, reject: (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => void) {
     const { MAX_EVENT_SATS, MAX_REQUEST_SATS } = this.config;
     const eventCeiling = BigInt(MAX_EVENT_SATS) * MSAT_PER_SAT;
     const requestCeiling = BigInt(MAX_REQUEST_SATS) * MSAT_PER_SAT;
     let total = 0n;
-    return events.filter(({ index, event, amountMsat }) => {
+    return ({ index, event, amountMsat }: Candidate): boolean => {
       if (amountMsat > eventCeiling) {
         const message = `the event is worth ${amountMsat} msat; at most ${MAX_EVENT_SATS} sats (MAX_EVENT_SATS) per event`;
         reject(index, ErrorCode.EventAmountTooLarge, [{ path: eventPath(index, 'satsPerMinute'), message }]);
@@ -160,73 +235,64 @@ export class IngestionService {
         reject(index, ErrorCode.RequestAmountTooLarge, [{ path: eventPath(index), message }]);
       } else return true;
       return false;
-    });
+    };
   }
 
-  // The common path is one statement for all events. Only when it breaks a cap (and so stored nothing) is each
-  // event stored by a statement of its own, in request order, so exactly the events that fit are stored and each
-  // that does not is named with the cap it breaks. Every statement charges its caps atomically, so concurrent
-  // requests of one app never overshoot a cap either way.
-  private async storeFitting(appId: string, events: Candidate[], caps: CapPeriods): Promise<{ inserted: StoredRow[]; breaches: Map<number, CapBreach> }> {
-    const breaches = new Map<number, CapBreach>();
-    if (!events.length) return { inserted: [], breaches };
+  // For each event whose id the app stored before: whether the stored payload is this one (compared as jsonb,
+  // exactly: no hash to collide, no column to add). One statement for the whole request.
+  private async storedBefore(appId: string, events: Candidate[]): Promise<Map<number, boolean>> {
+    if (!events.length) return new Map();
+    const rows = await this.prisma.$queryRaw<{ index: number; same: boolean }[]>`
+      SELECT e.index, l.payload = e.payload::jsonb AS same
+      FROM unnest(${events.map((c) => c.index)}::int[], ${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[])
+        AS e(index, event_id, payload)
+      JOIN listening_event l ON l.app_id = ${appId} AND l.event_id = e.event_id`;
+    return new Map(rows.map((row) => [row.index, row.same]));
+  }
+
+  // The common path is one statement for all events. Only when it breaks a cap (and so stored nothing) are the
+  // events stored one by one, in request order, by one call of splitstream_store_fitting (its migration), so exactly
+  // the events that fit are stored and each that does not is named with the cap it breaks, in one round trip
+  // whatever the number of events. Both charge their caps under the counters' row locks, so concurrent requests of
+  // one app never overshoot a cap either way.
+  private async storeFitting(appId: string, events: Candidate[], caps: CapPeriods): Promise<Stored> {
+    if (!events.length) return { stored: new Map(), breaches: new Map() };
     try {
-      return { inserted: await this.store(appId, events, caps), breaches };
+      const rows = await this.store(appId, events, caps);
+      const indexOf = new Map(events.map((c) => [c.event.id, c.index])); // one event per id in a batch
+      return { stored: new Map(rows.map((row) => [indexOf.get(row.event_id)!, row.id])), breaches: new Map() };
     } catch (error) {
       if (!capBreachOf(error)) throw error;
     }
-    // Events stored before cost nothing: judged as resent, never as over a cap. A breach tells its counter's room
-    // (the cap less what the counter held), which only shrinks within the period: a later event worth more than it
-    // breaks the same cap without a statement of its own, so an app at its cap costs a few statements a request,
-    // not one per event.
-    const storedBefore = await this.storedIds(appId, events);
-    const full = new Map<string, CapBreach>(); // by period
-    const inserted: StoredRow[] = [];
-    for (const event of events) {
-      if (storedBefore.has(event.event.id)) continue;
-      const known = capPeriodsOf(caps, event.event.listenerId)
-        .map((period) => full.get(period))
-        .find((breach) => breach && event.amountMsat > breach.cap - (breach.total - breach.charged));
-      if (known) {
-        breaches.set(event.index, { ...known, total: known.total - known.charged + event.amountMsat, charged: event.amountMsat });
-        continue;
-      }
-      try {
-        inserted.push(...(await this.store(appId, [event], caps)));
-      } catch (error) {
-        const breach = capBreachOf(error);
-        if (!breach) throw error;
-        breaches.set(event.index, breach);
-        full.set(breach.period, breach);
-      }
+    return this.storeEach(appId, events, caps);
+  }
+
+  private async storeEach(appId: string, events: Candidate[], caps: CapPeriods): Promise<Stored> {
+    const rows = await this.prisma.$queryRaw<{ ord: number; id: bigint | null; period: string | null; total: bigint; charged: bigint; cap: bigint }[]>`
+      SELECT ord, id, period, total, charged, cap FROM splitstream_store_fitting(
+        ${appId}, ${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[],
+        ${events.map((c) => String(c.amountMsat))}::bigint[], ${events.map((c) => c.event.listenerId ?? null)}::text[],
+        ${caps.day}, ${String(caps.dayCapMsat)}::bigint, ${caps.month}, ${String(caps.monthCapMsat)}::bigint,
+        ${caps.listenerPrefix}, ${caps.listenerDayCapMsat === null ? null : String(caps.listenerDayCapMsat)}::bigint)`;
+    const stored = new Map<number, bigint>();
+    const breaches = new Map<number, CapBreach>();
+    for (const { ord, id, period, total, charged, cap } of rows) {
+      const index = events[ord - 1]!.index;
+      if (period !== null) breaches.set(index, { period, total, charged, cap });
+      else if (id !== null) stored.set(index, id);
     }
-    return { inserted, breaches };
+    return { stored, breaches };
   }
 
-  private async storedIds(appId: string, events: Candidate[]): Promise<Set<string>> {
-    const rows = await this.prisma.$queryRaw<{ event_id: string }[]>`
-      SELECT event_id FROM listening_event WHERE app_id = ${appId} AND event_id = ANY(${events.map((c) => c.event.id)}::text[])`;
-    return new Set(rows.map((row) => row.event_id));
-  }
-
-  // Events whose id was already stored for the app: a duplicate when the stored payload is this one, else a
-  // conflict (nothing changed). The canonical payloads are compared as jsonb, exactly (no hash to collide, no
-  // column to add), and only for resent ids, so the common path of new events compares nothing. A separate
-  // statement because a copy a concurrent request committed while the insert waited on it is not in the insert
-  // statement's snapshot.
+  // Events whose id a concurrent request stored while this one ran: a duplicate when the stored payload is this
+  // one, else a conflict (nothing changed). A separate statement because a copy a concurrent request committed
+  // while the insert waited on it is not in the insert statement's snapshot.
   private async judgeResent(appId: string, events: Candidate[], results: EventResult[]): Promise<void> {
     if (!events.length) return;
-    const rows = await this.prisma.$queryRaw<{ event_id: string; same: boolean }[]>`
-      SELECT e.event_id, l.payload = e.payload::jsonb AS same
-      FROM unnest(${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[]) AS e(event_id, payload)
-      JOIN listening_event l ON l.app_id = ${appId} AND l.event_id = e.event_id`;
-    const same = new Map(rows.map((row) => [row.event_id, row.same]));
+    const same = await this.storedBefore(appId, events);
     for (const { index, event } of events) {
-      if (same.get(event.id)) results[index]!.status = 'duplicate';
-      else {
-        const message = `event id ${JSON.stringify(event.id)} was stored before with different content; nothing changed (a new event needs a new id)`;
-        Object.assign(results[index]!, { status: 'conflict', issues: [{ path: eventPath(index, 'id'), message }] });
-      }
+      if (same.get(index)) results[index]!.status = 'duplicate';
+      else this.conflict(results[index]!, storedConflict(event.id));
     }
   }
 

@@ -27,7 +27,7 @@ describe('listeningEventSchema', () => {
   it('accepts decimal positions and lengths as players report them', () => {
     expect(accepted(event({ position: 1830.417, seconds: 9.985 }))).toMatchObject({ position: 1830.417, seconds: 9.985 });
     expect(accepted(event({ position: 604_800, seconds: 3_600 }))).toMatchObject({ position: 604_800, seconds: 3_600 });
-    expect(accepted(event({ seconds: 0.001 }))).toMatchObject({ seconds: 0.001 });
+    expect(accepted(event({ seconds: 0.001, satsPerMinute: 60 }))).toMatchObject({ seconds: 0.001 }); // 1 msat
     expect(Object.is(accepted(event({ position: -0 })).position, 0)).toBe(true); // -0 is stored as 0
   });
 
@@ -85,11 +85,37 @@ describe('listeningEventSchema', () => {
     expect(new RegExp(json.properties.id.pattern).test('app-generated-unique-id-1')).toBe(true);
     const shapes = json.properties.value.anyOf as Record<string, any>[];
     expect(shapes.map((s) => Object.keys(s.properties))).toEqual([
-      ['type', 'method', 'recipients', 'timeSplits'],
+      ['type', 'method', 'suggested', 'recipients', 'timeSplits'],
       ['type', 'method', 'suggested', 'recipients', 'valueTimeSplits'],
       ['model', 'destinations'],
     ]);
     expect(shapes.every((s) => s.additionalProperties === false)).toBe(true);
+  });
+});
+
+describe('listeningEventSchema: worth and the bLIP-10 record', () => {
+  it('refuses an event worth 0 msat, naming the least listening it needs, and accepts 1 msat', () => {
+    expect(issuesOf(event({ seconds: 0.005, satsPerMinute: 10 }))).toEqual([
+      { path: 'seconds', message: 'worth 0 msat: 0.005 seconds at 10 sats per minute is less than 1 msat; send at least 6 ms of listening in one event' },
+    ]);
+    expect(accepted(event({ seconds: 0.006, satsPerMinute: 10 }))).toMatchObject({ seconds: 0.006 });
+    // Invalid seconds are reported by their own rule only.
+    expect(issuesOf(event({ seconds: 0 }))).toEqual([{ path: 'seconds', message: SECONDS_RULE }]);
+  });
+
+  it('names a remote item too long for the bLIP-10 record on the path the app sent it', () => {
+    const recipients = [{ type: 'node', address: pubkey(1), split: 1 }];
+    const remoteItem = { feedGuid: 'g'.repeat(256), itemGuid: 'h'.repeat(256) };
+    const long = { feedGuid: 'f'.repeat(200), itemGuid: 'i'.repeat(200) };
+    const partytime = { type: 'lightning', method: 'keysend', recipients, valueTimeSplits: [{ startTime: 0, duration: 10, remoteItem, recipients }] };
+    const native = {
+      type: 'lightning',
+      method: 'keysend',
+      recipients,
+      timeSplits: [{ startTime: 0, duration: 10, remoteFeedGuid: remoteItem.feedGuid, remoteItemGuid: remoteItem.itemGuid, recipients }],
+    };
+    expect(issuesOf(event({ ...long, value: partytime })).map((i) => i.path)).toEqual(['value.valueTimeSplits[0].remoteItem.feedGuid']);
+    expect(issuesOf(event({ ...long, value: native })).map((i) => i.path)).toEqual(['value.timeSplits[0].remoteFeedGuid']);
   });
 });
 

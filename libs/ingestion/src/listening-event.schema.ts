@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { BLIP10_MAX_BYTES, DECIMAL_PLACES, hasBoundedDecimals, microUnits, minimalBlip10Bytes, strictObject, valueBlockSchema } from '@splitstream/money';
+import {
+  BLIP10_MAX_BYTES,
+  DECIMAL_PLACES,
+  eventAmountMsat,
+  hasBoundedDecimals,
+  microUnits,
+  minimalBlip10Bytes,
+  sentPath,
+  strictObject,
+  valueBlockSchema,
+} from '@splitstream/money';
 
 export const MAX_EVENTS_PER_REQUEST = 500;
 
@@ -54,6 +64,19 @@ export const listeningEventSchema = strictObject({
   // Every keysend for this event carries these identifiers whole in its bLIP-10 record: refuse an event whose
   // record could never fit, naming the longest identifier, rather than accept money that can never be paid.
   .superRefine((event, ctx) => {
+    // An accepted event is owed something: listening shorter than 1 msat at its rate (0.001 s at 1 sat/min) is
+    // refused rather than stored, charged and split as nothing.
+    // (Refinements run also when a field broke its rule: the worth is judged only from valid fields.)
+    const valid =
+      Number.isSafeInteger(event.satsPerMinute) && event.satsPerMinute > 0 && hasBoundedDecimals(event.seconds) && microUnits(event.seconds) >= 1000n;
+    if (valid && eventAmountMsat(event.satsPerMinute, event.seconds) === 0n) {
+      const minMs = Math.ceil(60 / event.satsPerMinute);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['seconds'],
+        message: `worth 0 msat: ${event.seconds} seconds at ${event.satsPerMinute} sats per minute is less than 1 msat; send at least ${minMs} ms of listening in one event`,
+      });
+    }
     const candidates: { path: (string | number)[]; text: string }[] = [
       { path: ['feedGuid'], text: event.feedGuid },
       { path: ['itemGuid'], text: event.itemGuid },
@@ -67,7 +90,7 @@ export const listeningEventSchema = strictObject({
       if (k > 0) {
         for (const key of ['remoteFeedGuid', 'remoteItemGuid'] as const) {
           const text = (remote as Record<string, string | undefined>)[key];
-          if (text !== undefined) fields.push({ path: ['value', 'timeSplits', k - 1, key], text });
+          if (text !== undefined) fields.push({ path: ['value', ...sentPath(event.value, ['timeSplits', k - 1, key])], text });
         }
       }
       const longest = fields.reduce((a, b) => (JSON.stringify(b.text).length > JSON.stringify(a.text).length ? b : a));

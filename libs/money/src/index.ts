@@ -1,5 +1,5 @@
 export { apportion, DECIMAL_PLACES, hasBoundedDecimals, microUnits, Ratio } from './fraction.js';
-export { strictObject } from './strict-object.js';
+export { strictObject, withSuggestionBudget } from './strict-object.js';
 export {
   customKeyProblem,
   MAX_CUSTOM_KEY,
@@ -20,6 +20,7 @@ export {
   toIssues,
   formatPath,
   valueBlockSchema,
+  sentPath,
   type ParseResult,
   type TimeSplit,
   type ValidationIssue,

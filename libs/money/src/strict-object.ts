@@ -16,13 +16,31 @@ const MAX_COMPARED_LENGTH = 64;
 // so a body of many junk keys costs little to answer.
 const MAX_REPORTED_UNKNOWN = 10;
 
-// The known field an unknown one was probably meant to be: the same but for case, or at most two edits away.
+// Edit distances computed for suggestions while a budget is set (withSuggestionBudget): one request's worth.
+let suggestionsLeft = Infinity;
+
+// Runs a synchronous parse with at most `max` edit-distance suggestions, so a request of many objects full of
+// unknown fields costs a bounded amount of CPU; fields past the budget are reported without a suggestion.
+export function withSuggestionBudget<T>(max: number, parse: () => T): T {
+  const saved = suggestionsLeft;
+  suggestionsLeft = max;
+  try {
+    return parse();
+  } finally {
+    suggestionsLeft = saved;
+  }
+}
+
+// The known field an unknown one was probably meant to be: the same but for case, or at most two edits away
+// (so only names within two characters of a known one's length are compared).
 function closestField(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   const sameButCase = known.find((k) => k.toLowerCase() === lower);
-  if (sameButCase || name.length < 4 || name.length > MAX_COMPARED_LENGTH) return sameButCase;
+  if (sameButCase || name.length < 4 || name.length > MAX_COMPARED_LENGTH || suggestionsLeft <= 0) return sameButCase;
+  suggestionsLeft--;
   let best: { field: string; edits: number } | undefined;
   for (const field of known) {
+    if (Math.abs(field.length - name.length) > 2) continue;
     const edits = distance(lower, field.toLowerCase());
     if (edits <= 2 && (!best || edits < best.edits)) best = { field, edits };
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseFeed } from 'podcast-partytime';
 import { splitListening } from './split.js';
+import { withSuggestionBudget } from './strict-object.js';
 import { pubkey, recipient, valueBlock } from './testing/value-builders.js';
 import { parseValueBlock, type ValueBlock } from './value-block.js';
 
@@ -164,7 +165,42 @@ describe('value blocks in the shapes apps hold', () => {
     const junk = Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`junk${i}`, i]));
     const issues = issuesOf({ ...valueBlock([recipient(1, 1)]), ...junk });
     expect(issues).toHaveLength(11);
-    expect(issues.at(-1)).toEqual({ path: '', message: '990 more unknown fields; known: type, method, recipients, timeSplits' });
+    expect(issues.at(-1)).toEqual({ path: '', message: '990 more unknown fields; known: type, method, suggested, recipients, timeSplits' });
+  });
+
+  it('tells the shapes apart by their own fields: a native block with suggested keeps its timeSplits', () => {
+    const timeSplits = [{ startTime: 0, duration: 10, recipients: [recipient(2, 1, { name: 'Guest' })] }];
+    const native = { ...valueBlock([recipient(1, 1)]), timeSplits };
+    expect(parsed({ ...native, suggested: '0.00000005000' })).toEqual(parsed(native));
+    expect(issuesOf({ ...native, valueTimeSplits: [] })).toEqual([{ path: 'valueTimeSplits', message: 'unknown field' }]);
+    expect(issuesOf({ model: { type: 'lightning', method: 'keysend' }, destinations: [recipient(1, 1)], valueTimeSplits: timeSplits })).toEqual([
+      { path: 'valueTimeSplits', message: 'unknown field' },
+    ]);
+  });
+
+  it('checks list lengths before any element, so a long list of junk costs one issue', () => {
+    const junk = (n: number) => Array.from({ length: n }, () => ({}));
+    expect(issuesOf({ type: 'lightning', method: 'keysend', recipients: junk(100_000) })).toEqual([
+      { path: 'recipients', message: '100000 recipients; at most 100 per list are allowed' },
+    ]);
+    expect(issuesOf({ type: 'lightning', method: 'keysend', recipients: junk(1), valueTimeSplits: junk(101) })).toEqual([
+      { path: 'valueTimeSplits', message: '101 time splits; at most 100 per list are allowed' },
+    ]);
+    expect(issuesOf({ ...valueBlock([recipient(1, 1)]), timeSplits: [{ startTime: 0, duration: 1, recipients: junk(101) }] })).toEqual([
+      { path: 'timeSplits[0].recipients', message: '101 recipients; at most 100 per list are allowed' },
+    ]);
+    expect(issuesOf({ model: { type: 'lightning', method: 'keysend' }, destinations: junk(101) })).toEqual([
+      { path: 'destinations', message: '101 recipients; at most 100 per list are allowed' },
+    ]);
+  });
+
+  it('suggests the field meant within a budget per parse, and plainly reports the fields past it', () => {
+    const block = { ...valueBlock([recipient(1, 1)]), Recipientz: 1, timeSplitz: [] };
+    expect(withSuggestionBudget(1, () => issuesOf(block))).toEqual([
+      { path: 'Recipientz', message: 'unknown field; did you mean recipients?' },
+      { path: 'timeSplitz', message: 'unknown field' },
+    ]);
+    expect(issuesOf(block).map((i) => i.message)).toEqual(['unknown field; did you mean recipients?', 'unknown field; did you mean timeSplits?']);
   });
 
   it('accepts split 0 beside a positive split, which receives nothing', () => {

@@ -228,9 +228,13 @@ const timeSplitList = <T extends z.ZodType>(split: T) =>
 const nativeValueBlockSchema = strictObject({
   type: blockType,
   method: blockMethod,
+  // podcast:value carries it on every block, so apps copying the feed's attributes send it with timeSplits too.
+  suggested,
   recipients: recipientList,
   timeSplits: timeSplitList(timeSplitSchema),
-}).superRefine(blockRules({ recipients: 'recipients', timeSplits: 'timeSplits' }));
+})
+  .superRefine(blockRules({ recipients: 'recipients', timeSplits: 'timeSplits' }))
+  .transform(({ type, method, recipients, timeSplits }): ValueBlock => ({ type, method, recipients, timeSplits }));
 
 // (2) As podcast-partytime parses a feed's podcast:value (its Phase4Value): time splits are `valueTimeSplits`,
 // each either a remote item (whose recipients the app reads from that item's own feed and adds here) or a list of
@@ -285,12 +289,52 @@ const podcastIndexValueBlockSchema = strictObject({
 type ValueBlockShape = 'native' | 'partytime' | 'podcastIndex';
 const SHAPES = { native: nativeValueBlockSchema, partytime: partytimeValueBlockSchema, podcastIndex: podcastIndexValueBlockSchema };
 
-// Which shape a block is in, by the fields only that shape has (a block with neither is splitstream's own).
+// Which shape a block is in, by the fields only that shape has: Podcast Index's model/destinations, partytime's
+// valueTimeSplits; any other block (with timeSplits, or none) is splitstream's own.
 function valueBlockShapeOf(input: unknown): ValueBlockShape {
-  if (typeof input !== 'object' || input === null) return 'native';
+  if (!isRecord(input)) return 'native';
   if ('model' in input || 'destinations' in input) return 'podcastIndex';
-  if ('valueTimeSplits' in input || 'suggested' in input) return 'partytime';
+  if ('valueTimeSplits' in input && !('timeSplits' in input)) return 'partytime';
   return 'native';
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// Where each shape keeps its lists, with their limits: checked on the raw block before any element is parsed, so a
+// list of 100 000 junk recipients costs one issue, not 100 000 parses and their issues.
+const LISTS: Record<ValueBlockShape, { recipients: string; timeSplits?: string }> = {
+  native: { recipients: 'recipients', timeSplits: 'timeSplits' },
+  partytime: { recipients: 'recipients', timeSplits: 'valueTimeSplits' },
+  podcastIndex: { recipients: 'destinations' },
+};
+
+function listLengthIssues(block: Record<string, unknown>, shape: ValueBlockShape): { path: (string | number)[]; message: string }[] {
+  const { recipients, timeSplits } = LISTS[shape];
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const check = (list: unknown, path: (string | number)[], max: number, what: string) => {
+    if (Array.isArray(list) && list.length > max) issues.push({ path, message: `${list.length} ${what}; at most ${max} per list are allowed` });
+  };
+  check(block[recipients], [recipients], MAX_RECIPIENTS, 'recipients');
+  if (timeSplits === undefined) return issues;
+  const splits = block[timeSplits];
+  check(splits, [timeSplits], MAX_TIME_SPLITS, 'time splits');
+  if (Array.isArray(splits) && splits.length <= MAX_TIME_SPLITS) {
+    splits.forEach((split, index) => check(isRecord(split) ? split.recipients : undefined, [timeSplits, index, 'recipients'], MAX_RECIPIENTS, 'recipients'));
+  }
+  return issues;
+}
+
+// The shape each parsed block came in, so rules checked on the whole event (the bLIP-10 record) can name the
+// field the app sent.
+const shapeOfBlock = new WeakMap<ValueBlock, ValueBlockShape>();
+
+// A field of the internal block (['timeSplits', 2, 'remoteFeedGuid']) on the path the app sent it.
+export function sentPath(block: ValueBlock, path: (string | number)[]): (string | number)[] {
+  const shape = shapeOfBlock.get(block);
+  if (shape !== 'partytime' || path[0] !== 'timeSplits') return path;
+  const [, index, field, ...rest] = path;
+  const remote = { remoteFeedGuid: ['remoteItem', 'feedGuid'], remoteItemGuid: ['remoteItem', 'itemGuid'] }[field as string];
+  return ['valueTimeSplits', index!, ...(remote ?? (field === undefined ? [] : [field])), ...rest];
 }
 
 // A value block in any of the three shapes, checked by the rules of its own shape (issues name its own fields)
@@ -298,8 +342,15 @@ function valueBlockShapeOf(input: unknown): ValueBlockShape {
 export const valueBlockSchema = z
   .unknown()
   .transform((input, ctx): ValueBlock => {
-    const result = SHAPES[valueBlockShapeOf(input)].safeParse(input);
-    if (result.success) return result.data;
+    const shape = valueBlockShapeOf(input);
+    const tooLong = isRecord(input) ? listLengthIssues(input, shape) : [];
+    for (const issue of tooLong) ctx.addIssue({ code: 'custom', ...issue });
+    if (tooLong.length) return z.NEVER;
+    const result = SHAPES[shape].safeParse(input);
+    if (result.success) {
+      shapeOfBlock.set(result.data, shape);
+      return result.data;
+    }
     for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     return z.NEVER;
   })

@@ -1,5 +1,5 @@
 import { ErrorCode } from '@splitstream/errors';
-import { capBreachOf, capBreachRejection, capPeriods, capPeriodsOf } from './spend-caps.js';
+import { capBreachOf, capBreachRejection, capPeriods } from './spend-caps.js';
 
 const now = new Date('2026-12-02T22:00:00.000Z');
 
@@ -13,14 +13,6 @@ describe('capPeriods', () => {
       listenerPrefix: 'listener-day:2026-12-02:',
       listenerDayCapMsat: null,
     });
-  });
-});
-
-describe('capPeriodsOf', () => {
-  it("names the listener's counter only when the app has a listener cap", () => {
-    const periods = capPeriods({ dayCapMsat: 5n, monthCapMsat: 50n, listenerDayCapMsat: 2n }, now);
-    expect(capPeriodsOf(periods, 'alice')).toEqual(['day:2026-12-02', 'month:2026-12', 'listener-day:2026-12-02:alice']);
-    expect(capPeriodsOf({ ...periods, listenerDayCapMsat: null }, 'alice')).toEqual(['day:2026-12-02', 'month:2026-12']);
   });
 });
 

@@ -33,14 +33,6 @@ export const capPeriods = (caps: AppCaps, now: Date): CapPeriods => ({
   listenerDayCapMsat: caps.listenerDayCapMsat,
 });
 
-// The counters an event with this listenerId is charged to: the day and month, and its listener's day when the app
-// has a listener cap (the insert's statement builds the same keys).
-export const capPeriodsOf = (caps: CapPeriods, listenerId: string | undefined): string[] => [
-  caps.day,
-  caps.month,
-  ...(caps.listenerDayCapMsat !== null && listenerId !== undefined ? [caps.listenerPrefix + listenerId] : []),
-];
-
 // What the database function splitstream_check_spend raises (SQLSTATE and message SSCAP <period> <total>
 // <charged> <cap>) when a statement would take a counter over its cap: the statement, events and counters alike,
 // is rolled back.
