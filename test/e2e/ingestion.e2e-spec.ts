@@ -113,7 +113,7 @@ describe('POST /v1/events (e2e)', () => {
         id: 'bad-1',
         status: 'rejected',
         code: 'invalid_request',
-        issues: [{ path: 'events[1].seconds', message: 'must be a number of seconds from 0.001 to 3600 with at most 6 decimal places' }],
+        issues: [{ path: 'events[1].seconds', message: 'must be a number of seconds from 0.001 to 3600 (timed in whole milliseconds, rounded half up)' }],
       },
       { index: 2, id: 'ok-2', status: 'accepted' },
       {
@@ -208,13 +208,13 @@ describe('POST /v1/events (e2e)', () => {
           index: 1,
           code: 'invalid_request',
           path: 'events[1].position',
-          message: 'must be a number of seconds from 0 to 604800 with at most 6 decimal places',
+          message: 'must be a number of seconds from 0 to 604800 (timed in whole milliseconds, rounded half up)',
         },
         {
           index: 2,
           code: 'invalid_request',
           path: 'events[2].seconds',
-          message: 'must be a number of seconds from 0.001 to 3600 with at most 6 decimal places',
+          message: 'must be a number of seconds from 0.001 to 3600 (timed in whole milliseconds, rounded half up)',
         },
       ],
     });

@@ -104,19 +104,26 @@ describe('strict bodies, decimal seconds and the value-block shapes (e2e)', () =
     expect(artist?.blip10).toMatchObject({ ts: 59, remote_item_guid: 'song-1' });
   });
 
-  it('rounds decimal seconds to whole milliseconds, half up, and refuses float trickery', async () => {
+  it('rounds seconds to whole milliseconds, half up, whatever float noise a player sends, and refuses what rounds out of range', async () => {
     const host = { type: 'lightning', method: 'keysend', recipients: [node('Host', pubkey(0x5ec), 1)] };
     await stack.postEvents([
       listening('half-ms', host, { position: -0, seconds: 10.0005, satsPerMinute: 60 }), // 10001 ms at 1 sat per second
       listening('under-half-ms', host, { position: 0.25, seconds: 10.000499, satsPerMinute: 60 }), // 10000 ms
+      listening('float-noise', host, { position: 1830.4170068027211, seconds: 9.985000000000014, satsPerMinute: 60 }), // 9985 ms
     ]);
     await stack.accumulated();
     for (const [id, msat] of [
       ['half-ms', '10001'],
       ['under-half-ms', '10000'],
+      ['float-noise', '9985'],
     ]) {
       expect((await stack.http.get(`/v1/events/${id}`)).body.amountMsat).toBe(msat);
     }
+    // The same listening with other noise is the same content: a duplicate.
+    const resent = await stack.http.post('/v1/events', {
+      events: [listening('float-noise', host, { position: 1830.417, seconds: 9.985, satsPerMinute: 60 })],
+    });
+    expect(resent.body.events).toEqual([{ index: 0, id: 'float-noise', status: 'duplicate' }]);
     const raw = (seconds: string, position = '0') =>
       stack.http.post(
         '/v1/events',
@@ -126,15 +133,18 @@ describe('strict bodies, decimal seconds and the value-block shapes (e2e)', () =
             .replace('"position":59.5', `"position":${position}`),
         ),
       );
-    const rule = 'must be a number of seconds from 0.001 to 3600 with at most 6 decimal places';
-    for (const seconds of ['1e-300', '3599.9999999999995', '0.0004', '3600.000001', '-0']) {
+    const rule = 'must be a number of seconds from 0.001 to 3600 (timed in whole milliseconds, rounded half up)';
+    for (const seconds of ['1e-300', '0.0004', '3600.0005', '-0']) {
       const res = await raw(seconds);
       expect(res.status).toBe(400);
       expect(res.body.issues).toEqual([expect.objectContaining({ path: 'events[0].seconds', message: rule })]);
     }
-    const position = await raw('1', '604800.0000001');
+    const position = await raw('1', '604800.0005');
     expect(position.body.issues).toEqual([
-      expect.objectContaining({ path: 'events[0].position', message: 'must be a number of seconds from 0 to 604800 with at most 6 decimal places' }),
+      expect.objectContaining({
+        path: 'events[0].position',
+        message: 'must be a number of seconds from 0 to 604800 (timed in whole milliseconds, rounded half up)',
+      }),
     ]);
   });
 

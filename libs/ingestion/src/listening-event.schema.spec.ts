@@ -20,30 +20,33 @@ const issuesOf = (input: unknown) => {
 };
 const accepted = (input: unknown) => listeningEventSchema.parse(input);
 
-const SECONDS_RULE = 'must be a number of seconds from 0.001 to 3600 with at most 6 decimal places';
-const POSITION_RULE = 'must be a number of seconds from 0 to 604800 with at most 6 decimal places';
+const SECONDS_RULE = 'must be a number of seconds from 0.001 to 3600 (timed in whole milliseconds, rounded half up)';
+const POSITION_RULE = 'must be a number of seconds from 0 to 604800 (timed in whole milliseconds, rounded half up)';
 
 describe('listeningEventSchema', () => {
-  it('accepts decimal positions and lengths as players report them', () => {
+  it('accepts decimal positions and lengths as players report them, timed in whole milliseconds', () => {
     expect(accepted(event({ position: 1830.417, seconds: 9.985 }))).toMatchObject({ position: 1830.417, seconds: 9.985 });
     expect(accepted(event({ position: 604_800, seconds: 3_600 }))).toMatchObject({ position: 604_800, seconds: 3_600 });
     expect(accepted(event({ seconds: 0.001, satsPerMinute: 60 }))).toMatchObject({ seconds: 0.001 }); // 1 msat
     expect(Object.is(accepted(event({ position: -0 })).position, 0)).toBe(true); // -0 is stored as 0
+    // A player's float noise is stored as the milliseconds it rounds to (so a resend with other noise is the same).
+    expect(accepted(event({ position: 1830.4170068027211, seconds: 9.985000000000014 }))).toMatchObject({ position: 1830.417, seconds: 9.985 });
+    expect(accepted(event({ position: 12.0000001, seconds: 0.1 + 0.2 }))).toMatchObject({ position: 12, seconds: 0.3 });
+    expect(accepted(event({ position: 604_800.0004, seconds: 3599.9999999999995 }))).toMatchObject({ position: 604_800, seconds: 3_600 });
+    expect(accepted(event({ seconds: 0.0005, satsPerMinute: 60 }))).toMatchObject({ seconds: 0.001 }); // half a ms rounds up
   });
 
   it.each([
     ['seconds', 0, SECONDS_RULE],
-    ['seconds', 0.0009, SECONDS_RULE],
+    ['seconds', 0.0004999, SECONDS_RULE], // 0 ms
     ['seconds', 1e-300, SECONDS_RULE],
-    ['seconds', 3599.9999999999995, SECONDS_RULE],
-    ['seconds', 3600.000001, SECONDS_RULE],
+    ['seconds', 3600.0005, SECONDS_RULE], // 3600.001 s
     ['seconds', -0, SECONDS_RULE],
-    ['seconds', 0.1 + 0.2, SECONDS_RULE],
+    ['seconds', -1, SECONDS_RULE],
     ['seconds', '60', SECONDS_RULE],
     ['position', -0.5, POSITION_RULE],
     ['position', 1e21, POSITION_RULE],
-    ['position', 604_800.000001, POSITION_RULE],
-    ['position', 12.0000001, POSITION_RULE],
+    ['position', 604_800.0005, POSITION_RULE],
   ])('refuses %s %p', (field, value, message) => {
     expect(issuesOf(event({ [field]: value }))).toEqual([{ path: field, message }]);
   });

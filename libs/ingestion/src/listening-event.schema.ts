@@ -1,15 +1,5 @@
 import { z } from 'zod';
-import {
-  BLIP10_MAX_BYTES,
-  DECIMAL_PLACES,
-  eventAmountMsat,
-  hasBoundedDecimals,
-  microUnits,
-  minimalBlip10Bytes,
-  sentPath,
-  strictObject,
-  valueBlockSchema,
-} from '@splitstream/money';
+import { BLIP10_MAX_BYTES, eventAmountMsat, minimalBlip10Bytes, sentPath, strictObject, valueBlockSchema, wholeMilliseconds } from '@splitstream/money';
 
 export const MAX_EVENTS_PER_REQUEST = 500;
 
@@ -20,17 +10,19 @@ const wholeNumber = (min: number, max: number) =>
     .int(`must be a whole number from ${min} to ${max}`)
     .min(min, `must be a whole number from ${min} to ${max}`)
     .max(max, `must be a whole number from ${min} to ${max}`);
-// Players report where and how long they played in decimal seconds (timeupdate, AVPlayer): a decimal from `min` to
-// `max` seconds with at most 6 decimal places as JSON writes it (so 1e-300 and 3599.9999999999995 are refused,
-// and -0 is 0). The amount rounds it to whole milliseconds (libs/money wholeMilliseconds).
+// Players report where and how long they played in decimal seconds (timeupdate, AVPlayer), with float noise: any
+// number, timed in whole milliseconds (libs/money wholeMilliseconds: half up) and stored so, from `min` to `max`
+// seconds once rounded. The stored 1830.417 reads back as the same milliseconds, and resending 9.985000000000014
+// for 9.985 is the same content.
 const decimalSeconds = (min: string, max: number) => {
-  const rule = `must be a number of seconds from ${min} to ${max} with at most ${DECIMAL_PLACES} decimal places`;
-  const [low, high] = [microUnits(Number(min)), microUnits(max)];
+  const rule = `must be a number of seconds from ${min} to ${max} (timed in whole milliseconds, rounded half up)`;
+  const [low, high] = [BigInt(Math.round(Number(min) * 1000)), BigInt(max) * 1000n];
+  const inRange = (v: number) => Number.isFinite(v) && v >= 0 && wholeMilliseconds(v) >= low && wholeMilliseconds(v) <= high;
   return z
     .number({ error: rule })
-    .refine((v) => hasBoundedDecimals(v) && microUnits(v) >= low && microUnits(v) <= high, { error: rule })
-    .describe(`Seconds from ${min} to ${max}, at most ${DECIMAL_PLACES} decimal places; timed in whole milliseconds, rounded half up`)
-    .transform((v) => v + 0); // -0 is stored as 0
+    .refine(inRange, { error: rule })
+    .describe(`Seconds from ${min} to ${max}, any decimal: timed in whole milliseconds, rounded half up`)
+    .transform((v) => Number(wholeMilliseconds(v)) / 1000);
 };
 
 // One listening event as podcast apps send it (README: POST /v1/events).
@@ -68,7 +60,12 @@ export const listeningEventSchema = strictObject({
     // refused rather than stored, charged and split as nothing.
     // (Refinements run also when a field broke its rule: the worth is judged only from valid fields.)
     const valid =
-      Number.isSafeInteger(event.satsPerMinute) && event.satsPerMinute > 0 && hasBoundedDecimals(event.seconds) && microUnits(event.seconds) >= 1000n;
+      Number.isSafeInteger(event.satsPerMinute) &&
+      event.satsPerMinute > 0 &&
+      typeof event.seconds === 'number' &&
+      Number.isFinite(event.seconds) &&
+      event.seconds >= 0 &&
+      wholeMilliseconds(event.seconds) >= 1n;
     if (valid && eventAmountMsat(event.satsPerMinute, event.seconds) === 0n) {
       const minMs = Math.ceil(60 / event.satsPerMinute);
       ctx.addIssue({

@@ -45,4 +45,4 @@ export {
 export { isNodePubkey } from './node-key.js';
 export { isLightningAddress, lightningAddressProblem, parseLightningAddress, type LightningAddress } from './lightning-address.js';
 export { paymentHashOf } from './payment-hash.js';
-export { feeSatsFromMsat, MSAT_DECIMAL, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats } from './units.js';
+export { feeSatsFromMsat, MSAT_DECIMAL, MSAT_PER_SAT, msatForWallet, satsForWallet, satsToMsat, splitWholeSats, wholeMilliseconds } from './units.js';

@@ -27,11 +27,13 @@ describe('eventAmountMsat', () => {
     expect(eventAmountMsat(1, 1)).toBe(16n);
   });
 
-  it('rejects fractions of sats, and seconds that are not a decimal of at most 6 places', () => {
+  it('rejects fractions of sats and seconds that are not a non-negative number; times any other in whole milliseconds', () => {
     expect(() => eventAmountMsat(1.5, 60)).toThrow(RangeError);
-    for (const seconds of [1e-300, 3599.9999999999995, 0.1 + 0.2, 0.0000001, -1, Number.NaN, Infinity]) {
-      expect(() => eventAmountMsat(60, seconds)).toThrow(RangeError);
-    }
+    for (const seconds of [-1, -0.0001, Number.NaN, Infinity]) expect(() => eventAmountMsat(60, seconds)).toThrow(RangeError);
+    // At 60 sats per minute a millisecond is worth 1 msat: the amount is the milliseconds.
+    expect(
+      [1e-300, 5e-324, 0.0000001, 0.1 + 0.2, 3599.9999999999995, 9.985000000000014, 1830.4170068027211, 1e21, 1.5e-3].map((s) => eventAmountMsat(60, s)),
+    ).toEqual([0n, 0n, 0n, 300n, 3_600_000n, 9_985n, 1_830_417n, 10n ** 24n, 2n]);
   });
 
   // The one rule: seconds rounded to whole milliseconds, half up, from the decimal text; msat = floor(spm x ms / 60).

@@ -1,5 +1,3 @@
-import { DECIMAL_PLACES, hasBoundedDecimals, MICRO, microUnits } from './fraction.js';
-
 // The only place msat and sats are converted: wallets pay whole sats, the books keep msat.
 export const MSAT_PER_SAT = 1000n;
 
@@ -25,14 +23,19 @@ export const msatForWallet = (sats: number | bigint): number => Number(satsToMsa
 // A routing fee reported in msat, as the whole sats recorded (rounded up: never under-report a cost).
 export const feeSatsFromMsat = (msat: number): number => Math.ceil(msat / Number(MSAT_PER_SAT));
 
-// Listening is timed in whole milliseconds. Apps send seconds as JSON numbers with at most 6 decimal places (as
-// JavaScript prints the number: 1e-7 and 3599.9999999999995 are not of that form and are refused); the decimal
-// text is rounded to whole milliseconds, half up (0.0005 s is 1 ms), without floating-point arithmetic.
-const MS_PER_SECOND = 1000n;
+// Listening is timed in whole milliseconds. Apps send seconds as JSON numbers, often with a player's float noise
+// (1830.4170068027211, 9.985000000000014): the number's decimal text as JavaScript prints it (the shortest that reads
+// back as the same number, exponent included) is rounded to whole milliseconds, half up (0.0005 s is 1 ms), in
+// integers only: the same number always gives the same milliseconds.
+const MS_DIGITS = 3;
 
 export function wholeMilliseconds(seconds: number): bigint {
-  if (!hasBoundedDecimals(seconds) || seconds < 0) throw new RangeError(`not a number of seconds with at most ${DECIMAL_PLACES} decimal places: ${seconds}`);
-  const micro = microUnits(seconds);
-  const perMs = MICRO / MS_PER_SECOND;
-  return (micro + perMs / 2n) / perMs;
+  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`not a non-negative number of seconds: ${seconds}`);
+  const [, whole, fraction = '', exponent = '0'] = /^(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/.exec(String(seconds))!;
+  // seconds = digits x 10^-scale; milliseconds = digits x 10^(3 - scale).
+  const digits = BigInt(whole + fraction);
+  const shift = MS_DIGITS - fraction.length + Number(exponent);
+  if (shift >= 0) return digits * 10n ** BigInt(shift);
+  const unit = 10n ** BigInt(-shift);
+  return (digits + unit / 2n) / unit;
 }
