@@ -189,7 +189,7 @@ describe('POST /v1/events (e2e)', () => {
     expect((await stack.http.get('/v1/events/new-1')).body.amountMsat).toBe('10000');
   });
 
-  it('answers 400 events_rejected, storing nothing, when no event was stored; its issues name each event with its code', async () => {
+  it('answers 400 events_rejected, storing nothing, when no event was stored; its issues name each event with its code, its results as a 202 would', async () => {
     await post({ events: [listening('taken')] });
     const before = await eventCount(stack);
     const res = await post({ events: [listening('taken', { seconds: 61 }), listening('bad-3', { position: -1 }), listening('late', { seconds: 0 })] });
@@ -216,6 +216,16 @@ describe('POST /v1/events (e2e)', () => {
           path: 'events[2].seconds',
           message: 'must be a number of seconds from 0.001 to 3600 (timed in whole milliseconds, rounded half up)',
         },
+      ],
+      // Beside the error shape, the totals and per-event results a 202 carries (their issues listed once, above).
+      accepted: 0,
+      duplicates: 0,
+      conflicts: 1,
+      rejected: 2,
+      events: [
+        { index: 0, id: 'taken', status: 'conflict' },
+        { index: 1, id: 'bad-3', status: 'rejected', code: 'invalid_request' },
+        { index: 2, id: 'late', status: 'rejected', code: 'invalid_request' },
       ],
     });
     expect(await eventCount(stack)).toBe(before);

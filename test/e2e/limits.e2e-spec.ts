@@ -150,7 +150,7 @@ describe('limits between apps (e2e)', () => {
     expect(first.status).toBe(400);
     expect(first.body.issues).toHaveLength(500);
     expect(first.body.issues[0]).toMatchObject({ index: 0, path: 'events[0].value.recipients', message: '200 recipients; at most 100 per list are allowed' });
-    expect(JSON.stringify(first.body).length).toBeLessThan(JSON.stringify(tooLong).length / 4);
+    expect(JSON.stringify(first.body).length).toBeLessThan(200_000);
 
     const atLimit = { events: Array.from({ length: 500 }, (_, i) => event(`junk-${i}`, 1, junk(100))) };
     const second = await appB.post('/v1/events', atLimit);

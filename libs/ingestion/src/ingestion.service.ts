@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { AppError, ErrorCode, type FieldIssue } from '@splitstream/errors';
+import { AppError, ErrorCode, errorBody } from '@splitstream/errors';
 import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue, withSuggestionBudget } from '@splitstream/money';
 import { PrismaService } from '@splitstream/persistence';
 import { type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
@@ -83,14 +83,27 @@ function capIssues(issues: ValidationIssue[], max: number, path: string): Valida
 // its index and code, so an app that reads only errors still learns what to fix. Undefined when the request is a 202.
 export function batchRefusal(result: IngestResult): AppError | undefined {
   if (result.accepted + result.duplicates > 0) return undefined;
-  const issues: FieldIssue[] = result.events.flatMap(({ index, status, code, issues: own = [] }) =>
-    own.map((issue) => ({ ...issue, index, code: status === 'conflict' ? ErrorCode.Conflict : code })),
-  );
-  return new AppError(
-    ErrorCode.EventsRejected,
-    `no event was stored: ${result.rejected} rejected, ${result.conflicts} conflicting with an event of the same id; issues name each, with its code`,
-    issues,
-  );
+  return new EventsRejectedError(result);
+}
+
+// No event of a request was stored: 400 in the one error shape, its issues naming each event with its code, and
+// beside them the totals and per-event results a 202 carries, so an app reads one shape either way (each result's
+// issues are listed once, in `issues` by index, which keeps the answer's size bounded by the issue caps).
+export class EventsRejectedError extends AppError {
+  constructor(readonly result: IngestResult) {
+    super(
+      ErrorCode.EventsRejected,
+      `no event was stored: ${result.rejected} rejected, ${result.conflicts} conflicting with an event of the same id; issues name each, with its code`,
+      result.events.flatMap(({ index, status, code, issues: own = [] }) =>
+        own.map((issue) => ({ ...issue, index, code: status === 'conflict' ? ErrorCode.Conflict : code })),
+      ),
+    );
+  }
+
+  override body() {
+    const events = this.result.events.map(({ issues: _listedInIssues, ...result }) => result);
+    return errorBody(this.code, this.message, this.issues, { ...this.result, events });
+  }
 }
 
 @Injectable()

@@ -25,6 +25,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     body: z.object({ events: z.array(listeningEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
     response: s.ingestResponse,
     errors: [429],
+    errorBodies: { 400: s.ingestRefusedResponse },
   },
   'GET /v1/events': {
     summary:

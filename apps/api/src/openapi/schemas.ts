@@ -52,6 +52,11 @@ export const ingestResponse = z
   })
   .describe('Each event judged on its own, in request order: 202 when at least one was stored now or before');
 
+// POST /v1/events answers 400 in the one error shape; events_rejected (no event stored) also carries the results.
+export const ingestRefusedResponse = errorResponse
+  .extend(ingestResponse.partial().shape)
+  .describe('invalid_request: the request itself is malformed; events_rejected: no event was stored, with the totals and results a 202 carries');
+
 const recipientType = z.enum(['node', 'lnaddress']).describe('node: a node pubkey; lnaddress: a Lightning Address');
 const paymentMethod = z.enum(PaymentMethod).describe('keysend, or invoice (a Lightning Address paid by LNURL-pay)');
 const recipientRef = z.object({ type: recipientType, address: z.string(), customKey: nullableText, customValue: nullableText, name: nullableText });
