@@ -119,6 +119,23 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
     expect([...first.recipients, ...second.recipients].map((r: any) => r.address)).toEqual([hangs, dead, alice]);
   });
 
+  // The README: nextBefore is null on the last page, also when that page is exactly full.
+  it('ends every list with nextBefore null on an exactly full last page', async () => {
+    for (const [path, key] of [
+      ['/v1/keysends', 'keysends'],
+      ['/v1/recipients', 'recipients'],
+      ['/v1/payouts', 'payouts'],
+      ['/v1/events', 'events'],
+    ] as const) {
+      const rows = (await a.get(path)).body[key].length;
+      expect([path, (await a.get(`${path}?limit=${rows}`)).body.nextBefore]).toEqual([path, null]);
+      if (rows < 2) continue;
+      const first = (await a.get(`${path}?limit=${rows - 1}`)).body;
+      const last = (await a.get(`${path}?limit=1&before=${first.nextBefore}`)).body;
+      expect([path, last[key].length, last.nextBefore]).toEqual([path, 1, null]);
+    }
+  });
+
   it('refuses unknown and malformed query parameters with 400 in the standard shape', async () => {
     for (const path of [
       '/v1/keysends?stauts=unknown',
