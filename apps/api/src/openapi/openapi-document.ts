@@ -106,7 +106,7 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
           }),
           responses: {
             [status]: {
-              description: 'OK',
+              description: status === 202 ? 'Accepted: stored; the work it starts finishes in the background' : 'OK',
               content:
                 path === '/metrics' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: jsonSchema(doc.response, area) } },
             },

@@ -22,7 +22,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /v1/events': {
     summary:
       'Submit 1 to 500 listening events, each judged on its own: the valid ones that fit every ceiling and cap are stored, each event gets a result (accepted, duplicate, conflict, or rejected with a code); each id counts once per app, ever. 202 when at least one event was stored now or before; 400 when the request is malformed, or events_rejected when none was (issues name each event with its code); 429 is rate limiting only',
-    body: z.object({ events: z.array(listeningEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
+    // Closed, as the service's ingestRequestSchema: an unknown top-level field makes the request invalid.
+    body: z.strictObject({ events: z.array(listeningEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
     response: s.ingestResponse,
     errors: [429],
   },
