@@ -7,17 +7,17 @@ import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { Cursors } from '../http/cursors.js';
-import { pageQuery, parseQuery, timestamp } from '../http/params.js';
+import { pageQuery, parseQuery, queryText, timestamp } from '../http/params.js';
 
 // Event ids are per app: an admin key reads another app's event by naming it (`app`); an app key only its own.
-export const eventQuery = { app: z.string().min(1).max(200).optional() };
+export const eventQuery = { app: queryText(200).optional() };
 
 // GET /v1/events: an app key lists its own app's events; an admin key every app's, or one app's with `app`.
 export const eventListQuery = {
   ...pageQuery,
   ...eventQuery,
-  feedGuid: z.string().min(1).max(256).optional(),
-  itemGuid: z.string().min(1).max(256).optional(),
+  feedGuid: queryText(256).optional(),
+  itemGuid: queryText(256).optional(),
   status: z.enum(EVENT_STATUSES, { error: `must be one of ${EVENT_STATUSES.join(', ')}` }).optional(),
   since: timestamp.optional(),
   until: timestamp.optional(),
