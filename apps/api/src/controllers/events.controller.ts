@@ -5,6 +5,7 @@ import { batchRefusal, IngestionService, type IngestResult } from '@splitstream/
 import { EVENT_STATUSES, LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
+import { TenantsService } from '@splitstream/tenants';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { Cursors } from '../http/cursors.js';
 import { pageQuery, parseQuery, queryText, timestamp } from '../http/params.js';
@@ -31,6 +32,7 @@ export class EventsController {
     private readonly payouts: PayoutQueries,
     private readonly metrics: MetricsService,
     private readonly cursors: Cursors,
+    private readonly tenants: TenantsService,
   ) {}
 
   @Post()
@@ -52,11 +54,13 @@ export class EventsController {
   // Newest first, each a summary; GET /v1/events/:id (its href) has its allocations and keysends.
   @Get()
   @RequireScope(Scope.PayoutsRead)
-  list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
+  async list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
     const { app, before, ...filter } = parseQuery(eventListQuery, query);
     const tenant = tenantOf(caller);
     if (app !== undefined && tenant !== null && app !== tenant)
       throw new AppError(ErrorCode.Forbidden, "an app key lists only its own app's events: leave out app");
+    // An admin's misspelt app would otherwise be an empty list, as if the app had sent nothing.
+    if (app !== undefined && tenant === null) await this.tenants.requireApp(app);
     return this.cursors.page(caller, 'events', before, (id) => this.ledger.events({ ...filter, before: id, tenant: app ?? tenant }));
   }
 

@@ -29,10 +29,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /v1/events': {
     summary:
-      "Listening events, newest first, by feed (feedGuid), episode (itemGuid), status (applied, awaiting, set_aside) and received time (since, until): each a summary with its href (GET /v1/events/{id}). An app key lists its own app's events (403 naming another app); an admin key every app's, or one app's with ?app=<app id>",
+      "Listening events, newest first, by feed (feedGuid), episode (itemGuid), status (applied, awaiting, set_aside) and received time (since, until): each a summary with its href (GET /v1/events/{id}). An app key lists its own app's events (403 naming another app); an admin key every app's, or one app's with ?app=<app id> (404 when no such app)",
     query: eventListQuery,
     response: s.eventListResponse,
-    errors: [403],
+    errors: [403, 404],
   },
   'GET /v1/events/{id}': {
     summary:
