@@ -59,18 +59,24 @@ export class EventsController {
     const tenant = tenantOf(caller);
     if (app !== undefined && tenant !== null && app !== tenant)
       throw new AppError(ErrorCode.Forbidden, "an app key lists only its own app's events: leave out app");
-    // An admin's misspelt app would otherwise be an empty list, as if the app had sent nothing.
-    if (app !== undefined && tenant === null) await this.tenants.requireApp(app);
+    await this.requireNamedApp(caller, app);
     return this.cursors.page(caller, 'events', before, (id) => this.ledger.events({ ...filter, before: id, tenant: app ?? tenant }));
   }
 
   @Get(':id')
   @RequireScope(Scope.PayoutsRead)
   async get(@Param('id') id: string, @Query() query: unknown, @CurrentCaller() caller: Caller) {
-    const { app = caller.app } = parseQuery(eventQuery, query);
+    const { app: named } = parseQuery(eventQuery, query);
+    const app = named ?? caller.app;
     if (app !== caller.app && tenantOf(caller) !== null) throw new AppError(ErrorCode.Forbidden, "an app key reads only its own app's events: leave out app");
+    await this.requireNamedApp(caller, named);
     const event = await this.ledger.event(app, id);
     if (!event) throw AppError.notFound(`event ${id}`);
     return { ...event.view, keysends: await this.payouts.keysendsOfEvent(event.dbId) };
+  }
+
+  // An admin's misspelt app is a 404 naming it: otherwise it would look like an app that sent nothing.
+  private async requireNamedApp(caller: Caller, app: string | undefined): Promise<void> {
+    if (app !== undefined && tenantOf(caller) === null) await this.tenants.requireApp(app);
   }
 }

@@ -36,7 +36,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /v1/events/{id}': {
     summary:
-      "An event's per-recipient amounts and the keysends that paid them. Event ids are per app: an admin key reads another app's event with ?app=<app id>; an app key reads only its own (403 naming another app)",
+      "An event's per-recipient amounts and the keysends that paid them. Event ids are per app: an admin key reads another app's event with ?app=<app id> (404 when no such app); an app key reads only its own (403 naming another app)",
     query: eventQuery,
     response: s.eventResponse,
     errors: [403, 404],
