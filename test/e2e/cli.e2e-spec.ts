@@ -109,12 +109,22 @@ describe('the CLI (e2e)', () => {
       expect([args.join(' '), result.status, result.stderr]).toEqual([args.join(' '), 2, expect.stringMatching(/^error: .+\n[\s\S]*usage: npm run cli --/)]);
     }
     expect(cli('kyes', '--help').stderr).toMatch(/^error: unknown command: kyes /);
+    expect(cli('keys', 'create', '--name', 'x', '--scopes', 'events:write,events:wrte').stderr).toMatch(
+      /^error: --scopes "events:wrte" is not a scope: must list/,
+    );
     expect(cli('keys', 'revoke', '9223372036854775808').stderr).toMatch(/^error: keys revoke needs a key id/);
     expect(cli('keys', 'revoke', '9223372036854775807').status).toBe(1); // the largest id: in range, no such key
     expect(cli('keys', 'revoke', '999').status).toBe(1);
     expect(cli('keys', 'list').stdout).not.toMatch(/[\u200B\u202E]/); // the refused names created nothing
     expect(cli('apps', 'show', 'light-app').stdout).toContain('"name": "Light"'); // nor renamed the app
     expect(cli('keys', 'create', '--name', 'LIGHT-APP', '--scopes', 'events:write').status).toBe(1); // another app in other case
+    // A day cap above the month cap is set, with a warning that it can never be reached.
+    const above = cli('apps', 'caps', 'light-app', '--day-msat', '50000000000', '--month-msat', '1000000000');
+    expect([above.status, above.stderr]).toEqual([
+      0,
+      'warning: the day cap (50000000000 msat) is above the month cap (1000000000 msat): it can never be reached\n',
+    ]);
+    expect(JSON.parse(above.stdout).caps).toMatchObject({ dayMsat: '50000000000', monthMsat: '1000000000' });
     const unreachable = spawnSync('node', ['dist/apps/cli/src/main.js', 'keys', 'list'], {
       env: { ...process.env, DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' },
       encoding: 'utf8',

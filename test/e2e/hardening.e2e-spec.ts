@@ -69,6 +69,17 @@ describe('api input hardening (e2e)', () => {
       expect((await request(stack.baseUrl, '/health')).status).toBe(200);
       expect((await request(stack.baseUrl, '/docs/openapi.json')).status).toBe(200);
     });
+
+    it('answers GET / (no key) with links to the docs, the document, the dashboard and health, each public', async () => {
+      const root = await request(stack.baseUrl, '/');
+      expect(root).toMatchObject({
+        status: 200,
+        body: { service: 'splitstream', docs: '/docs', openapi: '/docs/openapi.json', dashboard: '/dashboard/', health: '/health' },
+      });
+      for (const [name, path] of Object.entries<string>(root.body).filter(([name]) => name !== 'service')) {
+        expect([name, (await fetch(`${stack.baseUrl}${path}`)).status]).toEqual([name, 200]);
+      }
+    });
   });
 
   describe('nesting depth', () => {

@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { spawnSync } from 'node:child_process';
 import { RequireScope, Scope } from '@splitstream/auth';
+import { HTTP_STATUS } from '@splitstream/errors';
 import { API_CONTROLLERS } from '../../apps/api/src/api.module.js';
 import { z } from 'zod';
 import { buildOpenApiDocument } from '../../apps/api/src/openapi/openapi-document.js';
@@ -12,6 +13,12 @@ import { checkResponse } from '../support/openapi-check.js';
 import { request } from '../support/http.js';
 import { ROUTES } from '../support/routes.js';
 import { type Stack, startStack } from '../support/stack.js';
+
+// An optional query parameter's example is in its description (Swagger UI's Try it out would send a schema's).
+const parameterSchema = (parameter: { schema: object; description?: string }) => {
+  const shown = /^For example: (.*)$/.exec(parameter.description ?? '')?.[1];
+  return shown === undefined ? parameter.schema : { ...parameter.schema, example: JSON.parse(shown) };
+};
 
 describe('OpenAPI (e2e)', () => {
   let stack: Stack;
@@ -85,7 +92,7 @@ describe('OpenAPI (e2e)', () => {
       for (const [method, operation] of Object.entries<any>(operations)) {
         const where = `${method.toUpperCase()} ${path}`;
         if (operation.tags?.length !== 1 || !document.tags.some((t: { name: string }) => t.name === operation.tags[0])) missing.push(`${where}: no tag`);
-        for (const parameter of operation.parameters ?? []) walk(parameter.schema, `${where} ${parameter.in} ${parameter.name}`, parameter.name);
+        for (const parameter of operation.parameters ?? []) walk(parameterSchema(parameter), `${where} ${parameter.in} ${parameter.name}`, parameter.name);
         walk(operation.requestBody?.content['application/json'].schema, `${where} body`);
         for (const [status, response] of Object.entries<any>(operation.responses)) walk(response.content?.['application/json']?.schema, `${where} ${status}`);
       }
@@ -95,10 +102,11 @@ describe('OpenAPI (e2e)', () => {
     // Spot checks of what clients rely on.
     const recipient = document.paths['/v1/recipients/{id}'].get.responses['200'].content['application/json'].schema.properties;
     expect(recipient.address).toMatchObject({
-      pattern: '^(0[23][0-9a-fA-F]{64}|[a-z0-9._+-]+@[a-z0-9.-]+)$',
+      pattern: '^(0[23][0-9a-fA-F]{64}|[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+)$',
       example: expect.stringMatching(/^0[23][0-9a-f]{64}$/),
     });
-    expect(new RegExp(recipient.address.pattern).test('alice@pods.example')).toBe(true);
+    // The service accepts an address in any case (and lowercases it).
+    for (const address of ['alice@pods.example', 'Alice@Pods.Invalid']) expect(new RegExp(recipient.address.pattern).test(address)).toBe(true);
     expect(recipient.type).toMatchObject({ enum: ['node', 'lnaddress'] });
     expect(recipient.owedMsat).toMatchObject({ type: 'string', pattern: '^[0-9]+$', example: expect.stringMatching(/^[0-9]+$/) });
     expect(recipient.consecutiveFailures).not.toHaveProperty('maximum');
@@ -113,6 +121,26 @@ describe('OpenAPI (e2e)', () => {
     expect(ingested.events.items.properties.status.enum).toEqual(['accepted', 'duplicate', 'conflict', 'rejected']);
     expect(ingested.events.items.properties.code.enum).toEqual(expect.arrayContaining(['app_day_cap_exceeded', 'request_amount_too_large']));
     expect(ingested.events.items.properties.code.enum).toContain(ingested.events.items.properties.code.example);
+  });
+
+  it('describes POST /v1/events as the service takes it: a closed body, the Podcast Index shape, 202 Accepted; each error code with its status', async () => {
+    const document = (await request(stack.baseUrl, '/docs/openapi.json')).body;
+    const post = document.paths['/v1/events'].post;
+    const body = post.requestBody.content['application/json'].schema;
+    expect(body.additionalProperties).toBe(false);
+    const shapes = body.properties.events.items.properties.value.anyOf ?? body.properties.events.items.properties.value.oneOf;
+    const podcastIndex = shapes.find((shape: any) => shape.properties?.model);
+    expect(podcastIndex.properties.model.properties.type).toMatchObject({ example: 'lightning' });
+    expect(post.responses['202'].description).toMatch(/^Accepted: /);
+    const described = document.components.schemas.Error.properties.error.description;
+    for (const [code, status] of Object.entries(HTTP_STATUS)) expect(described).toContain(`${code} ${status}`);
+    // The service refuses what the document closes.
+    const res = await request(stack.baseUrl, '/v1/events', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...ROUTE_EXAMPLES['POST /v1/events']!.body!, batch: 1 }),
+    });
+    expect([res.status, res.body.issues[0].path]).toEqual([400, 'batch']);
   });
 
   it('gives examples its own schemas accept: every field, parameter and request body example', async () => {
@@ -136,7 +164,7 @@ describe('OpenAPI (e2e)', () => {
       for (const [method, operation] of Object.entries<any>(operations)) {
         const where = `${method.toUpperCase()} ${path}`;
         for (const parameter of operation.parameters ?? []) {
-          walk(parameter.schema, `${where} ${parameter.in} ${parameter.name}`);
+          walk(parameterSchema(parameter), `${where} ${parameter.in} ${parameter.name}`);
           if (parameter.example !== undefined) check(parameter.schema, parameter.example, `${where} ${parameter.in} ${parameter.name} (example)`);
         }
         const body = operation.requestBody?.content['application/json'];

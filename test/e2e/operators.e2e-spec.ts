@@ -119,6 +119,23 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
     expect([...first.recipients, ...second.recipients].map((r: any) => r.address)).toEqual([hangs, dead, alice]);
   });
 
+  // The README: nextBefore is null on the last page, also when that page is exactly full.
+  it('ends every list with nextBefore null on an exactly full last page', async () => {
+    for (const [path, key] of [
+      ['/v1/keysends', 'keysends'],
+      ['/v1/recipients', 'recipients'],
+      ['/v1/payouts', 'payouts'],
+      ['/v1/events', 'events'],
+    ] as const) {
+      const rows = (await a.get(path)).body[key].length;
+      expect([path, (await a.get(`${path}?limit=${rows}`)).body.nextBefore]).toEqual([path, null]);
+      if (rows < 2) continue;
+      const first = (await a.get(`${path}?limit=${rows - 1}`)).body;
+      const last = (await a.get(`${path}?limit=1&before=${first.nextBefore}`)).body;
+      expect([path, last[key].length, last.nextBefore]).toEqual([path, 1, null]);
+    }
+  });
+
   it('refuses unknown and malformed query parameters with 400 in the standard shape', async () => {
     for (const path of [
       '/v1/keysends?stauts=unknown',
@@ -133,6 +150,15 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
       expect([path, res.status, res.body.error]).toEqual([path, 400, 'invalid_request']);
       expect(res.body.issues.length).toBeGreaterThan(0);
     }
+    // Named, with the known parameter it was probably meant to be, and in plain words.
+    const issues = async (path: string) => (await a.get(path)).body.issues;
+    expect(await issues('/v1/events?feedguid=x')).toEqual([{ path: 'feedguid', message: 'unknown field; did you mean feedGuid?' }]);
+    expect(await issues('/v1/keysends?stauts=unknown')).toEqual([{ path: 'stauts', message: 'unknown field; did you mean status?' }]);
+    for (const limit of ['0', '101', '2.5', 'ten']) {
+      expect(await issues(`/v1/recipients?limit=${limit}`)).toEqual([{ path: 'limit', message: 'must be a whole number from 1 to 100' }]);
+    }
+    expect(await issues('/v1/payouts/paid-per-hour?hours=0')).toEqual([{ path: 'hours', message: 'must be a whole number from 1 to 744' }]);
+    expect(await issues('/v1/events?feedGuid=')).toEqual([{ path: 'feedGuid', message: 'must be 1 to 256 characters' }]);
     // Routes without query parameters refuse any, naming it.
     for (const path of ['/v1/summary?app=app-b', '/v1/payouts/1?verbose=1', '/v1/apps/me?x=1']) {
       const res = await a.get(path);

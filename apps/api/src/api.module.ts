@@ -5,8 +5,8 @@ import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
 import { IngestionModule } from '@splitstream/ingestion';
-import { APPLY_EVENTS, LedgerGauges, LedgerModule } from '@splitstream/ledger';
-import { PayoutsModule, RECONCILE, RUN_PAYOUT } from '@splitstream/payouts';
+import { LedgerGauges, LedgerModule } from '@splitstream/ledger';
+import { PayoutsModule, SERVICE_JOBS } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
 import { TenantsModule } from '@splitstream/tenants';
@@ -41,7 +41,7 @@ export class ApiModule {
         MetricsModule.forProcess('api'),
         PersistenceModule,
         AuthModule,
-        QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE]),
+        QueueModule.forJobs(SERVICE_JOBS),
         HealthModule.forApi(),
         IngestionModule,
         LedgerModule,

@@ -50,6 +50,8 @@ export async function createApi(config: AppConfig): Promise<NestFastifyApplicati
   app.useLogger(app.get(Logger));
   await serveOpenApi(app, API_CONTROLLERS);
   await serveDashboard(app);
+  // The root points a visitor (or a script) to what there is to read; public, as the pages it links.
+  fastify.get('/', async () => ({ service: 'splitstream', docs: '/docs', openapi: '/docs/openapi.json', dashboard: '/dashboard/', health: '/health' }));
   app.enableShutdownHooks();
   return app;
 }

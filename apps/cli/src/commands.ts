@@ -92,7 +92,12 @@ export const COMMANDS: CommandSpec[] = [
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      if (scopes.length === 0 || !scopes.every(isScope)) throw usage(`--scopes must list one or more of ${ALL_SCOPES.join(', ')}`, 'scopes');
+      const unknown = scopes.filter((scope) => !isScope(scope));
+      if (scopes.length === 0 || unknown.length > 0) {
+        const named =
+          unknown.length > 0 ? `${unknown.map((scope) => JSON.stringify(scope)).join(', ')} ${unknown.length > 1 ? 'are not scopes' : 'is not a scope'}: ` : '';
+        throw usage(`--scopes ${named}must list one or more of ${ALL_SCOPES.join(', ')}`, 'scopes');
+      }
       const created = await new ApiKeysService(prisma).create(name, scopes.filter(isScope));
       console.log(`API key ${created.id} for ${name} (${scopes.join(' ')}). It is shown only this once:\n${created.key}`);
       return 0;
@@ -165,7 +170,12 @@ export const COMMANDS: CommandSpec[] = [
       if (Object.values(update).every((v) => v === undefined)) throw usage('give at least one of --day-msat, --month-msat, --listener-day-msat');
       const tenants = new TenantsService(prisma, config);
       await existingApp(tenants, app!);
-      json(await tenants.setCaps(app!, update));
+      const view = await tenants.setCaps(app!, update);
+      json(view);
+      // Allowed (the month cap may be lowered first, the day cap after), but an operator should know.
+      if (BigInt(view.caps.dayMsat) > BigInt(view.caps.monthMsat)) {
+        console.error(`warning: the day cap (${view.caps.dayMsat} msat) is above the month cap (${view.caps.monthMsat} msat): it can never be reached`);
+      }
       return 0;
     },
   },

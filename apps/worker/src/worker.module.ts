@@ -5,9 +5,9 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
-import { APPLY_EVENTS, LedgerGauges, LedgerModule } from '@splitstream/ledger';
+import { LedgerGauges, LedgerModule } from '@splitstream/ledger';
 import { TenantsModule } from '@splitstream/tenants';
-import { PayoutRunnerModule, RECONCILE, RESOLVE_ADDRESSES, RUN_PAYOUT } from '@splitstream/payouts';
+import { PayoutRunnerModule, SERVICE_JOBS } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
 import { WalletModule } from '@splitstream/wallet';
@@ -27,7 +27,7 @@ export class WorkerModule {
         LoggingModule,
         MetricsModule.forProcess('worker'),
         PersistenceModule,
-        QueueModule.forJobs([APPLY_EVENTS, RUN_PAYOUT, RECONCILE, RESOLVE_ADDRESSES]),
+        QueueModule.forJobs(SERVICE_JOBS),
         HealthModule.forWorker(),
         WalletModule,
         LedgerModule,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService } from '@splitstream/persistence';
+import { Prisma, PrismaService, pageOf } from '@splitstream/persistence';
 import { recipientTypeOf, satsToMsat } from '@splitstream/money';
 import { EventStatus, IN_FLIGHT_STATUSES, PaymentStatus } from './statuses.js';
 
@@ -149,7 +149,7 @@ async function paymentProblems(db: Queryable): Promise<string[]> {
   ];
 }
 
-// The query of GET /v1/events. One app's list reads that app's rows only, through an index that starts with
+// The query of GET /v1/events (one row more than the page: see pageOf). One app's list reads that app's rows only, through an index that starts with
 // app_id (migration event_list), whatever the filter and however the apps' rows interleave: otherwise the planner
 // may walk the primary key backward through every app's newer rows (slow, and a timing oracle on other apps'
 // volume). Ordering by (app_id, id) makes it so: `app_id = ANY(...)` is not folded into a constant, so only an
@@ -165,7 +165,7 @@ export function eventListSql(filter: EventFilter): Prisma.Sql {
   return Prisma.sql`
     SELECT id, app_id, event_id, payload->>'feedGuid' AS feed_guid, payload->>'itemGuid' AS item_guid, amount_msat, received_at, applied_at, apply_error
     FROM listening_event WHERE ${Prisma.join(conditions, ' AND ')}
-    ORDER BY ${filter.tenant === null ? Prisma.sql`id DESC` : Prisma.sql`app_id DESC, id DESC`} LIMIT ${filter.limit}`;
+    ORDER BY ${filter.tenant === null ? Prisma.sql`id DESC` : Prisma.sql`app_id DESC, id DESC`} LIMIT ${filter.limit + 1}`;
 }
 
 @Injectable()
@@ -204,8 +204,8 @@ export class LedgerQueries {
 
   // Newest first (by database id); `nextBefore` is the cursor of the next page (null on the last).
   async events(filter: EventFilter) {
-    const rows = await this.prisma.$queryRaw<EventRow[]>(eventListSql(filter));
-    return { events: rows.map(eventSummary), nextBefore: rows.length === filter.limit ? String(rows.at(-1)!.id) : null };
+    const { rows, nextBefore } = pageOf(await this.prisma.$queryRaw<EventRow[]>(eventListSql(filter)), filter.limit);
+    return { events: rows.map(eventSummary), nextBefore };
   }
 
   async event(appId: string, eventId: string) {

@@ -1,3 +1,4 @@
+import { APPLY_EVENTS } from '@splitstream/ledger';
 import { defineJob } from '@splitstream/queue';
 
 // Looking unknown payments up in the wallet's records, in the worker (the api holds no wallet): idempotent (each
@@ -51,3 +52,7 @@ export const RESOLVE_ADDRESSES = defineJob<{ tick?: string }>({
     removeOnFail: 1_000,
   }),
 });
+
+// Every job of the service: the api and the worker both register all of them, so each reports every queue's
+// splitstream_queue_jobs (the same values from either process), whichever it enqueues or runs.
+export const SERVICE_JOBS = [APPLY_EVENTS, RUN_PAYOUT, RECONCILE, RESOLVE_ADDRESSES];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PaymentStatus, PayoutStatus, ofTenant, PaymentMethod, recipientView } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
-import { Prisma, PrismaService } from '@splitstream/persistence';
+import { Prisma, PrismaService, pageOf } from '@splitstream/persistence';
 
 // What a keysend list shows; `tenant` null: every app's keysends (admin keys). `parked` means failed keysends
 // of recipients parked now for the keysend's app (that money waits for an operator); `paid` is `succeeded`.
@@ -149,19 +149,22 @@ export class PayoutQueries {
   // Runs are shared by every app; a tenant's totals count its own keysends only. `empty` (see emptyRunWhere)
   // keeps only the runs that had nothing due for the tenant (true) or only the others (false).
   async list(tenant: string | null, limit: number, before?: bigint, empty?: boolean) {
-    const payouts = await this.prisma.payout.findMany({
-      where: {
-        ...(before !== undefined && { id: { lt: before } }),
-        ...(empty !== undefined && (empty ? emptyRunWhere(tenant) : { NOT: emptyRunWhere(tenant) })),
-      },
-      orderBy: { id: 'desc' },
-      take: limit,
-    });
+    const { rows: payouts, nextBefore } = pageOf(
+      await this.prisma.payout.findMany({
+        where: {
+          ...(before !== undefined && { id: { lt: before } }),
+          ...(empty !== undefined && (empty ? emptyRunWhere(tenant) : { NOT: emptyRunWhere(tenant) })),
+        },
+        orderBy: { id: 'desc' },
+        take: limit + 1,
+      }),
+      limit,
+    );
     const ids = payouts.map((p) => p.id);
     const [totals, empties] = await Promise.all([this.totals(tenant, ids), this.emptyForApp(tenant, ids)]);
     return {
       payouts: payouts.map((p) => ({ ...payoutView(p, empties.has(p.id)), totals: totals.get(p.id) ?? emptyTotals() })),
-      nextBefore: payouts.length === limit ? String(payouts.at(-1)!.id) : null,
+      nextBefore,
     };
   }
 
@@ -190,7 +193,7 @@ export class PayoutQueries {
           : filter.status
             ? { status: filter.status }
             : {};
-    const keysends = await this.prisma.payment.findMany({
+    const found = await this.prisma.payment.findMany({
       where: {
         // AND: the tenant's condition and `parked`'s are both on the balance; neither may replace the other.
         AND: [tenantWhere(filter.tenant), status],
@@ -201,9 +204,10 @@ export class PayoutQueries {
       },
       include: paymentInclude,
       orderBy: { id: 'desc' },
-      take: filter.limit,
+      take: filter.limit + 1,
     });
-    return { keysends: keysends.map(paymentView), nextBefore: keysends.length === filter.limit ? String(keysends.at(-1)!.id) : null };
+    const { rows, nextBefore } = pageOf(found, filter.limit);
+    return { keysends: rows.map(paymentView), nextBefore };
   }
 
   async keysendsOfEvent(eventDbId: bigint) {

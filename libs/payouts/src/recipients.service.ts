@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { ofTenant, type RecipientIdentity, recipientState, recipientView, unpark } from '@splitstream/ledger';
-import { Prisma, PrismaService } from '@splitstream/persistence';
+import { Prisma, PrismaService, pageOf } from '@splitstream/persistence';
 import { resolutionFingerprint } from './addresses/fingerprint.js';
 import { WAITING_COLUMNS, waitingJoin, waitingOf, type WaitingRow } from './waiting.js';
 
@@ -134,7 +134,7 @@ export class RecipientsService {
       );
     }
     if (filter.before !== undefined) conditions.push(Prisma.sql`r.id < ${filter.before}`);
-    const rows = await this.prisma.$queryRaw<RecipientRow[]>`
+    const found = await this.prisma.$queryRaw<RecipientRow[]>`
       SELECT r.id, r.address, r.custom_key, r.custom_value, COALESCE(n.name, '') AS name, ar.parked, ar.parked_at, ar.next_attempt_at,
              ar.consecutive_failures, ar.last_error_code, ar.last_error_message, ar.last_error_detail,
              t.accrued, t.owed, t.in_flight, t.parked_msat, t.paid, ${WAITING_COLUMNS}
@@ -147,12 +147,13 @@ export class RecipientsService {
         FROM balance b WHERE b.recipient_id = r.id ${ofTenant(filter.tenant)}) t
       ${waitingJoin(this.fingerprint)}
       WHERE ${Prisma.join(conditions, ' AND ')}
-      ORDER BY ${filter.order === 'accrued' ? Prisma.sql`t.accrued DESC, r.id DESC` : Prisma.sql`r.id DESC`} LIMIT ${filter.limit}`;
+      ORDER BY ${filter.order === 'accrued' ? Prisma.sql`t.accrued DESC, r.id DESC` : Prisma.sql`r.id DESC`} LIMIT ${filter.limit + 1}`;
+    const { rows, nextBefore } = pageOf(found, filter.limit);
     const apps = filter.tenant === null ? await this.appStates(rows.map((r) => r.id)) : undefined;
-    const more = rows.length === filter.limit && filter.order !== 'accrued';
     return {
       recipients: rows.map((r) => recipientListView(r, apps && (apps.get(r.id) ?? []))),
-      nextBefore: more ? String(rows.at(-1)!.id) : null,
+      // Ordered by accrued, the list is one page (id cursors cannot page it).
+      nextBefore: filter.order === 'accrued' ? null : nextBefore,
     };
   }
 

@@ -5,19 +5,20 @@ import { batchRefusal, IngestionService, type IngestResult } from '@splitstream/
 import { EVENT_STATUSES, LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
+import { TenantsService } from '@splitstream/tenants';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { Cursors } from '../http/cursors.js';
-import { pageQuery, parseQuery, timestamp } from '../http/params.js';
+import { pageQuery, parseQuery, queryText, timestamp } from '../http/params.js';
 
 // Event ids are per app: an admin key reads another app's event by naming it (`app`); an app key only its own.
-export const eventQuery = { app: z.string().min(1).max(200).optional() };
+export const eventQuery = { app: queryText(200).optional() };
 
 // GET /v1/events: an app key lists its own app's events; an admin key every app's, or one app's with `app`.
 export const eventListQuery = {
   ...pageQuery,
   ...eventQuery,
-  feedGuid: z.string().min(1).max(256).optional(),
-  itemGuid: z.string().min(1).max(256).optional(),
+  feedGuid: queryText(256).optional(),
+  itemGuid: queryText(256).optional(),
   status: z.enum(EVENT_STATUSES, { error: `must be one of ${EVENT_STATUSES.join(', ')}` }).optional(),
   since: timestamp.optional(),
   until: timestamp.optional(),
@@ -31,6 +32,7 @@ export class EventsController {
     private readonly payouts: PayoutQueries,
     private readonly metrics: MetricsService,
     private readonly cursors: Cursors,
+    private readonly tenants: TenantsService,
   ) {}
 
   @Post()
@@ -52,21 +54,29 @@ export class EventsController {
   // Newest first, each a summary; GET /v1/events/:id (its href) has its allocations and keysends.
   @Get()
   @RequireScope(Scope.PayoutsRead)
-  list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
+  async list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
     const { app, before, ...filter } = parseQuery(eventListQuery, query);
     const tenant = tenantOf(caller);
     if (app !== undefined && tenant !== null && app !== tenant)
       throw new AppError(ErrorCode.Forbidden, "an app key lists only its own app's events: leave out app");
+    await this.requireNamedApp(caller, app);
     return this.cursors.page(caller, 'events', before, (id) => this.ledger.events({ ...filter, before: id, tenant: app ?? tenant }));
   }
 
   @Get(':id')
   @RequireScope(Scope.PayoutsRead)
   async get(@Param('id') id: string, @Query() query: unknown, @CurrentCaller() caller: Caller) {
-    const { app = caller.app } = parseQuery(eventQuery, query);
+    const { app: named } = parseQuery(eventQuery, query);
+    const app = named ?? caller.app;
     if (app !== caller.app && tenantOf(caller) !== null) throw new AppError(ErrorCode.Forbidden, "an app key reads only its own app's events: leave out app");
+    await this.requireNamedApp(caller, named);
     const event = await this.ledger.event(app, id);
     if (!event) throw AppError.notFound(`event ${id}`);
     return { ...event.view, keysends: await this.payouts.keysendsOfEvent(event.dbId) };
+  }
+
+  // An admin's misspelt app is a 404 naming it: otherwise it would look like an app that sent nothing.
+  private async requireNamedApp(caller: Caller, app: string | undefined): Promise<void> {
+    if (app !== undefined && tenantOf(caller) === null) await this.tenants.requireApp(app);
   }
 }

@@ -1,10 +1,9 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { z } from 'zod';
 import { type Caller, CurrentCaller, RateBudget, RateLimit, RequireScope, Scope, tenantOf } from '@splitstream/auth';
 import { PayoutQueries, PayoutRequests } from '@splitstream/payouts';
 import { Cursors } from '../http/cursors.js';
-import { booleanFlag, foundById, pageQuery, parseQuery } from '../http/params.js';
+import { booleanFlag, foundById, pageQuery, parseQuery, wholeNumber } from '../http/params.js';
 
 export const payoutListQuery = {
   ...pageQuery,
@@ -16,12 +15,7 @@ export const payoutListQuery = {
 };
 
 export const paidPerHourQuery = {
-  hours: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 31)
-    .default(24),
+  hours: wholeNumber(1, 24 * 31).default(24),
 };
 
 @Controller('v1/payouts')

@@ -6,7 +6,7 @@ import { isLightningAddress, toIssues } from '@splitstream/money';
 import { RecipientsService, StatementsService, type UnparkScope } from '@splitstream/payouts';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { Cursors } from '../http/cursors.js';
-import { booleanFlag, foundById, msatAmount, pageQuery, parseQuery, timestamp } from '../http/params.js';
+import { booleanFlag, foundById, msatAmount, pageQuery, parseQuery, queryText, timestamp } from '../http/params.js';
 import { statementCsv } from '../http/statement-csv.js';
 
 const identityFields = {
@@ -44,7 +44,7 @@ export const recipientListQuery = {
   ...pageQuery,
   parked: booleanFlag.optional(),
   owedAtLeastMsat: msatAmount.optional(),
-  q: z.string().min(1).max(200).optional(),
+  q: queryText(200).optional(),
   address: identityFields.address.optional(),
   customKey: identityFields.customKey,
   customValue: identityFields.customValue,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '@splitstream/errors';
-import { toIssues } from '@splitstream/money';
+import { strictObject, toIssues } from '@splitstream/money';
 import { CURSOR, CURSOR_ISSUE } from './cursors.js';
 
 // The largest PostgreSQL bigint: ids, cursors and msat amounts beyond it cannot name a row or be compared with one.
@@ -44,17 +44,27 @@ export const timestamp = z.iso
   .refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'must fall in the years 1 to 9999 (UTC)');
 export const booleanFlag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((s) => s === 'true');
 
+// Query values with plain messages (a reader of the 400 should not have to decode the validator's).
+export const wholeNumber = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+export const queryText = (max: number) => {
+  const error = `must be 1 to ${max} characters`;
+  return z.string({ error }).min(1, { error }).max(max, { error });
+};
+
 // Every list: newest first, `limit` per page, and `before` = the previous page's `nextBefore` (an opaque cursor:
 // see Cursors).
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: wholeNumber(1, 100).default(20),
   before: z.string().regex(CURSOR, CURSOR_ISSUE).optional(),
 };
 
-// Query strings are validated like bodies: an unknown parameter is a 400 (a misspelt filter must not silently
-// return everything).
+// Query strings are validated like bodies: an unknown parameter is a 400 naming it, with the known one it was
+// probably meant to be (a misspelt filter must not silently return everything).
 export function parseQuery<T extends z.ZodRawShape>(shape: T, query: unknown): z.output<z.ZodObject<T>> {
-  const parsed = z.strictObject(shape).safeParse(query ?? {});
+  const parsed = strictObject(shape).safeParse(query ?? {});
   if (!parsed.success) throw AppError.validation(toIssues(parsed.error), 'the query is invalid');
   return parsed.data;
 }

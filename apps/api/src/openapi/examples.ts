@@ -12,8 +12,9 @@ const HOST = '03ae9f91a0cb8ff43840e3c322c4c61f019d8c1c3cea15a25cfc425ac605e61a4a
 const GUEST = '0383900f9bfbe600787c45e3054f36544ea21730ab865e9a5925e7d04d6eda338e';
 
 // One minute of Podcasting 2.0 episode 229 at 10 sats a minute: 9 sats to the host, 1 to the guest.
+// Its own id: the README's examples send app-generated-unique-id-1 with other content (a conflict here).
 export const EXAMPLE_EVENT = {
-  id: 'app-generated-unique-id-1',
+  id: 'openapi-example-event-1',
   feedGuid: '917393e3-1b1e-5cef-ace4-edaa54e1f810',
   itemGuid: 'PC20-229',
   feedTitle: 'Podcasting 2.0',

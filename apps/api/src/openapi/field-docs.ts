@@ -42,7 +42,8 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   jobId: { example: 'reconcile-request-0b6f1c3e-8d2a-4f57-9a41-3c5e2d7f9b10', pattern: '^reconcile-request-[0-9a-f-]{36}$' },
   nextBefore: cursor,
   href: { example: '/v1/events/ev-7f3a9c?app=podverse', pattern: '^/v1/events/[^?]+\\?app=.+$' },
-  address: { example: PUBKEY, pattern: '^(0[23][0-9a-fA-F]{64}|[a-z0-9._+-]+@[a-z0-9.-]+)$' },
+  // A Lightning address in any case (the service lowercases it).
+  address: { example: PUBKEY, pattern: '^(0[23][0-9a-fA-F]{64}|[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+)$' },
   destination: { example: PUBKEY, pattern: '^0[23][0-9a-f]{64}$' },
   invoice: text('lnbc210n1p5...'),
   customKey: { example: '696969', pattern: '^[0-9]+$' },
@@ -151,6 +152,9 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   // SUPPORTED_METHODS and SUPPORTED_RECIPIENT_TYPES (the examples e2e test sends these).
   'value.type': oneOf(['lightning']),
   'value.method': oneOf(['keysend', 'lnaddress']),
+  // The same under the Podcast Index shape's `model`.
+  'model.type': oneOf(['lightning']),
+  'model.method': oneOf(['keysend', 'lnaddress']),
   'recipients[].type': oneOf(['node', 'lnaddress']),
   simulated: { example: false },
   message: text('the request is invalid; nothing was changed'),

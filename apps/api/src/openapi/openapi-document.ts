@@ -106,7 +106,7 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
           }),
           responses: {
             [status]: {
-              description: 'OK',
+              description: status === 202 ? 'Accepted: stored; the work it starts finishes in the background' : 'OK',
               content:
                 path === '/metrics' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: jsonSchema(doc.response, area) } },
             },
@@ -146,15 +146,24 @@ export function buildOpenApiDocument(controllers: Type[]): { document: Record<st
   return { document, routes };
 }
 
+// Swagger UI's "Try it out" sends every parameter that has an example (the parameter's or its schema's): an
+// optional filter carries one only when the route's example sends it; the others show theirs in the description,
+// so a reader sees the format and Try it out does not filter by made-up values.
 function queryParameters(shape: z.ZodRawShape, area?: string, example?: RouteExample['query']) {
-  const json = jsonSchema(z.strictObject(shape), area) as { properties?: Record<string, object>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: json.required?.includes(name) ?? false,
-    schema: property,
-    ...(example?.[name] !== undefined && { example: example[name] }),
-  }));
+  const json = jsonSchema(z.strictObject(shape), area) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => {
+    const required = json.required?.includes(name) ?? false;
+    const { example: shown, ...schema } = property;
+    const keep = required || example?.[name] !== undefined;
+    return {
+      name,
+      in: 'query',
+      required,
+      ...(!keep && shown !== undefined && { description: `For example: ${JSON.stringify(shown)}` }),
+      schema: keep ? property : schema,
+      ...(example?.[name] !== undefined && { example: example[name] }),
+    };
+  });
 }
 
 // A route's request example, checked against the schemas the code validates with: an example the api would refuse

@@ -22,21 +22,22 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /v1/events': {
     summary:
       'Submit 1 to 500 listening events, each judged on its own: the valid ones that fit every ceiling and cap are stored, each event gets a result (accepted, duplicate, conflict, or rejected with a code); each id counts once per app, ever. 202 when at least one event was stored now or before; 400 when the request is malformed, or events_rejected when none was (issues name each event with its code); 429 is rate limiting only',
-    body: z.object({ events: z.array(listeningEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
+    // Closed, as the service's ingestRequestSchema: an unknown top-level field makes the request invalid.
+    body: z.strictObject({ events: z.array(listeningEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }),
     response: s.ingestResponse,
     errors: [429],
     errorBodies: { 400: s.ingestRefusedResponse },
   },
   'GET /v1/events': {
     summary:
-      "Listening events, newest first, by feed (feedGuid), episode (itemGuid), status (applied, awaiting, set_aside) and received time (since, until): each a summary with its href (GET /v1/events/{id}). An app key lists its own app's events (403 naming another app); an admin key every app's, or one app's with ?app=<app id>",
+      "Listening events, newest first, by feed (feedGuid), episode (itemGuid), status (applied, awaiting, set_aside) and received time (since, until): each a summary with its href (GET /v1/events/{id}). An app key lists its own app's events (403 naming another app); an admin key every app's, or one app's with ?app=<app id> (404 when no such app)",
     query: eventListQuery,
     response: s.eventListResponse,
-    errors: [403],
+    errors: [403, 404],
   },
   'GET /v1/events/{id}': {
     summary:
-      "An event's per-recipient amounts and the keysends that paid them. Event ids are per app: an admin key reads another app's event with ?app=<app id>; an app key reads only its own (403 naming another app)",
+      "An event's per-recipient amounts and the keysends that paid them. Event ids are per app: an admin key reads another app's event with ?app=<app id> (404 when no such app); an app key reads only its own (403 naming another app)",
     query: eventQuery,
     response: s.eventResponse,
     errors: [403, 404],

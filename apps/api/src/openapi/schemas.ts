@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCode } from '@splitstream/errors';
+import { ErrorCode, HTTP_STATUS } from '@splitstream/errors';
 import { EVENT_REJECTION_CODES } from '@splitstream/ingestion';
 import { EventStatus, PaymentStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
 
@@ -13,7 +13,11 @@ const nullableText = z.string().nullable();
 
 export const errorResponse = z
   .object({
-    error: z.enum(ErrorCode).describe("a stable code (see the README for each one's HTTP status)"),
+    error: z.enum(ErrorCode).describe(
+      `a stable code; each one's HTTP status: ${Object.entries(HTTP_STATUS)
+        .map(([code, status]) => `${code} ${status}`)
+        .join(', ')}`,
+    ),
     message: z.string(),
     issues: z
       .array(
