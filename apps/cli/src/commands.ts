@@ -157,7 +157,7 @@ export const COMMANDS: CommandSpec[] = [
     args: ['<app>'],
     summary: "set an app's spend caps (msat per day, per month, per listener per day)",
     description:
-      "Sets an existing app's spend caps, in msat; an event that would take the app (or a listener) over one is refused with 429. " +
+      "Sets an existing app's spend caps, in msat; an event that would take the app (or a listener) over one is rejected (its result in POST /v1/events names the cap). " +
       'Options left out keep their value. Counters of the current day and month are rebuilt from the events accepted so far. Prints the app as apps show does.',
     options: CAP_OPTIONS,
     examples: ['npm run cli -- apps caps my-podcast-app --day-msat 5000000000 --listener-day-msat none'],
@@ -172,8 +172,9 @@ export const COMMANDS: CommandSpec[] = [
       await existingApp(tenants, app!);
       const view = await tenants.setCaps(app!, update);
       json(view);
-      // Allowed (the month cap may be lowered first, the day cap after), but an operator should know.
-      if (BigInt(view.caps.dayMsat) > BigInt(view.caps.monthMsat)) {
+      // Allowed (the month cap may be lowered first, the day cap after), but an operator who names a day cap above
+      // the month cap should know. (A month cap below the default day cap is the usual way to cap by month only.)
+      if (typeof update.dayCapMsat === 'bigint' && BigInt(view.caps.dayMsat) > BigInt(view.caps.monthMsat)) {
         console.error(`warning: the day cap (${view.caps.dayMsat} msat) is above the month cap (${view.caps.monthMsat} msat): it can never be reached`);
       }
       return 0;
