@@ -134,7 +134,10 @@ describe('metrics (e2e)', () => {
     }
     expect((await stack.http.get('/metrics')).status).toBe(404); // an admin key changes nothing
     const internal = new URL(stack.metricsUrl).origin;
-    for (const path of ['/', '/health', '/metricsx', '/v1/summary']) expect([path, (await fetch(`${internal}${path}`)).status]).toEqual([path, 404]);
+    for (const path of ['/', '/health', '/metricsx', '/v1/summary']) {
+      const answer = await fetch(`${internal}${path}`);
+      expect([path, answer.status, await answer.json()]).toEqual([path, 404, { error: 'not_found', message: 'this listener serves GET /metrics only' }]);
+    }
     expect((await fetch(stack.metricsUrl, { method: 'POST' })).status).toBe(404);
   });
 });

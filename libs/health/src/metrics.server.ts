@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
+import { ErrorCode, errorBody } from '@splitstream/errors';
 import { MetricsService } from '@splitstream/observability';
 
 export const METRICS_PORT_SETTING = Symbol('METRICS_PORT_SETTING');
@@ -10,6 +11,10 @@ export type MetricsPortSetting = 'METRICS_PORT' | 'WORKER_METRICS_PORT';
 // Prometheus scrape endpoint (the series are libs/observability's registry) on a listener of its own, never on the
 // public api or worker port: GET /metrics on METRICS_HOST and the process's port setting (the api's METRICS_PORT,
 // the worker's WORKER_METRICS_PORT); 0 turns it off. Unauthenticated: expose it to the monitoring network only.
+// What it answers besides the metrics: the one error shape, as every other route of the service.
+const answerError = (response: ServerResponse, status: number, code: ErrorCode, message: string) =>
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(errorBody(code, message)));
+
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MetricsServer.name);
@@ -27,14 +32,13 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     const server = createServer((request, response) => {
       const path = (request.url ?? '/').split('?')[0];
       if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-        response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: GET /metrics\n');
-        return;
+        return void answerError(response, 404, ErrorCode.NotFound, 'this listener serves GET /metrics only');
       }
       this.metrics.registry.metrics().then(
         (text) => response.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(request.method === 'HEAD' ? undefined : text),
         (error: Error) => {
           this.logger.error(`metrics scrape: ${error.message}`);
-          response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('the metrics could not be collected\n');
+          answerError(response, 500, ErrorCode.InternalError, 'the metrics could not be collected');
         },
       );
     });
