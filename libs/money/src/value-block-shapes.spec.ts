@@ -116,6 +116,13 @@ describe('value blocks in the shapes apps hold', () => {
     ]);
   });
 
+  it('says so, once, when a whole Podcast Index API answer is sent for its value block', () => {
+    expect(parseValueBlock(podcastIndexResponse)).toMatchObject({
+      ok: false,
+      issues: [{ path: '', message: 'this is a whole Podcast Index API answer: send its "value" field as the value block' }],
+    });
+  });
+
   it('reports unknown fields of each shape on their own paths, with the field it was probably meant to be', () => {
     const index = structuredClone(podcastIndexResponse.value) as Record<string, any>;
     index.model.Method = 'keysend';

@@ -342,6 +342,11 @@ export function sentPath(block: ValueBlock, path: (string | number)[]): (string 
 export const valueBlockSchema = z
   .unknown()
   .transform((input, ctx): ValueBlock => {
+    // A whole Podcast Index API answer pasted for its block (status, query, value, description): say so once.
+    if (isRecord(input) && isRecord(input.value) && ('status' in input || 'query' in input)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'this is a whole Podcast Index API answer: send its "value" field as the value block' });
+      return z.NEVER;
+    }
     const shape = valueBlockShapeOf(input);
     const tooLong = isRecord(input) ? listLengthIssues(input, shape) : [];
     for (const issue of tooLong) ctx.addIssue({ code: 'custom', ...issue });
