@@ -4,7 +4,8 @@ export {
   EVENT_REJECTION_CODES,
   type EventRejectionCode,
   type EventResult,
-  type EventStatus,
+  EVENT_VERDICTS,
+  type EventVerdict,
   IngestionService,
   type IngestResult,
 } from './ingestion.service.js';

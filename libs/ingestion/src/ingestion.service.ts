@@ -8,7 +8,9 @@ import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
 import { ingestRequestSchema, type ListeningEvent, listeningEventSchema } from './listening-event.schema.js';
 
-export type EventStatus = 'accepted' | 'duplicate' | 'conflict' | 'rejected';
+// What intake made of one event of a request (not to be confused with the ledger's EventStatus: applied or not).
+export const EVENT_VERDICTS = ['accepted', 'duplicate', 'conflict', 'rejected'] as const;
+export type EventVerdict = (typeof EVENT_VERDICTS)[number];
 
 // Why one event is rejected: its result's code (never a whole request's, never a 429: that is rate limiting only).
 export const EVENT_REJECTION_CODES = [
@@ -27,7 +29,7 @@ export type EventRejectionCode = (typeof EVENT_REJECTION_CODES)[number];
 export interface EventResult {
   index: number;
   id: string | null; // as sent; null when it sent no id a result could name (not a string of 1 to 128 characters)
-  status: EventStatus;
+  status: EventVerdict;
   code?: EventRejectionCode;
   issues?: ValidationIssue[];
 }
@@ -193,7 +195,7 @@ export class IngestionService {
       const issues = first.issues?.map((issue) => ({ ...issue, path: issue.path.replace(/^events\[\d+\]/, eventPath(index)) }));
       Object.assign(results[index]!, { status, ...(first.code && { code: first.code }), ...(issues && { issues }) });
     }
-    const count = (status: EventStatus) => results.filter((r) => r.status === status).length;
+    const count = (status: EventVerdict) => results.filter((r) => r.status === status).length;
     return { accepted: count('accepted'), duplicates: count('duplicate'), conflicts: count('conflict'), rejected: count('rejected'), events: results };
   }
 

@@ -17,7 +17,11 @@ const wholeNumber = (min: number, max: number) =>
 const decimalSeconds = (min: string, max: number) => {
   const rule = `must be a number of seconds from ${min} to ${max} (timed in whole milliseconds, rounded half up)`;
   const [low, high] = [BigInt(Math.round(Number(min) * 1000)), BigInt(max) * 1000n];
-  const inRange = (v: number) => Number.isFinite(v) && v >= 0 && wholeMilliseconds(v) >= low && wholeMilliseconds(v) <= high;
+  const inRange = (v: number) => {
+    if (!Number.isFinite(v) || v < 0) return false;
+    const ms = wholeMilliseconds(v);
+    return ms >= low && ms <= high;
+  };
   return z
     .number({ error: rule })
     .refine(inRange, { error: rule })

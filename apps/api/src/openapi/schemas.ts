@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, HTTP_STATUS } from '@splitstream/errors';
-import { EVENT_REJECTION_CODES } from '@splitstream/ingestion';
+import { EVENT_REJECTION_CODES, EVENT_VERDICTS } from '@splitstream/ingestion';
 import { EventStatus, PaymentStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
 
 // Response shapes, for the OpenAPI document (the code builds these objects in the controllers and services).
@@ -45,7 +45,7 @@ export const ingestResponse = z
         index: z.number().int().describe("the event's index in the request"),
         id: z.string().nullable().describe('the id as sent; null when it is not a string of 1 to 128 characters'),
         status: z
-          .enum(['accepted', 'duplicate', 'conflict', 'rejected'])
+          .enum(EVENT_VERDICTS)
           .describe(
             'accepted: stored now; duplicate: stored before with the same content (or earlier in this request); conflict: its id was stored (or comes earlier in this request) with different content, nothing changed; rejected: see code and issues',
           ),
