@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { accrue, type Accrual, balanceKey } from '@splitstream/ledger';
 import type { PrismaService } from '@splitstream/persistence';
 
+// Seeding thousands of rows on a busy machine can outlast Prisma's default 5 s for an interactive transaction.
+const SEED_TRANSACTION = { timeout: 60_000, maxWait: 30_000 };
+
 // A recipient of its own (node `address`, a unique custom value), named by app 'app', with one balance of that app
 // accrued `msat`, through the books' own accrue: what integration tests of payments start from.
 export async function seedBalance(prisma: PrismaService, address: string, msat: bigint): Promise<{ recipientId: bigint; balanceId: bigint }> {
@@ -70,7 +73,7 @@ export async function seedListening(
     });
     await tx.allocation.createMany({ data: events.map((e) => ({ eventId: e.id, balanceId, amountMsat: seed.msatEach })) });
     return { recipientId: recipient.id, balanceId };
-  });
+  }, SEED_TRANSACTION);
 }
 
 // Many Lightning-address recipients owed by one app at once (one event and one balance each, in one transaction):
@@ -101,5 +104,5 @@ export async function seedAddresses(prisma: PrismaService, appId: string, addres
     await tx.allocation.createMany({
       data: rows.map((row, i) => ({ eventId: events[i]!.id, balanceId: balances.get(balanceKey(row))!, amountMsat: msatEach })),
     });
-  });
+  }, SEED_TRANSACTION);
 }
