@@ -14,7 +14,7 @@ import { listeningEventSchema } from '@splitstream/ingestion';
 import { adversarialBlock, worstAllowedBlock } from '../libs/money/src/testing/adversarial.js';
 import { rawPgApply } from './anchors.js';
 import { refuseMs, splitMs } from './split-cost.js';
-import { freshDatabase, ratio, rssMegabytes, startProcess, stopProcess, until, waitHealthy } from './support.js';
+import { benchPorts, freshDatabase, ratio, rssMegabytes, startProcess, stopProcess, until, waitHealthy } from './support.js';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
@@ -25,7 +25,7 @@ const config = loadConfig();
 const database = new URL(config.DATABASE_URL);
 database.pathname = `${database.pathname}_bench`;
 const prefix = `ssbench-${randomUUID().slice(0, 8)}`;
-const ports = { api: 3190, bare: 3191, worker: 3192, worker2: 3193, sim: 3194 };
+const ports = benchPorts();
 // The simulator reads SIM_PORT and SIM_ACCESS_TOKEN; the service pays it through ALBY_API_URL and ALBY_ACCESS_TOKEN.
 const simToken = parseSimulatorConfig(process.env).SIM_ACCESS_TOKEN;
 const env = {

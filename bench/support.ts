@@ -60,3 +60,61 @@ export async function until(probe: () => Promise<boolean>, timeoutMs: number, po
 }
 
 export const ratio = (figure: number, anchor: number) => (anchor === 0 ? 0 : figure / anchor);
+
+// One line of the bench's table: a figure beside the anchor measured in the same run, their ratio, the target and
+// whether it is met (null: no target, or nothing to judge).
+export interface BenchRow {
+  what: string;
+  figure: string;
+  anchor: string;
+  ratio: number | null;
+  target: string;
+  met: boolean | null;
+}
+
+// Ports of the bench's processes: BENCH_PORT_BASE (default 3190) and the next ones, so two benches can run at once.
+export function benchPorts() {
+  const base = Number(process.env.BENCH_PORT_BASE ?? 3190);
+  return { api: base, bare: base + 1, worker: base + 2, worker2: base + 3, sim: base + 4, anchor: base + 5, spare: base + 6 };
+}
+
+const TICKS_PER_SECOND = 100; // the kernel's USER_HZ (getconf CLK_TCK) on Linux
+// CPU a process has used so far (user + system), in ms; 0 once it is gone.
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+// CPU of the PostgreSQL backends serving one database (the bench's): sampled per backend pid, so a window's cost is
+// the sum of each backend's growth (a backend that appears inside the window counts from zero). PostgreSQL runs on
+// this machine, so /proc sees its processes.
+export class DatabaseCpu {
+  private readonly seen = new Map<number, number>();
+
+  constructor(private readonly databaseUrl: string) {}
+
+  private async backends(): Promise<number[]> {
+    const client = new pg.Client({ connectionString: this.databaseUrl });
+    await client.connect();
+    const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    await client.end();
+    return rows.map((r) => r.pid);
+  }
+
+  // Starts a window: remembers every backend's CPU so far.
+  async start(): Promise<void> {
+    this.seen.clear();
+    for (const pid of await this.backends()) this.seen.set(pid, processCpuMs(pid));
+  }
+
+  // CPU the database's backends used since start(), in ms.
+  async elapsedMs(): Promise<number> {
+    let total = 0;
+    for (const pid of await this.backends()) total += processCpuMs(pid) - (this.seen.get(pid) ?? 0);
+    return total;
+  }
+}
