@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { freePort } from '../support/outages.js';
-import { eventually, request } from '../support/http.js';
+import { eventually, PROCESS_BOOT_MS, request } from '../support/http.js';
 import { testConfig } from '../support/test-config.js';
 
 // The built entry points, as `npm start` and Docker run them.
@@ -65,7 +65,7 @@ describe('the built processes', () => {
       const health = await eventually(
         () => request(`http://127.0.0.1:${port}`, '/health').catch(() => ({ status: 0, body: null })),
         (res) => res.status === 200,
-        20_000,
+        PROCESS_BOOT_MS,
       );
       expect(health.body.status).toBe('ok');
     } finally {

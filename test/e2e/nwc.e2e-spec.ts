@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { query } from '../support/database.js';
-import { eventually, listen, request } from '../support/http.js';
+import { eventually, listen, PROCESS_BOOT_MS, request } from '../support/http.js';
 import { type Nwc, startNwc } from '../support/nwc-sim.js';
 import { metricsUrlOf, type Stack, startStack } from '../support/stack.js';
 import { ApiKeysService, Scope } from '@splitstream/auth';
@@ -213,33 +213,37 @@ describe('a worker killed mid-run on the NWC rail (e2e)', () => {
     await nwc.close();
   });
 
-  it('ends with 0 msat unknown after reconciliation and every recipient paid once', async () => {
-    const recipients = [0xf01, 0xf02, 0xf03, 0xf04].map(pubkey);
-    await startWorker();
-    await stack.postEvents(recipients.map((r, i) => event(`k-${i}`, r, `k${i}`)));
-    await stack.accumulated();
-    for (const r of recipients) nwc.wallet.setRule(r, { delayMs: 2_000 });
-    await stack.http.post('/v1/payouts/run', {});
-    const statuses = () => query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM payment ORDER BY id');
-    await eventually(statuses, (rows) => rows.some((r) => r.status === 'sending'), 15_000);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the request reaches the wallet
-    worker!.kill('SIGKILL');
-    await once(worker!, 'exit');
-    await eventually(
-      async () => nwc.wallet.transactions.filter((t) => t.state === 'settled').length,
-      (n) => n === 1,
-      8_000,
-    ); // the wallet still pays it
+  it(
+    'ends with 0 msat unknown after reconciliation and every recipient paid once',
+    async () => {
+      const recipients = [0xf01, 0xf02, 0xf03, 0xf04].map(pubkey);
+      await startWorker();
+      await stack.postEvents(recipients.map((r, i) => event(`k-${i}`, r, `k${i}`)));
+      await stack.accumulated();
+      for (const r of recipients) nwc.wallet.setRule(r, { delayMs: 2_000 });
+      await stack.http.post('/v1/payouts/run', {});
+      const statuses = () => query<{ status: string }>(stack.config.DATABASE_URL, 'SELECT status FROM payment ORDER BY id');
+      await eventually(statuses, (rows) => rows.some((r) => r.status === 'sending'), 15_000);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the request reaches the wallet
+      worker!.kill('SIGKILL');
+      await once(worker!, 'exit');
+      await eventually(
+        async () => nwc.wallet.transactions.filter((t) => t.state === 'settled').length,
+        (n) => n === 1,
+        8_000,
+      ); // the wallet still pays it
 
-    await startWorker();
-    expect((await statuses()).map((r) => r.status)).toEqual(['unknown', 'cancelled', 'cancelled', 'cancelled']);
-    for (const r of recipients) nwc.wallet.clearRule(r);
-    expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ paid: 1, stillUnknown: 0 });
-    expect((await stack.runPayout()).totals).toMatchObject({ keysends: 3, succeeded: 3 });
+      await startWorker();
+      expect((await statuses()).map((r) => r.status)).toEqual(['unknown', 'cancelled', 'cancelled', 'cancelled']);
+      for (const r of recipients) nwc.wallet.clearRule(r);
+      expect((await stack.http.post('/v1/keysends/reconcile', {})).body).toMatchObject({ paid: 1, stillUnknown: 0 });
+      expect((await stack.runPayout()).totals).toMatchObject({ keysends: 3, succeeded: 3 });
 
-    expect((await stack.http.get('/v1/summary')).body.unknown).toEqual({ keysends: 0, sats: 0 });
-    for (const r of recipients) expect(nwc.wallet.transactions.filter((t) => t.state === 'settled' && t.metadata.pubkey === r)).toHaveLength(1);
-    expect(await stack.invariant()).toMatchObject({ ok: true, inFlightMsat: '0', owedMsat: '0', paidMsat: '400000' });
-    expect(output).not.toContain(nwc.clientSecret);
-  });
+      expect((await stack.http.get('/v1/summary')).body.unknown).toEqual({ keysends: 0, sats: 0 });
+      for (const r of recipients) expect(nwc.wallet.transactions.filter((t) => t.state === 'settled' && t.metadata.pubkey === r)).toHaveLength(1);
+      expect(await stack.invariant()).toMatchObject({ ok: true, inFlightMsat: '0', owedMsat: '0', paidMsat: '400000' });
+      expect(output).not.toContain(nwc.clientSecret);
+    },
+    3 * PROCESS_BOOT_MS,
+  );
 });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
 import { truncateAll } from '../support/database.js';
-import { eventually, request } from '../support/http.js';
+import { eventually, PROCESS_BOOT_MS, request } from '../support/http.js';
 import { type Nwc, startNwc } from '../support/nwc-sim.js';
 import { freePort } from '../support/outages.js';
 import { storeSetAsideEvent } from '../support/set-aside.js';
@@ -194,102 +194,106 @@ describe('logs of a full run (e2e)', () => {
     }
   });
 
-  it('contains request ids, and neither the Alby token nor any API key', async () => {
-    const [simPort, apiPort, workerPort, apiMetricsPort, workerMetricsPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    const base = testConfig();
-    await truncateAll(base.DATABASE_URL);
-    const env = {
-      DATABASE_URL: base.DATABASE_URL,
-      REDIS_URL: base.REDIS_URL,
-      QUEUE_PREFIX: `sstest-logs-${randomUUID().slice(0, 8)}`,
-      WALLET_BACKEND: 'alby',
-      ALBY_API_URL: `http://127.0.0.1:${simPort}`,
-      ALBY_ACCESS_TOKEN: albyToken,
-      API_PORT: String(apiPort),
-      WORKER_PORT: String(workerPort),
-      METRICS_PORT: String(apiMetricsPort),
-      WORKER_METRICS_PORT: String(workerMetricsPort),
-      MIN_PAYOUT_SATS: '1',
-      LOG_LEVEL: 'trace',
-    };
-    // The simulator has settings of its own (the service's configuration has none).
-    start('dist/apps/alby-sim/src/main.js', { SIM_PORT: String(simPort), SIM_ACCESS_TOKEN: albyToken });
-    start('dist/apps/api/src/main.js', env);
-    start('dist/apps/worker/src/main.js', env);
-    for (const port of [simPort, apiPort, workerPort]) {
+  it(
+    'contains request ids, and neither the Alby token nor any API key',
+    async () => {
+      const [simPort, apiPort, workerPort, apiMetricsPort, workerMetricsPort] = [
+        await freePort(),
+        await freePort(),
+        await freePort(),
+        await freePort(),
+        await freePort(),
+      ];
+      const base = testConfig();
+      await truncateAll(base.DATABASE_URL);
+      const env = {
+        DATABASE_URL: base.DATABASE_URL,
+        REDIS_URL: base.REDIS_URL,
+        QUEUE_PREFIX: `sstest-logs-${randomUUID().slice(0, 8)}`,
+        WALLET_BACKEND: 'alby',
+        ALBY_API_URL: `http://127.0.0.1:${simPort}`,
+        ALBY_ACCESS_TOKEN: albyToken,
+        API_PORT: String(apiPort),
+        WORKER_PORT: String(workerPort),
+        METRICS_PORT: String(apiMetricsPort),
+        WORKER_METRICS_PORT: String(workerMetricsPort),
+        MIN_PAYOUT_SATS: '1',
+        LOG_LEVEL: 'trace',
+      };
+      // The simulator has settings of its own (the service's configuration has none).
+      start('dist/apps/alby-sim/src/main.js', { SIM_PORT: String(simPort), SIM_ACCESS_TOKEN: albyToken });
+      start('dist/apps/api/src/main.js', env);
+      start('dist/apps/worker/src/main.js', env);
+      for (const port of [simPort, apiPort, workerPort]) {
+        await eventually(
+          () => request(`http://127.0.0.1:${port}`, '/health').catch(() => ({ status: 0 })),
+          (r) => r.status === 200,
+          PROCESS_BOOT_MS,
+        );
+      }
+      await fetch(`http://127.0.0.1:${simPort}/admin/settings`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rateLimitPerSecond: 100, rateLimitBurst: 100 }),
+      });
+      const created = spawnSync(
+        'node',
+        ['dist/apps/cli/src/main.js', 'keys', 'create', '--name', 'log-app', '--scopes', 'events:write,payouts:write,payouts:read'],
+        {
+          env: { ...process.env, ...env },
+          encoding: 'utf8',
+        },
+      );
+      const apiKey = created.stdout.trim().split('\n').at(-1)!;
+      const api = (path: string, init: RequestInit = {}, key = apiKey) =>
+        request(`http://127.0.0.1:${apiPort}`, path, {
+          ...init,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': `req-${path.length}-test`, ...init.headers },
+        });
+
+      expect((await api('/v1/events', { method: 'POST', body: JSON.stringify({ events: events('log', 2) }) })).status).toBe(202);
+      const wrongKey = `ss_${'x'.repeat(43)}`;
+      expect((await api('/v1/summary', {}, wrongKey)).status).toBe(401);
+      // An API key in the query string is refused, and never logged (the URL is logged as it comes in).
+      for (const path of [`/v1/summary?key=${apiKey}`, `/v1/summary?x=${apiKey}`, `/health?access_token=${wrongKey}`]) {
+        const inUrl = await request(`http://127.0.0.1:${apiPort}`, path);
+        expect([path, inUrl.status, inUrl.body.error]).toEqual([path, 400, 'invalid_request']);
+      }
       await eventually(
-        () => request(`http://127.0.0.1:${port}`, '/health').catch(() => ({ status: 0 })),
-        (r) => r.status === 200,
+        () => api('/v1/summary'),
+        (r) => r.body.events?.awaitingAccumulation === 0,
+        15_000,
+      );
+      const run = await api('/v1/payouts/run', { method: 'POST', body: '{}', headers: { 'x-request-id': 'req-payout-run' } });
+      await eventually(
+        () => api(`/v1/payouts/${run.body.id}`),
+        (r) => r.body.status === 'completed',
         20_000,
       );
-    }
-    await fetch(`http://127.0.0.1:${simPort}/admin/settings`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ rateLimitPerSecond: 100, rateLimitBurst: 100 }),
-    });
-    const created = spawnSync(
-      'node',
-      ['dist/apps/cli/src/main.js', 'keys', 'create', '--name', 'log-app', '--scopes', 'events:write,payouts:write,payouts:read'],
-      {
-        env: { ...process.env, ...env },
-        encoding: 'utf8',
-      },
-    );
-    const apiKey = created.stdout.trim().split('\n').at(-1)!;
-    const api = (path: string, init: RequestInit = {}, key = apiKey) =>
-      request(`http://127.0.0.1:${apiPort}`, path, {
-        ...init,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': `req-${path.length}-test`, ...init.headers },
-      });
+      expect((await api(`/v1/payouts/${run.body.id}`)).body.totals).toMatchObject({ succeeded: 2 });
 
-    expect((await api('/v1/events', { method: 'POST', body: JSON.stringify({ events: events('log', 2) }) })).status).toBe(202);
-    const wrongKey = `ss_${'x'.repeat(43)}`;
-    expect((await api('/v1/summary', {}, wrongKey)).status).toBe(401);
-    // An API key in the query string is refused, and never logged (the URL is logged as it comes in).
-    for (const path of [`/v1/summary?key=${apiKey}`, `/v1/summary?x=${apiKey}`, `/health?access_token=${wrongKey}`]) {
-      const inUrl = await request(`http://127.0.0.1:${apiPort}`, path);
-      expect([path, inUrl.status, inUrl.body.error]).toEqual([path, 400, 'invalid_request']);
-    }
-    await eventually(
-      () => api('/v1/summary'),
-      (r) => r.body.events?.awaitingAccumulation === 0,
-      15_000,
-    );
-    const run = await api('/v1/payouts/run', { method: 'POST', body: '{}', headers: { 'x-request-id': 'req-payout-run' } });
-    await eventually(
-      () => api(`/v1/payouts/${run.body.id}`),
-      (r) => r.body.status === 'completed',
-      20_000,
-    );
-    expect((await api(`/v1/payouts/${run.body.id}`)).body.totals).toMatchObject({ succeeded: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(output).not.toContain(albyToken);
+      expect(output).not.toContain(apiKey);
+      expect(output).not.toContain(wrongKey);
+      const lines = output.split('\n').filter((l) => l.startsWith('{'));
+      const requestLines = lines.map((l) => JSON.parse(l)).filter((l) => l.reqId);
+      expect(requestLines).toContainEqual(expect.objectContaining({ reqId: 'req-payout-run', msg: 'incoming request' }));
+      expect(requestLines).toContainEqual(expect.objectContaining({ reqId: 'req-payout-run', res: { statusCode: 202 }, msg: 'request completed' }));
+      expect(requestLines).toContainEqual(expect.objectContaining({ res: { statusCode: 401 } }));
+      expect(run.headers.get('x-request-id')).toBe('req-payout-run');
 
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(output).not.toContain(albyToken);
-    expect(output).not.toContain(apiKey);
-    expect(output).not.toContain(wrongKey);
-    const lines = output.split('\n').filter((l) => l.startsWith('{'));
-    const requestLines = lines.map((l) => JSON.parse(l)).filter((l) => l.reqId);
-    expect(requestLines).toContainEqual(expect.objectContaining({ reqId: 'req-payout-run', msg: 'incoming request' }));
-    expect(requestLines).toContainEqual(expect.objectContaining({ reqId: 'req-payout-run', res: { statusCode: 202 }, msg: 'request completed' }));
-    expect(requestLines).toContainEqual(expect.objectContaining({ res: { statusCode: 401 } }));
-    expect(run.headers.get('x-request-id')).toBe('req-payout-run');
-
-    // The built processes serve /metrics on their internal ports only.
-    for (const [publicPort, metricsPort] of [
-      [apiPort, apiMetricsPort],
-      [workerPort, workerMetricsPort],
-    ]) {
-      expect((await request(`http://127.0.0.1:${publicPort}`, '/metrics')).status).toBe(404);
-      const scrape = await request(`http://127.0.0.1:${metricsPort}`, '/metrics');
-      expect(scrape.status).toBe(200);
-      expect(scrape.body).toMatch(/^# TYPE splitstream_owed_msat gauge$/m);
-    }
-  });
+      // The built processes serve /metrics on their internal ports only.
+      for (const [publicPort, metricsPort] of [
+        [apiPort, apiMetricsPort],
+        [workerPort, workerMetricsPort],
+      ]) {
+        expect((await request(`http://127.0.0.1:${publicPort}`, '/metrics')).status).toBe(404);
+        const scrape = await request(`http://127.0.0.1:${metricsPort}`, '/metrics');
+        expect(scrape.status).toBe(200);
+        expect(scrape.body).toMatch(/^# TYPE splitstream_owed_msat gauge$/m);
+      }
+    },
+    3 * PROCESS_BOOT_MS,
+  );
 });

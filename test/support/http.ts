@@ -37,6 +37,10 @@ export function apiClient(baseUrl: string, key: string) {
   };
 }
 
+// How long a spawned process (api, worker, simulator) may take to answer /health: a loaded 2-core machine can
+// need tens of seconds to load Nest and the Prisma client.
+export const PROCESS_BOOT_MS = 60_000;
+
 export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = await probe();

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type AppConfig, toEnvironment } from '@splitstream/config';
-import { eventually, request } from './http.js';
+import { eventually, PROCESS_BOOT_MS, request } from './http.js';
 import { freePort } from './outages.js';
 
 // The built worker as a real process, configured like the test's stack, on a free port; resolves once its
@@ -25,7 +25,7 @@ export async function startWorkerProcess(
         () => 0,
       ),
     (s) => s === (options.healthStatus ?? 200),
-    20_000,
+    PROCESS_BOOT_MS,
   );
   return worker;
 }
