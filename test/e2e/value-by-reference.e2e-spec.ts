@@ -15,7 +15,15 @@ const ARTIST = '032b22efda32491a9e0294339ca3da761f7d36cfc8814c1b29ca731921025ff6
 const DJ = '03ae9f91a0cb8ff43840e3c322c4c61f019d8c1c3cea15a25cfc425ac605e61a4a';
 const MAX_ATTEMPTS = 2;
 
-const listening = (id: string, itemGuid: string, extra: object = {}) => ({ id, feedGuid: SHOW, itemGuid, position: 0, seconds: 60, satsPerMinute: 60, ...extra });
+const listening = (id: string, itemGuid: string, extra: object = {}) => ({
+  id,
+  feedGuid: SHOW,
+  itemGuid,
+  position: 0,
+  seconds: 60,
+  satsPerMinute: 60,
+  ...extra,
+});
 
 type Block = NonNullable<NonNullable<ReturnType<typeof parseFeed>>['value']>;
 

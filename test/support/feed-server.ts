@@ -78,7 +78,12 @@ export async function startFeedServer() {
 function indexSigned(req: IncomingMessage): boolean {
   const date = req.headers['x-auth-date'];
   if (req.headers['x-auth-key'] !== INDEX_KEY || typeof date !== 'string') return false;
-  return req.headers.authorization === createHash('sha1').update(INDEX_KEY + INDEX_SECRET + date).digest('hex');
+  return (
+    req.headers.authorization ===
+    createHash('sha1')
+      .update(INDEX_KEY + INDEX_SECRET + date)
+      .digest('hex')
+  );
 }
 
 export type FeedServer = Awaited<ReturnType<typeof startFeedServer>>;

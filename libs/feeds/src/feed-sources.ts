@@ -133,7 +133,11 @@ export class FeedSources {
       fetchedAt: now,
       checkedAt: now,
     };
-    const stored = await this.prisma.feedSource.upsert({ where: { key: request.url }, create: { key: request.url, url: request.url, ...fields }, update: fields });
+    const stored = await this.prisma.feedSource.upsert({
+      where: { key: request.url },
+      create: { key: request.url, url: request.url, ...fields },
+      update: fields,
+    });
     return readOf(stored);
   }
 }

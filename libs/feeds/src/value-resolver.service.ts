@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { BLIP10_MAX_BYTES, minimalBlip10Bytes, type TimeSplit, type ValueBlock, valueBlockSchema } from '@splitstream/money';
 import { feedDocumentOf, isPodcastIndexBlock, podcastIndexDocumentOf, type RawValueBlock } from './feed-document.js';
-import { FeedSources, type ReadSource, SourceFailure, type SourceRequest } from './feed-sources.js';
+import { FeedSources, type ReadSource, type SourceRequest } from './feed-sources.js';
 import { type RemoteSplit, remoteSegments } from './remote-segments.js';
 
 // What an event (or a boost) names instead of a value block: the feed's URL, or only the GUIDs.
@@ -51,7 +51,7 @@ const itemName = (ref: ValueReference) => (ref.itemGuid === undefined ? 'the cha
 // channel's); by GUIDs only, the Podcast Index value API (/value/byepisodeguid, else /value/bypodcastguid).
 // Each <podcast:valueTimeSplit> with a <podcast:remoteItem> is resolved the same way (its feedUrl when the tag has
 // one, else its GUIDs), recursively up to FEED_REMOTE_DEPTH, a remote item already on the path (a loop) left out.
-// Throws SourceFailure (the source or item that failed, how many times in a row, when to try again).
+// Throws FeedSources' SourceFailure (the source or item that failed, how many times in a row, when to try again).
 @Injectable()
 export class ValueBlockResolver {
   constructor(
@@ -100,7 +100,9 @@ export class ValueBlockResolver {
       throw await this.sources.fail(key, `the value block for ${itemName(ref)} in ${origin.url} breaks the rules (${issues.join('; ')})`);
     }
     const tooLong = parsed.data.timeSplits.find(
-      (s) => minimalBlip10Bytes({ feedGuid: ref.feedGuid, itemGuid: ref.itemGuid ?? '', remoteFeedGuid: s.remoteFeedGuid, remoteItemGuid: s.remoteItemGuid }) > BLIP10_MAX_BYTES,
+      (s) =>
+        minimalBlip10Bytes({ feedGuid: ref.feedGuid, itemGuid: ref.itemGuid ?? '', remoteFeedGuid: s.remoteFeedGuid, remoteItemGuid: s.remoteItemGuid }) >
+        BLIP10_MAX_BYTES,
     );
     if (tooLong) throw await this.sources.fail(key, `remote item ${tooLong.remoteFeedGuid}: its GUIDs cannot fit the ${BLIP10_MAX_BYTES}-byte bLIP-10 record`);
     walk.keys.add(key);
@@ -143,7 +145,13 @@ export class ValueBlockResolver {
     const { PODCAST_INDEX_API_KEY: key, PODCAST_INDEX_API_SECRET: secret } = this.config;
     if (key === undefined || secret === undefined) return {};
     const date = String(Math.floor(Date.now() / 1000));
-    return { 'x-auth-date': date, 'x-auth-key': key, authorization: createHash('sha1').update(key + secret + date).digest('hex') };
+    return {
+      'x-auth-date': date,
+      'x-auth-key': key,
+      authorization: createHash('sha1')
+        .update(key + secret + date)
+        .digest('hex'),
+    };
   }
 }
 
@@ -168,4 +176,3 @@ const stripSplit = ({ startTime, duration, remotePercentage, remoteFeedGuid, rem
   ...(remoteItemGuid !== undefined && { remoteItemGuid }),
   recipients,
 });
-
