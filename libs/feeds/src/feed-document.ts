@@ -1,4 +1,9 @@
 import { parseFeed } from 'podcast-partytime';
+import { logger as partytimeLogger } from 'podcast-partytime/dist/logger.js';
+
+// podcast-partytime logs every invalid feed whole (up to FEED_MAX_BODY_BYTES of someone else's text) on its own
+// logger: splitstream reports the failure itself (the event's reason), so that logger is silenced.
+partytimeLogger.level = 'silent';
 
 // A value block as its source gave it: a feed's <podcast:value> as podcast-partytime parses it, or a Podcast Index
 // value answer's `value` (model and destinations). Checked and mapped by libs/money's valueBlockSchema when used.
