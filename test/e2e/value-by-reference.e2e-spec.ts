@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { parseFeed } from 'podcast-partytime';
 import { query } from '../support/database.js';
 import { type FeedServer, INDEX_KEY, INDEX_SECRET, indexAnswer, startFeedServer } from '../support/feed-server.js';
-import { eventually } from '../support/http.js';
+import { ApiKeysService, Scope } from '@splitstream/auth';
+import { apiClient, eventually } from '../support/http.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const SHOW = '7d1e2f3a-4b5c-5d6e-8f90-a1b2c3d4e5f6';
@@ -230,6 +231,11 @@ describe('value blocks by reference: the worker finds the block by feed URL or G
     feeds.bringBack('/dead-show.xml');
     feeds.bringBack('/gone-music.xml');
     feeds.serve('/gone-music.xml', music.replace(MUSIC, 'd3e4f5a6-b7c8-5d9e-8f1a-2b3c4d5e6f70').replace('byref-song-1', 'gone-1'));
+    // Another app's key retries only its own app's events (none set aside here), and may not name this app.
+    const other = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('other-app', [Scope.EventsWrite, Scope.PayoutsRead])).key);
+    expect(await other.post('/v1/events/retry', { feedGuid: SHOW, app: 'test-app' })).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    expect(await other.post('/v1/events/retry', { feedGuid: SHOW })).toMatchObject({ status: 202, body: { retried: 0 } });
+    expect((await view('dead-feed')).setAsideReason).not.toBeNull();
     const retried = await stack.http.post('/v1/events/retry', { feedGuid: SHOW });
     expect(retried).toMatchObject({ status: 202, body: { retried: 2 } });
     await settled('dead-feed', 'applied');
