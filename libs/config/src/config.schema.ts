@@ -185,8 +185,11 @@ const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['LNADDRESS_HOST_MAP'], message: 'is for tests and local runs only and is refused when NODE_ENV=production' });
   }
   if ((config.PODCAST_INDEX_API_KEY === undefined) !== (config.PODCAST_INDEX_API_SECRET === undefined)) {
-    const missing = config.PODCAST_INDEX_API_KEY === undefined ? 'PODCAST_INDEX_API_KEY' : 'PODCAST_INDEX_API_SECRET';
-    ctx.addIssue({ code: 'custom', path: [missing], message: 'is required with the other Podcast Index credential (set both or neither)' });
+    const [given, missing] =
+      config.PODCAST_INDEX_API_KEY === undefined
+        ? ['PODCAST_INDEX_API_SECRET', 'PODCAST_INDEX_API_KEY']
+        : ['PODCAST_INDEX_API_KEY', 'PODCAST_INDEX_API_SECRET'];
+    ctx.addIssue({ code: 'custom', path: [given], message: `needs ${missing} too: the Podcast Index signs calls with both (set both or neither)` });
   }
   if (config.FEED_RETRY_MAX_SECONDS < config.FEED_RETRY_BASE_SECONDS) {
     ctx.addIssue({ code: 'custom', path: ['FEED_RETRY_MAX_SECONDS'], message: 'must be at least FEED_RETRY_BASE_SECONDS' });
