@@ -37,8 +37,13 @@ export interface ResolvedValue {
   source: ValueSource;
 }
 
+// Remote items one reference may resolve in all (every level together): a block of 100 time splits whose remote
+// items have 100 each would otherwise cost 10 000 reads. Those beyond are left out, with the reason.
+export const MAX_REMOTE_ITEMS = 200;
+
 interface Walk {
   keys: Set<string>; // sources and items that gave a usable block
+  resolved: number; // remote items resolved so far
   remoteItems: ValueSource['remoteItems'];
   skipped: ValueSource['skippedRemoteItems'];
 }
@@ -60,7 +65,7 @@ export class ValueBlockResolver {
   ) {}
 
   async resolve(ref: ValueReference): Promise<ResolvedValue> {
-    const walk: Walk = { keys: new Set(), remoteItems: [], skipped: [] };
+    const walk: Walk = { keys: new Set(), resolved: 0, remoteItems: [], skipped: [] };
     const { block, origin } = await this.blockOf(ref, 0, [identityOf(ref)], walk);
     await this.sources.succeeded([...walk.keys]);
     return { block, source: { ...origin, remoteItems: walk.remoteItems, skippedRemoteItems: walk.skipped } };
@@ -87,7 +92,10 @@ export class ValueBlockResolver {
         walk.skipped.push({ ...skipped, reason: `loop: it is already on the path ${path.join(' > ')}` });
       } else if (depth >= this.config.FEED_REMOTE_DEPTH) {
         walk.skipped.push({ ...skipped, reason: `deeper than FEED_REMOTE_DEPTH (${this.config.FEED_REMOTE_DEPTH})` });
+      } else if (walk.resolved >= MAX_REMOTE_ITEMS) {
+        walk.skipped.push({ ...skipped, reason: `more than ${MAX_REMOTE_ITEMS} remote items in one block` });
       } else {
+        walk.resolved += 1;
         const inner = await this.blockOf(remoteRef, depth + 1, [...path, identityOf(remoteRef)], walk);
         walk.remoteItems.push({ ...inner.origin, depth: depth + 1 });
         timeSplits.push(...remoteSegments(split as unknown as RemoteSplit, inner.block, remoteRef));
