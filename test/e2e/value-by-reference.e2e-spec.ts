@@ -271,6 +271,16 @@ describe('value blocks by reference: the worker finds the block by feed URL or G
     expect(before).toMatchObject({ [HOST]: '51300', [PRODUCER]: '5700' });
   });
 
+  it('backs off a feed that has no block for the item nor its channel, then sets its events aside saying so', async () => {
+    const bare = music.replace(/<podcast:value[\s\S]*?<\/podcast:value>/g, '');
+    feeds.serve('/bare.xml', bare);
+    await stack.postEvents([{ ...listening('no-block', 'byref-song-1', { feedUrl: `${feeds.url}/bare.xml` }), feedGuid: MUSIC }]);
+    const aside = await settled('no-block', 'set_aside');
+    expect(aside.setAsideReason).toContain(`feed ${feeds.url}/bare.xml has no <podcast:value> for item "byref-song-1" nor for its channel`);
+    // The feed was read once and asked again (conditionally: unchanged, 304) on the retry after the backoff.
+    expect(feeds.of('/bare.xml').map((r) => r.status)).toEqual([200, 304]);
+  });
+
   it('refuses an event without a block whose feedUrl is not an http(s) URL', async () => {
     const res = await stack.http.post('/v1/events', { events: [listening('bad-url', 'byref-ep-2', { feedUrl: 'ftp://example.com/feed.xml' })] });
     expect(res.status).toBe(400);
