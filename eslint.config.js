@@ -27,6 +27,7 @@ const LIB_DEPENDENCIES = {
   ingestion: ['config', 'errors', 'ledger', 'money', 'persistence', 'queue', 'tenants'],
   health: ['auth', 'config', 'errors', 'observability', 'persistence', 'wallet'],
   payments: ['ledger', 'money', 'observability', 'persistence'],
+  feeds: ['config', 'ledger', 'money', 'outbound', 'persistence', 'queue'],
   payouts: ['config', 'errors', 'ledger', 'lnaddress', 'money', 'observability', 'payments', 'persistence', 'queue', 'wallet'],
 };
 // Every lib on disk; one missing from the table may import no other lib until it is added there.

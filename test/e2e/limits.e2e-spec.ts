@@ -74,6 +74,7 @@ describe('limits between apps (e2e)', () => {
 
   it('sets aside an event stored before the split rule instead of splitting it, and still applies the others', async () => {
     const stored = listeningEventSchema.parse(event('stored-before', 10, toNode(0xb2)));
+    if (!stored.value) throw new Error('the event carries its block');
     const payload = { ...stored, value: { ...stored.value, recipients: [{ ...stored.value.recipients[0]!, split: 1e300 }] } };
     const db = new pg.Client({ connectionString: stack.config.DATABASE_URL });
     await db.connect();

@@ -6,6 +6,7 @@ export const ROUTES: { method: 'GET' | 'POST'; path: string; scope: Scope; body?
   { method: 'POST', path: '/v1/events', scope: Scope.EventsWrite, body: { events: [] } },
   { method: 'GET', path: '/v1/events', scope: Scope.PayoutsRead },
   { method: 'GET', path: '/v1/events/some-id', scope: Scope.PayoutsRead },
+  { method: 'POST', path: '/v1/events/retry', scope: Scope.EventsWrite, body: {} },
   { method: 'POST', path: '/v1/payouts/run', scope: Scope.PayoutsWrite, body: {} },
   { method: 'GET', path: '/v1/payouts', scope: Scope.PayoutsRead },
   { method: 'GET', path: '/v1/payouts/1', scope: Scope.PayoutsRead },

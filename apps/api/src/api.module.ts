@@ -4,6 +4,7 @@ import { AuthGuard, AuthModule } from '@splitstream/auth';
 import { type AppConfig, ConfigModule } from '@splitstream/config';
 import { LoggingModule, MetricsModule } from '@splitstream/observability';
 import { HealthModule } from '@splitstream/health';
+import { FeedsModule } from '@splitstream/feeds';
 import { IngestionModule } from '@splitstream/ingestion';
 import { LedgerGauges, LedgerModule } from '@splitstream/ledger';
 import { PayoutsModule, SERVICE_JOBS } from '@splitstream/payouts';
@@ -44,6 +45,7 @@ export class ApiModule {
         QueueModule.forJobs(SERVICE_JOBS),
         HealthModule.forApi(),
         IngestionModule,
+        FeedsModule,
         LedgerModule,
         PayoutsModule,
         TenantsModule,

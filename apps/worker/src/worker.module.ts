@@ -9,6 +9,7 @@ import { LedgerGauges, LedgerModule } from '@splitstream/ledger';
 import { TenantsModule } from '@splitstream/tenants';
 import { PayoutRunnerModule, SERVICE_JOBS } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
+import { FeedsModule } from '@splitstream/feeds';
 import { QueueModule } from '@splitstream/queue';
 import { WalletModule } from '@splitstream/wallet';
 import { LedgerProcessor } from './processors/ledger.processor.js';
@@ -31,6 +32,7 @@ export class WorkerModule {
         HealthModule.forWorker(),
         WalletModule,
         LedgerModule,
+        FeedsModule,
         PayoutRunnerModule,
         TenantsModule,
         ScheduleModule.forRoot(),

@@ -136,6 +136,28 @@ export const configSchema = z.object({
       return map;
     })
     .optional(),
+  // Value blocks by reference (events sent with a feed URL or GUIDs instead of `value`): the worker reads a feed
+  // through the guarded outbound client with this deadline and body limit, keeps what it read FEED_CACHE_SECONDS,
+  // then asks again with its ETag / Last-Modified. A feed that fails (unreachable, or no block for the event) is
+  // tried again after FEED_RETRY_BASE_SECONDS, doubling up to FEED_RETRY_MAX_SECONDS; after FEED_MAX_ATTEMPTS
+  // failures in a row its events are set aside with the reason (POST /v1/events/retry applies them later). Remote
+  // items are followed FEED_REMOTE_DEPTH levels deep; one apply job resolves at most FEED_REFERENCES_PER_JOB
+  // references, FEED_CONCURRENCY at once (the others wait for the next job or sweep).
+  FEED_CACHE_SECONDS: positiveInt.default(900),
+  FEED_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
+  FEED_MAX_BODY_BYTES: positiveInt.max(52_428_800).default(5_242_880),
+  FEED_RETRY_BASE_SECONDS: positiveInt.default(60),
+  FEED_RETRY_MAX_SECONDS: positiveInt.default(3600),
+  FEED_MAX_ATTEMPTS: positiveInt.max(100).default(6),
+  FEED_REMOTE_DEPTH: positiveInt.max(10).default(3),
+  FEED_REFERENCES_PER_JOB: positiveInt.max(1000).default(20),
+  FEED_CONCURRENCY: positiveInt.max(32).default(4),
+  // Events that name only GUIDs are looked up in the Podcast Index value API (/value/byepisodeguid, then
+  // /value/bypodcastguid for the channel's block) at this base URL (a self-hosted mirror, or a test stand-in); the
+  // key and secret, when set, sign each call as the API asks (X-Auth-Key, X-Auth-Date, Authorization).
+  PODCAST_INDEX_API_URL: url(['http', 'https']).default('https://api.podcastindex.org/api/1.0'),
+  PODCAST_INDEX_API_KEY: z.string().min(1).optional(),
+  PODCAST_INDEX_API_SECRET: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   // auto: readable lines (pino-pretty) when the process writes to a terminal, JSON lines otherwise.
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -161,6 +183,16 @@ const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
   }
   if (config.NODE_ENV === 'production' && config.LNADDRESS_HOST_MAP?.size) {
     ctx.addIssue({ code: 'custom', path: ['LNADDRESS_HOST_MAP'], message: 'is for tests and local runs only and is refused when NODE_ENV=production' });
+  }
+  if ((config.PODCAST_INDEX_API_KEY === undefined) !== (config.PODCAST_INDEX_API_SECRET === undefined)) {
+    const [given, missing] =
+      config.PODCAST_INDEX_API_KEY === undefined
+        ? ['PODCAST_INDEX_API_SECRET', 'PODCAST_INDEX_API_KEY']
+        : ['PODCAST_INDEX_API_KEY', 'PODCAST_INDEX_API_SECRET'];
+    ctx.addIssue({ code: 'custom', path: [given], message: `needs ${missing} too: the Podcast Index signs calls with both (set both or neither)` });
+  }
+  if (config.FEED_RETRY_MAX_SECONDS < config.FEED_RETRY_BASE_SECONDS) {
+    ctx.addIssue({ code: 'custom', path: ['FEED_RETRY_MAX_SECONDS'], message: 'must be at least FEED_RETRY_BASE_SECONDS' });
   }
   if (config.NODE_ENV === 'production' && config.OUTBOUND_ALLOW_PRIVATE) {
     ctx.addIssue({ code: 'custom', path: ['OUTBOUND_ALLOW_PRIVATE'], message: 'is for tests and local runs only and is refused when NODE_ENV=production' });

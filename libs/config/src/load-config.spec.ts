@@ -32,6 +32,11 @@ describe('parseConfig', () => {
     ['REDIS_URL', 'not a url'],
     ['QUEUE_PREFIX', 'has spaces'],
     ['LOG_LEVEL', 'verbose'],
+    ['PODCAST_INDEX_API_URL', 'ftp://index.example'],
+    ['PODCAST_INDEX_API_KEY', 'KEY-WITHOUT-ITS-SECRET'],
+    ['PODCAST_INDEX_API_SECRET', 'secret-without-its-key'],
+    ['FEED_TIMEOUT_MS', '120000'],
+    ['FEED_RETRY_MAX_SECONDS', '1'], // below the default base of 60
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     try {

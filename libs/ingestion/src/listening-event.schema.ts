@@ -55,7 +55,9 @@ export const listeningEventSchema = strictObject({
     .string()
     .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)')
     .optional(),
-  value: valueBlockSchema,
+  // Left out, the worker finds the block itself: in the feed at feedUrl, else in the Podcast Index by the GUIDs
+  // (README: value blocks by reference).
+  value: valueBlockSchema.optional(),
 })
   // Every keysend for this event carries these identifiers whole in its bLIP-10 record: refuse an event whose
   // record could never fit, naming the longest identifier, rather than accept money that can never be paid.
@@ -78,11 +80,15 @@ export const listeningEventSchema = strictObject({
         message: `worth 0 msat: ${event.seconds} seconds at ${event.satsPerMinute} sats per minute is less than 1 msat; send at least ${minMs} ms of listening in one event`,
       });
     }
+    if (event.value === undefined && event.feedUrl !== undefined && !/^https?:\/\/[^/]/i.test(event.feedUrl)) {
+      ctx.addIssue({ code: 'custom', path: ['feedUrl'], message: 'must be an http(s) URL: the feed the value block is read from' });
+    }
+    const value = event.value ?? { timeSplits: [] };
     const candidates: { path: (string | number)[]; text: string }[] = [
       { path: ['feedGuid'], text: event.feedGuid },
       { path: ['itemGuid'], text: event.itemGuid },
     ];
-    const blocks = [{}, ...event.value.timeSplits.map((s) => ({ remoteFeedGuid: s.remoteFeedGuid, remoteItemGuid: s.remoteItemGuid }))];
+    const blocks = [{}, ...value.timeSplits.map((s) => ({ remoteFeedGuid: s.remoteFeedGuid, remoteItemGuid: s.remoteItemGuid }))];
     const named = new Set<string>();
     blocks.forEach((remote, k) => {
       const bytes = minimalBlip10Bytes({ feedGuid: event.feedGuid, itemGuid: event.itemGuid, ...remote });
@@ -91,7 +97,7 @@ export const listeningEventSchema = strictObject({
       if (k > 0) {
         for (const key of ['remoteFeedGuid', 'remoteItemGuid'] as const) {
           const text = (remote as Record<string, string | undefined>)[key];
-          if (text !== undefined) fields.push({ path: ['value', ...sentPath(event.value, ['timeSplits', k - 1, key])], text });
+          if (text !== undefined) fields.push({ path: ['value', ...sentPath(event.value!, ['timeSplits', k - 1, key])], text });
         }
       }
       const longest = fields.reduce((a, b) => (JSON.stringify(b.text).length > JSON.stringify(a.text).length ? b : a));

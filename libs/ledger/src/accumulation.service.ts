@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type Allocation, recipientIdentity, splitListening } from '@splitstream/money';
+import { type Allocation, recipientIdentity, splitListening, type ValueBlock } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { type Accrual, accrue, balanceKey } from './books.js';
 import type { ListeningPayload } from './listening-payload.js';
@@ -49,10 +49,12 @@ export class AccumulationService {
     if (eventIds.length === 0) return 0;
     return this.prisma.$transaction(
       async (tx) => {
-        const events = await tx.$queryRaw<{ id: bigint; app_id: string; payload: ListeningPayload; amount_msat: bigint }[]>`
-          SELECT id, app_id, payload, amount_msat FROM listening_event
-          WHERE id = ANY(${eventIds.map(String)}::bigint[]) AND applied_at IS NULL
+        // An event sent by reference waits for its block (libs/feeds writes resolved_value) and is skipped until then.
+        const locked = await tx.$queryRaw<{ id: bigint; app_id: string; payload: ListeningPayload; resolved_value: ValueBlock | null; amount_msat: bigint }[]>`
+          SELECT id, app_id, payload, resolved_value, amount_msat FROM listening_event
+          WHERE id = ANY(${eventIds.map(String)}::bigint[]) AND applied_at IS NULL AND (payload ? 'value' OR resolved_value IS NOT NULL)
           ORDER BY id FOR UPDATE SKIP LOCKED`;
+        const events = locked.map(({ resolved_value, ...e }) => ({ ...e, value: e.payload.value ?? resolved_value! }));
         if (events.length === 0) return 0;
 
         const recipients = new Map<string, RecipientRow>();
@@ -68,7 +70,7 @@ export class AccumulationService {
           const { payload } = event;
           let split: readonly Allocation[];
           try {
-            split = this.splitOf(event.amount_msat, payload);
+            split = this.splitOf(event.amount_msat, payload, event.value);
           } catch (error) {
             setAside.push({ id: event.id, error: `cannot be split: ${(error as Error).message}` });
             continue;
@@ -141,12 +143,12 @@ export class AccumulationService {
   // has time splits: only then does the position change the split).
   private readonly splits = new Map<string, Allocation[]>();
 
-  private splitOf(amountMsat: bigint, payload: ListeningPayload): readonly Allocation[] {
-    const timed = payload.value.timeSplits.length > 0;
-    const key = `${amountMsat}|${payload.seconds}|${timed ? payload.position : ''}|${JSON.stringify(payload.value)}`;
+  private splitOf(amountMsat: bigint, payload: ListeningPayload, value: ValueBlock): readonly Allocation[] {
+    const timed = value.timeSplits.length > 0;
+    const key = `${amountMsat}|${payload.seconds}|${timed ? payload.position : ''}|${JSON.stringify(value)}`;
     let split = this.splits.get(key);
     if (!split) {
-      split = splitListening({ amountMsat, position: payload.position, seconds: payload.seconds, value: payload.value });
+      split = splitListening({ amountMsat, position: payload.position, seconds: payload.seconds, value });
       if (this.splits.size >= REMEMBERED_SPLITS) this.splits.clear();
       this.splits.set(key, split);
     }
@@ -209,6 +211,7 @@ export class AccumulationService {
     const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
       SELECT id FROM listening_event
       WHERE applied_at IS NULL AND apply_error IS NULL AND received_at < now() - make_interval(secs => ${olderThanSeconds})
+        AND (resolve_after IS NULL OR resolve_after <= now()) -- an event whose feed is backing off waits for it
       ORDER BY id LIMIT ${limit}`;
     return rows.map((r) => r.id);
   }

@@ -95,6 +95,21 @@ const eventSummary = (r: EventRow) => ({
   appliedAt: r.applied_at,
 });
 
+// Which block paid an event: the one it carried, or the one the worker found for its reference (libs/feeds: feed or
+// Podcast Index, item or channel, read when, its hash, its remote items), and while none is found yet, when the
+// worker tries again and why the last try failed.
+function valueBlockView(event: { payload: unknown; valueSource: unknown; resolvedValue: unknown; resolveAfter: Date | null; resolveError: string | null }) {
+  const payload = event.payload as { value?: unknown; feedUrl?: string };
+  if (payload.value !== undefined) return { given: 'inline' as const, feedUrl: null, source: null, retryAt: null, lastError: null };
+  return {
+    given: 'reference' as const,
+    feedUrl: payload.feedUrl ?? null,
+    source: event.resolvedValue === null ? null : event.valueSource,
+    retryAt: event.resolveAfter,
+    lastError: event.resolveError,
+  };
+}
+
 // "Belongs to this app", as a condition to append after WHERE ...: nothing for a null tenant (admin sees all).
 // `appId` is the column holding the app (`b.app_id` on a balance aliased b).
 export const ofTenant = (tenant: string | null, appId = 'b.app_id'): Prisma.Sql =>
@@ -222,6 +237,8 @@ export class LedgerQueries {
         amountMsat: String(event.amountMsat),
         receivedAt: event.receivedAt,
         appliedAt: event.appliedAt,
+        setAsideReason: event.applyError,
+        valueBlock: valueBlockView(event),
         allocations: event.allocations.map((a) => ({
           // as the event's app names it
           recipient: recipientView({ ...a.balance.recipient, name: a.balance.appRecipient.name }),

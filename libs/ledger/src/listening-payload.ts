@@ -16,5 +16,6 @@ export interface ListeningPayload {
   appVersion?: string;
   position: number;
   seconds: number;
-  value: ValueBlock;
+  // Absent when the app sent a reference (feedUrl, or the GUIDs only): the worker finds the block (libs/feeds).
+  value?: ValueBlock;
 }

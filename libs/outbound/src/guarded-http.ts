@@ -27,6 +27,13 @@ export interface OutboundResponse {
   status: number;
   body: string;
   url: string; // the URL that answered (after same-origin redirects)
+  headers: Record<string, string>; // the answer's single-valued headers, names in lower case (etag, last-modified)
+}
+
+export interface GetOptions {
+  maxBodyBytes?: number;
+  // Request headers of this call only (If-None-Match, If-Modified-Since for a conditional GET).
+  headers?: Record<string, string>;
 }
 
 // Why an outbound call gave no answer. `destination`: the URL's host is, or resolves to, an address that is not
@@ -48,8 +55,8 @@ export class OutboundError extends Error {
 const systemResolver: Resolver = async (hostname) =>
   (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 
-// The one HTTP client for calls to other people's servers (Lightning addresses, LNURL callbacks, and any later
-// feed fetching). Unless allowPrivate: only global unicast destinations (see isGlobalUnicast), checked on the
+// The one HTTP client for calls to other people's servers (Lightning addresses, LNURL callbacks, podcast feeds and
+// the Podcast Index value API). Unless allowPrivate: only global unicast destinations (see isGlobalUnicast), checked on the
 // address actually connected to (the socket's DNS lookup is this guard, so a name cannot resolve one way for a
 // check and another for the connection), IP-literal URLs checked before any connection; redirects followed only to
 // the same origin; one deadline for the whole answer (a server dripping bytes cannot outlast it) and a body limit.
@@ -74,13 +81,13 @@ export class GuardedHttp {
   }
 
   // GET `url`, following redirects within its origin. Throws OutboundError (never a transport error).
-  async get(url: string, options: { maxBodyBytes?: number } = {}): Promise<OutboundResponse> {
+  async get(url: string, options: GetOptions = {}): Promise<OutboundResponse> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     let current = this.checkUrl(url);
     for (let redirects = 0; ; redirects++) {
-      const response = await this.once(current, signal, options.maxBodyBytes ?? this.options.maxBodyBytes);
+      const response = await this.once(current, signal, options.maxBodyBytes ?? this.options.maxBodyBytes, options.headers);
       const location = response.status >= 300 && response.status < 400 ? response.location : undefined;
-      if (!location) return { status: response.status, body: response.body, url: current.toString() };
+      if (!location) return { status: response.status, body: response.body, url: current.toString(), headers: response.headers };
       if (redirects >= (this.options.maxRedirects ?? 3)) throw new OutboundError('redirect', `${current.origin}: too many redirects`);
       const next = URL.canParse(location, current.toString()) ? new URL(location, current) : undefined;
       if (!next || next.origin !== current.origin) {
@@ -103,11 +110,17 @@ export class GuardedHttp {
     return url;
   }
 
-  private async once(url: URL, signal: AbortSignal, maxBodyBytes: number): Promise<{ status: number; body: string; location?: string }> {
+  private async once(
+    url: URL,
+    signal: AbortSignal,
+    maxBodyBytes: number,
+    headers: Record<string, string> | undefined,
+  ): Promise<{ status: number; body: string; location?: string; headers: Record<string, string> }> {
     try {
-      const response = await this.http.get<string>(url.toString(), { signal, maxContentLength: maxBodyBytes });
+      const response = await this.http.get<string>(url.toString(), { signal, maxContentLength: maxBodyBytes, ...(headers && { headers }) });
       const location = response.headers['location'];
-      return { status: response.status, body: String(response.data ?? ''), ...(typeof location === 'string' && { location }) };
+      const answered = Object.fromEntries(Object.entries(response.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+      return { status: response.status, body: String(response.data ?? ''), headers: answered, ...(typeof location === 'string' && { location }) };
     } catch (error) {
       throw asOutboundError(error, url, signal);
     }

@@ -2,6 +2,7 @@ export { ipLiteral, isGlobalUnicast } from './address.js';
 export {
   GuardedHttp,
   OutboundError,
+  type GetOptions,
   type GuardedHttpOptions,
   type OutboundFailure,
   type OutboundResponse,

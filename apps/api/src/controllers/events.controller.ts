@@ -1,12 +1,14 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { type Caller, CurrentCaller, RateBudget, RateLimit, RequireScope, Scope, tenantOf } from '@splitstream/auth';
+import { ValueResolution } from '@splitstream/feeds';
 import { batchRefusal, IngestionService, type IngestResult } from '@splitstream/ingestion';
 import { EVENT_STATUSES, LedgerQueries } from '@splitstream/ledger';
 import { MetricsService } from '@splitstream/observability';
 import { PayoutQueries } from '@splitstream/payouts';
 import { TenantsService } from '@splitstream/tenants';
 import { AppError, ErrorCode } from '@splitstream/errors';
+import { strictObject, toIssues } from '@splitstream/money';
 import { Cursors } from '../http/cursors.js';
 import { pageQuery, parseQuery, queryText, timestamp } from '../http/params.js';
 
@@ -24,6 +26,16 @@ export const eventListQuery = {
   until: timestamp.optional(),
 };
 
+// POST /v1/events/retry: which set-aside events to apply again (all of the caller's when none is given).
+export const eventRetrySchema = strictObject({
+  app: queryText(200).optional().describe("an admin key's filter: one app's events (an app key retries only its own)"),
+  feedGuid: queryText(256).optional(),
+  itemGuid: queryText(256).optional(),
+  feedUrl: queryText(2048).optional(),
+  since: timestamp.optional().describe('received at or after'),
+  until: timestamp.optional().describe('received before'),
+});
+
 @Controller('v1/events')
 export class EventsController {
   constructor(
@@ -33,6 +45,7 @@ export class EventsController {
     private readonly metrics: MetricsService,
     private readonly cursors: Cursors,
     private readonly tenants: TenantsService,
+    private readonly resolution: ValueResolution,
   ) {}
 
   @Post()
@@ -49,6 +62,21 @@ export class EventsController {
     const refusal = batchRefusal(result);
     if (refusal) throw refusal;
     return result;
+  }
+
+  // After a feed was fixed: its set-aside events are applied again (their feeds read again at once).
+  @Post('retry')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @RequireScope(Scope.EventsWrite)
+  async retry(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<{ retried: number }> {
+    const parsed = eventRetrySchema.safeParse(body ?? {});
+    if (!parsed.success) throw AppError.validation(toIssues(parsed.error), 'the request is invalid; nothing was retried');
+    const { app, ...filter } = parsed.data;
+    const tenant = tenantOf(caller);
+    if (app !== undefined && tenant !== null && app !== tenant)
+      throw new AppError(ErrorCode.Forbidden, "an app key retries only its own app's events: leave out app");
+    await this.requireNamedApp(caller, app);
+    return this.resolution.retry({ ...filter, tenant: app ?? tenant });
   }
 
   // Newest first, each a summary; GET /v1/events/:id (its href) has its allocations and keysends.

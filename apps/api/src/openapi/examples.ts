@@ -41,6 +41,7 @@ export const EXAMPLE_RECIPIENTS = [HOST, GUEST];
 // by an admin's override, the other looked up in the wallet, before a reconciliation that then has nothing to do.
 export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   'POST /v1/events': { body: { events: [EXAMPLE_EVENT] } },
+  'POST /v1/events/retry': { body: { feedGuid: EXAMPLE_EVENT.feedGuid, since: '2026-01-01T00:00:00Z' } },
   'GET /v1/events': { query: { feedGuid: EXAMPLE_EVENT.feedGuid, limit: 20 } },
   'GET /v1/events/{id}': { params: { id: EXAMPLE_EVENT.id } },
   'POST /v1/payouts/run': {},

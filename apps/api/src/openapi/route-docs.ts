@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { listeningEventSchema, MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
 import { paymentListQuery, verdictSchema } from '../controllers/payments.controller.js';
 import { paidPerHourQuery, payoutListQuery } from '../controllers/payouts.controller.js';
-import { eventListQuery, eventQuery } from '../controllers/events.controller.js';
+import { eventListQuery, eventQuery, eventRetrySchema } from '../controllers/events.controller.js';
 import { recipientListQuery, statementQuery, topQuery, unparkSchema } from '../controllers/recipients.controller.js';
 import * as s from './schemas.js';
 
@@ -27,6 +27,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: s.ingestResponse,
     errors: [429],
     errorBodies: { 400: s.ingestRefusedResponse },
+  },
+  'POST /v1/events/retry': {
+    summary:
+      "Apply set-aside events again once their feed is fixed (filters: feedGuid, itemGuid, feedUrl, received since/until; none: all). Their feeds are read again at once. An app key retries its own app's events (403 naming another app); an admin key every app's, or one app's with app (404 when no such app)",
+    body: eventRetrySchema,
+    response: s.eventRetryResponse,
+    errors: [403, 404],
   },
   'GET /v1/events': {
     summary:

@@ -177,12 +177,44 @@ export const eventListResponse = z.object({
   nextBefore: nullableText,
 });
 
+const blockOrigin = {
+  via: z.enum(['feed', 'podcastIndex']).describe('read from the feed itself (feedUrl) or from the Podcast Index value API (GUIDs only)'),
+  level: z.enum(['item', 'channel']).describe("the item's own <podcast:value>, or the channel's (the item has none)"),
+  url: z.string().describe('the feed, or the Podcast Index call, read'),
+  feedGuid: z.string(),
+  itemGuid: nullableText,
+  fetchedAt: timestamp.describe('when its content was downloaded (a 304 since keeps it)'),
+  hash: z.string().describe('sha256 (hex) of the content read'),
+};
+const valueBlockView = z
+  .object({
+    given: z.enum(['inline', 'reference']).describe('inline: the event carried its value block; reference: the worker finds it'),
+    feedUrl: nullableText,
+    source: z
+      .object({
+        ...blockOrigin,
+        remoteItems: z.array(z.object({ ...blockOrigin, depth: z.number().int() })).describe('the remote items (value time splits) resolved for it'),
+        skippedRemoteItems: z
+          .array(z.object({ feedGuid: z.string(), itemGuid: nullableText, reason: z.string() }))
+          .describe('remote items left out: a loop, or deeper than FEED_REMOTE_DEPTH'),
+      })
+      .nullable()
+      .describe('the block that paid it, once found (null for an inline block or while waiting)'),
+    retryAt: timestamp.nullable().describe('while its feed backs off: when the worker tries again'),
+    lastError: nullableText.describe('why the last try found no block'),
+  })
+  .describe('Which value block paid the event');
+
+export const eventRetryResponse = z.object({ retried: z.number().int().describe('set-aside events queued to be applied again') });
+
 export const eventResponse = z.object({
   id: z.string(),
   app: z.string().describe('the app that sent it (event ids are per app)'),
   amountMsat: msat,
   receivedAt: timestamp,
   appliedAt: timestamp.nullable(),
+  setAsideReason: nullableText.describe('why the event is set aside (POST /v1/events/retry applies it again), else null'),
+  valueBlock: valueBlockView,
   allocations: z.array(
     z.object({
       recipient: recipientRef.describe("the recipient as the event's app names it"),
