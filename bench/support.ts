@@ -233,7 +233,7 @@ export async function measureLoad(target: LoadTarget, shape: LoadShape, seconds:
   const result = await run(seconds);
   const serverCpu = processCpuMs(target.pid) - cpuBefore;
   const databaseCpu = await database.elapsedMs();
-  const requests = Math.max(1, result.requests.total);
+  const requests = result.requests.total || NaN; // no request answered: no figure per request
   return {
     rps: result.requests.average,
     eventsPerSecond: result.requests.average * shape.eventsPerRequest,

@@ -27,7 +27,7 @@ export const capped: BenchSection = {
       anchor: '-',
       ratio: null,
       target: '0 5xx',
-      met: load.fiveXx === 0 && load.errors === 0,
+      met: load.requests > 0 && load.fiveXx === 0 && load.errors === 0,
     });
   },
 };
