@@ -24,6 +24,9 @@ export function startProcess(entry: string, env: Record<string, string>, args: s
   return child;
 }
 
+// The built api, as `npm start` and the image start it.
+export const startApi = (env: Record<string, string>) => startProcess('dist/apps/api/src/main.js', env);
+
 export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');

@@ -1,7 +1,7 @@
 // Capped intake under overload: far more concurrent requests than the api has database connections (pg's pool: 10),
 // on an app with its own day, month and listener caps, so every request is charged in the insert's statement. Counts
 // 5xx (target 0): a request waiting on the counters' row locks must never time out or fail.
-import { type BenchSection, capApp, freshDatabase, measureLoad, startProcess, stopProcess, waitHealthy } from '../support.js';
+import { type BenchSection, capApp, freshDatabase, measureLoad, startApi, stopProcess, waitHealthy } from '../support.js';
 
 const CONNECTIONS = 400;
 
@@ -11,7 +11,7 @@ export const capped: BenchSection = {
     await freshDatabase(ctx.databaseUrl);
     const key = ctx.createKey('bench-capped');
     capApp(ctx, 'bench-capped');
-    const api = startProcess('dist/apps/api/src/main.js', ctx.env);
+    const api = startApi(ctx.env);
     await waitHealthy(`http://127.0.0.1:${ctx.ports.api}/health`);
     const load = await measureLoad(
       { url: `http://127.0.0.1:${ctx.ports.api}`, key, pid: api.pid! },

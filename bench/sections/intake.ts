@@ -17,6 +17,7 @@ import {
   measureLoad,
   median,
   ratio,
+  startApi,
   startProcess,
   stopProcess,
   waitHealthy,
@@ -83,7 +84,7 @@ async function startTargets(ctx: BenchContext, keys: { plain: string; capped: st
     msat(env.DEFAULT_APP_MONTH_CAP_SATS!),
   ];
   const processes = {
-    splitstream: startProcess('dist/apps/api/src/main.js', env),
+    splitstream: startApi(env),
     '(a) Fastify + BullMQ add': startProcess('bench/bare-endpoint.ts', {}, [String(ports.bare), ctx.redisUrl, ctx.prefix]),
     '(b) Fastify + pg, sync commit': startProcess('bench/pg-endpoint.ts', {}, anchorArgs(ports.intakeSync, 'sync')),
     '(c) Fastify + pg, group commit': startProcess('bench/pg-endpoint.ts', {}, anchorArgs(ports.intakeGroup, 'group')),

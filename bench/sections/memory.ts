@@ -1,7 +1,7 @@
 // The api's resident memory: idle (booted and warmed with a few requests), its peak while under the intake load
 // (sampled every 200 ms) and after the load (settled a few seconds). Target: after-load <= 1.3x idle.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BenchSection, freshDatabase, measureLoad, RssSampler, ratio, rssMegabytes, startProcess, stopProcess, waitHealthy } from '../support.js';
+import { type BenchSection, freshDatabase, measureLoad, RssSampler, ratio, rssMegabytes, startApi, stopProcess, waitHealthy } from '../support.js';
 
 const WARM_UP_SECONDS = 1;
 const SETTLE_MS = 5_000;
@@ -12,7 +12,7 @@ export const memory: BenchSection = {
   async run(ctx) {
     await freshDatabase(ctx.databaseUrl);
     const key = ctx.createKey('bench-memory');
-    const api = startProcess('dist/apps/api/src/main.js', ctx.env);
+    const api = startApi(ctx.env);
     const target = { url: `http://127.0.0.1:${ctx.ports.api}`, key, pid: api.pid! };
     await waitHealthy(`${target.url}/health`);
     // Warmed: one connection for a second, so every route and statement the load takes has run.

@@ -1,7 +1,7 @@
 // A payout run to many recipients through the Alby simulator (instant wallet), beside the wallet's own round trips
 // for as many keysends. The payout helper's section (issue 23: <= 0.5 ms of ours per payment) replaces this one.
 import pg from 'pg';
-import { type BenchContext, type BenchSection, freshDatabase, pubkey, startProcess, stopProcess, until, waitHealthy } from '../support.js';
+import { type BenchContext, type BenchSection, freshDatabase, pubkey, startApi, startProcess, stopProcess, until, waitHealthy } from '../support.js';
 
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 10_000);
 
@@ -46,7 +46,7 @@ export const payout: BenchSection = {
     await freshDatabase(ctx.databaseUrl);
     const key = ctx.createKey();
     await seedOwed(ctx, RECIPIENTS);
-    const api = startProcess('dist/apps/api/src/main.js', ctx.env);
+    const api = startApi(ctx.env);
     const worker = startProcess('dist/apps/worker/src/main.js', ctx.env);
     await Promise.all([waitHealthy(`http://127.0.0.1:${ctx.ports.api}/health`), waitHealthy(`http://127.0.0.1:${ctx.ports.worker}/health`)]);
     const auth = { authorization: `Bearer ${key}` };
