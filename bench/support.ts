@@ -1,19 +1,31 @@
 // Shared pieces of the benchmarks: processes, readiness, memory, a fresh database.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import autocannon from 'autocannon';
 import pg from 'pg';
 
 // BENCH_CPU_PROF=<dir>: every process writes a V8 CPU profile there (open it in Chrome DevTools).
 const profiling = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
 
+// Every process the bench started and has not stopped: killed when the bench exits, also when it fails midway.
+const running = new Set<ChildProcess>();
+process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
 export function startProcess(entry: string, env: Record<string, string>, args: string[] = []): ChildProcess {
-  return spawn('node', [...profiling, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, ...args], {
+  const child = spawn('node', [...profiling, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
 }
+
+// The built api, as `npm start` and the image start it.
+export const startApi = (env: Record<string, string>) => startProcess('dist/apps/api/src/main.js', env);
 
 export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -21,8 +33,9 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   await once(child, 'exit');
 }
 
+// Up to two minutes: on a busy machine a Nest process can take most of one to boot.
 export async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 1200; i++) {
     if (
       await fetch(url).then(
         (r) => r.status === 200,
@@ -60,6 +73,11 @@ export async function until(probe: () => Promise<boolean>, timeoutMs: number, po
 }
 
 export const ratio = (figure: number, anchor: number) => (anchor === 0 ? 0 : figure / anchor);
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
 
 // One line of the bench's table: a figure beside the anchor measured in the same run, their ratio, the target and
 // whether it is met (null: no target, or nothing to judge).
@@ -75,7 +93,17 @@ export interface BenchRow {
 // Ports of the bench's processes: BENCH_PORT_BASE (default 3190) and the next ones, so two benches can run at once.
 export function benchPorts() {
   const base = Number(process.env.BENCH_PORT_BASE ?? 3190);
-  return { api: base, bare: base + 1, worker: base + 2, worker2: base + 3, sim: base + 4, anchor: base + 5, spare: base + 6 };
+  return {
+    api: base,
+    bare: base + 1,
+    worker: base + 2,
+    worker2: base + 3,
+    sim: base + 4,
+    anchor: base + 5,
+    spare: base + 6,
+    intakeSync: base + 7,
+    intakeGroup: base + 8,
+  };
 }
 
 const TICKS_PER_SECOND = 100; // the kernel's USER_HZ (getconf CLK_TCK) on Linux
@@ -117,4 +145,139 @@ export class DatabaseCpu {
     for (const pid of await this.backends()) total += processCpuMs(pid) - (this.seen.get(pid) ?? 0);
     return total;
   }
+}
+
+// What every section gets from the orchestrator (bench/run.ts): the services' environment, its ports and database,
+// a way to create an app's key and run the CLI against that database, and report(row) for the table.
+export interface BenchContext {
+  env: Record<string, string>;
+  ports: ReturnType<typeof benchPorts>;
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+  seconds: number; // length of one measured load run
+  createKey(app?: string): string;
+  cli(...args: string[]): SpawnSyncReturns<string>;
+  report(row: BenchRow): void;
+}
+
+export interface BenchSection {
+  name: string;
+  run(ctx: BenchContext): Promise<void>;
+}
+
+const pubkeyOf = (n: number) => Buffer.from(secp256k1.getPublicKey(Buffer.from((BigInt(n) + 1n).toString(16).padStart(64, '0'), 'hex'), true)).toString('hex');
+export const pubkey = pubkeyOf;
+export const benchRecipients = [1, 2, 3, 4].map((n, i) => ({
+  name: `R${n}`,
+  type: 'node',
+  address: pubkeyOf(n),
+  split: [50, 40, 10, 2][i]!,
+  ...(i === 3 && { fee: true }),
+}));
+let sequence = 0;
+// A listening event with an id never sent before in this run; with a listener id when the app has listener caps.
+export const benchEvent = (listenerId?: string) => ({
+  id: `e-${++sequence}`,
+  feedGuid: 'bench-feed',
+  itemGuid: 'bench-item',
+  position: 0,
+  seconds: 60,
+  satsPerMinute: 10,
+  value: { type: 'lightning', method: 'keysend', recipients: benchRecipients },
+  ...(listenerId !== undefined && { listenerId }),
+});
+
+// One load shape: events per request, whether each event names one of 1,000 listeners, concurrent connections.
+export interface LoadShape {
+  eventsPerRequest: number;
+  listeners: boolean;
+  connections: number;
+}
+
+// A load run's figures: throughput, latency, and CPU per request of the server process and of PostgreSQL's
+// backends serving the bench database (so a busy machine still gives a fair comparison).
+export interface LoadFigures {
+  rps: number;
+  eventsPerSecond: number;
+  p50: number;
+  p99: number;
+  serverCpuMs: number; // per request
+  databaseCpuMs: number; // per request
+  requests: number;
+  fiveXx: number;
+  errors: number;
+}
+
+export interface LoadTarget {
+  url: string; // base url; POST {url}/v1/events
+  key: string; // bearer token
+  pid: number; // the server process, for its CPU
+}
+
+// POSTs /v1/events with fresh events for `seconds` (after a 1 s warm-up) and measures the server and its database.
+export async function measureLoad(target: LoadTarget, shape: LoadShape, seconds: number, databaseUrl: string, warmUp = 1): Promise<LoadFigures> {
+  let listener = 0;
+  const body = () =>
+    JSON.stringify({ events: Array.from({ length: shape.eventsPerRequest }, () => benchEvent(shape.listeners ? `l-${++listener % 1000}` : undefined)) });
+  const run = (duration: number) =>
+    autocannon({
+      url: `${target.url}/v1/events`,
+      connections: shape.connections,
+      duration,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${target.key}` },
+      requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }],
+    });
+  if (warmUp) await run(warmUp);
+  const database = new DatabaseCpu(databaseUrl);
+  await database.start();
+  const cpuBefore = processCpuMs(target.pid);
+  const result = await run(seconds);
+  const serverCpu = processCpuMs(target.pid) - cpuBefore;
+  const databaseCpu = await database.elapsedMs();
+  const requests = result.requests.total || NaN; // no request answered: no figure per request
+  return {
+    rps: result.requests.average,
+    eventsPerSecond: result.requests.average * shape.eventsPerRequest,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    serverCpuMs: serverCpu / requests,
+    databaseCpuMs: databaseCpu / requests,
+    requests: result.requests.total,
+    fiveXx: result['5xx'],
+    errors: result.errors + result.non2xx - result['5xx'],
+  };
+}
+
+// The peak RSS of a process, sampled from /proc every 200 ms while running.
+export class RssSampler {
+  peak = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 200);
+  }
+
+  private sample() {
+    try {
+      this.peak = Math.max(this.peak, rssMegabytes(this.pid));
+    } catch {
+      // the process is gone: its peak is what was seen
+    }
+  }
+
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    return this.peak;
+  }
+}
+
+// An app with its own day, month and listener-day caps, high enough never to refuse the bench's load: every request
+// is charged and checked against all three.
+export function capApp(ctx: BenchContext, app: string): void {
+  const capped = ctx.cli('apps', 'caps', app, '--day-msat', '1000000000000000', '--month-msat', '1000000000000000', '--listener-day-msat', '1000000000000');
+  if (capped.status !== 0) throw new Error(capped.stderr);
 }
