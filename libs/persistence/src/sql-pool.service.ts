@@ -9,8 +9,10 @@ import pg from 'pg';
 export class SqlPool extends pg.Pool implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     super({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5_000, max: 4 });
-    // An idle connection the server dropped (a restart) is discarded by the pool; without a listener it would crash.
+    // A connection the server drops (a restart, an outage) fails the query that uses it, and is discarded by the
+    // pool; without these listeners its error event would crash the process.
     this.on('error', () => undefined);
+    this.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async onModuleDestroy(): Promise<void> {
