@@ -129,11 +129,10 @@ const rejecter = (results: EventResult[]) => (index: number, code: EventRejectio
 
 const msatOrNull = (msat: bigint | null) => (msat === null ? null : String(msat));
 
-// One event to store, with the app it belongs to and the caps it is charged against.
+// One event to store, with the app it belongs to.
 interface Row {
   appId: string;
   candidate: Candidate;
-  periods: CapPeriods;
 }
 
 // One request between its judging before the insert and after it.
@@ -206,7 +205,9 @@ export class IngestionService {
   // when anything fails, the group's work so far is undone and each request is judged alone, in order, under its own
   // savepoint: one request's cap breach or error never changes another's answer.
   private async judgeGroup(client: pg.ClientBase, requests: Pending[]): Promise<Outcome<Judged>[]> {
-    if (requests.length > 1 && !shareAnId(requests)) {
+    // One UTC day: the group's requests of an app are charged to the same counters.
+    const oneDay = new Set(requests.map((r) => r.now.toISOString().slice(0, 10))).size === 1;
+    if (requests.length > 1 && oneDay && !shareAnId(requests)) {
       const together = await inSavepoint(client, () => this.judgeTogether(client, requests));
       if (together.ok) return together.value.map((value) => ({ ok: true, value }));
     }
@@ -220,11 +221,12 @@ export class IngestionService {
   private async judgeTogether(client: pg.ClientBase, requests: Pending[], restart?: () => Promise<void>): Promise<Judged[]> {
     const { stored, caps } = await this.storedBefore(client, requests, true);
     const judging = requests.map((pending, request) => this.judgeBeforeInsert(pending, stored.get(request)!, caps.get(pending.appId)!));
-    const rows = judging.flatMap(({ pending, standing, periods }) => [...standing.values()].map((candidate) => ({ appId: pending.appId, candidate, periods })));
+    const rows = judging.flatMap(({ pending, standing }) => [...standing.values()].map((candidate) => ({ appId: pending.appId, candidate })));
+    const periods = new Map(judging.map((one) => [one.pending.appId, one.periods]));
     let inserted: Map<string, bigint>;
     let breached = false;
     try {
-      inserted = await this.store(client, rows);
+      inserted = await this.store(client, rows, periods);
     } catch (error) {
       if (!restart || !capBreachOf(error)) throw error;
       // The statement read nothing this request needs again, and wrote nothing that stays.
@@ -467,13 +469,16 @@ export class IngestionService {
   // checks each counter against its cap; a counter over its cap raises (splitstream_check_spend), which undoes the
   // events and the counters alike (back to the savepoint). Counters are upserted in (app, period) order, so
   // concurrent transactions lock them in one order (no deadlock) and queue on them. The stored rows' ids by app and
-  // event id (one row per app and id: a group with a shared id is judged request by request).
-  private async store(client: pg.ClientBase, rows: Row[]): Promise<Map<string, bigint>> {
+  // event id (one row per app and id: a group with a shared id is judged request by request). `periods`: each app's
+  // counters and caps (one per app: a group spans one UTC day).
+  private async store(client: pg.ClientBase, rows: Row[], periods: Map<string, CapPeriods>): Promise<Map<string, bigint>> {
     if (!rows.length) return new Map();
     const { rows: inserted } = await client.query<{ id: string; app_id: string; event_id: string }>(
       `WITH e AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], $10::text[], $11::bigint[])
-          AS e(app_id, event_id, payload, amount_msat, listener_id, day, day_cap, month, month_cap, listener_prefix, listener_cap)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) AS e(app_id, event_id, payload, amount_msat, listener_id)
+      ), caps AS (
+        SELECT * FROM unnest($6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::bigint[])
+          AS caps(app_id, day, day_cap, month, month_cap, listener_prefix, listener_cap)
       ), inserted AS (
         INSERT INTO listening_event (app_id, event_id, payload, amount_msat, listener_id)
         SELECT app_id, event_id, payload::jsonb, amount_msat, listener_id FROM e
@@ -482,8 +487,8 @@ export class IngestionService {
         RETURNING id, app_id, event_id, amount_msat, listener_id
       ), charges AS (
         SELECT i.app_id, c.period, c.cap, SUM(i.amount_msat)::bigint AS msat
-        FROM inserted i JOIN e USING (app_id, event_id)
-        CROSS JOIN LATERAL (VALUES (e.day, e.day_cap), (e.month, e.month_cap), (e.listener_prefix || i.listener_id, e.listener_cap)) AS c(period, cap)
+        FROM inserted i JOIN caps k USING (app_id)
+        CROSS JOIN LATERAL (VALUES (k.day, k.day_cap), (k.month, k.month_cap), (k.listener_prefix || i.listener_id, k.listener_cap)) AS c(period, cap)
         WHERE c.period IS NOT NULL AND c.cap IS NOT NULL
         GROUP BY i.app_id, c.period, c.cap
       ), spent AS (
@@ -502,12 +507,13 @@ export class IngestionService {
         rows.map((r) => r.candidate.payload),
         rows.map((r) => String(r.candidate.amountMsat)),
         rows.map((r) => r.candidate.event.listenerId ?? null),
-        rows.map((r) => r.periods.day),
-        rows.map((r) => String(r.periods.dayCapMsat)),
-        rows.map((r) => r.periods.month),
-        rows.map((r) => String(r.periods.monthCapMsat)),
-        rows.map((r) => r.periods.listenerPrefix),
-        rows.map((r) => msatOrNull(r.periods.listenerDayCapMsat)),
+        [...periods.keys()],
+        [...periods.values()].map((p) => p.day),
+        [...periods.values()].map((p) => String(p.dayCapMsat)),
+        [...periods.values()].map((p) => p.month),
+        [...periods.values()].map((p) => String(p.monthCapMsat)),
+        [...periods.values()].map((p) => p.listenerPrefix),
+        [...periods.values()].map((p) => msatOrNull(p.listenerDayCapMsat)),
       ],
     );
     return new Map(inserted.map((row) => [keyOf(row.app_id, row.event_id), BigInt(row.id)]));
