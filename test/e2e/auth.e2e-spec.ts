@@ -3,7 +3,8 @@ import { ApiKeysService, Scope } from '@splitstream/auth';
 import { SIM_PAYEE_PUBKEY } from '@splitstream/lightning-sim';
 import { ROUTES } from '../support/routes.js';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
-import { apiClient, request } from '../support/http.js';
+import { query } from '../support/database.js';
+import { apiClient, eventually, request } from '../support/http.js';
 import { LN_DOMAIN, type Stack, startStack } from '../support/stack.js';
 
 const event = (id: string, address = pubkey(0xab)) => ({
@@ -62,6 +63,23 @@ describe('API keys and scopes (e2e)', () => {
     expect((await call(route, key)).status).toBe(200);
     expect(await keys.revoke(BigInt(id))).toBe(true);
     expect(await call(route, key)).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+  });
+
+  it('stops a key revoked by another process within AUTH_CACHE_SECONDS, and trusts it until then without a query', async () => {
+    const { id, key } = await keys.create('revoked-elsewhere', [Scope.PayoutsRead]);
+    const route = ROUTES.find((r) => r.path === '/v1/summary')!;
+    expect((await call(route, key)).status).toBe(200); // verified, so cached
+    // The revocation another api process or the CLI makes: the database only, not this process's cache.
+    await query(stack.config.DATABASE_URL, 'UPDATE api_key SET revoked_at = now() WHERE id = $1', [BigInt(id)]);
+    const revokedAt = Date.now();
+    expect((await call(route, key)).status).toBe(200);
+    await eventually(
+      () => call(route, key),
+      (answer) => answer.status === 401,
+      (stack.config.AUTH_CACHE_SECONDS + 2) * 1000,
+    );
+    // The bound README promises (the margin is the poll and a request on a busy machine, not the cache).
+    expect(Date.now() - revokedAt).toBeLessThan((stack.config.AUTH_CACHE_SECONDS + 2) * 1000);
   });
 
   it('rate-limits ingestion per key with 429 and Retry-After, other keys unaffected', async () => {
@@ -203,7 +221,12 @@ describe('API keys and scopes (e2e)', () => {
     const route = ROUTES.find((r) => r.path === '/v1/summary')!;
     expect((await call(route, key)).status).toBe(200);
     expect(cli('keys', 'revoke', id).status).toBe(0);
-    expect((await call(route, key)).status).toBe(401);
+    // Another process revoked it: this api trusts its last verification for at most AUTH_CACHE_SECONDS.
+    await eventually(
+      () => call(route, key),
+      (answer) => answer.status === 401,
+      (stack.config.AUTH_CACHE_SECONDS + 2) * 1000,
+    );
     expect(cli('keys', 'create', '--name', 'x', '--scopes', 'everything').status).toBe(2);
   });
 

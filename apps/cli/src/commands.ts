@@ -85,7 +85,7 @@ export const COMMANDS: CommandSpec[] = [
       scopes: { value: '<scope>[,<scope>...]', description: `what the key may do, one or more of: ${ALL_SCOPES.join(', ')}` },
     },
     examples: ['npm run cli -- keys create --name my-podcast-app --scopes events:write,payouts:read'],
-    async run({ values, prisma }) {
+    async run({ values, config, prisma }) {
       const name = values.name?.trim();
       if (!name) throw usage('--name is required', 'name');
       const scopes = (values.scopes ?? '')
@@ -98,7 +98,7 @@ export const COMMANDS: CommandSpec[] = [
           unknown.length > 0 ? `${unknown.map((scope) => JSON.stringify(scope)).join(', ')} ${unknown.length > 1 ? 'are not scopes' : 'is not a scope'}: ` : '';
         throw usage(`--scopes ${named}must list one or more of ${ALL_SCOPES.join(', ')}`, 'scopes');
       }
-      const created = await new ApiKeysService(prisma).create(name, scopes.filter(isScope));
+      const created = await new ApiKeysService(prisma, config).create(name, scopes.filter(isScope));
       console.log(`API key ${created.id} for ${name} (${scopes.join(' ')}). It is shown only this once:\n${created.key}`);
       return 0;
     },
@@ -110,8 +110,8 @@ export const COMMANDS: CommandSpec[] = [
     description: 'Lists every API key, oldest first, as a table. Keys themselves are never shown (only their first 8 characters).',
     options: {},
     examples: ['npm run cli -- keys list'],
-    async run({ prisma }) {
-      const rows = (await new ApiKeysService(prisma).list()).map((k) => [
+    async run({ config, prisma }) {
+      const rows = (await new ApiKeysService(prisma, config).list()).map((k) => [
         k.id,
         k.name,
         k.scopes.join(','),
@@ -129,10 +129,10 @@ export const COMMANDS: CommandSpec[] = [
     description: 'Revokes an API key (its id from keys list). Requests with it are refused from then on. Refused when no active key has that id.',
     options: {},
     examples: ['npm run cli -- keys revoke 3'],
-    async run({ args: [id], prisma }) {
+    async run({ args: [id], config, prisma }) {
       // Ids are PostgreSQL bigints: a longer number is malformed here, not the database's error.
       if (!/^[1-9][0-9]{0,18}$/.test(id!) || BigInt(id!) > MAX_KEY_ID) throw usage('keys revoke needs a key id (a number, from keys list)', 'id');
-      if (!(await new ApiKeysService(prisma).revoke(BigInt(id!)))) throw new AppError(ErrorCode.NotFound, `no active key ${id}`);
+      if (!(await new ApiKeysService(prisma, config).revoke(BigInt(id!)))) throw new AppError(ErrorCode.NotFound, `no active key ${id}`);
       console.log(`API key ${id} revoked`);
       return 0;
     },

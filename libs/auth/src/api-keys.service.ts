@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { PrismaService } from '@splitstream/persistence';
 import { isScope, Scope } from './scopes.js';
@@ -16,10 +17,18 @@ export const tenantOf = (caller: Caller): string | null => (caller.scopes.includ
 // Keys are 256 random bits, so one SHA-256 is a safe way to store them (no password-style stretching needed).
 const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');
 const KEY_PATTERN = /^ss_[A-Za-z0-9_-]{43}$/;
+// Keys verified recently, at most this many (the oldest make room): a bound on memory whatever the traffic.
+const MAX_CACHED_KEYS = 10_000;
 
 @Injectable()
 export class ApiKeysService {
-  constructor(private readonly prisma: PrismaService) {}
+  // Verified keys by hash, with the time their verification expires (AUTH_CACHE_SECONDS).
+  private readonly verified = new Map<string, { caller: Caller; until: number }>();
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'AUTH_CACHE_SECONDS'>,
+  ) {}
 
   // An app's id is what its payments name it when it registered no name: never another app's registered name or
   // id, in any letter case (the rule of TenantsService.setName), and bounded as names are.
@@ -48,16 +57,31 @@ export class ApiKeysService {
     return keys.map((k) => ({ id: String(k.id), name: k.name, scopes: k.scopes.split(' '), prefix: k.prefix, createdAt: k.createdAt, revokedAt: k.revokedAt }));
   }
 
+  // Stops the key at once in this process; other api processes stop it within AUTH_CACHE_SECONDS.
   async revoke(id: bigint): Promise<boolean> {
     const { count } = await this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+    for (const [hash, { caller }] of this.verified) if (caller.keyId === String(id)) this.verified.delete(hash);
     return count === 1;
   }
 
-  // Looked up on every request (no cache), so a revoked key stops working at once.
-  async authenticate(key: string): Promise<Caller | null> {
+  // A key verified within AUTH_CACHE_SECONDS is trusted without a query (one per request was most of a small
+  // request's database time); so a key revoked elsewhere (the CLI, another api process) works at most that much
+  // longer. Unknown and revoked keys are never cached: each is looked up again. `fresh` asks PostgreSQL whatever the
+  // cache holds (the health check's admin details: shown only while the database can confirm the key).
+  async authenticate(key: string, fresh = false): Promise<Caller | null> {
     if (!KEY_PATTERN.test(key)) return null;
-    const row = await this.prisma.apiKey.findUnique({ where: { keyHash: hashOf(key) } });
+    const hash = hashOf(key);
+    const now = Date.now();
+    const cached = this.verified.get(hash);
+    if (cached && cached.until > now && !fresh) return cached.caller;
+    this.verified.delete(hash);
+    const row = await this.prisma.apiKey.findUnique({ where: { keyHash: hash } });
     if (!row || row.revokedAt) return null;
-    return { keyId: String(row.id), app: row.name, scopes: row.scopes.split(' ').filter(isScope) };
+    const caller: Caller = { keyId: String(row.id), app: row.name, scopes: row.scopes.split(' ').filter(isScope) };
+    if (this.config.AUTH_CACHE_SECONDS > 0) {
+      if (this.verified.size >= MAX_CACHED_KEYS) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(hash, { caller, until: now + this.config.AUTH_CACHE_SECONDS * 1000 });
+    }
+    return caller;
   }
 }

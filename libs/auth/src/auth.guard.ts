@@ -11,10 +11,10 @@ export type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
 
 // The key check, shared by the guard and the api's onRequest hook: the caller an Authorization header names, or
 // 401. The scheme is case-insensitive (RFC 9110): `bearer` and `BEARER` are `Bearer`.
-export async function callerOf(keys: ApiKeysService, authorization: string | undefined): Promise<Caller> {
+export async function callerOf(keys: ApiKeysService, authorization: string | undefined, fresh = false): Promise<Caller> {
   const token = /^bearer +(\S+)$/i.exec(authorization ?? '')?.[1];
   if (!token) throw new AppError(ErrorCode.Unauthorized, 'send an API key: Authorization: Bearer <key>');
-  const caller = await keys.authenticate(token);
+  const caller = await keys.authenticate(token, fresh);
   if (!caller) throw new AppError(ErrorCode.Unauthorized, 'the API key is invalid or revoked');
   return caller;
 }

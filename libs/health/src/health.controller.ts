@@ -57,7 +57,7 @@ export class HealthController {
   private async isAdmin(authorization: string | undefined): Promise<boolean> {
     if (!authorization) return false;
     const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), KEY_CHECK_TIMEOUT_MS).unref());
-    const caller = await Promise.race([callerOf(this.keys, authorization).catch(() => null), timeout]);
+    const caller = await Promise.race([callerOf(this.keys, authorization, true).catch(() => null), timeout]);
     return caller?.scopes.includes(Scope.Admin) ?? false;
   }
 }

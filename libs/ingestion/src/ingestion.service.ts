@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode, errorBody } from '@splitstream/errors';
 import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue, withSuggestionBudget } from '@splitstream/money';
-import { PrismaService } from '@splitstream/persistence';
-import { type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
+import { GroupCommit, inSavepoint, type Outcome, SqlPool } from '@splitstream/persistence';
+import { type AppCaps, type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
 import { ingestRequestSchema, type ListeningEvent, listeningEventSchema } from './listening-event.schema.js';
@@ -56,10 +57,22 @@ interface Stored {
   breaches: Map<number, CapBreach>;
 }
 
-interface StoredRow {
-  id: bigint;
-  event_id: string;
+// One request waiting for a group commit: its events that passed the schema, and the answers so far.
+interface Pending {
+  appId: string;
+  parsed: Candidate[];
+  checked: EventResult[];
+  now: Date;
 }
+
+// What a group commit made of one request: its answers, and the rows it stored (for the worker).
+interface Judged {
+  results: EventResult[];
+  storedRows: bigint[];
+}
+
+// Ids per apply job: a group's events are queued in jobs of a request's usual size, not one job of thousands.
+const APPLY_JOB_EVENTS = 500;
 
 const idOf = (raw: unknown): string | null => {
   const id = (raw as { id?: unknown } | null)?.id;
@@ -108,16 +121,65 @@ export class EventsRejectedError extends AppError {
   }
 }
 
+// An app row's caps as text (bigint columns), null where the app uses the default.
+type CapColumns = { day_cap_msat: string | null; month_cap_msat: string | null; listener_day_cap_msat: string | null };
+
+const rejecter = (results: EventResult[]) => (index: number, code: EventRejectionCode, issues: ValidationIssue[]) =>
+  void Object.assign(results[index]!, { code, issues });
+
+const msatOrNull = (msat: bigint | null) => (msat === null ? null : String(msat));
+
+// One event to store, with the app it belongs to.
+interface Row {
+  appId: string;
+  candidate: Candidate;
+}
+
+// One request between its judging before the insert and after it.
+interface Judging {
+  pending: Pending;
+  results: EventResult[];
+  reject: (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => void;
+  standing: Map<string, Candidate>; // the copy that stands for each id
+  repeats: { index: number; of: Candidate }[]; // same content as the copy standing for the id
+  later: Candidate[]; // other content than the copy standing for the id
+  ceilings: (candidate: Candidate) => boolean;
+  periods: CapPeriods;
+}
+
+const keyOf = (appId: string, eventId: string) => `${appId}\u0000${eventId}`;
+
+// Whether two requests send the same event id for one app (copies within one request are its own business).
+function shareAnId(requests: Pending[]): boolean {
+  const seen = new Map<string, number>();
+  return requests.some(({ appId, parsed }, request) =>
+    parsed.some(({ event }) => {
+      const key = keyOf(appId, event.id);
+      const by = seen.get(key);
+      seen.set(key, request);
+      return by !== undefined && by !== request;
+    }),
+  );
+}
+
 @Injectable()
 export class IngestionService {
   private readonly logger = new Logger(IngestionService.name);
+  private readonly groups: GroupCommit<Pending, Judged>;
 
   constructor(
-    private readonly prisma: PrismaService,
+    pool: SqlPool,
     private readonly jobs: JobQueue,
     private readonly tenants: TenantsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.groups = new GroupCommit<Pending, Judged>(
+      pool,
+      { maxWeight: config.INGEST_GROUP_MAX_EVENTS },
+      (client, requests) => this.judgeGroup(client, requests),
+      (judged) => this.requestApply(judged.flatMap((j) => j.storedRows)),
+    );
+  }
 
   // Judges each event on its own, so one bad event never keeps the others out (an app resending an offline queue
   // is never stuck behind it): the valid ones that fit every ceiling and cap are stored (PostgreSQL is the durable
@@ -125,21 +187,82 @@ export class IngestionService {
   // An event id counts once per app, ever: the unique (app_id, event_id) index decides, also between api instances.
   // Order of judging: the schema; an id stored before (duplicate or conflict, whatever ceilings changed since);
   // an earlier copy in the request that stands for the id; MAX_EVENT_SATS, listenerId, MAX_REQUEST_SATS; the caps.
+  // The schema is judged here, the rest in a group commit (GroupCommit): concurrent requests share one transaction,
+  // and each is answered after the commit that stores its events.
   async ingest(appId: string, body: unknown, now = new Date()): Promise<IngestResult> {
     const envelope = ingestRequestSchema.safeParse(body);
     if (!envelope.success) throw AppError.validation(toIssues(envelope.error), 'the request is invalid; nothing was accepted');
-    const results: EventResult[] = envelope.data.events.map((raw, index) => ({ index, id: idOf(raw), status: 'rejected' }));
-    const reject = (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => Object.assign(results[index]!, { code, issues });
+    const checked: EventResult[] = envelope.data.events.map((raw, index) => ({ index, id: idOf(raw), status: 'rejected' }));
+    const parsed = withSuggestionBudget(MAX_SUGGESTIONS_PER_REQUEST, () => this.parse(envelope.data.events, rejecter(checked)));
+    const { results } = parsed.length ? await this.groups.run({ appId, parsed, checked, now }, { weight: parsed.length, order: appId }) : { results: checked };
+    const count = (status: EventVerdict) => results.filter((r) => r.status === status).length;
+    return { accepted: count('accepted'), duplicates: count('duplicate'), conflicts: count('conflict'), rejected: count('rejected'), events: results };
+  }
 
-    const parsed = withSuggestionBudget(MAX_SUGGESTIONS_PER_REQUEST, () => this.parse(envelope.data.events, reject));
-    const stored = await this.storedBefore(appId, parsed);
-    // The first copy of an id that passes the ceilings stands for it; a copy after a rejected one is judged on its own.
+  // A group's requests are judged together, in a few statements whatever their number (one read, one insert),
+  // which gives each the answer it would get alone as long as no two of them send the same event id and no cap is
+  // reached (counters only grow, so a group that fits every cap in total fits them at each request). Otherwise, or
+  // when anything fails, the group's work so far is undone and each request is judged alone, in order, under its own
+  // savepoint: one request's cap breach or error never changes another's answer.
+  private async judgeGroup(client: pg.ClientBase, requests: Pending[]): Promise<Outcome<Judged>[]> {
+    // One UTC day: the group's requests of an app are charged to the same counters.
+    const oneDay = new Set(requests.map((r) => r.now.toISOString().slice(0, 10))).size === 1;
+    if (requests.length > 1 && oneDay && !shareAnId(requests)) {
+      const together = await inSavepoint(client, () => this.judgeTogether(client, requests));
+      if (together.ok) return together.value.map((value) => ({ ok: true, value }));
+    }
+    const outcomes: Outcome<Judged>[] = [];
+    for (const request of requests) outcomes.push(await inSavepoint(client, (restart) => this.judgeTogether(client, [request], restart).then(([one]) => one!)));
+    return outcomes;
+  }
+
+  // Judges requests with one read (ids stored before, caps in force) and one insert for all of them. Alone (with
+  // `restart`), a request that breaks a cap has its events stored one by one (storeEach); together, a breach throws.
+  private async judgeTogether(client: pg.ClientBase, requests: Pending[], restart?: () => Promise<void>): Promise<Judged[]> {
+    const { stored, caps } = await this.storedBefore(client, requests, true);
+    const judging = requests.map((pending, request) => this.judgeBeforeInsert(pending, stored.get(request)!, caps.get(pending.appId)!));
+    const rows = judging.flatMap(({ pending, standing }) => [...standing.values()].map((candidate) => ({ appId: pending.appId, candidate })));
+    const periods = new Map(judging.map((one) => [one.pending.appId, one.periods]));
+    let inserted: Map<string, bigint>;
+    let breached = false;
+    try {
+      inserted = await this.store(client, rows, periods);
+    } catch (error) {
+      if (!restart || !capBreachOf(error)) throw error;
+      // The statement read nothing this request needs again, and wrote nothing that stays.
+      await restart();
+      breached = true;
+      inserted = new Map();
+    }
+    const judged: Judged[] = [];
+    for (const one of judging) {
+      const { appId } = one.pending;
+      const events = [...one.standing.values()];
+      const first: Stored = breached
+        ? await this.storeEach(client, appId, events, one.periods)
+        : {
+            stored: new Map(
+              events.flatMap((c) => {
+                const id = inserted.get(keyOf(appId, c.event.id));
+                return id === undefined ? [] : [[c.index, id] as const];
+              }),
+            ),
+            breaches: new Map(),
+          };
+      judged.push(await this.judgeAfterInsert(client, one, first));
+    }
+    return judged;
+  }
+
+  // A copy of an id that passes the ceilings stands for it; the others are repeats (same content) or later copies.
+  private judgeBeforeInsert(pending: Pending, stored: Map<number, boolean>, caps: AppCaps): Judging {
+    const results = pending.checked.map((result) => ({ ...result })); // its own copy: a request may be judged again
+    const reject = rejecter(results);
     const standing = new Map<string, Candidate>();
-    const repeats: { index: number; of: Candidate }[] = [];
-    const later: Candidate[] = []; // other content than the copy standing for the id
-    const caps = await this.tenants.caps(appId);
+    const repeats: Judging['repeats'] = [];
+    const later: Candidate[] = [];
     const ceilings = this.ceilings(caps.listenerDayCapMsat !== null, reject);
-    for (const candidate of parsed) {
+    for (const candidate of pending.parsed) {
       const { index, event, payload } = candidate;
       const same = stored.get(index);
       const first = standing.get(event.id);
@@ -150,11 +273,14 @@ export class IngestionService {
       else if (first) later.push(candidate);
       else if (ceilings(candidate)) standing.set(event.id, candidate);
     }
+    return { pending, results, reject, standing, repeats, later, ceilings, periods: capPeriods(caps, pending.now) };
+  }
 
-    const periods = capPeriods(caps, now);
+  private async judgeAfterInsert(client: pg.ClientBase, judging: Judging, first: Stored): Promise<Judged> {
+    const { pending, results, reject, standing, repeats, later, ceilings, periods } = judging;
+    const { appId, now } = pending;
     const storedRows: bigint[] = [];
-    const store = async (events: Candidate[], oneByOne: boolean) => {
-      const { stored, breaches } = oneByOne ? await this.storeEach(appId, events, periods) : await this.storeFitting(appId, events, periods);
+    const settle = async (events: Candidate[], { stored, breaches }: Stored) => {
       for (const [index, breach] of breaches) {
         const { code, message } = capBreachRejection(breach, now);
         reject(index, code, [{ path: eventPath(index), message }]);
@@ -165,38 +291,37 @@ export class IngestionService {
       }
       // Stored by a concurrent request since this one looked (or, one by one, by an earlier copy of the id).
       await this.judgeResent(
+        client,
         appId,
         events.filter((c) => !stored.has(c.index) && !breaches.has(c.index)),
         results,
       );
       return breaches;
     };
-    const breaches = await store([...standing.values()], false);
+    const breaches = await settle([...standing.values()], first);
     // A copy with other content than the one standing for its id conflicts with it, unless a cap refused that one:
     // then the later copies are judged on their own, in one more call that stores the first of them that fits (the
     // others are then duplicates or conflicts of it).
     const retry = later.filter((c) => breaches.has(standing.get(c.event.id)!.index));
     for (const c of later) {
-      const first = standing.get(c.event.id)!;
-      if (breaches.has(first.index)) continue;
+      const standingCopy = standing.get(c.event.id)!;
+      if (breaches.has(standingCopy.index)) continue;
       this.conflict(
         results[c.index]!,
-        `event id ${JSON.stringify(c.event.id)} comes earlier in this request (${eventPath(first.index)}) with different content; nothing changed`,
+        `event id ${JSON.stringify(c.event.id)} comes earlier in this request (${eventPath(standingCopy.index)}) with different content; nothing changed`,
       );
     }
     const fitting = retry.filter(ceilings);
-    if (fitting.length) await store(fitting, true);
-    if (storedRows.length) await this.requestApply(storedRows);
+    if (fitting.length) await settle(fitting, await this.storeEach(client, appId, fitting, periods));
 
     // A repeat within the request gets its first's answer: stored now or before, it is a duplicate.
     for (const { index, of } of repeats) {
-      const first = results[of.index]!;
-      const status = first.status === 'accepted' ? 'duplicate' : first.status;
-      const issues = first.issues?.map((issue) => ({ ...issue, path: issue.path.replace(/^events\[\d+\]/, eventPath(index)) }));
-      Object.assign(results[index]!, { status, ...(first.code && { code: first.code }), ...(issues && { issues }) });
+      const firstCopy = results[of.index]!;
+      const status = firstCopy.status === 'accepted' ? 'duplicate' : firstCopy.status;
+      const issues = firstCopy.issues?.map((issue) => ({ ...issue, path: issue.path.replace(/^events\[\d+\]/, eventPath(index)) }));
+      Object.assign(results[index]!, { status, ...(firstCopy.code && { code: firstCopy.code }), ...(issues && { issues }) });
     }
-    const count = (status: EventVerdict) => results.filter((r) => r.status === status).length;
-    return { accepted: count('accepted'), duplicates: count('duplicate'), conflicts: count('conflict'), rejected: count('rejected'), events: results };
+    return { results, storedRows };
   }
 
   // Each event through the schema, its issues capped (MAX_ISSUES_PER_EVENT, and MAX_ISSUES_PER_ANSWER for the
@@ -253,103 +378,154 @@ export class IngestionService {
     };
   }
 
-  // For each event whose id the app stored before: whether the stored payload is this one (compared as jsonb,
-  // exactly: no hash to collide, no column to add). One statement for the whole request.
-  private async storedBefore(appId: string, events: Candidate[]): Promise<Map<number, boolean>> {
-    if (!events.length) return new Map();
-    const rows = await this.prisma.$queryRaw<{ index: number; same: boolean }[]>`
-      SELECT e.index, l.payload = e.payload::jsonb AS same
-      FROM unnest(${events.map((c) => c.index)}::int[], ${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[])
-        AS e(index, event_id, payload)
-      JOIN listening_event l ON l.app_id = ${appId} AND l.event_id = e.event_id`;
-    return new Map(rows.map((row) => [row.index, row.same]));
-  }
-
-  // The common path is one statement for all events. Only when it breaks a cap (and so stored nothing) are the
-  // events stored one by one, in request order, by one call of splitstream_store_fitting (its migration), so exactly
-  // the events that fit are stored and each that does not is named with the cap it breaks, in one round trip
-  // whatever the number of events. Both charge their caps under the counters' row locks, so concurrent requests of
-  // one app never overshoot a cap either way.
-  private async storeFitting(appId: string, events: Candidate[], caps: CapPeriods): Promise<Stored> {
-    if (!events.length) return { stored: new Map(), breaches: new Map() };
-    try {
-      const rows = await this.store(appId, events, caps);
-      const indexOf = new Map(events.map((c) => [c.event.id, c.index])); // one event per id in a batch
-      return { stored: new Map(rows.map((row) => [indexOf.get(row.event_id)!, row.id])), breaches: new Map() };
-    } catch (error) {
-      if (!capBreachOf(error)) throw error;
+  // For each request, the events whose id its app stored before: whether the stored payload is this one (compared
+  // as jsonb, exactly: no hash to collide, no column to add); with `withCaps`, each app's caps in force too, read in
+  // the same round trip, inside the transaction that charges them. One statement for all the requests.
+  private async storedBefore(client: pg.ClientBase, requests: Pending[], withCaps: boolean) {
+    const events = requests.flatMap(({ appId, parsed }, request) => parsed.map((c) => ({ request, appId, c })));
+    const apps = withCaps ? [...new Set(requests.map((r) => r.appId))] : [];
+    const { rows } = await client.query<{ request: number | null; index: number | null; same: boolean | null; app: string | null } & CapColumns>(
+      `SELECT e.request, e.index, l.payload = e.payload::jsonb AS same, NULL AS app, NULL AS day_cap_msat, NULL AS month_cap_msat, NULL AS listener_day_cap_msat
+       FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[]) AS e(request, index, app_id, event_id, payload)
+       JOIN listening_event l ON l.app_id = e.app_id AND l.event_id = e.event_id
+       UNION ALL
+       SELECT NULL, NULL, NULL, a.id, a.day_cap_msat::text, a.month_cap_msat::text, a.listener_day_cap_msat::text FROM app a WHERE a.id = ANY($6::text[])`,
+      [
+        events.map((e) => e.request),
+        events.map((e) => e.c.index),
+        events.map((e) => e.appId),
+        events.map((e) => e.c.event.id),
+        events.map((e) => e.c.payload),
+        apps,
+      ],
+    );
+    const stored = new Map(requests.map((_, request) => [request, new Map<number, boolean>()]));
+    const own = new Map<string, CapColumns>();
+    for (const row of rows) {
+      if (row.app !== null) own.set(row.app, row);
+      else stored.get(row.request!)!.set(row.index!, row.same === true);
     }
-    return this.storeEach(appId, events, caps);
+    const bigintOrNull = (value: string | null | undefined) => (value == null ? null : BigInt(value));
+    const caps = new Map(
+      apps.map((app) => {
+        const row = own.get(app);
+        const appCaps = this.tenants.capsOf({
+          dayCapMsat: bigintOrNull(row?.day_cap_msat),
+          monthCapMsat: bigintOrNull(row?.month_cap_msat),
+          listenerDayCapMsat: bigintOrNull(row?.listener_day_cap_msat),
+        });
+        return [app, appCaps] as const;
+      }),
+    );
+    return { stored, caps };
   }
 
-  private async storeEach(appId: string, events: Candidate[], caps: CapPeriods): Promise<Stored> {
-    const rows = await this.prisma.$queryRaw<{ ord: number; id: bigint | null; period: string | null; total: bigint; charged: bigint; cap: bigint }[]>`
-      SELECT ord, id, period, total, charged, cap FROM splitstream_store_fitting(
-        ${appId}, ${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[],
-        ${events.map((c) => String(c.amountMsat))}::bigint[], ${events.map((c) => c.event.listenerId ?? null)}::text[],
-        ${caps.day}, ${String(caps.dayCapMsat)}::bigint, ${caps.month}, ${String(caps.monthCapMsat)}::bigint,
-        ${caps.listenerPrefix}, ${caps.listenerDayCapMsat === null ? null : String(caps.listenerDayCapMsat)}::bigint)`;
+  // When the one insert of a request breaks a cap (and so stored nothing), its events are stored one by one, in
+  // request order, by one call of splitstream_store_fitting (its migration), so exactly the events that fit are
+  // stored and each that does not is named with the cap it breaks, in one round trip whatever the number of events.
+  // Both charge their caps under the counters' row locks, so concurrent requests of one app never overshoot a cap.
+  private async storeEach(client: pg.ClientBase, appId: string, events: Candidate[], caps: CapPeriods): Promise<Stored> {
+    if (!events.length) return { stored: new Map(), breaches: new Map() };
+    const { rows } = await client.query<{ ord: number; id: string | null; period: string | null; total: string; charged: string; cap: string }>(
+      `SELECT ord, id, period, total, charged, cap FROM splitstream_store_fitting($1, $2::text[], $3::text[], $4::bigint[], $5::text[], $6, $7::bigint, $8, $9::bigint, $10, $11::bigint)`,
+      [
+        appId,
+        events.map((c) => c.event.id),
+        events.map((c) => c.payload),
+        events.map((c) => String(c.amountMsat)),
+        events.map((c) => c.event.listenerId ?? null),
+        caps.day,
+        String(caps.dayCapMsat),
+        caps.month,
+        String(caps.monthCapMsat),
+        caps.listenerPrefix,
+        msatOrNull(caps.listenerDayCapMsat),
+      ],
+    );
     const stored = new Map<number, bigint>();
     const breaches = new Map<number, CapBreach>();
     for (const { ord, id, period, total, charged, cap } of rows) {
       const index = events[ord - 1]!.index;
-      if (period !== null) breaches.set(index, { period, total, charged, cap });
-      else if (id !== null) stored.set(index, id);
+      if (period !== null) breaches.set(index, { period, total: BigInt(total), charged: BigInt(charged), cap: BigInt(cap) });
+      else if (id !== null) stored.set(index, BigInt(id));
     }
     return { stored, breaches };
   }
 
-  // Events whose id a concurrent request stored while this one ran: a duplicate when the stored payload is this
-  // one, else a conflict (nothing changed). A separate statement because a copy a concurrent request committed
-  // while the insert waited on it is not in the insert statement's snapshot.
-  private async judgeResent(appId: string, events: Candidate[], results: EventResult[]): Promise<void> {
+  // Events whose id a concurrent request stored while this one ran (or an earlier request of its group): a duplicate
+  // when the stored payload is this one, else a conflict (nothing changed). A separate statement because a copy a
+  // concurrent transaction committed while the insert waited on it is not in the insert statement's snapshot.
+  private async judgeResent(client: pg.ClientBase, appId: string, events: Candidate[], results: EventResult[]): Promise<void> {
     if (!events.length) return;
-    const same = await this.storedBefore(appId, events);
+    const { stored } = await this.storedBefore(client, [{ appId, parsed: events, checked: [], now: new Date(0) }], false);
+    const same = stored.get(0)!;
     for (const { index, event } of events) {
       if (same.get(index)) results[index]!.status = 'duplicate';
       else this.conflict(results[index]!, storedConflict(event.id));
     }
   }
 
-  // One statement (no interactive transaction waiting for a second connection): stores the new events, adds
-  // them to the app's spend counters and checks each counter against its cap; a counter over its cap raises
-  // (splitstream_check_spend), which rolls back the events and the counters alike. Counters are upserted in
-  // period order, so concurrent requests of one app lock them in one order (no deadlock) and queue on them.
-  private store(appId: string, events: Candidate[], caps: CapPeriods) {
-    const listenerCap = caps.listenerDayCapMsat === null ? null : String(caps.listenerDayCapMsat);
-    return this.prisma.$queryRaw<StoredRow[]>`
-      WITH inserted AS (
+  // One statement for any number of requests: stores the new events, adds them to their apps' spend counters and
+  // checks each counter against its cap; a counter over its cap raises (splitstream_check_spend), which undoes the
+  // events and the counters alike (back to the savepoint). Counters are upserted in (app, period) order, so
+  // concurrent transactions lock them in one order (no deadlock) and queue on them. The stored rows' ids by app and
+  // event id (one row per app and id: a group with a shared id is judged request by request). `periods`: each app's
+  // counters and caps (one per app: a group spans one UTC day).
+  private async store(client: pg.ClientBase, rows: Row[], periods: Map<string, CapPeriods>): Promise<Map<string, bigint>> {
+    if (!rows.length) return new Map();
+    const { rows: inserted } = await client.query<{ id: string; app_id: string; event_id: string }>(
+      `WITH e AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) AS e(app_id, event_id, payload, amount_msat, listener_id)
+      ), caps AS (
+        SELECT * FROM unnest($6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::bigint[])
+          AS caps(app_id, day, day_cap, month, month_cap, listener_prefix, listener_cap)
+      ), inserted AS (
         INSERT INTO listening_event (app_id, event_id, payload, amount_msat, listener_id)
-        SELECT ${appId}, e.event_id, e.payload::jsonb, e.amount_msat, e.listener_id
-        FROM unnest(${events.map((c) => c.event.id)}::text[], ${events.map((c) => c.payload)}::text[],
-                    ${events.map((c) => String(c.amountMsat))}::bigint[], ${events.map((c) => c.event.listenerId ?? null)}::text[])
-          AS e(event_id, payload, amount_msat, listener_id)
-        ORDER BY e.event_id -- one lock order for requests that share event ids
+        SELECT app_id, event_id, payload::jsonb, amount_msat, listener_id FROM e
+        ORDER BY app_id, event_id -- one lock order for transactions that share event ids
         ON CONFLICT (app_id, event_id) DO NOTHING
-        RETURNING id, event_id, amount_msat, listener_id
+        RETURNING id, app_id, event_id, amount_msat, listener_id
       ), charges AS (
-        SELECT c.period, c.cap, SUM(i.amount_msat)::bigint AS msat
-        FROM inserted i CROSS JOIN LATERAL (VALUES (${caps.day}, ${String(caps.dayCapMsat)}::bigint),
-                                                   (${caps.month}, ${String(caps.monthCapMsat)}::bigint),
-                                                   (${caps.listenerPrefix} || i.listener_id, ${listenerCap}::bigint)) AS c(period, cap)
+        SELECT i.app_id, c.period, c.cap, SUM(i.amount_msat)::bigint AS msat
+        FROM inserted i JOIN caps k USING (app_id)
+        CROSS JOIN LATERAL (VALUES (k.day, k.day_cap), (k.month, k.month_cap), (k.listener_prefix || i.listener_id, k.listener_cap)) AS c(period, cap)
         WHERE c.period IS NOT NULL AND c.cap IS NOT NULL
-        GROUP BY c.period, c.cap
+        GROUP BY i.app_id, c.period, c.cap
       ), spent AS (
         INSERT INTO app_spend (app_id, period, msat)
-        SELECT ${appId}, period, msat FROM charges WHERE msat > 0 ORDER BY period
+        SELECT app_id, period, msat FROM charges WHERE msat > 0 ORDER BY app_id, period
         ON CONFLICT (app_id, period) DO UPDATE SET msat = app_spend.msat + EXCLUDED.msat
-        RETURNING period, msat
+        RETURNING app_id, period, msat
       ), checked AS (
-        -- ORDER BY: the check runs in period order, so the first cap a request breaks is always the same one.
-        SELECT splitstream_check_spend(s.period, s.msat, c.msat, c.cap) AS ok FROM spent s JOIN charges c USING (period) ORDER BY s.period
+        -- ORDER BY: the check runs in (app, period) order, so the first cap a request breaks is always the same one.
+        SELECT splitstream_check_spend(s.period, s.msat, c.msat, c.cap) AS ok FROM spent s JOIN charges c USING (app_id, period) ORDER BY s.app_id, s.period
       )
-      SELECT i.id, i.event_id FROM inserted i, (SELECT bool_and(ok) FROM checked) AS all_checked`;
+      SELECT i.id, i.app_id, i.event_id FROM inserted i, (SELECT bool_and(ok) FROM checked) AS all_checked`,
+      [
+        rows.map((r) => r.appId),
+        rows.map((r) => r.candidate.event.id),
+        rows.map((r) => r.candidate.payload),
+        rows.map((r) => String(r.candidate.amountMsat)),
+        rows.map((r) => r.candidate.event.listenerId ?? null),
+        [...periods.keys()],
+        [...periods.values()].map((p) => p.day),
+        [...periods.values()].map((p) => String(p.dayCapMsat)),
+        [...periods.values()].map((p) => p.month),
+        [...periods.values()].map((p) => String(p.monthCapMsat)),
+        [...periods.values()].map((p) => p.listenerPrefix),
+        [...periods.values()].map((p) => msatOrNull(p.listenerDayCapMsat)),
+      ],
+    );
+    return new Map(inserted.map((row) => [keyOf(row.app_id, row.event_id), BigInt(row.id)]));
   }
 
-  // Best effort: when Redis is down the events are already stored, and the worker's sweep applies them later.
+  // Best effort, once per group commit: when Redis is down the events are already stored, and the worker's sweep
+  // applies them later.
   private async requestApply(ids: bigint[]): Promise<void> {
     try {
-      await this.jobs.enqueue(APPLY_EVENTS, { eventIds: ids.map(String) });
+      for (let start = 0; start < ids.length; start += APPLY_JOB_EVENTS) {
+        await this.jobs.enqueue(APPLY_EVENTS, { eventIds: ids.slice(start, start + APPLY_JOB_EVENTS).map(String) });
+      }
     } catch (error) {
       this.logger.warn(`events stored but not queued (${(error as Error).message}); the worker's sweep will apply them`);
     }

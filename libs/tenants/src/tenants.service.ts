@@ -42,7 +42,8 @@ export class TenantsService {
     return this.capsOf(await this.prisma.app.findUnique({ where: { id: appId } }));
   }
 
-  private capsOf(app: { [K in keyof AppCaps]: bigint | null } | null): AppCaps {
+  // The caps in force for an app row (or none): its own where set, the defaults otherwise.
+  capsOf(app: { [K in keyof AppCaps]: bigint | null } | null): AppCaps {
     return {
       dayCapMsat: app?.dayCapMsat ?? BigInt(this.config.DEFAULT_APP_DAY_CAP_SATS) * MSAT_PER_SAT,
       monthCapMsat: app?.monthCapMsat ?? BigInt(this.config.DEFAULT_APP_MONTH_CAP_SATS) * MSAT_PER_SAT,
