@@ -3,7 +3,6 @@
 // Anchors: a bare Fastify endpoint doing one BullMQ add (ingest); raw `pg` doing the ledger's writes (drain); the
 // wallet's own round trips (payout); a plain 4-recipient block (split cost).
 // BENCH_ONLY=split,capped,cli,throughput runs only the sections named.
-import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import autocannon from 'autocannon';
@@ -14,7 +13,7 @@ import { listeningEventSchema } from '@splitstream/ingestion';
 import { adversarialBlock, worstAllowedBlock } from '../libs/money/src/testing/adversarial.js';
 import { rawPgApply } from './anchors.js';
 import { refuseMs, splitMs } from './split-cost.js';
-import { benchPorts, freshDatabase, ratio, rssMegabytes, startProcess, stopProcess, until, waitHealthy } from './support.js';
+import { benchPorts, freshDatabase, serviceEnv, ratio, rssMegabytes, startProcess, stopProcess, until, waitHealthy } from './support.js';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
@@ -24,24 +23,10 @@ const PAYOUT_RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 10_000);
 const config = loadConfig();
 const database = new URL(config.DATABASE_URL);
 database.pathname = `${database.pathname}_bench`;
-const prefix = `ssbench-${randomUUID().slice(0, 8)}`;
 const ports = benchPorts();
-// The simulator reads SIM_PORT and SIM_ACCESS_TOKEN; the service pays it through ALBY_API_URL and ALBY_ACCESS_TOKEN.
 const simToken = parseSimulatorConfig(process.env).SIM_ACCESS_TOKEN;
 const env = {
-  DATABASE_URL: database.toString(),
-  REDIS_URL: config.REDIS_URL,
-  QUEUE_PREFIX: prefix,
-  LOG_LEVEL: 'warn',
-  API_PORT: String(ports.api),
-  WORKER_PORT: String(ports.worker),
-  SIM_PORT: String(ports.sim),
-  SIM_ACCESS_TOKEN: simToken,
-  ALBY_API_URL: `http://127.0.0.1:${ports.sim}`,
-  ALBY_ACCESS_TOKEN: simToken,
-  // Several workers and apis run side by side and nothing scrapes them: no /metrics listeners.
-  METRICS_PORT: '0',
-  WORKER_METRICS_PORT: '0',
+  ...serviceEnv(database.toString(), config.REDIS_URL, simToken),
   EVENTS_RATE_LIMIT_PER_MINUTE: '100000000',
   // Every app has caps: these are high enough for the throughput runs (the capped section sets its own).
   DEFAULT_APP_DAY_CAP_SATS: '1000000000000',
@@ -124,7 +109,7 @@ async function seedBacklog(count: number, tag: string) {
     [`${tag}-`, payload, count],
   );
   await client.end();
-  const queue = new Queue('ledger', { connection: { url: config.REDIS_URL }, prefix });
+  const queue = new Queue('ledger', { connection: { url: config.REDIS_URL }, prefix: env.QUEUE_PREFIX });
   const jobs = [];
   for (let i = 0; i < ids.length; i += 100) jobs.push({ name: 'apply-events', data: { eventIds: ids.slice(i, i + 100).map((r) => r.id) } });
   for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
@@ -282,7 +267,7 @@ if (wanted('throughput')) {
   const key = createKey();
 
   const api = startProcess('dist/apps/api/src/main.js', env);
-  const bare = startProcess('bench/bare-endpoint.ts', {}, [String(ports.bare), config.REDIS_URL, prefix]);
+  const bare = startProcess('bench/bare-endpoint.ts', {}, [String(ports.bare), config.REDIS_URL, env.QUEUE_PREFIX]);
   await Promise.all([waitHealthy(`http://127.0.0.1:${ports.api}/health`), waitHealthy(`http://127.0.0.1:${ports.bare}/health`)]);
   for (const size of [1, 100]) {
     const ours = await load(`http://127.0.0.1:${ports.api}`, size, key);
