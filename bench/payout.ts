@@ -53,7 +53,7 @@ async function seedOwed(client: pg.Client, round: number): Promise<void> {
   await client.query('COMMIT');
 }
 
-// Where the database's backends were, sampled every 10 ms: state and wait event, counted.
+// Where the database's backends were, sampled every 10 ms: state, wait event and the statement running, counted.
 class WaitSampler {
   readonly counts = new Map<string, number>();
   private readonly client: pg.Client;
@@ -70,7 +70,9 @@ class WaitSampler {
       await this.client.connect();
       while (this.running) {
         const { rows } = await this.client.query<{ what: string }>(
-          `SELECT state || COALESCE(' ' || wait_event_type || ':' || wait_event, '') AS what FROM pg_stat_activity
+          `SELECT state || COALESCE(' ' || wait_event_type || ':' || wait_event, '')
+                  || CASE WHEN state = 'active' THEN ' [' || left(regexp_replace(query, '\\s+', ' ', 'g'), 48) || ']' ELSE '' END AS what
+           FROM pg_stat_activity
            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'`,
         );
         for (const { what } of rows) this.counts.set(what, (this.counts.get(what) ?? 0) + 1);
@@ -86,7 +88,7 @@ class WaitSampler {
     const total = [...this.counts.values()].reduce((a, b) => a + b, 0);
     return [...this.counts.entries()]
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 5)
+      .slice(0, 8)
       .map(([what, n]) => `${what} ${Math.round((100 * n) / total)}%`)
       .join(', ');
   }
