@@ -2,11 +2,10 @@
 // machine, their ratio, the target and whether it is met. Runs against its own database (<DATABASE_URL name>_bench)
 // and queue prefix, on ports from BENCH_PORT_BASE. Each section is one file under bench/sections; BENCH_ONLY=a,b
 // runs only the sections named. BENCH_SECONDS: length of one measured load run (default 5).
-import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { loadConfig, parseSimulatorConfig } from '@splitstream/config';
-import { type BenchContext, benchPorts, type BenchRow, type BenchSection } from './support.js';
+import { type BenchContext, benchPorts, type BenchRow, type BenchSection, serviceEnv } from './support.js';
 import { capped } from './sections/capped.js';
 import { cli } from './sections/cli.js';
 import { drain } from './sections/drain.js';
@@ -15,29 +14,16 @@ import { memory } from './sections/memory.js';
 import { payout } from './sections/payout.js';
 import { split } from './sections/split.js';
 
-// In run order. The merger plugs the worker (drain), reads and payout helpers' sections in here.
+// In run order.
 const sections: BenchSection[] = [split, cli, capped, intake, memory, drain, payout];
 
 const config = loadConfig();
 const database = new URL(config.DATABASE_URL);
 database.pathname = `${database.pathname}_bench`;
 const ports = benchPorts();
-// The simulator reads SIM_PORT and SIM_ACCESS_TOKEN; the service pays it through ALBY_API_URL and ALBY_ACCESS_TOKEN.
 const simToken = parseSimulatorConfig(process.env).SIM_ACCESS_TOKEN;
 const env = {
-  DATABASE_URL: database.toString(),
-  REDIS_URL: config.REDIS_URL,
-  QUEUE_PREFIX: `ssbench-${randomUUID().slice(0, 8)}`,
-  LOG_LEVEL: 'warn',
-  API_PORT: String(ports.api),
-  WORKER_PORT: String(ports.worker),
-  SIM_PORT: String(ports.sim),
-  SIM_ACCESS_TOKEN: simToken,
-  ALBY_API_URL: `http://127.0.0.1:${ports.sim}`,
-  ALBY_ACCESS_TOKEN: simToken,
-  // Several workers and apis run side by side and nothing scrapes them: no /metrics listeners.
-  METRICS_PORT: '0',
-  WORKER_METRICS_PORT: '0',
+  ...serviceEnv(database.toString(), config.REDIS_URL, simToken),
   EVENTS_RATE_LIMIT_PER_MINUTE: '100000000',
   // Every app has caps: these are high enough for the throughput runs (an app with caps of its own sets lower ones).
   DEFAULT_APP_DAY_CAP_SATS: '1000000000000',

@@ -1,5 +1,6 @@
 // Shared pieces of the benchmarks: processes, readiness, memory, a fresh database.
 import { type ChildProcess, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -103,6 +104,35 @@ export function benchPorts() {
     spare: base + 6,
     intakeSync: base + 7,
     intakeGroup: base + 8,
+  };
+}
+
+// The bench's own database: <DATABASE_URL's name>_bench.
+export function benchDatabaseUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = `${url.pathname}_bench`;
+  return url.toString();
+}
+
+// What every process of a bench run is started with: its database, queue prefix, ports and the simulator as its
+// wallet. The simulator reads SIM_PORT and SIM_ACCESS_TOKEN; the service pays it through ALBY_API_URL and
+// ALBY_ACCESS_TOKEN.
+export function serviceEnv(databaseUrl: string, redisUrl: string, simToken: string) {
+  const ports = benchPorts();
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: `ssbench-${randomUUID().slice(0, 8)}`,
+    LOG_LEVEL: 'warn',
+    API_PORT: String(ports.api),
+    WORKER_PORT: String(ports.worker),
+    SIM_PORT: String(ports.sim),
+    SIM_ACCESS_TOKEN: simToken,
+    ALBY_API_URL: `http://127.0.0.1:${ports.sim}`,
+    ALBY_ACCESS_TOKEN: simToken,
+    // Several workers and apis run side by side and nothing scrapes them: no /metrics listeners.
+    METRICS_PORT: '0',
+    WORKER_METRICS_PORT: '0',
   };
 }
 

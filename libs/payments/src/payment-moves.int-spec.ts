@@ -355,4 +355,61 @@ describe('PaymentMoves: every payment status move (integration)', () => {
     await tx((m) => m.fail([{ id: second.id, reason }]));
     await expect(prisma.payment.update({ where: { id: second.id }, data: { paymentHash: hash } })).resolves.toMatchObject({ paymentHash: hash });
   });
+
+  it('create records every draft as given, pending with its preimage and records, before anything is sent; a crash then leaves it to recovery', async () => {
+    const { recipientId, balanceId } = await newBalance();
+    const payout = await prisma.payout.create({ data: { trigger: 'manual', status: 'running' } });
+    const preimage = hex32();
+    const records = { '7629169': JSON.stringify({ podcast: 'Bench "quoted", ünïcode', value_msat: 5000 }), '696969': 'x' };
+    const drafts: PaymentDraft[] = [
+      {
+        balanceId,
+        recipientId,
+        reference: `ref-${hex32().slice(0, 16)}`,
+        method: 'keysend',
+        destination: pubkey(1),
+        amountSats: 4n,
+        attempt: 1,
+        customRecords: records,
+        preimage,
+        paymentHash: 'ab'.repeat(32),
+        simulated: true,
+      },
+      {
+        balanceId,
+        recipientId,
+        reference: `ref-${hex32().slice(0, 16)}`,
+        method: 'invoice',
+        destination: 'ann@example.com',
+        amountSats: 6n,
+        attempt: 2,
+        customRecords: {},
+        comment: 'for Episode 1',
+      },
+    ];
+    const rows = await tx((m) => m.create(payout.id, drafts));
+    expect(rows.map((r) => r.reference)).toEqual(drafts.map((d) => d.reference));
+    expect(rows[0]!.id < rows[1]!.id).toBe(true);
+    expect(rows[0]).toMatchObject({
+      payout_id: payout.id,
+      balance_id: balanceId,
+      recipient_id: recipientId,
+      app_id: 'app',
+      amount_sats: 4n,
+      method: 'keysend',
+      custom_records: records,
+      preimage,
+      payment_hash: 'ab'.repeat(32),
+      sent_at: null,
+    });
+    const stored = await prisma.payment.findMany({ where: { payoutId: payout.id }, orderBy: { id: 'asc' } });
+    expect(stored.map((p) => [p.status, p.attempt, p.simulated, p.comment, p.customRecords])).toEqual([
+      ['pending', 1, true, null, records],
+      ['pending', 2, false, 'for Episode 1', {}],
+    ]);
+    expect(await amounts(balanceId)).toMatchObject({ owed: ACCRUED_MSAT - AMOUNT_MSAT, inFlight: AMOUNT_MSAT });
+    // Nothing was sent: what recovery does after a crash here, cancel them back to owed, is a move from pending.
+    await tx((m) => m.cancel(rows.map((r) => ({ id: r.id, reason }))));
+    expect(await amounts(balanceId)).toMatchObject({ owed: ACCRUED_MSAT, inFlight: 0n });
+  });
 });

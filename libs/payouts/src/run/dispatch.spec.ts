@@ -1,5 +1,5 @@
 import type { KeysendRequest, PaymentOutcome, Wallet } from '@splitstream/wallet';
-import { dispatchChunk, verdictFor } from './dispatch.js';
+import { dispatchChunk, sendingChunks, verdictFor } from './dispatch.js';
 
 const refused = (refusal: 'contents' | 'wallet' | 'rate_limit', message = 'refused'): PaymentOutcome => ({
   status: 'not_paid',
@@ -86,5 +86,25 @@ describe('dispatchChunk', () => {
     expect(result.stop).toMatchObject({ message: 'bad auth', refusal: 'wallet' });
     expect(result.outcomes.every((o) => o.status === 'not_paid' && o.scope === 'request')).toBe(true);
     expect(wallet.requests).toHaveLength(2);
+  });
+});
+
+describe('sendingChunks', () => {
+  it('sends keysends first, then invoice payments, in id order, in chunks of at most the size and of one method each', () => {
+    const payments = [
+      { id: 5n, method: 'invoice' },
+      { id: 3n, method: 'keysend' },
+      { id: 1n, method: 'keysend' },
+      { id: 4n, method: 'invoice' },
+      { id: 2n, method: 'keysend' },
+      { id: 6n, method: 'invoice' },
+    ];
+    expect(sendingChunks(payments, 2)).toEqual([
+      { method: 'keysend', ids: [1n, 2n] },
+      { method: 'keysend', ids: [3n] },
+      { method: 'invoice', ids: [4n, 5n] },
+      { method: 'invoice', ids: [6n] },
+    ]);
+    expect(sendingChunks([], 2)).toEqual([]);
   });
 });

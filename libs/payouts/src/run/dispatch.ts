@@ -49,6 +49,26 @@ export function invoiceRequest(k: StoredPayment): InvoicePaymentRequest {
   };
 }
 
+// A run's payments as they are sent: keysends first, then invoice payments, in chunks of at most `size` of one
+// method each (keysends never wait behind invoices fetched from addresses' domains), in id order. Computed once from
+// the plan's rows: the run owns its payments, and a chunk's claim moves only those still pending.
+export interface PaymentChunk {
+  method: PaymentMethod;
+  ids: bigint[];
+}
+
+export function sendingChunks(payments: { id: bigint; method: string }[], size: number): PaymentChunk[] {
+  const chunks: PaymentChunk[] = [];
+  for (const method of [PaymentMethod.Keysend, PaymentMethod.Invoice]) {
+    const ids = payments
+      .filter((p) => p.method === method)
+      .map((p) => p.id)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (let i = 0; i < ids.length; i += size) chunks.push({ method, ids: ids.slice(i, i + size) });
+  }
+  return chunks;
+}
+
 // What to do with a group of keysends after the wallet answered it.
 export type GroupVerdict =
   | { kind: 'answered' } // each keysend has its own outcome

@@ -8,7 +8,7 @@ import { type PaymentMoves, type PaymentRow, Payments } from '@splitstream/payme
 import { type PaymentOutcome, WALLET, type Wallet } from '@splitstream/wallet';
 import { PayoutStore } from '../store/payout-store.js';
 import { RecipientStore } from '../store/recipient-store.js';
-import { dispatchPayments } from './dispatch.js';
+import { dispatchPayments, type PaymentChunk, sendingChunks } from './dispatch.js';
 import { type InvoiceRefusal, LightningAddresses } from './lightning-addresses.js';
 import { Locks, PAYOUT_LOCK, type SessionLock } from '../store/session-lock.js';
 import { planPayout } from './plan.js';
@@ -108,10 +108,10 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         HEARTBEAT_EVERY_MS,
       );
       this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
-      const invoicePayments = await this.prepare(payoutId);
+      const chunks = await this.prepare(payoutId);
       // Not awaited: the run never waits on resolution, nor on Redis for asking for it.
       void this.addresses.requestResolution();
-      const stopReason = await this.send(payoutId, invoicePayments > 0);
+      const stopReason = await this.send(payoutId, chunks);
       const counts = await this.store.counts(payoutId);
       const { status, note } = this.stopping.signal.aborted
         ? { status: PayoutStatus.Interrupted, note: 'the worker was stopped during the run' }
@@ -187,8 +187,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
 
   // Plan: what this run pays, recorded and reserved (owed -> in flight) in one transaction.
   // A Lightning Address is planned only with a fresh route (the resolution job keeps routes fresh).
-  // Returns how many of the payments are invoice payments.
-  private async prepare(payoutId: bigint): Promise<number> {
+  // Returns the payments in the chunks they are sent in.
+  private async prepare(payoutId: bigint): Promise<PaymentChunk[]> {
     return this.payments.transaction(async (moves) => {
       const due = await this.store.dueBalances(moves.tx, this.minMsat, this.addresses.fingerprint);
       const plan = planPayout(
@@ -199,7 +199,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
       );
       await this.store.transferRemainders(moves.tx, plan.transfers);
       const simulated = isSimulatedWallet(this.config);
-      await moves.create(
+      const created = await moves.create(
         payoutId,
         plan.keysends.map((k) => ({ ...k, simulated })),
       );
@@ -210,21 +210,19 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         this.policy,
       );
       for (const u of plan.unbuildable) this.logger.warn({ recipientId: String(u.recipientId), balanceId: String(u.balanceId) }, u.message);
-      return plan.keysends.filter((k) => k.method === PaymentMethod.Invoice).length;
+      return sendingChunks(created, this.config.KEYSEND_BATCH_SIZE);
     });
   }
 
   // Dispatch and record, chunk by chunk. Returns why the run stopped early, if it did.
-  // `invoices`: whether the run has invoice payments: each chunk's get their invoices just before it is sent.
-  private async send(payoutId: bigint, invoices: boolean): Promise<string | undefined> {
-    for (;;) {
+  // An invoice payment gets its invoice just before its chunk is sent.
+  private async send(payoutId: bigint, chunks: PaymentChunk[]): Promise<string | undefined> {
+    for (const { method, ids } of chunks) {
       if (this.stopping.signal.aborted) {
         await this.cancelPending('never sent: the worker was stopped', payoutId);
         return undefined;
       }
-      const ids = await this.store.nextChunk(payoutId, this.config.KEYSEND_BATCH_SIZE);
-      if (ids.length === 0) return undefined;
-      const refused = invoices ? await this.addresses.obtainInvoices(ids) : [];
+      const refused = method === PaymentMethod.Invoice ? await this.addresses.obtainInvoices(ids) : [];
       // Claimed durably before the request: from here on a crash leaves them `unknown`, never re-sent blindly.
       // Only payments with what they need go: a refused invoice payment, or one left without an invoice, is not sent.
       const chunk = await this.payments.transaction(async (moves) => {
@@ -248,6 +246,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         return reason;
       }
     }
+    return undefined;
   }
 
   // Invoice payments that got no acceptable invoice: cancelled (nothing was sent); a refused invoice is its

@@ -117,7 +117,6 @@ class World {
   readonly store = {
     dueBalances: async () => this.due.splice(0),
     transferRemainders: async () => undefined,
-    nextChunk: async (payoutId: bigint, limit: number) => this.ofStatus(PaymentStatus.Pending, payoutId).slice(0, limit),
     inStatus: async (_tx: unknown, status: PaymentStatus, payoutId?: bigint) => this.ofStatus(status, payoutId),
     counts: async (payoutId: bigint) => {
       const of = (s: PaymentStatus) => [...this.payments.values()].filter((p) => p.payout_id === payoutId && p.status === s).length;
@@ -343,7 +342,7 @@ describe('PayoutRunner (fakes)', () => {
     world.runs.set(1n, PayoutStatus.Queued);
     world.due = Array.from({ length: 3 }, (_, i) => due(i + 1, false));
     const secret = 'Invalid `prisma.payment.updateMany()` invocation: secret detail of the database';
-    world.store.nextChunk = async () => {
+    world.moves.claim = async () => {
       throw new Error(secret); // after the plan: its payments are pending, and cancelled with the run's reason
     };
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);

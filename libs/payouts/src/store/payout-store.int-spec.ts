@@ -153,22 +153,6 @@ describe('PayoutStore (integration)', () => {
   });
 
   describe('queries', () => {
-    it("nextChunk: the run's pending payment ids in id order, at most `limit`", async () => {
-      const run = await newRun();
-      const other = await newRun();
-      const pending: bigint[] = [];
-      for (let i = 0; i < 5; i++) {
-        pending.push(await newPayment(run, 'pending'));
-        await newPayment(other, 'pending');
-        await newPayment(run, i % 2 ? 'sending' : 'cancelled');
-      }
-      expect(await store.nextChunk(run, 3)).toEqual(pending.slice(0, 3));
-      expect(await store.nextChunk(run, 10)).toEqual(pending);
-      // Once the first ones are no longer pending, the chunk moves on.
-      await prisma.payment.updateMany({ where: { id: { in: pending.slice(0, 2) } }, data: { status: 'sending' } });
-      expect(await store.nextChunk(run, 2)).toEqual(pending.slice(2, 4));
-    });
-
     it('invoicesWanted: only pending invoice payments without an invoice among the given ids, with their route', async () => {
       const run = await newRun();
       const address = 'host@example.com';

@@ -73,17 +73,6 @@ export class PayoutStore {
     for (const t of transfers) await transferRemainder(tx, t.fromBalanceId, t.toBalanceId, t.msat);
   }
 
-  // The ids of the run's next `limit` pending payments: the chunk about to be sent. Keysends first, in chunks of
-  // their own: they never wait behind invoices fetched from addresses' domains.
-  async nextChunk(payoutId: bigint, limit: number): Promise<bigint[]> {
-    const pending = Prisma.sql`payout_id = ${payoutId} AND status = ${PaymentStatus.Pending}`;
-    const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
-      SELECT id FROM payment
-      WHERE ${pending} AND method = (SELECT method FROM payment WHERE ${pending} ORDER BY method = ${PaymentMethod.Invoice} LIMIT 1)
-      ORDER BY id LIMIT ${limit}`;
-    return rows.map((r) => r.id);
-  }
-
   // Which of these payments still need an invoice, with their address's route under this fingerprint.
   invoicesWanted(ids: bigint[], fingerprint: string): Promise<InvoiceWanted[]> {
     return this.prisma.$queryRaw<InvoiceWanted[]>`
