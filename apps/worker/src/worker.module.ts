@@ -11,6 +11,8 @@ import { PayoutRunnerModule, SERVICE_JOBS } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
 import { WalletModule } from '@splitstream/wallet';
+import { BoostsModule } from '@splitstream/boosts';
+import { BoostsProcessor } from './processors/boosts.processor.js';
 import { LedgerProcessor } from './processors/ledger.processor.js';
 import { AddressesProcessor } from './processors/addresses.processor.js';
 import { PayoutsProcessor } from './processors/payouts.processor.js';
@@ -33,11 +35,13 @@ export class WorkerModule {
         LedgerModule,
         PayoutRunnerModule,
         TenantsModule,
+        BoostsModule,
         ScheduleModule.forRoot(),
       ],
       providers: [
         LedgerProcessor,
         PayoutsProcessor,
+        BoostsProcessor,
         AddressesProcessor,
         ReconciliationProcessor,
         WorkerSchedule,

@@ -3,7 +3,7 @@
 // parent too ("value.type" is the value block's type, "recipients[].type" a recipient's); that entry wins.
 // Building the document fails on a field missing here, so a new field cannot go out undocumented.
 
-import { EXAMPLE_EVENT, EXAMPLE_RECIPIENTS } from './examples.js';
+import { EXAMPLE_BOOST, EXAMPLE_EVENT, EXAMPLE_RECIPIENTS } from './examples.js';
 
 const PUBKEY = EXAMPLE_RECIPIENTS[0]!;
 const DATABASE_ID = '^[1-9][0-9]{0,18}$';
@@ -175,6 +175,22 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   q: text('podc'),
   'problems[]': text('accrued is not owed + in flight + parked + paid'),
   'scopes[]': { example: 'events:write', pattern: '^[a-z]+(:[a-z]+)?$' },
+  // boosts: the app's own id, the boostagram, the reply address, what joined a stream balance
+  ...Object.fromEntries(
+    ['boosts', 'boost', 'boosts[]'].flatMap((parent) => [
+      [`${parent}.id`, text(EXAMPLE_BOOST.id)],
+      [`${parent}.message`, text(EXAMPLE_BOOST.message)],
+      [`${parent}.href`, { example: `/v1/boosts/${EXAMPLE_BOOST.id}?app=podverse`, pattern: '^/v1/boosts/[^?]+\\?app=.+$' }],
+    ]),
+  ),
+  'boosts.recipient': { example: EXAMPLE_RECIPIENTS[0]!, pattern: '^(0[23][0-9a-fA-F]{64}|[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+)$' },
+  boostUuid: { example: '3f0c2a7e-9b1d-4c5e-8f6a-0d2b4c6e8a1f', format: 'uuid' },
+  replyAddress: { example: EXAMPLE_RECIPIENTS[1]!, pattern: '^(0[23][0-9a-fA-F]{64}|[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+)$' },
+  replyCustomKey: { example: '696969', pattern: '^[0-9]+$' },
+  replyCustomValue: text('satoshi-wallet'),
+  joinedBalanceMsat: msat('700'),
+  errorCode: text('10'),
+  errorMessage: text('FAILURE_REASON_NO_ROUTE'),
 };
 
 type JsonSchema = Record<string, any>;
