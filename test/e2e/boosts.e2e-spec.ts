@@ -116,6 +116,20 @@ describe('boosts (e2e)', () => {
     );
     expect(tiny).toEqual({ owed: tinyShare });
     expect(await stack.invariant()).toMatchObject({ ok: true, problems: [] });
+
+    // The creator's statement lists the boost with its message; its episode's accrued money is the whole share.
+    const host = (await stack.recipient(HOST)).body;
+    const { body: statement } = await stack.http.get(`/v1/recipients/${host.id}/statement`);
+    expect(statement.boosts).toEqual([
+      expect.objectContaining({
+        id: 'boost-1',
+        message: 'Great show! ⚡ from the boost e2e',
+        senderName: 'satoshi',
+        amountMsat: '599700',
+        joinedBalanceMsat: '700',
+      }),
+    ]);
+    expect(statement.totals).toMatchObject({ accruedMsat: '599700', paidMsat: '599000', owedMsat: '700' });
   });
 
   it('is idempotent: the same id and content is a duplicate, other content a conflict; nothing is paid twice', async () => {

@@ -326,6 +326,19 @@ export const statementResponse = z.object({
   totals: z.object(statementMoney),
   feeds: z.array(z.object({ feedGuid: z.string(), feedTitle: nullableText, ...statementMoney })),
   episodes: z.array(z.object({ feedGuid: z.string(), itemGuid: z.string(), feedTitle: nullableText, itemTitle: nullableText, ...statementMoney })),
+  boosts: z.array(
+    z.object({
+      id: z.string().describe("the app's id for the boost"),
+      app: z.string(),
+      receivedAt: timestamp,
+      feedGuid: z.string(),
+      itemGuid: z.string(),
+      senderName: nullableText,
+      message: z.string().describe('the boostagram'),
+      amountMsat: msat.describe("the recipient's share of the boost"),
+      joinedBalanceMsat: msat.describe('what of it was too small to send alone and is paid with the stream money'),
+    }),
+  ),
   keysends: z.array(
     z.object({
       id: z.string(),
