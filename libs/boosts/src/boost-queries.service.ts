@@ -141,13 +141,16 @@ export class BoostQueries {
   // Boosts to pay again (the worker's sweep): never split (their job was lost), or owing money to recipients that
   // are due (not parked) after their job gave up; oldest first.
   async unsettled(olderThanSeconds: number, limit: number): Promise<bigint[]> {
+    // Both halves are served by indexes (boost_unapplied, balance_owed_msat_idx): a tick never scans all boosts.
     const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
-      SELECT bo.id FROM boost bo
-      WHERE bo.apply_error IS NULL AND bo.received_at < now() - make_interval(secs => ${olderThanSeconds})
-        AND (bo.applied_at IS NULL OR EXISTS (SELECT 1 FROM balance b JOIN app_recipient ar ON ar.recipient_id = b.recipient_id AND ar.app_id = b.app_id
-                                              WHERE b.boost_id = bo.id AND b.owed_msat > 0 AND NOT ar.parked
-                                                AND (ar.next_attempt_at IS NULL OR ar.next_attempt_at <= now())))
-      ORDER BY bo.id LIMIT ${limit}`;
+      SELECT id FROM (
+        SELECT bo.id FROM boost bo WHERE bo.applied_at IS NULL AND bo.apply_error IS NULL
+        UNION
+        SELECT b.boost_id FROM balance b JOIN app_recipient ar ON ar.recipient_id = b.recipient_id AND ar.app_id = b.app_id
+        WHERE b.owed_msat > 0 AND b.boost_id IS NOT NULL AND NOT ar.parked AND (ar.next_attempt_at IS NULL OR ar.next_attempt_at <= now())
+      ) due JOIN boost USING (id)
+      WHERE boost.received_at < now() - make_interval(secs => ${olderThanSeconds})
+      ORDER BY id LIMIT ${limit}`;
     return rows.map((r) => r.id);
   }
 }
