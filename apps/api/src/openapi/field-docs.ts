@@ -178,7 +178,8 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   // boosts: the app's own id, the boostagram, the reply address, what joined a stream balance
   ...Object.fromEntries(
     ['boosts', 'boost', 'boosts[]'].flatMap((parent) => [
-      [`${parent}.id`, text(EXAMPLE_BOOST.id)],
+      [`${parent}.id`, { example: EXAMPLE_BOOST.id, pattern: '^[\\s\\S]{1,128}$' }],
+      [`${parent}.listenerId`, { example: EXAMPLE_BOOST.listenerId, pattern: '^[\\x21-\\x7e]{1,128}$' }],
       [`${parent}.message`, text(EXAMPLE_BOOST.message)],
       [`${parent}.href`, { example: `/v1/boosts/${EXAMPLE_BOOST.id}?app=podverse`, pattern: '^/v1/boosts/[^?]+\\?app=.+$' }],
     ]),
