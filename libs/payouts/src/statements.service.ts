@@ -3,7 +3,8 @@ import { PaymentStatus, ofTenant, recipientView } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
-// A creator's statement: what a recipient earned and was paid, per show and episode, with every keysend. With no
+// A creator's statement: what a recipient earned and was paid, per show and episode, with every keysend and every
+// boost (its message and the recipient's share). With no
 // period it is the ledger itself (accrued = owed + in flight + parked + paid per episode); with `from`/`to`,
 // accrued counts listening received in the period and paid counts keysends settled in it.
 export interface StatementPeriod {
@@ -52,12 +53,15 @@ export class StatementsService {
     if (!recipient) return null;
     const episodes = await this.prisma.$queryRaw<EpisodeRow[]>`
       SELECT b.feed_guid, b.item_guid, MAX(e.feed_title) AS feed_title, MAX(e.item_title) AS item_title,
-             COALESCE(SUM(listened.msat), 0)::bigint AS accrued, COALESCE(SUM(settled.msat), 0)::bigint AS paid_msat,
+             (COALESCE(SUM(listened.msat), 0) + COALESCE(SUM(boosted.msat), 0))::bigint AS accrued, COALESCE(SUM(settled.msat), 0)::bigint AS paid_msat,
              COALESCE(SUM(settled.fees), 0)::bigint AS fees_sats,
              SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked
       FROM balance b LEFT JOIN episode e ON e.app_id = b.app_id AND e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
       CROSS JOIN LATERAL (SELECT SUM(a.amount_msat) AS msat FROM allocation a JOIN listening_event le ON le.id = a.event_id
                           WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)}) listened
+      -- A boost's share: what was sent from its boost balance and what joined a stream balance of the same episode.
+      LEFT JOIN LATERAL (SELECT b.accrued_msat + b.boost_joined_msat AS msat FROM boost bo
+                         WHERE bo.id = b.boost_id ${within(Prisma.sql`bo.received_at`, period)}) boosted ON true
       CROSS JOIN LATERAL (SELECT SUM(pp.msat) AS msat, SUM(k.fee_sats) FILTER (WHERE k.balance_id = b.id) AS fees
                           FROM payment_part pp JOIN payment k ON k.id = pp.payment_id
                           WHERE pp.balance_id = b.id AND k.status = ${PaymentStatus.Succeeded} ${within(Prisma.sql`k.finished_at`, period)}) settled
@@ -84,6 +88,26 @@ export class StatementsService {
       WHERE k.recipient_id = ${recipientId} ${ofTenant(tenant)} ${within(Prisma.sql`k.created_at`, period)}
       ORDER BY k.id, pp.balance_id <> k.balance_id, pp.balance_id`;
 
+    // The boosts that paid it, with their messages: its share of each and what of it joined its stream balance.
+    const boosts = await this.prisma.$queryRaw<
+      {
+        boost_id: string;
+        app_id: string;
+        message: string;
+        sender_name: string | null;
+        received_at: Date;
+        feed_guid: string;
+        item_guid: string;
+        msat: bigint;
+        joined: bigint;
+      }[]
+    >`
+      SELECT bo.boost_id, bo.app_id, bo.payload->>'message' AS message, bo.payload->>'senderName' AS sender_name, bo.received_at, b.feed_guid, b.item_guid,
+             b.accrued_msat + b.boost_joined_msat AS msat, b.boost_joined_msat AS joined
+      FROM balance b JOIN boost bo ON bo.id = b.boost_id
+      WHERE b.recipient_id = ${recipientId} ${ofTenant(tenant)} ${within(Prisma.sql`bo.received_at`, period)}
+      ORDER BY bo.id DESC`;
+
     const feeds = new Map<string, { feedGuid: string; feedTitle: string | null; money: Money }>();
     const total = zero();
     const episodeViews = episodes.map((row) => {
@@ -107,6 +131,17 @@ export class StatementsService {
       totals: moneyJson(total),
       feeds: [...feeds.values()].map((f) => ({ feedGuid: f.feedGuid, feedTitle: f.feedTitle, ...moneyJson(f.money) })),
       episodes: episodeViews,
+      boosts: boosts.map((x) => ({
+        id: x.boost_id,
+        app: x.app_id,
+        receivedAt: x.received_at,
+        feedGuid: x.feed_guid,
+        itemGuid: x.item_guid,
+        senderName: x.sender_name,
+        message: x.message,
+        amountMsat: String(x.msat),
+        joinedBalanceMsat: String(x.joined),
+      })),
       keysends: keysends.map((k) => ({
         id: String(k.id),
         createdAt: k.created_at,
