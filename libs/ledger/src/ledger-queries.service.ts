@@ -216,6 +216,8 @@ export function summaryCountsSql(tenant: string | null): Prisma.Sql {
            (SELECT COUNT(*) FROM listening_event WHERE apply_error IS NOT NULL ${eventsOfTenant}) AS set_aside_events`;
 }
 
+const CHECK_TIMEOUT_MS = 10 * 60_000;
+
 @Injectable()
 export class LedgerQueries {
   constructor(private readonly prisma: PrismaService) {}
@@ -307,7 +309,8 @@ export class LedgerQueries {
         problems.push(...(await paymentProblems(tx)), ...(await tallyProblems(tx)));
         return { ok: problems.length === 0, eventsMsat: events!.msat, totals, problems };
       },
-      { isolationLevel: 'RepeatableRead' },
+      // It reads every event, balance and payment: seconds at millions of events, past Prisma's 5 s default.
+      { isolationLevel: 'RepeatableRead', timeout: CHECK_TIMEOUT_MS },
     );
   }
 }
