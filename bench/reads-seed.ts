@@ -30,11 +30,13 @@ export interface SeededReads {
 
 // Per event i (1..events), as SQL over a column i: its app, feed and episode, whether applied, paid or set aside.
 function eventSql(s: ReadsShape) {
-  const feed = `(CASE WHEN i % 5 = 0 THEN (i / 5) % ${s.hotFeeds} ELSE ${s.hotFeeds} + (i * 7919) % ${s.feeds - s.hotFeeds} END)`;
+  // Each choice scrambles i by its own prime modulus, so apps, feeds and episodes combine freely (every balance is used).
+  const pick = (multiplier: number, prime: number, n: number) => `((i * ${multiplier}) % ${prime}) % ${n}`;
+  const feed = `(CASE WHEN i % 5 = 0 THEN ${pick(7919, 1_000_003, s.hotFeeds)} ELSE ${s.hotFeeds} + ${pick(104_729, 999_983, s.feeds - s.hotFeeds)} END)`;
   return {
-    app: `(1 + i % ${s.apps})`,
+    app: `(1 + ${pick(15_485_863, 1_000_033, s.apps)})`,
     feed,
-    item: `((i * 31) % ${s.itemsPerFeed})`,
+    item: pick(32_452_843, 999_979, s.itemsPerFeed),
     applied: `(i <= ${s.events - Math.ceil(s.events / 100)})`,
     paid: `(i <= ${Math.floor(s.events / 2)})`,
     setAside: `(i > ${s.events - Math.ceil(s.events / 100)} AND i % 20 = 0)`,

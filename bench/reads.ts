@@ -50,8 +50,9 @@ export async function readsSection(ctx: ReadsContext): Promise<BenchRow[]> {
     const {
       rows: [secret],
     } = await client.query<{ cursor_key: Buffer }>('SELECT cursor_key FROM installation_secret WHERE id = 1');
-    const { rows: middle } = await client.query<{ event: string; payment: string; recipient: string }>(
-      `SELECT (SELECT id FROM listening_event WHERE app_id = $1 AND id < (SELECT MAX(id) / 2 FROM listening_event) ORDER BY app_id DESC, id DESC LIMIT 1) AS event,
+    const { rows: middle } = await client.query<{ event: string; payment: string; recipient: string; first_event: string }>(
+      `SELECT (SELECT event_id FROM listening_event WHERE app_id = $1 ORDER BY app_id, id LIMIT 1) AS first_event,
+              (SELECT id FROM listening_event WHERE app_id = $1 AND id < (SELECT MAX(id) / 2 FROM listening_event) ORDER BY app_id DESC, id DESC LIMIT 1) AS event,
               (SELECT MAX(id) / 2 FROM payment) AS payment, (SELECT MAX(id) / 2 FROM recipient) AS recipient`,
       [readsApp(1)],
     );
@@ -67,7 +68,7 @@ export async function readsSection(ctx: ReadsContext): Promise<BenchRow[]> {
       ['events, deep page', `/v1/events?${deep('events', m.event)}`],
       ['events of a feed', '/v1/events?feedGuid=feed-3'],
       ['events awaiting', '/v1/events?status=awaiting'],
-      ['event with its allocations', `/v1/events/e-4?app=${readsApp(1)}`],
+      ['event with its allocations', `/v1/events/${m.first_event}?app=${readsApp(1)}`],
       ['recipients, first page', '/v1/recipients'],
       ['recipients, deep page', `/v1/recipients?${deep('recipients', m.recipient)}`],
       ['recipients parked', '/v1/recipients?parked=true'],
