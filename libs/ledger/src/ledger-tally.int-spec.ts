@@ -95,7 +95,10 @@ describe('the running totals (integration)', () => {
     await expectExact();
     await prisma.$transaction((t) => unpark(t, { recipientId, appId: 'app' }));
     await expectExact();
-    expect(await tallied('app')).toMatchObject({ events: 5, fees: 2, paid: '9000' });
+    // The service never deletes these rows, but an operator's repair may: the totals follow.
+    await prisma.$executeRaw`DELETE FROM listening_event WHERE app_id = 'app' AND event_id = 'e-5'`;
+    await expectExact();
+    expect(await tallied('app')).toMatchObject({ events: 4, fees: 2, paid: '9000' });
     const report = await ledger.checkInvariant();
     expect(report.problems.filter((p) => p.includes('ledger_tally'))).toEqual([]);
   });

@@ -34,20 +34,23 @@ CREATE FUNCTION ledger_tally_add(deltas ledger_tally[]) RETURNS void LANGUAGE sq
 
 CREATE FUNCTION ledger_tally_events() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
-  PERFORM ledger_tally_add(ARRAY(SELECT ROW(app_id, 0, COUNT(*), 0, 0, 0, 0, 0, 0)::ledger_tally FROM new_rows GROUP BY app_id))\073
+  IF TG_OP = ''INSERT'' THEN
+    PERFORM ledger_tally_add(ARRAY(SELECT ROW(app_id, 0, COUNT(*), 0, 0, 0, 0, 0, 0)::ledger_tally FROM new_rows GROUP BY app_id))\073
+  ELSE
+    PERFORM ledger_tally_add(ARRAY(SELECT ROW(app_id, 0, -COUNT(*), 0, 0, 0, 0, 0, 0)::ledger_tally FROM old_rows GROUP BY app_id))\073
+  END IF\073
   RETURN NULL\073
 END ';
 
--- Balances: what the statement added (new rows) less what it replaced (old rows, on update).
+-- Balances: what the statement added (new rows) less what it replaced or removed (old rows).
 CREATE FUNCTION ledger_tally_balances() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
-  IF TG_OP = ''INSERT'' THEN
+  IF TG_OP IN (''INSERT'', ''UPDATE'') THEN
     PERFORM ledger_tally_add(ARRAY(
       SELECT ROW(app_id, 0, 0, accrued_msat, owed_msat, in_flight_msat, parked_msat, paid_msat, 0)::ledger_tally FROM new_rows))\073
-  ELSE
+  END IF\073
+  IF TG_OP IN (''UPDATE'', ''DELETE'') THEN
     PERFORM ledger_tally_add(ARRAY(
-      SELECT ROW(app_id, 0, 0, accrued_msat, owed_msat, in_flight_msat, parked_msat, paid_msat, 0)::ledger_tally FROM new_rows
-      UNION ALL
       SELECT ROW(app_id, 0, 0, -accrued_msat, -owed_msat, -in_flight_msat, -parked_msat, -paid_msat, 0)::ledger_tally FROM old_rows))\073
   END IF\073
   RETURN NULL\073
@@ -56,30 +59,34 @@ END ';
 -- Fees of succeeded payments, on the app of the balance of the payment.
 CREATE FUNCTION ledger_tally_payments() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
-  IF TG_OP = ''INSERT'' THEN
+  IF TG_OP IN (''INSERT'', ''UPDATE'') THEN
     PERFORM ledger_tally_add(ARRAY(
       SELECT ROW(b.app_id, 0, 0, 0, 0, 0, 0, 0, p.fee_sats)::ledger_tally FROM new_rows p JOIN balance b ON b.id = p.balance_id
       WHERE p.status = ''succeeded'' AND p.fee_sats <> 0))\073
-  ELSE
+  END IF\073
+  IF TG_OP IN (''UPDATE'', ''DELETE'') THEN
     PERFORM ledger_tally_add(ARRAY(
-      SELECT ROW(b.app_id, 0, 0, 0, 0, 0, 0, 0, p.fee_sats)::ledger_tally FROM new_rows p JOIN balance b ON b.id = p.balance_id
-      WHERE p.status = ''succeeded'' AND p.fee_sats <> 0
-      UNION ALL
       SELECT ROW(b.app_id, 0, 0, 0, 0, 0, 0, 0, -p.fee_sats)::ledger_tally FROM old_rows p JOIN balance b ON b.id = p.balance_id
       WHERE p.status = ''succeeded'' AND p.fee_sats <> 0))\073
   END IF\073
   RETURN NULL\073
 END ';
 
-CREATE TRIGGER "ledger_tally_events" AFTER INSERT ON "listening_event" REFERENCING NEW TABLE AS new_rows
+CREATE TRIGGER "ledger_tally_events_insert" AFTER INSERT ON "listening_event" REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_tally_events();
+CREATE TRIGGER "ledger_tally_events_delete" AFTER DELETE ON "listening_event" REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_tally_events();
 CREATE TRIGGER "ledger_tally_balances_insert" AFTER INSERT ON "balance" REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_tally_balances();
 CREATE TRIGGER "ledger_tally_balances_update" AFTER UPDATE ON "balance" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_tally_balances();
+CREATE TRIGGER "ledger_tally_balances_delete" AFTER DELETE ON "balance" REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_tally_balances();
 CREATE TRIGGER "ledger_tally_payments_insert" AFTER INSERT ON "payment" REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_tally_payments();
 CREATE TRIGGER "ledger_tally_payments_update" AFTER UPDATE ON "payment" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_tally_payments();
+CREATE TRIGGER "ledger_tally_payments_delete" AFTER DELETE ON "payment" REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_tally_payments();
 
 -- The tallies from the rows themselves, in slot 0: for this migration, and after a bulk load that bypassed the
