@@ -3,6 +3,7 @@ import { pubkey } from '../../money/src/testing/value-builders.js';
 import { truncateAll } from '../../../test/support/database.js';
 import { testConfig } from '../../../test/support/test-config.js';
 import { accrue, type Accrual, balanceKey, park, release, reserve, settle, transferRemainder, unpark } from './books.js';
+import { accrualFor, pendingPayment } from './testing/ledger-fixtures.js';
 
 // Each movement of money on its own, against the real PostgreSQL (whose CHECK constraint holds every balance to
 // accrued = owed + in flight + parked + paid).
@@ -12,21 +13,7 @@ describe('the books: movements of money (integration)', () => {
   let recipientId: bigint;
   let keysendSeq = 0n;
 
-  const accrual = (overrides: Partial<Accrual> = {}): Accrual => ({
-    recipientId,
-    appId: 'app',
-    feedGuid: 'feed',
-    itemGuid: 'item',
-    remoteFeedGuid: '',
-    remoteItemGuid: '',
-    amountMsat: 10_000n,
-    name: 'Host',
-    appName: 'App',
-    appVersion: '1',
-    senderName: 'satoshi',
-    position: 5,
-    ...overrides,
-  });
+  const accrual = (overrides: Partial<Accrual> = {}): Accrual => accrualFor(recipientId, overrides);
   const balance = (id: bigint) => prisma.balance.findUniqueOrThrow({ where: { id } });
   const amounts = async (id: bigint) => {
     const b = await balance(id);
@@ -41,23 +28,8 @@ describe('the books: movements of money (integration)', () => {
   };
   // A keysend row to hang a reservation on (the books link allocations to it).
   const keysendFor = async (balanceId: bigint, sats: number) => {
-    const payout = await prisma.payout.create({ data: { trigger: 'manual', status: 'completed' } });
     keysendSeq += 1n;
-    return (
-      await prisma.payment.create({
-        data: {
-          payoutId: payout.id,
-          recipientId,
-          balanceId,
-          reference: `ref-${keysendSeq}`,
-          destination: pubkey(1),
-          amountSats: sats,
-          attempt: 1,
-          status: 'pending',
-          customRecords: {},
-        },
-      })
-    ).id;
+    return pendingPayment(prisma, { recipientId, balanceId, sats, reference: `ref-${keysendSeq}` });
   };
 
   beforeAll(async () => {

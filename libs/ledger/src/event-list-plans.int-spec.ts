@@ -1,16 +1,9 @@
-import { Prisma, PrismaService } from '@splitstream/persistence';
+import { PrismaService } from '@splitstream/persistence';
 import { truncateAll } from '../../../test/support/database.js';
 import { testConfig } from '../../../test/support/test-config.js';
 import { type EventFilter, eventListSql } from './ledger-queries.service.js';
 import { EventStatus } from './statuses.js';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
+import { planOf } from './testing/ledger-fixtures.js';
 
 // GET /v1/events under app B's key, on a table where app A holds most rows, on the very feed, episode and
 // status B names: each list must be read through an index that starts with app_id (what it reads is B's rows
@@ -44,12 +37,7 @@ describe('GET /v1/events query plans (integration)', () => {
     await prisma.$disconnect();
   });
 
-  const plan = async (filter: Partial<EventFilter>) => {
-    const [row] = await prisma.$queryRaw<{ 'QUERY PLAN': [{ Plan: PlanNode }] }[]>(
-      Prisma.sql`EXPLAIN (FORMAT JSON) ${eventListSql({ tenant: 'app-b', limit: 20, ...filter })}`,
-    );
-    return nodesOf(row!['QUERY PLAN'][0].Plan);
-  };
+  const plan = (filter: Partial<EventFilter>) => planOf(prisma, eventListSql({ tenant: 'app-b', limit: 20, ...filter }));
   const firstColumn = async (index: string) => {
     const [row] = await prisma.$queryRaw<{ column: string }[]>`
       SELECT a.attname AS column FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]

@@ -164,6 +164,31 @@ async function paymentProblems(db: Queryable): Promise<string[]> {
   ];
 }
 
+// The running totals (ledger_tally) against the rows they sum, per app: each app whose totals are off, by how much.
+const TALLIED = ['events', 'accrued_msat', 'owed_msat', 'in_flight_msat', 'parked_msat', 'paid_msat', 'fees_sats'] as const;
+async function tallyProblems(db: Queryable): Promise<string[]> {
+  const off = await db.$queryRaw<({ app_id: string } & Record<(typeof TALLIED)[number], bigint>)[]>`
+    SELECT app_id, SUM(events)::bigint AS events, SUM(accrued_msat)::bigint AS accrued_msat, SUM(owed_msat)::bigint AS owed_msat,
+           SUM(in_flight_msat)::bigint AS in_flight_msat, SUM(parked_msat)::bigint AS parked_msat, SUM(paid_msat)::bigint AS paid_msat,
+           SUM(fees_sats)::bigint AS fees_sats
+    FROM (SELECT app_id, events, accrued_msat, owed_msat, in_flight_msat, parked_msat, paid_msat, fees_sats FROM ledger_tally
+          UNION ALL SELECT app_id, -COUNT(*), 0, 0, 0, 0, 0, 0 FROM listening_event GROUP BY app_id
+          UNION ALL SELECT app_id, 0, -SUM(accrued_msat), -SUM(owed_msat), -SUM(in_flight_msat), -SUM(parked_msat), -SUM(paid_msat), 0
+                    FROM balance GROUP BY app_id
+          UNION ALL SELECT b.app_id, 0, 0, 0, 0, 0, 0, -SUM(p.fee_sats) FROM payment p JOIN balance b ON b.id = p.balance_id
+                    WHERE p.status = ${PaymentStatus.Succeeded} GROUP BY b.app_id) d
+    GROUP BY app_id
+    HAVING SUM(events) <> 0 OR SUM(accrued_msat) <> 0 OR SUM(owed_msat) <> 0 OR SUM(in_flight_msat) <> 0 OR SUM(parked_msat) <> 0
+        OR SUM(paid_msat) <> 0 OR SUM(fees_sats) <> 0
+    ORDER BY app_id`;
+  return off.map(
+    (row) =>
+      `app ${row.app_id}: the running totals (ledger_tally) are off by ${TALLIED.filter((k) => row[k] !== 0n)
+        .map((k) => `${row[k]} ${k}`)
+        .join(', ')}`,
+  );
+}
+
 // The query of GET /v1/events (one row more than the page: see pageOf). One app's list reads that app's rows only, through an index that starts with
 // app_id (migration event_list), whatever the filter and however the apps' rows interleave: otherwise the planner
 // may walk the primary key backward through every app's newer rows (slow, and a timing oracle on other apps'
@@ -183,34 +208,54 @@ export function eventListSql(filter: EventFilter): Prisma.Sql {
     ORDER BY ${filter.tenant === null ? Prisma.sql`id DESC` : Prisma.sql`app_id DESC, id DESC`} LIMIT ${filter.limit + 1}`;
 }
 
+// The running totals (migration ledger_tally) of every app, or of one: each database backend keeps its own row per
+// app, so a total is the sum of a few rows, read through the primary key (app_id, slot).
+export function tallySql(tenant: string | null): Prisma.Sql {
+  return Prisma.sql`
+    SELECT COALESCE(SUM(accrued_msat), 0)::bigint AS "accruedMsat", COALESCE(SUM(owed_msat), 0)::bigint AS "owedMsat",
+           COALESCE(SUM(in_flight_msat), 0)::bigint AS "inFlightMsat", COALESCE(SUM(parked_msat), 0)::bigint AS "parkedMsat",
+           COALESCE(SUM(paid_msat), 0)::bigint AS "paidMsat", COALESCE(SUM(events), 0)::bigint AS events, COALESCE(SUM(fees_sats), 0)::bigint AS fees
+    FROM ledger_tally WHERE true ${ofTenant(tenant, 'app_id')}`;
+}
+
+// What the summary counts row by row: unknown payments (payment_status_id_idx, then each one's balance by its key)
+// and the events awaiting or set aside (the partial indexes of migration event_list). Each is few rows.
+export function summaryCountsSql(tenant: string | null): Prisma.Sql {
+  const paymentsOfTenant =
+    tenant === null ? Prisma.empty : Prisma.sql`AND EXISTS (SELECT 1 FROM balance b WHERE b.id = payment.balance_id AND b.app_id = ${tenant})`;
+  const eventsOfTenant = ofTenant(tenant, 'app_id');
+  return Prisma.sql`
+    SELECT (SELECT COUNT(*) FROM payment WHERE status = ${PaymentStatus.Unknown} ${paymentsOfTenant}) AS unknown_count,
+           (SELECT COALESCE(SUM(amount_sats), 0) FROM payment WHERE status = ${PaymentStatus.Unknown} ${paymentsOfTenant})::bigint AS unknown_sats,
+           (SELECT COUNT(*) FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL ${eventsOfTenant}) AS pending_events,
+           (SELECT COUNT(*) FROM listening_event WHERE apply_error IS NOT NULL ${eventsOfTenant}) AS set_aside_events`;
+}
+
+const CHECK_TIMEOUT_MS = 10 * 60_000;
+
 @Injectable()
 export class LedgerQueries {
   constructor(private readonly prisma: PrismaService) {}
 
-  // Totals of every app's money (tenant null) or of one app's.
+  // Totals of every app's money (tenant null) or of one app's: the running totals (ledger_tally) for the money, the
+  // events accepted and the fees; the few unknown payments and the events awaiting or set aside through their own
+  // (partial) indexes. Nothing here reads a row per event or per balance.
   async summary(tenant: string | null = null) {
-    const totals = await sumBalances(this.prisma, tenant);
-    const keysendsOfTenant = tenant === null ? Prisma.empty : Prisma.sql`AND balance_id IN (SELECT id FROM balance WHERE app_id = ${tenant})`;
-    const eventsOfTenant = ofTenant(tenant, 'app_id');
-    const [keysends] = await this.prisma.$queryRaw<
-      { fees: bigint; unknown_count: bigint; unknown_sats: bigint; events: bigint; pending_events: bigint; set_aside_events: bigint }[]
-    >`
-      SELECT (SELECT COALESCE(SUM(fee_sats), 0) FROM payment WHERE status = ${PaymentStatus.Succeeded} ${keysendsOfTenant})::bigint AS fees,
-             (SELECT COUNT(*) FROM payment WHERE status = ${PaymentStatus.Unknown} ${keysendsOfTenant}) AS unknown_count,
-             (SELECT COALESCE(SUM(amount_sats), 0) FROM payment WHERE status = ${PaymentStatus.Unknown} ${keysendsOfTenant})::bigint AS unknown_sats,
-             (SELECT COUNT(*) FROM listening_event WHERE true ${eventsOfTenant}) AS events,
-             (SELECT COUNT(*) FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL ${eventsOfTenant}) AS pending_events,
-             (SELECT COUNT(*) FROM listening_event WHERE apply_error IS NOT NULL ${eventsOfTenant}) AS set_aside_events`;
+    const [tally] = await this.prisma.$queryRaw<(LedgerTotals & { events: bigint; fees: bigint })[]>(tallySql(tenant));
+    const totals = tally!;
+    const [keysends] = await this.prisma.$queryRaw<{ unknown_count: bigint; unknown_sats: bigint; pending_events: bigint; set_aside_events: bigint }[]>(
+      summaryCountsSql(tenant),
+    );
     return {
       accruedMsat: String(totals.accruedMsat),
       owedMsat: String(totals.owedMsat),
       inFlightMsat: String(totals.inFlightMsat),
       parkedMsat: String(totals.parkedMsat),
       paidMsat: String(totals.paidMsat),
-      feesSats: Number(keysends!.fees),
+      feesSats: Number(totals.fees),
       unknown: { keysends: Number(keysends!.unknown_count), sats: Number(keysends!.unknown_sats) },
       events: {
-        accepted: Number(keysends!.events),
+        accepted: Number(totals.events),
         awaitingAccumulation: Number(keysends!.pending_events),
         setAside: Number(keysends!.set_aside_events),
       },
@@ -252,7 +297,8 @@ export class LedgerQueries {
   }
 
   // The invariant, checked against the database: per recipient accrued = owed + in flight + parked + paid, and the sum
-  // accrued equals what the applied events and boosts are worth, and the payments prove what was paid. One snapshot (repeatable read), so it holds mid-flight too.
+  // accrued equals what the applied events and boosts are worth, the payments prove what was paid, and the running
+  // totals (ledger_tally) are the sums of their rows. One snapshot (repeatable read), so it holds mid-flight too.
   async checkInvariant(): Promise<InvariantReport> {
     return this.prisma.$transaction(
       async (tx) => {
@@ -278,10 +324,11 @@ export class LedgerQueries {
         if (keysendsInFlight !== totals.inFlightMsat) problems.push(`payments hold ${keysendsInFlight} msat in flight, balances ${totals.inFlightMsat}`);
         if (keysendsPaid !== totals.paidMsat) problems.push(`succeeded payments paid ${keysendsPaid} msat, balances say ${totals.paidMsat} msat`);
         if (broken.length) problems.push(`${broken.length} recipients do not balance: ${broken.map((b) => b.id).join(', ')}`);
-        problems.push(...(await paymentProblems(tx)));
+        problems.push(...(await paymentProblems(tx)), ...(await tallyProblems(tx)));
         return { ok: problems.length === 0, eventsMsat: events!.msat, totals, problems };
       },
-      { isolationLevel: 'RepeatableRead' },
+      // It reads every event, balance and payment: seconds at millions of events, past Prisma's 5 s default.
+      { isolationLevel: 'RepeatableRead', timeout: CHECK_TIMEOUT_MS },
     );
   }
 }

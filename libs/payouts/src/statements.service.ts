@@ -40,6 +40,35 @@ const nameOf = (recipientId: Prisma.Sql, tenant: string | null) => Prisma.sql`
 const within = (column: Prisma.Sql, period: StatementPeriod) =>
   Prisma.sql`${period.from ? Prisma.sql`AND ${column} >= ${period.from}` : Prisma.empty} ${period.to ? Prisma.sql`AND ${column} < ${period.to}` : Prisma.empty}`;
 
+// A statement's episodes (one row each, per recipient). Without a period, accrued is the balances' own (the ledger,
+// one row per balance); within one, the listening received in it, summed from the allocations (a row per event
+// share: slow for a recipient with millions of them).
+export function statementEpisodesSql(tenant: string | null, recipientId: bigint, period: StatementPeriod): Prisma.Sql {
+  const inPeriod = period.from !== undefined || period.to !== undefined;
+  // Without a period, a balance's accrued is the whole of it (a boost's share that joined a stream balance is counted
+  // there). Within one: the listening of the period's events, and the whole share of the period's boosts (what of
+  // it was sent from its boost balance and what joined a stream balance).
+  const accrued = inPeriod ? Prisma.sql`COALESCE(SUM(listened.msat), 0) + COALESCE(SUM(boosted.msat), 0)` : Prisma.sql`SUM(b.accrued_msat)`;
+  const listened = inPeriod
+    ? Prisma.sql`CROSS JOIN LATERAL (SELECT SUM(a.amount_msat) AS msat FROM allocation a JOIN listening_event le ON le.id = a.event_id
+                                     WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)}) listened
+                 LEFT JOIN LATERAL (SELECT b.accrued_msat + b.boost_joined_msat AS msat FROM boost bo
+                                    WHERE bo.id = b.boost_id ${within(Prisma.sql`bo.received_at`, period)}) boosted ON true`
+    : Prisma.empty;
+  return Prisma.sql`
+    SELECT b.feed_guid, b.item_guid, MAX(e.feed_title) AS feed_title, MAX(e.item_title) AS item_title,
+           ${accrued}::bigint AS accrued, COALESCE(SUM(settled.msat), 0)::bigint AS paid_msat,
+           COALESCE(SUM(settled.fees), 0)::bigint AS fees_sats,
+           SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked
+    FROM balance b LEFT JOIN episode e ON e.app_id = b.app_id AND e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
+    ${listened}
+    CROSS JOIN LATERAL (SELECT SUM(pp.msat) AS msat, SUM(k.fee_sats) FILTER (WHERE k.balance_id = b.id) AS fees
+                        FROM payment_part pp JOIN payment k ON k.id = pp.payment_id
+                        WHERE pp.balance_id = b.id AND k.status = ${PaymentStatus.Succeeded} ${within(Prisma.sql`k.finished_at`, period)}) settled
+    WHERE b.recipient_id = ${recipientId} ${ofTenant(tenant)}
+    GROUP BY b.feed_guid, b.item_guid ORDER BY b.feed_guid, b.item_guid`;
+}
+
 @Injectable()
 export class StatementsService {
   constructor(private readonly prisma: PrismaService) {}
@@ -51,22 +80,7 @@ export class StatementsService {
       SELECT r.id, r.address, r.custom_key AS "customKey", r.custom_value AS "customValue", ${nameOf(Prisma.sql`r.id`, tenant)} AS name
       FROM recipient r WHERE r.id = ${recipientId}`;
     if (!recipient) return null;
-    const episodes = await this.prisma.$queryRaw<EpisodeRow[]>`
-      SELECT b.feed_guid, b.item_guid, MAX(e.feed_title) AS feed_title, MAX(e.item_title) AS item_title,
-             (COALESCE(SUM(listened.msat), 0) + COALESCE(SUM(boosted.msat), 0))::bigint AS accrued, COALESCE(SUM(settled.msat), 0)::bigint AS paid_msat,
-             COALESCE(SUM(settled.fees), 0)::bigint AS fees_sats,
-             SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked
-      FROM balance b LEFT JOIN episode e ON e.app_id = b.app_id AND e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
-      CROSS JOIN LATERAL (SELECT SUM(a.amount_msat) AS msat FROM allocation a JOIN listening_event le ON le.id = a.event_id
-                          WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)}) listened
-      -- A boost's share: what was sent from its boost balance and what joined a stream balance of the same episode.
-      LEFT JOIN LATERAL (SELECT b.accrued_msat + b.boost_joined_msat AS msat FROM boost bo
-                         WHERE bo.id = b.boost_id ${within(Prisma.sql`bo.received_at`, period)}) boosted ON true
-      CROSS JOIN LATERAL (SELECT SUM(pp.msat) AS msat, SUM(k.fee_sats) FILTER (WHERE k.balance_id = b.id) AS fees
-                          FROM payment_part pp JOIN payment k ON k.id = pp.payment_id
-                          WHERE pp.balance_id = b.id AND k.status = ${PaymentStatus.Succeeded} ${within(Prisma.sql`k.finished_at`, period)}) settled
-      WHERE b.recipient_id = ${recipientId} ${ofTenant(tenant)}
-      GROUP BY b.feed_guid, b.item_guid ORDER BY b.feed_guid, b.item_guid`;
+    const episodes = await this.prisma.$queryRaw<EpisodeRow[]>(statementEpisodesSql(tenant, recipientId, period));
     if (episodes.length === 0) return null;
     const keysends = await this.prisma.$queryRaw<
       {
