@@ -1,24 +1,21 @@
 // npm run bench: every throughput and memory figure of splitstream beside an anchor measured in the same run on
 // the same machine, and the ratio. Runs against its own database (<DATABASE_URL name>_bench) and queue prefix.
-// Anchors: a bare Fastify endpoint doing one BullMQ add (ingest); raw `pg` doing the ledger's writes (drain); the
+// Anchors: a bare Fastify endpoint doing one BullMQ add (ingest); bench/drain.ts's own (the worker's drain); the
 // wallet's own round trips (payout); a plain 4-recipient block (split cost).
-// BENCH_ONLY=split,capped,cli,throughput runs only the sections named.
+// BENCH_ONLY=split,capped,cli,throughput,drain runs only the sections named.
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import autocannon from 'autocannon';
-import { Queue } from 'bullmq';
 import pg from 'pg';
 import { loadConfig, parseSimulatorConfig } from '@splitstream/config';
-import { listeningEventSchema } from '@splitstream/ingestion';
 import { adversarialBlock, worstAllowedBlock } from '../libs/money/src/testing/adversarial.js';
-import { rawPgApply } from './anchors.js';
+import { drainSection } from './drain.js';
 import { refuseMs, splitMs } from './split-cost.js';
 import { benchPorts, freshDatabase, ratio, rssMegabytes, startProcess, stopProcess, until, waitHealthy } from './support.js';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
-const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50_000);
 const PAYOUT_RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 10_000);
 
 const config = loadConfig();
@@ -100,51 +97,8 @@ const createKey = (app = 'bench') => {
   return created.stdout.trim().split('\n').at(-1)!;
 };
 
-// ---- drain -----------------------------------------------------------------------------------------------
+// ---- drain ----------------------------------------------------------------------------------------------
 const db = () => new pg.Client({ connectionString: database.toString() });
-async function unapplied(): Promise<number> {
-  const client = db();
-  await client.connect();
-  const {
-    rows: [row],
-  } = await client.query<{ n: string }>('SELECT count(*) AS n FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL');
-  await client.end();
-  return Number(row!.n);
-}
-
-// A backlog as the api leaves it: events stored, one apply job per 100-event request.
-async function seedBacklog(count: number, tag: string) {
-  const client = db();
-  await client.connect();
-  // Stored as the api stores it: the parsed event, defaults filled in.
-  const payload = JSON.stringify(listeningEventSchema.parse({ ...event(), id: 'x' }));
-  const { rows: ids } = await client.query<{ id: string }>(
-    `INSERT INTO listening_event (app_id, event_id, payload, amount_msat)
-     SELECT 'bench', $1 || g, jsonb_set($2::jsonb, '{id}', to_jsonb($1 || g)), 10000 FROM generate_series(1, $3::int) g RETURNING id`,
-    [`${tag}-`, payload, count],
-  );
-  await client.end();
-  const queue = new Queue('ledger', { connection: { url: config.REDIS_URL }, prefix });
-  const jobs = [];
-  for (let i = 0; i < ids.length; i += 100) jobs.push({ name: 'apply-events', data: { eventIds: ids.slice(i, i + 100).map((r) => r.id) } });
-  for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
-  await queue.close();
-}
-
-// Workers are up (healthy) before the clock starts, so their boot is not counted; whatever they applied while
-// booting is not counted either: the backlog is what is left when the clock starts.
-async function drain(workers: number, seed?: () => Promise<void>): Promise<{ rate: number; rss: number }> {
-  const children = Array.from({ length: workers }, (_, i) => startProcess('dist/apps/worker/src/main.js', { ...env, WORKER_PORT: String(ports.worker + i) }));
-  await Promise.all(children.map((_, i) => waitHealthy(`http://127.0.0.1:${ports.worker + i}/health`)));
-  await seed?.();
-  const backlog = await unapplied();
-  const started = process.hrtime.bigint();
-  await until(async () => (await unapplied()) === 0, 30 * 60_000, 100);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const rss = rssMegabytes(children[0]!.pid!);
-  for (const child of children) await stopProcess(child);
-  return { rate: backlog / seconds, rss };
-}
 
 // ---- payout ----------------------------------------------------------------------------------------------
 async function seedOwed(count: number) {
@@ -299,28 +253,6 @@ if (wanted('throughput')) {
   await stopProcess(bare);
   await stopProcess(api);
 
-  const endToEnd = await drain(1);
-  report('worker: drain what the ingest runs accepted (1 worker)', `${Math.round(endToEnd.rate)} events/s`, '-', null, '>= 10,000 events/s');
-
-  const anchorEvents = Array.from({ length: BACKLOG }, (_, i) => ({ id: `anchor-${i}`, amountMsat: 10_000n, recipients: recipients.map((r) => r.address) }));
-  const rawRate = await rawPgApply(database.toString(), anchorEvents, 100);
-  const one = await drain(1, () => seedBacklog(BACKLOG, 'one'));
-  report(
-    `worker: apply ${BACKLOG} events (4 recipients), 1 worker`,
-    `${Math.round(one.rate)} events/s`,
-    `raw pg ${Math.round(rawRate)} events/s`,
-    ratio(one.rate, rawRate),
-    '>= 0.5',
-  );
-  const two = await drain(2, () => seedBacklog(BACKLOG, 'two'));
-  report(
-    `worker: apply ${BACKLOG} events, 2 workers`,
-    `${Math.round(two.rate)} events/s`,
-    `raw pg ${Math.round(rawRate)} events/s`,
-    ratio(two.rate, rawRate),
-    '-',
-  );
-
   const simProcess = startProcess('dist/apps/alby-sim/src/main.js', env);
   await waitHealthy(`http://127.0.0.1:${ports.sim}/health`);
   await sim('/admin/settings', {
@@ -352,7 +284,7 @@ if (wanted('throughput')) {
     200,
   );
   const runMs = new Date(payout!.finishedAt).getTime() - new Date(payout!.startedAt).getTime();
-  const workerRss = Math.max(endToEnd.rss, one.rss, rssMegabytes(payWorker.pid!));
+  const workerRss = rssMegabytes(payWorker.pid!);
   report(
     `payout run: ${PAYOUT_RECIPIENTS} recipients, 100 keysends/request, instant wallet (${payout!.totals.succeeded} paid)`,
     `${(runMs / 1000).toFixed(1)} s = ${((runMs - walletMs) / PAYOUT_RECIPIENTS).toFixed(2)} ms of ours per keysend`,
@@ -362,7 +294,20 @@ if (wanted('throughput')) {
   );
   await Promise.all([stopProcess(payApi), stopProcess(payWorker), stopProcess(simProcess)]);
   report('memory: api RSS after the ingest runs', `${apiRss} MB`, '-', null, '< 200 MB');
-  report('memory: worker RSS after the drains and the payout', `${workerRss} MB`, '-', null, '< 250 MB');
+  report('memory: worker RSS after the payout', `${workerRss} MB`, '-', null, '< 250 MB');
+}
+
+if (wanted('drain')) {
+  await drainSection({
+    env,
+    ports,
+    databaseUrl: database.toString(),
+    redisUrl: config.REDIS_URL,
+    prefix,
+    seconds: DURATION_S,
+    createKey,
+    report: (row) => report(row.what, row.figure, row.anchor, row.ratio, row.met === null ? row.target : `${row.target} (${row.met ? 'met' : 'NOT met'})`),
+  });
 }
 
 console.log(`\nsplitstream benchmarks, ${new Date().toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} cores, Node ${process.version}\n`);
