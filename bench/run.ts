@@ -12,10 +12,11 @@ import { drain } from './sections/drain.js';
 import { intake } from './sections/intake.js';
 import { memory } from './sections/memory.js';
 import { payout } from './sections/payout.js';
+import { reads } from './sections/reads.js';
 import { split } from './sections/split.js';
 
 // In run order.
-const sections: BenchSection[] = [split, cli, capped, intake, memory, drain, payout];
+const sections: BenchSection[] = [split, cli, capped, intake, memory, drain, payout, reads];
 
 const config = loadConfig();
 const database = new URL(config.DATABASE_URL);

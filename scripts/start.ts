@@ -5,7 +5,7 @@
 // pays it, and says so; the simulator is then also the domain of Lightning Addresses `<name>@pods.invalid` (a name that can
 // never be a real domain), unless LNADDRESS_HOST_MAP says otherwise.
 import concurrently from 'concurrently';
-import { DEV_NWC, loadConfigOrExit, loadSimulatorConfig, nwcUrl } from '@splitstream/config';
+import { DEV_NWC, loadConfigOrExit, loadSimulatorConfig, nwcUrl, WORKER_NODE_FLAGS } from '@splitstream/config';
 
 const config = loadConfigOrExit();
 const sim = loadSimulatorConfig();
@@ -14,7 +14,7 @@ const SIMULATED_LN_DOMAIN = 'pods.invalid';
 if (config.LOG_FORMAT === 'auto' && process.stdout.isTTY) process.env.LOG_FORMAT = 'pretty';
 const commands = [
   { name: 'api', command: 'node dist/apps/api/src/main.js', prefixColor: 'blue' },
-  { name: 'worker', command: 'node dist/apps/worker/src/main.js', prefixColor: 'magenta' },
+  { name: 'worker', command: `node ${WORKER_NODE_FLAGS.join(' ')} dist/apps/worker/src/main.js`, prefixColor: 'magenta' },
 ];
 const albySim = `http://${sim.SIM_HOST}:${sim.SIM_PORT}`;
 const nwcRelay = `ws://${sim.SIM_HOST}:${sim.NWC_SIM_PORT}`;

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { type AppConfig, toEnvironment } from '@splitstream/config';
+import { type AppConfig, toEnvironment, WORKER_NODE_FLAGS } from '@splitstream/config';
 import { eventually, PROCESS_BOOT_MS, request } from './http.js';
 import { freePort } from './outages.js';
 
@@ -13,7 +13,8 @@ export async function startWorkerProcess(
 ): Promise<ChildProcess> {
   const port = await freePort();
   const env = toEnvironment(config);
-  const worker = spawn('node', ['dist/apps/worker/src/main.js'], {
+  // With the heap limit it is deployed with, so the e2e specs run it as production does.
+  const worker = spawn('node', [...WORKER_NODE_FLAGS, 'dist/apps/worker/src/main.js'], {
     env: { ...process.env, ...env, WORKER_PORT: String(port), WORKER_METRICS_PORT: '0', LOG_LEVEL: options.logLevel },
     stdio: ['ignore', options.onOutput ? 'pipe' : 'ignore', options.onOutput ? 'pipe' : 'inherit'],
   });

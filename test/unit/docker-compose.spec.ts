@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { WORKER_NODE_FLAGS } from '@splitstream/config';
 
 // No Docker engine runs on the machines that test this project, so the compose file is checked as data.
 const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as {
@@ -69,5 +70,9 @@ describe('docker-compose.yml: wallet credentials', () => {
     }
     expect(merged.services.worker!.environment).toMatchObject({ ALBY_ACCESS_TOKEN: '${ALBY_ACCESS_TOKEN:-}', NWC_URL: '${NWC_URL:-}' });
     expect(merged.services.worker!.environment!.DATABASE_URL).toMatch(/^postgresql:\/\/splitstream_app:/);
+  });
+
+  it('starts the worker with the heap limit that bounds its memory (WORKER_NODE_FLAGS), as npm start does', () => {
+    expect(compose.services.worker!.command).toEqual(['node', ...WORKER_NODE_FLAGS, 'dist/apps/worker/src/main.js']);
   });
 });

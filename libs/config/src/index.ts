@@ -10,6 +10,7 @@ export {
   type AppConfig,
   type WalletTarget,
 } from './config.schema.js';
+export { WORKER_NODE_FLAGS } from './node-flags.js';
 export { DEV_NWC, nwcUrl, parseNwcUrl, type NwcUrlParts } from './nwc-url.js';
 export { ConfigError, type ConfigNeeds, loadConfig, loadConfigOrExit, parseConfig, toEnvironment } from './load-config.js';
 export { APP_CONFIG, ConfigModule } from './config.module.js';

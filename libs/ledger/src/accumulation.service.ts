@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type Allocation, recipientIdentity, splitListening, type ValueBlock } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
+import { passesOf } from './apply-passes.js';
 import { type Accrual, accrue, balanceKey } from './books.js';
 import type { ListeningPayload } from './listening-payload.js';
 
@@ -33,7 +34,10 @@ type EpisodeFields = Pick<ListeningPayload, 'feedGuid' | 'itemGuid' | (typeof EP
 type PendingAccrual = Omit<Accrual, 'recipientId'> & { recipient: string };
 
 const TRANSACTION_TIMEOUT_MS = 60_000;
-const REMEMBERED_SPLITS = 10_000;
+// The remembered splits are bounded by an estimate of their size (a key holds the whole value block, a split an
+// entry per recipient), so distinct large blocks cannot outgrow the worker's heap limit.
+const REMEMBERED_SPLIT_BYTES = 16 * 1024 * 1024;
+const BYTES_PER_REMEMBERED_SHARE = 200;
 const byKey = <T>(entries: Map<string, T>) => [...entries.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
 
 // Applies accepted listening events to the ledger: each event's exact split is accrued to its recipients, per
@@ -50,98 +54,111 @@ export class AccumulationService {
     return this.prisma.$transaction(
       async (tx) => {
         // An event sent by reference waits for its block (libs/feeds writes resolved_value) and is skipped until then.
-        const locked = await tx.$queryRaw<{ id: bigint; app_id: string; payload: ListeningPayload; resolved_value: ValueBlock | null; amount_msat: bigint }[]>`
-          SELECT id, app_id, payload, resolved_value, amount_msat FROM listening_event
+        const locked = await tx.$queryRaw<{ id: bigint; bytes: number }[]>`
+          SELECT id, pg_column_size(payload) + COALESCE(pg_column_size(resolved_value), 0) AS bytes FROM listening_event
           WHERE id = ANY(${eventIds.map(String)}::bigint[]) AND applied_at IS NULL AND (payload ? 'value' OR resolved_value IS NOT NULL)
           ORDER BY id FOR UPDATE SKIP LOCKED`;
-        const events = locked.map(({ resolved_value, ...e }) => ({ ...e, value: e.payload.value ?? resolved_value! }));
-        if (events.length === 0) return 0;
+        let applied = 0;
+        for (const pass of passesOf(locked))
+          applied += await this.applyPass(
+            tx,
+            pass.map((e) => e.id),
+          );
+        return applied;
+      },
+      { timeout: TRANSACTION_TIMEOUT_MS, isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted },
+    );
+  }
 
-        const recipients = new Map<string, RecipientRow>();
-        const names = new Map<string, AppRecipientName>();
-        const pending = new Map<string, PendingAccrual>();
-        const allocations: { eventId: bigint; key: string; amountMsat: bigint }[] = [];
-        const applied: typeof events = [];
-        const setAside: { id: bigint; error: string }[] = [];
-        for (const [index, event] of events.entries()) {
-          // A split of the largest block the rules allow costs about a millisecond: between every few the worker
-          // answers its health checks and renews its job locks.
-          if (index > 0 && index % SPLITS_BETWEEN_YIELDS === 0) await new Promise((resolve) => setImmediate(resolve));
-          const { payload } = event;
-          let split: readonly Allocation[];
-          try {
-            split = this.splitOf(event.amount_msat, payload, event.value);
-          } catch (error) {
-            setAside.push({ id: event.id, error: `cannot be split: ${(error as Error).message}` });
-            continue;
-          }
-          applied.push(event);
-          for (const a of split) {
-            const identity = recipientIdentity(a.recipient);
-            const name = a.recipient.name ?? '';
-            recipients.set(identity, { address: a.recipient.address, customKey: a.recipient.customKey ?? '', customValue: a.recipient.customValue ?? '' });
-            names.set(JSON.stringify([identity, event.app_id]), { recipient: identity, appId: event.app_id, name });
-            const key = JSON.stringify([identity, event.app_id, payload.feedGuid, payload.itemGuid, a.remoteFeedGuid ?? '', a.remoteItemGuid ?? '']);
-            // Events come in id order: the latest event's metadata wins.
-            const previous = pending.get(key);
-            pending.set(key, {
-              recipient: identity,
-              appId: event.app_id,
-              feedGuid: payload.feedGuid,
-              itemGuid: payload.itemGuid,
-              remoteFeedGuid: a.remoteFeedGuid ?? '',
-              remoteItemGuid: a.remoteItemGuid ?? '',
-              amountMsat: (previous?.amountMsat ?? 0n) + a.amountMsat,
-              name,
-              appName: payload.appName ?? '',
-              appVersion: payload.appVersion ?? '',
-              senderName: payload.senderName ?? '',
-              // Whole seconds: the bLIP-10 record's ts (what the balance keeps this for) is an integer.
-              position: Math.floor(payload.position),
-            });
-            allocations.push({ eventId: event.id, key, amountMsat: a.amountMsat });
-          }
-        }
+  // One pass over events this transaction has locked: split, accrue, one allocation row per share, mark applied.
+  private async applyPass(tx: Tx, ids: bigint[]): Promise<number> {
+    const stored = await tx.$queryRaw<{ id: bigint; app_id: string; payload: ListeningPayload; resolved_value: ValueBlock | null; amount_msat: bigint }[]>`
+          SELECT id, app_id, payload, resolved_value, amount_msat FROM listening_event WHERE id = ANY(${ids.map(String)}::bigint[]) ORDER BY id`;
+    const events = stored.map(({ resolved_value, ...e }) => ({ ...e, value: e.payload.value ?? resolved_value! }));
 
-        const recipientIds = await this.upsertRecipients(tx, recipients);
-        await this.upsertAppRecipients(tx, names, recipientIds);
-        await this.upsertEpisodes(
-          tx,
-          applied.map((e) => ({ appId: e.app_id, payload: e.payload })),
-        );
-        const accruals = new Map<string, Accrual>();
-        for (const [key, { recipient, ...rest }] of pending) accruals.set(key, { ...rest, recipientId: recipientIds.get(recipient)! });
-        const rows = byKey(new Map([...accruals.values()].map((a) => [balanceKey(a), a])));
-        const balanceIds = await accrue(
-          tx,
-          rows.map(([, a]) => a),
-        );
+    const recipients = new Map<string, RecipientRow>();
+    const names = new Map<string, AppRecipientName>();
+    const pending = new Map<string, PendingAccrual>();
+    const allocations: { eventId: bigint; key: string; amountMsat: bigint }[] = [];
+    const applied: typeof events = [];
+    const setAside: { id: bigint; error: string }[] = [];
+    for (const [index, event] of events.entries()) {
+      // A split of the largest block the rules allow costs about a millisecond: between every few the worker
+      // answers its health checks and renews its job locks.
+      if (index > 0 && index % SPLITS_BETWEEN_YIELDS === 0) await new Promise((resolve) => setImmediate(resolve));
+      const { payload } = event;
+      let split: readonly Allocation[];
+      try {
+        split = this.splitOf(event.amount_msat, payload, event.value);
+      } catch (error) {
+        setAside.push({ id: event.id, error: `cannot be split: ${(error as Error).message}` });
+        continue;
+      }
+      applied.push(event);
+      for (const a of split) {
+        const identity = recipientIdentity(a.recipient);
+        const name = a.recipient.name ?? '';
+        recipients.set(identity, { address: a.recipient.address, customKey: a.recipient.customKey ?? '', customValue: a.recipient.customValue ?? '' });
+        names.set(JSON.stringify([identity, event.app_id]), { recipient: identity, appId: event.app_id, name });
+        const key = JSON.stringify([identity, event.app_id, payload.feedGuid, payload.itemGuid, a.remoteFeedGuid ?? '', a.remoteItemGuid ?? '']);
+        // Events come in id order: the latest event's metadata wins.
+        const previous = pending.get(key);
+        pending.set(key, {
+          recipient: identity,
+          appId: event.app_id,
+          feedGuid: payload.feedGuid,
+          itemGuid: payload.itemGuid,
+          remoteFeedGuid: a.remoteFeedGuid ?? '',
+          remoteItemGuid: a.remoteItemGuid ?? '',
+          amountMsat: (previous?.amountMsat ?? 0n) + a.amountMsat,
+          name,
+          appName: payload.appName ?? '',
+          appVersion: payload.appVersion ?? '',
+          senderName: payload.senderName ?? '',
+          // Whole seconds: the bLIP-10 record's ts (what the balance keeps this for) is an integer.
+          position: Math.floor(payload.position),
+        });
+        allocations.push({ eventId: event.id, key, amountMsat: a.amountMsat });
+      }
+    }
 
-        const balanceOf = new Map([...accruals].map(([key, accrual]) => [key, String(balanceIds.get(balanceKey(accrual))!)]));
-        // unnest: three array parameters however many rows (a row-per-parameter insert would hit PostgreSQL's limit).
-        await tx.$executeRaw`
+    const recipientIds = await this.upsertRecipients(tx, recipients);
+    await this.upsertAppRecipients(tx, names, recipientIds);
+    await this.upsertEpisodes(
+      tx,
+      applied.map((e) => ({ appId: e.app_id, payload: e.payload })),
+    );
+    const accruals = new Map<string, Accrual>();
+    for (const [key, { recipient, ...rest }] of pending) accruals.set(key, { ...rest, recipientId: recipientIds.get(recipient)! });
+    const rows = byKey(new Map([...accruals.values()].map((a) => [balanceKey(a), a])));
+    const balanceIds = await accrue(
+      tx,
+      rows.map(([, a]) => a),
+    );
+
+    const balanceOf = new Map([...accruals].map(([key, accrual]) => [key, String(balanceIds.get(balanceKey(accrual))!)]));
+    // unnest: three array parameters however many rows (a row-per-parameter insert would hit PostgreSQL's limit).
+    await tx.$executeRaw`
           INSERT INTO allocation (event_id, balance_id, amount_msat)
           SELECT * FROM unnest(${allocations.map((a) => String(a.eventId))}::bigint[],
                                ${allocations.map((a) => balanceOf.get(a.key)!)}::bigint[],
                                ${allocations.map((a) => String(a.amountMsat))}::bigint[])`;
-        await tx.$executeRaw`UPDATE listening_event SET applied_at = now() WHERE id = ANY(${applied.map((e) => String(e.id))}::bigint[])`;
-        for (const { id, error } of setAside) this.logger.error({ eventId: String(id) }, `event set aside, not applied: ${error}`);
-        if (setAside.length > 0) {
-          await tx.$executeRaw`
+    await tx.$executeRaw`UPDATE listening_event SET applied_at = now() WHERE id = ANY(${applied.map((e) => String(e.id))}::bigint[])`;
+    for (const { id, error } of setAside) this.logger.error({ eventId: String(id) }, `event set aside, not applied: ${error}`);
+    if (setAside.length > 0) {
+      await tx.$executeRaw`
             UPDATE listening_event e SET apply_error = d.error
             FROM unnest(${setAside.map((a) => String(a.id))}::bigint[], ${setAside.map((a) => a.error)}::text[]) AS d(id, error)
             WHERE e.id = d.id`;
-        }
-        return applied.length;
-      },
-      { timeout: TRANSACTION_TIMEOUT_MS, isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted },
-    );
+    }
+    return applied.length;
   }
 
   // The same value block and amount come back in event after event (one episode, many listeners): the exact
   // split, pure and deterministic, is computed once per (amount, length, block, and the position when the block
   // has time splits: only then does the position change the split).
   private readonly splits = new Map<string, Allocation[]>();
+  private rememberedBytes = 0;
 
   private splitOf(amountMsat: bigint, payload: ListeningPayload, value: ValueBlock): readonly Allocation[] {
     const timed = value.timeSplits.length > 0;
@@ -149,8 +166,13 @@ export class AccumulationService {
     let split = this.splits.get(key);
     if (!split) {
       split = splitListening({ amountMsat, position: payload.position, seconds: payload.seconds, value });
-      if (this.splits.size >= REMEMBERED_SPLITS) this.splits.clear();
+      const bytes = key.length + split.length * BYTES_PER_REMEMBERED_SHARE;
+      if (this.rememberedBytes + bytes > REMEMBERED_SPLIT_BYTES) {
+        this.splits.clear();
+        this.rememberedBytes = 0;
+      }
       this.splits.set(key, split);
+      this.rememberedBytes += bytes;
     }
     return split;
   }

@@ -5,9 +5,9 @@
 // And the ledger check, over HTTP and from the command line.
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
-import { sealCursor } from '../apps/api/src/http/cursors.js';
+import { sealCursor } from '../../apps/api/src/http/cursors.js';
 import { HOT_RECIPIENT_ID, readsApp, readsKeys, readsShape, seedReads } from './reads-seed.js';
-import { type BenchRow, benchPorts, freshDatabase, ratio, startProcess, stopProcess, waitHealthy } from './support.js';
+import { type BenchRow, type BenchSection, benchPorts, freshDatabase, ratio, startProcess, stopProcess, waitHealthy } from '../support.js';
 
 export interface ReadsContext {
   // The bench's own environment for the service's processes (REDIS_URL, QUEUE_PREFIX, ...) and its database.
@@ -159,3 +159,10 @@ export async function readsSection(ctx: ReadsContext): Promise<BenchRow[]> {
   }
   return rows;
 }
+
+export const reads: BenchSection = {
+  name: 'reads',
+  async run(ctx) {
+    for (const row of await readsSection({ env: ctx.env, databaseUrl: ctx.databaseUrl })) ctx.report(row);
+  },
+};
