@@ -29,21 +29,6 @@ const decimalSeconds = (min: string, max: number) => {
     .transform((v) => Number(wholeMilliseconds(v)) / 1000);
 };
 
-// The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
-export const listenerIdSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)');
-
-// What an event (or a boost) says about the episode and where in it the listener was.
-export const episodeFields = {
-  feedGuid: z.string({ error: 'is required (the podcast:guid)' }).min(1, 'is required (the podcast:guid)').max(256),
-  itemGuid: z.string({ error: 'is required (the episode guid)' }).min(1, 'is required (the episode guid)').max(256),
-  feedTitle: optionalText(1024),
-  itemTitle: optionalText(1024),
-  feedUrl: optionalText(2048),
-  feedId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
-  itemId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
-  position: decimalSeconds('0', 7 * 24 * 3600),
-};
-
 // One listening event as podcast apps send it (README: POST /v1/events).
 export const listeningEventSchema = strictObject({
   id: z
@@ -52,14 +37,24 @@ export const listeningEventSchema = strictObject({
     .max(128, 'must be a string of 1 to 128 characters')
     // The app's own id for the event: any text (field-docs would otherwise give it the database-id pattern).
     .meta({ example: 'app-generated-unique-id-1', pattern: '^[\\s\\S]{1,128}$' }),
-  ...episodeFields,
+  feedGuid: z.string({ error: 'is required (the podcast:guid)' }).min(1, 'is required (the podcast:guid)').max(256),
+  itemGuid: z.string({ error: 'is required (the episode guid)' }).min(1, 'is required (the episode guid)').max(256),
+  feedTitle: optionalText(1024),
+  itemTitle: optionalText(1024),
+  feedUrl: optionalText(2048),
+  feedId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+  itemId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+  position: decimalSeconds('0', 7 * 24 * 3600),
   seconds: decimalSeconds('0.001', 3600),
   satsPerMinute: wholeNumber(1, 100_000),
   senderName: optionalText(256),
   appName: optionalText(256),
   appVersion: optionalText(64),
   // The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
-  listenerId: listenerIdSchema.optional(),
+  listenerId: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)')
+    .optional(),
   // Left out, the worker finds the block itself: in the feed at feedUrl, else in the Podcast Index by the GUIDs
   // (README: value blocks by reference).
   value: valueBlockSchema.optional(),
