@@ -65,3 +65,13 @@ describe('remoteSegments', () => {
     expect(nested.recipients.map((r) => r.address)).toEqual(['guest']);
   });
 });
+
+describe('remoteSegments: nested segments without a paid share', () => {
+  it("drops a remote block's own time split whose only recipients are fees or split 0", () => {
+    const mix: ValueBlock = {
+      ...song,
+      timeSplits: [{ startTime: 0, duration: 100, remotePercentage: 100, recipients: [recipient('zero', 0), recipient('mix-fee', 5, true)] }],
+    };
+    expect(remoteSegments(split, mix, guids).map((s) => s.recipients.map((r) => r.address))).toEqual([['artist', 'band']]);
+  });
+});
