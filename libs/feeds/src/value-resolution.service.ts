@@ -62,9 +62,14 @@ export class ValueResolution {
     }
     const ready: bigint[] = [];
     const groups = [...byReference.values()];
+    // One group's unexpected error (the database refusing a write) never keeps the others from being applied: its
+    // events stay waiting (no resolved block) for the next job or the sweep.
     const next = async (): Promise<void> => {
       for (let group = groups.shift(); group; group = groups.shift()) {
-        if (await this.resolveGroup(group.ref, group.ids)) ready.push(...group.ids);
+        const [outcome] = await Promise.allSettled([this.resolveGroup(group.ref, group.ids)]);
+        if (outcome.status === 'fulfilled' && outcome.value) ready.push(...group.ids);
+        if (outcome.status === 'rejected')
+          this.logger.error({ events: group.ids.length }, `value block not resolved (${(outcome.reason as Error).message}); the events wait for the sweep`);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.config.FEED_CONCURRENCY, groups.length) }, next));
@@ -82,7 +87,7 @@ export class ValueResolution {
       return true;
     } catch (error) {
       if (!(error instanceof SourceFailure)) throw error;
-      const failed = JSON.stringify({ failedSource: error.url });
+      const failed = JSON.stringify({ failedSource: error.key });
       if (error.failures >= this.config.FEED_MAX_ATTEMPTS) {
         const reason = `no value block: ${error.message} (${error.failures} failures in a row; POST /v1/events/retry once it is fixed)`;
         this.logger.warn({ events: ids.length, source: error.url }, `events set aside: ${reason}`);
