@@ -33,7 +33,14 @@ describe('value blocks by reference: review findings (e2e)', () => {
     feeds = await startFeedServer();
     const index = { PODCAST_INDEX_API_URL: feeds.indexUrl, PODCAST_INDEX_API_KEY: INDEX_KEY, PODCAST_INDEX_API_SECRET: INDEX_SECRET };
     // A cache of 1 s (every read goes to the source) and a backoff of 30 s (longer than any wait below).
-    stack = await startStack({ ...index, FEED_CACHE_SECONDS: '1', FEED_RETRY_BASE_SECONDS: '30', FEED_RETRY_MAX_SECONDS: '30', FEED_MAX_ATTEMPTS: '2' });
+    stack = await startStack({
+      ...index,
+      FEED_CACHE_SECONDS: '1',
+      FEED_RETRY_BASE_SECONDS: '30',
+      FEED_RETRY_MAX_SECONDS: '30',
+      FEED_MAX_ATTEMPTS: '2',
+      EVENT_RETRY_RATE_LIMIT_PER_MINUTE: '2',
+    });
   });
   afterAll(() => Promise.all([stack?.close(), feeds?.close()]));
 
@@ -96,5 +103,14 @@ describe('value blocks by reference: review findings (e2e)', () => {
       const res = await stack.http.post('/v1/events', { events: [{ ...minute, id: `bad-${feedUrl.length}`, itemGuid: 'ep', feedUrl }] });
       expect({ feedUrl, status: res.status }).toEqual({ feedUrl, status: 400 });
     }
+  });
+
+  // Each retry re-queues set-aside events and resets feed failures: an app asks at most
+  // EVENT_RETRY_RATE_LIMIT_PER_MINUTE times a minute (429 beyond), like POST /v1/payouts/run.
+  it('limits POST /v1/events/retry per app and minute', async () => {
+    const app = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('retrying-app', [Scope.EventsWrite])).key);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await app.post('/v1/events/retry', {})).status);
+    expect(statuses).toEqual([202, 202, 429]);
   });
 });

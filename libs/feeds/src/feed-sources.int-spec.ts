@@ -55,12 +55,16 @@ describe('FeedSources (integration)', () => {
     expect(row!.lastErrorDetail).toMatch(/^feed http:\/\/127\.0\.0\.1:9\/unreachable-\d+\.xml: unreachable: .+/);
   });
 
-  it("retry() of an item's key resets the item and its source (and only that kind of it)", async () => {
+  it("an admin's retry() of an item's key resets the item and its source (and only that kind of it); an app's only the item", async () => {
     const url = `${feeds.url}/retry-me.xml`;
     await sources.fail(sourceKeyOf('feed', url), url, 'down');
     await sources.fail(sourceKeyOf('podcastIndex', url), url, 'down');
     await sources.fail(itemKeyOf('feed', url, 'ep#1'), url, 'no block');
-    await sources.retry([itemKeyOf('feed', url, 'ep#1')]);
+    await sources.retry([itemKeyOf('feed', url, 'ep#1')], { sources: false });
+    expect(await sources.failuresOf(itemKeyOf('feed', url, 'ep#1'))).toBe(0);
+    expect(await failureOf(sources.failuresOf(sourceKeyOf('feed', url)))).toBeInstanceOf(SourceFailure);
+    await sources.fail(itemKeyOf('feed', url, 'ep#1'), url, 'no block');
+    await sources.retry([itemKeyOf('feed', url, 'ep#1')], { sources: true });
     expect(await sources.failuresOf(sourceKeyOf('feed', url))).toBe(0);
     expect(await sources.failuresOf(itemKeyOf('feed', url, 'ep#1'))).toBe(0);
     expect(await failureOf(sources.failuresOf(sourceKeyOf('podcastIndex', url)))).toBeInstanceOf(SourceFailure);

@@ -138,11 +138,13 @@ export class FeedSources {
     });
   }
 
-  // An operator's retry (the feeds were fixed): these sources (and items) may be called again now, and the sources
-  // are asked again (conditionally) before their cached content is used.
-  async retry(keys: string[]): Promise<void> {
-    const sources = [...new Set(keys.flatMap((key) => sourceOfKey(key) ?? []))];
-    await this.prisma.feedSource.updateMany({ where: { key: { in: [...keys, ...sources] } }, data: { failures: 0, retryAt: null, checkedAt: null } });
+  // A retry (the feeds were fixed): these items may be called again now; with `sources` (an operator's) so may the
+  // sources, asked again (conditionally) before their cached content is used.
+  async retry(keys: string[], { sources }: { sources: boolean }): Promise<void> {
+    const sourceKeys = new Set(keys.flatMap((key) => sourceOfKey(key) ?? []));
+    const items = keys.filter((key) => !sourceKeys.has(key));
+    await this.prisma.feedSource.updateMany({ where: { key: { in: items } }, data: { failures: 0, retryAt: null } });
+    if (sources) await this.prisma.feedSource.updateMany({ where: { key: { in: [...sourceKeys] } }, data: { failures: 0, retryAt: null, checkedAt: null } });
   }
 
   // Any failure to read, parse or store the source is a failure of that source (with its reason), never of the job.
