@@ -246,7 +246,7 @@ describe('value blocks by reference: the worker finds the block by feed URL or G
   });
 
   it('picks up a changed feed after its TTL, asking with its ETag (304 while it is unchanged)', async () => {
-    const age = () => query(stack.config.DATABASE_URL, `UPDATE feed_source SET checked_at = checked_at - interval '1 hour' WHERE key = $1`, [feedUrl()]);
+    const age = () => query(stack.config.DATABASE_URL, `UPDATE feed_source SET checked_at = checked_at - interval '1 hour' WHERE url = $1`, [feedUrl()]);
     const requestsBefore = feeds.of('/show.xml').length;
     await stack.postEvents([listening('ttl-cached', 'byref-ep-2', { feedUrl: feedUrl(), position: 600 })]);
     await settled('ttl-cached', 'applied');

@@ -41,6 +41,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
     WORKER_METRICS_PORT: String(await freePort()),
     // Tests start many runs a minute; limits.e2e-spec.ts tests the budget with its own.
     PAYOUT_RUN_RATE_LIMIT_PER_MINUTE: '10000',
+    EVENT_RETRY_RATE_LIMIT_PER_MINUTE: '10000',
     ...overrides,
   });
   await truncateAll(config.DATABASE_URL);

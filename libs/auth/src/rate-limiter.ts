@@ -3,10 +3,11 @@ import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { MetricsService } from '@splitstream/observability';
 
-// The request budgets, per minute: POST /v1/events per API key, POST /v1/payouts/run per app.
+// The request budgets, per minute: POST /v1/events per API key, POST /v1/payouts/run and POST /v1/events/retry per app.
 export enum RateBudget {
   Events = 'events',
   PayoutRun = 'payout-run',
+  EventRetry = 'event-retry',
 }
 export const RATE_BUDGET = 'splitstream:rate-budget';
 // A route that spends a budget (the guard takes from it after the key check, and answers 429 beyond).
@@ -15,6 +16,7 @@ export const RateLimit = (budget: RateBudget) => SetMetadata(RATE_BUDGET, budget
 const BUDGETS = {
   [RateBudget.Events]: { setting: 'EVENTS_RATE_LIMIT_PER_MINUTE', what: 'POST /v1/events requests for this API key' },
   [RateBudget.PayoutRun]: { setting: 'PAYOUT_RUN_RATE_LIMIT_PER_MINUTE', what: 'payout runs requested for this app' },
+  [RateBudget.EventRetry]: { setting: 'EVENT_RETRY_RATE_LIMIT_PER_MINUTE', what: 'event retries requested for this app' },
 } as const;
 
 export interface RateDecision {

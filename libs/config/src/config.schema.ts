@@ -94,6 +94,8 @@ export const configSchema = z.object({
   EVENTS_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   // POST /v1/payouts/run requests per app per minute (a run already queued or running is returned, not started again).
   PAYOUT_RUN_RATE_LIMIT_PER_MINUTE: positiveInt.default(6),
+  // POST /v1/events/retry requests per app per minute (each re-queues set-aside events and resets feed failures).
+  EVENT_RETRY_RATE_LIMIT_PER_MINUTE: positiveInt.default(6),
   // Ceilings, in sats: one payment at most (a larger balance is paid in several payments in one run), one event,
   // one POST /v1/events request, and the caps of every app that has none of its own (per UTC day and month).
   MAX_PAYMENT_SATS: positiveInt.default(1_000_000),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { feedDocumentOf, podcastIndexDocumentOf } from './feed-document.js';
+import { feedDocumentOf, podcastIndexDocumentOf, storable } from './feed-document.js';
 
 const show = readFileSync(new URL('../../../test/fixtures/byref/show.xml', import.meta.url), 'utf8').replaceAll('{{BASE}}', 'https://feeds.example');
 
@@ -10,6 +10,13 @@ describe('feedDocumentOf', () => {
     expect(document.channel).toMatchObject({ type: 'lightning', method: 'keysend' });
     expect(Object.keys(document.items).sort()).toEqual(['byref-ep-1', 'byref-ep-3', 'byref-ep-4', 'byref-ep-5']);
     expect(document.items['byref-ep-1']).toHaveProperty('valueTimeSplits');
+  });
+
+  it('keeps no NUL or other control character (PostgreSQL refuses NUL in jsonb)', () => {
+    const document = feedDocumentOf(
+      show.replace('{{CHANNEL_HOST_SPLIT}}', '90').replace('<podcast:valueRecipient name="', '<podcast:valueRecipient name="\u0000\u0007'),
+    )!;
+    expect(JSON.stringify(document)).not.toMatch(/\\u00(0|1)/);
   });
 
   it('is undefined for what is not a feed', () => {
@@ -30,5 +37,14 @@ describe('podcastIndexDocumentOf', () => {
   it('gives a document without a block when the index has none, and undefined for an answer that is not JSON', () => {
     expect(podcastIndexDocumentOf(JSON.stringify({ status: 'true', value: null }), 'feed', 'item-1')).toEqual({ feedGuid: 'feed', channel: null, items: {} });
     expect(podcastIndexDocumentOf('<html>', 'feed')).toBeUndefined();
+  });
+});
+
+describe('storable', () => {
+  it('takes control characters and lone surrogates out of strings and keys, keeping tabs, newlines and pairs', () => {
+    expect(storable({ 'a\u0000': ['x\u0000y\u001f', 'tab\tnl\n', '\ud83c\udfb5', 'lone\ud800'], n: 1 })).toEqual({
+      a: ['xy', 'tab\tnl\n', '\ud83c\udfb5', 'lone'],
+      n: 1,
+    });
   });
 });

@@ -18,6 +18,18 @@ export interface FeedDocument {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+// Control characters (but tab and newlines) and lone surrogates: text PostgreSQL's jsonb refuses (NUL) or no
+// recipient name needs. Taken out of everything a document keeps, so storing someone else's feed never fails.
+const UNSTORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+// `value` with every string (keys too) cleaned of UNSTORABLE characters.
+export function storable<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(UNSTORABLE, '') as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
+  return value;
+}
+
 // A feed's value blocks, or undefined when podcast-partytime cannot read it as a podcast feed.
 export function feedDocumentOf(xml: string): FeedDocument | undefined {
   let feed: ReturnType<typeof parseFeed>;
@@ -32,7 +44,7 @@ export function feedDocumentOf(xml: string): FeedDocument | undefined {
     // podcast-partytime gives an item without a block of its own the channel's (the same object): kept once.
     if (item.guid && isRecord(item.value) && item.value !== feed.value) items[item.guid] = item.value;
   }
-  return { feedGuid: feed.guid ?? null, channel: isRecord(feed.value) ? feed.value : null, items };
+  return storable({ feedGuid: feed.guid ?? null, channel: isRecord(feed.value) ? feed.value : null, items });
 }
 
 // A Podcast Index value answer ({status, query, value: {model, destinations}, description}) as a document: the
@@ -49,8 +61,8 @@ export function podcastIndexDocumentOf(json: string, feedGuid: string, itemGuid?
   if (!isRecord(answer)) return undefined;
   const value = answer.value;
   const block = isRecord(value) && isRecord(value.model) && Array.isArray(value.destinations) ? { model: value.model, destinations: value.destinations } : null;
-  if (itemGuid === undefined) return { feedGuid, channel: block, items: {} };
-  return { feedGuid, channel: null, items: block ? { [itemGuid]: block } : {} };
+  if (itemGuid === undefined) return storable({ feedGuid, channel: block, items: {} });
+  return storable({ feedGuid, channel: null, items: block ? { [itemGuid]: block } : {} });
 }
 
 export const isPodcastIndexBlock = (raw: RawValueBlock): boolean => 'model' in raw || 'destinations' in raw;

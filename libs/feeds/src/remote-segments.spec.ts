@@ -53,4 +53,25 @@ describe('remoteSegments', () => {
     const empty: ValueBlock = { ...song, recipients: [recipient('zero', 0), recipient('fee', 5, true)] };
     expect(remoteSegments(split, empty, guids)).toEqual([]);
   });
+
+  // Review finding (byref): the rule says the remote block's fee recipients are not paid, but a fee recipient inside
+  // one of the remote block's own (plain) time splits is turned into a regular recipient and paid a share.
+  it("pays no fee recipient of the remote block's own time splits either", () => {
+    const mix: ValueBlock = {
+      ...song,
+      timeSplits: [{ startTime: 0, duration: 100, remotePercentage: 100, recipients: [recipient('guest', 95), recipient('mix-fee', 5, true)] }],
+    };
+    const nested = remoteSegments(split, mix, { feedGuid: 'mix-guid', itemGuid: 'mix-1' })[1]!;
+    expect(nested.recipients.map((r) => r.address)).toEqual(['guest']);
+  });
+});
+
+describe('remoteSegments: nested segments without a paid share', () => {
+  it("drops a remote block's own time split whose only recipients are fees or split 0", () => {
+    const mix: ValueBlock = {
+      ...song,
+      timeSplits: [{ startTime: 0, duration: 100, remotePercentage: 100, recipients: [recipient('zero', 0), recipient('mix-fee', 5, true)] }],
+    };
+    expect(remoteSegments(split, mix, guids).map((s) => s.recipients.map((r) => r.address))).toEqual([['artist', 'band']]);
+  });
 });

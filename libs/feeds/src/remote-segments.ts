@@ -10,24 +10,28 @@ export interface RemoteSplit {
 
 // The segments a remote item's resolved block adds to the episode's timeline (README: value blocks by reference):
 // - the whole segment pays the remote block's non-fee recipients remotePercentage of the money (the episode's own
-//   fee recipients are paid first, as in every segment; the remote block's fee recipients are not paid);
+//   fee recipients are paid first, as in every segment; the remote block's fee recipients, in its own time splits
+//   too, are not paid, and a segment left without a positive split is dropped);
 // - where the remote block has time splits of its own inside [remoteStartTime, remoteStartTime + duration), each
 //   becomes a segment of the episode at the same offset, with the outer remotePercentage and its own recipients
 //   and remote GUIDs (the innermost item playing is paid). They come after the whole segment, and a later start
 //   wins where segments overlap (libs/money split rule), so they take precedence inside it.
 // Every recipient carries the remote feed/item GUIDs of the item whose block named it (bLIP-10 remote_*_guid).
 export function remoteSegments(split: RemoteSplit, remote: ValueBlock, guids: { feedGuid: string; itemGuid?: string }): TimeSplit[] {
-  const tagged = (recipients: ValueRecipient[], feedGuid: string, itemGuid: string | undefined): Omit<TimeSplit, 'startTime' | 'duration'> => ({
-    remotePercentage: clampPercent(split.remotePercentage),
-    remoteFeedGuid: feedGuid,
-    ...(itemGuid !== undefined && { remoteItemGuid: itemGuid }),
-    recipients: recipients.map((r) => ({ ...r, fee: false })),
-  });
   const segments: TimeSplit[] = [];
-  const own = remote.recipients.filter((r) => !r.fee);
-  if (own.some((r) => r.split > 0)) {
-    segments.push({ startTime: split.startTime, duration: split.duration, ...tagged(own, guids.feedGuid, guids.itemGuid) });
-  }
+  const add = (startTime: number, duration: number, recipients: ValueRecipient[], feedGuid: string, itemGuid: string | undefined) => {
+    const paid = recipients.filter((r) => !r.fee);
+    if (!paid.some((r) => r.split > 0)) return;
+    segments.push({
+      startTime,
+      duration,
+      remotePercentage: clampPercent(split.remotePercentage),
+      remoteFeedGuid: feedGuid,
+      ...(itemGuid !== undefined && { remoteItemGuid: itemGuid }),
+      recipients: paid,
+    });
+  };
+  add(split.startTime, split.duration, remote.recipients, guids.feedGuid, guids.itemGuid);
   const windowStart = split.remoteStartTime;
   const windowEnd = split.remoteStartTime + split.duration;
   for (const nested of remote.timeSplits) {
@@ -36,7 +40,7 @@ export function remoteSegments(split: RemoteSplit, remote: ValueBlock, guids: { 
     if (!(to > from)) continue;
     const feedGuid = nested.remoteFeedGuid ?? guids.feedGuid;
     const itemGuid = nested.remoteFeedGuid !== undefined ? nested.remoteItemGuid : guids.itemGuid;
-    segments.push({ startTime: split.startTime + (from - windowStart), duration: to - from, ...tagged(nested.recipients, feedGuid, itemGuid) });
+    add(split.startTime + (from - windowStart), to - from, nested.recipients, feedGuid, itemGuid);
   }
   return segments;
 }

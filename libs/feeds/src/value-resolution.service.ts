@@ -11,6 +11,7 @@ const RETRY_CHUNK = 500;
 // Which set-aside events POST /v1/events/retry applies again (tenant null: an admin's, every app's).
 export interface RetryFilter {
   tenant: string | null;
+  byAdmin: boolean; // an admin's retry also lifts the backoff of the feeds (shared by every app) that failed
   feedGuid?: string;
   itemGuid?: string;
   feedUrl?: string;
@@ -62,9 +63,14 @@ export class ValueResolution {
     }
     const ready: bigint[] = [];
     const groups = [...byReference.values()];
+    // One group's unexpected error (the database refusing a write) never keeps the others from being applied: its
+    // events stay waiting (no resolved block) for the next job or the sweep.
     const next = async (): Promise<void> => {
       for (let group = groups.shift(); group; group = groups.shift()) {
-        if (await this.resolveGroup(group.ref, group.ids)) ready.push(...group.ids);
+        const [outcome] = await Promise.allSettled([this.resolveGroup(group.ref, group.ids)]);
+        if (outcome.status === 'fulfilled' && outcome.value) ready.push(...group.ids);
+        if (outcome.status === 'rejected')
+          this.logger.error({ events: group.ids.length }, `value block not resolved (${(outcome.reason as Error).message}); the events wait for the sweep`);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.config.FEED_CONCURRENCY, groups.length) }, next));
@@ -82,7 +88,7 @@ export class ValueResolution {
       return true;
     } catch (error) {
       if (!(error instanceof SourceFailure)) throw error;
-      const failed = JSON.stringify({ failedSource: error.url });
+      const failed = JSON.stringify({ failedSource: error.key });
       if (error.failures >= this.config.FEED_MAX_ATTEMPTS) {
         const reason = `no value block: ${error.message} (${error.failures} failures in a row; POST /v1/events/retry once it is fixed)`;
         this.logger.warn({ events: ids.length, source: error.url }, `events set aside: ${reason}`);
@@ -103,8 +109,9 @@ export class ValueResolution {
     }
   }
 
-  // Set-aside events matching the filter are applied again: their failed sources may be called at once (and are
-  // read again), and they are queued. Events set aside for another reason are tried again too (and set aside again
+  // Set-aside events matching the filter are applied again: they are queued, their items' failures reset, and for an
+  // admin their failed sources may be called at once (and are read again); an app's retry never
+  // lifts the backoff of a source every app shares. Events set aside for another reason are tried again too (and set aside again
   // if nothing changed).
   async retry(filter: RetryFilter): Promise<{ retried: number }> {
     const rows = await this.prisma.$queryRaw<{ id: bigint; failed_source: string | null }[]>`
@@ -112,7 +119,7 @@ export class ValueResolution {
       WHERE apply_error IS NOT NULL AND applied_at IS NULL ${retryConditions(filter)}
       RETURNING id, value_source->>'failedSource' AS failed_source`;
     const failed = [...new Set(rows.flatMap((r) => (r.failed_source === null ? [] : [r.failed_source])))];
-    if (failed.length) await this.sources.retry(failed);
+    if (failed.length) await this.sources.retry(failed, { sources: filter.byAdmin });
     const ids = rows.map((r) => String(r.id));
     for (let i = 0; i < ids.length; i += RETRY_CHUNK) await this.jobs.enqueue(APPLY_EVENTS, { eventIds: ids.slice(i, i + RETRY_CHUNK) });
     return { retried: ids.length };

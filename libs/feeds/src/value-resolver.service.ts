@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { BLIP10_MAX_BYTES, minimalBlip10Bytes, type TimeSplit, type ValueBlock, valueBlockSchema } from '@splitstream/money';
+import { BLIP10_MAX_BYTES, MAX_TIME_SPLITS, minimalBlip10Bytes, type TimeSplit, type ValueBlock, valueBlockSchema } from '@splitstream/money';
 import { feedDocumentOf, isPodcastIndexBlock, podcastIndexDocumentOf, type RawValueBlock } from './feed-document.js';
-import { FeedSources, type ReadSource, type SourceRequest } from './feed-sources.js';
+import { FeedSources, itemKeyOf, type ReadSource, type SourceRequest, sourceKeyOf } from './feed-sources.js';
 import { type RemoteSplit, remoteSegments } from './remote-segments.js';
 
 // What an event (or a boost) names instead of a value block: the feed's URL, or only the GUIDs.
@@ -39,13 +39,19 @@ export interface ResolvedValue {
 
 // Remote items one reference may resolve in all (every level together): a block of 100 time splits whose remote
 // items have 100 each would otherwise cost 10 000 reads. Those beyond are left out, with the reason.
-export const MAX_REMOTE_ITEMS = 200;
+export const MAX_REMOTE_ITEMS = MAX_TIME_SPLITS;
+
+// One reference's walk (its block and every remote item's) starts no read after this many FEED_TIMEOUT_MS: past it
+// the reference fails (tried again later, what was read so far cached) rather than be paid without remote items
+// that a slower network left out.
+export const REFERENCE_DEADLINE_TIMEOUTS = 3;
 
 interface Walk {
   keys: Set<string>; // sources and items that gave a usable block
   resolved: number; // remote items resolved so far
   remoteItems: ValueSource['remoteItems'];
   skipped: ValueSource['skippedRemoteItems'];
+  deadline: number; // epoch ms
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -65,7 +71,8 @@ export class ValueBlockResolver {
   ) {}
 
   async resolve(ref: ValueReference): Promise<ResolvedValue> {
-    const walk: Walk = { keys: new Set(), resolved: 0, remoteItems: [], skipped: [] };
+    const deadline = Date.now() + REFERENCE_DEADLINE_TIMEOUTS * this.config.FEED_TIMEOUT_MS;
+    const walk: Walk = { keys: new Set(), resolved: 0, remoteItems: [], skipped: [], deadline };
     const { block, origin } = await this.blockOf(ref, 0, [identityOf(ref)], walk);
     await this.sources.succeeded([...walk.keys]);
     return { block, source: { ...origin, remoteItems: walk.remoteItems, skippedRemoteItems: walk.skipped } };
@@ -75,6 +82,14 @@ export class ValueBlockResolver {
     const { raw, origin, key } = await this.rawBlock(ref);
     const timeSplits: TimeSplit[] = [];
     const splits: unknown[] = isPodcastIndexBlock(raw) || !Array.isArray(raw.valueTimeSplits) ? [] : raw.valueTimeSplits;
+    // Checked before any remote item is read: such a block is refused anyway.
+    if (splits.length > MAX_TIME_SPLITS) {
+      throw await this.sources.fail(
+        key,
+        origin.url,
+        `the value block for ${itemName(ref)} in ${origin.url} has ${splits.length} time splits; at most ${MAX_TIME_SPLITS} are allowed`,
+      );
+    }
     for (const split of splits) {
       if (!isRecord(split)) continue;
       const remote = isRecord(split.remoteItem) ? split.remoteItem : undefined;
@@ -94,6 +109,13 @@ export class ValueBlockResolver {
         walk.skipped.push({ ...skipped, reason: `deeper than FEED_REMOTE_DEPTH (${this.config.FEED_REMOTE_DEPTH})` });
       } else if (walk.resolved >= MAX_REMOTE_ITEMS) {
         walk.skipped.push({ ...skipped, reason: `more than ${MAX_REMOTE_ITEMS} remote items in one block` });
+      } else if (Date.now() > walk.deadline) {
+        const seconds = (REFERENCE_DEADLINE_TIMEOUTS * this.config.FEED_TIMEOUT_MS) / 1000;
+        throw await this.sources.fail(
+          key,
+          origin.url,
+          `${itemName(ref)} in ${origin.url}: its remote items were not all read within ${seconds} s (${REFERENCE_DEADLINE_TIMEOUTS} x FEED_TIMEOUT_MS)`,
+        );
       } else {
         walk.resolved += 1;
         const inner = await this.blockOf(remoteRef, depth + 1, [...path, identityOf(remoteRef)], walk);
@@ -105,34 +127,35 @@ export class ValueBlockResolver {
     const parsed = valueBlockSchema.safeParse(input);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'block'}: ${i.message}`);
-      throw await this.sources.fail(key, `the value block for ${itemName(ref)} in ${origin.url} breaks the rules (${issues.join('; ')})`);
+      throw await this.sources.fail(key, origin.url, `the value block for ${itemName(ref)} in ${origin.url} breaks the rules (${issues.join('; ')})`);
     }
     const tooLong = parsed.data.timeSplits.find(
       (s) =>
         minimalBlip10Bytes({ feedGuid: ref.feedGuid, itemGuid: ref.itemGuid ?? '', remoteFeedGuid: s.remoteFeedGuid, remoteItemGuid: s.remoteItemGuid }) >
         BLIP10_MAX_BYTES,
     );
-    if (tooLong) throw await this.sources.fail(key, `remote item ${tooLong.remoteFeedGuid}: its GUIDs cannot fit the ${BLIP10_MAX_BYTES}-byte bLIP-10 record`);
+    if (tooLong)
+      throw await this.sources.fail(key, origin.url, `remote item ${tooLong.remoteFeedGuid}: its GUIDs cannot fit the ${BLIP10_MAX_BYTES}-byte bLIP-10 record`);
     walk.keys.add(key);
-    walk.keys.add(origin.url);
+    walk.keys.add(sourceKeyOf(origin.via, origin.url));
     return { block: parsed.data, origin };
   }
 
   // The item's block, else the channel's, from the feed or the Podcast Index; `key` is the item's failure key.
   private async rawBlock(ref: ValueReference): Promise<{ raw: RawValueBlock; origin: BlockOrigin; key: string }> {
     if (ref.feedUrl !== undefined) {
-      const key = `${ref.feedUrl}#${ref.itemGuid ?? ''}`;
+      const key = itemKeyOf('feed', ref.feedUrl, ref.itemGuid ?? '');
       const revalidate = (await this.sources.failuresOf(key)) > 0;
-      const feed = await this.sources.read({ url: ref.feedUrl, what: 'feed', parse: feedDocumentOf }, { revalidate });
+      const feed = await this.sources.read({ kind: 'feed', url: ref.feedUrl, parse: feedDocumentOf }, { revalidate });
       const item = ref.itemGuid === undefined ? undefined : feed.document.items[ref.itemGuid];
       const raw = item ?? feed.document.channel;
-      if (!raw) throw await this.sources.fail(key, `feed ${ref.feedUrl} has no <podcast:value> for ${itemName(ref)} nor for its channel`);
+      if (!raw) throw await this.sources.fail(key, ref.feedUrl, `feed ${ref.feedUrl} has no <podcast:value> for ${itemName(ref)} nor for its channel`);
       return { raw, key, origin: originOf('feed', item ? 'item' : 'channel', feed, ref) };
     }
     const base = this.config.PODCAST_INDEX_API_URL.replace(/\/+$/, '');
     const episodeUrl = `${base}/value/byepisodeguid?${new URLSearchParams({ podcastguid: ref.feedGuid, episodeguid: ref.itemGuid ?? '' })}`;
     const podcastUrl = `${base}/value/bypodcastguid?${new URLSearchParams({ guid: ref.feedGuid })}`;
-    const key = `${ref.itemGuid === undefined ? podcastUrl : episodeUrl}#${ref.itemGuid ?? ''}`;
+    const key = itemKeyOf('podcastIndex', ref.itemGuid === undefined ? podcastUrl : episodeUrl, ref.itemGuid ?? '');
     const revalidate = (await this.sources.failuresOf(key)) > 0;
     if (ref.itemGuid !== undefined) {
       const episode = await this.sources.read(this.indexRequest(episodeUrl, ref.feedGuid, ref.itemGuid), { revalidate });
@@ -140,12 +163,13 @@ export class ValueBlockResolver {
       if (item) return { raw: item, key, origin: originOf('podcastIndex', 'item', episode, ref) };
     }
     const podcast = await this.sources.read(this.indexRequest(podcastUrl, ref.feedGuid), { revalidate });
-    if (!podcast.document.channel) throw await this.sources.fail(key, `the Podcast Index has no value block for ${itemName(ref)} of podcast ${ref.feedGuid}`);
+    if (!podcast.document.channel)
+      throw await this.sources.fail(key, podcastUrl, `the Podcast Index has no value block for ${itemName(ref)} of podcast ${ref.feedGuid}`);
     return { raw: podcast.document.channel, key, origin: originOf('podcastIndex', 'channel', podcast, ref) };
   }
 
   private indexRequest(url: string, feedGuid: string, itemGuid?: string): SourceRequest {
-    return { url, what: 'Podcast Index answer', parse: (body) => podcastIndexDocumentOf(body, feedGuid, itemGuid), headers: () => this.indexHeaders() };
+    return { kind: 'podcastIndex', url, parse: (body) => podcastIndexDocumentOf(body, feedGuid, itemGuid), headers: () => this.indexHeaders() };
   }
 
   // The Podcast Index's signature: X-Auth-Date (unix seconds), X-Auth-Key, Authorization = sha1(key + secret + date).

@@ -79,6 +79,12 @@ const idOf = (raw: unknown): string | null => {
   return typeof id === 'string' && id.length >= 1 && id.length <= 128 ? id : null;
 };
 const storedConflict = (id: string) => `event id ${JSON.stringify(id)} was stored before with different content; nothing changed (a new event needs a new id)`;
+// `url` is `base` or below it (same origin, path under base's).
+function isUnder(url: URL, base: URL): boolean {
+  const basePath = base.pathname.replace(/\/+$/, '');
+  return url.origin === base.origin && (url.pathname === basePath || url.pathname.startsWith(`${basePath}/`));
+}
+
 const eventPath = (index: number, field?: string) => `events[${index}]${field ? `.${field}` : ''}`;
 
 // An answer's size is bounded by these, not by the body's: a malformed event reports at most MAX_ISSUES_PER_EVENT
@@ -166,6 +172,8 @@ function shareAnId(requests: Pending[]): boolean {
 export class IngestionService {
   private readonly logger = new Logger(IngestionService.name);
   private readonly groups: GroupCommit<Pending, Judged>;
+  // No feed lives under the Podcast Index API's URL: a feedUrl there is refused, never read as a feed.
+  private readonly podcastIndexApi: URL;
 
   constructor(
     pool: SqlPool,
@@ -173,6 +181,7 @@ export class IngestionService {
     private readonly tenants: TenantsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
+    this.podcastIndexApi = new URL(config.PODCAST_INDEX_API_URL);
     this.groups = new GroupCommit<Pending, Judged>(
       pool,
       { maxWeight: config.INGEST_GROUP_MAX_EVENTS },
@@ -342,6 +351,11 @@ export class IngestionService {
         return void reject(index, ErrorCode.InvalidRequest, issues);
       }
       const event = parsed.data;
+      if (event.value === undefined && event.feedUrl !== undefined && isUnder(new URL(event.feedUrl), this.podcastIndexApi)) {
+        const message = 'is on the Podcast Index API: send the GUIDs without feedUrl, the worker asks the index itself';
+        issuesLeft -= 1;
+        return void reject(index, ErrorCode.InvalidRequest, [{ path: eventPath(index, 'feedUrl'), message }]);
+      }
       candidates.push({
         index,
         event,

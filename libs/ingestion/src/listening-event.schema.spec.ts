@@ -141,3 +141,19 @@ describe('ingestRequestSchema', () => {
     expect(toIssues(result.error!)).toEqual([{ path: 'events', message: '1100 distinct node recipients; at most 1000 per request are allowed' }]);
   });
 });
+
+describe('feedUrl of an event sent by reference', () => {
+  const byReference = (feedUrl: string) => ({ ...event({ feedUrl }), value: undefined });
+
+  it('accepts an http(s) URL', () => {
+    expect(listeningEventSchema.safeParse(byReference('https://feeds.example/show.xml?x=1')).success).toBe(true);
+  });
+
+  it.each([
+    ['no URL', 'http://exa mple.com/feed.xml', 'must be an http(s) URL: the feed the value block is read from'],
+    ['another scheme', 'ftp://feeds.example/show.xml', 'must be an http(s) URL: the feed the value block is read from'],
+    ['credentials', 'http://user:secret@feeds.example/feed.xml', 'must not carry credentials (user:password@): feeds are read without them'],
+  ])('refuses %s', (_what, feedUrl, message) => {
+    expect(issuesOf(byReference(feedUrl))).toEqual([{ path: 'feedUrl', message }]);
+  });
+});

@@ -29,6 +29,20 @@ const decimalSeconds = (min: string, max: number) => {
     .transform((v) => Number(wholeMilliseconds(v)) / 1000);
 };
 
+// Why the worker would not read a feed at `feedUrl` (undefined: it would): it must parse as an http(s) URL with a
+// host and no credentials (the guarded outbound client sends none).
+export function feedUrlProblem(feedUrl: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(feedUrl);
+  } catch {
+    return 'must be an http(s) URL: the feed the value block is read from';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http(s) URL: the feed the value block is read from';
+  if (url.username !== '' || url.password !== '') return 'must not carry credentials (user:password@): feeds are read without them';
+  return undefined;
+}
+
 // One listening event as podcast apps send it (README: POST /v1/events).
 export const listeningEventSchema = strictObject({
   id: z
@@ -80,9 +94,8 @@ export const listeningEventSchema = strictObject({
         message: `worth 0 msat: ${event.seconds} seconds at ${event.satsPerMinute} sats per minute is less than 1 msat; send at least ${minMs} ms of listening in one event`,
       });
     }
-    if (event.value === undefined && event.feedUrl !== undefined && !/^https?:\/\/[^/]/i.test(event.feedUrl)) {
-      ctx.addIssue({ code: 'custom', path: ['feedUrl'], message: 'must be an http(s) URL: the feed the value block is read from' });
-    }
+    const feedUrlIssue = event.value === undefined && event.feedUrl !== undefined ? feedUrlProblem(event.feedUrl) : undefined;
+    if (feedUrlIssue) ctx.addIssue({ code: 'custom', path: ['feedUrl'], message: feedUrlIssue });
     const value = event.value ?? { timeSplits: [] };
     const candidates: { path: (string | number)[]; text: string }[] = [
       { path: ['feedGuid'], text: event.feedGuid },

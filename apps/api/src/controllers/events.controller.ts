@@ -64,10 +64,12 @@ export class EventsController {
     return result;
   }
 
-  // After a feed was fixed: its set-aside events are applied again (their feeds read again at once).
+  // After a feed was fixed: its set-aside events are applied again (an admin's retry also reads their feeds again at
+  // once; an app's resets only its events' item failures, not a feed's backoff every app shares).
   @Post('retry')
   @HttpCode(HttpStatus.ACCEPTED)
   @RequireScope(Scope.EventsWrite)
+  @RateLimit(RateBudget.EventRetry)
   async retry(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<{ retried: number }> {
     const parsed = eventRetrySchema.safeParse(body ?? {});
     if (!parsed.success) throw AppError.validation(toIssues(parsed.error), 'the request is invalid; nothing was retried');
@@ -76,7 +78,7 @@ export class EventsController {
     if (app !== undefined && tenant !== null && app !== tenant)
       throw new AppError(ErrorCode.Forbidden, "an app key retries only its own app's events: leave out app");
     await this.requireNamedApp(caller, app);
-    return this.resolution.retry({ ...filter, tenant: app ?? tenant });
+    return this.resolution.retry({ ...filter, tenant: app ?? tenant, byAdmin: tenant === null });
   }
 
   // Newest first, each a summary; GET /v1/events/:id (its href) has its allocations and keysends.

@@ -30,10 +30,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'POST /v1/events/retry': {
     summary:
-      "Apply set-aside events again once their feed is fixed (filters: feedGuid, itemGuid, feedUrl, received since/until; none: all). Their feeds are read again at once. An app key retries its own app's events (403 naming another app); an admin key every app's, or one app's with app (404 when no such app)",
+      "Apply set-aside events again once their feed is fixed (filters: feedGuid, itemGuid, feedUrl, received since/until; none: all). An app key retries its own app's events (403 naming another app), resetting their items' failures but not the backoff of a feed every app shares; an admin key every app's, or one app's with app (404 when no such app), and their feeds are read again at once. 429: more than EVENT_RETRY_RATE_LIMIT_PER_MINUTE requests for this app this minute",
     body: eventRetrySchema,
     response: s.eventRetryResponse,
-    errors: [403, 404],
+    errors: [403, 404, 429],
   },
   'GET /v1/events': {
     summary:
