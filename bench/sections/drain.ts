@@ -12,9 +12,8 @@ import pg from 'pg';
 import { WORKER_NODE_FLAGS } from '@splitstream/config';
 import { listeningEventSchema } from '@splitstream/ingestion';
 import {
-  type BenchRow,
+  type BenchContext,
   type BenchSection,
-  benchPorts,
   DatabaseCpu,
   freshDatabase,
   processCpuMs,
@@ -26,18 +25,6 @@ import {
   waitHealthy,
 } from '../support.js';
 import { balancesOnly } from '../worker-anchor.js';
-
-// What the section needs from the bench's frame (a subset of its context).
-export interface DrainContext {
-  env: Record<string, string>;
-  ports: ReturnType<typeof benchPorts>;
-  databaseUrl: string;
-  redisUrl: string;
-  prefix: string;
-  seconds: number;
-  createKey(app?: string): string;
-  report(row: BenchRow): void;
-}
 
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50_000);
 const MEMORY_BACKLOG = 100_000;
@@ -79,7 +66,7 @@ const unapplied = (databaseUrl: string) =>
   );
 
 // A backlog as the api leaves it: events stored (the parsed event, defaults filled in), one apply job per request.
-async function seedBacklog(ctx: DrainContext, count: number, prefix: string): Promise<void> {
+async function seedBacklog(ctx: BenchContext, count: number, prefix: string): Promise<void> {
   const payload = JSON.stringify(listeningEventSchema.parse({ ...benchEvent(), id: 'x' }));
   const tag = randomUUID().slice(0, 8);
   const ids = await withClient(ctx.databaseUrl, async (c) => {
@@ -108,7 +95,7 @@ interface Drained {
 // Starts `count` processes (already healthy before the clock starts: boot is not counted), seeds the backlog, and
 // times until nothing is left unapplied, sampling the first process's RSS every 100 ms.
 async function timeDrain(
-  ctx: DrainContext,
+  ctx: BenchContext,
   start: (index: number) => ReturnType<typeof startProcess>,
   count: number,
   ready: (index: number) => Promise<void>,
@@ -147,7 +134,7 @@ async function timeDrain(
   };
 }
 
-const workers = (ctx: DrainContext, count: number, seed?: () => Promise<void>) =>
+const workers = (ctx: BenchContext, count: number, seed?: () => Promise<void>) =>
   timeDrain(
     ctx,
     (i) =>
@@ -158,7 +145,7 @@ const workers = (ctx: DrainContext, count: number, seed?: () => Promise<void>) =
   );
 
 // Anchor (d) on its own queue prefix, so it never takes the service's jobs.
-async function anchorDrain(ctx: DrainContext): Promise<Drained> {
+async function anchorDrain(ctx: BenchContext): Promise<Drained> {
   const prefix = `${ctx.prefix}-anchor`;
   return timeDrain(
     ctx,
@@ -171,7 +158,7 @@ async function anchorDrain(ctx: DrainContext): Promise<Drained> {
 
 const cpu = (d: Drained) => `CPU ${d.cpuMsPerThousand.toFixed(0)} ms + PostgreSQL ${d.databaseCpuMsPerThousand.toFixed(0)} ms per 1,000 events`;
 
-export async function drainSection(ctx: DrainContext): Promise<void> {
+export async function drainSection(ctx: BenchContext): Promise<void> {
   await freshDatabase(ctx.databaseUrl);
   const key = ctx.createKey('bench');
 
