@@ -58,7 +58,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 const itemName = (ref: ValueReference) => (ref.itemGuid === undefined ? 'the channel' : `item ${JSON.stringify(ref.itemGuid)}`);
 
 // The value block for a feed/item reference (README: value blocks by reference), the one entry for it: by
-// feedUrl, the feed read through FeedSources and parsed with podcast-partytime (the item's block, else the channel's); by GUIDs only, the Podcast Index value API (/value/byepisodeguid, else /value/bypodcastguid).
+// feedUrl, the feed read through FeedSources and parsed with podcast-partytime (the item's block, else the
+// channel's); by GUIDs only, the Podcast Index value API (/value/byepisodeguid, else /value/bypodcastguid).
 // Each <podcast:valueTimeSplit> with a <podcast:remoteItem> is resolved the same way (its feedUrl when the tag has
 // one, else its GUIDs), recursively up to FEED_REMOTE_DEPTH, a remote item already on the path (a loop) left out.
 // Throws FeedSources' SourceFailure (the source or item that failed, how many times in a row, when to try again).
