@@ -25,6 +25,8 @@ describe('isDatabaseUnavailable', () => {
     { message: 'wrapped', cause: { code: 'ECONNREFUSED' } },
     { message: 'Connection terminated unexpectedly' },
     { message: 'terminating connection due to administrator command', code: '57P01' },
+    // pg's client after its connection broke (the group-commit transaction's connection, mid-outage)
+    { message: 'Client has encountered a connection error and is not queryable' },
   ])('recognises %p as PostgreSQL being away (503)', (error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });

@@ -13,7 +13,7 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
 
 // PostgreSQL cannot be reached: the driver's connection errors, however deep Prisma wraps them.
 const UNREACHABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|Connection terminated|connection.*(closed|refused|timeout)|closed the connection|timeout exceeded when trying to connect|Can't reach database|DatabaseNotReachable|SocketTimeout|57P0[123]|08006|08001|08003/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|Connection terminated|connection error and is not queryable|connection.*(closed|refused|timeout)|closed the connection|timeout exceeded when trying to connect|Can't reach database|DatabaseNotReachable|SocketTimeout|57P0[123]|08006|08001|08003/i;
 const RETRY_AFTER_SECONDS = 5;
 
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
