@@ -352,7 +352,7 @@ describe('dashboard in headless Chromium (e2e)', () => {
     const boxes = (await phone.evaluate(`[...document.querySelectorAll('table')].map((t) => ({
       overflow: getComputedStyle(t.parentElement).overflowX, box: t.parentElement.clientWidth, table: t.scrollWidth,
     }))`)) as { overflow: string; box: number; table: number }[];
-    expect(boxes).toHaveLength(5);
+    expect(boxes).toHaveLength(6);
     for (const { overflow, box } of boxes) {
       expect(overflow).toBe('auto');
       expect(box).toBeLessThanOrEqual(390);

@@ -11,7 +11,9 @@ import { PayoutsModule, SERVICE_JOBS } from '@splitstream/payouts';
 import { PersistenceModule } from '@splitstream/persistence';
 import { QueueModule } from '@splitstream/queue';
 import { TenantsModule } from '@splitstream/tenants';
+import { BoostsModule } from '@splitstream/boosts';
 import { AppsController } from './controllers/apps.controller.js';
+import { BoostsController } from './controllers/boosts.controller.js';
 import { FeedsController } from './controllers/feeds.controller.js';
 import { PaymentsController } from './controllers/payments.controller.js';
 import { EventsController } from './controllers/events.controller.js';
@@ -23,6 +25,7 @@ import { ErrorFilter } from '@splitstream/errors';
 
 export const API_CONTROLLERS = [
   EventsController,
+  BoostsController,
   PayoutsController,
   RecipientsController,
   PaymentsController,
@@ -49,6 +52,7 @@ export class ApiModule {
         LedgerModule,
         PayoutsModule,
         TenantsModule,
+        BoostsModule,
       ],
       controllers: API_CONTROLLERS,
       providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_GUARD, useExisting: AuthGuard }, LedgerGauges, Cursors],

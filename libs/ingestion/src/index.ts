@@ -9,4 +9,11 @@ export {
   IngestionService,
   type IngestResult,
 } from './ingestion.service.js';
-export { ingestRequestSchema, listeningEventSchema, MAX_EVENTS_PER_REQUEST, type ListeningEvent } from './listening-event.schema.js';
+export {
+  episodeFields,
+  ingestRequestSchema,
+  listenerIdSchema,
+  listeningEventSchema,
+  MAX_EVENTS_PER_REQUEST,
+  type ListeningEvent,
+} from './listening-event.schema.js';

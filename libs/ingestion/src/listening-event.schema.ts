@@ -43,14 +43,11 @@ export function feedUrlProblem(feedUrl: string): string | undefined {
   return undefined;
 }
 
-// One listening event as podcast apps send it (README: POST /v1/events).
-export const listeningEventSchema = strictObject({
-  id: z
-    .string({ error: 'must be a string of 1 to 128 characters' })
-    .min(1, 'must be a string of 1 to 128 characters')
-    .max(128, 'must be a string of 1 to 128 characters')
-    // The app's own id for the event: any text (field-docs would otherwise give it the database-id pattern).
-    .meta({ example: 'app-generated-unique-id-1', pattern: '^[\\s\\S]{1,128}$' }),
+// The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
+export const listenerIdSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)');
+
+// What an event (or a boost) says about the episode and where in it the listener was.
+export const episodeFields = {
   feedGuid: z.string({ error: 'is required (the podcast:guid)' }).min(1, 'is required (the podcast:guid)').max(256),
   itemGuid: z.string({ error: 'is required (the episode guid)' }).min(1, 'is required (the episode guid)').max(256),
   feedTitle: optionalText(1024),
@@ -59,16 +56,24 @@ export const listeningEventSchema = strictObject({
   feedId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
   itemId: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
   position: decimalSeconds('0', 7 * 24 * 3600),
+};
+
+// One listening event as podcast apps send it (README: POST /v1/events).
+export const listeningEventSchema = strictObject({
+  id: z
+    .string({ error: 'must be a string of 1 to 128 characters' })
+    .min(1, 'must be a string of 1 to 128 characters')
+    .max(128, 'must be a string of 1 to 128 characters')
+    // The app's own id for the event: any text (field-docs would otherwise give it the database-id pattern).
+    .meta({ example: 'app-generated-unique-id-1', pattern: '^[\\s\\S]{1,128}$' }),
+  ...episodeFields,
   seconds: decimalSeconds('0.001', 3600),
   satsPerMinute: wholeNumber(1, 100_000),
   senderName: optionalText(256),
   appName: optionalText(256),
   appVersion: optionalText(64),
   // The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
-  listenerId: z
-    .string()
-    .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)')
-    .optional(),
+  listenerId: listenerIdSchema.optional(),
   // Left out, the worker finds the block itself: in the feed at feedUrl, else in the Podcast Index by the GUIDs
   // (README: value blocks by reference).
   value: valueBlockSchema.optional(),

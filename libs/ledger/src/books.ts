@@ -58,7 +58,7 @@ export async function accrue(tx: Tx, rows: Accrual[]): Promise<Map<string, bigin
       WITH ORDINALITY AS d(r, a, f, i, rf, ri, m, n, an, av, sn, p, ord)
     JOIN app_recipient ar ON ar.recipient_id = d.r AND ar.app_id = d.a
     ORDER BY d.ord
-    ON CONFLICT (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) DO UPDATE SET
+    ON CONFLICT (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) WHERE boost_id IS NULL DO UPDATE SET
       accrued_msat = balance.accrued_msat + EXCLUDED.accrued_msat,
       owed_msat = balance.owed_msat + EXCLUDED.owed_msat,
       parked_msat = balance.parked_msat + EXCLUDED.parked_msat,

@@ -14,6 +14,7 @@ export {
   type BalanceKey,
   type PaymentAmount,
 } from './books.js';
+export { accrueBoost, type AppliedBoost, type BoostJoin, type BoostShare, joinStreamBalance } from './boost-books.js';
 export {
   type EventFilter,
   invariantReportJson,

@@ -297,13 +297,14 @@ export class LedgerQueries {
   }
 
   // The invariant, checked against the database: per recipient accrued = owed + in flight + parked + paid, and the sum
-  // accrued equals what the applied events are worth, the payments prove what was paid, and the running totals
-  // (ledger_tally) are the sums of their rows. One snapshot (repeatable read), so it holds mid-flight too.
+  // accrued equals what the applied events and boosts are worth, the payments prove what was paid, and the running
+  // totals (ledger_tally) are the sums of their rows. One snapshot (repeatable read), so it holds mid-flight too.
   async checkInvariant(): Promise<InvariantReport> {
     return this.prisma.$transaction(
       async (tx) => {
         const [events] = await tx.$queryRaw<{ msat: bigint }[]>`
-          SELECT COALESCE(SUM(amount_msat), 0)::bigint AS msat FROM listening_event WHERE applied_at IS NOT NULL`;
+          SELECT ((SELECT COALESCE(SUM(amount_msat), 0) FROM listening_event WHERE applied_at IS NOT NULL)
+                + (SELECT COALESCE(SUM(amount_msat), 0) FROM boost WHERE applied_at IS NOT NULL))::bigint AS msat`;
         const totals = await sumBalances(tx);
         const broken = await tx.$queryRaw<{ id: bigint }[]>`
           SELECT recipient_id AS id FROM balance GROUP BY recipient_id

@@ -156,3 +156,46 @@ describe('blip10Summary (pure)', () => {
     expect(blip10Summary(record, 0)).toBe('');
   });
 });
+
+describe('boost records', () => {
+  const boost = { message: 'Great show! ⚡', replyAddress: 'satoshi@pods.example', replyCustomKey: '696969', replyCustomValue: 'sat-wallet' };
+
+  it('carry action boost, the message, the sender and the reply fields', () => {
+    expect(blip10Metadata(context({ action: 'boost', boost }))).toMatchObject({
+      action: 'boost',
+      message: 'Great show! ⚡',
+      sender_name: 'satoshi',
+      reply_address: 'satoshi@pods.example',
+      reply_custom_key: '696969',
+      reply_custom_value: 'sat-wallet',
+      boost_uuid: 'b-uuid',
+    });
+  });
+
+  it('never cut the message nor the sender: titles are cut first, and a record that cannot fit them is refused', () => {
+    const long = 'x'.repeat(300);
+    const record = blip10Metadata(
+      context({
+        action: 'boost',
+        boost: { message: 'm'.repeat(500) },
+        senderName: 's'.repeat(200),
+        podcast: { guid: 'g', title: long },
+        episode: { guid: 'e', title: long },
+      }),
+    );
+    expect(record).toMatchObject({ message: 'm'.repeat(500), sender_name: 's'.repeat(200) });
+    expect(JSON.stringify(record).length).toBeLessThanOrEqual(BLIP10_MAX_BYTES);
+    expect(() => blip10Metadata(context({ action: 'boost', boost: { message: 'm'.repeat(1100) } }))).toThrow(Blip10TooLargeError);
+  });
+
+  it('size the smallest record of a boost with its message, so intake can refuse one that cannot fit', () => {
+    const ids = { feedGuid: 'feed', itemGuid: 'item' };
+    const plain = minimalBlip10Bytes(ids);
+    expect(minimalBlip10Bytes({ ...ids, boost: { message: 'abc', senderName: 'sat' } })).toBeGreaterThan(plain + 'abc'.length + 'sat'.length);
+  });
+
+  it('sum up a boost in an invoice comment with its sender and message', () => {
+    const record = blip10Metadata(context({ action: 'boost', boost }));
+    expect(blip10Summary(record, 200)).toMatch(/^boost 4 sats · satoshi: Great show! ⚡ · Podcasting 2.0/);
+  });
+});

@@ -6,8 +6,16 @@ export const TLV_KEYSEND_PREIMAGE = '5482373484';
 // The bLIP-10 JSON stays within this many UTF-8 bytes.
 export const BLIP10_MAX_BYTES = 1024;
 
+// A boost's own fields: its message and the reply address a receiver may answer to (bLIP-10).
+export interface BoostFields {
+  message: string;
+  replyAddress?: string;
+  replyCustomKey?: string;
+  replyCustomValue?: string;
+}
+
 export interface KeysendContext {
-  action: 'stream';
+  action: 'stream' | 'boost';
   valueMsat: bigint; // this keysend
   valueMsatTotal: bigint; // the listening this payment batch covers, before splits
   podcast: { guid: string; title?: string; feedId?: number; url?: string };
@@ -20,6 +28,7 @@ export interface KeysendContext {
   uuid: string; // unique per keysend
   remoteFeedGuid?: string;
   remoteItemGuid?: string;
+  boost?: BoostFields; // with action "boost"
 }
 
 type Record10 = Record<string, string | number>;
@@ -30,7 +39,8 @@ type Record10 = Record<string, string | number>;
 //    boundary (so the longest fields are cut first, and short ones keep their text); an empty field is dropped;
 // 3. drop the optional numeric ids `itemID`, then `feedID`.
 // Required, never cut: action, value_msat, value_msat_total, guid, episode_guid, ts, boost_uuid, uuid and the
-// remote guids of a time split.
+// remote guids of a time split; and a boost's message, sender_name and reply fields (the request that would not
+// fit is refused, see minimalBlip10Bytes).
 const DROPPED_FIRST = ['url'] as const;
 const FREE_TEXT = ['episode', 'podcast', 'name', 'sender_name', 'app_name', 'app_version'] as const;
 const DROPPED_LAST = ['itemID', 'feedID'] as const;
@@ -83,6 +93,10 @@ function fullRecord(ctx: KeysendContext): Record10 {
     uuid: ctx.uuid,
     remote_feed_guid: ctx.remoteFeedGuid,
     remote_item_guid: ctx.remoteItemGuid,
+    message: ctx.boost?.message,
+    reply_address: ctx.boost?.replyAddress,
+    reply_custom_key: ctx.boost?.replyCustomKey,
+    reply_custom_value: ctx.boost?.replyCustomValue,
   };
   for (const key of Object.keys(record)) if (record[key] === undefined || record[key] === '') delete record[key];
   return record as Record10;
@@ -90,7 +104,8 @@ function fullRecord(ctx: KeysendContext): Record10 {
 
 // Free text cut to the largest common byte cap that makes the record fit (binary search over the cap).
 function capFreeText(record: Record10, maxBytes: number): void {
-  const original = Object.fromEntries(FREE_TEXT.filter((k) => typeof record[k] === 'string').map((k) => [k, record[k] as string]));
+  const cuttable = FREE_TEXT.filter((k) => typeof record[k] === 'string' && !(record.action === 'boost' && k === 'sender_name'));
+  const original = Object.fromEntries(cuttable.map((k) => [k, record[k] as string]));
   const apply = (cap: number) => {
     for (const [key, text] of Object.entries(original)) {
       const cut = truncateUtf8(text, cap);
@@ -130,6 +145,7 @@ export interface Blip10Identifiers {
   itemGuid: string;
   remoteFeedGuid?: string;
   remoteItemGuid?: string;
+  boost?: BoostFields & { senderName?: string };
 }
 
 const LARGEST_MSAT = BigInt(Number.MAX_SAFE_INTEGER);
@@ -138,13 +154,15 @@ const UUID_SHAPED = '00000000-0000-0000-0000-000000000000';
 export function minimalBlip10Bytes(ids: Blip10Identifiers): number {
   return recordBytes(
     fullRecord({
-      action: 'stream',
+      action: ids.boost ? 'boost' : 'stream',
       valueMsat: LARGEST_MSAT,
       valueMsatTotal: LARGEST_MSAT,
       podcast: { guid: ids.feedGuid },
       episode: { guid: ids.itemGuid },
       ts: 7 * 24 * 3600,
       app: {},
+      ...(ids.boost?.senderName !== undefined && { senderName: ids.boost.senderName }),
+      ...(ids.boost && { boost: ids.boost }),
       recipient: {},
       boostUuid: UUID_SHAPED,
       uuid: UUID_SHAPED,
@@ -174,6 +192,7 @@ export function blip10Summary(record: Record<string, unknown>, maxChars: number)
   const msat = text('value_msat');
   const parts = [
     `${text('action') ?? 'stream'}${msat ? ` ${BigInt(msat) / 1000n} sats` : ''}`,
+    text('message') && `${text('sender_name') ?? 'anonymous'}: ${text('message')}`,
     text('podcast') ?? text('guid'),
     text('episode') ?? text('episode_guid'),
     text('ts') && `at ${text('ts')} s`,

@@ -40,6 +40,7 @@ export {
   minimalBlip10Bytes,
   truncateUtf8,
   type Blip10Identifiers,
+  type BoostFields,
   type KeysendContext,
 } from './blip10.js';
 export { isNodePubkey } from './node-key.js';

@@ -1,3 +1,4 @@
+import { PAY_BOOST } from '@splitstream/boosts';
 import { APPLY_EVENTS } from '@splitstream/ledger';
 import { defineJob } from '@splitstream/queue';
 
@@ -31,6 +32,9 @@ export const RECONCILE = defineJob<ReconcileJob>({
       : { attempts: 1, jobId: `reconcile-${data.tick}`, removeOnComplete: 100, removeOnFail: 1_000 },
 });
 
+// A boost's own run (BoostPayer): its payout row's trigger. The one-active-run rule leaves such runs out.
+export const BOOST_TRIGGER = 'boost';
+
 // A payout run is never retried by BullMQ: the next run picks up what one left. One job per payout row.
 export const RUN_PAYOUT = defineJob<{ payoutId: string }>({
   queue: 'payouts',
@@ -55,4 +59,4 @@ export const RESOLVE_ADDRESSES = defineJob<{ tick?: string }>({
 
 // Every job of the service: the api and the worker both register all of them, so each reports every queue's
 // splitstream_queue_jobs (the same values from either process), whichever it enqueues or runs.
-export const SERVICE_JOBS = [APPLY_EVENTS, RUN_PAYOUT, RECONCILE, RESOLVE_ADDRESSES];
+export const SERVICE_JOBS = [APPLY_EVENTS, RUN_PAYOUT, RECONCILE, RESOLVE_ADDRESSES, PAY_BOOST];

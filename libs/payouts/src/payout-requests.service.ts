@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { PayoutStatus } from '@splitstream/ledger';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { JobQueue } from '@splitstream/queue';
-import { RUN_PAYOUT } from './jobs.js';
+import { BOOST_TRIGGER, RUN_PAYOUT } from './jobs.js';
 
 // A request for a manual run: the run started (a new one) or the one already queued or running.
 export interface RunRequest {
@@ -76,10 +76,11 @@ export class PayoutRequests {
     return row.id;
   }
 
+  // A boost's own run (BoostPayer) never holds a scheduled or manual run's place.
   private async active(): Promise<ActiveRun | undefined> {
     const [row] = await this.prisma.$queryRaw<ActiveRun[]>`
       SELECT id, status, COALESCE(heartbeat_at, started_at, created_at) < now() - make_interval(secs => ${this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS}) AS stale
-      FROM payout WHERE status IN (${PayoutStatus.Queued}, ${PayoutStatus.Running}) AND NOT superseded`;
+      FROM payout WHERE status IN (${PayoutStatus.Queued}, ${PayoutStatus.Running}) AND NOT superseded AND trigger <> ${BOOST_TRIGGER}`;
     return row;
   }
 

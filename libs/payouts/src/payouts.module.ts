@@ -4,6 +4,7 @@ import { LnaddressModule } from '@splitstream/lnaddress';
 import { PaymentsModule } from '@splitstream/payments';
 import { AddressResolution } from './addresses/address-resolution.service.js';
 import { AddressStore } from './addresses/address-store.js';
+import { BoostPayer } from './boosts/boost-payer.service.js';
 import { DomainBreakers } from './addresses/domain-breakers.js';
 import { PaymentVerdicts } from './payment-verdicts.service.js';
 import { PayoutQueries } from './payout-queries.service.js';
@@ -38,7 +39,7 @@ export class ReconciliationModule {}
 // reconciliation.
 @Module({
   imports: [PayoutsModule, PaymentsModule, ReconciliationModule, LnaddressModule],
-  providers: [PayoutRunner, LightningAddresses, AddressStore, DomainBreakers, AddressResolution],
-  exports: [PayoutRunner, AddressResolution, ReconciliationModule, PayoutsModule],
+  providers: [PayoutRunner, LightningAddresses, AddressStore, DomainBreakers, AddressResolution, BoostPayer],
+  exports: [PayoutRunner, AddressResolution, BoostPayer, ReconciliationModule, PayoutsModule],
 })
 export class PayoutRunnerModule {}

@@ -3,7 +3,8 @@ import { PaymentStatus, ofTenant, recipientView } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 
-// A creator's statement: what a recipient earned and was paid, per show and episode, with every keysend. With no
+// A creator's statement: what a recipient earned and was paid, per show and episode, with every keysend and every
+// boost (its message and the recipient's share). With no
 // period it is the ledger itself (accrued = owed + in flight + parked + paid per episode); with `from`/`to`,
 // accrued counts listening received in the period and paid counts keysends settled in it.
 export interface StatementPeriod {
@@ -44,10 +45,15 @@ const within = (column: Prisma.Sql, period: StatementPeriod) =>
 // share: slow for a recipient with millions of them).
 export function statementEpisodesSql(tenant: string | null, recipientId: bigint, period: StatementPeriod): Prisma.Sql {
   const inPeriod = period.from !== undefined || period.to !== undefined;
-  const accrued = inPeriod ? Prisma.sql`COALESCE(SUM(listened.msat), 0)` : Prisma.sql`SUM(b.accrued_msat)`;
+  // Without a period, a balance's accrued is the whole of it (a boost's share that joined a stream balance is counted
+  // there). Within one: the listening of the period's events, and the whole share of the period's boosts (what of
+  // it was sent from its boost balance and what joined a stream balance).
+  const accrued = inPeriod ? Prisma.sql`COALESCE(SUM(listened.msat), 0) + COALESCE(SUM(boosted.msat), 0)` : Prisma.sql`SUM(b.accrued_msat)`;
   const listened = inPeriod
     ? Prisma.sql`CROSS JOIN LATERAL (SELECT SUM(a.amount_msat) AS msat FROM allocation a JOIN listening_event le ON le.id = a.event_id
-                                     WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)}) listened`
+                                     WHERE a.balance_id = b.id ${within(Prisma.sql`le.received_at`, period)}) listened
+                 LEFT JOIN LATERAL (SELECT b.accrued_msat + b.boost_joined_msat AS msat FROM boost bo
+                                    WHERE bo.id = b.boost_id ${within(Prisma.sql`bo.received_at`, period)}) boosted ON true`
     : Prisma.empty;
   return Prisma.sql`
     SELECT b.feed_guid, b.item_guid, MAX(e.feed_title) AS feed_title, MAX(e.item_title) AS item_title,
@@ -96,6 +102,26 @@ export class StatementsService {
       WHERE k.recipient_id = ${recipientId} ${ofTenant(tenant)} ${within(Prisma.sql`k.created_at`, period)}
       ORDER BY k.id, pp.balance_id <> k.balance_id, pp.balance_id`;
 
+    // The boosts that paid it, with their messages: its share of each and what of it joined its stream balance.
+    const boosts = await this.prisma.$queryRaw<
+      {
+        boost_id: string;
+        app_id: string;
+        message: string;
+        sender_name: string | null;
+        received_at: Date;
+        feed_guid: string;
+        item_guid: string;
+        msat: bigint;
+        joined: bigint;
+      }[]
+    >`
+      SELECT bo.boost_id, bo.app_id, bo.payload->>'message' AS message, bo.payload->>'senderName' AS sender_name, bo.received_at, b.feed_guid, b.item_guid,
+             b.accrued_msat + b.boost_joined_msat AS msat, b.boost_joined_msat AS joined
+      FROM balance b JOIN boost bo ON bo.id = b.boost_id
+      WHERE b.recipient_id = ${recipientId} ${ofTenant(tenant)} ${within(Prisma.sql`bo.received_at`, period)}
+      ORDER BY bo.id DESC`;
+
     const feeds = new Map<string, { feedGuid: string; feedTitle: string | null; money: Money }>();
     const total = zero();
     const episodeViews = episodes.map((row) => {
@@ -119,6 +145,17 @@ export class StatementsService {
       totals: moneyJson(total),
       feeds: [...feeds.values()].map((f) => ({ feedGuid: f.feedGuid, feedTitle: f.feedTitle, ...moneyJson(f.money) })),
       episodes: episodeViews,
+      boosts: boosts.map((x) => ({
+        id: x.boost_id,
+        app: x.app_id,
+        receivedAt: x.received_at,
+        feedGuid: x.feed_guid,
+        itemGuid: x.item_guid,
+        senderName: x.sender_name,
+        message: x.message,
+        amountMsat: String(x.msat),
+        joinedBalanceMsat: String(x.joined),
+      })),
       keysends: keysends.map((k) => ({
         id: String(k.id),
         createdAt: k.created_at,

@@ -1,3 +1,3 @@
-export { type AppCaps, capBreachOf, capBreachRejection, type CapBreach, capPeriods, type CapPeriods } from './spend-caps.js';
+export { type AppCaps, capBreachOf, capBreachRejection, type CapBreach, capPeriods, type CapPeriods, chargeSpend } from './spend-caps.js';
 export { TenantsModule } from './tenants.module.js';
 export { type CapsUpdate, TenantsService } from './tenants.service.js';

@@ -1,3 +1,4 @@
+import type { Prisma } from '@splitstream/persistence';
 import { ErrorCode } from '@splitstream/errors';
 
 // An app's caps in force: its own where it set them, the service's defaults (DEFAULT_APP_DAY_CAP_SATS,
@@ -71,4 +72,22 @@ export function capBreachOf(error: unknown, depth = 0): CapBreach | undefined {
     if (found) return found;
   }
   return undefined;
+}
+
+// Charges one accepted amount (a boost) to the app's counters inside the caller's transaction, in period order
+// (the order event intake locks them in, so the two never deadlock); a counter over its cap raises
+// (splitstream_check_spend), rolling back the caller's transaction: capBreachOf reads the breach.
+export async function chargeSpend(tx: Prisma.TransactionClient, appId: string, caps: CapPeriods, msat: bigint, listenerId: string | null): Promise<void> {
+  const listenerCap = caps.listenerDayCapMsat === null ? null : String(caps.listenerDayCapMsat);
+  await tx.$queryRaw`
+    WITH charges AS (
+      SELECT c.period, c.cap FROM (VALUES (${caps.day}, ${String(caps.dayCapMsat)}::bigint), (${caps.month}, ${String(caps.monthCapMsat)}::bigint),
+                                          (${caps.listenerPrefix} || ${listenerId}::text, ${listenerCap}::bigint)) AS c(period, cap)
+      WHERE c.period IS NOT NULL AND c.cap IS NOT NULL
+    ), spent AS (
+      INSERT INTO app_spend (app_id, period, msat) SELECT ${appId}, period, ${String(msat)}::bigint FROM charges ORDER BY period
+      ON CONFLICT (app_id, period) DO UPDATE SET msat = app_spend.msat + EXCLUDED.msat
+      RETURNING period, msat
+    )
+    SELECT bool_and(splitstream_check_spend(s.period, s.msat, ${String(msat)}::bigint, c.cap)) AS ok FROM spent s JOIN charges c USING (period)`;
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { MSAT_PER_SAT } from '@splitstream/money';
-import { PrismaService } from '@splitstream/persistence';
+import { Prisma, PrismaService } from '@splitstream/persistence';
 import { type AppCaps, dayPeriod, monthPeriod } from './spend-caps.js';
 
 export interface CapsUpdate {
@@ -28,6 +28,11 @@ function registeredName(raw: string): string {
   }
   return name;
 }
+
+// What an app accepted since a time, events and boosts alike: what its caps count.
+const acceptedSince = (appId: string, since: Date) => Prisma.sql`
+  SELECT amount_msat, received_at, listener_id FROM listening_event WHERE app_id = ${appId} AND received_at >= ${since}
+  UNION ALL SELECT amount_msat, received_at, listener_id FROM boost WHERE app_id = ${appId} AND received_at >= ${since}`;
 
 // Apps are the tenants: every API key belongs to one (its name), and every app has day and month caps: its own
 // where set, the service's defaults otherwise.
@@ -58,20 +63,21 @@ export class TenantsService {
     if (!known) throw new AppError(ErrorCode.NotFound, `no app ${JSON.stringify(appId)}: it has no API key (app ids are the names keys were created with)`);
   }
 
-  // Sets (or with null, removes) caps of an existing app. The counters of the current day and month are rebuilt from the events
+  // Sets (or with null, removes) caps of an existing app. The counters of the current day and month are rebuilt from the events and boosts
   // accepted so far, so a cap set at noon counts the morning's listening too.
   async setCaps(appId: string, update: CapsUpdate, now = new Date()) {
     await this.requireApp(appId);
     await this.prisma.$transaction(async (tx) => {
       await tx.app.upsert({ where: { id: appId }, create: { id: appId, ...update }, update });
       await tx.$executeRaw`
+        WITH accepted AS (${acceptedSince(appId, startOfUtcMonth(now))})
         INSERT INTO app_spend (app_id, period, msat)
-        SELECT ${appId}, ${dayPeriod(now)}, COALESCE(SUM(amount_msat), 0) FROM listening_event WHERE app_id = ${appId} AND received_at >= ${startOfUtcDay(now)}
+        SELECT ${appId}, ${dayPeriod(now)}, COALESCE(SUM(amount_msat), 0) FROM accepted WHERE received_at >= ${startOfUtcDay(now)}
         UNION ALL
-        SELECT ${appId}, ${monthPeriod(now)}, COALESCE(SUM(amount_msat), 0) FROM listening_event WHERE app_id = ${appId} AND received_at >= ${startOfUtcMonth(now)}
+        SELECT ${appId}, ${monthPeriod(now)}, COALESCE(SUM(amount_msat), 0) FROM accepted
         UNION ALL
-        SELECT ${appId}, 'listener-day:' || ${now.toISOString().slice(0, 10)} || ':' || listener_id, SUM(amount_msat) FROM listening_event
-        WHERE app_id = ${appId} AND received_at >= ${startOfUtcDay(now)} AND listener_id IS NOT NULL GROUP BY listener_id
+        SELECT ${appId}, 'listener-day:' || ${now.toISOString().slice(0, 10)} || ':' || listener_id, SUM(amount_msat) FROM accepted
+        WHERE received_at >= ${startOfUtcDay(now)} AND listener_id IS NOT NULL GROUP BY listener_id
         ON CONFLICT (app_id, period) DO UPDATE SET msat = EXCLUDED.msat`;
     });
     return this.view(appId, now);
@@ -100,7 +106,7 @@ export class TenantsService {
     const [spent] = await this.prisma.$queryRaw<{ today: bigint; month: bigint }[]>`
       SELECT COALESCE(SUM(amount_msat) FILTER (WHERE received_at >= ${startOfUtcDay(now)}), 0)::bigint AS today,
              COALESCE(SUM(amount_msat), 0)::bigint AS month
-      FROM listening_event WHERE app_id = ${appId} AND received_at >= ${startOfUtcMonth(now)}`;
+      FROM (${acceptedSince(appId, startOfUtcMonth(now))}) AS accepted`;
     return {
       app: appId,
       // What its payments say they come from (bLIP-10 app_name).

@@ -11,6 +11,7 @@ import { AppError, ErrorCode } from '@splitstream/errors';
 import { strictObject, toIssues } from '@splitstream/money';
 import { Cursors } from '../http/cursors.js';
 import { pageQuery, parseQuery, queryText, timestamp } from '../http/params.js';
+import { listedTenant, readApp } from '../http/tenancy.js';
 
 // Event ids are per app: an admin key reads another app's event by naming it (`app`); an app key only its own.
 export const eventQuery = { app: queryText(200).optional() };
@@ -77,7 +78,7 @@ export class EventsController {
     const tenant = tenantOf(caller);
     if (app !== undefined && tenant !== null && app !== tenant)
       throw new AppError(ErrorCode.Forbidden, "an app key retries only its own app's events: leave out app");
-    await this.requireNamedApp(caller, app);
+    if (app !== undefined && tenant === null) await this.tenants.requireApp(app);
     return this.resolution.retry({ ...filter, tenant: app ?? tenant, byAdmin: tenant === null });
   }
 
@@ -86,27 +87,17 @@ export class EventsController {
   @RequireScope(Scope.PayoutsRead)
   async list(@Query() query: unknown, @CurrentCaller() caller: Caller) {
     const { app, before, ...filter } = parseQuery(eventListQuery, query);
-    const tenant = tenantOf(caller);
-    if (app !== undefined && tenant !== null && app !== tenant)
-      throw new AppError(ErrorCode.Forbidden, "an app key lists only its own app's events: leave out app");
-    await this.requireNamedApp(caller, app);
-    return this.cursors.page(caller, 'events', before, (id) => this.ledger.events({ ...filter, before: id, tenant: app ?? tenant }));
+    const tenant = await listedTenant(caller, app, 'events', this.tenants);
+    return this.cursors.page(caller, 'events', before, (id) => this.ledger.events({ ...filter, before: id, tenant }));
   }
 
   @Get(':id')
   @RequireScope(Scope.PayoutsRead)
   async get(@Param('id') id: string, @Query() query: unknown, @CurrentCaller() caller: Caller) {
     const { app: named } = parseQuery(eventQuery, query);
-    const app = named ?? caller.app;
-    if (app !== caller.app && tenantOf(caller) !== null) throw new AppError(ErrorCode.Forbidden, "an app key reads only its own app's events: leave out app");
-    await this.requireNamedApp(caller, named);
+    const app = await readApp(caller, named, 'events', this.tenants);
     const event = await this.ledger.event(app, id);
     if (!event) throw AppError.notFound(`event ${id}`);
     return { ...event.view, keysends: await this.payouts.keysendsOfEvent(event.dbId) };
-  }
-
-  // An admin's misspelt app is a 404 naming it: otherwise it would look like an app that sent nothing.
-  private async requireNamedApp(caller: Caller, app: string | undefined): Promise<void> {
-    if (app !== undefined && tenantOf(caller) === null) await this.tenants.requireApp(app);
   }
 }

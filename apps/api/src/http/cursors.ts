@@ -16,7 +16,7 @@ export const CURSOR = /^[A-Za-z0-9_-]{48}$/;
 export const CURSOR_ISSUE = "must be the nextBefore of this list's previous page";
 
 // Every list that pages by id.
-export type PagedList = 'events' | 'payments' | 'payouts' | 'recipients';
+export type PagedList = 'events' | 'payments' | 'payouts' | 'recipients' | 'boosts';
 
 @Injectable()
 export class Cursors implements OnModuleInit {

@@ -36,6 +36,23 @@ export const EXAMPLE_EVENT = {
 };
 export const EXAMPLE_RECIPIENTS = [HOST, GUEST];
 
+// A 1000-sat boost with a message, 33 minutes into the same episode: 900 sats to the host, 100 to the guest, each
+// payment carrying the message. Sent last: its payments come after the payments examples'.
+export const EXAMPLE_BOOST = {
+  id: 'openapi-example-boost-1',
+  feedGuid: EXAMPLE_EVENT.feedGuid,
+  itemGuid: EXAMPLE_EVENT.itemGuid,
+  feedTitle: EXAMPLE_EVENT.feedTitle,
+  itemTitle: EXAMPLE_EVENT.itemTitle,
+  position: 1980,
+  amountSats: 1000,
+  message: 'Great episode! Boost from the value-for-value crowd',
+  senderName: 'satoshi',
+  appName: 'Podverse',
+  listenerId: 'listener-5d41402a',
+  value: EXAMPLE_EVENT.value,
+};
+
 // Keyed "METHOD /path" as ROUTE_DOCS. Database ids are those a fresh service gives: the first payout run, its first
 // recipient and payments. The payments examples expect both payments unknown (sent, the answer lost): one is settled
 // by an admin's override, the other looked up in the wallet, before a reconciliation that then has nothing to do.
@@ -66,4 +83,7 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   'GET /v1/ledger/check': {},
   'GET /v1/apps/me': {},
   'GET /health': {},
+  'POST /v1/boosts': { body: EXAMPLE_BOOST },
+  'GET /v1/boosts': { query: { feedGuid: EXAMPLE_BOOST.feedGuid, limit: 20 } },
+  'GET /v1/boosts/{id}': { params: { id: EXAMPLE_BOOST.id } },
 };

@@ -3,7 +3,7 @@
 // parent too ("value.type" is the value block's type, "recipients[].type" a recipient's); that entry wins.
 // Building the document fails on a field missing here, so a new field cannot go out undocumented.
 
-import { EXAMPLE_EVENT, EXAMPLE_RECIPIENTS } from './examples.js';
+import { EXAMPLE_BOOST, EXAMPLE_EVENT, EXAMPLE_RECIPIENTS } from './examples.js';
 
 const PUBKEY = EXAMPLE_RECIPIENTS[0]!;
 const DATABASE_ID = '^[1-9][0-9]{0,18}$';
@@ -183,6 +183,23 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   depth: count(1),
   retryAt: time,
   lastError: text('feed https://feeds.example/show.xml answered HTTP 503'),
+  // boosts: the app's own id, the boostagram, the reply address, what joined a stream balance
+  ...Object.fromEntries(
+    ['boosts', 'boost', 'boosts[]'].flatMap((parent) => [
+      [`${parent}.id`, { example: EXAMPLE_BOOST.id, pattern: '^[\\s\\S]{1,128}$' }],
+      [`${parent}.listenerId`, { example: EXAMPLE_BOOST.listenerId, pattern: '^[\\x21-\\x7e]{1,128}$' }],
+      [`${parent}.message`, text(EXAMPLE_BOOST.message)],
+      [`${parent}.href`, { example: `/v1/boosts/${EXAMPLE_BOOST.id}?app=podverse`, pattern: '^/v1/boosts/[^?]+\\?app=.+$' }],
+    ]),
+  ),
+  'boosts.recipient': { example: EXAMPLE_RECIPIENTS[0]!, pattern: '^(0[23][0-9a-fA-F]{64}|[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+)$' },
+  boostUuid: { example: '3f0c2a7e-9b1d-4c5e-8f6a-0d2b4c6e8a1f', format: 'uuid' },
+  replyAddress: { example: EXAMPLE_RECIPIENTS[1]!, pattern: '^(0[23][0-9a-fA-F]{64}|[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+)$' },
+  replyCustomKey: { example: '696969', pattern: '^[0-9]+$' },
+  replyCustomValue: text('satoshi-wallet'),
+  joinedBalanceMsat: msat('700'),
+  errorCode: text('10'),
+  errorMessage: text('FAILURE_REASON_NO_ROUTE'),
 };
 
 type JsonSchema = Record<string, any>;

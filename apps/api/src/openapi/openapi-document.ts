@@ -33,6 +33,7 @@ const ERROR_TEXT: Record<number, string> = {
 // One tag per area, by the path's first segment after /v1.
 const TAGS: Record<string, string> = {
   events: 'Listening events in: what apps send',
+  boosts: 'Boosts: one-off payments with a message, paid at once',
   payouts: 'Payout runs and the money they paid',
   payments: 'Single payments (keysends and invoice payments): lists, verdicts on unknown outcomes, reconciliation; /v1/keysends is an alias',
   recipients: 'Recipients: amounts, retry state, parking, creator statements',

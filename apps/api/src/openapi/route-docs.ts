@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { listeningEventSchema, MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
+import { boostSchema } from '@splitstream/boosts';
+import { boostListQuery } from '../controllers/boosts.controller.js';
 import { paymentListQuery, verdictSchema } from '../controllers/payments.controller.js';
 import { paidPerHourQuery, payoutListQuery } from '../controllers/payouts.controller.js';
 import { eventListQuery, eventQuery, eventRetrySchema } from '../controllers/events.controller.js';
@@ -47,6 +49,27 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       "An event's per-recipient amounts and the keysends that paid them. Event ids are per app: an admin key reads another app's event with ?app=<app id> (404 when no such app); an app key reads only its own (403 naming another app)",
     query: eventQuery,
     response: s.eventResponse,
+    errors: [403, 404],
+  },
+  'POST /v1/boosts': {
+    summary:
+      "Send a boost: a one-off payment with a message, split like a stream (fees first, the time split playing at its position), charged to the app's caps, and paid at once by its own job (every recipient's payment carries bLIP-10 action boost, the message, sender_name, value_msat_total and one boost_uuid). 202 with the boost; the same id with the same content is a duplicate (202, nothing changed), with other content a 409. A message that cannot fit the 1024-byte bLIP-10 record with the required fields is a 400 naming the limit (never cut)",
+    body: boostSchema,
+    response: s.boostReceiptResponse,
+    errors: [409, 429],
+  },
+  'GET /v1/boosts': {
+    summary:
+      "Boosts, newest first, by feed (feedGuid), episode (itemGuid), recipient (an address the boost paid) and received time (since, until), with their messages: each a summary with its href. An app key lists its own app's boosts (403 naming another app); an admin key every app's, or one app's with ?app=<app id> (404 when no such app)",
+    query: boostListQuery,
+    response: s.boostListResponse,
+    errors: [403, 404],
+  },
+  'GET /v1/boosts/{id}': {
+    summary:
+      "A boost with each recipient's share and its payments (status, amount), and what of each share joined the recipient's stream balance. Boost ids are per app: an admin key reads another app's with ?app=<app id>; an app key only its own (403 naming another app)",
+    query: eventQuery,
+    response: s.boostResponse,
     errors: [403, 404],
   },
   'POST /v1/payouts/run': {

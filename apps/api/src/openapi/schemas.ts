@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCode, HTTP_STATUS } from '@splitstream/errors';
 import { EVENT_REJECTION_CODES, EVENT_VERDICTS } from '@splitstream/ingestion';
+import { BOOST_STATUSES } from '@splitstream/boosts';
 import { EventStatus, PaymentStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
 
 // Response shapes, for the OpenAPI document (the code builds these objects in the controllers and services).
@@ -357,6 +358,19 @@ export const statementResponse = z.object({
   totals: z.object(statementMoney),
   feeds: z.array(z.object({ feedGuid: z.string(), feedTitle: nullableText, ...statementMoney })),
   episodes: z.array(z.object({ feedGuid: z.string(), itemGuid: z.string(), feedTitle: nullableText, itemTitle: nullableText, ...statementMoney })),
+  boosts: z.array(
+    z.object({
+      id: z.string().describe("the app's id for the boost"),
+      app: z.string(),
+      receivedAt: timestamp,
+      feedGuid: z.string(),
+      itemGuid: z.string(),
+      senderName: nullableText,
+      message: z.string().describe('the boostagram'),
+      amountMsat: msat.describe("the recipient's share of the boost"),
+      joinedBalanceMsat: msat.describe('what of it was too small to send alone and is paid with the stream money'),
+    }),
+  ),
   keysends: z.array(
     z.object({
       id: z.string(),
@@ -395,3 +409,68 @@ export const paidPerHourResponse = z.object({ hours: z.array(z.object({ hour: ti
 
 // POST /v1/payments/{id}/check: the payment as it is after the worker looked it up, with the reconciliation's report.
 export const paymentCheckResponse = keysendResponse.extend({ report: reconcileResponse });
+
+// Boosts (POST/GET /v1/boosts): a boost as listed, and as read with each recipient's share.
+const boostSummary = {
+  id: z.string().describe("the app's id for the boost"),
+  app: z.string().describe('the app that sent it (boost ids are per app)'),
+  href: z.string().describe('GET it for each share and its payments: /v1/boosts/{id}?app={app}'),
+  feedGuid: z.string(),
+  itemGuid: z.string(),
+  amountMsat: msat,
+  message: z.string().describe('the boostagram, as sent (escaped when shown)'),
+  senderName: nullableText,
+  position: z.number().describe('seconds into the episode (time splits at this position take their share)'),
+  boostUuid: z.string().describe('the bLIP-10 boost_uuid every payment of the boost carries'),
+  status: z
+    .enum(BOOST_STATUSES)
+    .describe(
+      'awaiting: accepted, not yet split; paying: a share is owed, in flight or parked; paid: every share sent or joined to its recipient balance; set_aside: cannot be split',
+    ),
+  setAsideReason: nullableText,
+  receivedAt: timestamp,
+  appliedAt: timestamp.nullable(),
+};
+
+export const boostListResponse = z.object({
+  boosts: z.array(z.object(boostSummary)),
+  nextBefore: nullableText.describe('the cursor of the next page (before), null on the last'),
+});
+
+export const boostResponse = z.object({
+  ...boostSummary,
+  replyAddress: nullableText,
+  listenerId: nullableText,
+  shares: z.array(
+    z.object({
+      recipient: recipientRef,
+      remoteFeedGuid: nullableText,
+      remoteItemGuid: nullableText,
+      amountMsat: msat.describe("the recipient's exact share of the boost"),
+      joinedBalanceMsat: msat.describe(
+        "what of it was too small to send alone (below 1 sat, or the address's minimum, or the sub-sat rest): joined the recipient's stream balance for the episode and is paid with it",
+      ),
+      paidMsat: msat,
+      inFlightMsat: msat,
+      owedMsat: msat,
+      parkedMsat: msat,
+      payments: z.array(
+        z.object({
+          id: z.string(),
+          status: z.enum(PaymentStatus),
+          amountSats: z.number().int(),
+          method: z.enum(PaymentMethod),
+          errorCode: nullableText,
+          errorMessage: nullableText,
+        }),
+      ),
+    }),
+  ),
+});
+
+export const boostReceiptResponse = z.object({
+  status: z
+    .enum(['accepted', 'duplicate'])
+    .describe('accepted: stored now and handed to its job; duplicate: stored before with this content (nothing changed)'),
+  boost: boostResponse,
+});

@@ -14,6 +14,9 @@ import { Locks, PAYOUT_LOCK, type SessionLock } from '../store/session-lock.js';
 import { planPayout } from './plan.js';
 import { applyDecision, decideRecord, failRecipients, finalRunStatus, type RetryPolicy, type SentPayment } from './record.js';
 
+// Records a run's payments (pending, their money reserved) and returns how many of them are invoice payments.
+export type PreparePayments = (payoutId: bigint) => Promise<PaymentChunk[]>;
+
 const HEARTBEAT_EVERY_MS = 5_000;
 // On shutdown the request in flight may finish within this; then it is abandoned (its outcome is unknown).
 const SHUTDOWN_GRACE_MS = 7_000;
@@ -53,12 +56,15 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     return { baseSeconds: this.config.RETRY_BASE_SECONDS, maxSeconds: this.config.RETRY_MAX_SECONDS, maxAttempts: this.config.MAX_ATTEMPTS };
   }
 
-  async run(payoutId: bigint): Promise<void> {
+  // `prepare` plans and records what the run pays (by default, every due balance; a boost's payer passes its own,
+  // see BoostPayer): it runs under the payout lock, so a boost's payments are sent, recorded and recovered exactly
+  // as a scheduled run's.
+  async run(payoutId: bigint, prepare: PreparePayments = (id) => this.prepare(id)): Promise<void> {
     if (this.stopping.signal.aborted) {
       await this.skip(payoutId, 'the worker was stopping; the next run pays what this one would have');
       return;
     }
-    this.current = this.runLocked(payoutId);
+    this.current = this.runLocked(payoutId, prepare);
     try {
       await this.current;
     } finally {
@@ -86,7 +92,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     }
   }
 
-  private async runLocked(payoutId: bigint): Promise<void> {
+  private async runLocked(payoutId: bigint, prepare: PreparePayments): Promise<void> {
     const lock = await this.acquireLock();
     if (!lock) {
       await this.skip(payoutId, 'another payout run was in progress');
@@ -108,7 +114,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         HEARTBEAT_EVERY_MS,
       );
       this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
-      const chunks = await this.prepare(payoutId);
+      const chunks = await prepare(payoutId);
       // Not awaited: the run never waits on resolution, nor on Redis for asking for it.
       void this.addresses.requestResolution();
       const stopReason = await this.send(payoutId, chunks);

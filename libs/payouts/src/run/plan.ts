@@ -1,5 +1,6 @@
 import { PaymentMethod } from '@splitstream/ledger';
 import {
+  type BoostFields,
   Blip10TooLargeError,
   blip10Summary,
   buildCustomRecords,
@@ -53,6 +54,9 @@ export interface DueBalance {
   feedUrl: string;
   feedId: bigint | null;
   itemId: bigint | null;
+  // A boost's balance (BoostPayer): its payments say action "boost" with the boost's message and reply, the whole
+  // boost as value_msat_total, and the boost's own boost_uuid.
+  boost?: BoostFields & { uuid: string; totalMsat: bigint };
 }
 
 export interface KeysendDraft {
@@ -124,19 +128,20 @@ function consolidate(group: DueBalance[]): RemainderTransfer[] {
 function customRecordsFor(b: DueBalance, sats: bigint, boostUuid: string, reference: string): Record<string, string> {
   const msat = satsToMsat(sats);
   const records = buildCustomRecords({
-    action: 'stream',
+    action: b.boost ? 'boost' : 'stream',
     valueMsat: msat,
-    valueMsatTotal: b.coveredMsat ?? msat,
+    valueMsatTotal: b.boost?.totalMsat ?? b.coveredMsat ?? msat,
     podcast: { guid: b.feedGuid, title: text(b.feedTitle), feedId: optionalId(b.feedId), url: text(b.feedUrl) },
     episode: { guid: b.itemGuid, title: text(b.itemTitle), itemId: optionalId(b.itemId) },
     ts: b.position,
     app: { name: text(b.appName), version: text(b.appVersion) },
     senderName: text(b.senderName),
     recipient: { name: text(b.name), customKey: text(b.customKey), customValue: text(b.customValue) },
-    boostUuid,
+    boostUuid: b.boost?.uuid ?? boostUuid,
     uuid: reference,
     remoteFeedGuid: text(b.remoteFeedGuid),
     remoteItemGuid: text(b.remoteItemGuid),
+    ...(b.boost && { boost: b.boost }),
   });
   return { ...b.resolvedRecords, ...records };
 }

@@ -46,7 +46,9 @@ export class PayoutStore {
 
   // The balances a run pays, locked for the plan's transaction. A Lightning Address only with a fresh route. Each
   // balance carries its own app's episode metadata and the app's registered name (its id when it registered none).
-  dueBalances(tx: Tx, minMsat: bigint, fingerprint: string): Promise<DueBalance[]> {
+  // Stream balances, or with `boostId` that boost's balances only (a scheduled run never pays a boost's).
+  dueBalances(tx: Tx, minMsat: bigint, fingerprint: string, boostId?: bigint): Promise<DueBalance[]> {
+    const kind = boostId === undefined ? Prisma.sql`b.boost_id IS NULL` : Prisma.sql`b.boost_id = ${boostId}`;
     return tx.$queryRaw<DueBalance[]>`
       SELECT b.id AS "balanceId", b.recipient_id AS "recipientId", b.app_id AS "appId", b.owed_msat AS "owedMsat",
              (SELECT SUM(e.amount_msat) FROM listening_event e
@@ -63,7 +65,7 @@ export class PayoutStore {
       LEFT JOIN app ON app.id = b.app_id
       LEFT JOIN episode e ON e.app_id = b.app_id AND e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
       LEFT JOIN lnaddress_route lr ON lr.address = r.address
-      WHERE b.owed_msat > 0 AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR ${payableAddress(fingerprint)})
+      WHERE b.owed_msat > 0 AND ${kind} AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR ${payableAddress(fingerprint)})
       ORDER BY b.recipient_id, b.id
       FOR UPDATE OF b`;
   }

@@ -319,6 +319,23 @@ function renderPayments(payments) {
   );
 }
 
+// Boostagrams as sent: set as text (cell), never as markup, so a message cannot inject anything.
+function renderBoosts(boosts) {
+  fill(
+    '#boosts',
+    boosts,
+    (row, b) => {
+      cell(row, b.id);
+      cell(row, b.status, `status-${b.status}`);
+      cell(row, b.senderName ?? 'anonymous');
+      cell(row, b.message, 'message');
+      cell(row, sats(b.amountMsat), 'amount');
+      cell(row, time(b.receivedAt));
+    },
+    'No boosts yet.',
+  );
+}
+
 function renderPayouts(payouts, showEmpty) {
   fill(
     '#payouts',
@@ -359,7 +376,7 @@ async function load() {
   const isAdmin = me.scopes.includes('admin');
   canWrite = me.scopes.includes('payouts:write');
   const showEmpty = $('#show-empty').checked;
-  const [summary, parked, unknown, recent, payouts, top, chart, wallet] = await Promise.all([
+  const [summary, parked, unknown, recent, payouts, top, chart, wallet, boosts] = await Promise.all([
     api('/v1/summary'),
     api('/v1/recipients?parked=true&limit=100'),
     api('/v1/payments?status=unknown&limit=50'),
@@ -368,6 +385,7 @@ async function load() {
     api('/v1/recipients/top?limit=10'),
     api('/v1/payouts/paid-per-hour?hours=24'),
     isAdmin ? walletBalance().catch(() => ({ text: 'health check did not answer' })) : undefined,
+    api('/v1/boosts?limit=10'),
   ]);
   const parkedRows = parkedRowsOf(parked.recipients, me.app);
   $('#whoami').textContent = `${me.app} (${me.scopes.join(', ')})`;
@@ -377,6 +395,7 @@ async function load() {
   renderProblems(unknown.keysends, isAdmin);
   renderPayments(recent.keysends);
   renderPayouts(payouts.payouts, showEmpty);
+  renderBoosts(boosts.boosts);
   fill(
     '#top',
     top.recipients,

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { episodeFields, listenerIdSchema } from '@splitstream/ingestion';
+import { BLIP10_MAX_BYTES, customKeyProblem, isLightningAddress, isNodePubkey, minimalBlip10Bytes, strictObject, valueBlockSchema } from '@splitstream/money';
+
+export const MAX_BOOST_MESSAGE_CHARACTERS = 1_000;
+
+// One boost as apps send it (README: POST /v1/boosts): the listening event's identifiers and value block, an
+// amount in whole sats instead of a rate and a duration, and the boost's message and reply address.
+export const boostSchema = strictObject(
+  {
+    id: z
+      .string({ error: 'must be a string of 1 to 128 characters' })
+      .min(1, 'must be a string of 1 to 128 characters')
+      .max(128, 'must be a string of 1 to 128 characters')
+      .meta({ example: 'boost-2026-12-03-0001', pattern: '^[\\s\\S]{1,128}$' }),
+    ...episodeFields,
+    amountSats: z
+      .number({ error: 'must be a whole number of sats from 1 to 100000000' })
+      .int('must be a whole number of sats from 1 to 100000000')
+      .min(1, 'must be a whole number of sats from 1 to 100000000')
+      .max(100_000_000, 'must be a whole number of sats from 1 to 100000000'),
+    message: z
+      .string({ error: 'is required: the boostagram text' })
+      .min(1, 'is required: the boostagram text')
+      .max(MAX_BOOST_MESSAGE_CHARACTERS, `must be at most ${MAX_BOOST_MESSAGE_CHARACTERS} characters`),
+    senderName: z.string().max(256, 'must be at most 256 characters').optional(),
+    appName: z.string().max(256, 'must be at most 256 characters').optional(),
+    appVersion: z.string().max(64, 'must be at most 64 characters').optional(),
+    listenerId: listenerIdSchema.optional(),
+    replyAddress: z
+      .string()
+      .refine((a) => isNodePubkey(a) || isLightningAddress(a), 'must be a node id (66 hex characters) or a Lightning Address')
+      .optional(),
+    replyCustomKey: z
+      .string()
+      .refine((k) => customKeyProblem(k) === undefined, { error: (issue) => customKeyProblem(String(issue.input)) ?? 'is invalid' })
+      .optional(),
+    replyCustomValue: z.string().min(1).max(256, 'must be at most 256 characters').optional(),
+    value: valueBlockSchema,
+  },
+  { error: 'the body must be a JSON object: a boost' },
+).superRefine((boost, ctx) => {
+  if ((boost.replyCustomKey === undefined) !== (boost.replyCustomValue === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['replyCustomValue'], message: 'replyCustomKey and replyCustomValue come together' });
+  }
+  if (typeof boost.message !== 'string' || !boost.value?.timeSplits) return;
+  // Every payment of the boost carries the message, the sender and the reply whole: a boost whose record could
+  // not fit with them is refused here, never cut.
+  const largest = Math.max(
+    ...[{}, ...boost.value.timeSplits.map((s) => ({ remoteFeedGuid: s.remoteFeedGuid, remoteItemGuid: s.remoteItemGuid }))].map((remote) =>
+      minimalBlip10Bytes({
+        feedGuid: boost.feedGuid,
+        itemGuid: boost.itemGuid,
+        ...remote,
+        boost: {
+          message: boost.message,
+          ...(boost.senderName !== undefined && { senderName: boost.senderName }),
+          ...(boost.replyAddress !== undefined && { replyAddress: boost.replyAddress }),
+          ...(boost.replyCustomKey !== undefined && { replyCustomKey: boost.replyCustomKey, replyCustomValue: boost.replyCustomValue }),
+        },
+      }),
+    ),
+  );
+  if (largest > BLIP10_MAX_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['message'],
+      message: `too long: with the boost's required fields (guids, sender, reply, amounts, uuids) every payment's bLIP-10 record would be ${largest} bytes; the record holds at most ${BLIP10_MAX_BYTES} bytes, so shorten the message by at least ${largest - BLIP10_MAX_BYTES} bytes (it is never cut)`,
+    });
+  }
+});
+
+export type BoostRequest = z.output<typeof boostSchema>;
