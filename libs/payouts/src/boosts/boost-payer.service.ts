@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type BoostRequest } from '@splitstream/boosts';
 import { APP_CONFIG, type AppConfig, isSimulatedWallet } from '@splitstream/config';
-import { accrueBoost, type BoostJoin, joinStreamBalance, PaymentMethod, PayoutStatus } from '@splitstream/ledger';
+import { accrueBoost, type BoostJoin, joinStreamBalance, PayoutStatus } from '@splitstream/ledger';
 import { MSAT_PER_SAT, splitListening, type ValueBlock } from '@splitstream/money';
 import { Payments } from '@splitstream/payments';
 import { PrismaService } from '@splitstream/persistence';
