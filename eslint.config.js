@@ -27,9 +27,9 @@ const LIB_DEPENDENCIES = {
   ingestion: ['config', 'errors', 'ledger', 'money', 'persistence', 'queue', 'tenants'],
   health: ['auth', 'config', 'errors', 'observability', 'persistence', 'wallet'],
   payments: ['ledger', 'money', 'observability', 'persistence'],
-  boosts: ['config', 'errors', 'ingestion', 'ledger', 'money', 'persistence', 'queue', 'tenants'],
+  boosts: ['config', 'errors', 'feeds', 'ingestion', 'ledger', 'money', 'persistence', 'queue', 'tenants'],
   feeds: ['config', 'ledger', 'money', 'outbound', 'persistence', 'queue'],
-  payouts: ['boosts', 'config', 'errors', 'ledger', 'lnaddress', 'money', 'observability', 'payments', 'persistence', 'queue', 'wallet'],
+  payouts: ['boosts', 'config', 'errors', 'feeds', 'ledger', 'lnaddress', 'money', 'observability', 'payments', 'persistence', 'queue', 'wallet'],
 };
 // Every lib on disk; one missing from the table may import no other lib until it is added there.
 const LIBS = [...new Set([...Object.keys(LIB_DEPENDENCIES), ...readdirSync(new URL('./libs', import.meta.url))])];

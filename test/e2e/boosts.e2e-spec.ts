@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { ApiKeysService, Scope } from '@splitstream/auth';
 import { TenantsService } from '@splitstream/tenants';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
@@ -130,6 +131,19 @@ describe('boosts (e2e)', () => {
       }),
     ]);
     expect(statement.totals).toMatchObject({ accruedMsat: '599700', paidMsat: '599000', owedMsat: '700' });
+    // The same in the statement's CSV: a boost row with its message, beside its payment's row.
+    const csv = await stack.http.get(`/v1/recipients/${host.id}/statement`, { accept: 'text/csv' });
+    const rows: Record<string, string>[] = parse(csv.body, { columns: true });
+    expect(rows.filter((r) => r.row === 'boost')).toEqual([
+      expect.objectContaining({
+        boost_id: 'boost-1',
+        message: 'Great show! ⚡ from the boost e2e',
+        sender_name: 'satoshi',
+        amount_msat: '599700',
+        joined_msat: '700',
+      }),
+    ]);
+    expect(rows.filter((r) => r.row === 'keysend')).toEqual([expect.objectContaining({ amount_msat: '599000', status: 'succeeded' })]);
   });
 
   it('is idempotent: the same id and content is a duplicate, other content a conflict; nothing is paid twice', async () => {
@@ -198,5 +212,72 @@ describe('boosts (e2e)', () => {
     // An admin reads any app's with ?app=.
     expect((await stack.http.get('/v1/boosts/boost-1?app=other-app')).body).toMatchObject({ app: 'other-app', message: 'from another app' });
     expect(await stack.invariant()).toMatchObject({ ok: true });
+  });
+});
+
+// Many apps on one service: one app's flood of boosts (to a slow node) neither keeps another app's boost waiting
+// for the whole flood, nor skips a scheduled or manual run, and every boost is paid exactly once.
+describe('boosts under a flood from one app (e2e)', () => {
+  let stack: Stack;
+  const SLOW = pubkey(0x910);
+  const QUICK = pubkey(0x911);
+  const FLOOD = 80;
+  const sql = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => query<T>(stack.config.DATABASE_URL, text, params);
+  const single = (id: string, address: string, overrides: Record<string, unknown> = {}) =>
+    boost(id, {
+      amountSats: 10,
+      replyAddress: undefined,
+      replyCustomKey: undefined,
+      replyCustomValue: undefined,
+      value: { type: 'lightning', method: 'keysend', recipients: [{ name: 'One', type: 'node', address, split: 1 }] },
+      ...overrides,
+    });
+
+  beforeAll(async () => {
+    stack = await startStack({ EVENTS_RATE_LIMIT_PER_MINUTE: '10000', KEYSEND_BATCH_SIZE: '5' });
+    await stack.sim.setRule(SLOW, { delayMs: 100 });
+  });
+  afterAll(() => stack.close());
+
+  it("pays another app's boost in its turn, runs a requested payout, and pays every flooded boost once", async () => {
+    const flooder = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('flood-app', [Scope.EventsWrite, Scope.PayoutsRead])).key);
+    for (let i = 0; i < FLOOD; i++) expect((await flooder.post('/v1/boosts', single(`flood-${i}`, SLOW))).status).toBe(202);
+    await stack.postEvents([
+      { id: 'stream-1', feedGuid: 'feed-boosts', itemGuid: 'item-boosts-1', position: 0, seconds: 60, satsPerMinute: 100, value: single('x', QUICK).value },
+    ]);
+    await stack.accumulated();
+
+    const posted = await stack.http.post('/v1/boosts', single('quick-1', QUICK, { message: 'not behind the flood' }));
+    expect(posted.status).toBe(202);
+    await eventually(
+      () => stack.http.get('/v1/boosts/quick-1'),
+      (r) => r.body.status === 'paid',
+      15_000,
+    );
+    // Paid in its app's first turn: most of the flood was still owed or in flight then.
+    const [left] = await sql<{ unpaid: string }>(
+      `SELECT COUNT(*)::text AS unpaid FROM balance WHERE app_id = 'flood-app' AND boost_id IS NOT NULL AND owed_msat + in_flight_msat > 0`,
+    );
+    expect(Number(left!.unpaid)).toBeGreaterThan(FLOOD / 4);
+
+    // A payout run asked for now runs (after the boost round in flight), never skipped for the boosts.
+    const run = await stack.runPayout();
+    expect(run.status).toBe('completed');
+    expect(run.totals).toMatchObject({ succeeded: expect.any(Number) });
+    expect((await stack.sim.payments()).filter((p) => p.destination === QUICK && p.blip10?.action === 'stream')).toHaveLength(1);
+
+    await eventually(
+      () => sql<{ unpaid: string }>(`SELECT COUNT(*)::text AS unpaid FROM balance WHERE boost_id IS NOT NULL AND owed_msat + in_flight_msat > 0`),
+      (rows) => rows[0]!.unpaid === '0',
+      30_000,
+    );
+    const toSlow = (await stack.sim.payments()).filter((p) => p.destination === SLOW);
+    expect(toSlow).toHaveLength(FLOOD);
+    expect(new Set(toSlow.map((p) => p.blip10?.boost_uuid)).size).toBe(FLOOD);
+    // No run's note names an app or a boost: every app reads the runs.
+    const notes = await sql<{ note: string | null }>(`SELECT note FROM payout WHERE note IS NOT NULL`);
+    for (const { note } of notes) expect(note).not.toMatch(/flood|quick|test-app/);
+    expect(await sql(`SELECT id FROM payout WHERE status = 'skipped'`)).toEqual([]);
+    expect(await stack.invariant()).toMatchObject({ ok: true, problems: [] });
   });
 });

@@ -75,6 +75,54 @@ describe('paying over Nostr Wallet Connect (e2e)', () => {
     expect(await stack.invariant()).toMatchObject({ ok: true, inFlightMsat: '0', paidMsat: '300000' });
   });
 
+  it('pays a boost at once over NWC: every share with the boost record, one boost_uuid, a preimage chosen before sending', async () => {
+    const [host, guest] = [pubkey(0xe21), pubkey(0xe22)];
+    const posted = await stack.http.post('/v1/boosts', {
+      id: 'nwc-boost-1',
+      feedGuid: 'feed-nwc',
+      itemGuid: 'i-boost',
+      position: 12,
+      amountSats: 500,
+      message: 'boosted over NWC ⚡',
+      senderName: 'alice',
+      value: {
+        type: 'lightning',
+        method: 'keysend',
+        recipients: [
+          { name: 'Host', type: 'node', address: host, split: 80 },
+          { name: 'Guest', type: 'node', address: guest, split: 20 },
+        ],
+      },
+    });
+    expect(posted.status).toBe(202);
+    const { body: paid } = await eventually(
+      () => stack.http.get('/v1/boosts/nwc-boost-1'),
+      (r) => r.body.status === 'paid',
+      15_000,
+    );
+    const records = [host, guest].map((address) => {
+      const [payment] = paymentsTo(address);
+      const tlv = Object.fromEntries(payment!.metadata.tlv_records!.map((r) => [String(r.type), Buffer.from(r.value, 'hex').toString('utf8')]));
+      return { amount: payment!.amount, record: JSON.parse(tlv['7629169']!) };
+    });
+    expect(records.map((r) => r.amount)).toEqual([400_000, 100_000]);
+    for (const { amount, record } of records) {
+      expect(record).toMatchObject({
+        action: 'boost',
+        message: 'boosted over NWC ⚡',
+        sender_name: 'alice',
+        value_msat: amount,
+        value_msat_total: 500_000,
+        boost_uuid: paid.boostUuid,
+      });
+    }
+    const rows = await sql(
+      `SELECT p.payment_hash, p.preimage FROM payment p JOIN balance b ON b.id = p.balance_id JOIN boost bo ON bo.id = b.boost_id WHERE bo.boost_id = 'nwc-boost-1'`,
+    );
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.payment_hash).toBe(sha256(row.preimage));
+  });
+
   it('a payment made but never answered is unknown, then reconciled to paid from lookup_invoice: exactly one payment', async () => {
     const hangs = pubkey(0xe04);
     await stack.postEvents([event('n-4', hangs, 'i4')]);

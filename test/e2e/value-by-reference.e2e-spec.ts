@@ -245,6 +245,78 @@ describe('value blocks by reference: the worker finds the block by feed URL or G
     expect((await stack.invariant()).ok).toBe(true);
   });
 
+  it('pays boosts by feed URL and by GUID exactly as the same boosts inline, remote items with their GUIDs; a dead feed sets a boost aside until retried', async () => {
+    const boostOf = (id: string, itemGuid: string, extra: object = {}) => ({
+      id,
+      feedGuid: SHOW,
+      itemGuid,
+      position: 70, // inside the song (60 s to 90.5 s)
+      amountSats: 1000,
+      message: `boost ${id}`,
+      senderName: 'listener',
+      ...extra,
+    });
+    const boostView = async (id: string) => (await stack.http.get(`/v1/boosts/${id}`)).body;
+    const until = (id: string, done: (b: { status: string; appliedAt: string | null }) => boolean) => eventually(() => boostView(id), done, 20_000);
+    const sharesOf = async (id: string) =>
+      Object.fromEntries(
+        ((await boostView(id)).shares as { recipient: { address: string }; remoteItemGuid: string | null; amountMsat: string }[]).map((s) => [
+          `${s.recipient.address}${s.remoteItemGuid ? `@${s.remoteItemGuid}` : ''}`,
+          s.amountMsat,
+        ]),
+      );
+    const itemDestinations = [
+      { name: 'Host', type: 'node', address: HOST, split: 50 },
+      { name: 'Guest', type: 'node', address: GUEST, split: 50 },
+    ];
+    feeds.serve(
+      `/api/1.0/value/byepisodeguid?podcastguid=${SHOW}&episodeguid=guid-ep-9`,
+      indexAnswer({ podcastguid: SHOW, episodeguid: 'guid-ep-9' }, itemDestinations),
+    );
+    const model = { type: 'lightning', method: 'keysend', suggested: '0.00000005000' };
+    for (const body of [
+      boostOf('boost-url', 'byref-ep-1', { feedUrl: feedUrl() }),
+      boostOf('boost-inline', 'byref-ep-1', { value: inlineBlock(show, music, 'byref-ep-1') }),
+      boostOf('boost-guid', 'guid-ep-9'),
+      boostOf('boost-guid-inline', 'guid-ep-9', { value: { model, destinations: itemDestinations } }),
+    ])
+      expect((await stack.http.post('/v1/boosts', body)).status).toBe(202);
+    for (const id of ['boost-url', 'boost-inline', 'boost-guid', 'boost-guid-inline']) await until(id, (b) => b.appliedAt !== null);
+    expect(await sharesOf('boost-url')).toEqual(await sharesOf('boost-inline'));
+    expect(await sharesOf('boost-guid')).toEqual(await sharesOf('boost-guid-inline'));
+    expect(await sharesOf('boost-guid')).toEqual({ [HOST]: '500000', [GUEST]: '500000' });
+    expect((await boostView('boost-url')).valueBlock).toMatchObject({ given: 'reference', source: { via: 'feed', level: 'item', itemGuid: 'byref-ep-1' } });
+    expect((await boostView('boost-guid')).valueBlock.source).toMatchObject({ via: 'podcastIndex', level: 'item' });
+    await until('boost-guid', (b) => b.status === 'paid');
+    // The song's artist is paid for the song: its payment says boost, with the remote item's GUIDs.
+    const toArtist = await eventually(
+      async () => (await stack.sim.payments()).filter((p) => p.destination === ARTIST && p.blip10?.message === 'boost boost-url'),
+      (found) => found.length === 1,
+      20_000,
+    );
+    expect(toArtist[0]!.blip10).toMatchObject({ action: 'boost', remote_feed_guid: MUSIC, remote_item_guid: 'byref-song-1', value_msat_total: 1_000_000 });
+
+    // A dead feed: the boost backs off, is set aside with the reason, and is paid once an operator retries it.
+    feeds.serveFixture('/boost-dead.xml', 'show.xml', { CHANNEL_HOST_SPLIT: '90' });
+    feeds.takeDown('/boost-dead.xml');
+    expect((await stack.http.post('/v1/boosts', boostOf('boost-dead', 'byref-ep-2', { feedUrl: `${feeds.url}/boost-dead.xml` }))).status).toBe(202);
+    const dead = await until('boost-dead', (b) => b.status === 'set_aside');
+    expect(dead).toMatchObject({
+      setAsideReason: expect.stringContaining('answered HTTP 503'),
+      valueBlock: { lastError: expect.stringContaining('HTTP 503') },
+    });
+    feeds.bringBack('/boost-dead.xml');
+    expect(await stack.http.post('/v1/events/retry', { feedGuid: SHOW })).toMatchObject({ status: 202, body: { boostsRetried: 1 } });
+    await until('boost-dead', (b) => b.status === 'paid');
+    expect((await stack.http.post('/v1/boosts', boostOf('boost-dead-inline', 'byref-ep-2', { value: inlineBlock(show, music, 'byref-ep-2') }))).status).toBe(
+      202,
+    );
+    await until('boost-dead-inline', (b) => b.appliedAt !== null);
+    expect(await sharesOf('boost-dead')).toEqual(await sharesOf('boost-dead-inline'));
+    expect(Object.keys(await sharesOf('boost-dead'))).toEqual(expect.arrayContaining([HOST, PRODUCER]));
+    expect((await stack.invariant()).ok).toBe(true);
+  });
+
   it('picks up a changed feed after its TTL, asking with its ETag (304 while it is unchanged)', async () => {
     const age = () => query(stack.config.DATABASE_URL, `UPDATE feed_source SET checked_at = checked_at - interval '1 hour' WHERE url = $1`, [feedUrl()]);
     const requestsBefore = feeds.of('/show.xml').length;

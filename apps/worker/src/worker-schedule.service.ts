@@ -4,7 +4,8 @@ import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { MAX_EVENTS_PER_REQUEST } from '@splitstream/ingestion';
 import { AccumulationService, APPLY_EVENTS } from '@splitstream/ledger';
 import { PayoutRequests, PayoutRunner, RECONCILE, RESOLVE_ADDRESSES } from '@splitstream/payouts';
-import { BoostQueries, PAY_BOOST } from '@splitstream/boosts';
+import { BoostQueries, PAY_BOOSTS } from '@splitstream/boosts';
+import { RESOLVE_BOOST } from '@splitstream/feeds';
 import { JobQueue } from '@splitstream/queue';
 import { TenantsService } from '@splitstream/tenants';
 
@@ -13,10 +14,11 @@ const SWEEP_AFTER_SECONDS = 10;
 const SWEEP_BATCH = 20 * MAX_EVENTS_PER_REQUEST;
 const PRUNE_SPEND_EVERY_MS = 3_600_000;
 const BOOST_SWEEP_BATCH = 1_000;
+const BOOST_SWEEP_PER_APP = 100;
 
 // The worker's timers only enqueue work: a payout run per tick, a sweep that queues events whose job was lost
-// (stored while Redis was down), a boost sweep per payout tick (boosts whose job was lost or gave up while money was
-// owed: unparked recipients, reconciled failures), a reconciliation of unknown keysends per tick, a Lightning-address resolution per
+// (stored while Redis was down), a boost sweep with it (a PAY_BOOSTS job for shares still owed: a job lost, a
+// recipient unparked or done backing off; and the blocks of boosts by reference still to find, apps in turn), a reconciliation of unknown keysends per tick, a Lightning-address resolution per
 // tick (and one at start), and an hourly clean-up of spend counters of past days. Intervals come from config, so they are registered here, not by decorator.
 @Injectable()
 export class WorkerSchedule implements OnApplicationBootstrap {
@@ -42,8 +44,8 @@ export class WorkerSchedule implements OnApplicationBootstrap {
       );
     const interval = this.config.PAYOUT_INTERVAL_SECONDS;
     every('payout-tick', interval * 1000, () => this.payouts.requestScheduledRun(new Date(), interval));
-    every('boost-sweep', interval * 1000, () => this.sweepBoosts(String(Math.floor(Date.now() / 1000 / interval)), interval));
     every('event-sweep', SWEEP_EVERY_MS, () => this.sweep());
+    every('boost-sweep', SWEEP_EVERY_MS, () => this.sweepBoosts(String(Math.floor(Date.now() / SWEEP_EVERY_MS))));
     every('prune-spend', PRUNE_SPEND_EVERY_MS, () => this.tenants.pruneSpend());
     const reconcileEvery = this.config.RECONCILE_INTERVAL_SECONDS;
     every('reconcile-tick', reconcileEvery * 1000, () =>
@@ -55,8 +57,10 @@ export class WorkerSchedule implements OnApplicationBootstrap {
     void resolve().catch((error: Error) => this.logger.warn(`lnaddress-resolve-tick: ${error.message}`));
   }
 
-  async sweepBoosts(tick: string, olderThanSeconds: number): Promise<void> {
-    for (const id of await this.boosts.unsettled(olderThanSeconds, BOOST_SWEEP_BATCH)) await this.jobs.enqueue(PAY_BOOST, { boostId: String(id), tick });
+  async sweepBoosts(tick: string, olderThanSeconds = SWEEP_AFTER_SECONDS): Promise<void> {
+    await this.jobs.enqueue(PAY_BOOSTS, { tick });
+    for (const id of await this.boosts.awaitingValue(olderThanSeconds, BOOST_SWEEP_PER_APP, BOOST_SWEEP_BATCH))
+      await this.jobs.enqueue(RESOLVE_BOOST, { boostId: String(id), after: `sweep-${tick}` });
   }
 
   async sweep(olderThanSeconds = SWEEP_AFTER_SECONDS): Promise<void> {

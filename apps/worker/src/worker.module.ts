@@ -12,8 +12,8 @@ import { PersistenceModule } from '@splitstream/persistence';
 import { FeedsModule } from '@splitstream/feeds';
 import { QueueModule } from '@splitstream/queue';
 import { WalletModule } from '@splitstream/wallet';
-import { BoostsModule } from '@splitstream/boosts';
-import { BoostsProcessor } from './processors/boosts.processor.js';
+import { BoostValuesModule } from '@splitstream/boosts';
+import { BoostsProcessor, BoostValuesProcessor } from './processors/boosts.processor.js';
 import { LedgerProcessor } from './processors/ledger.processor.js';
 import { AddressesProcessor } from './processors/addresses.processor.js';
 import { PayoutsProcessor } from './processors/payouts.processor.js';
@@ -37,13 +37,14 @@ export class WorkerModule {
         FeedsModule,
         PayoutRunnerModule,
         TenantsModule,
-        BoostsModule,
+        BoostValuesModule,
         ScheduleModule.forRoot(),
       ],
       providers: [
         LedgerProcessor,
         PayoutsProcessor,
         BoostsProcessor,
+        BoostValuesProcessor,
         AddressesProcessor,
         ReconciliationProcessor,
         WorkerSchedule,

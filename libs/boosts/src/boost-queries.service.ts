@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ofTenant, recipientView } from '@splitstream/ledger';
+import { ofTenant, recipientView, valueBlockView } from '@splitstream/ledger';
 import { Prisma, PrismaService, pageOf } from '@splitstream/persistence';
 import type { BoostRequest } from './boost.schema.js';
 
-// Where a boost stands: awaiting its job's split, paying (some share still owed, in flight or parked), paid (every
+// Where a boost stands: awaiting its block (sent by reference, not yet found), paying (some share still owed, in flight or parked), paid (every
 // share sent, or joined to its recipient's stream balance), or set aside (its stored block cannot be split).
 export const BOOST_STATUSES = ['awaiting', 'paying', 'paid', 'set_aside'] as const;
 export type BoostStatus = (typeof BOOST_STATUSES)[number];
@@ -30,6 +30,10 @@ interface BoostRow {
   received_at: Date;
   applied_at: Date | null;
   apply_error: string | null;
+  resolved_value: unknown;
+  value_source: unknown;
+  resolve_after: Date | null;
+  resolve_error: string | null;
   unsettled_msat: bigint | null; // owed + in flight + parked over its balances
 }
 
@@ -54,7 +58,7 @@ const statusOf = (r: BoostRow): BoostStatus =>
   r.apply_error !== null ? 'set_aside' : r.applied_at === null ? 'awaiting' : (r.unsettled_msat ?? 0n) > 0n ? 'paying' : 'paid';
 
 const BOOST_COLUMNS = Prisma.sql`bo.id, bo.app_id, bo.boost_id, bo.payload, bo.amount_msat, bo.boost_uuid::text AS boost_uuid, bo.received_at,
-  bo.applied_at, bo.apply_error,
+  bo.applied_at, bo.apply_error, bo.resolved_value, bo.value_source, bo.resolve_after, bo.resolve_error,
   (SELECT SUM(b.owed_msat + b.in_flight_msat + b.parked_msat) FROM balance b WHERE b.boost_id = bo.id)::bigint AS unsettled_msat`;
 
 // A boost in a list: what it was, what it paid for, where it stands (GET `href` for each share).
@@ -76,7 +80,12 @@ const boostSummary = (r: BoostRow) => ({
 });
 
 export type BoostSummary = ReturnType<typeof boostSummary>;
-export type BoostView = BoostSummary & { replyAddress: string | null; listenerId: string | null; shares: ReturnType<typeof shareView>[] };
+export type BoostView = BoostSummary & {
+  replyAddress: string | null;
+  listenerId: string | null;
+  valueBlock: ReturnType<typeof valueBlockView>;
+  shares: ReturnType<typeof shareView>[];
+};
 
 // One recipient's share: what it was, what of it was sent (its payments) and what joined its stream balance.
 const shareView = (s: ShareRow) => ({
@@ -134,23 +143,26 @@ export class BoostQueries {
       ...boostSummary(row),
       replyAddress: row.payload.replyAddress ?? null,
       listenerId: row.payload.listenerId ?? null,
+      valueBlock: valueBlockView({
+        payload: row.payload,
+        valueSource: row.value_source,
+        resolvedValue: row.resolved_value,
+        resolveAfter: row.resolve_after,
+        resolveError: row.resolve_error,
+      }),
       shares: shares.map(shareView),
     };
   }
 
-  // Boosts to pay again (the worker's sweep): never split (their job was lost), or owing money to recipients that
-  // are due (not parked) after their job gave up; oldest first.
-  async unsettled(olderThanSeconds: number, limit: number): Promise<bigint[]> {
-    // Both halves are served by indexes (boost_unapplied, balance_owed_msat_idx): a tick never scans all boosts.
+  // Boosts sent by reference whose block is still to find and may be looked for now (their job lost, or Redis was
+  // down), received more than `olderThanSeconds` ago: apps in turn, at most `perApp` of each (boost_unapplied index).
+  async awaitingValue(olderThanSeconds: number, perApp: number, limit: number): Promise<bigint[]> {
     const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
       SELECT id FROM (
-        SELECT bo.id FROM boost bo WHERE bo.applied_at IS NULL AND bo.apply_error IS NULL
-        UNION
-        SELECT b.boost_id FROM balance b JOIN app_recipient ar ON ar.recipient_id = b.recipient_id AND ar.app_id = b.app_id
-        WHERE b.owed_msat > 0 AND b.boost_id IS NOT NULL AND NOT ar.parked AND (ar.next_attempt_at IS NULL OR ar.next_attempt_at <= now())
-      ) due JOIN boost USING (id)
-      WHERE boost.received_at < now() - make_interval(secs => ${olderThanSeconds})
-      ORDER BY id LIMIT ${limit}`;
+        SELECT id, row_number() OVER (PARTITION BY app_id ORDER BY id) AS turn FROM boost
+        WHERE applied_at IS NULL AND apply_error IS NULL AND received_at < now() - make_interval(secs => ${olderThanSeconds})
+          AND (resolve_after IS NULL OR resolve_after <= now())
+      ) waiting WHERE turn <= ${perApp} ORDER BY turn, id LIMIT ${limit}`;
     return rows.map((r) => r.id);
   }
 }

@@ -1,11 +1,22 @@
 import { z } from 'zod';
-import { episodeFields, listenerIdSchema } from '@splitstream/ingestion';
-import { BLIP10_MAX_BYTES, customKeyProblem, isLightningAddress, isNodePubkey, minimalBlip10Bytes, strictObject, valueBlockSchema } from '@splitstream/money';
+import { episodeFields, feedUrlProblem, listenerIdSchema } from '@splitstream/ingestion';
+import {
+  BLIP10_MAX_BYTES,
+  customKeyProblem,
+  isLightningAddress,
+  isNodePubkey,
+  minimalBlip10Bytes,
+  strictObject,
+  type ValueBlock,
+  valueBlockSchema,
+} from '@splitstream/money';
 
 export const MAX_BOOST_MESSAGE_CHARACTERS = 1_000;
 
 // One boost as apps send it (README: POST /v1/boosts): the listening event's identifiers and value block, an
-// amount in whole sats instead of a rate and a duration, and the boost's message and reply address.
+// amount in whole sats instead of a rate and a duration, and the boost's message and reply address. A block given
+// by reference is checked with its remote items' GUIDs when it is found (a boost whose record could not fit then is
+// set aside with the reason, never cut).
 export const boostSchema = strictObject(
   {
     id: z
@@ -36,18 +47,39 @@ export const boostSchema = strictObject(
       .refine((k) => customKeyProblem(k) === undefined, { error: (issue) => customKeyProblem(String(issue.input)) ?? 'is invalid' })
       .optional(),
     replyCustomValue: z.string().min(1).max(256, 'must be at most 256 characters').optional(),
-    value: valueBlockSchema,
+    // Left out, the worker finds the block itself, as for an event (README: value blocks by reference).
+    value: valueBlockSchema.optional(),
   },
   { error: 'the body must be a JSON object: a boost' },
 ).superRefine((boost, ctx) => {
   if ((boost.replyCustomKey === undefined) !== (boost.replyCustomValue === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['replyCustomValue'], message: 'replyCustomKey and replyCustomValue come together' });
   }
-  if (typeof boost.message !== 'string' || !boost.value?.timeSplits) return;
+  const feedUrlIssue = boost.value === undefined && typeof boost.feedUrl === 'string' ? feedUrlProblem(boost.feedUrl) : undefined;
+  if (feedUrlIssue) ctx.addIssue({ code: 'custom', path: ['feedUrl'], message: feedUrlIssue });
+  if (typeof boost.message !== 'string' || (boost.value !== undefined && !Array.isArray(boost.value.timeSplits))) return;
   // Every payment of the boost carries the message, the sender and the reply whole: a boost whose record could
   // not fit with them is refused here, never cut.
-  const largest = Math.max(
-    ...[{}, ...boost.value.timeSplits.map((s) => ({ remoteFeedGuid: s.remoteFeedGuid, remoteItemGuid: s.remoteItemGuid }))].map((remote) =>
+  const largest = largestBoostRecord(boost, boost.value ?? { timeSplits: [] });
+  if (largest > BLIP10_MAX_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['message'],
+      message: `too long: with the boost's required fields (guids, sender, reply, amounts, uuids) every payment's bLIP-10 record would be ${largest} bytes; the record holds at most ${BLIP10_MAX_BYTES} bytes, so shorten the message by at least ${largest - BLIP10_MAX_BYTES} bytes (it is never cut)`,
+    });
+  }
+});
+
+export type BoostRequest = z.output<typeof boostSchema>;
+
+type BoostRecordFields = Pick<BoostRequest, 'feedGuid' | 'itemGuid' | 'message' | 'senderName' | 'replyAddress' | 'replyCustomKey' | 'replyCustomValue'>;
+
+// The largest bLIP-10 record (bytes) a payment of this boost carries with this block: the boost's own fields and,
+// for a time split's recipients, its remote item's GUIDs. Judged at the request, and for a block found by reference
+// when it is found.
+export function largestBoostRecord(boost: BoostRecordFields, value: Pick<ValueBlock, 'timeSplits'>): number {
+  return Math.max(
+    ...[{}, ...value.timeSplits.map((s) => ({ remoteFeedGuid: s.remoteFeedGuid, remoteItemGuid: s.remoteItemGuid }))].map((remote) =>
       minimalBlip10Bytes({
         feedGuid: boost.feedGuid,
         itemGuid: boost.itemGuid,
@@ -61,13 +93,4 @@ export const boostSchema = strictObject(
       }),
     ),
   );
-  if (largest > BLIP10_MAX_BYTES) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['message'],
-      message: `too long: with the boost's required fields (guids, sender, reply, amounts, uuids) every payment's bLIP-10 record would be ${largest} bytes; the record holds at most ${BLIP10_MAX_BYTES} bytes, so shorten the message by at least ${largest - BLIP10_MAX_BYTES} bytes (it is never cut)`,
-    });
-  }
-});
-
-export type BoostRequest = z.output<typeof boostSchema>;
+}

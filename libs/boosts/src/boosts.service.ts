@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode } from '@splitstream/errors';
-import { MSAT_PER_SAT, toIssues } from '@splitstream/money';
-import { PrismaService } from '@splitstream/persistence';
+import { MSAT_PER_SAT, toIssues, type ValueBlock } from '@splitstream/money';
+import { type Prisma, PrismaService } from '@splitstream/persistence';
+import { RESOLVE_BOOST } from '@splitstream/feeds';
 import { JobQueue } from '@splitstream/queue';
 import { capBreachOf, capBreachRejection, capPeriods, chargeSpend, TenantsService } from '@splitstream/tenants';
 import { boostSchema } from './boost.schema.js';
 import { BoostQueries, type BoostView } from './boost-queries.service.js';
-import { PAY_BOOST } from './jobs.js';
+import { applyBoost, type StoredBoost } from './boost-apply.js';
+import { PAY_BOOSTS } from './jobs.js';
 
 // What intake made of a boost: stored now, or stored before with the same content.
 export type BoostVerdict = 'accepted' | 'duplicate';
@@ -24,7 +26,8 @@ const conflict = (id: string) =>
   ]);
 
 // Boost intake: one boost per request, judged whole (a 4xx names what to fix), stored with its charge to the app's
-// caps in one transaction, then handed to its own job (PAY_BOOST) to be paid at once. A boost id counts once per
+// caps (and, with an inline block, its split) in one transaction, then handed to the worker to be paid at once
+// (PAY_BOOSTS), or first to have its block found (RESOLVE_BOOST). A boost id counts once per
 // app, ever: resending it with the same content is a duplicate (the stored boost), with other content a conflict.
 @Injectable()
 export class BoostsService {
@@ -67,8 +70,11 @@ export class BoostsService {
           INSERT INTO boost (app_id, boost_id, payload, amount_msat, listener_id, boost_uuid)
           VALUES (${appId}, ${boost.id}, ${payload}::jsonb, ${amountMsat}, ${boost.listenerId ?? null}, ${randomUUID()}::uuid)
           ON CONFLICT (app_id, boost_id) DO NOTHING RETURNING id`;
-        if (row) await chargeSpend(tx, appId, capPeriods(caps, now), amountMsat, boost.listenerId ?? null);
-        return row?.id;
+        if (!row) return undefined;
+        await chargeSpend(tx, appId, capPeriods(caps, now), amountMsat, boost.listenerId ?? null);
+        // An inline block is split now, in the boost's own transaction: the boost is owed from its 202 on.
+        if (boost.value !== undefined) await this.split(tx, { id: row.id, app_id: appId, payload: boost, amount_msat: amountMsat }, boost.value);
+        return row.id;
       });
     } catch (error) {
       const breach = capBreachOf(error);
@@ -82,7 +88,7 @@ export class BoostsService {
       if (resent) return resent;
       throw conflict(boost.id);
     }
-    await this.requestPayment(storedId);
+    await this.requestPayment(storedId, boost.value === undefined);
     return { status: 'accepted', boost: (await this.queries.boost(appId, boost.id))! };
   }
 
@@ -94,10 +100,20 @@ export class BoostsService {
     return { status: 'duplicate', boost: (await this.queries.boost(appId, id))! };
   }
 
-  // Best effort: when Redis is down the boost is stored, and the worker's sweep asks for its payment later.
-  private async requestPayment(id: bigint): Promise<void> {
+  private async split(tx: Prisma.TransactionClient, boost: StoredBoost, value: ValueBlock): Promise<void> {
     try {
-      await this.jobs.enqueue(PAY_BOOST, { boostId: String(id) });
+      await applyBoost(tx, boost, value);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw AppError.validation([{ path: 'value', message: error.message }], 'the boost cannot be split; nothing was accepted');
+    }
+  }
+
+  // Best effort: when Redis is down the boost is stored (and owed), and the worker's sweep asks for it later.
+  private async requestPayment(id: bigint, byReference: boolean): Promise<void> {
+    try {
+      if (byReference) await this.jobs.enqueue(RESOLVE_BOOST, { boostId: String(id) });
+      else await this.jobs.enqueue(PAY_BOOSTS, {});
     } catch (error) {
       this.logger.warn(`boost stored but not queued (${(error as Error).message}); the worker's sweep will pay it`);
     }

@@ -1,16 +1,16 @@
 import { defineJob } from '@splitstream/queue';
 
-// Paying a boost (BoostPayer, libs/payouts): split it into its balances once, then pay what they owe, at once and
-// apart from the scheduled runs. Idempotent (the split is applied once, a payment is never re-sent blindly), so it
-// is retried with backoff while any share is still owed (a recipient backing off, an address being resolved).
-// The worker's sweep asks again (with its tick, once: the next tick asks again) for boosts whose job was lost or
-// gave up while money was owed to recipients that are due.
-export const PAY_BOOST = defineJob<{ boostId: string /* boost row id, bigint as text */; tick?: string }>({
+// Paying boosts (BoostPayer, libs/payouts): one job asks for the boost shares owed to due recipients to be paid now,
+// apart from the scheduled runs. Any job pays every app's due boosts, app by app in turn, so one job per boost
+// stored is enough and jobs asked for while one runs are cheap (nothing left due: done at once). Retried while a
+// run of another worker holds the payout lock; the worker's sweep asks again for shares still owed (a recipient
+// that was backing off, an address being resolved).
+export const PAY_BOOSTS = defineJob<{ tick?: string }>({
   queue: 'boosts',
-  name: 'pay-boost',
+  name: 'pay-boosts',
   options: (data) => ({
-    jobId: data.tick === undefined ? `boost-${data.boostId}` : `boost-${data.boostId}-${data.tick}`,
-    attempts: data.tick === undefined ? 12 : 1,
+    ...(data.tick !== undefined && { jobId: `pay-boosts-${data.tick}` }),
+    attempts: 8,
     backoff: { type: 'exponential', delay: 1_000 },
     removeOnComplete: 1_000,
     removeOnFail: 10_000,

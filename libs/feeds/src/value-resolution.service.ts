@@ -4,11 +4,12 @@ import { APPLY_EVENTS } from '@splitstream/ledger';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { JobQueue } from '@splitstream/queue';
 import { FeedSources, SourceFailure } from './feed-sources.js';
+import { RESOLVE_BOOST } from './jobs.js';
 import { type ValueReference, ValueBlockResolver } from './value-resolver.service.js';
 
 const RETRY_CHUNK = 500;
 
-// Which set-aside events POST /v1/events/retry applies again (tenant null: an admin's, every app's).
+// Which set-aside events (and boosts) POST /v1/events/retry applies again (tenant null: an admin's, every app's).
 export interface RetryFilter {
   tenant: string | null;
   byAdmin: boolean; // an admin's retry also lifts the backoff of the feeds (shared by every app) that failed
@@ -113,16 +114,23 @@ export class ValueResolution {
   // admin their failed sources may be called at once (and are read again); an app's retry never
   // lifts the backoff of a source every app shares. Events set aside for another reason are tried again too (and set aside again
   // if nothing changed).
-  async retry(filter: RetryFilter): Promise<{ retried: number }> {
+  // Boosts sent by reference that were set aside for want of a block are looked for again the same way.
+  async retry(filter: RetryFilter): Promise<{ retried: number; boostsRetried: number }> {
     const rows = await this.prisma.$queryRaw<{ id: bigint; failed_source: string | null }[]>`
       UPDATE listening_event SET apply_error = NULL, resolve_after = NULL, resolve_error = NULL
       WHERE apply_error IS NOT NULL AND applied_at IS NULL ${retryConditions(filter)}
       RETURNING id, value_source->>'failedSource' AS failed_source`;
-    const failed = [...new Set(rows.flatMap((r) => (r.failed_source === null ? [] : [r.failed_source])))];
+    const boosts = await this.prisma.$queryRaw<{ id: bigint; failed_source: string | null }[]>`
+      UPDATE boost SET apply_error = NULL, resolve_after = NULL, resolve_error = NULL, resolved_value = NULL
+      WHERE apply_error IS NOT NULL AND applied_at IS NULL AND NOT (payload ? 'value') ${retryConditions(filter)}
+      RETURNING id, value_source->>'failedSource' AS failed_source`;
+    const failed = [...new Set([...rows, ...boosts].flatMap((r) => (r.failed_source === null ? [] : [r.failed_source])))];
     if (failed.length) await this.sources.retry(failed, { sources: filter.byAdmin });
     const ids = rows.map((r) => String(r.id));
     for (let i = 0; i < ids.length; i += RETRY_CHUNK) await this.jobs.enqueue(APPLY_EVENTS, { eventIds: ids.slice(i, i + RETRY_CHUNK) });
-    return { retried: ids.length };
+    const retriedAt = String(Date.now());
+    for (const boost of boosts) await this.jobs.enqueue(RESOLVE_BOOST, { boostId: String(boost.id), after: `retry-${retriedAt}` });
+    return { retried: ids.length, boostsRetried: boosts.length };
   }
 }
 

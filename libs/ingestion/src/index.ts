@@ -11,6 +11,7 @@ export {
 } from './ingestion.service.js';
 export {
   episodeFields,
+  feedUrlProblem,
   ingestRequestSchema,
   listenerIdSchema,
   listeningEventSchema,

@@ -24,6 +24,7 @@ export {
   type InvariantReport,
   type LedgerTotals,
   type RecipientIdentity,
+  valueBlockView,
 } from './ledger-queries.service.js';
 export { LedgerGauges } from './ledger-gauges.js';
 export { LedgerModule } from './ledger.module.js';

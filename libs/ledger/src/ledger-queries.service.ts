@@ -98,7 +98,13 @@ const eventSummary = (r: EventRow) => ({
 // Which block paid an event: the one it carried, or the one the worker found for its reference (libs/feeds: feed or
 // Podcast Index, item or channel, read when, its hash, its remote items), and while none is found yet, when the
 // worker tries again and why the last try failed.
-function valueBlockView(event: { payload: unknown; valueSource: unknown; resolvedValue: unknown; resolveAfter: Date | null; resolveError: string | null }) {
+export function valueBlockView(event: {
+  payload: unknown;
+  valueSource: unknown;
+  resolvedValue: unknown;
+  resolveAfter: Date | null;
+  resolveError: string | null;
+}) {
   const payload = event.payload as { value?: unknown; feedUrl?: string };
   if (payload.value !== undefined) return { given: 'inline' as const, feedUrl: null, source: null, retryAt: null, lastError: null };
   return {

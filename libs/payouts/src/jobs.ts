@@ -1,4 +1,5 @@
-import { PAY_BOOST } from '@splitstream/boosts';
+import { PAY_BOOSTS } from '@splitstream/boosts';
+import { RESOLVE_BOOST } from '@splitstream/feeds';
 import { APPLY_EVENTS } from '@splitstream/ledger';
 import { defineJob } from '@splitstream/queue';
 
@@ -32,7 +33,7 @@ export const RECONCILE = defineJob<ReconcileJob>({
       : { attempts: 1, jobId: `reconcile-${data.tick}`, removeOnComplete: 100, removeOnFail: 1_000 },
 });
 
-// A boost's own run (BoostPayer): its payout row's trigger. The one-active-run rule leaves such runs out.
+// A boost run (BoostPayer): its payout row's trigger. The one-active-run rule leaves such runs out.
 export const BOOST_TRIGGER = 'boost';
 
 // A payout run is never retried by BullMQ: the next run picks up what one left. One job per payout row.
@@ -59,4 +60,4 @@ export const RESOLVE_ADDRESSES = defineJob<{ tick?: string }>({
 
 // Every job of the service: the api and the worker both register all of them, so each reports every queue's
 // splitstream_queue_jobs (the same values from either process), whichever it enqueues or runs.
-export const SERVICE_JOBS = [APPLY_EVENTS, RUN_PAYOUT, RECONCILE, RESOLVE_ADDRESSES, PAY_BOOST];
+export const SERVICE_JOBS = [APPLY_EVENTS, RUN_PAYOUT, RECONCILE, RESOLVE_ADDRESSES, PAY_BOOSTS, RESOLVE_BOOST];

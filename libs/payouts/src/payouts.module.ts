@@ -5,6 +5,7 @@ import { PaymentsModule } from '@splitstream/payments';
 import { AddressResolution } from './addresses/address-resolution.service.js';
 import { AddressStore } from './addresses/address-store.js';
 import { BoostPayer } from './boosts/boost-payer.service.js';
+import { BoostPlanner } from './boosts/boost-planner.js';
 import { DomainBreakers } from './addresses/domain-breakers.js';
 import { PaymentVerdicts } from './payment-verdicts.service.js';
 import { PayoutQueries } from './payout-queries.service.js';
@@ -39,7 +40,7 @@ export class ReconciliationModule {}
 // reconciliation.
 @Module({
   imports: [PayoutsModule, PaymentsModule, ReconciliationModule, LnaddressModule],
-  providers: [PayoutRunner, LightningAddresses, AddressStore, DomainBreakers, AddressResolution, BoostPayer],
+  providers: [PayoutRunner, LightningAddresses, AddressStore, DomainBreakers, AddressResolution, BoostPlanner, BoostPayer],
   exports: [PayoutRunner, AddressResolution, BoostPayer, ReconciliationModule, PayoutsModule],
 })
 export class PayoutRunnerModule {}

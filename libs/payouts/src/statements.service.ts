@@ -57,7 +57,7 @@ export function statementEpisodesSql(tenant: string | null, recipientId: bigint,
     : Prisma.empty;
   return Prisma.sql`
     SELECT b.feed_guid, b.item_guid, MAX(e.feed_title) AS feed_title, MAX(e.item_title) AS item_title,
-           ${accrued}::bigint AS accrued, COALESCE(SUM(settled.msat), 0)::bigint AS paid_msat,
+           (${accrued})::bigint AS accrued, COALESCE(SUM(settled.msat), 0)::bigint AS paid_msat,
            COALESCE(SUM(settled.fees), 0)::bigint AS fees_sats,
            SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked
     FROM balance b LEFT JOIN episode e ON e.app_id = b.app_id AND e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid

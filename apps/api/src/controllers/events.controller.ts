@@ -71,7 +71,7 @@ export class EventsController {
   @HttpCode(HttpStatus.ACCEPTED)
   @RequireScope(Scope.EventsWrite)
   @RateLimit(RateBudget.EventRetry)
-  async retry(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<{ retried: number }> {
+  async retry(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<{ retried: number; boostsRetried: number }> {
     const parsed = eventRetrySchema.safeParse(body ?? {});
     if (!parsed.success) throw AppError.validation(toIssues(parsed.error), 'the request is invalid; nothing was retried');
     const { app, ...filter } = parsed.data;

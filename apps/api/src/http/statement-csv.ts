@@ -2,7 +2,8 @@ import { stringify } from 'csv-stringify/sync';
 import type { Statement } from '@splitstream/payouts';
 
 // The statement as one CSV for a creator's books: a row per payment (per episode part, for an invoice that paid
-// several episodes), then the totals per episode, per feed and overall. Amounts in msat, like the JSON; every row
+// several episodes), a row per boost share (its message and sender; its payments are among the payment rows), then
+// the totals per episode, per feed and overall. Amounts in msat, like the JSON; every row
 // has every column (empty where it does not apply).
 const COLUMNS = [
   'row',
@@ -24,6 +25,10 @@ const COLUMNS = [
   'owed_msat',
   'in_flight_msat',
   'parked_msat',
+  'boost_id',
+  'sender_name',
+  'message',
+  'joined_msat',
 ] as const;
 type Row = Partial<Record<(typeof COLUMNS)[number], string | null>>;
 
@@ -60,6 +65,17 @@ export function statementCsv(statement: Statement): string {
       payment_hash: k.paymentHash,
       amount_msat: k.amountMsat,
       fee_msat: k.feeMsat,
+    })),
+    ...statement.boosts.map((b) => ({
+      row: 'boost',
+      feed_guid: b.feedGuid,
+      item_guid: b.itemGuid,
+      created_at: b.receivedAt.toISOString(),
+      amount_msat: b.amountMsat,
+      boost_id: b.id,
+      sender_name: b.senderName,
+      message: b.message,
+      joined_msat: b.joinedBalanceMsat,
     })),
     ...statement.episodes.map((e) => ({
       row: 'episode',

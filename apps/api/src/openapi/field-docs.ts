@@ -177,6 +177,7 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   'scopes[]': { example: 'events:write', pattern: '^[a-z]+(:[a-z]+)?$' },
   // Value blocks by reference: the event view's valueBlock and POST /v1/events/retry.
   retried: count(2),
+  boostsRetried: count(0),
   url: { example: 'https://feeds.podcastindex.org/pc20.xml', format: 'uri' },
   fetchedAt: time,
   hash: { example: '9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c1b3d5f7e9a1c3b5d7f9e1a3c5b7d9f1e', pattern: HEX_32_BYTES },

@@ -204,9 +204,12 @@ const valueBlockView = z
     retryAt: timestamp.nullable().describe('while its feed backs off: when the worker tries again'),
     lastError: nullableText.describe('why the last try found no block'),
   })
-  .describe('Which value block paid the event');
+  .describe('Which value block paid the event (or the boost)');
 
-export const eventRetryResponse = z.object({ retried: z.number().int().describe('set-aside events queued to be applied again') });
+export const eventRetryResponse = z.object({
+  retried: z.number().int().describe('set-aside events queued to be applied again'),
+  boostsRetried: z.number().int().describe('set-aside boosts sent by reference whose block is looked for again'),
+});
 
 export const eventResponse = z.object({
   id: z.string(),
@@ -425,7 +428,7 @@ const boostSummary = {
   status: z
     .enum(BOOST_STATUSES)
     .describe(
-      'awaiting: accepted, not yet split; paying: a share is owed, in flight or parked; paid: every share sent or joined to its recipient balance; set_aside: cannot be split',
+      'awaiting: accepted, its value block (sent by reference) not yet found; paying: a share is owed, in flight or parked; paid: every share sent or joined to its recipient balance; set_aside: no block found (POST /v1/events/retry tries again) or it cannot be split',
     ),
   setAsideReason: nullableText,
   receivedAt: timestamp,
@@ -441,6 +444,7 @@ export const boostResponse = z.object({
   ...boostSummary,
   replyAddress: nullableText,
   listenerId: nullableText,
+  valueBlock: valueBlockView,
   shares: z.array(
     z.object({
       recipient: recipientRef,

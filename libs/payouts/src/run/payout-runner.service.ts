@@ -12,6 +12,7 @@ import { dispatchPayments, type PaymentChunk, sendingChunks } from './dispatch.j
 import { type InvoiceRefusal, LightningAddresses } from './lightning-addresses.js';
 import { Locks, PAYOUT_LOCK, type SessionLock } from '../store/session-lock.js';
 import { planPayout } from './plan.js';
+import { BoostPlanner } from '../boosts/boost-planner.js';
 import { applyDecision, decideRecord, failRecipients, finalRunStatus, type RetryPolicy, type SentPayment } from './record.js';
 
 // Records a run's payments (pending, their money reserved) and returns how many of them are invoice payments.
@@ -22,6 +23,10 @@ const HEARTBEAT_EVERY_MS = 5_000;
 const SHUTDOWN_GRACE_MS = 7_000;
 const MAX_RATE_LIMIT_WAITS = 5;
 const MAX_RATE_LIMIT_WAIT_MS = 30_000;
+const LOCK_POLL_MS = 200;
+// A boost run's rounds: it ends after these (a PAY_BOOSTS job asks again for what is left), so it never holds the
+// lock for long under a flood of boosts.
+const BOOST_RUN_MAX_ROUNDS = 20;
 
 // A payout run, in three phases (plan.ts, dispatch.ts, record.ts), crash-safe at every step: payments are
 // recorded `pending` with their money reserved (owed -> in flight) before any request; each chunk is claimed
@@ -35,7 +40,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   private readonly stopping = new AbortController();
   // Set a grace period later: the wallet request still in flight is abandoned (its outcome becomes unknown).
   private readonly abandoning = new AbortController();
-  private current: Promise<void> | undefined;
+  // Runs this worker has in progress (a boost run and a scheduled one may be asked for at once; one gets the lock).
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     @Inject(WALLET) private readonly wallet: Wallet,
@@ -46,6 +52,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     private readonly payments: Payments,
     private readonly addresses: LightningAddresses,
     private readonly locks: Locks,
+    private readonly boosts: BoostPlanner,
   ) {}
 
   private get minMsat(): bigint {
@@ -56,19 +63,45 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     return { baseSeconds: this.config.RETRY_BASE_SECONDS, maxSeconds: this.config.RETRY_MAX_SECONDS, maxAttempts: this.config.MAX_ATTEMPTS };
   }
 
-  // `prepare` plans and records what the run pays (by default, every due balance; a boost's payer passes its own,
-  // see BoostPayer): it runs under the payout lock, so a boost's payments are sent, recorded and recovered exactly
-  // as a scheduled run's.
-  async run(payoutId: bigint, prepare: PreparePayments = (id) => this.prepare(id)): Promise<void> {
+  // A scheduled or manual run: every due stream balance, and due boosts between its chunks. When a boost run holds
+  // the lock, this run waits for it (a boost run hands the lock over once a run is queued).
+  async run(payoutId: bigint): Promise<void> {
     if (this.stopping.signal.aborted) {
       await this.skip(payoutId, 'the worker was stopping; the next run pays what this one would have');
       return;
     }
-    this.current = this.runLocked(payoutId, prepare);
+    await this.tracked(async () => {
+      const lock = await this.acquireLock({ waitForBoostRun: true });
+      if (!lock) return this.skip(payoutId, 'another payout run was in progress');
+      await this.runLocked(payoutId, (id) => this.prepare(id), lock);
+    });
+  }
+
+  // A boost run (BoostPayer): when the lock is free, a run of its own (trigger boost) pays due boosts, apps in turn,
+  // until none is left or a scheduled run is queued. False when another run holds the lock (nothing was written).
+  async runBoosts(): Promise<boolean> {
+    if (this.stopping.signal.aborted) return false;
+    let ran = false;
+    await this.tracked(async () => {
+      const lock = await this.acquireLock({ waitForBoostRun: false });
+      if (!lock) return;
+      ran = true;
+      const payoutId = await this.store.createBoostRun().catch(async (error: Error) => {
+        await lock.release();
+        throw error;
+      });
+      await this.runLocked(payoutId, () => Promise.resolve([]), lock);
+    });
+    return ran;
+  }
+
+  private async tracked(work: () => Promise<void>): Promise<void> {
+    const running = work();
+    this.inFlight.add(running);
     try {
-      await this.current;
+      await running;
     } finally {
-      this.current = undefined;
+      this.inFlight.delete(running);
     }
   }
 
@@ -77,13 +110,13 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
     const abandon = setTimeout(() => this.abandoning.abort(), SHUTDOWN_GRACE_MS);
-    await this.current?.catch(() => undefined);
+    await Promise.allSettled([...this.inFlight]);
     clearTimeout(abandon);
   }
 
   // At worker start: settle what a run that died left behind (if no live run holds the lock).
   async recoverInterrupted(): Promise<void> {
-    const lock = await this.acquireLock();
+    const lock = await this.acquireLock({ waitForBoostRun: false });
     if (!lock) return;
     try {
       await this.recover();
@@ -92,12 +125,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     }
   }
 
-  private async runLocked(payoutId: bigint, prepare: PreparePayments): Promise<void> {
-    const lock = await this.acquireLock();
-    if (!lock) {
-      await this.skip(payoutId, 'another payout run was in progress');
-      return;
-    }
+  private async runLocked(payoutId: bigint, prepare: PreparePayments, lock: SessionLock): Promise<void> {
     let heartbeat: NodeJS.Timeout | undefined;
     const started = Date.now();
     const timer = this.metrics.payoutRunSeconds.startTimer();
@@ -140,9 +168,18 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   }
 
   // The lock, or, when a run holds it whose heartbeat is older than the timeout, that run's session ended first.
-  private async acquireLock(): Promise<SessionLock | undefined> {
+  // `waitForBoostRun`: while a live boost run holds it, wait for it (it ends its rounds once this run is queued).
+  private async acquireLock({ waitForBoostRun }: { waitForBoostRun: boolean }): Promise<SessionLock | undefined> {
     const lock = await this.locks.tryAcquire(PAYOUT_LOCK);
     if (lock) return lock;
+    if (waitForBoostRun) {
+      const until = Date.now() + this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS * 1000;
+      while (Date.now() < until && !this.stopping.signal.aborted && (await this.store.boostRunRunning())) {
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+        const taken = await this.locks.tryAcquire(PAYOUT_LOCK);
+        if (taken) return taken;
+      }
+    }
     const stale = await this.store.staleRuns(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS);
     if (stale.length === 0) return undefined;
     this.logger.warn(`payout run ${stale.join(', ')} stopped beating: taking its lock over`);
@@ -220,9 +257,31 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     });
   }
 
-  // Dispatch and record, chunk by chunk. Returns why the run stopped early, if it did.
-  // An invoice payment gets its invoice just before its chunk is sent.
+  // Dispatch and record, chunk by chunk, with a round of due boosts before each chunk and, once the chunks are
+  // sent, rounds until none is left (a boost run: until a scheduled run is queued, or BOOST_RUN_MAX_ROUNDS). Returns
+  // why the run stopped early, if it did.
   private async send(payoutId: bigint, chunks: PaymentChunk[]): Promise<string | undefined> {
+    const boostRun = chunks.length === 0;
+    for (const chunk of chunks) {
+      if (this.stopping.signal.aborted) {
+        await this.cancelPending('never sent: the worker was stopped', payoutId);
+        return undefined;
+      }
+      const stop = (await this.sendChunks(payoutId, await this.boosts.prepare(payoutId))) ?? (await this.sendChunks(payoutId, [chunk]));
+      if (stop !== undefined) return stop;
+    }
+    for (let round = 0; round < BOOST_RUN_MAX_ROUNDS; round++) {
+      if (this.stopping.signal.aborted || (boostRun && (await this.store.streamRunActive()))) return undefined;
+      const boostChunks = await this.boosts.prepare(payoutId);
+      if (boostChunks.length === 0) return undefined;
+      const stop = await this.sendChunks(payoutId, boostChunks);
+      if (stop !== undefined) return stop;
+    }
+    return undefined;
+  }
+
+  // An invoice payment gets its invoice just before its chunk is sent.
+  private async sendChunks(payoutId: bigint, chunks: PaymentChunk[]): Promise<string | undefined> {
     for (const { method, ids } of chunks) {
       if (this.stopping.signal.aborted) {
         await this.cancelPending('never sent: the worker was stopped', payoutId);

@@ -11,6 +11,8 @@ import type { Locks } from '../store/session-lock.js';
 import type { InvoiceRefusal, LightningAddresses } from './lightning-addresses.js';
 import { PayoutRunner } from './payout-runner.service.js';
 import type { DueBalance } from './plan.js';
+import type { PaymentChunk } from './dispatch.js';
+import type { BoostPlanner } from '../boosts/boost-planner.js';
 
 // The payout runner as a sequence of store, payments and wallet calls, against in-memory fakes that keep the
 // payments' transition rules (canMove): what it sends, in which order, and what it writes of its run.
@@ -30,6 +32,9 @@ class World {
   unansweredInvoicesOf = new Set<bigint>(); // recipients whose address's domain does not answer
   walletRefusesRun = false;
   lockFree = true;
+  boostRounds: number[][] = []; // each round of due boosts: the amounts (sats) of its payments
+  streamRunQueued = false; // a scheduled or manual run is queued or running
+  boostRunRunning = false; // another worker's boost run holds the lock
   readonly notes = new Map<bigint, string | null>(); // each run's final note, as apps read it
   readonly cancelReasons: string[] = [];
   private nextId = 1n;
@@ -141,6 +146,34 @@ class World {
     },
     beat: async () => undefined,
     staleRuns: async () => [],
+    streamRunActive: async () => this.streamRunQueued,
+    boostRunRunning: async () => this.boostRunRunning,
+    createBoostRun: async () => {
+      const id = 100n + BigInt(this.runs.size);
+      this.runs.set(id, PayoutStatus.Queued);
+      return id;
+    },
+  };
+
+  readonly boosts = {
+    prepare: async (payoutId: bigint): Promise<PaymentChunk[]> => {
+      const round = this.boostRounds.shift() ?? [];
+      if (round.length === 0) return [];
+      const created = await this.moves.create(
+        payoutId,
+        round.map((sats, i) => ({
+          balanceId: 1_000n + BigInt(i),
+          recipientId: 1_000n + BigInt(i),
+          reference: `boost-${this.nextId}-${i}`,
+          method: PaymentMethod.Keysend,
+          destination: 'd',
+          amountSats: BigInt(sats),
+          attempt: 1,
+          customRecords: {},
+        })),
+      );
+      return [{ method: PaymentMethod.Keysend, ids: created.map((p) => p.id) }];
+    },
   };
 
   private runMove(id: bigint, from: PayoutStatus, to: PayoutStatus): boolean {
@@ -213,6 +246,7 @@ class World {
       payments as unknown as Payments,
       this.addresses as unknown as LightningAddresses,
       locks as unknown as Locks,
+      this.boosts as unknown as BoostPlanner,
     );
   }
 }
@@ -322,6 +356,54 @@ describe('PayoutRunner (fakes)', () => {
     await world.runner(10).run(2n);
     expect(world.runs.get(1n)).toBe(PayoutStatus.Skipped);
     expect(world.runs.get(2n)).toBe(PayoutStatus.Completed);
+  });
+
+  it('pays due boosts in a scheduled run, a round before each chunk and the rest after its last chunk', async () => {
+    const world = new World();
+    world.runs.set(1n, PayoutStatus.Queued);
+    world.due = Array.from({ length: 4 }, (_, i) => due(i + 1, false)); // 10 sats each, sent 2 a chunk
+    world.boostRounds = [[7], [], [8, 9], [5]];
+    await world.runner(2).run(1n);
+    expect(world.sentKeysends.map((k) => k.amountSats)).toEqual([7, 10, 10, 10, 10, 8, 9, 5]);
+    expect(world.runs.get(1n)).toBe(PayoutStatus.Completed);
+  });
+
+  it('a boost run pays round after round, and hands the lock over as soon as a scheduled run is queued', async () => {
+    const world = new World();
+    world.boostRounds = [[1], [2], [3], [4]];
+    const runner = world.runner(10);
+    const send = world.wallet.payKeysends.bind(world.wallet);
+    world.wallet.payKeysends = async (requests, options) => {
+      if (requests.some((r) => r.amountSats === 2)) world.streamRunQueued = true;
+      return send(requests, options);
+    };
+    expect(await runner.runBoosts()).toBe(true);
+    expect(world.sentKeysends.map((k) => k.amountSats)).toEqual([1, 2]);
+    expect([...world.runs.values()]).toEqual([PayoutStatus.Completed]);
+  });
+
+  it('a boost run is not started while another run holds the lock: nothing is written', async () => {
+    const world = new World();
+    world.lockFree = false;
+    world.boostRounds = [[1]];
+    expect(await world.runner(10).runBoosts()).toBe(false);
+    expect(world.runs.size).toBe(0);
+    expect(world.sentKeysends).toEqual([]);
+  });
+
+  it('a scheduled run waits for a boost run that holds the lock instead of being skipped', async () => {
+    const world = new World();
+    world.lockFree = false;
+    world.boostRunRunning = true;
+    world.runs.set(1n, PayoutStatus.Queued);
+    world.due = [due(1, false)];
+    setTimeout(() => {
+      world.lockFree = true;
+      world.boostRunRunning = false;
+    }, 500);
+    await world.runner(10).run(1n);
+    expect(world.runs.get(1n)).toBe(PayoutStatus.Completed);
+    expect(world.sentKeysends).toHaveLength(1);
   });
 
   it('stops a run the wallet refuses: what was not sent is owed again, the run failed with the reason', async () => {

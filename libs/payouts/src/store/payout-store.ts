@@ -4,6 +4,7 @@ import { PAYMENT_ROW_COLUMNS, type PaymentRow } from '@splitstream/payments';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import type { DueBalance, RemainderTransfer } from '../run/plan.js';
 import type { RunCounts } from '../run/record.js';
+import { BOOST_TRIGGER } from '../jobs.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -13,10 +14,13 @@ export interface ReconcileScope {
   paymentIds?: bigint[];
 }
 
-// A recipient whose money from one app is due (`ar`, its app_recipient row): not parked nor backing off for that
-// app, and that app owes it at least the minimum payout in all.
+// A recipient that may be paid for one app (`ar`, its app_recipient row): not parked nor backing off for that app.
+const payableRecipient = Prisma.sql`NOT ar.parked AND (ar.next_attempt_at IS NULL OR ar.next_attempt_at <= now())`;
+
+// A recipient whose stream money from one app is due: payable, and that app owes it at least the minimum payout
+// in all.
 export const dueRecipient = (minMsat: bigint) => Prisma.sql`
-  NOT ar.parked AND (ar.next_attempt_at IS NULL OR ar.next_attempt_at <= now())
+  ${payableRecipient}
   AND (ar.recipient_id, ar.app_id) IN (SELECT recipient_id, app_id FROM balance GROUP BY recipient_id, app_id HAVING SUM(owed_msat) >= ${minMsat})`;
 
 // A Lightning Address a run may pay (the run never resolves one): its route is fresh and was resolved under this
@@ -25,6 +29,16 @@ export const dueRecipient = (minMsat: bigint) => Prisma.sql`
 const payableAddress = (fingerprint: string) => Prisma.sql`lr.expires_at > now() AND lr.fingerprint = ${fingerprint}
   AND NOT (lr.kind = 'lnurlp' AND EXISTS (SELECT 1 FROM lnaddress_domain d
                                           WHERE d.domain = split_part(r.address, '@', 2) AND d.open_until > now() AND d.fingerprint = ${fingerprint}))`;
+
+// Boost shares owed to payable recipients (a boost is paid whatever its size: what cannot be sent alone joins the
+// stream balance), read through the balance_boost_owed partial index; `routed` false: those to a Lightning address
+// without a fresh route.
+const owedBoostShares = (fingerprint: string, routed = true) => Prisma.sql`
+  FROM balance b JOIN recipient r ON r.id = b.recipient_id
+  JOIN app_recipient ar ON ar.recipient_id = b.recipient_id AND ar.app_id = b.app_id
+  LEFT JOIN lnaddress_route lr ON lr.address = r.address
+  WHERE b.boost_id IS NOT NULL AND b.owed_msat > 0 AND ${payableRecipient}
+    AND ${routed ? Prisma.sql`(r.address NOT LIKE '%@%' OR ${payableAddress(fingerprint)})` : Prisma.sql`r.address LIKE '%@%' AND NOT COALESCE(${payableAddress(fingerprint)}, false)`}`;
 
 // An invoice payment about to be sent, with what its address's LNURL-pay route says about getting an invoice.
 export interface InvoiceWanted {
@@ -46,9 +60,12 @@ export class PayoutStore {
 
   // The balances a run pays, locked for the plan's transaction. A Lightning Address only with a fresh route. Each
   // balance carries its own app's episode metadata and the app's registered name (its id when it registered none).
-  // Stream balances, or with `boostId` that boost's balances only (a scheduled run never pays a boost's).
-  dueBalances(tx: Tx, minMsat: bigint, fingerprint: string, boostId?: bigint): Promise<DueBalance[]> {
-    const kind = boostId === undefined ? Prisma.sql`b.boost_id IS NULL` : Prisma.sql`b.boost_id = ${boostId}`;
+  // Stream balances of due recipients, or with `boostIds` those boosts' shares owed to payable recipients.
+  dueBalances(tx: Tx, minMsat: bigint, fingerprint: string, boostIds?: bigint[]): Promise<DueBalance[]> {
+    const kind =
+      boostIds === undefined
+        ? Prisma.sql`b.boost_id IS NULL AND ${dueRecipient(minMsat)}`
+        : Prisma.sql`b.boost_id = ANY(${boostIds.map(String)}::bigint[]) AND ${payableRecipient}`;
     return tx.$queryRaw<DueBalance[]>`
       SELECT b.id AS "balanceId", b.recipient_id AS "recipientId", b.app_id AS "appId", b.owed_msat AS "owedMsat",
              (SELECT SUM(e.amount_msat) FROM listening_event e
@@ -65,9 +82,45 @@ export class PayoutStore {
       LEFT JOIN app ON app.id = b.app_id
       LEFT JOIN episode e ON e.app_id = b.app_id AND e.feed_guid = b.feed_guid AND e.item_guid = b.item_guid
       LEFT JOIN lnaddress_route lr ON lr.address = r.address
-      WHERE b.owed_msat > 0 AND ${kind} AND ${dueRecipient(minMsat)} AND (r.address NOT LIKE '%@%' OR ${payableAddress(fingerprint)})
+      WHERE b.owed_msat > 0 AND ${kind} AND (r.address NOT LIKE '%@%' OR ${payableAddress(fingerprint)})
       ORDER BY b.recipient_id, b.id
       FOR UPDATE OF b`;
+  }
+
+  // The boosts a run pays next: those with shares owed to payable recipients, apps taking turns (each app's oldest
+  // boost first, then each app's second...), whole boosts until about `maxShares` shares. So no app's many boosts
+  // keep another app's waiting for more than one turn.
+  async nextBoosts(tx: Tx, fingerprint: string, maxShares: number): Promise<bigint[]> {
+    const rows = await tx.$queryRaw<{ boost_id: bigint }[]>`
+      SELECT boost_id FROM (
+        SELECT boost_id, turn, SUM(shares) OVER (ORDER BY turn, boost_id ROWS UNBOUNDED PRECEDING) - shares AS before
+        FROM (SELECT b.boost_id, COUNT(*) AS shares, dense_rank() OVER (PARTITION BY b.app_id ORDER BY b.boost_id) AS turn
+              ${owedBoostShares(fingerprint)}
+              GROUP BY b.app_id, b.boost_id) owed
+      ) turns
+      WHERE before < ${maxShares} ORDER BY turn, boost_id`;
+    return rows.map((r) => r.boost_id);
+  }
+
+  // Whether boost shares are owed to payable recipients: sendable now, or waiting for an address's route.
+  async boostsOwed(fingerprint: string): Promise<{ payable: boolean; unrouted: boolean }> {
+    const [row] = await this.prisma.$queryRaw<{ payable: boolean; unrouted: boolean }[]>`
+      SELECT EXISTS (SELECT 1 ${owedBoostShares(fingerprint)}) AS payable, EXISTS (SELECT 1 ${owedBoostShares(fingerprint, false)}) AS unrouted`;
+    return row!;
+  }
+
+  // A scheduled or manual run queued or running (it pays due boosts between its chunks).
+  async streamRunActive(): Promise<boolean> {
+    const [row] = await this.prisma.$queryRaw<{ active: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM payout WHERE status IN (${PayoutStatus.Queued}, ${PayoutStatus.Running}) AND NOT superseded AND trigger <> ${BOOST_TRIGGER}) AS active`;
+    return row!.active;
+  }
+
+  // A boost run running (it hands the lock over soon: see PayoutRunner).
+  async boostRunRunning(): Promise<boolean> {
+    const [row] = await this.prisma.$queryRaw<{ running: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM payout WHERE status = ${PayoutStatus.Running} AND trigger = ${BOOST_TRIGGER}) AS running`;
+    return row!.running;
   }
 
   // Sub-sat remainders moved onto the balance that carries them (the plan's transfers), in the plan's transaction.
@@ -115,6 +168,13 @@ export class PayoutStore {
       unknown: Number(row!.unknown),
       cancelled: Number(row!.cancelled),
     };
+  }
+
+  // A boost run's row (BoostPayer), queued, for the worker that holds the lock to start.
+  async createBoostRun(): Promise<bigint> {
+    const [row] = await this.prisma.$queryRaw<{ id: bigint }[]>`
+      INSERT INTO payout (trigger, status) VALUES (${BOOST_TRIGGER}, ${PayoutStatus.Queued}) RETURNING id`;
+    return row!.id;
   }
 
   // queued -> running. False when the run is not queued any more (finished, or taken and interrupted elsewhere).

@@ -1,0 +1,17 @@
+import { defineJob } from '@splitstream/queue';
+
+// Finding a boost's value block when it was sent by reference (BoostValues): in the worker, never in the request,
+// on a queue of its own, so a slow feed never holds up paying. One job per boost and attempt (`after`: when its
+// feed may be read again).
+export const RESOLVE_BOOST = defineJob<{ boostId: string /* boost row id, bigint as text */; after?: string; delayMs?: number }>({
+  queue: 'boost-values',
+  name: 'resolve-boost',
+  options: (data) => ({
+    jobId: `boost-value-${data.boostId}-${data.after ?? 'first'}`,
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 2_000 },
+    ...(data.delayMs !== undefined && { delay: data.delayMs }),
+    removeOnComplete: 1_000,
+    removeOnFail: 10_000,
+  }),
+});
