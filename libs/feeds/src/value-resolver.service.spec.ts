@@ -30,7 +30,8 @@ function sourcesServing(documents: Record<string, FeedDocument>, onRead: (url: s
   return { reads, sources: sources as unknown as FeedSources };
 }
 
-const config = parseConfig({ DATABASE_URL: 'postgresql://x@127.0.0.1/x', REDIS_URL: 'redis://127.0.0.1:6379', FEED_TIMEOUT_MS: '1000' });
+const configInput = { DATABASE_URL: 'postgresql://x@127.0.0.1/x', REDIS_URL: 'redis://127.0.0.1:6379', FEED_TIMEOUT_MS: '1000' };
+const config = parseConfig(configInput);
 const episode = (splits: object[]): FeedDocument => ({
   feedGuid: 'show',
   channel: null,
@@ -61,6 +62,28 @@ describe('ValueBlockResolver bounds', () => {
     expect(failure).toBeInstanceOf(SourceFailure);
     expect((failure as SourceFailure).message).toContain('its remote items were not all read within 3 s');
     expect(reads).toEqual([ref.feedUrl, 'https://r.example/1.xml']);
+  });
+
+  it('lists at most 100 remote items left out, their texts cut, however many a feed names', async () => {
+    const long = 'g'.repeat(5_000);
+    // Depth 1: the show's 100 remote items are read; each names 100 more (with a long GUID), all too deep.
+    const deep: FeedDocument = {
+      feedGuid: 'r',
+      channel: {
+        type: 'lightning',
+        method: 'keysend',
+        recipients,
+        valueTimeSplits: Array.from({ length: 100 }, (_, n) => ({ ...remoteSplit(n), remoteItem: { feedGuid: `${long}-${n}` } })),
+      },
+      items: {},
+    };
+    const documents: Record<string, FeedDocument> = { [ref.feedUrl]: episode(Array.from({ length: 100 }, (_, n) => remoteSplit(n))) };
+    for (let n = 0; n < 100; n++) documents[`https://r.example/${n}.xml`] = deep;
+    const { sources } = sourcesServing(documents);
+    const resolved = await new ValueBlockResolver(sources, parseConfig({ ...configInput, FEED_REMOTE_DEPTH: '1' })).resolve(ref);
+    expect(resolved.source.remoteItems).toHaveLength(100);
+    expect(resolved.source.skippedRemoteItems).toHaveLength(100);
+    for (const skipped of resolved.source.skippedRemoteItems) expect(skipped.feedGuid.length).toBe(512);
   });
 
   it('resolves the same walk within the deadline', async () => {

@@ -41,6 +41,11 @@ export interface ResolvedValue {
 // items have 100 each would otherwise cost 10 000 reads. Those beyond are left out, with the reason.
 export const MAX_REMOTE_ITEMS = MAX_TIME_SPLITS;
 
+// The remote items left out that a reference's record lists (the first ones; their texts cut), so a feed whose
+// blocks name thousands of remote items cannot make every event's record large.
+const MAX_SKIPPED_LISTED = MAX_REMOTE_ITEMS;
+const MAX_SKIPPED_TEXT = 512;
+
 // One reference's walk (its block and every remote item's) starts no read after this many FEED_TIMEOUT_MS: past it
 // the reference fails (tried again later, what was read so far cached) rather than be paid without remote items
 // that a slower network left out.
@@ -102,13 +107,21 @@ export class ValueBlockResolver {
         ...(typeof remote.itemGuid === 'string' && { itemGuid: remote.itemGuid }),
         ...(typeof remote.feedUrl === 'string' && { feedUrl: remote.feedUrl }),
       };
-      const skipped = { feedGuid: remoteRef.feedGuid, itemGuid: remoteRef.itemGuid ?? null };
+      const skip = (reason: string) => {
+        if (walk.skipped.length >= MAX_SKIPPED_LISTED) return;
+        const cut = (text: string) => [...text].slice(0, MAX_SKIPPED_TEXT).join('');
+        walk.skipped.push({
+          feedGuid: cut(remoteRef.feedGuid),
+          itemGuid: remoteRef.itemGuid === undefined ? null : cut(remoteRef.itemGuid),
+          reason: cut(reason),
+        });
+      };
       if (path.includes(identityOf(remoteRef))) {
-        walk.skipped.push({ ...skipped, reason: `loop: it is already on the path ${path.join(' > ')}` });
+        skip(`loop: it is already on the path ${path.join(' > ')}`);
       } else if (depth >= this.config.FEED_REMOTE_DEPTH) {
-        walk.skipped.push({ ...skipped, reason: `deeper than FEED_REMOTE_DEPTH (${this.config.FEED_REMOTE_DEPTH})` });
+        skip(`deeper than FEED_REMOTE_DEPTH (${this.config.FEED_REMOTE_DEPTH})`);
       } else if (walk.resolved >= MAX_REMOTE_ITEMS) {
-        walk.skipped.push({ ...skipped, reason: `more than ${MAX_REMOTE_ITEMS} remote items in one block` });
+        skip(`more than ${MAX_REMOTE_ITEMS} remote items in one block`);
       } else if (Date.now() > walk.deadline) {
         const seconds = (REFERENCE_DEADLINE_TIMEOUTS * this.config.FEED_TIMEOUT_MS) / 1000;
         throw await this.sources.fail(
