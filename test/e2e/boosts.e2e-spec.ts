@@ -278,6 +278,11 @@ describe('boosts under a flood from one app (e2e)', () => {
     const notes = await sql<{ note: string | null }>(`SELECT note FROM payout WHERE note IS NOT NULL`);
     for (const { note } of notes) expect(note).not.toMatch(/flood|quick|test-app/);
     expect(await sql(`SELECT id FROM payout WHERE status = 'skipped'`)).toEqual([]);
+    // An app lists the boost runs that paid its own boosts only: another app's tell it nothing.
+    const quiet = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('quiet-app', [Scope.PayoutsRead])).key);
+    const triggers = async (client: typeof quiet) => ((await client.get('/v1/payouts?limit=100')).body.payouts as { trigger: string }[]).map((p) => p.trigger);
+    expect(await triggers(quiet)).not.toContain('boost');
+    expect(await triggers(flooder)).toContain('boost');
     expect(await stack.invariant()).toMatchObject({ ok: true, problems: [] });
   });
 });

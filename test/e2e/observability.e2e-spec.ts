@@ -88,7 +88,7 @@ describe('metrics (e2e)', () => {
     expect(api).not.toMatch(/splitstream_paid_sats_total 0/);
     // Every queue from both processes (the api enqueues no address resolution, but reports its queue too).
     const queues = (metrics: string) => [...new Set([...metrics.matchAll(/^splitstream_queue_jobs\{queue="([\w-]+)"/gm)].map((m) => m[1]))].sort();
-    expect(queues(api)).toEqual(['boost-values', 'boosts', 'ledger', 'lnaddress', 'payouts', 'reconciliation']);
+    expect(queues(api)).toEqual(['boost-values', 'boosts', 'event-values', 'ledger', 'lnaddress', 'payouts', 'reconciliation']);
     expect(queues(worker)).toEqual(queues(api));
     for (const gauge of ['owed_msat', 'in_flight_msat', 'accumulation_lag_seconds', 'set_aside_events']) {
       expect([gauge, sample(worker, `splitstream_${gauge}`)]).toEqual([gauge, sample(api, `splitstream_${gauge}`)]);

@@ -107,6 +107,33 @@ describe('value blocks by reference: review findings (e2e)', () => {
 
   // Each retry re-queues set-aside events and resets feed failures: an app asks at most
   // EVENT_RETRY_RATE_LIMIT_PER_MINUTE times a minute (429 beyond), like POST /v1/payouts/run.
+  it("applies another app's inline event at once while one app's events wait on a hundred feeds that never answer", async () => {
+    const stalling = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('stall-app', [Scope.EventsWrite, Scope.PayoutsRead])).key);
+    // One request each, so each is its own apply job: before, every job waited on its feed (FEED_TIMEOUT_MS, 10 s)
+    // in one of the apply queue's 100 slots, and an inline event of another app waited behind them.
+    for (let i = 0; i < 110; i++) {
+      feeds.stall(`/stall-${i}.xml`);
+      const posted = await stalling.post('/v1/events', {
+        events: [{ ...minute, id: `stall-${i}`, itemGuid: 'stall-ep', feedUrl: `${feeds.url}/stall-${i}.xml` }],
+      });
+      expect(posted.status).toBe(202);
+    }
+    await eventually(
+      async () => feeds.requests.filter((r) => r.path.startsWith('/stall-')).length,
+      (asked) => asked >= 4,
+      10_000,
+    );
+    const started = Date.now();
+    const value = { type: 'lightning', method: 'keysend', recipients: [{ name: 'Host', type: 'node', address: HOST, split: 100 }] };
+    await stack.postEvents([{ ...minute, id: 'inline-beside-stalls', itemGuid: 'inline-ep', value }]);
+    await eventually(
+      () => viewOf(stack.http, 'inline-beside-stalls'),
+      (event) => event.appliedAt !== null,
+      8_000,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('limits POST /v1/events/retry per app and minute', async () => {
     const app = apiClient(stack.baseUrl, (await stack.api.get(ApiKeysService).create('retrying-app', [Scope.EventsWrite])).key);
     const statuses = [];

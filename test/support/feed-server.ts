@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ServedRequest {
@@ -23,11 +23,13 @@ export const indexAnswer = (query: object, destinations: object[] | null) => ({
 });
 
 // Feeds over real HTTP on 127.0.0.1, with ETags (a matching If-None-Match is a 304), and a Podcast Index stand-in
-// under /api/1.0/value/...: a path's content can be changed, taken down (503) and put back while a test runs, and
-// every request is recorded.
+// under /api/1.0/value/...: a path's content can be changed, taken down (503) and put back while a test runs, or
+// stalled (never answered), and every request is recorded (a stalled one with status 0).
 export async function startFeedServer() {
   const content = new Map<string, string>(); // path (with query, for the index) -> body
   const down = new Set<string>();
+  const stalled = new Set<string>(); // paths whose requests are never answered (until the server closes)
+  const held: ServerResponse[] = [];
   const requests: ServedRequest[] = [];
   let base = '';
   const server: Server = createServer((req: IncomingMessage, res) => {
@@ -37,6 +39,10 @@ export async function startFeedServer() {
     if (path.startsWith('/api/1.0/') && !indexSigned(req)) {
       record(401);
       return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"status":"false","description":"Authorization failed"}');
+    }
+    if (stalled.has(path)) {
+      record(0);
+      return void held.push(res);
     }
     const body = content.get(path);
     if (body === undefined || down.has(path)) {
@@ -69,9 +75,13 @@ export async function startFeedServer() {
       content.set(path, typeof body === 'string' ? body : JSON.stringify(body));
     },
     takeDown: (path: string) => void down.add(path),
+    stall: (path: string) => void stalled.add(path),
     bringBack: (path: string) => void down.delete(path),
     of: (path: string) => requests.filter((r) => r.path === path),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => {
+      for (const res of held) res.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

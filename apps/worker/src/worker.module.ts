@@ -14,7 +14,7 @@ import { QueueModule } from '@splitstream/queue';
 import { WalletModule } from '@splitstream/wallet';
 import { BoostValuesModule } from '@splitstream/boosts';
 import { BoostsProcessor, BoostValuesProcessor } from './processors/boosts.processor.js';
-import { LedgerProcessor } from './processors/ledger.processor.js';
+import { EventValuesProcessor, LedgerProcessor } from './processors/ledger.processor.js';
 import { AddressesProcessor } from './processors/addresses.processor.js';
 import { PayoutsProcessor } from './processors/payouts.processor.js';
 import { ReconciliationProcessor } from './processors/reconciliation.processor.js';
@@ -42,6 +42,7 @@ export class WorkerModule {
       ],
       providers: [
         LedgerProcessor,
+        EventValuesProcessor,
         PayoutsProcessor,
         BoostsProcessor,
         BoostValuesProcessor,

@@ -4,7 +4,7 @@ import { APPLY_EVENTS } from '@splitstream/ledger';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { JobQueue } from '@splitstream/queue';
 import { FeedSources, SourceFailure } from './feed-sources.js';
-import { RESOLVE_BOOST } from './jobs.js';
+import { RESOLVE_BOOST, RESOLVE_EVENTS } from './jobs.js';
 import { type ValueReference, ValueBlockResolver } from './value-resolver.service.js';
 
 const RETRY_CHUNK = 500;
@@ -27,9 +27,9 @@ interface Waiting {
   item_guid: string;
 }
 
-// The worker's step before applying events sent by reference: finds each one's block (ValueBlockResolver) and
-// stores it with its origin on the event, so the ledger applies it like an inline one. A reference that fails waits
-// for its source's backoff (the event is queued again for then); once its source failed FEED_MAX_ATTEMPTS times in
+// The worker's step before applying events sent by reference (RESOLVE_EVENTS, on its own queue): finds each one's
+// block (ValueBlockResolver) and stores it with its origin on the event, so the ledger applies it like an inline one.
+// A reference that fails waits for its source's backoff (the event is queued again for then); once its source failed FEED_MAX_ATTEMPTS times in
 // a row the event is set aside with the reason, until POST /v1/events/retry. Bounded per job: at most
 // FEED_REFERENCES_PER_JOB references (the others wait for the next job or the sweep), FEED_CONCURRENCY at once.
 @Injectable()
@@ -43,6 +43,16 @@ export class ValueResolution {
     private readonly jobs: JobQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  // Whether any of `eventIds` waits for its block and may be looked for now (an apply job then asks RESOLVE_EVENTS).
+  async anyWaiting(eventIds: bigint[]): Promise<boolean> {
+    if (eventIds.length === 0) return false;
+    const [row] = await this.prisma.$queryRaw<{ waiting: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM listening_event
+                     WHERE id = ANY(${eventIds.map(String)}::bigint[]) AND applied_at IS NULL AND apply_error IS NULL
+                       AND NOT (payload ? 'value') AND resolved_value IS NULL AND (resolve_after IS NULL OR resolve_after <= now())) AS waiting`;
+    return row!.waiting;
+  }
 
   // The ids among `eventIds` whose block was found now (ready to apply).
   async prepare(eventIds: bigint[]): Promise<bigint[]> {
@@ -103,7 +113,7 @@ export class ValueResolution {
         UPDATE listening_event SET resolve_after = now() + make_interval(secs => ${delayMs / 1000}), resolve_error = ${error.message},
                                    value_source = ${failed}::jsonb
         WHERE id = ANY(${idList}::bigint[]) AND applied_at IS NULL`;
-      await this.jobs.enqueue(APPLY_EVENTS, { eventIds: idList, delayMs }).catch((e: Error) => {
+      await this.jobs.enqueue(RESOLVE_EVENTS, { eventIds: idList, delayMs }).catch((e: Error) => {
         this.logger.warn(`events waiting for ${error.url} not queued again (${e.message}); the sweep will`);
       });
       return false;

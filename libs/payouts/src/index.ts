@@ -7,7 +7,7 @@ export { PayoutRunnerModule, PayoutsModule, ReconciliationModule } from './payou
 export { PaymentVerdicts, type VerdictRequest, type VerdictResult } from './payment-verdicts.service.js';
 export { Reconciliation, type ReconcileReport, reconcileStep, type ReconcileRules, type ReconcileStep } from './reconciliation.service.js';
 export { type ReconcileScope } from './store/payout-store.js';
-export { BOOST_TRIGGER, RECONCILE, type ReconcileJob, RESOLVE_ADDRESSES, RUN_PAYOUT, SERVICE_JOBS } from './jobs.js';
+export { BOOST_TRIGGER, PAYOUT_TRIGGERS, RECONCILE, type ReconcileJob, RESOLVE_ADDRESSES, RUN_PAYOUT, SERVICE_JOBS } from './jobs.js';
 export { BoostOwedError, BoostPayer } from './boosts/boost-payer.service.js';
 export { AddressResolution, type ResolutionReport } from './addresses/address-resolution.service.js';
 export { resolutionFingerprint } from './addresses/fingerprint.js';

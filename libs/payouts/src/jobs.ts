@@ -1,5 +1,5 @@
 import { PAY_BOOSTS } from '@splitstream/boosts';
-import { RESOLVE_BOOST } from '@splitstream/feeds';
+import { RESOLVE_BOOST, RESOLVE_EVENTS } from '@splitstream/feeds';
 import { APPLY_EVENTS } from '@splitstream/ledger';
 import { defineJob } from '@splitstream/queue';
 
@@ -35,6 +35,8 @@ export const RECONCILE = defineJob<ReconcileJob>({
 
 // A boost run (BoostPayer): its payout row's trigger. The one-active-run rule leaves such runs out.
 export const BOOST_TRIGGER = 'boost';
+// What started a run: the schedule, an operator's or app's request, or due boosts.
+export const PAYOUT_TRIGGERS = ['schedule', 'manual', BOOST_TRIGGER] as const;
 
 // A payout run is never retried by BullMQ: the next run picks up what one left. One job per payout row.
 export const RUN_PAYOUT = defineJob<{ payoutId: string }>({
@@ -60,4 +62,4 @@ export const RESOLVE_ADDRESSES = defineJob<{ tick?: string }>({
 
 // Every job of the service: the api and the worker both register all of them, so each reports every queue's
 // splitstream_queue_jobs (the same values from either process), whichever it enqueues or runs.
-export const SERVICE_JOBS = [APPLY_EVENTS, RUN_PAYOUT, RECONCILE, RESOLVE_ADDRESSES, PAY_BOOSTS, RESOLVE_BOOST];
+export const SERVICE_JOBS = [APPLY_EVENTS, RESOLVE_EVENTS, RUN_PAYOUT, RECONCILE, RESOLVE_ADDRESSES, PAY_BOOSTS, RESOLVE_BOOST];

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PaymentStatus, PayoutStatus, ofTenant, PaymentMethod, recipientView } from '@splitstream/ledger';
 import { satsToMsat } from '@splitstream/money';
 import { Prisma, PrismaService, pageOf } from '@splitstream/persistence';
+import { BOOST_TRIGGER } from './jobs.js';
 
 // What a keysend list shows; `tenant` null: every app's keysends (admin keys). `parked` means failed keysends
 // of recipients parked now for the keysend's app (that money waits for an operator); `paid` is `succeeded`.
@@ -103,6 +104,12 @@ const paymentInclude = {
   parts: { include: { balance: true }, orderBy: { balanceId: 'asc' } },
 } as const satisfies Prisma.PaymentInclude;
 
+// Boost runs pay only the boosts of the moment: an app lists those that paid one of its own (another app's boost
+// runs would tell it when that app boosted, and fill its list).
+const notOthersBoostRun = (tenant: string): Prisma.PayoutWhereInput => ({
+  NOT: { trigger: BOOST_TRIGGER, payments: { none: tenantWhere(tenant) } },
+});
+
 // A run that had nothing due for the tenant: it ended without one payment of the tenant's. A run creates every
 // payment due before it sends any, so one that failed or was interrupted with other apps' payments had nothing
 // due for this one either. A failed or interrupted run without any payment is never empty (it may have stopped
@@ -152,8 +159,11 @@ export class PayoutQueries {
     const { rows: payouts, nextBefore } = pageOf(
       await this.prisma.payout.findMany({
         where: {
-          ...(before !== undefined && { id: { lt: before } }),
-          ...(empty !== undefined && (empty ? emptyRunWhere(tenant) : { NOT: emptyRunWhere(tenant) })),
+          AND: [
+            ...(before !== undefined ? [{ id: { lt: before } }] : []),
+            ...(empty !== undefined ? [empty ? emptyRunWhere(tenant) : { NOT: emptyRunWhere(tenant) }] : []),
+            ...(tenant !== null ? [notOthersBoostRun(tenant)] : []),
+          ],
         },
         orderBy: { id: 'desc' },
         take: limit + 1,

@@ -3,6 +3,7 @@ import { ErrorCode, HTTP_STATUS } from '@splitstream/errors';
 import { EVENT_REJECTION_CODES, EVENT_VERDICTS } from '@splitstream/ingestion';
 import { BOOST_STATUSES } from '@splitstream/boosts';
 import { EventStatus, PaymentStatus, PaymentMethod, PayoutStatus, RecipientState } from '@splitstream/ledger';
+import { PAYOUT_TRIGGERS } from '@splitstream/payouts';
 
 // Response shapes, for the OpenAPI document (the code builds these objects in the controllers and services).
 const msat = z
@@ -137,7 +138,7 @@ const payoutTotals = z.object({
 
 const payoutBase = z.object({
   id: z.string(),
-  trigger: z.enum(['schedule', 'manual']),
+  trigger: z.enum(PAYOUT_TRIGGERS).describe('schedule: the payout tick; manual: POST /v1/payouts/run; boost: due boosts, paid at once'),
   status: z
     .enum(PayoutStatus)
     .describe("to an app key, a finished run that had nothing due for the key's app is skipped, note 'nothing due for this app', ended when it started"),

@@ -9,10 +9,10 @@ export class BoostOwedError extends Error {
   override name = 'BoostOwedError';
 }
 
-// Pays due boosts at once, in the worker, apart from the schedule (PAY_BOOSTS): a scheduled or manual run already
-// queued or running pays them between its chunks; otherwise a boost run of its own (trigger `boost`) takes the
-// payout lock and pays every app's due boosts, apps in turn, until none is left or a scheduled run waits for the
-// lock. Under the one lock, so recording, retries, recovery and reconciliation are a run's.
+// Pays due boosts at once, in the worker, apart from the schedule (PAY_BOOSTS): a boost run (trigger `boost`) takes
+// the payout lock and pays every app's due boosts in rounds, apps in turn, until none is left or a scheduled or
+// manual run is queued (that run goes first; the job is retried after it). Under the one lock, so recording,
+// retries, recovery and reconciliation are a run's.
 @Injectable()
 export class BoostPayer {
   constructor(
@@ -21,13 +21,15 @@ export class BoostPayer {
     private readonly addresses: LightningAddresses,
   ) {}
 
-  // A share owed to a Lightning address without a fresh route asks for its resolution and keeps the job retrying
-  // until the route is there (or the sweep asks again).
+  // A share owed to a Lightning address without a fresh route asks for its resolution; the sweep pays it once the
+  // route is there. Throws (the job is retried) while payable shares are left: the lock was held by another run, or
+  // boosts arrived after the run's last round.
   async payDue(): Promise<void> {
     const owed = await this.store.boostsOwed(this.addresses.fingerprint);
     if (owed.unrouted) await this.addresses.requestResolution();
-    if (owed.payable && !(await this.store.streamRunActive()) && (await this.runner.runBoosts())) return;
-    if (owed.payable) throw new BoostOwedError('boost shares are owed while another run holds the payout lock; retried');
-    if (owed.unrouted) throw new BoostOwedError('boost shares wait for their Lightning addresses to be resolved; retried');
+    if (!owed.payable) return;
+    if (!(await this.store.streamRunActive())) await this.runner.runBoosts();
+    if ((await this.store.boostsOwed(this.addresses.fingerprint)).payable)
+      throw new BoostOwedError('boost shares are still owed to payable recipients (another run held the payout lock, or more arrived); retried');
   }
 }

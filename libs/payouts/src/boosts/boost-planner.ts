@@ -13,9 +13,11 @@ import { failRecipients } from '../run/record.js';
 import { PayoutStore } from '../store/payout-store.js';
 import { RecipientStore } from '../store/recipient-store.js';
 
-// The boost shares one round of a run plans at most (whole boosts, so a little over for a large one): a round is
-// short, so a scheduled run interleaving boosts and a boost run handing the lock over never wait long.
-export const BOOST_SHARES_PER_ROUND = 25;
+// What one round takes of each app: its oldest boosts, whole, up to about this many shares, and at most this many
+// payments (a share split in many pieces by a small maxSendable or MAX_PAYMENT_SATS sends the rest in later rounds).
+// Every app with a due boost takes part in every round, so a round is short and fair whatever one app sends.
+export const BOOST_SHARES_PER_APP = 25;
+export const BOOST_PAYMENTS_PER_APP = 25;
 
 interface BoostOfBalance {
   balance_id: bigint;
@@ -42,13 +44,15 @@ export class BoostPlanner {
 
   prepare(payoutId: bigint): Promise<PaymentChunk[]> {
     return this.payments.transaction(async (moves) => {
-      const boostIds = await this.store.nextBoosts(moves.tx, this.addresses.fingerprint, BOOST_SHARES_PER_ROUND);
-      if (boostIds.length === 0) return [];
+      const next = await this.store.nextBoosts(moves.tx, this.addresses.fingerprint, BOOST_SHARES_PER_APP);
+      if (next.length === 0) return [];
+      const boostIds = next.map((n) => n.boostId);
       const due = await this.store.dueBalances(moves.tx, 1n, this.addresses.fingerprint, boostIds);
       const boosts = await moves.tx.$queryRaw<BoostOfBalance[]>`
         SELECT b.id AS balance_id, bo.id AS boost_id, bo.payload, bo.amount_msat, bo.boost_uuid::text AS boost_uuid
         FROM balance b JOIN boost bo ON bo.id = b.boost_id WHERE b.id = ANY(${due.map((d) => String(d.balanceId))}::bigint[])`;
       const boostOf = new Map(boosts.map((b) => [b.balance_id, b]));
+      const appOf = new Map(due.map((d) => [d.balanceId, d.appId]));
       const joins: BoostJoin[] = [];
       const sendable: DueBalance[] = [];
       for (const balance of due) {
@@ -65,14 +69,19 @@ export class BoostPlanner {
         { maxPaymentSats: BigInt(this.config.MAX_PAYMENT_SATS) },
         this.wallet.choosesPreimage ? () => randomBytes(32).toString('hex') : undefined,
       );
-      // Sent in the boosts' turns (the plan groups by recipient): an app's first boost before another's many.
+      // Each app's payments in its boosts' order (the plan groups by recipient), at most BOOST_PAYMENTS_PER_APP.
       const turn = new Map(boostIds.map((id, i) => [id, i]));
       const turnOf = (balanceId: bigint) => turn.get(boostOf.get(balanceId)!.boost_id)!;
-      const inTurn = [...plan.keysends].sort((a, b) => turnOf(a.balanceId) - turnOf(b.balanceId));
+      const byApp = new Map<string, typeof plan.keysends>();
+      for (const k of [...plan.keysends].sort((a, b) => turnOf(a.balanceId) - turnOf(b.balanceId))) {
+        const app = appOf.get(k.balanceId)!;
+        const mine = byApp.get(app) ?? [];
+        if (mine.length < BOOST_PAYMENTS_PER_APP) byApp.set(app, [...mine, k]);
+      }
       const simulated = isSimulatedWallet(this.config);
       const created = await moves.create(
         payoutId,
-        inTurn.map((k) => ({ ...k, simulated })),
+        [...byApp.values()].flat().map((k) => ({ ...k, simulated })),
       );
       const policy = { baseSeconds: this.config.RETRY_BASE_SECONDS, maxSeconds: this.config.RETRY_MAX_SECONDS, maxAttempts: this.config.MAX_ATTEMPTS };
       await failRecipients(
@@ -81,7 +90,16 @@ export class BoostPlanner {
         plan.unbuildable.map((u) => ({ recipientId: u.recipientId, appId: u.appId, reason: { code: u.code, message: u.message } })),
         policy,
       );
-      return sendingChunks(created, this.config.KEYSEND_BATCH_SIZE);
+      // Chunks of one app each, apps taking turns: one app's payment (a hanging one) never shares a request with
+      // another app's.
+      const chunksOf = [...byApp.keys()].map((app) =>
+        sendingChunks(
+          created.filter((p) => p.app_id === app),
+          this.config.KEYSEND_BATCH_SIZE,
+        ),
+      );
+      const rounds = Math.max(0, ...chunksOf.map((c) => c.length));
+      return Array.from({ length: rounds }, (_, i) => chunksOf.flatMap((c) => c[i] ?? [])).flat();
     });
   }
 }

@@ -15,15 +15,13 @@ import { planPayout } from './plan.js';
 import { BoostPlanner } from '../boosts/boost-planner.js';
 import { applyDecision, decideRecord, failRecipients, finalRunStatus, type RetryPolicy, type SentPayment } from './record.js';
 
-// Records a run's payments (pending, their money reserved) and returns how many of them are invoice payments.
-export type PreparePayments = (payoutId: bigint) => Promise<PaymentChunk[]>;
-
 const HEARTBEAT_EVERY_MS = 5_000;
 // On shutdown the request in flight may finish within this; then it is abandoned (its outcome is unknown).
 const SHUTDOWN_GRACE_MS = 7_000;
 const MAX_RATE_LIMIT_WAITS = 5;
 const MAX_RATE_LIMIT_WAIT_MS = 30_000;
-const LOCK_POLL_MS = 200;
+const LOCK_POLL_MS = 1_000;
+const LOCK_WAIT_MAX_MS = 3_600_000;
 // A boost run's rounds: it ends after these (a PAY_BOOSTS job asks again for what is left), so it never holds the
 // lock for long under a flood of boosts.
 const BOOST_RUN_MAX_ROUNDS = 20;
@@ -63,34 +61,41 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     return { baseSeconds: this.config.RETRY_BASE_SECONDS, maxSeconds: this.config.RETRY_MAX_SECONDS, maxAttempts: this.config.MAX_ATTEMPTS };
   }
 
-  // A scheduled or manual run: every due stream balance, and due boosts between its chunks. When a boost run holds
-  // the lock, this run waits for it (a boost run hands the lock over once a run is queued).
+  // A scheduled or manual run: every due stream balance. While a boost run holds the lock this run waits for it (a
+  // boost run hands the lock over before its next chunk once a run is queued); it is skipped only when another
+  // scheduled or manual run holds the lock.
   async run(payoutId: bigint): Promise<void> {
     if (this.stopping.signal.aborted) {
       await this.skip(payoutId, 'the worker was stopping; the next run pays what this one would have');
       return;
     }
     await this.tracked(async () => {
-      const lock = await this.acquireLock({ waitForBoostRun: true });
+      const lock = await this.acquireLock(payoutId);
       if (!lock) return this.skip(payoutId, 'another payout run was in progress');
-      await this.runLocked(payoutId, (id) => this.prepare(id), lock);
+      await this.runLocked(
+        lock,
+        async () => ((await this.store.start(payoutId)) ? payoutId : undefined),
+        async (id) => this.sendChunks(id, await this.prepare(id)),
+      );
     });
   }
 
-  // A boost run (BoostPayer): when the lock is free, a run of its own (trigger boost) pays due boosts, apps in turn,
-  // until none is left or a scheduled run is queued. False when another run holds the lock (nothing was written).
+  // A boost run (BoostPayer): when the lock is free, a run of its own (trigger boost) pays due boosts in rounds,
+  // apps in turn, until none is left or a scheduled or manual run is queued. False when another run holds the lock
+  // (nothing was written). Boosts are never paid inside a scheduled run: one app's boost payments (a hanging one,
+  // one the wallet refuses) never hold up or stop another app's stream payouts.
   async runBoosts(): Promise<boolean> {
     if (this.stopping.signal.aborted) return false;
     let ran = false;
     await this.tracked(async () => {
-      const lock = await this.acquireLock({ waitForBoostRun: false });
+      const lock = await this.locks.tryAcquire(PAYOUT_LOCK);
       if (!lock) return;
       ran = true;
-      const payoutId = await this.store.createBoostRun().catch(async (error: Error) => {
-        await lock.release();
-        throw error;
-      });
-      await this.runLocked(payoutId, () => Promise.resolve([]), lock);
+      await this.runLocked(
+        lock,
+        () => this.store.createBoostRun(),
+        (id) => this.sendBoostRounds(id),
+      );
     });
     return ran;
   }
@@ -116,7 +121,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
 
   // At worker start: settle what a run that died left behind (if no live run holds the lock).
   async recoverInterrupted(): Promise<void> {
-    const lock = await this.acquireLock({ waitForBoostRun: false });
+    const lock = await this.acquireLock();
     if (!lock) return;
     try {
       await this.recover();
@@ -125,41 +130,43 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     }
   }
 
-  private async runLocked(payoutId: bigint, prepare: PreparePayments, lock: SessionLock): Promise<void> {
+  // Under the lock: `begin` starts the run's row (undefined: not to be run), `work` pays and says why it stopped early.
+  private async runLocked(lock: SessionLock, begin: () => Promise<bigint | undefined>, work: (payoutId: bigint) => Promise<string | undefined>): Promise<void> {
     let heartbeat: NodeJS.Timeout | undefined;
+    let payoutId: bigint | undefined;
     const started = Date.now();
     const timer = this.metrics.payoutRunSeconds.startTimer();
     try {
       // Whatever is still running is dead (this worker holds the lock): this run too, if its job came back to
       // another worker after its first one died. Such a run ends interrupted and is not run again under its id.
       await this.recover();
-      if (!(await this.store.start(payoutId))) {
-        this.logger.warn({ payoutId: String(payoutId) }, 'payout run was not queued any more: not run again');
+      payoutId = await begin();
+      if (payoutId === undefined) {
+        this.logger.warn('payout run was not queued any more: not run again');
         return;
       }
-      heartbeat = setInterval(
-        () => void this.store.beat(payoutId).catch((error: Error) => this.logger.warn(`heartbeat: ${error.message}`)),
-        HEARTBEAT_EVERY_MS,
-      );
-      this.logger.log({ payoutId: String(payoutId) }, 'payout run started');
-      const chunks = await prepare(payoutId);
+      const id = payoutId;
+      heartbeat = setInterval(() => void this.store.beat(id).catch((error: Error) => this.logger.warn(`heartbeat: ${error.message}`)), HEARTBEAT_EVERY_MS);
+      this.logger.log({ payoutId: String(id) }, 'payout run started');
       // Not awaited: the run never waits on resolution, nor on Redis for asking for it.
       void this.addresses.requestResolution();
-      const stopReason = await this.send(payoutId, chunks);
-      const counts = await this.store.counts(payoutId);
+      const stopReason = await work(id);
+      const counts = await this.store.counts(id);
       const { status, note } = this.stopping.signal.aborted
         ? { status: PayoutStatus.Interrupted, note: 'the worker was stopped during the run' }
         : finalRunStatus(counts, stopReason);
-      await this.finish(payoutId, status, note);
+      await this.finish(id, status, note);
       timer({ status });
-      this.logger.log({ payoutId: String(payoutId), status, note, ...counts, ms: Date.now() - started }, 'payout run finished');
+      this.logger.log({ payoutId: String(id), status, note, ...counts, ms: Date.now() - started }, 'payout run finished');
     } catch (error) {
       // Apps read the note (and the cancelled keysends' reason): a code, never the internal error's text (a
       // Prisma message, a query); the detail goes to the log line only.
       const reason = 'internal_error: the run failed; operators see the worker log';
       this.logger.error({ payoutId: String(payoutId), err: error }, `the run failed: ${(error as Error).message}`);
-      await this.cancelPending(reason, payoutId).catch(() => undefined);
-      await this.finish(payoutId, PayoutStatus.Failed, reason).catch(() => undefined);
+      if (payoutId !== undefined) {
+        await this.cancelPending(reason, payoutId).catch(() => undefined);
+        await this.finish(payoutId, PayoutStatus.Failed, reason).catch(() => undefined);
+      }
       timer({ status: PayoutStatus.Failed });
     } finally {
       clearInterval(heartbeat);
@@ -168,17 +175,17 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   }
 
   // The lock, or, when a run holds it whose heartbeat is older than the timeout, that run's session ended first.
-  // `waitForBoostRun`: while a live boost run holds it, wait for it (it ends its rounds once this run is queued).
-  private async acquireLock({ waitForBoostRun }: { waitForBoostRun: boolean }): Promise<SessionLock | undefined> {
-    const lock = await this.locks.tryAcquire(PAYOUT_LOCK);
-    if (lock) return lock;
-    if (waitForBoostRun) {
-      const until = Date.now() + this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS * 1000;
-      while (Date.now() < until && !this.stopping.signal.aborted && (await this.store.boostRunRunning())) {
-        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-        const taken = await this.locks.tryAcquire(PAYOUT_LOCK);
-        if (taken) return taken;
-      }
+  // With `waiting` (a queued scheduled or manual run): while no other such run is running, the holder is a boost
+  // run (or a worker's start-up recovery) that hands the lock over soon: wait for it, up to LOCK_WAIT_MAX_MS.
+  private async acquireLock(waiting?: bigint): Promise<SessionLock | undefined> {
+    const until = Date.now() + LOCK_WAIT_MAX_MS;
+    for (;;) {
+      const lock = await this.locks.tryAcquire(PAYOUT_LOCK);
+      if (lock) return lock;
+      if ((await this.store.staleRuns(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS)).length > 0) break;
+      if (waiting === undefined || this.stopping.signal.aborted || Date.now() > until) return undefined;
+      if (await this.store.otherStreamRunRunning(waiting)) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
     const stale = await this.store.staleRuns(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS);
     if (stale.length === 0) return undefined;
@@ -257,34 +264,30 @@ export class PayoutRunner implements BeforeApplicationShutdown {
     });
   }
 
-  // Dispatch and record, chunk by chunk, with a round of due boosts before each chunk and, once the chunks are
-  // sent, rounds until none is left (a boost run: until a scheduled run is queued, or BOOST_RUN_MAX_ROUNDS). Returns
-  // why the run stopped early, if it did.
-  private async send(payoutId: bigint, chunks: PaymentChunk[]): Promise<string | undefined> {
-    const boostRun = chunks.length === 0;
-    for (const chunk of chunks) {
-      if (this.stopping.signal.aborted) {
-        await this.cancelPending('never sent: the worker was stopped', payoutId);
-        return undefined;
-      }
-      const stop = (await this.sendChunks(payoutId, await this.boosts.prepare(payoutId))) ?? (await this.sendChunks(payoutId, [chunk]));
-      if (stop !== undefined) return stop;
-    }
+  // A boost run's rounds (BoostPlanner), until none is due, a scheduled or manual run is queued (checked before every
+  // chunk: what was not sent goes back to owed), or BOOST_RUN_MAX_ROUNDS. Returns why the run stopped early, if it did.
+  private async sendBoostRounds(payoutId: bigint): Promise<string | undefined> {
+    const handOver = () => this.store.streamRunActive();
     for (let round = 0; round < BOOST_RUN_MAX_ROUNDS; round++) {
-      if (this.stopping.signal.aborted || (boostRun && (await this.store.streamRunActive()))) return undefined;
-      const boostChunks = await this.boosts.prepare(payoutId);
-      if (boostChunks.length === 0) return undefined;
-      const stop = await this.sendChunks(payoutId, boostChunks);
+      if (this.stopping.signal.aborted || (await handOver())) return undefined;
+      const chunks = await this.boosts.prepare(payoutId);
+      if (chunks.length === 0) return undefined;
+      const stop = await this.sendChunks(payoutId, chunks, handOver);
       if (stop !== undefined) return stop;
     }
     return undefined;
   }
 
-  // An invoice payment gets its invoice just before its chunk is sent.
-  private async sendChunks(payoutId: bigint, chunks: PaymentChunk[]): Promise<string | undefined> {
+  // Dispatch and record, chunk by chunk. Returns why the run stopped early, if it did. An invoice payment gets its
+  // invoice just before its chunk is sent. `handOver` true before a chunk: the rest is not sent (owed again).
+  private async sendChunks(payoutId: bigint, chunks: PaymentChunk[], handOver?: () => Promise<boolean>): Promise<string | undefined> {
     for (const { method, ids } of chunks) {
       if (this.stopping.signal.aborted) {
         await this.cancelPending('never sent: the worker was stopped', payoutId);
+        return undefined;
+      }
+      if (await handOver?.()) {
+        await this.cancelPending('never sent: a scheduled run was waiting; the next boost round pays it', payoutId);
         return undefined;
       }
       const refused = method === PaymentMethod.Invoice ? await this.addresses.obtainInvoices(ids) : [];

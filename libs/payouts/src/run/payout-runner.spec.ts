@@ -34,7 +34,7 @@ class World {
   lockFree = true;
   boostRounds: number[][] = []; // each round of due boosts: the amounts (sats) of its payments
   streamRunQueued = false; // a scheduled or manual run is queued or running
-  boostRunRunning = false; // another worker's boost run holds the lock
+  otherStreamRun = false; // another scheduled or manual run holds the lock
   readonly notes = new Map<bigint, string | null>(); // each run's final note, as apps read it
   readonly cancelReasons: string[] = [];
   private nextId = 1n;
@@ -147,10 +147,10 @@ class World {
     beat: async () => undefined,
     staleRuns: async () => [],
     streamRunActive: async () => this.streamRunQueued,
-    boostRunRunning: async () => this.boostRunRunning,
+    otherStreamRunRunning: async () => this.otherStreamRun,
     createBoostRun: async () => {
       const id = 100n + BigInt(this.runs.size);
-      this.runs.set(id, PayoutStatus.Queued);
+      this.runs.set(id, PayoutStatus.Running);
       return id;
     },
   };
@@ -172,7 +172,7 @@ class World {
           customRecords: {},
         })),
       );
-      return [{ method: PaymentMethod.Keysend, ids: created.map((p) => p.id) }];
+      return created.map((p) => ({ method: PaymentMethod.Keysend, ids: [p.id] }));
     },
   };
 
@@ -347,9 +347,10 @@ describe('PayoutRunner (fakes)', () => {
     expect(world.sentKeysends).toEqual([]);
   });
 
-  it('skips a queued run when another holds the lock, and never overwrites a run that started', async () => {
+  it('skips a queued run when another scheduled or manual run holds the lock, and never overwrites a run that started', async () => {
     const world = new World();
     world.lockFree = false;
+    world.otherStreamRun = true;
     world.runs.set(1n, PayoutStatus.Queued);
     world.runs.set(2n, PayoutStatus.Completed);
     await world.runner(10).run(1n);
@@ -358,14 +359,29 @@ describe('PayoutRunner (fakes)', () => {
     expect(world.runs.get(2n)).toBe(PayoutStatus.Completed);
   });
 
-  it('pays due boosts in a scheduled run, a round before each chunk and the rest after its last chunk', async () => {
+  it("never pays boosts in a scheduled run: one app's boost payments cannot hold up or stop stream payouts", async () => {
     const world = new World();
     world.runs.set(1n, PayoutStatus.Queued);
     world.due = Array.from({ length: 4 }, (_, i) => due(i + 1, false)); // 10 sats each, sent 2 a chunk
-    world.boostRounds = [[7], [], [8, 9], [5]];
+    world.boostRounds = [[7], [8, 9]];
     await world.runner(2).run(1n);
-    expect(world.sentKeysends.map((k) => k.amountSats)).toEqual([7, 10, 10, 10, 10, 8, 9, 5]);
+    expect(world.sentKeysends.map((k) => k.amountSats)).toEqual([10, 10, 10, 10]);
     expect(world.runs.get(1n)).toBe(PayoutStatus.Completed);
+  });
+
+  it('a boost run hands the lock over in the middle of a round, before its next chunk, once a scheduled run is queued', async () => {
+    const world = new World();
+    world.boostRounds = [[1, 2, 3]];
+    const runner = world.runner(10);
+    const send = world.wallet.payKeysends.bind(world.wallet);
+    world.wallet.payKeysends = async (requests, options) => {
+      world.streamRunQueued = true;
+      return send(requests, options);
+    };
+    expect(await runner.runBoosts()).toBe(true);
+    expect(world.sentKeysends.map((k) => k.amountSats)).toEqual([1]);
+    const statuses = [...world.payments.values()].map((p) => p.status);
+    expect(statuses).toEqual([PaymentStatus.Succeeded, PaymentStatus.Cancelled, PaymentStatus.Cancelled]); // owed again
   });
 
   it('a boost run pays round after round, and hands the lock over as soon as a scheduled run is queued', async () => {
@@ -394,13 +410,9 @@ describe('PayoutRunner (fakes)', () => {
   it('a scheduled run waits for a boost run that holds the lock instead of being skipped', async () => {
     const world = new World();
     world.lockFree = false;
-    world.boostRunRunning = true;
     world.runs.set(1n, PayoutStatus.Queued);
     world.due = [due(1, false)];
-    setTimeout(() => {
-      world.lockFree = true;
-      world.boostRunRunning = false;
-    }, 500);
+    setTimeout(() => (world.lockFree = true), 500);
     await world.runner(10).run(1n);
     expect(world.runs.get(1n)).toBe(PayoutStatus.Completed);
     expect(world.sentKeysends).toHaveLength(1);

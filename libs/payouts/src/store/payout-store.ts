@@ -21,7 +21,8 @@ const payableRecipient = Prisma.sql`NOT ar.parked AND (ar.next_attempt_at IS NUL
 // in all.
 export const dueRecipient = (minMsat: bigint) => Prisma.sql`
   ${payableRecipient}
-  AND (ar.recipient_id, ar.app_id) IN (SELECT recipient_id, app_id FROM balance GROUP BY recipient_id, app_id HAVING SUM(owed_msat) >= ${minMsat})`;
+  AND (ar.recipient_id, ar.app_id) IN (SELECT recipient_id, app_id FROM balance WHERE boost_id IS NULL
+                                       GROUP BY recipient_id, app_id HAVING SUM(owed_msat) >= ${minMsat})`;
 
 // A Lightning Address a run may pay (the run never resolves one): its route is fresh and was resolved under this
 // process's fingerprint (see AddressStore), and an LNURL-pay route's domain (asked for each invoice) is not behind
@@ -87,19 +88,19 @@ export class PayoutStore {
       FOR UPDATE OF b`;
   }
 
-  // The boosts a run pays next: those with shares owed to payable recipients, apps taking turns (each app's oldest
-  // boost first, then each app's second...), whole boosts until about `maxShares` shares. So no app's many boosts
-  // keep another app's waiting for more than one turn.
-  async nextBoosts(tx: Tx, fingerprint: string, maxShares: number): Promise<bigint[]> {
-    const rows = await tx.$queryRaw<{ boost_id: bigint }[]>`
-      SELECT boost_id FROM (
-        SELECT boost_id, turn, SUM(shares) OVER (ORDER BY turn, boost_id ROWS UNBOUNDED PRECEDING) - shares AS before
-        FROM (SELECT b.boost_id, COUNT(*) AS shares, dense_rank() OVER (PARTITION BY b.app_id ORDER BY b.boost_id) AS turn
+  // The boosts a round pays: every app with shares owed to payable recipients takes part, with its oldest boosts,
+  // whole, up to about `sharesPerApp` shares (always its oldest one). So no app's many boosts, nor its boosts of many
+  // recipients, keep another app's boost out of a round. In turn order: each app's first, then each app's second...
+  async nextBoosts(tx: Tx, fingerprint: string, sharesPerApp: number): Promise<{ boostId: bigint; appId: string }[]> {
+    const rows = await tx.$queryRaw<{ boost_id: bigint; app_id: string }[]>`
+      SELECT boost_id, app_id FROM (
+        SELECT boost_id, app_id, turn, SUM(shares) OVER (PARTITION BY app_id ORDER BY boost_id ROWS UNBOUNDED PRECEDING) - shares AS before
+        FROM (SELECT b.boost_id, b.app_id, COUNT(*) AS shares, row_number() OVER (PARTITION BY b.app_id ORDER BY b.boost_id) AS turn
               ${owedBoostShares(fingerprint)}
               GROUP BY b.app_id, b.boost_id) owed
       ) turns
-      WHERE before < ${maxShares} ORDER BY turn, boost_id`;
-    return rows.map((r) => r.boost_id);
+      WHERE before < ${sharesPerApp} ORDER BY turn, app_id`;
+    return rows.map((r) => ({ boostId: r.boost_id, appId: r.app_id }));
   }
 
   // Whether boost shares are owed to payable recipients: sendable now, or waiting for an address's route.
@@ -116,10 +117,10 @@ export class PayoutStore {
     return row!.active;
   }
 
-  // A boost run running (it hands the lock over soon: see PayoutRunner).
-  async boostRunRunning(): Promise<boolean> {
+  // A scheduled or manual run other than `payoutId` running (one that holds the lock for long: that run is skipped).
+  async otherStreamRunRunning(payoutId: bigint): Promise<boolean> {
     const [row] = await this.prisma.$queryRaw<{ running: boolean }[]>`
-      SELECT EXISTS (SELECT 1 FROM payout WHERE status = ${PayoutStatus.Running} AND trigger = ${BOOST_TRIGGER}) AS running`;
+      SELECT EXISTS (SELECT 1 FROM payout WHERE status = ${PayoutStatus.Running} AND trigger <> ${BOOST_TRIGGER} AND id <> ${payoutId}) AS running`;
     return row!.running;
   }
 
@@ -170,10 +171,10 @@ export class PayoutStore {
     };
   }
 
-  // A boost run's row (BoostPayer), queued, for the worker that holds the lock to start.
+  // A boost run's row, running from the start (written by the worker that holds the lock, after its recovery).
   async createBoostRun(): Promise<bigint> {
     const [row] = await this.prisma.$queryRaw<{ id: bigint }[]>`
-      INSERT INTO payout (trigger, status) VALUES (${BOOST_TRIGGER}, ${PayoutStatus.Queued}) RETURNING id`;
+      INSERT INTO payout (trigger, status, started_at, heartbeat_at) VALUES (${BOOST_TRIGGER}, ${PayoutStatus.Running}, now(), now()) RETURNING id`;
     return row!.id;
   }
 
