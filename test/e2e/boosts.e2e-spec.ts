@@ -283,6 +283,9 @@ describe('boosts under a flood from one app (e2e)', () => {
     const triggers = async (client: typeof quiet) => ((await client.get('/v1/payouts?limit=100')).body.payouts as { trigger: string }[]).map((p) => p.trigger);
     expect(await triggers(quiet)).not.toContain('boost');
     expect(await triggers(flooder)).toContain('boost');
+    const [boostRun] = await sql<{ id: string }>(`SELECT id::text FROM payout WHERE trigger = 'boost' ORDER BY id LIMIT 1`);
+    expect((await quiet.get(`/v1/payouts/${boostRun!.id}`)).status).toBe(404);
+    expect((await flooder.get(`/v1/payouts/${boostRun!.id}`)).status).toBe(200);
     expect(await stack.invariant()).toMatchObject({ ok: true, problems: [] });
   });
 });

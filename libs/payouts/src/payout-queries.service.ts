@@ -179,8 +179,8 @@ export class PayoutQueries {
   }
 
   async get(tenant: string | null, id: bigint) {
-    const payout = await this.prisma.payout.findUnique({
-      where: { id },
+    const payout = await this.prisma.payout.findFirst({
+      where: { id, ...(tenant !== null && notOthersBoostRun(tenant)) },
       include: { payments: { where: tenantWhere(tenant), include: paymentInclude, orderBy: { id: 'asc' } } },
     });
     if (!payout) return null;

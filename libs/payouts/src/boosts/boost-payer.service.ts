@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { LightningAddresses } from '../run/lightning-addresses.js';
 import { PayoutRunner } from '../run/payout-runner.service.js';
 import { PayoutStore } from '../store/payout-store.js';
@@ -19,6 +20,7 @@ export class BoostPayer {
     private readonly runner: PayoutRunner,
     private readonly store: PayoutStore,
     private readonly addresses: LightningAddresses,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   // A share owed to a Lightning address without a fresh route asks for its resolution; the sweep pays it once the
@@ -28,7 +30,7 @@ export class BoostPayer {
     const owed = await this.store.boostsOwed(this.addresses.fingerprint);
     if (owed.unrouted) await this.addresses.requestResolution();
     if (!owed.payable) return;
-    if (!(await this.store.streamRunActive())) await this.runner.runBoosts();
+    if (!(await this.store.streamRunActive(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS))) await this.runner.runBoosts();
     if ((await this.store.boostsOwed(this.addresses.fingerprint)).payable)
       throw new BoostOwedError('boost shares are still owed to payable recipients (another run held the payout lock, or more arrived); retried');
   }

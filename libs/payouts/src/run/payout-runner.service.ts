@@ -77,6 +77,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
         async () => ((await this.store.start(payoutId)) ? payoutId : undefined),
         async (id) => this.sendChunks(id, await this.prepare(id)),
       );
+      // A run that could not start (its recovery failed) is not left queued: that would hold boosts up.
+      await this.skip(payoutId, 'internal_error: the run could not start; operators see the worker log').catch(() => undefined);
     });
   }
 
@@ -184,7 +186,7 @@ export class PayoutRunner implements BeforeApplicationShutdown {
       if (lock) return lock;
       if ((await this.store.staleRuns(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS)).length > 0) break;
       if (waiting === undefined || this.stopping.signal.aborted || Date.now() > until) return undefined;
-      if (await this.store.otherStreamRunRunning(waiting)) return undefined;
+      if ((await this.store.otherStreamRunRunning(waiting)) || !(await this.store.stillWaiting(waiting))) return undefined;
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
     const stale = await this.store.staleRuns(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS);
@@ -267,7 +269,8 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   // A boost run's rounds (BoostPlanner), until none is due, a scheduled or manual run is queued (checked before every
   // chunk: what was not sent goes back to owed), or BOOST_RUN_MAX_ROUNDS. Returns why the run stopped early, if it did.
   private async sendBoostRounds(payoutId: bigint): Promise<string | undefined> {
-    const handOver = () => this.store.streamRunActive();
+    // Also when this run's lock was taken over (its row ended by the new holder's recovery).
+    const handOver = async () => (await this.store.streamRunActive(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS)) || !(await this.store.stillRunning(payoutId));
     for (let round = 0; round < BOOST_RUN_MAX_ROUNDS; round++) {
       if (this.stopping.signal.aborted || (await handOver())) return undefined;
       const chunks = await this.boosts.prepare(payoutId);

@@ -148,6 +148,8 @@ class World {
     staleRuns: async () => [],
     streamRunActive: async () => this.streamRunQueued,
     otherStreamRunRunning: async () => this.otherStreamRun,
+    stillWaiting: async (id: bigint) => this.runs.get(id) === PayoutStatus.Queued,
+    stillRunning: async (id: bigint) => this.runs.get(id) === PayoutStatus.Running,
     createBoostRun: async () => {
       const id = 100n + BigInt(this.runs.size);
       this.runs.set(id, PayoutStatus.Running);
@@ -382,6 +384,31 @@ describe('PayoutRunner (fakes)', () => {
     expect(world.sentKeysends.map((k) => k.amountSats)).toEqual([1]);
     const statuses = [...world.payments.values()].map((p) => p.status);
     expect(statuses).toEqual([PaymentStatus.Succeeded, PaymentStatus.Cancelled, PaymentStatus.Cancelled]); // owed again
+  });
+
+  it('a boost run whose lock was taken over (its row ended by the new holder) sends no further chunk', async () => {
+    const world = new World();
+    world.boostRounds = [[1, 2, 3]];
+    const send = world.wallet.payKeysends.bind(world.wallet);
+    world.wallet.payKeysends = async (requests, options) => {
+      for (const [id, status] of world.runs) if (status === PayoutStatus.Running) world.runs.set(id, PayoutStatus.Interrupted);
+      return send(requests, options);
+    };
+    expect(await world.runner(10).runBoosts()).toBe(true);
+    expect(world.sentKeysends.map((k) => k.amountSats)).toEqual([1]);
+  });
+
+  it('a scheduled run stops waiting for the lock once it was superseded (it is never run late under its old id)', async () => {
+    const world = new World();
+    world.lockFree = false;
+    world.runs.set(1n, PayoutStatus.Queued);
+    world.due = [due(1, false)];
+    setTimeout(() => world.runs.set(1n, PayoutStatus.Skipped), 300);
+    setTimeout(() => (world.lockFree = true), 3_000);
+    const started = Date.now();
+    await world.runner(10).run(1n);
+    expect(Date.now() - started).toBeLessThan(2_900);
+    expect(world.sentKeysends).toEqual([]);
   });
 
   it('a boost run pays round after round, and hands the lock over as soon as a scheduled run is queued', async () => {

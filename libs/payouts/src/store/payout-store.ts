@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PaymentMethod, PaymentStatus, PayoutStatus, transferRemainder } from '@splitstream/ledger';
 import { PAYMENT_ROW_COLUMNS, type PaymentRow } from '@splitstream/payments';
@@ -90,7 +91,8 @@ export class PayoutStore {
 
   // The boosts a round pays: every app with shares owed to payable recipients takes part, with its oldest boosts,
   // whole, up to about `sharesPerApp` shares (always its oldest one). So no app's many boosts, nor its boosts of many
-  // recipients, keep another app's boost out of a round. In turn order: each app's first, then each app's second...
+  // recipients, keep another app's boost out of a round. In turn order: each app's first, then each app's second...,
+  // apps in a new random order each round (no app always goes first).
   async nextBoosts(tx: Tx, fingerprint: string, sharesPerApp: number): Promise<{ boostId: bigint; appId: string }[]> {
     const rows = await tx.$queryRaw<{ boost_id: bigint; app_id: string }[]>`
       SELECT boost_id, app_id FROM (
@@ -99,7 +101,7 @@ export class PayoutStore {
               ${owedBoostShares(fingerprint)}
               GROUP BY b.app_id, b.boost_id) owed
       ) turns
-      WHERE before < ${sharesPerApp} ORDER BY turn, app_id`;
+      WHERE before < ${sharesPerApp} ORDER BY turn, md5(app_id || ${randomUUID()})`;
     return rows.map((r) => ({ boostId: r.boost_id, appId: r.app_id }));
   }
 
@@ -110,11 +112,28 @@ export class PayoutStore {
     return row!;
   }
 
-  // A scheduled or manual run queued or running (it pays due boosts between its chunks).
-  async streamRunActive(): Promise<boolean> {
+  // A scheduled or manual run queued or running that is alive (written within `staleSeconds`, as PayoutRequests
+  // judges it): a boost run hands the lock over to it. A row left queued by a lost job does not hold boosts up.
+  async streamRunActive(staleSeconds: number): Promise<boolean> {
     const [row] = await this.prisma.$queryRaw<{ active: boolean }[]>`
-      SELECT EXISTS (SELECT 1 FROM payout WHERE status IN (${PayoutStatus.Queued}, ${PayoutStatus.Running}) AND NOT superseded AND trigger <> ${BOOST_TRIGGER}) AS active`;
+      SELECT EXISTS (SELECT 1 FROM payout WHERE status IN (${PayoutStatus.Queued}, ${PayoutStatus.Running}) AND NOT superseded AND trigger <> ${BOOST_TRIGGER}
+                       AND COALESCE(heartbeat_at, started_at, created_at) >= now() - make_interval(secs => ${staleSeconds})) AS active`;
     return row!.active;
+  }
+
+  // A queued run waiting for the lock says it is alive (so it is not superseded as lost). False once it is not
+  // queued any more (superseded, or ended elsewhere): it stops waiting.
+  async stillWaiting(payoutId: bigint): Promise<boolean> {
+    const { count } = await this.prisma.payout.updateMany({
+      where: { id: payoutId, status: PayoutStatus.Queued, superseded: false },
+      data: { heartbeatAt: new Date() },
+    });
+    return count === 1;
+  }
+
+  // Whether this run's row is still running (a run whose lock was taken over finds it interrupted).
+  async stillRunning(payoutId: bigint): Promise<boolean> {
+    return (await this.prisma.payout.count({ where: { id: payoutId, status: PayoutStatus.Running } })) === 1;
   }
 
   // A scheduled or manual run other than `payoutId` running (one that holds the lock for long: that run is skipped).
