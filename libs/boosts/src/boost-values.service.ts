@@ -40,9 +40,9 @@ export class BoostValues {
       resolved = await this.resolver.resolve(ref);
     } catch (error) {
       if (!(error instanceof SourceFailure)) throw error;
-      const failed = JSON.stringify({ failedSource: error.key });
-      if (error.failures >= this.config.FEED_MAX_ATTEMPTS) {
-        const reason = `no value block: ${error.message} (${error.failures} failures in a row; POST /v1/events/retry once it is fixed)`;
+      const failed = error.failedSource;
+      const reason = error.setAsideReason(this.config.FEED_MAX_ATTEMPTS);
+      if (reason !== undefined) {
         this.logger.warn({ boostId: String(boostId), source: error.url }, `boost set aside: ${reason}`);
         await this.prisma.$executeRaw`
           UPDATE boost SET apply_error = ${reason}, resolve_error = ${error.message}, value_source = ${failed}::jsonb, resolve_after = NULL

@@ -57,6 +57,18 @@ export class SourceFailure extends Error {
   ) {
     super(message);
   }
+
+  // Why what waits on this source (events, boosts) is set aside, once it failed `maxAttempts` times in a row;
+  // undefined before (it is tried again from retryAt).
+  setAsideReason(maxAttempts: number): string | undefined {
+    if (this.failures < maxAttempts) return undefined;
+    return `no value block: ${this.message} (${this.failures} failures in a row; POST /v1/events/retry once it is fixed)`;
+  }
+
+  // What a waiting row keeps of it (value_source): the source a retry reads again.
+  get failedSource(): string {
+    return JSON.stringify({ failedSource: this.key });
+  }
 }
 
 export interface SourceRequest {

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { PayoutStatus } from '@splitstream/ledger';
-import { Prisma, PrismaService } from '@splitstream/persistence';
+import { PrismaService } from '@splitstream/persistence';
 import { JobQueue } from '@splitstream/queue';
 import { BOOST_TRIGGER, RUN_PAYOUT } from './jobs.js';
+import { runIsStale } from './store/payout-store.js';
 
 // A request for a manual run: the run started (a new one) or the one already queued or running.
 export interface RunRequest {
@@ -79,7 +80,7 @@ export class PayoutRequests {
   // A boost's own run (BoostPayer) never holds a scheduled or manual run's place.
   private async active(): Promise<ActiveRun | undefined> {
     const [row] = await this.prisma.$queryRaw<ActiveRun[]>`
-      SELECT id, status, COALESCE(heartbeat_at, started_at, created_at) < now() - make_interval(secs => ${this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS}) AS stale
+      SELECT id, status, ${runIsStale(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS)} AS stale
       FROM payout WHERE status IN (${PayoutStatus.Queued}, ${PayoutStatus.Running}) AND NOT superseded AND trigger <> ${BOOST_TRIGGER}`;
     return row;
   }
@@ -87,12 +88,11 @@ export class PayoutRequests {
   // A queued run that never started is skipped; a running one keeps its status (the next run's worker takes its
   // lock over and ends it interrupted) but no longer holds the place of a new run.
   private async supersede(run: ActiveRun): Promise<void> {
-    const stillStale = Prisma.sql`COALESCE(heartbeat_at, started_at, created_at) < now() - make_interval(secs => ${this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS})`;
     await this.prisma.$executeRaw`
       UPDATE payout SET superseded = true,
         status = CASE WHEN status = ${PayoutStatus.Queued} THEN ${PayoutStatus.Skipped} ELSE status END,
         note = CASE WHEN status = ${PayoutStatus.Queued} THEN 'its job was lost; a new run took its place' ELSE note END,
         finished_at = CASE WHEN status = ${PayoutStatus.Queued} THEN now() ELSE finished_at END
-      WHERE id = ${run.id} AND status IN (${PayoutStatus.Queued}, ${PayoutStatus.Running}) AND ${stillStale}`;
+      WHERE id = ${run.id} AND status IN (${PayoutStatus.Queued}, ${PayoutStatus.Running}) AND ${runIsStale(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS)}`;
   }
 }

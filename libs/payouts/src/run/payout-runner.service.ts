@@ -181,16 +181,16 @@ export class PayoutRunner implements BeforeApplicationShutdown {
   // run (or a worker's start-up recovery) that hands the lock over soon: wait for it, up to LOCK_WAIT_MAX_MS.
   private async acquireLock(waiting?: bigint): Promise<SessionLock | undefined> {
     const until = Date.now() + LOCK_WAIT_MAX_MS;
+    let stale: bigint[];
     for (;;) {
       const lock = await this.locks.tryAcquire(PAYOUT_LOCK);
       if (lock) return lock;
-      if ((await this.store.staleRuns(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS)).length > 0) break;
+      stale = await this.store.staleRuns(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS);
+      if (stale.length > 0) break;
       if (waiting === undefined || this.stopping.signal.aborted || Date.now() > until) return undefined;
       if ((await this.store.otherStreamRunRunning(waiting)) || !(await this.store.stillWaiting(waiting))) return undefined;
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
-    const stale = await this.store.staleRuns(this.config.PAYOUT_HEARTBEAT_TIMEOUT_SECONDS);
-    if (stale.length === 0) return undefined;
     this.logger.warn(`payout run ${stale.join(', ')} stopped beating: taking its lock over`);
     await this.locks.takeOver(PAYOUT_LOCK);
     for (let attempt = 0; attempt < 20; attempt++) {

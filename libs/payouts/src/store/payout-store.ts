@@ -15,6 +15,9 @@ export interface ReconcileScope {
   paymentIds?: bigint[];
 }
 
+// A payout row whose run gave no sign of life (heartbeat, start, creation) for `seconds`: its worker is gone.
+export const runIsStale = (seconds: number) => Prisma.sql`COALESCE(heartbeat_at, started_at, created_at) < now() - make_interval(secs => ${seconds})`;
+
 // A recipient that may be paid for one app (`ar`, its app_recipient row): not parked nor backing off for that app.
 const payableRecipient = Prisma.sql`NOT ar.parked AND (ar.next_attempt_at IS NULL OR ar.next_attempt_at <= now())`;
 
@@ -117,7 +120,7 @@ export class PayoutStore {
   async streamRunActive(staleSeconds: number): Promise<boolean> {
     const [row] = await this.prisma.$queryRaw<{ active: boolean }[]>`
       SELECT EXISTS (SELECT 1 FROM payout WHERE status IN (${PayoutStatus.Queued}, ${PayoutStatus.Running}) AND NOT superseded AND trigger <> ${BOOST_TRIGGER}
-                       AND COALESCE(heartbeat_at, started_at, created_at) >= now() - make_interval(secs => ${staleSeconds})) AS active`;
+                       AND NOT ${runIsStale(staleSeconds)}) AS active`;
     return row!.active;
   }
 
@@ -233,8 +236,7 @@ export class PayoutStore {
   // Running runs whose heartbeat is older than `timeoutSeconds`.
   async staleRuns(timeoutSeconds: number): Promise<bigint[]> {
     const rows = await this.prisma.$queryRaw<{ id: bigint }[]>`
-      SELECT id FROM payout WHERE status = ${PayoutStatus.Running}
-        AND COALESCE(heartbeat_at, started_at, created_at) < now() - make_interval(secs => ${timeoutSeconds})`;
+      SELECT id FROM payout WHERE status = ${PayoutStatus.Running} AND ${runIsStale(timeoutSeconds)}`;
     return rows.map((r) => r.id);
   }
 
