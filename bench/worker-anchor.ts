@@ -107,7 +107,7 @@ async function applyEvents(client: pg.PoolClient, ids: string[]): Promise<void> 
        WITH ORDINALITY AS d(r, a, f, i, rf, ri, m, n, an, av, sn, p, ord)
      JOIN app_recipient ar ON ar.recipient_id = d.r AND ar.app_id = d.a
      ORDER BY d.ord
-     ON CONFLICT (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) DO UPDATE SET
+     ON CONFLICT (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) WHERE boost_id IS NULL DO UPDATE SET
        accrued_msat = balance.accrued_msat + EXCLUDED.accrued_msat, owed_msat = balance.owed_msat + EXCLUDED.owed_msat,
        parked_msat = balance.parked_msat + EXCLUDED.parked_msat, name = EXCLUDED.name, app_name = EXCLUDED.app_name,
        app_version = EXCLUDED.app_version, sender_name = EXCLUDED.sender_name, position = EXCLUDED.position, updated_at = now()
@@ -174,6 +174,11 @@ export function anchorWorker(databaseUrl: string, redisUrl: string, prefix: stri
       }),
     { connection: { url: redisUrl }, prefix, concurrency: 100 },
   );
+  // An anchor that cannot apply (its SQL out of step with the schema) stops, so the bench fails instead of waiting.
+  worker.on('failed', (_job, error) => {
+    console.error(`anchor (d) failed: ${error.message}`);
+    process.exit(1);
+  });
   return { ready: worker.waitUntilReady().then(() => undefined), close: async () => (await worker.close(), await pool.end()) };
 }
 
