@@ -48,8 +48,8 @@ const caps = (appId: string) => {
 const STORE = `
   WITH inserted AS (
     INSERT INTO listening_event (app_id, event_id, payload, amount_msat, listener_id)
-    SELECT $1, e.event_id, e.payload::jsonb, e.amount_msat, e.listener_id
-    FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[]) AS e(event_id, payload, amount_msat, listener_id)
+    SELECT $1, e.event_id, e.payload, e.amount_msat, e.listener_id
+    FROM ROWS FROM (unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::bigint[]), unnest($5::text[])) AS e(event_id, payload, amount_msat, listener_id)
     ORDER BY e.event_id
     ON CONFLICT (app_id, event_id) DO NOTHING
     RETURNING id, event_id, amount_msat, listener_id
@@ -75,7 +75,7 @@ async function store(client: pg.PoolClient, appId: string, limits: Caps, events:
   const { rows } = await client.query<{ id: string; event_id: string }>(STORE, [
     appId,
     events.map((e) => e.id),
-    events.map((e) => JSON.stringify(e)),
+    JSON.stringify(events), // the payloads as one JSON array, as the service sends them
     events.map((e) => String(eventAmountMsat(e.satsPerMinute, e.seconds))),
     events.map((e) => e.listenerId ?? null),
     dayPeriod(now),

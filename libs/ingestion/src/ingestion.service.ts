@@ -134,6 +134,9 @@ const rejecter = (results: EventResult[]) => (index: number, code: EventRejectio
   void Object.assign(results[index]!, { code, issues });
 
 const msatOrNull = (msat: bigint | null) => (msat === null ? null : String(msat));
+// Payloads (JSON texts) go to PostgreSQL as one JSON array: a text[] parameter escapes every quote of every payload
+// in JavaScript and PostgreSQL parses each twice (array, then jsonb); this is one parse.
+const jsonArray = (payloads: string[]) => `[${payloads.join(',')}]`;
 
 // One event to store, with the app it belongs to.
 interface Row {
@@ -394,31 +397,32 @@ export class IngestionService {
 
   // For each request, the events whose id its app stored before: whether the stored payload is this one (compared
   // as jsonb, exactly: no hash to collide, no column to add); with `withCaps`, each app's caps in force too, read in
-  // the same round trip, inside the transaction that charges them. One statement for all the requests.
+  // the same round trip, inside the transaction that charges them. One statement for all the requests, which sends
+  // only the ids; the payloads of the few ids found go in a second one.
   private async storedBefore(client: pg.ClientBase, requests: Pending[], withCaps: boolean) {
     const events = requests.flatMap(({ appId, parsed }, request) => parsed.map((c) => ({ request, appId, c })));
     const apps = withCaps ? [...new Set(requests.map((r) => r.appId))] : [];
-    const { rows } = await client.query<{ request: number | null; index: number | null; same: boolean | null; app: string | null } & CapColumns>(
-      `SELECT e.request, e.index, l.payload = e.payload::jsonb AS same, NULL AS app, NULL AS day_cap_msat, NULL AS month_cap_msat, NULL AS listener_day_cap_msat
-       FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[]) AS e(request, index, app_id, event_id, payload)
+    const { rows } = await client.query<{ ord: string | null; id: string | null; app: string | null } & CapColumns>(
+      `SELECT e.ord::text, l.id::text, NULL AS app, NULL AS day_cap_msat, NULL AS month_cap_msat, NULL AS listener_day_cap_msat
+       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS e(app_id, event_id, ord)
        JOIN listening_event l ON l.app_id = e.app_id AND l.event_id = e.event_id
        UNION ALL
-       SELECT NULL, NULL, NULL, a.id, a.day_cap_msat::text, a.month_cap_msat::text, a.listener_day_cap_msat::text FROM app a WHERE a.id = ANY($6::text[])`,
-      [
-        events.map((e) => e.request),
-        events.map((e) => e.c.index),
-        events.map((e) => e.appId),
-        events.map((e) => e.c.event.id),
-        events.map((e) => e.c.payload),
-        apps,
-      ],
+       SELECT NULL, NULL, a.id, a.day_cap_msat::text, a.month_cap_msat::text, a.listener_day_cap_msat::text FROM app a WHERE a.id = ANY($3::text[])`,
+      [events.map((e) => e.appId), events.map((e) => e.c.event.id), apps],
     );
+    const found = rows.filter((row) => row.ord !== null).map((row) => ({ id: row.id!, event: events[Number(row.ord) - 1]! }));
+    const same = found.length
+      ? (
+          await client.query<{ same: boolean }>(
+            `SELECT l.payload = p.payload AS same FROM ROWS FROM (unnest($1::bigint[]), jsonb_array_elements($2::jsonb)) WITH ORDINALITY AS p(id, payload, ord)
+             JOIN listening_event l ON l.id = p.id ORDER BY p.ord`,
+            [found.map((f) => f.id), jsonArray(found.map((f) => f.event.c.payload))],
+          )
+        ).rows.map((row) => row.same)
+      : [];
     const stored = new Map(requests.map((_, request) => [request, new Map<number, boolean>()]));
-    const own = new Map<string, CapColumns>();
-    for (const row of rows) {
-      if (row.app !== null) own.set(row.app, row);
-      else stored.get(row.request!)!.set(row.index!, row.same === true);
-    }
+    found.forEach(({ event }, k) => stored.get(event.request)!.set(event.c.index, same[k]!));
+    const own = new Map(rows.filter((row) => row.app !== null).map((row) => [row.app!, row]));
     const bigintOrNull = (value: string | null | undefined) => (value == null ? null : BigInt(value));
     const caps = new Map(
       apps.map((app) => {
@@ -489,13 +493,14 @@ export class IngestionService {
     if (!rows.length) return new Map();
     const { rows: inserted } = await client.query<{ id: string; app_id: string; event_id: string }>(
       `WITH e AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) AS e(app_id, event_id, payload, amount_msat, listener_id)
+        SELECT * FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::bigint[]), unnest($5::text[]))
+          AS e(app_id, event_id, payload, amount_msat, listener_id)
       ), caps AS (
         SELECT * FROM unnest($6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::bigint[])
           AS caps(app_id, day, day_cap, month, month_cap, listener_prefix, listener_cap)
       ), inserted AS (
         INSERT INTO listening_event (app_id, event_id, payload, amount_msat, listener_id)
-        SELECT app_id, event_id, payload::jsonb, amount_msat, listener_id FROM e
+        SELECT app_id, event_id, payload, amount_msat, listener_id FROM e
         ORDER BY app_id, event_id -- one lock order for transactions that share event ids
         ON CONFLICT (app_id, event_id) DO NOTHING
         RETURNING id, app_id, event_id, amount_msat, listener_id
@@ -518,7 +523,7 @@ export class IngestionService {
       [
         rows.map((r) => r.appId),
         rows.map((r) => r.candidate.event.id),
-        rows.map((r) => r.candidate.payload),
+        jsonArray(rows.map((r) => r.candidate.payload)),
         rows.map((r) => String(r.candidate.amountMsat)),
         rows.map((r) => r.candidate.event.listenerId ?? null),
         [...periods.keys()],
