@@ -137,16 +137,16 @@ export async function seedReads(databaseUrl: string, s: ReadsShape): Promise<See
     INSERT INTO payout (id, trigger, status, created_at, started_at, finished_at)
     SELECT p, 'schedule', 'completed', t, t, t + interval '1 minute'
     FROM generate_series(1, ${s.payouts}) p CROSS JOIN LATERAL (SELECT timestamp '2026-11-01' + p * interval '1 day' AS t) x;
-    INSERT INTO payment (id, payout_id, recipient_id, balance_id, reference, amount_sats, attempt, status, custom_records, destination,
+    INSERT INTO payment (id, payout_id, recipient_id, balance_id, app_id, reference, amount_sats, attempt, status, custom_records, destination,
                          fee_sats, payment_hash, preimage, created_at, sent_at, finished_at)
-    SELECT m.id, 1 + m.id % ${s.payouts}, b.recipient_id, m.id, 'reads-' || m.id, m.paid / 1000, 1, 'succeeded', '{}', r.address,
+    SELECT m.id, 1 + m.id % ${s.payouts}, b.recipient_id, m.id, b.app_id, 'reads-' || m.id, m.paid / 1000, 1, 'succeeded', '{}', r.address,
            m.id % 3, md5('h' || m.id) || md5('i' || m.id), md5('p' || m.id) || md5('q' || m.id), t, t, t + interval '2 seconds'
     FROM reads_money m JOIN balance b ON b.id = m.id JOIN recipient r ON r.id = b.recipient_id
     CROSS JOIN LATERAL (SELECT timestamp '2026-11-01' + (1 + m.id % ${s.payouts}) * interval '1 day' AS t) x
     WHERE m.paid > 0;
-    INSERT INTO payment (id, payout_id, recipient_id, balance_id, reference, amount_sats, attempt, status, custom_records, destination,
+    INSERT INTO payment (id, payout_id, recipient_id, balance_id, app_id, reference, amount_sats, attempt, status, custom_records, destination,
                          error_code, error_message, created_at, sent_at, finished_at)
-    SELECT ${s.apps * s.feeds * s.itemsPerFeed * 4} + b.id, ${s.payouts}, b.recipient_id, b.id, 'reads-failed-' || b.id, 1, 3, 'failed', '{}', r.address,
+    SELECT ${s.apps * s.feeds * s.itemsPerFeed * 4} + b.id, ${s.payouts}, b.recipient_id, b.id, b.app_id, 'reads-failed-' || b.id, 1, 3, 'failed', '{}', r.address,
            'no_route', 'no route to the node', t, t, t + interval '2 seconds'
     FROM balance b JOIN app_recipient ar ON ar.recipient_id = b.recipient_id AND ar.app_id = b.app_id AND ar.parked
     JOIN recipient r ON r.id = b.recipient_id CROSS JOIN LATERAL (SELECT timestamp '2026-11-01' + ${s.payouts} * interval '1 day' AS t) x;

@@ -55,8 +55,8 @@ describe('ledger check', () => {
     const [payout] = await db(`INSERT INTO payout (trigger, status) VALUES ('manual', 'completed') RETURNING id`);
     const pay = async (reference: string, hash: string) => {
       const paid =
-        await db(`INSERT INTO payment (payout_id, recipient_id, balance_id, reference, amount_sats, attempt, status, custom_records, destination, payment_hash)
-          VALUES (${payout.id}, ${recipient.id}, ${balance.id}, '${reference}', 10, 1, 'succeeded', '{}', '03${'1'.repeat(64)}', '${hash}') RETURNING id`);
+        await db(`INSERT INTO payment (payout_id, recipient_id, balance_id, app_id, reference, amount_sats, attempt, status, custom_records, destination, payment_hash)
+          VALUES (${payout.id}, ${recipient.id}, ${balance.id}, '', '${reference}', 10, 1, 'succeeded', '{}', '03${'1'.repeat(64)}', '${hash}') RETURNING id`);
       await db(`INSERT INTO payment_part (payment_id, balance_id, msat) VALUES (${paid[0].id}, ${balance.id}, 10000)`);
       return paid;
     };

@@ -145,8 +145,8 @@ describe('the running totals (integration)', () => {
       INSERT INTO balance (recipient_id, app_id, feed_guid, item_guid) SELECT ${recipientId}, 'app', 'plan', 'item-' || i FROM generate_series(1, 20000) i`;
     const payout = await prisma.payout.create({ data: { trigger: 'manual', status: 'completed' } });
     await prisma.$executeRaw`
-      INSERT INTO payment (payout_id, recipient_id, balance_id, reference, amount_sats, attempt, status, custom_records, destination)
-      SELECT ${payout.id}, ${recipientId}, id, 'plan-' || id, 1, 1, CASE WHEN id % 5000 = 0 THEN 'unknown' ELSE 'succeeded' END, '{}', 'x'
+      INSERT INTO payment (payout_id, recipient_id, balance_id, app_id, reference, amount_sats, attempt, status, custom_records, destination)
+      SELECT ${payout.id}, ${recipientId}, id, app_id, 'plan-' || id, 1, 1, CASE WHEN id % 5000 = 0 THEN 'unknown' ELSE 'succeeded' END, '{}', 'x'
       FROM balance WHERE feed_guid = 'plan'`;
     await prisma.$executeRaw`ANALYZE`;
     const plan = (sql: Prisma.Sql) => planOf(prisma, sql);

@@ -111,15 +111,16 @@ export class PaymentMoves {
     if (drafts.length === 0) return [];
     const column = <T>(pick: (draft: PaymentDraft) => T) => drafts.map(pick);
     const rows = await this.tx.$queryRaw<PaymentRow[]>`
-      INSERT INTO payment AS p (payout_id, recipient_id, balance_id, reference, method, destination, amount_sats, attempt, status,
+      INSERT INTO payment AS p (payout_id, recipient_id, balance_id, app_id, reference, method, destination, amount_sats, attempt, status,
                                 custom_records, preimage, payment_hash, comment, simulated)
-      SELECT ${payoutId}::bigint, d.recipient, d.balance, d.reference, d.method, d.destination, d.sats, d.attempt, ${PaymentStatus.Pending}::text,
+      SELECT ${payoutId}::bigint, d.recipient, d.balance, b.app_id, d.reference, d.method, d.destination, d.sats, d.attempt, ${PaymentStatus.Pending}::text,
              d.records, d.preimage, d.hash, d.comment, d.simulated
       FROM unnest(${column((d) => String(d.recipientId))}::bigint[], ${column((d) => String(d.balanceId))}::bigint[], ${column((d) => d.reference)}::text[],
                   ${column((d) => d.method)}::text[], ${column((d) => d.destination)}::text[], ${column((d) => String(satsForWallet(d.amountSats)))}::bigint[],
                   ${column((d) => d.attempt)}::int[], ${column((d) => JSON.stringify(d.customRecords))}::jsonb[], ${column((d) => d.preimage ?? null)}::text[],
                   ${column((d) => d.paymentHash ?? null)}::text[], ${column((d) => d.comment ?? null)}::text[], ${column((d) => d.simulated ?? false)}::boolean[])
            WITH ORDINALITY AS d(recipient, balance, reference, method, destination, sats, attempt, records, preimage, hash, comment, simulated, ord)
+      JOIN balance b ON b.id = d.balance
       ORDER BY d.ord
       RETURNING ${PAYMENT_ROW_COLUMNS}`;
     const ids = new Map(rows.map((r) => [r.reference, r.id]));

@@ -27,8 +27,8 @@ describe('statement query plans (integration)', () => {
       SELECT i, 'app-a', 'b-' || i, '{}', 1000, gen_random_uuid() FROM generate_series(1, 5000) i;
       UPDATE balance SET boost_id = id WHERE id % 10 = 0 AND id <= 5000;
       INSERT INTO payout (id, trigger, status) VALUES (1, 'schedule', 'completed');
-      INSERT INTO payment (id, payout_id, recipient_id, balance_id, reference, amount_sats, attempt, status, custom_records, destination, fee_sats)
-      SELECT id, 1, recipient_id, id, 'ref-' || id, 4, 1, 'succeeded', '{}', 'x', 1 FROM balance WHERE id % 2 = 0;
+      INSERT INTO payment (id, payout_id, recipient_id, balance_id, app_id, reference, amount_sats, attempt, status, custom_records, destination, fee_sats)
+      SELECT id, 1, recipient_id, id, app_id, 'ref-' || id, 4, 1, 'succeeded', '{}', 'x', 1 FROM balance WHERE id % 2 = 0;
       INSERT INTO payment_part (payment_id, balance_id, msat) SELECT id, balance_id, 4000 FROM payment;
       ANALYZE`);
   }, 120_000);

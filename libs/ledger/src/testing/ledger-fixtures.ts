@@ -36,11 +36,13 @@ export async function planOf(prisma: Pick<PrismaService, '$queryRaw'>, sql: Pris
 // A pending payment of `sats` for a balance, in a run of its own: what a reservation hangs on.
 export async function pendingPayment(prisma: PrismaService, p: { recipientId: bigint; balanceId: bigint; sats: number; reference: string }): Promise<bigint> {
   const payout = await prisma.payout.create({ data: { trigger: 'manual', status: 'completed' } });
+  const { appId } = await prisma.balance.findUniqueOrThrow({ where: { id: p.balanceId }, select: { appId: true } });
   const payment = await prisma.payment.create({
     data: {
       payoutId: payout.id,
       recipientId: p.recipientId,
       balanceId: p.balanceId,
+      appId,
       reference: p.reference,
       amountSats: p.sats,
       destination: pubkey(1),

@@ -54,6 +54,7 @@ describe('Lightning-address rows of processes configured apart (integration)', (
         payoutId: payout.id,
         recipientId: recipient.id,
         balanceId: balance.id,
+        appId: balance.appId,
         reference: `ref-${address}`,
         amountSats: 10n,
         attempt: 1,

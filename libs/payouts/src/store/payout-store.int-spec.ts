@@ -35,11 +35,13 @@ describe('PayoutStore (integration)', () => {
   ) => {
     const { recipientId, balanceId } = opts.balance ?? (await newBalance({ address: opts.address, appId: opts.appId }));
     seq += 1;
+    const { appId } = await prisma.balance.findUniqueOrThrow({ where: { id: balanceId }, select: { appId: true } });
     const payment = await prisma.payment.create({
       data: {
         payoutId,
         recipientId,
         balanceId,
+        appId,
         reference: `ref-${seq}`,
         amountSats: 7,
         attempt: 1,
