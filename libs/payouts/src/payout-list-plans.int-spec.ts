@@ -11,7 +11,7 @@ import { PayoutQueries } from './payout-queries.service.js';
 // run had a payment of the app's, and what the app's payments add up to, are read by the (payout_id, app_id) index,
 // never by walking every payment of the run through its balance. Every statement the list runs is captured and
 // explained with its parameters.
-describe('payout list query plans for an app key (integration)', () => {
+describe('runs and paid per hour for an app key (integration)', () => {
   const config = testConfig();
   const statements: { query: string; params: unknown[] }[] = [];
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.DATABASE_URL }), log: [{ emit: 'event', level: 'query' }] });
@@ -63,5 +63,13 @@ describe('payout list query plans for an app key (integration)', () => {
       const byRunAndApp = nodes.filter((n) => n['Index Name'] === 'payment_payout_id_app_id_idx' && JSON.stringify(n).includes('app_id ='));
       expect({ query: statement.query, byRunAndApp: byRunAndApp.length > 0 }).toEqual({ query: statement.query, byRunAndApp: true });
     }
+  });
+
+  it("counts an app's own payments only in its paid per hour, every app's for an admin", async () => {
+    await db.query(`UPDATE payment SET finished_at = now()`);
+    const lastHour = async (tenant: string | null) => (await queries.paidPerHour(tenant, 1)).hours[0]!;
+    expect(await lastHour('app-b')).toMatchObject({ paidMsat: '5000', keysends: 1 });
+    expect(await lastHour('app-a')).toMatchObject({ paidMsat: '20000000', keysends: 20_000 });
+    expect(await lastHour(null)).toMatchObject({ paidMsat: '20005000', keysends: 20_001 });
   });
 });

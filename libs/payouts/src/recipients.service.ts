@@ -134,6 +134,11 @@ export class RecipientsService {
       );
     }
     if (filter.before !== undefined) conditions.push(Prisma.sql`r.id < ${filter.before}`);
+    // Ordered by accrued, every recipient's totals come from one pass over the balances, so only the first page's
+    // recipients get their app's state and name (a lateral per recipient summed each one's balances in turn).
+    const totals = Prisma.sql`SELECT b.recipient_id, SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed,
+        SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked_msat, SUM(b.paid_msat)::bigint AS paid
+        FROM balance b WHERE true`;
     const found = await this.prisma.$queryRaw<RecipientRow[]>`
       SELECT r.id, r.address, r.custom_key, r.custom_value, COALESCE(n.name, '') AS name, ar.parked, ar.parked_at, ar.next_attempt_at,
              ar.consecutive_failures, ar.last_error_code, ar.last_error_message, ar.last_error_detail,
@@ -141,10 +146,7 @@ export class RecipientsService {
       FROM recipient r
       CROSS JOIN LATERAL (SELECT * FROM app_recipient a WHERE a.recipient_id = r.id ${ofApp} ORDER BY ${WORST_FIRST} LIMIT 1) ar
       LEFT JOIN LATERAL (SELECT a.name FROM app_recipient a WHERE a.recipient_id = r.id ${ofApp} AND a.name <> '' ORDER BY a.updated_at DESC, a.app_id LIMIT 1) n ON true
-      CROSS JOIN LATERAL (
-        SELECT SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight,
-               SUM(b.parked_msat)::bigint AS parked_msat, SUM(b.paid_msat)::bigint AS paid
-        FROM balance b WHERE b.recipient_id = r.id ${ofTenant(filter.tenant)}) t
+      ${filter.order === 'accrued' ? Prisma.sql`JOIN (${totals} ${ofTenant(filter.tenant)} GROUP BY b.recipient_id) t ON t.recipient_id = r.id` : Prisma.sql`CROSS JOIN LATERAL (${totals} AND b.recipient_id = r.id ${ofTenant(filter.tenant)} GROUP BY b.recipient_id) t`}
       ${waitingJoin(this.fingerprint)}
       WHERE ${Prisma.join(conditions, ' AND ')}
       ORDER BY ${filter.order === 'accrued' ? Prisma.sql`t.accrued DESC, r.id DESC` : Prisma.sql`r.id DESC`} LIMIT ${filter.limit + 1}`;
