@@ -7,7 +7,7 @@ import { GroupCommit, inSavepoint, type Outcome, SqlPool } from '@splitstream/pe
 import { type AppCaps, type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
-import { ingestRequestSchema, type ListeningEvent, listeningEventSchema } from './listening-event.schema.js';
+import { ingestRequestSchema, type ListeningEvent, parseListeningEvent } from './listening-event.schema.js';
 
 // What intake made of one event of a request (not to be confused with the ledger's EventStatus: applied or not).
 export const EVENT_VERDICTS = ['accepted', 'duplicate', 'conflict', 'rejected'] as const;
@@ -347,7 +347,7 @@ export class IngestionService {
         const message = `not checked: this answer already holds ${MAX_ISSUES_PER_ANSWER} issues; fix those and send this event again`;
         return void reject(index, ErrorCode.InvalidRequest, [{ path: eventPath(index), message }]);
       }
-      const parsed = listeningEventSchema.safeParse(raw);
+      const parsed = parseListeningEvent(raw);
       if (!parsed.success) {
         const issues = capIssues(toIssues(parsed.error, ['events', index]), Math.min(MAX_ISSUES_PER_EVENT, issuesLeft), eventPath(index));
         issuesLeft -= issues.length;
@@ -413,15 +413,18 @@ export class IngestionService {
     const found = rows.filter((row) => row.ord !== null).map((row) => ({ id: row.id!, event: events[Number(row.ord) - 1]! }));
     const same = found.length
       ? (
-          await client.query<{ same: boolean }>(
-            `SELECT l.payload = p.payload AS same FROM ROWS FROM (unnest($1::bigint[]), jsonb_array_elements($2::jsonb)) WITH ORDINALITY AS p(id, payload, ord)
-             JOIN listening_event l ON l.id = p.id ORDER BY p.ord`,
+          await client.query<{ ord: string; same: boolean }>(
+            `SELECT p.ord::text, l.payload = p.payload AS same
+             FROM ROWS FROM (unnest($1::bigint[]), jsonb_array_elements($2::jsonb)) WITH ORDINALITY AS p(id, payload, ord)
+             JOIN listening_event l ON l.id = p.id`,
             [found.map((f) => f.id), jsonArray(found.map((f) => f.event.c.payload))],
           )
-        ).rows.map((row) => row.same)
+        ).rows
       : [];
     const stored = new Map(requests.map((_, request) => [request, new Map<number, boolean>()]));
-    found.forEach(({ event }, k) => stored.get(event.request)!.set(event.c.index, same[k]!));
+    // A stored event is never deleted: each id found has its row (and is judged a conflict if it had not).
+    const sameAt = new Map(same.map((row) => [Number(row.ord) - 1, row.same]));
+    found.forEach(({ event }, k) => stored.get(event.request)!.set(event.c.index, sameAt.get(k) === true));
     const own = new Map(rows.filter((row) => row.app !== null).map((row) => [row.app!, row]));
     const bigintOrNull = (value: string | null | undefined) => (value == null ? null : BigInt(value));
     const caps = new Map(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { pubkey } from '../../money/src/testing/value-builders.js';
 import { toIssues } from '@splitstream/money';
-import { ingestRequestSchema, listeningEventSchema } from './listening-event.schema.js';
+import { ingestRequestSchema, listeningEventSchema, parseListeningEvent } from './listening-event.schema.js';
 
 const event = (extra: object = {}) => ({
   id: 'app-generated-unique-id-1',
@@ -119,6 +119,47 @@ describe('listeningEventSchema: worth and the bLIP-10 record', () => {
     };
     expect(issuesOf(event({ ...long, value: partytime })).map((i) => i.path)).toEqual(['value.valueTimeSplits[0].remoteItem.feedGuid']);
     expect(issuesOf(event({ ...long, value: native })).map((i) => i.path)).toEqual(['value.timeSplits[0].remoteFeedGuid']);
+  });
+});
+
+describe('parseListeningEvent: value blocks judged once', () => {
+  const recipients = [{ type: 'node', address: pubkey(1), split: 1 }];
+  const remoteItem = { feedGuid: 'g'.repeat(256), itemGuid: 'h'.repeat(256) };
+  const partytime = { type: 'lightning', method: 'keysend', recipients, valueTimeSplits: [{ startTime: 0, duration: 10, remoteItem, recipients }] };
+  const judged = (input: unknown) => {
+    const result = parseListeningEvent(structuredClone(input));
+    return result.success ? { data: result.data } : { issues: toIssues(result.error) };
+  };
+
+  it("gives a block seen before exactly the block schema's answer, in every shape", () => {
+    for (const value of [event().value, partytime, { model: { type: 'lightning', method: 'keysend' }, destinations: recipients }]) {
+      const expected = { data: listeningEventSchema.parse(structuredClone(event({ value }))) };
+      expect(judged(event({ value }))).toEqual(expected);
+      expect(judged(event({ value }))).toEqual(expected); // remembered now
+    }
+  });
+
+  it("still judges each event's own fields, and its record with the remembered block's remote items", () => {
+    expect(judged(event({ value: partytime }))).toHaveProperty('data');
+    expect(judged(event({ value: partytime, seconds: 0 }))).toEqual({ issues: [{ path: 'seconds', message: SECONDS_RULE }] });
+    const long = { feedGuid: 'f'.repeat(200), itemGuid: 'i'.repeat(200) };
+    expect(judged(event({ ...long, value: partytime }))).toEqual({
+      issues: [expect.objectContaining({ path: 'value.valueTimeSplits[0].remoteItem.feedGuid' })],
+    });
+  });
+
+  it('never remembers a block that failed: its issues come in full each time', () => {
+    const bad = { type: 'lightning', method: 'keysend', recipients: [{ type: 'node', address: 'nope', split: 1 }] };
+    const first = judged(event({ value: bad }));
+    expect(first).toHaveProperty('issues');
+    expect(judged(event({ value: bad }))).toEqual(first);
+  });
+
+  it('shares a remembered block frozen, so no event can change what another stores', () => {
+    const { data } = judged(event({ value: partytime })) as { data: { value: object } };
+    const again = judged(event({ value: partytime, id: 'another' })) as { data: { value: object } };
+    expect(again.data.value).toBe(data.value); // the very block judged before, not judged again
+    expect(Object.isFrozen(data.value)).toBe(true);
   });
 });
 

@@ -123,6 +123,8 @@ export class PaymentMoves {
       JOIN balance b ON b.id = d.balance
       ORDER BY d.ord
       RETURNING ${PAYMENT_ROW_COLUMNS}`;
+    // Each draft's balance exists (its money was read from it); a draft dropped by the join would be a bug, never a payment.
+    if (rows.length !== drafts.length) throw new Error(`recorded ${rows.length} of ${drafts.length} payments: a draft's balance is missing`);
     const ids = new Map(rows.map((r) => [r.reference, r.id]));
     const parts = drafts.flatMap((d) => {
       const own = d.parts ?? [{ balanceId: d.balanceId, msat: satsToMsat(d.amountSats) }];

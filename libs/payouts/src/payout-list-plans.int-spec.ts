@@ -27,11 +27,12 @@ describe('runs and paid per hour for an app key (integration)', () => {
       INSERT INTO app_recipient (recipient_id, app_id) VALUES (1, 'app-a'), (1, 'app-b');
       INSERT INTO balance (id, recipient_id, app_id, feed_guid, item_guid)
       SELECT i, 1, CASE WHEN i = 1 THEN 'app-b' ELSE 'app-a' END, 'f', 'i-' || i FROM generate_series(1, 20001) i;
-      INSERT INTO payout (id, trigger, status) VALUES (1, 'schedule', 'completed'), (2, 'schedule', 'completed'), (3, 'schedule', 'completed');
+      INSERT INTO payout (id, trigger, status) VALUES (1, 'schedule', 'completed'), (2, 'schedule', 'completed'), (3, 'schedule', 'completed'),
+        (4, 'boost', 'completed');
       INSERT INTO payment (payout_id, recipient_id, balance_id, app_id, reference, amount_sats, attempt, status, custom_records, destination)
       SELECT 1 + i % 2, 1, i, 'app-a', 'a-' || i, 1, 1, 'succeeded', '{}', 'x' FROM generate_series(2, 20001) i;
       INSERT INTO payment (payout_id, recipient_id, balance_id, app_id, reference, amount_sats, attempt, status, custom_records, destination)
-      VALUES (3, 1, 1, 'app-b', 'b-1', 5, 1, 'succeeded', '{}', 'x');
+      VALUES (3, 1, 1, 'app-b', 'b-1', 5, 1, 'succeeded', '{}', 'x'), (4, 1, 2, 'app-a', 'a-boost', 1, 1, 'succeeded', '{}', 'x');
       ANALYZE`);
   }, 120_000);
   afterAll(async () => {
@@ -47,6 +48,9 @@ describe('runs and paid per hour for an app key (integration)', () => {
   };
 
   it("shows app B its own run whole and app A's runs as nothing due, reading payments by run and app only", async () => {
+    statements.length = 0;
+    // Run 4 paid only app A's boosts: app B never sees it.
+    expect((await queries.list('app-a', 20)).payouts.map((p) => p.id)).toEqual(['4', '3', '2', '1']);
     statements.length = 0;
     const { payouts } = await queries.list('app-b', 20);
     expect(payouts.map((p) => [p.id, p.status, p.totals.keysends, p.totals.paidSats])).toEqual([
@@ -69,7 +73,7 @@ describe('runs and paid per hour for an app key (integration)', () => {
     await db.query(`UPDATE payment SET finished_at = now()`);
     const lastHour = async (tenant: string | null) => (await queries.paidPerHour(tenant, 1)).hours[0]!;
     expect(await lastHour('app-b')).toMatchObject({ paidMsat: '5000', keysends: 1 });
-    expect(await lastHour('app-a')).toMatchObject({ paidMsat: '20000000', keysends: 20_000 });
-    expect(await lastHour(null)).toMatchObject({ paidMsat: '20005000', keysends: 20_001 });
+    expect(await lastHour('app-a')).toMatchObject({ paidMsat: '20001000', keysends: 20_001 });
+    expect(await lastHour(null)).toMatchObject({ paidMsat: '20006000', keysends: 20_002 });
   });
 });

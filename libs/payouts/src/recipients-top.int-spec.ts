@@ -12,11 +12,12 @@ describe('top recipients (integration)', () => {
 
   beforeAll(async () => {
     await truncateAll(config.DATABASE_URL);
-    // Recipient i: 10 balances of app-a worth i msat each, and for i <= 3 one of app-b worth 100 msat.
+    // Recipient i: 10 balances of app-a worth i msat each, and for i <= 3 one of app-b worth 100 msat (4 is known to
+    // app-b, without a balance of its).
     await prisma.$executeRawUnsafe(`
       INSERT INTO recipient (id, address) SELECT i, 'r' || i FROM generate_series(1, 6) i;
       INSERT INTO app_recipient (recipient_id, app_id, name) SELECT i, 'app-a', 'A' || i FROM generate_series(1, 6) i;
-      INSERT INTO app_recipient (recipient_id, app_id, name) SELECT i, 'app-b', 'B' || i FROM generate_series(1, 3) i;
+      INSERT INTO app_recipient (recipient_id, app_id, name) SELECT i, 'app-b', 'B' || i FROM generate_series(1, 4) i; -- 4: no balance of app-b
       INSERT INTO balance (recipient_id, app_id, feed_guid, item_guid, accrued_msat, owed_msat)
       SELECT i, 'app-a', 'f', 'i-' || k, i, i FROM generate_series(1, 6) i CROSS JOIN generate_series(1, 10) k;
       INSERT INTO balance (recipient_id, app_id, feed_guid, item_guid, accrued_msat, owed_msat)
