@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { episodeFields, feedUrlProblem, listenerIdSchema } from '@splitstream/ingestion';
+import { appsOwnId, episodeFields, feedUrlProblem, listenerIdSchema } from '@splitstream/ingestion';
 import {
   BLIP10_MAX_BYTES,
   customKeyProblem,
@@ -19,11 +19,7 @@ export const MAX_BOOST_MESSAGE_CHARACTERS = 1_000;
 // set aside with the reason, never cut).
 export const boostSchema = strictObject(
   {
-    id: z
-      .string({ error: 'must be a string of 1 to 128 characters' })
-      .min(1, 'must be a string of 1 to 128 characters')
-      .max(128, 'must be a string of 1 to 128 characters')
-      .meta({ example: 'boost-2026-12-03-0001', pattern: '^[\\s\\S]{1,128}$' }),
+    id: appsOwnId('boost-2026-12-03-0001'),
     ...episodeFields,
     amountSats: z
       .number({ error: 'must be a whole number of sats from 1 to 100000000' })

@@ -10,6 +10,7 @@ export {
   type IngestResult,
 } from './ingestion.service.js';
 export {
+  appsOwnId,
   episodeFields,
   feedUrlProblem,
   ingestRequestSchema,

@@ -55,6 +55,15 @@ export function feedUrlProblem(feedUrl: string): string | undefined {
 // The app's own stable id for the listener (opaque to us): the key of the per-listener daily spend cap.
 export const listenerIdSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces (e.g. a UUID or a hash)');
 
+// The app's own id for an event or a boost: any text of 1 to 128 characters (field-docs would otherwise give it the
+// database-id pattern).
+export const appsOwnId = (example: string) =>
+  z
+    .string({ error: 'must be a string of 1 to 128 characters' })
+    .min(1, 'must be a string of 1 to 128 characters')
+    .max(128, 'must be a string of 1 to 128 characters')
+    .meta({ example, pattern: '^[\\s\\S]{1,128}$' });
+
 // What an event (or a boost) says about the episode and where in it the listener was.
 export const episodeFields = {
   feedGuid: z.string({ error: 'is required (the podcast:guid)' }).min(1, 'is required (the podcast:guid)').max(256),
@@ -70,12 +79,7 @@ export const episodeFields = {
 // One listening event with its value block judged by `value` (the block schema, or a block judged before).
 const eventSchemaWith = <V extends z.ZodType<ValueBlock, unknown>>(value: V) =>
   strictObject({
-    id: z
-      .string({ error: 'must be a string of 1 to 128 characters' })
-      .min(1, 'must be a string of 1 to 128 characters')
-      .max(128, 'must be a string of 1 to 128 characters')
-      // The app's own id for the event: any text (field-docs would otherwise give it the database-id pattern).
-      .meta({ example: 'app-generated-unique-id-1', pattern: '^[\\s\\S]{1,128}$' }),
+    id: appsOwnId('app-generated-unique-id-1'),
     ...episodeFields,
     seconds: decimalSeconds('0.001', 3600),
     satsPerMinute: wholeNumber(1, 100_000),
