@@ -154,7 +154,9 @@ export const listeningEventSchema = eventSchemaWith(valueBlockSchema);
 const REMEMBERED_BLOCK_CHARS = 4 * 1024 * 1024;
 const judgedBlocks = new Map<string, ValueBlock>();
 let judgedChars = 0;
-const listeningEventWithJudgedBlock = eventSchemaWith(z.unknown().transform((value) => judgedBlocks.get(JSON.stringify(value))!));
+// The block judged before, for the one synchronous parse that names it (its text is computed once per event).
+let judgedBlock: ValueBlock | undefined;
+const listeningEventWithJudgedBlock = eventSchemaWith(z.unknown().transform(() => judgedBlock!));
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -168,7 +170,8 @@ function deepFreeze<T>(value: T): T {
 export function parseListeningEvent(raw: unknown): z.ZodSafeParseResult<ListeningEvent> {
   const value = (raw as { value?: unknown } | null)?.value;
   const text = value !== null && typeof value === 'object' ? JSON.stringify(value) : undefined;
-  if (text !== undefined && judgedBlocks.has(text)) return listeningEventWithJudgedBlock.safeParse(raw);
+  judgedBlock = text === undefined ? undefined : judgedBlocks.get(text);
+  if (judgedBlock !== undefined) return listeningEventWithJudgedBlock.safeParse(raw);
   const parsed = listeningEventSchema.safeParse(raw);
   if (parsed.success && parsed.data.value !== undefined && text !== undefined) {
     if (judgedChars + text.length > REMEMBERED_BLOCK_CHARS) {
