@@ -1,14 +1,28 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 
+// The kernel's ephemeral ports: every outgoing connection (to PostgreSQL, Redis, the simulators) takes one.
+const EPHEMERAL_LOW = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0] ?? 32768);
+const LOWEST_PORT = 10_000;
+
+// A port free now, for a server the test starts a little later. Drawn below the ephemeral range: a port the kernel
+// handed out (port 0) could be taken by an outgoing connection before the server listens on it (it happened:
+// WORKER_METRICS_PORT, EADDRINUSE).
 export async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
+  for (;;) {
+    const port = LOWEST_PORT + Math.floor(Math.random() * (EPHEMERAL_LOW - LOWEST_PORT));
+    const server = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!free) continue;
+    server.close();
+    await once(server, 'close');
+    return port;
+  }
 }
 
 // A Redis server of the test's own, so stopping it does not disturb anything else using the machine's Redis.

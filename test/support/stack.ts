@@ -48,13 +48,21 @@ export async function startStack(overrides: Record<string, string> = {}, options
   const apps: INestApplication[] = [];
   const api = await createApi(config);
   apps.push(api);
-  const baseUrl = await listen(api);
+  let baseUrl: string;
   let worker: INestApplication | undefined;
   let workerUrl: string | undefined;
-  if (options.worker !== false) {
-    worker = await createWorker(config);
-    apps.push(worker);
-    workerUrl = await listen(worker);
+  try {
+    baseUrl = await listen(api);
+    if (options.worker !== false) {
+      worker = await createWorker(config);
+      apps.push(worker);
+      workerUrl = await listen(worker);
+    }
+  } catch (error) {
+    // A stack that could not start closes what it opened, so the test fails instead of jest hanging on it.
+    for (const app of apps.reverse()) await app.close().catch(() => undefined);
+    await sim.close();
+    throw error;
   }
   const { key } = await api.get(ApiKeysService).create('test-app', ALL_SCOPES);
   const http = apiClient(baseUrl, key);
