@@ -77,6 +77,14 @@ describe('ledger check', () => {
     await db(`DELETE FROM payment_part WHERE payment_id = ${second.id}`);
     await db(`DELETE FROM payment WHERE id = ${second.id}`);
     expect(cli().status).toBe(0);
+
+    // A payment recorded for another app than the balance it pays (its app's runs list would count it).
+    await db(`UPDATE payment SET app_id = 'other-app' WHERE id = ${first.id}`);
+    const misfiled = cli();
+    expect(misfiled.status).toBe(1);
+    expect(JSON.parse(misfiled.stdout).problems).toEqual([`payment ${first.id} is recorded for app "other-app" but pays a balance of app ""`]);
+    await db(`UPDATE payment SET app_id = '' WHERE id = ${first.id}`);
+    expect(cli().status).toBe(0);
   });
 
   it('the database itself refuses a balance that does not add up', async () => {

@@ -132,7 +132,8 @@ async function sumBalances(db: Queryable, tenant: string | null = null): Promise
 }
 
 // The payments prove the books: per recipient, paid msat is the sum of its succeeded payments, per balance the sum
-// of its parts of them, and no payment hash is paid twice. Each problem names the recipient and the payments.
+// of its parts of them, no payment hash is paid twice, and a payment pays only its own app's balances. Each problem
+// names the recipient and the payments.
 async function paymentProblems(db: Queryable): Promise<string[]> {
   const recipients = await db.$queryRaw<
     { recipient_id: bigint; balances_paid_msat: bigint | null; payments_sats: bigint | null; payment_ids: bigint[] | null }[]
@@ -162,9 +163,15 @@ async function paymentProblems(db: Queryable): Promise<string[]> {
     LEFT JOIN (SELECT pp.balance_id, SUM(pp.msat) AS msat FROM payment_part pp JOIN payment p ON p.id = pp.payment_id
                WHERE p.status = ${PaymentStatus.Succeeded} GROUP BY pp.balance_id) pp ON pp.balance_id = b.id
     WHERE b.paid_msat <> COALESCE(pp.msat, 0) ORDER BY b.id LIMIT 10`;
+  // A payment names its app (what an app's list of runs and its totals read): every balance it pays is that app's.
+  const apps = await db.$queryRaw<{ id: bigint; app: string; paying: string }[]>`
+    SELECT DISTINCT ON (p.id) p.id, p.app_id AS app, b.app_id AS paying FROM payment p
+    JOIN payment_part pp ON pp.payment_id = p.id JOIN balance b ON b.id = pp.balance_id
+    WHERE b.app_id <> p.app_id ORDER BY p.id LIMIT 10`;
   return [
     ...problems,
     ...twice.map((t) => `payment hash ${t.payment_hash} is paid twice: payments ${t.ids.join(', ')}`),
+    ...apps.map((a) => `payment ${a.id} is recorded for app ${JSON.stringify(a.app)} but pays a balance of app ${JSON.stringify(a.paying)}`),
     ...parts.map((p) => `payment ${p.id}: its parts add up to ${p.msat ?? 0n} msat, the payment is ${satsToMsat(p.sats)} msat`),
     ...balances.map((b) => `balance ${b.id}: ${b.paid} msat paid, its parts of succeeded payments ${b.parts} msat`),
   ];
