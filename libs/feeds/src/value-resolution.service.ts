@@ -13,9 +13,8 @@ const RETRY_CHUNK = 500;
 const WAITS_FOR_VALUE = Prisma.sql`applied_at IS NULL AND apply_error IS NULL AND NOT (payload ? 'value') AND resolved_value IS NULL
   AND (resolve_after IS NULL OR resolve_after <= now())`;
 // Events asked for by id are found by id only, with WAITS_FOR_VALUE judged on each row found: in the WHERE clause
-// it matches the awaiting index's predicate, and under a backlog the planner (stale statistics, generic plan)
-// walked that whole index for every apply job (about 300 ms each at 50,000 waiting events) instead of 100 key
-// lookups.
+// it matches the awaiting index's predicate, and under a backlog the planner (statistics from before it) walked
+// that whole index for every apply job (about 300 ms each at 50,000 waiting events) instead of 100 key lookups.
 export const anyWaitingSql = (eventIds: bigint[]) =>
   Prisma.sql`SELECT COALESCE(bool_or(${WAITS_FOR_VALUE}), false) AS waiting FROM listening_event WHERE id = ANY(${eventIds.map(String)}::bigint[])`;
 export const waitingAmongSql = (eventIds: bigint[]) =>

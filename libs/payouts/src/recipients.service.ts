@@ -119,7 +119,8 @@ export class RecipientsService {
   // Newest first; `nextBefore` is the cursor of the next page (null on the last).
   async list(filter: RecipientFilter) {
     const ofApp = filter.tenant === null ? Prisma.empty : Prisma.sql`AND a.app_id = ${filter.tenant}`;
-    const conditions = [Prisma.sql`t.accrued IS NOT NULL`];
+    // A recipient without a balance (of the tenant's) has no totals row, so it is never listed.
+    const conditions: Prisma.Sql[] = [];
     if (filter.id !== undefined) conditions.push(Prisma.sql`r.id = ${filter.id}`);
     if (filter.identity) {
       const { address, customKey = '', customValue = '' } = filter.identity;
@@ -136,9 +137,10 @@ export class RecipientsService {
     if (filter.before !== undefined) conditions.push(Prisma.sql`r.id < ${filter.before}`);
     // Ordered by accrued, every recipient's totals come from one pass over the balances, so only the first page's
     // recipients get their app's state and name (a lateral per recipient summed each one's balances in turn).
-    const totals = Prisma.sql`SELECT b.recipient_id, SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed,
-        SUM(b.in_flight_msat)::bigint AS in_flight, SUM(b.parked_msat)::bigint AS parked_msat, SUM(b.paid_msat)::bigint AS paid
-        FROM balance b WHERE true`;
+    const totals = (ofRecipient: Prisma.Sql) => Prisma.sql`
+      SELECT b.recipient_id, SUM(b.accrued_msat)::bigint AS accrued, SUM(b.owed_msat)::bigint AS owed, SUM(b.in_flight_msat)::bigint AS in_flight,
+             SUM(b.parked_msat)::bigint AS parked_msat, SUM(b.paid_msat)::bigint AS paid
+      FROM balance b WHERE true ${ofRecipient} ${ofTenant(filter.tenant)} GROUP BY b.recipient_id`;
     const found = await this.prisma.$queryRaw<RecipientRow[]>`
       SELECT r.id, r.address, r.custom_key, r.custom_value, COALESCE(n.name, '') AS name, ar.parked, ar.parked_at, ar.next_attempt_at,
              ar.consecutive_failures, ar.last_error_code, ar.last_error_message, ar.last_error_detail,
@@ -146,9 +148,9 @@ export class RecipientsService {
       FROM recipient r
       CROSS JOIN LATERAL (SELECT * FROM app_recipient a WHERE a.recipient_id = r.id ${ofApp} ORDER BY ${WORST_FIRST} LIMIT 1) ar
       LEFT JOIN LATERAL (SELECT a.name FROM app_recipient a WHERE a.recipient_id = r.id ${ofApp} AND a.name <> '' ORDER BY a.updated_at DESC, a.app_id LIMIT 1) n ON true
-      ${filter.order === 'accrued' ? Prisma.sql`JOIN (${totals} ${ofTenant(filter.tenant)} GROUP BY b.recipient_id) t ON t.recipient_id = r.id` : Prisma.sql`CROSS JOIN LATERAL (${totals} AND b.recipient_id = r.id ${ofTenant(filter.tenant)} GROUP BY b.recipient_id) t`}
+      ${filter.order === 'accrued' ? Prisma.sql`JOIN (${totals(Prisma.empty)}) t ON t.recipient_id = r.id` : Prisma.sql`CROSS JOIN LATERAL (${totals(Prisma.sql`AND b.recipient_id = r.id`)}) t`}
       ${waitingJoin(this.fingerprint)}
-      WHERE ${Prisma.join(conditions, ' AND ')}
+      ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}
       ORDER BY ${filter.order === 'accrued' ? Prisma.sql`t.accrued DESC, r.id DESC` : Prisma.sql`r.id DESC`} LIMIT ${filter.limit + 1}`;
     const { rows, nextBefore } = pageOf(found, filter.limit);
     const apps = filter.tenant === null ? await this.appStates(rows.map((r) => r.id)) : undefined;
