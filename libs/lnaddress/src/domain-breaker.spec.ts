@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { afterFailure, breakerPhase, type BreakerState, CLOSED, type CallVerdict, DomainGate, inDomainLanes } from './domain-breaker.js';
+import { afterFailure, breakerPhase, type BreakerState, type BreakerStore, CLOSED, type CallVerdict, DomainGate, inDomainLanes } from './domain-breaker.js';
 
 const settings = { failures: 3, openSeconds: 60 };
 const t0 = new Date('2026-12-02T10:00:00Z');
@@ -12,6 +12,23 @@ function deferred() {
   let settle!: (verdict: CallVerdict) => void;
   const promise = new Promise<CallVerdict>((resolve) => (settle = resolve));
   return { promise, settle };
+}
+
+// A store of one domain's breaker, as the database keeps it: each failure counted against what is stored.
+function memoryStore(stored: BreakerState = CLOSED) {
+  const records: [BreakerState, unknown][] = [];
+  const store: BreakerStore = {
+    failed: async (_domain, failure, next) => {
+      stored = next(stored);
+      records.push([stored, failure]);
+      return stored;
+    },
+    answered: async () => {
+      stored = CLOSED;
+      records.push([stored, null]);
+    },
+  };
+  return { store, records, stored: () => stored };
 }
 
 describe('domain circuit breaker (pure)', () => {
@@ -30,15 +47,9 @@ describe('domain circuit breaker (pure)', () => {
   });
 
   it('admits no call while open, and closes on an answer (a success forgets the failures)', async () => {
-    const stored: [BreakerState, unknown][] = [];
+    const { store, records: stored } = memoryStore();
     let now = t0;
-    const gate = new DomainGate(
-      'slow.test',
-      CLOSED,
-      settings,
-      async (_d, state, f) => void stored.push([state, f]),
-      () => now,
-    );
+    const gate = new DomainGate('slow.test', CLOSED, settings, store, () => now);
     for (let i = 0; i < 3; i++) expect(await gate.through(async () => unanswered)).toEqual(unanswered);
     const calls = jest.fn(async (): Promise<CallVerdict> => ({ answered: true }));
     expect(await gate.through(calls)).toBeUndefined();
@@ -53,10 +64,10 @@ describe('domain circuit breaker (pure)', () => {
   });
 
   it('stores nothing for an answer while closed with no failures', async () => {
-    const changed = jest.fn(async () => undefined);
-    const gate = new DomainGate('ok.test', CLOSED, settings, changed);
+    const { store, records } = memoryStore();
+    const gate = new DomainGate('ok.test', CLOSED, settings, store);
     await gate.through(async () => ({ answered: true }));
-    expect(changed).not.toHaveBeenCalled();
+    expect(records).toEqual([]);
   });
 
   it('sends one probe at a time when half open: the others wait for its verdict, and are not called if it fails', async () => {
@@ -64,7 +75,7 @@ describe('domain circuit breaker (pure)', () => {
       'half.test',
       { consecutiveFailures: 3, openUntil: at(-1) },
       settings,
-      async () => undefined,
+      memoryStore({ consecutiveFailures: 3, openUntil: at(-1) }).store,
       () => t0,
     );
     const probe = deferred();
@@ -85,7 +96,7 @@ describe('domain circuit breaker (pure)', () => {
       'back.test',
       { consecutiveFailures: 5, openUntil: at(-1) },
       settings,
-      async () => undefined,
+      memoryStore({ consecutiveFailures: 5, openUntil: at(-1) }).store,
       () => t0,
     );
     const probe = deferred();
@@ -94,6 +105,32 @@ describe('domain circuit breaker (pure)', () => {
     probe.settle({ answered: true });
     expect(await Promise.all([first, second])).toEqual([{ answered: true }, { answered: true }]);
     expect(gate.current).toEqual(CLOSED);
+  });
+
+  it('counts failures others recorded meanwhile, and keeps the furthest state when records come back out of order', async () => {
+    // Another pass recorded 2 failures since this gate loaded its state.
+    const { store, stored } = memoryStore({ consecutiveFailures: 2, openUntil: null });
+    const returns = [deferred(), deferred()];
+    let calls = 0;
+    const slowStore: BreakerStore = {
+      failed: async (domain, failure, next) => {
+        const state = await store.failed(domain, failure, next);
+        const held = returns[calls++]!;
+        await held.promise;
+        return state;
+      },
+      answered: store.answered,
+    };
+    const gate = new DomainGate('busy.test', CLOSED, settings, slowStore, () => t0);
+    const both = Promise.all([gate.through(async () => unanswered), gate.through(async () => unanswered)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stored()).toEqual({ consecutiveFailures: 4, openUntil: at(60) });
+    returns[1]!.settle(unanswered);
+    await new Promise((resolve) => setImmediate(resolve));
+    returns[0]!.settle(unanswered);
+    await both;
+    expect(gate.current).toEqual({ consecutiveFailures: 4, openUntil: at(60) });
+    expect(await gate.through(async () => ({ answered: true }))).toBeUndefined();
   });
 });
 

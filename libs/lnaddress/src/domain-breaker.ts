@@ -37,8 +37,15 @@ export function afterFailure(state: BreakerState, settings: BreakerSettings, now
 // What a call reported: the domain answered (whatever it said), or it did not (no connection, no answer in time).
 export type CallVerdict = { answered: true } | { answered: false; failure: DomainFailure };
 
+// Where breakers' states are kept. A failure is counted against the stored state, under a lock, so failures
+// recorded at once (this pass's calls, other passes, other workers) are all counted.
+export interface BreakerStore {
+  failed(domain: string, failure: DomainFailure, next: (stored: BreakerState) => BreakerState): Promise<BreakerState>;
+  answered(domain: string): Promise<void>;
+}
+
 // One domain's breaker for one pass over its addresses: admits calls while closed, one probe at a time while
-// half open (the others wait for its verdict), none while open; `changed` is told every new state, to store it.
+// half open (the others wait for its verdict), none while open; every verdict is recorded in the store.
 export class DomainGate {
   private probe: Promise<void> | undefined;
 
@@ -46,7 +53,7 @@ export class DomainGate {
     readonly domain: string,
     private state: BreakerState,
     private readonly settings: BreakerSettings,
-    private readonly changed: (domain: string, state: BreakerState, failure: DomainFailure | null) => Promise<void>,
+    private readonly store: BreakerStore,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -75,11 +82,13 @@ export class DomainGate {
     if (verdict.answered) {
       if (this.state.consecutiveFailures === 0 && this.state.openUntil === null) return;
       this.state = CLOSED;
-      await this.changed(this.domain, this.state, null);
+      await this.store.answered(this.domain);
       return;
     }
-    this.state = afterFailure(this.state, this.settings, this.now());
-    await this.changed(this.domain, this.state, verdict.failure);
+    const now = this.now();
+    const stored = await this.store.failed(this.domain, verdict.failure, (before) => afterFailure(before, this.settings, now));
+    // Concurrent records may come back out of order: the gate keeps the furthest state it has seen.
+    if (stored.consecutiveFailures >= this.state.consecutiveFailures) this.state = stored;
   }
 }
 

@@ -19,6 +19,7 @@ export {
   inDomainLanes,
   type BreakerPhase,
   type BreakerSettings,
+  type BreakerStore,
   type BreakerState,
   type CallVerdict,
   type DomainFailure,

@@ -1,3 +1,4 @@
+import { afterFailure } from '@splitstream/lnaddress';
 import { PrismaService } from '@splitstream/persistence';
 import { truncateAll } from '../../../../test/support/database.js';
 import { testConfig } from '../../../../test/support/test-config.js';
@@ -75,5 +76,37 @@ describe('AddressStore.toResolve (integration)', () => {
     // An address owed by both apps takes the better of its turns.
     await owe('app-a', 'f9@fail.test');
     expect((await store.toResolve({ ...select, perDomain: 3 })).slice(0, 4)).toEqual(['alice@pods.test', 'soon@b.test', 'carol@pods.test', 'n0@many.test']);
+  });
+});
+
+// A domain's breaker as passes record into it at once (calls of one pass timing out together, passes of several
+// workers): every failure is counted, the breaker opening at the count the rule says.
+describe('AddressStore breakers (integration)', () => {
+  const config = testConfig();
+  const prisma = new PrismaService(config);
+  const store = new AddressStore(prisma, config);
+  const settings = { failures: 5, openSeconds: 60 };
+  const failure = { code: 'lnaddress_unreachable', message: 'no answer', detail: 'timeout' };
+
+  beforeEach(() => truncateAll(config.DATABASE_URL));
+  afterAll(() => prisma.$disconnect());
+
+  it('counts every one of failures recorded at once, and an answer closes the breaker and clears the reason', async () => {
+    const now = new Date();
+    const states = await Promise.all(
+      Array.from({ length: 8 }, () => store.breakerFailed('busy.test', failure, (before) => afterFailure(before, settings, now))),
+    );
+    expect(states.map((s) => s.consecutiveFailures).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await prisma.lnaddressDomain.findUniqueOrThrow({ where: { domain: 'busy.test' } })).toMatchObject({
+      consecutiveFailures: 8,
+      openUntil: new Date(now.getTime() + 60_000),
+      lastErrorCode: 'lnaddress_unreachable',
+    });
+    await store.breakerAnswered('busy.test');
+    expect(await prisma.lnaddressDomain.findUniqueOrThrow({ where: { domain: 'busy.test' } })).toMatchObject({
+      consecutiveFailures: 0,
+      openUntil: null,
+      lastErrorCode: null,
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import type { AddressRoute, BreakerState, DomainFailure } from '@splitstream/lnaddress';
+import { type AddressRoute, type BreakerState, CLOSED, type DomainFailure } from '@splitstream/lnaddress';
 import { PrismaService } from '@splitstream/persistence';
 import { resolutionFingerprint } from './fingerprint.js';
 
@@ -104,15 +104,36 @@ export class AddressStore {
     return new Map(rows.map((r) => [r.domain, { consecutiveFailures: r.consecutiveFailures, openUntil: r.openUntil }]));
   }
 
-  // A failure's reason is kept while the domain fails; an answer clears it.
-  async saveBreaker(domain: string, state: BreakerState, failure: DomainFailure | null): Promise<void> {
+  // A failure's reason is kept while the domain fails; an answer clears it. The row is locked from read to write:
+  // failures recorded at once are each counted (a stale row counts as closed).
+  async breakerFailed(domain: string, failure: DomainFailure, next: (stored: BreakerState) => BreakerState): Promise<BreakerState> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`INSERT INTO lnaddress_domain (domain, fingerprint) VALUES (${domain}, ${this.fingerprint}) ON CONFLICT (domain) DO NOTHING`;
+      const [row] = await tx.$queryRaw<{ consecutive_failures: number; open_until: Date | null; fingerprint: string }[]>`
+        SELECT consecutive_failures, open_until, fingerprint FROM lnaddress_domain WHERE domain = ${domain} FOR UPDATE`;
+      const state = next(row!.fingerprint === this.fingerprint ? { consecutiveFailures: row!.consecutive_failures, openUntil: row!.open_until } : CLOSED);
+      await tx.lnaddressDomain.update({
+        where: { domain },
+        data: {
+          ...state,
+          updatedAt: new Date(),
+          lastErrorCode: failure.code,
+          lastErrorMessage: failure.message,
+          lastErrorDetail: failure.detail,
+          fingerprint: this.fingerprint,
+        },
+      });
+      return state;
+    });
+  }
+
+  async breakerAnswered(domain: string): Promise<void> {
     const fields = {
-      consecutiveFailures: state.consecutiveFailures,
-      openUntil: state.openUntil,
+      ...CLOSED,
       updatedAt: new Date(),
-      lastErrorCode: failure?.code ?? null,
-      lastErrorMessage: failure?.message ?? null,
-      lastErrorDetail: failure?.detail ?? null,
+      lastErrorCode: null,
+      lastErrorMessage: null,
+      lastErrorDetail: null,
       fingerprint: this.fingerprint,
     };
     await this.prisma.lnaddressDomain.upsert({ where: { domain }, create: { domain, ...fields }, update: fields });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { type BreakerSettings, type BreakerState, CLOSED, type DomainFailure, DomainGate } from '@splitstream/lnaddress';
+import { type BreakerSettings, type BreakerStore, CLOSED, DomainGate } from '@splitstream/lnaddress';
 import { MetricsService } from '@splitstream/observability';
 import { AddressStore } from './address-store.js';
 
@@ -23,17 +23,21 @@ export class DomainBreakers {
   async gates(domains: string[]): Promise<Map<string, DomainGate>> {
     const unique = [...new Set(domains)];
     const states = await this.store.breakers(unique);
-    return new Map(unique.map((d) => [d, new DomainGate(d, states.get(d) ?? CLOSED, this.settings, this.changed)]));
+    return new Map(unique.map((d) => [d, new DomainGate(d, states.get(d) ?? CLOSED, this.settings, this.recorder)]));
   }
 
-  private readonly changed = async (domain: string, state: BreakerState, failure: DomainFailure | null): Promise<void> => {
-    await this.store.saveBreaker(domain, state, failure);
-    if (failure && state.openUntil) {
-      this.metrics.lnaddressBreakerOpens.inc();
-      this.logger.warn(
-        { domain, failures: state.consecutiveFailures, openUntil: state.openUntil.toISOString(), code: failure.code },
-        `lightning-address domain not called again before ${state.openUntil.toISOString()}: ${failure.detail}`,
-      );
-    }
+  private readonly recorder: BreakerStore = {
+    failed: async (domain, failure, next) => {
+      const state = await this.store.breakerFailed(domain, failure, next);
+      if (state.openUntil) {
+        this.metrics.lnaddressBreakerOpens.inc();
+        this.logger.warn(
+          { domain, failures: state.consecutiveFailures, openUntil: state.openUntil.toISOString(), code: failure.code },
+          `lightning-address domain not called again before ${state.openUntil.toISOString()}: ${failure.detail}`,
+        );
+      }
+      return state;
+    },
+    answered: (domain) => this.store.breakerAnswered(domain),
   };
 }

@@ -27,6 +27,7 @@ describe('Lightning-address rows of processes configured apart (integration)', (
   const payouts = new PayoutStore(prisma);
   const select = { refreshSeconds: 120, retrySeconds: 60, maxRetrySeconds: 3600, perDomain: 100, limit: 100 };
   const inAnHour = () => new Date(Date.now() + 3_600_000);
+  const unreachable = { code: LnaddressFailure.Unreachable, message: 'no', detail: 'no' };
   const lnurlp = {
     kind: 'lnurlp' as const,
     callback: 'https://pods.test/cb',
@@ -80,8 +81,8 @@ describe('Lightning-address rows of processes configured apart (integration)', (
     const client = { resolve: async () => keysend } as unknown as LnaddressClient;
     const resolutionOfY = new AddressResolution(workerY, new DomainBreakers(workerY, metrics, configY), new Locks(configY), client, configY, metrics);
     expect(await resolutionOfY.resolveDue()).toMatchObject({ ran: true, resolved: 1 });
-    await workerY.saveFailure('z@pods.test', { code: LnaddressFailure.Unreachable, message: 'no', detail: 'no' });
-    await workerY.saveBreaker('down.test', { consecutiveFailures: 3, openUntil: inAnHour() }, null);
+    await workerY.saveFailure('z@pods.test', unreachable);
+    await workerY.breakerFailed('down.test', unreachable, () => ({ consecutiveFailures: 3, openUntil: inAnHour() }));
     expect(await addresses()).toEqual(['host@pods.test', 'x@pods.test', 'y@pods.test']);
     // X's run asks for the invoice from the route it planned with.
     expect(await payouts.invoicesWanted([payment], workerX.fingerprint)).toEqual([
@@ -93,10 +94,10 @@ describe('Lightning-address rows of processes configured apart (integration)', (
     await owe('x@pods.test');
     await workerX.saveRoute('x@pods.test', keysend, inAnHour());
     await owe('failing@pods.test');
-    for (let i = 0; i < 5; i++) await workerX.saveFailure('failing@pods.test', { code: LnaddressFailure.Unreachable, message: 'no', detail: 'no' });
+    for (let i = 0; i < 5; i++) await workerX.saveFailure('failing@pods.test', unreachable);
     // Nothing untried for X; for Y, addresses only X resolved or tried.
     expect([await workerX.anyUntried(), await workerY.anyUntried()]).toEqual([false, true]);
-    await workerX.saveBreaker('open.test', { consecutiveFailures: 3, openUntil: inAnHour() }, null);
+    await workerX.breakerFailed('open.test', unreachable, () => ({ consecutiveFailures: 3, openUntil: inAnHour() }));
     await owe('a@open.test');
 
     const due = (store: AddressStore) => prisma.$transaction((tx) => payouts.dueBalances(tx, 1n, store.fingerprint));
@@ -113,7 +114,7 @@ describe('Lightning-address rows of processes configured apart (integration)', (
     expect((await workerY.toResolve(select)).sort()).toEqual(['a@open.test', 'failing@pods.test', 'x@pods.test']);
     expect(await workerY.breakers(['open.test'])).toEqual(new Map());
     // Y's own failure of the address starts its count over (X's five were another config's servers').
-    await workerY.saveFailure('failing@pods.test', { code: LnaddressFailure.Unreachable, message: 'no', detail: 'no' });
+    await workerY.saveFailure('failing@pods.test', unreachable);
     expect(await prisma.lnaddressFailure.findUniqueOrThrow({ where: { address: 'failing@pods.test' } })).toMatchObject({
       attempts: 1,
       fingerprint: workerY.fingerprint,
