@@ -17,6 +17,7 @@ const EVENTS_PER_TRANSACTION = 2_000;
 interface StoredEvent {
   id: string;
   app_id: string;
+  day: string;
   payload: ListeningPayload;
   amount_msat: string;
 }
@@ -39,14 +40,14 @@ const sortedValues = <T>(entries: Map<string, T>) => [...entries.entries()].sort
 async function applyEvents(client: pg.PoolClient, ids: string[]): Promise<void> {
   await client.query('BEGIN');
   const { rows: events } = await client.query<StoredEvent>(
-    `SELECT id, app_id, payload, amount_msat FROM listening_event WHERE id = ANY($1::bigint[]) AND applied_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED`,
+    `SELECT id, app_id, received_at::date::text AS day, payload, amount_msat FROM listening_event WHERE id = ANY($1::bigint[]) AND applied_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED`,
     [ids],
   );
   const recipients = new Map<string, { address: string; customKey: string; customValue: string }>();
   const names = new Map<string, { recipient: string; appId: string; name: string }>();
   const episodes = new Map<string, { appId: string; p: ListeningPayload }>();
   const balances = new Map<string, { recipient: string; appId: string; p: ListeningPayload; rf: string; ri: string; msat: bigint; name: string }>();
-  const shares: { eventId: string; balance: string; msat: bigint }[] = [];
+  const shares: { eventId: string; balance: string; msat: bigint; day: string }[] = [];
   for (const event of events) {
     const p = event.payload;
     episodes.set(JSON.stringify([event.app_id, p.feedGuid, p.itemGuid]), { appId: event.app_id, p });
@@ -59,7 +60,7 @@ async function applyEvents(client: pg.PoolClient, ids: string[]): Promise<void> 
       const balance = JSON.stringify([recipient, event.app_id, p.feedGuid, p.itemGuid, rf, ri]);
       const msat = (balances.get(balance)?.msat ?? 0n) + a.amountMsat;
       balances.set(balance, { recipient, appId: event.app_id, p, rf, ri, msat, name });
-      shares.push({ eventId: event.id, balance, msat: a.amountMsat });
+      shares.push({ eventId: event.id, balance, msat: a.amountMsat, day: event.day });
     }
   }
   const r = sortedValues(recipients);
@@ -131,11 +132,19 @@ async function applyEvents(client: pg.PoolClient, ids: string[]): Promise<void> 
   const balanceId = new Map(
     [...balances].map(([key, x]) => [key, byRow.get(JSON.stringify([recipientId.get(x.recipient), x.appId, x.p.feedGuid, x.p.itemGuid, x.rf, x.ri]))]),
   );
-  await client.query('INSERT INTO allocation (event_id, balance_id, amount_msat) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])', [
-    shares.map((s) => s.eventId),
-    shares.map((s) => balanceId.get(s.balance)),
-    shares.map((s) => String(s.msat)),
-  ]);
+  await client.query(
+    `WITH share AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::date[]) AS s(e, b, r, m, d)),
+          allocated AS (INSERT INTO allocation (event_id, balance_id, amount_msat) SELECT e, b, m FROM share)
+     INSERT INTO listening_day AS l (recipient_id, day, balance_id, listened_msat) SELECT r, d, b, SUM(m) FROM share GROUP BY r, d, b ORDER BY r, d, b
+     ON CONFLICT (recipient_id, day, balance_id) DO UPDATE SET listened_msat = l.listened_msat + EXCLUDED.listened_msat`,
+    [
+      shares.map((s) => s.eventId),
+      shares.map((s) => balanceId.get(s.balance)),
+      shares.map((s) => recipientId.get(balances.get(s.balance)!.recipient)),
+      shares.map((s) => String(s.msat)),
+      shares.map((s) => s.day),
+    ],
+  );
   await client.query('UPDATE listening_event SET applied_at = now() WHERE id = ANY($1::bigint[])', [events.map((x) => x.id)]);
   await client.query('COMMIT');
 }
@@ -197,7 +206,7 @@ export async function balancesOnly(databaseUrl: string): Promise<{ eventsPerSeco
   for (;;) {
     await client.query('BEGIN');
     const { rows: events } = await client.query<StoredEvent>(
-      `SELECT id, app_id, payload, amount_msat FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL ORDER BY id LIMIT ${EVENTS_PER_TRANSACTION} FOR UPDATE SKIP LOCKED`,
+      `SELECT id, app_id, received_at::date::text AS day, payload, amount_msat FROM listening_event WHERE applied_at IS NULL AND apply_error IS NULL ORDER BY id LIMIT ${EVENTS_PER_TRANSACTION} FOR UPDATE SKIP LOCKED`,
     );
     if (events.length === 0) break;
     const sums = new Map<string, bigint>();

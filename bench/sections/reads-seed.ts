@@ -53,7 +53,7 @@ const recipientIdSql = (s: ReadsShape, feed: string, k: string) =>
 // Parked: slot 3 of every tenth feed, for app 1.
 const parkedSql = (feed: string, k: string, app: string) => `((${k}) = 3 AND (${feed}) % 10 = 5 AND (${app}) = 1)`;
 
-// The allocations: the table the worker writes per event. Kept in one function, to follow any redesign of it.
+// The allocations and their days: the tables the worker writes per event. Kept in one function, to follow any redesign.
 async function seedAllocations(client: pg.Client, s: ReadsShape): Promise<void> {
   const e = eventSql(s);
   await client.query(`
@@ -62,6 +62,12 @@ async function seedAllocations(client: pg.Client, s: ReadsShape): Promise<void> 
     FROM generate_series(1::bigint, ${s.events}) i CROSS JOIN generate_series(0, 3) k
     CROSS JOIN LATERAL (SELECT ${balanceIdSql(s, e.feed, e.item, 'k', e.app)} AS b) bal
     WHERE ${e.applied}`);
+  // What the worker adds to listening_day with them: per balance and UTC day, the sum of its allocations.
+  await client.query(`
+    INSERT INTO listening_day (recipient_id, day, balance_id, listened_msat)
+    SELECT ${recipientIdSql(s, e.feed, 'k')}, (${e.receivedAt})::date, b, SUM(${SHARE_MSAT}) FROM generate_series(1::bigint, ${s.events}) i
+    CROSS JOIN generate_series(0, 3) k CROSS JOIN LATERAL (SELECT ${balanceIdSql(s, e.feed, e.item, 'k', e.app)} AS b) bal
+    WHERE ${e.applied} GROUP BY 1, 2, 3`);
 }
 
 async function seedEvents(client: pg.Client, s: ReadsShape): Promise<void> {
@@ -166,7 +172,7 @@ export async function seedReads(databaseUrl: string, s: ReadsShape): Promise<See
     ['payment', 'id'],
   ])
     await a.query(`SELECT setval(pg_get_serial_sequence('${table}', '${column}'), (SELECT MAX(${column}) FROM ${table}))`);
-  await Promise.all([a.query('VACUUM ANALYZE listening_event'), b.query('VACUUM ANALYZE allocation')]);
+  await Promise.all([a.query('VACUUM ANALYZE listening_event'), b.query('VACUUM ANALYZE allocation, listening_day')]);
   await a.query('VACUUM ANALYZE');
   const {
     rows: [count],

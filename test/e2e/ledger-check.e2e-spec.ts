@@ -22,22 +22,25 @@ describe('ledger check', () => {
     expect(JSON.parse(good.stdout)).toMatchObject({ ok: true, problems: [] });
     expect((await stack.http.get('/v1/ledger/check')).status).toBe(200);
 
-    // An applied event whose money never reached the ledger.
+    // An applied event whose money never reached the ledger (nor its day).
     await query(
       stack.config.DATABASE_URL,
       `INSERT INTO listening_event (app_id, event_id, payload, amount_msat, applied_at) VALUES ('default', 'lost', '{}', 5000, now())`,
     );
     const bad = cli();
     expect(bad.status).toBe(1);
-    expect(JSON.parse(bad.stdout).problems).toEqual(['events are worth 5000 msat but 0 msat accrued']);
+    expect(JSON.parse(bad.stdout).problems).toEqual([
+      'events are worth 5000 msat but 0 msat accrued',
+      'listening events are worth 5000 msat but their days (listening_day) 0 msat',
+    ]);
     const endpoint = await stack.http.get('/v1/ledger/check');
     expect(endpoint).toMatchObject({
       status: 500,
       body: {
         error: 'invariant_broken',
-        message: 'events are worth 5000 msat but 0 msat accrued',
+        message: 'events are worth 5000 msat but 0 msat accrued; listening events are worth 5000 msat but their days (listening_day) 0 msat',
         ok: false,
-        problems: ['events are worth 5000 msat but 0 msat accrued'],
+        problems: ['events are worth 5000 msat but 0 msat accrued', 'listening events are worth 5000 msat but their days (listening_day) 0 msat'],
       },
     });
   });
@@ -52,6 +55,7 @@ describe('ledger check', () => {
     const [balance] = await db(
       `INSERT INTO balance (recipient_id, feed_guid, item_guid, accrued_msat, paid_msat) VALUES (${recipient.id}, 'f', 'i', 10000, 10000) RETURNING id`,
     );
+    await db(`INSERT INTO listening_day (recipient_id, day, balance_id, listened_msat) VALUES (${recipient.id}, current_date, ${balance.id}, 10000)`);
     const [payout] = await db(`INSERT INTO payout (trigger, status) VALUES ('manual', 'completed') RETURNING id`);
     const pay = async (reference: string, hash: string) => {
       const paid =

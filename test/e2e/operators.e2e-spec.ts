@@ -230,12 +230,25 @@ describe('operators and creators: lists, tenancy, statements (e2e)', () => {
     expect(rows.filter((r) => r.row === 'episode').map((r) => r.accrued_msat)).toEqual(['50000', '40000']);
     expect(rows.find((r) => r.row === 'total')).toMatchObject({ accrued_msat: ledger.accruedMsat, paid_msat: ledger.paidMsat, owed_msat: ledger.owedMsat });
 
-    // A period after today: nothing accrued or paid in it; what is owed now is still shown.
-    const later = new Date(Date.now() + 86_400_000).toISOString();
-    const empty = (await a.get(`/v1/recipients/${aliceId}/statement?from=${later}`)).body;
+    // Periods are whole UTC days. One from yesterday to the day after tomorrow holds all of it (as dates, or midnights
+    // at any offset); one from tomorrow nothing accrued or paid, while what is owed now is still shown.
+    const utcDay = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+    for (const period of [`from=${utcDay(-1)}&to=${utcDay(2)}`, `from=${utcDay(-1)}T01:00:00%2B01:00&to=${utcDay(2)}T00:00:00.000Z`]) {
+      const whole = (await a.get(`/v1/recipients/${aliceId}/statement?${period}`)).body;
+      expect(whole.totals).toEqual(statement.totals);
+      expect(whole.episodes).toEqual(statement.episodes);
+    }
+    const empty = (await a.get(`/v1/recipients/${aliceId}/statement?from=${utcDay(1)}`)).body;
+    expect(empty.period).toEqual({ from: `${utcDay(1)}T00:00:00.000Z`, to: null });
     expect(empty.totals).toMatchObject({ accruedMsat: '0', paidMsat: '0', owedMsat: ledger.owedMsat });
     expect(empty.keysends).toEqual([]);
-    expect((await a.get(`/v1/recipients/${aliceId}/statement?since=${later}`)).status).toBe(400);
+    const midday = await a.get(`/v1/recipients/${aliceId}/statement?from=${utcDay(1)}T12:00:00Z`);
+    expect([midday.status, midday.body.error, midday.body.issues]).toEqual([
+      400,
+      'invalid_request',
+      [{ path: 'from', message: 'must be a whole UTC day: a date such as 2026-11-29, or its midnight 2026-11-29T00:00:00Z' }],
+    ]);
+    expect((await a.get(`/v1/recipients/${aliceId}/statement?since=${utcDay(1)}`)).status).toBe(400);
   });
 
   it("summarises a show: accrued, paid and owed per recipient, adding up to the app's totals", async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accrue, type Accrual, balanceKey } from '@splitstream/ledger';
+import { accrue, type Accrual, allocate, balanceKey, utcDayOf } from '@splitstream/ledger';
 import type { PrismaService } from '@splitstream/persistence';
 
 // Seeding thousands of rows on a busy machine can outlast Prisma's default 5 s for an interactive transaction.
@@ -69,9 +69,12 @@ export async function seedListening(
         amountMsat: seed.msatEach,
         appliedAt: new Date(),
       })),
-      select: { id: true },
+      select: { id: true, receivedAt: true },
     });
-    await tx.allocation.createMany({ data: events.map((e) => ({ eventId: e.id, balanceId, amountMsat: seed.msatEach })) });
+    await allocate(
+      tx,
+      events.map((e) => ({ eventId: e.id, balanceId, recipientId: recipient.id, amountMsat: seed.msatEach, day: utcDayOf(e.receivedAt) })),
+    );
     return { recipientId: recipient.id, balanceId };
   }, SEED_TRANSACTION);
 }
@@ -99,10 +102,17 @@ export async function seedAddresses(prisma: PrismaService, appId: string, addres
     const balances = await accrue(tx, rows);
     const events = await tx.listeningEvent.createManyAndReturn({
       data: rows.map((_, i) => ({ appId, eventId: `seed-${randomBytes(6).toString('hex')}-${i}`, payload: {}, amountMsat: msatEach, appliedAt: new Date() })),
-      select: { id: true },
+      select: { id: true, receivedAt: true },
     });
-    await tx.allocation.createMany({
-      data: rows.map((row, i) => ({ eventId: events[i]!.id, balanceId: balances.get(balanceKey(row))!, amountMsat: msatEach })),
-    });
+    await allocate(
+      tx,
+      rows.map((row, i) => ({
+        eventId: events[i]!.id,
+        balanceId: balances.get(balanceKey(row))!,
+        recipientId: row.recipientId,
+        amountMsat: msatEach,
+        day: utcDayOf(events[i]!.receivedAt),
+      })),
+    );
   }, SEED_TRANSACTION);
 }

@@ -1,6 +1,7 @@
 import { listeningEventSchema } from '@splitstream/ingestion';
 import { PrismaService } from '@splitstream/persistence';
 import { worstAllowedBlock } from '../../money/src/testing/adversarial.js';
+import { pubkey } from '../../money/src/testing/value-builders.js';
 import { query, truncateAll } from '../../../test/support/database.js';
 import { testConfig } from '../../../test/support/test-config.js';
 import { AccumulationService } from './accumulation.service.js';
@@ -49,5 +50,55 @@ describe('applying a batch in passes (integration)', () => {
               (SELECT SUM(accrued_msat) FROM balance) AS accrued`,
     );
     expect(books).toEqual({ unapplied: '0', mismatched: '0', events: books!.allocated, allocated: books!.accrued, accrued: books!.events });
+  });
+
+  it("adds each balance's listening to the UTC day its events were received, in sums equal to their allocations", async () => {
+    await truncateAll(config.DATABASE_URL);
+    const block = (split: number) => ({
+      type: 'lightning',
+      method: 'keysend',
+      recipients: [
+        { name: 'Host', type: 'node', address: pubkey(1), split },
+        { name: 'Guest', type: 'node', address: pubkey(2), split: 100 - split },
+      ],
+    });
+    // Two episodes, events either side of two UTC midnights, each of an amount that splits unevenly.
+    const received = ['2026-11-09T23:59:59.999Z', '2026-11-10T00:00:00Z', '2026-11-10T12:00:00Z', '2026-11-10T23:59:59Z', '2026-11-11T00:00:01Z'];
+    const ids: bigint[] = [];
+    for (const [i, at] of received.entries()) {
+      for (const item of ['i1', 'i2']) {
+        const payload = listeningEventSchema.parse({
+          id: `${item}-${i}`,
+          feedGuid: 'f',
+          itemGuid: item,
+          position: 0,
+          seconds: 60,
+          satsPerMinute: 7,
+          value: block(33),
+        });
+        const [row] = await query<{ id: string }>(
+          config.DATABASE_URL,
+          `INSERT INTO listening_event (app_id, event_id, payload, amount_msat, received_at) VALUES ('app', $1, $2::jsonb, $3, $4) RETURNING id`,
+          [`${item}-${i}`, JSON.stringify(payload), 7001 + i, at],
+        );
+        ids.push(BigInt(row!.id));
+      }
+    }
+    expect(await accumulation.applyEvents(ids)).toBe(ids.length);
+
+    const days = await query<{ balance_id: string; day: string; listened: string }>(
+      config.DATABASE_URL,
+      `SELECT l.balance_id, to_char(l.day, 'YYYY-MM-DD') AS day, l.listened_msat AS listened FROM listening_day l
+       JOIN balance b ON b.id = l.balance_id AND b.recipient_id = l.recipient_id ORDER BY 1, 2`,
+    );
+    const allocations = await query<{ balance_id: string; day: string; listened: string }>(
+      config.DATABASE_URL,
+      `SELECT a.balance_id, to_char(le.received_at, 'YYYY-MM-DD') AS day, SUM(a.amount_msat)::text AS listened
+       FROM allocation a JOIN listening_event le ON le.id = a.event_id GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    // Four balances (two recipients, two episodes), three days each.
+    expect(days).toHaveLength(12);
+    expect(days.map((d) => d.day).slice(0, 3)).toEqual(['2026-11-09', '2026-11-10', '2026-11-11']);
+    expect(days).toEqual(allocations);
   });
 });

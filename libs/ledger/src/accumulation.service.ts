@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { type Allocation, recipientIdentity, splitListening, type ValueBlock } from '@splitstream/money';
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { passesOf } from './apply-passes.js';
-import { type Accrual, accrue, balanceKey } from './books.js';
+import { type Accrual, accrue, allocate, balanceKey, utcDayOf } from './books.js';
 import type { ListeningPayload } from './listening-payload.js';
 
 const SPLITS_BETWEEN_YIELDS = 25;
@@ -72,14 +72,16 @@ export class AccumulationService {
 
   // One pass over events this transaction has locked: split, accrue, one allocation row per share, mark applied.
   private async applyPass(tx: Tx, ids: bigint[]): Promise<number> {
-    const stored = await tx.$queryRaw<{ id: bigint; app_id: string; payload: ListeningPayload; resolved_value: ValueBlock | null; amount_msat: bigint }[]>`
-          SELECT id, app_id, payload, resolved_value, amount_msat FROM listening_event WHERE id = ANY(${ids.map(String)}::bigint[]) ORDER BY id`;
+    const stored = await tx.$queryRaw<
+      { id: bigint; app_id: string; payload: ListeningPayload; resolved_value: ValueBlock | null; amount_msat: bigint; received_at: Date }[]
+    >`
+          SELECT id, app_id, payload, resolved_value, amount_msat, received_at FROM listening_event WHERE id = ANY(${ids.map(String)}::bigint[]) ORDER BY id`;
     const events = stored.map(({ resolved_value, ...e }) => ({ ...e, value: e.payload.value ?? resolved_value! }));
 
     const recipients = new Map<string, RecipientRow>();
     const names = new Map<string, AppRecipientName>();
     const pending = new Map<string, PendingAccrual>();
-    const allocations: { eventId: bigint; key: string; amountMsat: bigint }[] = [];
+    const allocations: { eventId: bigint; key: string; amountMsat: bigint; day: string }[] = [];
     const applied: typeof events = [];
     const setAside: { id: bigint; error: string }[] = [];
     for (const [index, event] of events.entries()) {
@@ -95,6 +97,7 @@ export class AccumulationService {
         continue;
       }
       applied.push(event);
+      const day = utcDayOf(event.received_at);
       for (const a of split) {
         const identity = recipientIdentity(a.recipient);
         const name = a.recipient.name ?? '';
@@ -118,7 +121,7 @@ export class AccumulationService {
           // Whole seconds: the bLIP-10 record's ts (what the balance keeps this for) is an integer.
           position: Math.floor(payload.position),
         });
-        allocations.push({ eventId: event.id, key, amountMsat: a.amountMsat });
+        allocations.push({ eventId: event.id, key, amountMsat: a.amountMsat, day });
       }
     }
 
@@ -136,13 +139,13 @@ export class AccumulationService {
       rows.map(([, a]) => a),
     );
 
-    const balanceOf = new Map([...accruals].map(([key, accrual]) => [key, String(balanceIds.get(balanceKey(accrual))!)]));
-    // unnest: three array parameters however many rows (a row-per-parameter insert would hit PostgreSQL's limit).
-    await tx.$executeRaw`
-          INSERT INTO allocation (event_id, balance_id, amount_msat)
-          SELECT * FROM unnest(${allocations.map((a) => String(a.eventId))}::bigint[],
-                               ${allocations.map((a) => balanceOf.get(a.key)!)}::bigint[],
-                               ${allocations.map((a) => String(a.amountMsat))}::bigint[])`;
+    const balanceOf = new Map(
+      [...accruals].map(([key, accrual]) => [key, { balanceId: balanceIds.get(balanceKey(accrual))!, recipientId: accrual.recipientId }]),
+    );
+    await allocate(
+      tx,
+      allocations.map(({ key, ...share }) => ({ ...share, ...balanceOf.get(key)! })),
+    );
     await tx.$executeRaw`UPDATE listening_event SET applied_at = now() WHERE id = ANY(${applied.map((e) => String(e.id))}::bigint[])`;
     for (const { id, error } of setAside) this.logger.error({ eventId: String(id) }, `event set aside, not applied: ${error}`);
     if (setAside.length > 0) {

@@ -69,6 +69,35 @@ export async function accrue(tx: Tx, rows: Accrual[]): Promise<Map<string, bigin
   return new Map(balances.map((b) => [balanceKey(b), b.id]));
 }
 
+// The UTC day (YYYY-MM-DD) of a time: what listening_day is kept by.
+export const utcDayOf = (time: Date): string => time.toISOString().slice(0, 10);
+
+// One event's share on one balance (of recipientId), and the UTC day the event was received.
+export interface Share {
+  eventId: bigint;
+  balanceId: bigint;
+  recipientId: bigint;
+  amountMsat: bigint;
+  day: string;
+}
+
+// Allocate: the shares of accrued events, one allocation row each, and their sums per balance and UTC day added to
+// listening_day, in one statement (a period's statement reads the days).
+export async function allocate(tx: Tx, shares: Share[]): Promise<void> {
+  if (shares.length === 0) return;
+  await tx.$executeRaw`
+    WITH share AS (
+      SELECT * FROM unnest(${ids(shares.map((s) => s.eventId))}::bigint[], ${ids(shares.map((s) => s.balanceId))}::bigint[],
+                           ${ids(shares.map((s) => s.recipientId))}::bigint[], ${amounts(shares.map((s) => s.amountMsat))}::bigint[],
+                           ${shares.map((s) => s.day)}::date[]) AS s(e, b, r, m, d)
+    ), allocated AS (
+      INSERT INTO allocation (event_id, balance_id, amount_msat) SELECT e, b, m FROM share
+    )
+    INSERT INTO listening_day AS l (recipient_id, day, balance_id, listened_msat)
+    SELECT r, d, b, SUM(m) FROM share GROUP BY r, d, b ORDER BY r, d, b
+    ON CONFLICT (recipient_id, day, balance_id) DO UPDATE SET listened_msat = l.listened_msat + EXCLUDED.listened_msat`;
+}
+
 // Reserve: owed -> in flight for payments about to be sent, by their parts (PaymentPart); the listening they pay
 // for is linked to them. A balance paid by several payments in one run (MAX_PAYMENT_SATS, maxSendable) links all
 // its listening to the first of them (the lowest id): one deterministic link whatever the order of the parts.

@@ -2,6 +2,7 @@ export { AccumulationService } from './accumulation.service.js';
 export { ApplyBatcher, MAX_EVENTS_PER_TRANSACTION } from './apply-batcher.js';
 export {
   accrue,
+  allocate,
   balanceKey,
   park,
   release,
@@ -13,6 +14,8 @@ export {
   type AppRecipientKey,
   type BalanceKey,
   type PaymentAmount,
+  type Share,
+  utcDayOf,
 } from './books.js';
 export { accrueBoost, type AppliedBoost, type BoostJoin, type BoostShare, joinStreamBalance } from './boost-books.js';
 export {

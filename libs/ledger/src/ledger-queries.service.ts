@@ -310,14 +310,16 @@ export class LedgerQueries {
   }
 
   // The invariant, checked against the database: per recipient accrued = owed + in flight + parked + paid, and the sum
-  // accrued equals what the applied events and boosts are worth, the payments prove what was paid, and the running
-  // totals (ledger_tally) are the sums of their rows. One snapshot (repeatable read), so it holds mid-flight too.
+  // accrued equals what the applied events and boosts are worth, the listening days (listening_day) sum to the applied
+  // listening, the payments prove what was paid, and the running totals (ledger_tally) are the sums of their rows. One snapshot (repeatable read), so it holds mid-flight too.
   async checkInvariant(): Promise<InvariantReport> {
     return this.prisma.$transaction(
       async (tx) => {
-        const [events] = await tx.$queryRaw<{ msat: bigint }[]>`
-          SELECT ((SELECT COALESCE(SUM(amount_msat), 0) FROM listening_event WHERE applied_at IS NOT NULL)
-                + (SELECT COALESCE(SUM(amount_msat), 0) FROM boost WHERE applied_at IS NOT NULL))::bigint AS msat`;
+        const [worth] = await tx.$queryRaw<{ listened: bigint; boosted: bigint; days: bigint }[]>`
+          SELECT (SELECT COALESCE(SUM(amount_msat), 0) FROM listening_event WHERE applied_at IS NOT NULL)::bigint AS listened,
+                 (SELECT COALESCE(SUM(amount_msat), 0) FROM boost WHERE applied_at IS NOT NULL)::bigint AS boosted,
+                 (SELECT COALESCE(SUM(listened_msat), 0) FROM listening_day)::bigint AS days`;
+        const eventsMsat = worth!.listened + worth!.boosted;
         const totals = await sumBalances(tx);
         const broken = await tx.$queryRaw<{ id: bigint }[]>`
           SELECT recipient_id AS id FROM balance GROUP BY recipient_id
@@ -330,7 +332,9 @@ export class LedgerQueries {
         const keysendsInFlight = satsToMsat(keysends!.in_flight_sats);
         const keysendsPaid = satsToMsat(keysends!.paid_sats);
         const problems: string[] = [];
-        if (events!.msat !== totals.accruedMsat) problems.push(`events are worth ${events!.msat} msat but ${totals.accruedMsat} msat accrued`);
+        if (eventsMsat !== totals.accruedMsat) problems.push(`events are worth ${eventsMsat} msat but ${totals.accruedMsat} msat accrued`);
+        if (worth!.days !== worth!.listened)
+          problems.push(`listening events are worth ${worth!.listened} msat but their days (listening_day) ${worth!.days} msat`);
         if (totals.accruedMsat !== totals.owedMsat + totals.inFlightMsat + totals.parkedMsat + totals.paidMsat) {
           problems.push('accrued is not owed + in flight + parked + paid');
         }
@@ -338,7 +342,7 @@ export class LedgerQueries {
         if (keysendsPaid !== totals.paidMsat) problems.push(`succeeded payments paid ${keysendsPaid} msat, balances say ${totals.paidMsat} msat`);
         if (broken.length) problems.push(`${broken.length} recipients do not balance: ${broken.map((b) => b.id).join(', ')}`);
         problems.push(...(await paymentProblems(tx)), ...(await tallyProblems(tx)));
-        return { ok: problems.length === 0, eventsMsat: events!.msat, totals, problems };
+        return { ok: problems.length === 0, eventsMsat, totals, problems };
       },
       // It reads every event, balance and payment: seconds at millions of events, past Prisma's 5 s default.
       { isolationLevel: 'RepeatableRead', timeout: CHECK_TIMEOUT_MS },

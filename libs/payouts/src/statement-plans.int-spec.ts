@@ -5,7 +5,8 @@ import { testConfig } from '../../../test/support/test-config.js';
 import { statementEpisodesSql } from './statements.service.js';
 
 // A statement of a recipient with most of the allocations (and boosts): without a period it reads that recipient's balances
-// (through an index that leads with it, or with the app and it) and never an allocation; within a period it must sum them.
+// (through an index that leads with it, or with the app and it) and never an allocation; within a period it sums its
+// balances' days (listening_day), never an allocation either.
 describe('statement query plans (integration)', () => {
   const config = testConfig();
   const prisma = new PrismaService(config);
@@ -21,6 +22,9 @@ describe('statement query plans (integration)', () => {
       SELECT i, 'app-a', 'e-' || i, '{}', 4000, now() FROM generate_series(1, 100000) i;
       INSERT INTO allocation (event_id, balance_id, amount_msat)
       SELECT i, CASE WHEN i % 3 = 0 THEN 1 + (i % 400) * 50 ELSE 1 + i % 20000 END, 4000 FROM generate_series(1, 100000) i;
+      INSERT INTO listening_day (recipient_id, day, balance_id, listened_msat)
+      SELECT b.recipient_id, date '2026-01-01' + (a.event_id % 60)::int, a.balance_id, SUM(a.amount_msat)
+      FROM allocation a JOIN balance b ON b.id = a.balance_id GROUP BY 1, 2, 3;
       INSERT INTO episode (app_id, feed_guid, item_guid) SELECT app_id, feed_guid, item_guid FROM balance;
       INSERT INTO episode (app_id, feed_guid, item_guid) SELECT 'app-c', 'show-' || (i % 1000), 'episode-' || i FROM generate_series(1, 200000) i;
       INSERT INTO boost (id, app_id, boost_id, payload, amount_msat, boost_uuid)
@@ -50,9 +54,13 @@ describe('statement query plans (integration)', () => {
     expect(['balance_recipient_id_app_id_idx', 'balance_app_id_recipient_id_idx']).toContain(balanceIndexes[0]);
   });
 
-  it('within a period, sums the allocations of each balance through allocation_balance_id_payment_id_idx', async () => {
-    const nodes = await planOf(prisma, statementEpisodesSql('app-a', 1n, { from: new Date('2026-01-01') }));
+  it.each([
+    ['an app key', 'app-a'],
+    ['an admin key', null],
+  ])("within a period, %s sums one range of the recipient's days by listening_day's key and reads no allocation", async (_, tenant) => {
+    const nodes = await planOf(prisma, statementEpisodesSql(tenant, 1n, { from: new Date('2026-01-10'), to: new Date('2026-01-17') }));
     expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
-    expect(nodes.flatMap((n) => n['Index Name'] ?? [])).toContain('allocation_balance_id_payment_id_idx');
+    expect(nodes.filter((n) => n['Relation Name'] === 'allocation')).toEqual([]);
+    expect(nodes.flatMap((n) => n['Index Name'] ?? [])).toContain('listening_day_pkey');
   });
 });

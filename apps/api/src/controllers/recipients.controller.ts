@@ -6,7 +6,7 @@ import { isLightningAddress, toIssues } from '@splitstream/money';
 import { RecipientsService, StatementsService, type UnparkScope } from '@splitstream/payouts';
 import { AppError, ErrorCode } from '@splitstream/errors';
 import { Cursors } from '../http/cursors.js';
-import { booleanFlag, foundById, msatAmount, pageQuery, parseQuery, queryText, timestamp } from '../http/params.js';
+import { booleanFlag, foundById, msatAmount, pageQuery, parseQuery, queryText, utcDay } from '../http/params.js';
 import { statementCsv } from '../http/statement-csv.js';
 
 const identityFields = {
@@ -51,7 +51,10 @@ export const recipientListQuery = {
 };
 
 export const topQuery = { limit: pageQuery.limit };
-export const statementQuery = { from: timestamp.optional(), to: timestamp.optional() };
+export const statementQuery = {
+  from: utcDay.optional().describe('first UTC day of the period (a date, or its midnight)'),
+  to: utcDay.optional().describe('UTC day after the period (a date, or its midnight)'),
+};
 
 @Controller('v1/recipients')
 export class RecipientsController {

@@ -38,10 +38,22 @@ export const databaseId = (what: string) => z.string().regex(DATABASE_ID, `must 
 export const msatAmount = z.string().regex(MSAT_IN_RANGE, `must be a whole number of msat from 0 to ${MAX_BIGINT}, as a decimal string`).transform(BigInt);
 // Years 1 to 9999 once the offset is applied: PostgreSQL refuses year 0 (1 BC as JavaScript counts), and an offset
 // can carry 0001-01-01 or 9999-12-31 over the edge.
+const IN_YEARS = 'must fall in the years 1 to 9999 (UTC)';
+const inYears = (d: Date) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
 export const timestamp = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-29T00:00:00Z' })
   .transform((s) => new Date(s))
-  .refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'must fall in the years 1 to 9999 (UTC)');
+  .refine(inYears, IN_YEARS);
+// A whole UTC day (statements keep listening per UTC day): a date, or its midnight as a date-time (at any offset).
+const UTC_DAY = 'must be a whole UTC day: a date such as 2026-11-29, or its midnight 2026-11-29T00:00:00Z';
+const isoDate = z.iso.date();
+const isoDateTime = z.iso.datetime({ offset: true });
+export const utcDay = z
+  .string()
+  .refine((s) => isoDate.safeParse(s).success || isoDateTime.safeParse(s).success, UTC_DAY)
+  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s))
+  .refine(inYears, IN_YEARS)
+  .refine((d) => d.getTime() % 86_400_000 === 0, UTC_DAY);
 export const booleanFlag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((s) => s === 'true');
 
 // Query values with plain messages (a reader of the 400 should not have to decode the validator's).

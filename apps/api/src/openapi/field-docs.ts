@@ -9,6 +9,7 @@ const PUBKEY = EXAMPLE_RECIPIENTS[0]!;
 const DATABASE_ID = '^[1-9][0-9]{0,18}$';
 const HEX_32_BYTES = '^[0-9a-f]{64}$';
 const TIME = '2026-11-29T14:00:00.000Z';
+const UTC_DAY = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}))?$';
 
 interface FieldDoc {
   example: unknown;
@@ -96,6 +97,9 @@ export const FIELD_DOCS: Record<string, FieldDoc> = {
   hour: time,
   from: time,
   to: { example: '2026-12-01T00:00:00.000Z', format: 'date-time' },
+  // A statement's period: whole UTC days (a date, or its midnight as a date-time).
+  'recipients.from': { example: '2026-11-01', pattern: UTC_DAY },
+  'recipients.to': { example: '2026-12-01', pattern: UTC_DAY },
   since: time,
   until: { example: '2026-12-01T00:00:00.000Z', format: 'date-time' },
   // counts and numbers
