@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { afterFailure, breakerPhase, type BreakerState, type BreakerStore, CLOSED, type CallVerdict, DomainGate, inDomainLanes } from './domain-breaker.js';
+import { breakerPhase, type BreakerState, type BreakerStore, CLOSED, type CallVerdict, DomainGate, inDomainLanes } from './domain-breaker.js';
 
 const settings = { failures: 3, openSeconds: 60 };
 const t0 = new Date('2026-12-02T10:00:00Z');
@@ -14,13 +14,15 @@ function deferred() {
   return { promise, settle };
 }
 
-// A store of one domain's breaker, as the database keeps it: each failure counted against what is stored.
-function memoryStore(stored: BreakerState = CLOSED) {
-  const records: [BreakerState, unknown][] = [];
+// A store of one domain's breaker, as the database keeps it (AddressStore.breakerFailed): each failure counted
+// against what is stored, the breaker opening for openSeconds from the failure's time at `failures` in a row.
+function memoryStore(stored: BreakerState = CLOSED, now: () => Date = () => t0) {
+  const records: [BreakerState, unknown, boolean?][] = [];
   const store: BreakerStore = {
-    failed: async (_domain, failure, next) => {
-      stored = next(stored);
-      records.push([stored, failure]);
+    failed: async (_domain, failure, probe) => {
+      const consecutiveFailures = stored.consecutiveFailures + 1;
+      stored = { consecutiveFailures, openUntil: consecutiveFailures >= settings.failures ? new Date(now().getTime() + settings.openSeconds * 1000) : null };
+      records.push([stored, failure, probe]);
       return stored;
     },
     answered: async () => {
@@ -30,65 +32,56 @@ function memoryStore(stored: BreakerState = CLOSED) {
   };
   return { store, records, stored: () => stored };
 }
+const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('domain circuit breaker (pure)', () => {
-  it('opens after the set number of failures in a row, for the set time, then lets one probe decide', () => {
-    let state: BreakerState = CLOSED;
-    for (let i = 1; i < settings.failures; i++) {
-      state = afterFailure(state, settings, t0);
-      expect([state, breakerPhase(state, settings, t0)]).toEqual([{ consecutiveFailures: i, openUntil: null }, 'closed']);
-    }
-    state = afterFailure(state, settings, t0);
-    expect(state).toEqual({ consecutiveFailures: 3, openUntil: at(60) });
-    expect(breakerPhase(state, settings, at(59))).toBe('open');
-    expect(breakerPhase(state, settings, at(60))).toBe('half_open');
-    // A failed probe opens it again at once, from the probe's time.
-    expect(afterFailure(state, settings, at(61))).toEqual({ consecutiveFailures: 4, openUntil: at(121) });
+  it('is closed below the set number of failures, open until its time, then half open (one probe decides)', () => {
+    expect(breakerPhase({ consecutiveFailures: 2, openUntil: null }, settings, t0)).toBe('closed');
+    expect(breakerPhase({ consecutiveFailures: 3, openUntil: at(60) }, settings, at(59))).toBe('open');
+    expect(breakerPhase({ consecutiveFailures: 3, openUntil: at(60) }, settings, at(60))).toBe('half_open');
+    expect(breakerPhase({ consecutiveFailures: 3, openUntil: null }, settings, t0)).toBe('half_open');
   });
 
   it('admits no call while open, and closes on an answer (a success forgets the failures)', async () => {
-    const { store, records: stored } = memoryStore();
     let now = t0;
+    const { store, records } = memoryStore(CLOSED, () => now);
     const gate = new DomainGate('slow.test', CLOSED, settings, store, () => now);
     for (let i = 0; i < 3; i++) expect(await gate.through(async () => unanswered)).toEqual(unanswered);
     const calls = jest.fn(async (): Promise<CallVerdict> => ({ answered: true }));
     expect(await gate.through(calls)).toBeUndefined();
     expect(calls).not.toHaveBeenCalled();
-    expect(stored.at(-1)).toEqual([{ consecutiveFailures: 3, openUntil: at(60) }, failure]);
+    expect(records.at(-1)).toEqual([{ consecutiveFailures: 3, openUntil: at(60) }, failure, false]);
 
     now = at(60);
     expect(await gate.through(calls)).toEqual({ answered: true });
     expect(gate.current).toEqual(CLOSED);
-    expect(stored.at(-1)).toEqual([CLOSED, null]);
-    expect(stored).toHaveLength(4);
+    expect(records.at(-1)).toEqual([CLOSED, null]);
+    expect(records).toHaveLength(4);
   });
 
-  it('stores nothing for an answer while closed with no failures', async () => {
-    const { store, records } = memoryStore();
+  it('records every answer, so failures another pass stored since this gate loaded its state are forgotten', async () => {
+    const { store, stored } = memoryStore({ consecutiveFailures: 2, openUntil: null });
     const gate = new DomainGate('ok.test', CLOSED, settings, store);
     await gate.through(async () => ({ answered: true }));
-    expect(records).toEqual([]);
+    expect(stored()).toEqual(CLOSED);
   });
 
   it('sends one probe at a time when half open: the others wait for its verdict, and are not called if it fails', async () => {
-    const gate = new DomainGate(
-      'half.test',
-      { consecutiveFailures: 3, openUntil: at(-1) },
-      settings,
-      memoryStore({ consecutiveFailures: 3, openUntil: at(-1) }).store,
-      () => t0,
-    );
+    const { store, records } = memoryStore({ consecutiveFailures: 3, openUntil: at(-1) });
+    const gate = new DomainGate('half.test', { consecutiveFailures: 3, openUntil: at(-1) }, settings, store, () => t0);
     const probe = deferred();
     const others = jest.fn(async (): Promise<CallVerdict> => ({ answered: true }));
     const first = gate.through(() => probe.promise);
     const second = gate.through(others);
     const third = gate.through(others);
-    await new Promise((resolve) => setImmediate(resolve));
+    await tick();
     expect(others).not.toHaveBeenCalled();
     probe.settle(unanswered);
     expect(await Promise.all([first, second, third])).toEqual([unanswered, undefined, undefined]);
     expect(others).not.toHaveBeenCalled();
     expect(gate.current).toEqual({ consecutiveFailures: 4, openUntil: at(60) });
+    // The store is told it was a probe (a failed probe opens the breaker again: an opening, not one more failure).
+    expect(records).toEqual([[{ consecutiveFailures: 4, openUntil: at(60) }, failure, true]]);
   });
 
   it('lets the waiting calls through, as many as the lane allows, once the probe is answered', async () => {
@@ -107,30 +100,45 @@ describe('domain circuit breaker (pure)', () => {
     expect(gate.current).toEqual(CLOSED);
   });
 
+  // A store whose failure records come back when the test says (the nth record waits for held[n]).
+  function heldStore(inner: BreakerStore, held: ReturnType<typeof deferred>[]): BreakerStore {
+    let records = 0;
+    return {
+      failed: async (domain, failure, probe) => {
+        const state = await inner.failed(domain, failure, probe);
+        await held[records++]!.promise;
+        return state;
+      },
+      answered: inner.answered,
+    };
+  }
+
   it('counts failures others recorded meanwhile, and keeps the furthest state when records come back out of order', async () => {
     // Another pass recorded 2 failures since this gate loaded its state.
     const { store, stored } = memoryStore({ consecutiveFailures: 2, openUntil: null });
-    const returns = [deferred(), deferred()];
-    let calls = 0;
-    const slowStore: BreakerStore = {
-      failed: async (domain, failure, next) => {
-        const state = await store.failed(domain, failure, next);
-        const held = returns[calls++]!;
-        await held.promise;
-        return state;
-      },
-      answered: store.answered,
-    };
-    const gate = new DomainGate('busy.test', CLOSED, settings, slowStore, () => t0);
+    const held = [deferred(), deferred()];
+    const gate = new DomainGate('busy.test', CLOSED, settings, heldStore(store, held), () => t0);
     const both = Promise.all([gate.through(async () => unanswered), gate.through(async () => unanswered)]);
-    await new Promise((resolve) => setImmediate(resolve));
+    await tick();
     expect(stored()).toEqual({ consecutiveFailures: 4, openUntil: at(60) });
-    returns[1]!.settle(unanswered);
-    await new Promise((resolve) => setImmediate(resolve));
-    returns[0]!.settle(unanswered);
+    held[1]!.settle(unanswered);
+    await tick();
+    held[0]!.settle(unanswered);
     await both;
     expect(gate.current).toEqual({ consecutiveFailures: 4, openUntil: at(60) });
     expect(await gate.through(async () => ({ answered: true }))).toBeUndefined();
+  });
+
+  it('keeps an answer when the record of a failure that ended before it comes back after it', async () => {
+    const { store } = memoryStore({ consecutiveFailures: 2, openUntil: null });
+    const held = [deferred()];
+    const gate = new DomainGate('flaky.test', CLOSED, settings, heldStore(store, held), () => t0);
+    const failing = gate.through(async () => unanswered);
+    await tick();
+    await gate.through(async () => ({ answered: true }));
+    held[0]!.settle(unanswered);
+    await failing;
+    expect(gate.current).toEqual(CLOSED);
   });
 });
 

@@ -28,19 +28,14 @@ export function breakerPhase(state: BreakerState, settings: BreakerSettings, now
   return state.consecutiveFailures >= settings.failures ? 'half_open' : 'closed';
 }
 
-export function afterFailure(state: BreakerState, settings: BreakerSettings, now: Date): BreakerState {
-  const consecutiveFailures = state.consecutiveFailures + 1;
-  const opens = consecutiveFailures >= settings.failures;
-  return { consecutiveFailures, openUntil: opens ? new Date(now.getTime() + settings.openSeconds * 1000) : null };
-}
-
 // What a call reported: the domain answered (whatever it said), or it did not (no connection, no answer in time).
 export type CallVerdict = { answered: true } | { answered: false; failure: DomainFailure };
 
-// Where breakers' states are kept. A failure is counted against the stored state, under a lock, so failures
-// recorded at once (this pass's calls, other passes, other workers) are all counted.
+// Where breakers' states are kept, shared by every pass and worker. `failed` counts one failure against the stored
+// state in one atomic step (failures recorded at once are each counted) and returns the new state: the breaker
+// opens for its time once failures in a row reach the set number. `answered` closes it (a no-op when closed).
 export interface BreakerStore {
-  failed(domain: string, failure: DomainFailure, next: (stored: BreakerState) => BreakerState): Promise<BreakerState>;
+  failed(domain: string, failure: DomainFailure, probe: boolean): Promise<BreakerState>;
   answered(domain: string): Promise<void>;
 }
 
@@ -48,6 +43,10 @@ export interface BreakerStore {
 // half open (the others wait for its verdict), none while open; every verdict is recorded in the store.
 export class DomainGate {
   private probe: Promise<void> | undefined;
+  // Verdicts in the order their calls ended: a failure recorded before an answer must not undo it when its record
+  // comes back later.
+  private verdicts = 0;
+  private lastAnswer = 0;
 
   constructor(
     readonly domain: string,
@@ -70,7 +69,7 @@ export class DomainGate {
     if (phase === 'half_open') this.probe = new Promise<void>((resolve) => (probed = resolve));
     try {
       const verdict = await call();
-      await this.record(verdict);
+      await this.record(verdict, phase === 'half_open');
       return verdict;
     } finally {
       this.probe = undefined;
@@ -78,17 +77,18 @@ export class DomainGate {
     }
   }
 
-  private async record(verdict: CallVerdict): Promise<void> {
+  // An answer is always recorded: failures of other passes may be stored since this gate loaded its state.
+  private async record(verdict: CallVerdict, probe: boolean): Promise<void> {
+    const order = ++this.verdicts;
     if (verdict.answered) {
-      if (this.state.consecutiveFailures === 0 && this.state.openUntil === null) return;
+      this.lastAnswer = order;
       this.state = CLOSED;
       await this.store.answered(this.domain);
       return;
     }
-    const now = this.now();
-    const stored = await this.store.failed(this.domain, verdict.failure, (before) => afterFailure(before, this.settings, now));
-    // Concurrent records may come back out of order: the gate keeps the furthest state it has seen.
-    if (stored.consecutiveFailures >= this.state.consecutiveFailures) this.state = stored;
+    const stored = await this.store.failed(this.domain, verdict.failure, probe);
+    // Records may come back out of order: the gate keeps the furthest state since its last answer.
+    if (order > this.lastAnswer && stored.consecutiveFailures >= this.state.consecutiveFailures) this.state = stored;
   }
 }
 

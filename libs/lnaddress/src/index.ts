@@ -12,7 +12,6 @@ export {
   type AddressRoute,
 } from './route.js';
 export {
-  afterFailure,
   breakerPhase,
   CLOSED,
   DomainGate,

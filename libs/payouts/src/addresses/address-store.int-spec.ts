@@ -1,4 +1,3 @@
-import { afterFailure } from '@splitstream/lnaddress';
 import { PrismaService } from '@splitstream/persistence';
 import { truncateAll } from '../../../../test/support/database.js';
 import { testConfig } from '../../../../test/support/test-config.js';
@@ -80,33 +79,45 @@ describe('AddressStore.toResolve (integration)', () => {
 });
 
 // A domain's breaker as passes record into it at once (calls of one pass timing out together, passes of several
-// workers): every failure is counted, the breaker opening at the count the rule says.
+// workers): every failure is counted, the breaker opening at the count the config sets.
 describe('AddressStore breakers (integration)', () => {
-  const config = testConfig();
+  const config = testConfig({ LNADDRESS_BREAKER_FAILURES: '5', LNADDRESS_BREAKER_SECONDS: '60' });
   const prisma = new PrismaService(config);
   const store = new AddressStore(prisma, config);
-  const settings = { failures: 5, openSeconds: 60 };
   const failure = { code: 'lnaddress_unreachable', message: 'no answer', detail: 'timeout' };
+  const row = (domain: string) => prisma.lnaddressDomain.findUniqueOrThrow({ where: { domain } });
 
   beforeEach(() => truncateAll(config.DATABASE_URL));
   afterAll(() => prisma.$disconnect());
 
-  it('counts every one of failures recorded at once, and an answer closes the breaker and clears the reason', async () => {
-    const now = new Date();
-    const states = await Promise.all(
-      Array.from({ length: 8 }, () => store.breakerFailed('busy.test', failure, (before) => afterFailure(before, settings, now))),
-    );
+  it('counts every one of failures recorded at once, opens at the set count for the set time, and an answer closes it', async () => {
+    const before = Date.now();
+    const states = await Promise.all(Array.from({ length: 8 }, () => store.breakerFailed('busy.test', failure)));
     expect(states.map((s) => s.consecutiveFailures).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(await prisma.lnaddressDomain.findUniqueOrThrow({ where: { domain: 'busy.test' } })).toMatchObject({
-      consecutiveFailures: 8,
-      openUntil: new Date(now.getTime() + 60_000),
-      lastErrorCode: 'lnaddress_unreachable',
-    });
+    expect(
+      states
+        .filter((s) => s.openUntil === null)
+        .map((s) => s.consecutiveFailures)
+        .sort(),
+    ).toEqual([1, 2, 3, 4]);
+    const stored = await row('busy.test');
+    expect(stored).toMatchObject({ consecutiveFailures: 8, lastErrorCode: 'lnaddress_unreachable' });
+    expect(stored.openUntil!.getTime()).toBeGreaterThanOrEqual(before + 60_000);
+    expect(stored.openUntil!.getTime()).toBeLessThanOrEqual(Date.now() + 60_000);
+
     await store.breakerAnswered('busy.test');
-    expect(await prisma.lnaddressDomain.findUniqueOrThrow({ where: { domain: 'busy.test' } })).toMatchObject({
-      consecutiveFailures: 0,
-      openUntil: null,
-      lastErrorCode: null,
+    const closed = await row('busy.test');
+    expect(closed).toMatchObject({ consecutiveFailures: 0, openUntil: null, lastErrorCode: null });
+    // Closed already: an answer writes nothing.
+    await store.breakerAnswered('busy.test');
+    expect((await row('busy.test')).updatedAt).toEqual(closed.updatedAt);
+  });
+
+  it("starts over on a row another config's process left, and takes it over", async () => {
+    await prisma.lnaddressDomain.create({
+      data: { domain: 'stale.test', consecutiveFailures: 9, openUntil: new Date(Date.now() + 60_000), fingerprint: 'other' },
     });
+    expect(await store.breakerFailed('stale.test', failure)).toEqual({ consecutiveFailures: 1, openUntil: null });
+    expect(await row('stale.test')).toMatchObject({ consecutiveFailures: 1, fingerprint: store.fingerprint });
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
-import { type AddressRoute, type BreakerState, CLOSED, type DomainFailure } from '@splitstream/lnaddress';
-import { PrismaService } from '@splitstream/persistence';
+import type { AddressRoute, BreakerSettings, BreakerState, DomainFailure } from '@splitstream/lnaddress';
+import { Prisma, PrismaService } from '@splitstream/persistence';
 import { resolutionFingerprint } from './fingerprint.js';
 
 // A route's columns that neither kind leaves set (each kind sets its own over these).
@@ -28,11 +28,14 @@ export interface ResolveSelection {
 export class AddressStore {
   readonly fingerprint: string;
 
+  readonly breaker: BreakerSettings;
+
   constructor(
     private readonly prisma: PrismaService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.fingerprint = resolutionFingerprint(config);
+    this.breaker = { failures: config.LNADDRESS_BREAKER_FAILURES, openSeconds: config.LNADDRESS_BREAKER_SECONDS };
   }
 
   // Addresses owed money (by any app) whose route is missing or expires within `refreshSeconds`, so that no app's
@@ -104,38 +107,29 @@ export class AddressStore {
     return new Map(rows.map((r) => [r.domain, { consecutiveFailures: r.consecutiveFailures, openUntil: r.openUntil }]));
   }
 
-  // A failure's reason is kept while the domain fails; an answer clears it. The row is locked from read to write:
-  // failures recorded at once are each counted (a stale row counts as closed).
-  async breakerFailed(domain: string, failure: DomainFailure, next: (stored: BreakerState) => BreakerState): Promise<BreakerState> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`INSERT INTO lnaddress_domain (domain, fingerprint) VALUES (${domain}, ${this.fingerprint}) ON CONFLICT (domain) DO NOTHING`;
-      const [row] = await tx.$queryRaw<{ consecutive_failures: number; open_until: Date | null; fingerprint: string }[]>`
-        SELECT consecutive_failures, open_until, fingerprint FROM lnaddress_domain WHERE domain = ${domain} FOR UPDATE`;
-      const state = next(row!.fingerprint === this.fingerprint ? { consecutiveFailures: row!.consecutive_failures, openUntil: row!.open_until } : CLOSED);
-      await tx.lnaddressDomain.update({
-        where: { domain },
-        data: {
-          ...state,
-          updatedAt: new Date(),
-          lastErrorCode: failure.code,
-          lastErrorMessage: failure.message,
-          lastErrorDetail: failure.detail,
-          fingerprint: this.fingerprint,
-        },
-      });
-      return state;
-    });
+  // One failure more, in one statement (failures recorded at once are each counted; a stale row starts over): the
+  // breaker opens for LNADDRESS_BREAKER_SECONDS from now once LNADDRESS_BREAKER_FAILURES are in a row, and every
+  // failure after that (a failed probe) opens it again from its own time. Its reason is kept while the domain fails.
+  async breakerFailed(domain: string, failure: DomainFailure): Promise<BreakerState> {
+    const now = new Date();
+    const openUntil = new Date(now.getTime() + this.breaker.openSeconds * 1000);
+    const count = Prisma.sql`CASE WHEN d.fingerprint = EXCLUDED.fingerprint THEN d.consecutive_failures + 1 ELSE 1 END`;
+    const [state] = await this.prisma.$queryRaw<BreakerState[]>`
+      INSERT INTO lnaddress_domain AS d (domain, consecutive_failures, open_until, updated_at, last_error_code, last_error_message, last_error_detail, fingerprint)
+      VALUES (${domain}, 1, ${1 >= this.breaker.failures ? openUntil : null}, ${now}, ${failure.code}, ${failure.message}, ${failure.detail}, ${this.fingerprint})
+      ON CONFLICT (domain) DO UPDATE SET consecutive_failures = ${count},
+        open_until = CASE WHEN ${count} >= ${this.breaker.failures} THEN ${openUntil}::timestamp ELSE NULL END,
+        updated_at = EXCLUDED.updated_at, last_error_code = EXCLUDED.last_error_code, last_error_message = EXCLUDED.last_error_message,
+        last_error_detail = EXCLUDED.last_error_detail, fingerprint = EXCLUDED.fingerprint
+      RETURNING consecutive_failures AS "consecutiveFailures", open_until AS "openUntil"`;
+    return state!;
   }
 
+  // An answer closes the breaker and clears the reason; nothing is written when it is closed already.
   async breakerAnswered(domain: string): Promise<void> {
-    const fields = {
-      ...CLOSED,
-      updatedAt: new Date(),
-      lastErrorCode: null,
-      lastErrorMessage: null,
-      lastErrorDetail: null,
-      fingerprint: this.fingerprint,
-    };
-    await this.prisma.lnaddressDomain.upsert({ where: { domain }, create: { domain, ...fields }, update: fields });
+    await this.prisma.$executeRaw`
+      UPDATE lnaddress_domain SET consecutive_failures = 0, open_until = NULL, updated_at = ${new Date()},
+        last_error_code = NULL, last_error_message = NULL, last_error_detail = NULL, fingerprint = ${this.fingerprint}
+      WHERE domain = ${domain} AND (consecutive_failures > 0 OR open_until IS NOT NULL OR fingerprint <> ${this.fingerprint})`;
   }
 }

@@ -79,10 +79,10 @@ describe('Lightning-address rows of processes configured apart (integration)', (
     // A resolution job of worker Y, which resolves the address owed money that it has no route for.
     await owe('y@pods.test');
     const client = { resolve: async () => keysend } as unknown as LnaddressClient;
-    const resolutionOfY = new AddressResolution(workerY, new DomainBreakers(workerY, metrics, configY), new Locks(configY), client, configY, metrics);
+    const resolutionOfY = new AddressResolution(workerY, new DomainBreakers(workerY, metrics), new Locks(configY), client, configY, metrics);
     expect(await resolutionOfY.resolveDue()).toMatchObject({ ran: true, resolved: 1 });
     await workerY.saveFailure('z@pods.test', unreachable);
-    await workerY.breakerFailed('down.test', unreachable, () => ({ consecutiveFailures: 3, openUntil: inAnHour() }));
+    for (let i = 0; i < configY.LNADDRESS_BREAKER_FAILURES; i++) await workerY.breakerFailed('down.test', unreachable);
     expect(await addresses()).toEqual(['host@pods.test', 'x@pods.test', 'y@pods.test']);
     // X's run asks for the invoice from the route it planned with.
     expect(await payouts.invoicesWanted([payment], workerX.fingerprint)).toEqual([
@@ -97,7 +97,7 @@ describe('Lightning-address rows of processes configured apart (integration)', (
     for (let i = 0; i < 5; i++) await workerX.saveFailure('failing@pods.test', unreachable);
     // Nothing untried for X; for Y, addresses only X resolved or tried.
     expect([await workerX.anyUntried(), await workerY.anyUntried()]).toEqual([false, true]);
-    await workerX.breakerFailed('open.test', unreachable, () => ({ consecutiveFailures: 3, openUntil: inAnHour() }));
+    for (let i = 0; i < configX.LNADDRESS_BREAKER_FAILURES; i++) await workerX.breakerFailed('open.test', unreachable);
     await owe('a@open.test');
 
     const due = (store: AddressStore) => prisma.$transaction((tx) => payouts.dueBalances(tx, 1n, store.fingerprint));
@@ -134,7 +134,7 @@ describe('Lightning-address rows of processes configured apart (integration)', (
     const runOfX = new LightningAddresses(
       payouts,
       workerX,
-      new DomainBreakers(workerX, metrics, configX),
+      new DomainBreakers(workerX, metrics),
       new Payments(prisma, metrics),
       {} as JobQueue,
       client,
