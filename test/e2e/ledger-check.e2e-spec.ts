@@ -91,6 +91,25 @@ describe('ledger check', () => {
     expect(cli().status).toBe(0);
   });
 
+  it('finds listening days filed under another recipient, and listening_day_rebuild() makes them from the allocations again', async () => {
+    const db = (sql: string) => query(stack.config.DATABASE_URL, sql);
+    // The paid history above, with its allocation (that test wrote its day by hand).
+    const [balance] = await db(`SELECT id, recipient_id FROM balance`);
+    await db(`INSERT INTO allocation (event_id, balance_id, amount_msat) SELECT id, ${balance.id}, 10000 FROM listening_event WHERE event_id = 'paid-once'`);
+    expect(JSON.parse(cli().stdout)).toMatchObject({ ok: true, problems: [] });
+
+    await db(`UPDATE listening_day SET recipient_id = recipient_id + 1000`);
+    const misfiled = cli();
+    expect(misfiled.status).toBe(1);
+    expect(JSON.parse(misfiled.stdout).problems).toEqual(["1 listening days (listening_day) name a recipient other than their balance's"]);
+    await db(`UPDATE listening_day SET listened_msat = 1`);
+    await db('SELECT listening_day_rebuild()');
+    expect(JSON.parse(cli().stdout)).toMatchObject({ ok: true, problems: [] });
+    expect(await db('SELECT recipient_id, balance_id, listened_msat FROM listening_day')).toEqual([
+      { recipient_id: balance.recipient_id, balance_id: balance.id, listened_msat: '10000' },
+    ]);
+  });
+
   it('the database itself refuses a balance that does not add up', async () => {
     const [recipient] = await query(stack.config.DATABASE_URL, `INSERT INTO recipient (address) VALUES ('02${'0'.repeat(64)}') RETURNING id`);
     await expect(

@@ -81,20 +81,29 @@ export interface Share {
   day: string;
 }
 
-// Allocate: the shares of accrued events, one allocation row each, and their sums per balance and UTC day added to
-// listening_day, in one statement (a period's statement reads the days).
+// Allocate: the shares of accrued events, one allocation row each, and their sums per recipient, UTC day and balance
+// added to listening_day, in one statement (a period's statement reads the days). The days are summed here: a
+// pass's shares fall on far fewer days and balances than there are shares, and each array element sent costs.
 export async function allocate(tx: Tx, shares: Share[]): Promise<void> {
   if (shares.length === 0) return;
+  const days = new Map<string, { recipientId: bigint; day: string; balanceId: bigint; msat: bigint }>();
+  for (const s of shares) {
+    const key = `${s.balanceId}|${s.day}`;
+    const sum = days.get(key);
+    if (sum) sum.msat += s.amountMsat;
+    else days.set(key, { recipientId: s.recipientId, day: s.day, balanceId: s.balanceId, msat: s.amountMsat });
+  }
+  const d = [...days.values()];
   await tx.$executeRaw`
-    WITH share AS (
+    WITH allocated AS (
+      INSERT INTO allocation (event_id, balance_id, amount_msat)
       SELECT * FROM unnest(${ids(shares.map((s) => s.eventId))}::bigint[], ${ids(shares.map((s) => s.balanceId))}::bigint[],
-                           ${ids(shares.map((s) => s.recipientId))}::bigint[], ${amounts(shares.map((s) => s.amountMsat))}::bigint[],
-                           ${shares.map((s) => s.day)}::date[]) AS s(e, b, r, m, d)
-    ), allocated AS (
-      INSERT INTO allocation (event_id, balance_id, amount_msat) SELECT e, b, m FROM share
+                           ${amounts(shares.map((s) => s.amountMsat))}::bigint[])
     )
     INSERT INTO listening_day AS l (recipient_id, day, balance_id, listened_msat)
-    SELECT r, d, b, SUM(m) FROM share GROUP BY r, d, b ORDER BY r, d, b
+    SELECT * FROM unnest(${ids(d.map((x) => x.recipientId))}::bigint[], ${d.map((x) => x.day)}::date[], ${ids(d.map((x) => x.balanceId))}::bigint[],
+                         ${amounts(d.map((x) => x.msat))}::bigint[]) AS d(r, d, b, m)
+    ORDER BY r, d, b
     ON CONFLICT (recipient_id, day, balance_id) DO UPDATE SET listened_msat = l.listened_msat + EXCLUDED.listened_msat`;
 }
 

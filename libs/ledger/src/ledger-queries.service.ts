@@ -311,14 +311,16 @@ export class LedgerQueries {
 
   // The invariant, checked against the database: per recipient accrued = owed + in flight + parked + paid, and the sum
   // accrued equals what the applied events and boosts are worth, the listening days (listening_day) sum to the applied
-  // listening, the payments prove what was paid, and the running totals (ledger_tally) are the sums of their rows. One snapshot (repeatable read), so it holds mid-flight too.
+  // listening and each is filed under its balance's recipient, the payments prove what was paid, and the running
+  // totals (ledger_tally) are the sums of their rows. One snapshot (repeatable read), so it holds mid-flight too.
   async checkInvariant(): Promise<InvariantReport> {
     return this.prisma.$transaction(
       async (tx) => {
-        const [worth] = await tx.$queryRaw<{ listened: bigint; boosted: bigint; days: bigint }[]>`
+        const [worth] = await tx.$queryRaw<{ listened: bigint; boosted: bigint; days: bigint; misfiled_days: bigint }[]>`
           SELECT (SELECT COALESCE(SUM(amount_msat), 0) FROM listening_event WHERE applied_at IS NOT NULL)::bigint AS listened,
                  (SELECT COALESCE(SUM(amount_msat), 0) FROM boost WHERE applied_at IS NOT NULL)::bigint AS boosted,
-                 (SELECT COALESCE(SUM(listened_msat), 0) FROM listening_day)::bigint AS days`;
+                 (SELECT COALESCE(SUM(listened_msat), 0) FROM listening_day)::bigint AS days,
+                 (SELECT COUNT(*) FROM listening_day l JOIN balance b ON b.id = l.balance_id WHERE l.recipient_id <> b.recipient_id) AS misfiled_days`;
         const eventsMsat = worth!.listened + worth!.boosted;
         const totals = await sumBalances(tx);
         const broken = await tx.$queryRaw<{ id: bigint }[]>`
@@ -335,6 +337,7 @@ export class LedgerQueries {
         if (eventsMsat !== totals.accruedMsat) problems.push(`events are worth ${eventsMsat} msat but ${totals.accruedMsat} msat accrued`);
         if (worth!.days !== worth!.listened)
           problems.push(`listening events are worth ${worth!.listened} msat but their days (listening_day) ${worth!.days} msat`);
+        if (worth!.misfiled_days > 0n) problems.push(`${worth!.misfiled_days} listening days (listening_day) name a recipient other than their balance's`);
         if (totals.accruedMsat !== totals.owedMsat + totals.inFlightMsat + totals.parkedMsat + totals.paidMsat) {
           problems.push('accrued is not owed + in flight + parked + paid');
         }

@@ -3,9 +3,11 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { PrismaClient } from './generated/prisma/client.js';
 
-// Every session of the service's: no JIT compilation. The service's reads are short index walks whose plans can cost
-// past jit_above_cost (a statement over thousands of balances): compiling them took 25-40 ms of a 50 ms query.
-export const SESSION_OPTIONS = '-c jit=off';
+// Every session of the service's: in UTC, so that the times PostgreSQL stamps (now(), column defaults) and UTC
+// days (listening_day) mean what the code reads them as, whatever the server's own time zone; and no JIT
+// compilation: the reads are short index walks whose plans can cost past jit_above_cost (compiling took 25-40 ms of
+// a 50 ms statement query).
+export const SESSION_OPTIONS = '-c TimeZone=UTC -c jit=off';
 
 // Driver adapter (pg): no native query engine to download, and pg reconnects after a database outage.
 @Injectable()

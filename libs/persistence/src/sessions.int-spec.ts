@@ -2,7 +2,7 @@ import { testConfig } from '../../../test/support/test-config.js';
 import { PrismaService } from './prisma.service.js';
 import { SqlPool } from './sql-pool.service.js';
 
-// The service's database sessions, as PostgreSQL sees them: no JIT compilation of its short reads.
+// The service's database sessions, as PostgreSQL sees them: in UTC, and no JIT compilation of its short reads.
 describe('database sessions (integration)', () => {
   const config = testConfig();
   const prisma = new PrismaService(config);
@@ -12,8 +12,9 @@ describe('database sessions (integration)', () => {
     await pool.end();
   });
 
-  it('runs with jit off, through Prisma and through the plain pool', async () => {
-    expect(await prisma.$queryRaw`SELECT current_setting('jit') AS jit`).toEqual([{ jit: 'off' }]);
-    expect((await pool.query('SELECT current_setting($1) AS jit', ['jit'])).rows).toEqual([{ jit: 'off' }]);
+  it('runs in UTC with jit off, through Prisma and through the plain pool', async () => {
+    const settings = [{ zone: 'UTC', jit: 'off' }];
+    expect(await prisma.$queryRaw`SELECT current_setting('TimeZone') AS zone, current_setting('jit') AS jit`).toEqual(settings);
+    expect((await pool.query(`SELECT current_setting('TimeZone') AS zone, current_setting('jit') AS jit`)).rows).toEqual(settings);
   });
 });
