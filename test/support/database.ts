@@ -1,3 +1,4 @@
+import type { Prisma, SqlClient } from '@splitstream/persistence';
 import pg from 'pg';
 
 // Empties every table but the migration history.
@@ -23,3 +24,13 @@ export async function query<T extends pg.QueryResultRow>(databaseUrl: string, sq
     await client.end();
   }
 }
+
+// A Prisma transaction as the books' per-event movements (accrue, allocate) take a `pg` client: tests that seed
+// inside one transaction with Prisma's models hand it through this. Rows come back as `pg` gives them.
+export const asSqlClient = (tx: Prisma.TransactionClient): SqlClient => ({
+  query: async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => ({
+    rows: (await tx.$queryRawUnsafe<Record<string, unknown>[]>(text, ...values)).map(
+      (row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'bigint' ? String(value) : value])) as R,
+    ),
+  }),
+});

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { accrue, type Accrual, allocate, balanceKey, utcDayOf } from '@splitstream/ledger';
 import type { PrismaService } from '@splitstream/persistence';
+import { asSqlClient } from './database.js';
 
 // Seeding thousands of rows on a busy machine can outlast Prisma's default 5 s for an interactive transaction.
 const SEED_TRANSACTION = { timeout: 60_000, maxWait: 30_000 };
@@ -24,7 +25,7 @@ export async function seedBalance(prisma: PrismaService, address: string, msat: 
     senderName: 'satoshi',
     position: 0,
   };
-  const balanceId = (await prisma.$transaction((tx) => accrue(tx, [row]))).get(balanceKey(row))!;
+  const balanceId = (await prisma.$transaction((tx) => accrue(asSqlClient(tx), [row]))).get(balanceKey(row))!;
   return { recipientId, balanceId };
 }
 
@@ -60,7 +61,7 @@ export async function seedListening(
     position: 0,
   };
   return prisma.$transaction(async (tx) => {
-    const balanceId = (await accrue(tx, [row])).get(balanceKey(row))!;
+    const balanceId = (await accrue(asSqlClient(tx), [row])).get(balanceKey(row))!;
     const events = await tx.listeningEvent.createManyAndReturn({
       data: Array.from({ length: seed.events }, (_, i) => ({
         appId: seed.appId,
@@ -72,7 +73,7 @@ export async function seedListening(
       select: { id: true, receivedAt: true },
     });
     await allocate(
-      tx,
+      asSqlClient(tx),
       events.map((e) => ({ eventId: e.id, balanceId, recipientId: recipient.id, amountMsat: seed.msatEach, day: utcDayOf(e.receivedAt) })),
     );
     return { recipientId: recipient.id, balanceId };
@@ -99,13 +100,13 @@ export async function seedAddresses(prisma: PrismaService, appId: string, addres
       senderName: '',
       position: 0,
     }));
-    const balances = await accrue(tx, rows);
+    const balances = await accrue(asSqlClient(tx), rows);
     const events = await tx.listeningEvent.createManyAndReturn({
       data: rows.map((_, i) => ({ appId, eventId: `seed-${randomBytes(6).toString('hex')}-${i}`, payload: {}, amountMsat: msatEach, appliedAt: new Date() })),
       select: { id: true, receivedAt: true },
     });
     await allocate(
-      tx,
+      asSqlClient(tx),
       rows.map((row, i) => ({
         eventId: events[i]!.id,
         balanceId: balances.get(balanceKey(row))!,

@@ -1,5 +1,5 @@
 import { listeningEventSchema } from '@splitstream/ingestion';
-import { PrismaService } from '@splitstream/persistence';
+import { PrismaService, SqlPool } from '@splitstream/persistence';
 import { worstAllowedBlock } from '../../money/src/testing/adversarial.js';
 import { pubkey } from '../../money/src/testing/value-builders.js';
 import { query, truncateAll } from '../../../test/support/database.js';
@@ -12,13 +12,17 @@ import { PAYLOAD_BYTES_PER_PASS } from './apply-passes.js';
 describe('applying a batch in passes (integration)', () => {
   const config = testConfig();
   const prisma = new PrismaService(config);
-  const accumulation = new AccumulationService(prisma);
+  const pool = new SqlPool(config);
+  const accumulation = new AccumulationService(prisma, pool);
 
   beforeAll(async () => {
     await prisma.onModuleInit();
     await truncateAll(config.DATABASE_URL);
   });
-  afterAll(() => prisma.onModuleDestroy());
+  afterAll(async () => {
+    await pool.end();
+    await prisma.onModuleDestroy();
+  });
 
   it('applies every event of a batch larger than one pass exactly once, to the msat', async () => {
     const payload = listeningEventSchema.parse({
@@ -39,8 +43,8 @@ describe('applying a batch in passes (integration)', () => {
       [JSON.stringify(payload), count],
     );
 
-    expect(await accumulation.applyEvents(ids.map((r) => BigInt(r.id)))).toBe(count);
-    expect(await accumulation.applyEvents(ids.map((r) => BigInt(r.id)))).toBe(0);
+    expect((await accumulation.applyEvents(ids.map((r) => BigInt(r.id)))).size).toBe(count);
+    expect((await accumulation.applyEvents(ids.map((r) => BigInt(r.id)))).size).toBe(0);
 
     const [books] = await query<{ unapplied: string; mismatched: string; events: string; allocated: string; accrued: string }>(
       config.DATABASE_URL,
@@ -84,7 +88,7 @@ describe('applying a batch in passes (integration)', () => {
         ids.push(BigInt(row!.id));
       }
     }
-    expect(await accumulation.applyEvents(ids)).toBe(ids.length);
+    expect((await accumulation.applyEvents(ids)).size).toBe(ids.length);
 
     const days = await query<{ balance_id: string; day: string; listened: string }>(
       config.DATABASE_URL,

@@ -10,18 +10,19 @@ describe('ApplyBatcher', () => {
         calls.push(ids);
         await new Promise((resolve) => setTimeout(resolve, 5));
         if (fail?.(ids)) throw new Error('database unavailable');
-        return ids.length;
+        // Every id but 4 applied (4 waits for its block, say).
+        return new Set(ids.filter((id) => id !== 4n));
       },
     } as unknown as AccumulationService;
     return { calls, batcher: new ApplyBatcher(accumulation) };
   };
   const ids = (from: number, count: number) => Array.from({ length: count }, (_, i) => BigInt(from + i));
 
-  it('applies jobs that arrive together in one transaction, each id once', async () => {
+  it('applies jobs that arrive together in one transaction, each id once, and answers each job with its own applied ids', async () => {
     const { calls, batcher } = recording();
     const results = await Promise.all([batcher.apply(ids(1, 3)), batcher.apply(ids(3, 3)), batcher.apply(ids(10, 1))]);
     expect(calls).toEqual([[1n, 2n, 3n, 4n, 5n, 10n]]);
-    expect(results).toEqual([6, 6, 6]);
+    expect(results).toEqual([[1n, 2n, 3n], [3n, 5n], [10n]]);
   });
 
   it('keeps a transaction within the event limit, and batches what arrives while one runs', async () => {
@@ -35,7 +36,7 @@ describe('ApplyBatcher', () => {
     const { calls, batcher } = recording((batch) => batch.includes(1n));
     const first = Promise.allSettled([batcher.apply([1n]), batcher.apply([2n])]);
     expect((await first).map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    await expect(batcher.apply([3n])).resolves.toBe(1);
+    await expect(batcher.apply([3n])).resolves.toEqual([3n]);
     expect(calls).toEqual([[1n, 2n], [3n]]);
   });
 });

@@ -4,12 +4,13 @@ import { AccumulationService } from './accumulation.service.js';
 // Most of applying a batch of events is the transaction's fixed cost (round trips, locks), not the events: so the
 // worker takes many apply jobs at once and applies their events together, in one transaction, while the previous
 // transaction runs. Each job's promise settles with that transaction: a job is acknowledged only once its events
-// are committed, and when the transaction fails every job in it fails and is retried (applying stays idempotent).
+// are committed, with the ids of its own that it applied; when the transaction fails every job in it fails and is
+// retried (applying stays idempotent).
 export const MAX_EVENTS_PER_TRANSACTION = 2_000;
 
 interface Waiting {
   ids: bigint[];
-  resolve: (applied: number) => void;
+  resolve: (applied: bigint[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -20,8 +21,8 @@ export class ApplyBatcher {
 
   constructor(private readonly accumulation: AccumulationService) {}
 
-  apply(ids: bigint[]): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
+  apply(ids: bigint[]): Promise<bigint[]> {
+    return new Promise<bigint[]>((resolve, reject) => {
       this.waiting.push({ ids, resolve, reject });
       if (!this.flushing) setImmediate(() => void this.flush());
     });
@@ -39,7 +40,7 @@ export class ApplyBatcher {
     }
     try {
       const applied = await this.accumulation.applyEvents([...new Set(batch.flatMap((w) => w.ids))]);
-      for (const w of batch) w.resolve(applied);
+      for (const w of batch) w.resolve(w.ids.filter((id) => applied.has(id)));
     } catch (error) {
       for (const w of batch) w.reject(error);
     } finally {

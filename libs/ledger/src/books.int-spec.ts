@@ -1,6 +1,6 @@
 import { type Prisma, PrismaService } from '@splitstream/persistence';
 import { pubkey } from '../../money/src/testing/value-builders.js';
-import { truncateAll } from '../../../test/support/database.js';
+import { asSqlClient, truncateAll } from '../../../test/support/database.js';
 import { testConfig } from '../../../test/support/test-config.js';
 import { accrue, type Accrual, balanceKey, park, release, reserve, settle, transferRemainder, unpark } from './books.js';
 import { accrualFor, pendingPayment } from './testing/ledger-fixtures.js';
@@ -24,7 +24,7 @@ describe('the books: movements of money (integration)', () => {
   const tx = <T>(work: (t: Prisma.TransactionClient) => Promise<T>) => prisma.$transaction(work);
   const newBalance = async (overrides: Partial<Accrual> = {}) => {
     const row = accrual(overrides);
-    return (await tx((t) => accrue(t, [row]))).get(balanceKey(row))!;
+    return (await tx((t) => accrue(asSqlClient(t), [row]))).get(balanceKey(row))!;
   };
   // A keysend row to hang a reservation on (the books link allocations to it).
   const keysendFor = async (balanceId: bigint, sats: number) => {
@@ -55,7 +55,7 @@ describe('the books: movements of money (integration)', () => {
 
   it('accrue: adds to owed and records what the latest event said (name, app, listener, position)', async () => {
     const id = await newBalance();
-    await tx((t) => accrue(t, [accrual({ amountMsat: 5_000n, name: 'Host (renamed)', position: 99 })]));
+    await tx((t) => accrue(asSqlClient(t), [accrual({ amountMsat: 5_000n, name: 'Host (renamed)', position: 99 })]));
     expect(await amounts(id)).toEqual({ accrued: 15_000n, owed: 15_000n, inFlight: 0n, parked: 0n, paid: 0n });
     expect(await balance(id)).toMatchObject({ name: 'Host (renamed)', position: 99, appName: 'App', senderName: 'satoshi' });
   });
@@ -66,7 +66,7 @@ describe('the books: movements of money (integration)', () => {
     await tx((t) => park(t, ofApp(), { code: '2', message: 'refused' }));
     await tx((t) =>
       accrue(
-        t,
+        asSqlClient(t),
         [accrual({ amountMsat: 1_000n }), accrual({ appId: 'other-app', amountMsat: 1_000n })].sort((a, b) => (balanceKey(a) < balanceKey(b) ? -1 : 1)),
       ),
     );

@@ -1,10 +1,10 @@
-import type { Prisma } from '@splitstream/persistence';
+import type { Prisma, SqlClient } from '@splitstream/persistence';
 import { IN_FLIGHT_STATUSES, PaymentStatus } from './statuses.js';
 
 type Tx = Prisma.TransactionClient;
 
 // The books: the only code that writes balances. Each movement of money is one function, called inside the
-// caller's transaction, and set-based (one statement per table, however many rows), so a whole chunk of keysends
+// caller's transaction (a Prisma one, or a `pg` client's for accrue and allocate, which run for every event), and set-based (one statement per table, however many rows), so a whole chunk of keysends
 // moves in one round trip. Per balance, always: accrued = owed + in flight + parked + paid (a CHECK constraint
 // holds the database to it).
 
@@ -44,29 +44,41 @@ const amounts = (values: bigint[]) => values.map(String);
 // Accrue: listening money becomes owed (parked, when the recipient is parked for that app). Each row's
 // (recipient, app) must exist in app_recipient (the accumulation writes it first). Rows must come sorted by
 // balanceKey so that concurrent batches lock balances in one order. Returns each balance's id by balanceKey.
-export async function accrue(tx: Tx, rows: Accrual[]): Promise<Map<string, bigint>> {
+export async function accrue(client: SqlClient, rows: Accrual[]): Promise<Map<string, bigint>> {
   if (rows.length === 0) return new Map();
-  const balances = await tx.$queryRaw<(BalanceKey & { id: bigint })[]>`
-    INSERT INTO balance (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid, accrued_msat, owed_msat, parked_msat,
-                         name, app_name, app_version, sender_name, position)
-    SELECT d.r, d.a, d.f, d.i, d.rf, d.ri, d.m, CASE WHEN ar.parked THEN 0 ELSE d.m END, CASE WHEN ar.parked THEN d.m ELSE 0 END,
-           d.n, d.an, d.av, d.sn, d.p
-    FROM unnest(${ids(rows.map((r) => r.recipientId))}::bigint[], ${rows.map((r) => r.appId)}::text[], ${rows.map((r) => r.feedGuid)}::text[], ${rows.map((r) => r.itemGuid)}::text[],
-                ${rows.map((r) => r.remoteFeedGuid)}::text[], ${rows.map((r) => r.remoteItemGuid)}::text[],
-                ${amounts(rows.map((r) => r.amountMsat))}::bigint[], ${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.appName)}::text[],
-                ${rows.map((r) => r.appVersion)}::text[], ${rows.map((r) => r.senderName)}::text[], ${rows.map((r) => r.position)}::int[])
-      WITH ORDINALITY AS d(r, a, f, i, rf, ri, m, n, an, av, sn, p, ord)
-    JOIN app_recipient ar ON ar.recipient_id = d.r AND ar.app_id = d.a
-    ORDER BY d.ord
-    ON CONFLICT (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) WHERE boost_id IS NULL DO UPDATE SET
-      accrued_msat = balance.accrued_msat + EXCLUDED.accrued_msat,
-      owed_msat = balance.owed_msat + EXCLUDED.owed_msat,
-      parked_msat = balance.parked_msat + EXCLUDED.parked_msat,
-      name = EXCLUDED.name, app_name = EXCLUDED.app_name, app_version = EXCLUDED.app_version,
-      sender_name = EXCLUDED.sender_name, position = EXCLUDED.position, updated_at = now()
-    RETURNING id, recipient_id AS "recipientId", app_id AS "appId", feed_guid AS "feedGuid", item_guid AS "itemGuid",
-              remote_feed_guid AS "remoteFeedGuid", remote_item_guid AS "remoteItemGuid"`;
-  return new Map(balances.map((b) => [balanceKey(b), b.id]));
+  const { rows: balances } = await client.query<Record<keyof BalanceKey | 'id', string>>(
+    `INSERT INTO balance (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid, accrued_msat, owed_msat, parked_msat,
+                          name, app_name, app_version, sender_name, position)
+     SELECT d.r, d.a, d.f, d.i, d.rf, d.ri, d.m, CASE WHEN ar.parked THEN 0 ELSE d.m END, CASE WHEN ar.parked THEN d.m ELSE 0 END,
+            d.n, d.an, d.av, d.sn, d.p
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[])
+       WITH ORDINALITY AS d(r, a, f, i, rf, ri, m, n, an, av, sn, p, ord)
+     JOIN app_recipient ar ON ar.recipient_id = d.r AND ar.app_id = d.a
+     ORDER BY d.ord
+     ON CONFLICT (recipient_id, app_id, feed_guid, item_guid, remote_feed_guid, remote_item_guid) WHERE boost_id IS NULL DO UPDATE SET
+       accrued_msat = balance.accrued_msat + EXCLUDED.accrued_msat,
+       owed_msat = balance.owed_msat + EXCLUDED.owed_msat,
+       parked_msat = balance.parked_msat + EXCLUDED.parked_msat,
+       name = EXCLUDED.name, app_name = EXCLUDED.app_name, app_version = EXCLUDED.app_version,
+       sender_name = EXCLUDED.sender_name, position = EXCLUDED.position, updated_at = now()
+     RETURNING id, recipient_id AS "recipientId", app_id AS "appId", feed_guid AS "feedGuid", item_guid AS "itemGuid",
+               remote_feed_guid AS "remoteFeedGuid", remote_item_guid AS "remoteItemGuid"`,
+    [
+      ids(rows.map((r) => r.recipientId)),
+      rows.map((r) => r.appId),
+      rows.map((r) => r.feedGuid),
+      rows.map((r) => r.itemGuid),
+      rows.map((r) => r.remoteFeedGuid),
+      rows.map((r) => r.remoteItemGuid),
+      amounts(rows.map((r) => r.amountMsat)),
+      rows.map((r) => r.name),
+      rows.map((r) => r.appName),
+      rows.map((r) => r.appVersion),
+      rows.map((r) => r.senderName),
+      rows.map((r) => r.position),
+    ],
+  );
+  return new Map(balances.map(({ id, recipientId, ...b }) => [balanceKey({ ...b, recipientId: BigInt(recipientId) }), BigInt(id)]));
 }
 
 // The UTC day (YYYY-MM-DD) of a time: what listening_day is kept by.
@@ -84,7 +96,7 @@ export interface Share {
 // Allocate: the shares of accrued events, one allocation row each, and their sums per recipient, UTC day and balance
 // added to listening_day, in one statement (a period's statement reads the days). The days are summed here: a
 // pass's shares fall on far fewer days and balances than there are shares, and each array element sent costs.
-export async function allocate(tx: Tx, shares: Share[]): Promise<void> {
+export async function allocate(client: SqlClient, shares: Share[]): Promise<void> {
   if (shares.length === 0) return;
   const days = new Map<string, { recipientId: bigint; day: string; balanceId: bigint; msat: bigint }>();
   for (const s of shares) {
@@ -94,17 +106,24 @@ export async function allocate(tx: Tx, shares: Share[]): Promise<void> {
     else days.set(key, { recipientId: s.recipientId, day: s.day, balanceId: s.balanceId, msat: s.amountMsat });
   }
   const d = [...days.values()];
-  await tx.$executeRaw`
-    WITH allocated AS (
-      INSERT INTO allocation (event_id, balance_id, amount_msat)
-      SELECT * FROM unnest(${ids(shares.map((s) => s.eventId))}::bigint[], ${ids(shares.map((s) => s.balanceId))}::bigint[],
-                           ${amounts(shares.map((s) => s.amountMsat))}::bigint[])
-    )
-    INSERT INTO listening_day AS l (recipient_id, day, balance_id, listened_msat)
-    SELECT * FROM unnest(${ids(d.map((x) => x.recipientId))}::bigint[], ${d.map((x) => x.day)}::date[], ${ids(d.map((x) => x.balanceId))}::bigint[],
-                         ${amounts(d.map((x) => x.msat))}::bigint[]) AS d(r, d, b, m)
-    ORDER BY r, d, b
-    ON CONFLICT (recipient_id, day, balance_id) DO UPDATE SET listened_msat = l.listened_msat + EXCLUDED.listened_msat`;
+  await client.query(
+    `WITH allocated AS (
+       INSERT INTO allocation (event_id, balance_id, amount_msat) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
+     )
+     INSERT INTO listening_day AS l (recipient_id, day, balance_id, listened_msat)
+     SELECT * FROM unnest($4::bigint[], $5::date[], $6::bigint[], $7::bigint[]) AS d(r, d, b, m)
+     ORDER BY r, d, b
+     ON CONFLICT (recipient_id, day, balance_id) DO UPDATE SET listened_msat = l.listened_msat + EXCLUDED.listened_msat`,
+    [
+      ids(shares.map((s) => s.eventId)),
+      ids(shares.map((s) => s.balanceId)),
+      amounts(shares.map((s) => s.amountMsat)),
+      ids(d.map((x) => x.recipientId)),
+      d.map((x) => x.day),
+      ids(d.map((x) => x.balanceId)),
+      amounts(d.map((x) => x.msat)),
+    ],
+  );
 }
 
 // Reserve: owed -> in flight for payments about to be sent, by their parts (PaymentPart); the listening they pay

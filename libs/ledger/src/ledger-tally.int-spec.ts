@@ -1,6 +1,6 @@
 import { Prisma, PrismaService } from '@splitstream/persistence';
 import { pubkey } from '../../money/src/testing/value-builders.js';
-import { truncateAll } from '../../../test/support/database.js';
+import { asSqlClient, truncateAll } from '../../../test/support/database.js';
 import { testConfig } from '../../../test/support/test-config.js';
 import { accrue, type Accrual, balanceKey, park, release, reserve, settle, transferRemainder, unpark } from './books.js';
 import { LedgerQueries, summaryCountsSql, tallySql } from './ledger-queries.service.js';
@@ -17,7 +17,7 @@ describe('the running totals (integration)', () => {
   const accrual = (overrides: Partial<Accrual> = {}): Accrual => accrualFor(recipientId, overrides);
   const accrued = async (...rows: Accrual[]) => {
     const sorted = [...rows].sort((a, b) => (balanceKey(a) < balanceKey(b) ? -1 : 1));
-    return prisma.$transaction((t) => accrue(t, sorted));
+    return prisma.$transaction((t) => accrue(asSqlClient(t), sorted));
   };
   const paymentFor = (balanceId: bigint, sats: number, reference: string) => pendingPayment(prisma, { recipientId, balanceId, sats, reference });
   // What the summary says of each app, and what the rows themselves sum to.
@@ -120,14 +120,14 @@ describe('the running totals (integration)', () => {
     // The first writer accrues and holds its transaction open; the second, on another connection, accrues for the
     // same app meanwhile, and would fail at its lock timeout if it had to wait for the first one's tally row.
     const first = prisma.$transaction(async (t) => {
-      await accrue(t, [accrual({ itemGuid: 'held' })]);
+      await accrue(asSqlClient(t), [accrual({ itemGuid: 'held' })]);
       accruing();
       await held;
     });
     await accruedFirst;
     await prisma.$transaction(async (t) => {
       await t.$executeRaw`SET LOCAL lock_timeout = '5s'`;
-      await accrue(t, [accrual({ itemGuid: 'meanwhile' })]);
+      await accrue(asSqlClient(t), [accrual({ itemGuid: 'meanwhile' })]);
     });
     release();
     await first;

@@ -1,6 +1,6 @@
 import { listeningEventSchema } from '@splitstream/ingestion';
 import { AccumulationService } from '@splitstream/ledger';
-import { PrismaService } from '@splitstream/persistence';
+import { PrismaService, SqlPool } from '@splitstream/persistence';
 import { pubkey } from '../../money/src/testing/value-builders.js';
 import { query, truncateAll } from '../../../test/support/database.js';
 import { testConfig } from '../../../test/support/test-config.js';
@@ -51,7 +51,9 @@ describe('statements for a period (integration)', () => {
         }
       }
     }
-    expect(await new AccumulationService(prisma).applyEvents(ids)).toBe(ids.length);
+    const pool = new SqlPool(config);
+    expect((await new AccumulationService(prisma, pool).applyEvents(ids)).size).toBe(ids.length);
+    await pool.end();
     recipientId = (await prisma.recipient.findFirstOrThrow({ where: { address: host } })).id;
   });
   afterAll(() => prisma.$disconnect());

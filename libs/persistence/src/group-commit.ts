@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './sql-pool.service.js';
 
 // What a group's worker made of one caller's item: its value, or the error that caller is answered with.
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -72,19 +73,14 @@ export class GroupCommit<I, T> {
 
   private async commit(group: Waiting<I, T>[]): Promise<void> {
     let outcomes: Outcome<T>[];
-    let client: pg.PoolClient | undefined;
     try {
-      client = await this.pool.connect();
-      await client.query('BEGIN');
-      outcomes = await this.work(
-        client,
-        group.map((waiting) => waiting.item),
+      outcomes = await inTransaction(this.pool, (client) =>
+        this.work(
+          client,
+          group.map((waiting) => waiting.item),
+        ),
       );
-      await client.query('COMMIT');
-      client.release();
     } catch (error) {
-      // Whatever state the connection is in, it is not reused: its transaction (if any) dies with it.
-      client?.release(true);
       for (const { reject } of group) reject(error);
       return;
     }

@@ -20,3 +20,31 @@ export class SqlPool extends pg.Pool implements OnModuleDestroy {
     await this.end();
   }
 }
+
+// What runs a statement with positional parameters and gives its rows as `pg` does (int8 as text): a `pg` client,
+// or in tests, a Prisma transaction adapted to it.
+export interface SqlClient {
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+// Runs `work` in one transaction on a connection of `pool`: COMMIT when it returns, and when it (or the COMMIT)
+// throws, the connection is discarded with its transaction, whatever state it was left in. `statementTimeoutMs`
+// bounds each statement, so a transaction stuck behind a lock gives up instead of holding its own for ever.
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+  { statementTimeoutMs }: { statementTimeoutMs?: number } = {},
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    // One round trip: a simple query may hold several statements.
+    await client.query(statementTimeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}`);
+    const value = await work(client);
+    await client.query('COMMIT');
+    client.release();
+    return value;
+  } catch (error) {
+    client.release(true);
+    throw error;
+  }
+}

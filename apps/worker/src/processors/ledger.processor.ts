@@ -5,7 +5,8 @@ import { JobQueue, type JobData, JobProcessor } from '@splitstream/queue';
 
 // Many jobs at once, so the batcher can apply their events together (one transaction for many requests). Events
 // sent with their value block are applied at once; those sent by reference are handed to RESOLVE_EVENTS, so applying
-// never waits on a feed (a slow or dead feed never holds up the others).
+// never waits on a feed (a slow or dead feed never holds up the others). Only a job with events left unapplied
+// asks which of them wait for their block.
 @Processor(APPLY_EVENTS.queue, { concurrency: 100 })
 export class LedgerProcessor extends JobProcessor<JobData<typeof APPLY_EVENTS>> {
   protected readonly contract = APPLY_EVENTS;
@@ -20,9 +21,10 @@ export class LedgerProcessor extends JobProcessor<JobData<typeof APPLY_EVENTS>> 
 
   protected async handle(data: JobData<typeof APPLY_EVENTS>): Promise<number> {
     const ids = data.eventIds.map(BigInt);
-    const applied = await this.batcher.apply(ids);
-    if (await this.resolution.anyWaiting(ids)) await this.jobs.enqueue(RESOLVE_EVENTS, { eventIds: data.eventIds });
-    return applied;
+    const applied = new Set(await this.batcher.apply(ids));
+    const left = ids.filter((id) => !applied.has(id));
+    if (left.length > 0 && (await this.resolution.anyWaiting(left))) await this.jobs.enqueue(RESOLVE_EVENTS, { eventIds: left.map(String) });
+    return applied.size;
   }
 }
 
@@ -41,6 +43,6 @@ export class EventValuesProcessor extends JobProcessor<JobData<typeof RESOLVE_EV
 
   protected async handle(data: JobData<typeof RESOLVE_EVENTS>): Promise<number> {
     const found = await this.resolution.prepare(data.eventIds.map(BigInt));
-    return found.length ? this.batcher.apply(found) : 0;
+    return found.length ? (await this.batcher.apply(found)).length : 0;
   }
 }
