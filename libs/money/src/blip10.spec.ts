@@ -194,6 +194,15 @@ describe('boost records', () => {
     expect(minimalBlip10Bytes({ ...ids, boost: { message: 'abc', senderName: 'sat' } })).toBeGreaterThan(plain + 'abc'.length + 'sat'.length);
   });
 
+  it('size the same identifiers the same whatever was sized before (sizes are remembered per identifiers, remote items included)', () => {
+    const episode = { feedGuid: 'remembered-feed', itemGuid: 'remembered-item' };
+    const remote = { ...episode, remoteFeedGuid: 'r'.repeat(100), remoteItemGuid: 'remote-item' };
+    const measured = [minimalBlip10Bytes(episode), minimalBlip10Bytes(remote)];
+    expect(measured[1]).toBeGreaterThan(measured[0]! + 100);
+    expect([minimalBlip10Bytes(remote), minimalBlip10Bytes(episode)]).toEqual([measured[1], measured[0]]);
+    expect(minimalBlip10Bytes({ ...remote, remoteItemGuid: 'other' })).toBe(measured[1]! - 'remote-item'.length + 'other'.length);
+  });
+
   it('sum up a boost in an invoice comment with its sender and message', () => {
     const record = blip10Metadata(context({ action: 'boost', boost }));
     expect(blip10Summary(record, 200)).toMatch(/^boost 4 sats · satoshi: Great show! ⚡ · Podcasting 2.0/);

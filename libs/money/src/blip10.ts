@@ -151,7 +151,23 @@ export interface Blip10Identifiers {
 const LARGEST_MSAT = BigInt(Number.MAX_SAFE_INTEGER);
 const UUID_SHAPED = '00000000-0000-0000-0000-000000000000';
 
+// Every event of an episode asks again: the sizes for identifiers without a boost are remembered (a bounded few).
+const REMEMBERED_SIZES = 2_000;
+const rememberedSizes = new Map<string, number>();
+
 export function minimalBlip10Bytes(ids: Blip10Identifiers): number {
+  if (ids.boost) return measureMinimal(ids);
+  const key = JSON.stringify([ids.feedGuid, ids.itemGuid, ids.remoteFeedGuid, ids.remoteItemGuid]);
+  let bytes = rememberedSizes.get(key);
+  if (bytes === undefined) {
+    if (rememberedSizes.size >= REMEMBERED_SIZES) rememberedSizes.clear();
+    bytes = measureMinimal(ids);
+    rememberedSizes.set(key, bytes);
+  }
+  return bytes;
+}
+
+function measureMinimal(ids: Blip10Identifiers): number {
   return recordBytes(
     fullRecord({
       action: ids.boost ? 'boost' : 'stream',

@@ -14,38 +14,53 @@ export const MAX_NESTING_DEPTH = 32;
 const MAX_ISSUES = 20;
 
 class TooDeep extends Error {
-  constructor(readonly path: PropertyKey[]) {
+  constructor(readonly path: string) {
     super(`nested deeper than ${MAX_NESTING_DEPTH} levels`);
   }
 }
 
 interface Frame {
   value: unknown;
-  path: PropertyKey[];
+  parent: Frame | undefined;
+  step: PropertyKey | undefined; // where this value is in its parent (none for the root)
   depth: number; // containers around this value
   key?: string; // an object key to check before the value
+}
+
+// A frame's path, worked out only for an issue: most requests have none, and a path per value would be most of
+// the walk's cost on a large request.
+function pathOf(frame: Frame, rootPath: PropertyKey[]): string {
+  const steps: PropertyKey[] = [];
+  for (let f: Frame | undefined = frame; f?.parent; f = f.parent) steps.push(f.step!);
+  return formatPath([...rootPath, ...steps.reverse()]);
 }
 
 // Iterative, with an explicit stack: issues come out in document order (a key before what it holds), and a
 // container nested deeper than MAX_NESTING_DEPTH stops the walk with TooDeep.
 function findUnstorable(root: unknown, rootPath: PropertyKey[], issues: FieldIssue[]): void {
-  const stack: Frame[] = [{ value: root, path: rootPath, depth: 0 }];
+  const stack: Frame[] = [{ value: root, parent: undefined, step: undefined, depth: 0 }];
   while (stack.length > 0 && issues.length < MAX_ISSUES) {
-    const { value, path, depth, key } = stack.pop()!;
+    const frame = stack.pop()!;
+    const { value, depth, key } = frame;
     if (key !== undefined && UNSTORABLE.test(key)) {
-      issues.push({ path: formatPath(path), message: `keys ${MESSAGE}` });
+      issues.push({ path: pathOf(frame, rootPath), message: `keys ${MESSAGE}` });
       if (issues.length >= MAX_ISSUES) return;
     }
     if (typeof value === 'string') {
-      if (UNSTORABLE.test(value)) issues.push({ path: formatPath(path), message: MESSAGE });
+      if (UNSTORABLE.test(value)) issues.push({ path: pathOf(frame, rootPath), message: MESSAGE });
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_NESTING_DEPTH) throw new TooDeep(path);
-    const children: Frame[] = Array.isArray(value)
-      ? value.map((item, i) => ({ value: item, path: [...path, i], depth: depth + 1 }))
-      : Object.entries(value).map(([k, item]) => ({ value: item, path: [...path, k], depth: depth + 1, key: k }));
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    if (depth >= MAX_NESTING_DEPTH) throw new TooDeep(pathOf(frame, rootPath));
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], parent: frame, step: i, depth: depth + 1 });
+    } else {
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i]!;
+        stack.push({ value: (value as Record<string, unknown>)[k], parent: frame, step: k, depth: depth + 1, key: k });
+      }
+    }
   }
 }
 
@@ -59,7 +74,7 @@ export function unstorableIssues(request: Pick<FastifyRequest, 'body' | 'query' 
     findUnstorable(request.body, [], issues);
   } catch (error) {
     if (!(error instanceof TooDeep)) throw error;
-    const where = formatPath(error.path) || '(body)';
+    const where = error.path || '(body)';
     throw AppError.validation(
       [{ path: where, message: `nests objects and arrays deeper than ${MAX_NESTING_DEPTH} levels` }],
       `the request nests objects and arrays deeper than the limit of ${MAX_NESTING_DEPTH} levels; nothing was changed`,
