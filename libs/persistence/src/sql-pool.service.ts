@@ -27,9 +27,10 @@ export interface SqlClient {
   query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
 }
 
-// Runs `work` in one transaction on a connection of `pool`: COMMIT when it returns, and when it (or the COMMIT)
-// throws, the connection is discarded with its transaction, whatever state it was left in. `statementTimeoutMs`
-// bounds each statement, so a transaction stuck behind a lock gives up instead of holding its own for ever.
+// Runs `work` in one READ COMMITTED transaction (whatever the server's default) on a connection of `pool`: COMMIT
+// when it returns, and when it (or the COMMIT) throws, the connection is discarded with its transaction, whatever
+// state it was left in. `statementTimeoutMs` bounds each statement and each wait between two, so a transaction stuck
+// behind a lock, or in its process, gives up instead of holding its own locks for ever.
 export async function inTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
@@ -38,7 +39,9 @@ export async function inTransaction<T>(
   const client = await pool.connect();
   try {
     // One round trip: a simple query may hold several statements.
-    await client.query(statementTimeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}`);
+    const begin = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+    const bound = Math.trunc(statementTimeoutMs ?? 0);
+    await client.query(bound > 0 ? `${begin}; SET LOCAL statement_timeout = ${bound}; SET LOCAL idle_in_transaction_session_timeout = ${bound}` : begin);
     const value = await work(client);
     await client.query('COMMIT');
     client.release();
