@@ -105,4 +105,48 @@ describe('applying a batch in passes (integration)', () => {
     expect(days.map((d) => d.day).slice(0, 3)).toEqual(['2026-11-09', '2026-11-10', '2026-11-11']);
     expect(days).toEqual(allocations);
   });
+  it('splits each long value block by its own recipients, however alike two blocks are (same length, one address apart)', async () => {
+    await truncateAll(config.DATABASE_URL);
+    // Over 16,000 characters of text each: such a block's split is remembered by its digest.
+    const block = (last: number) => ({
+      type: 'lightning',
+      method: 'keysend',
+      recipients: Array.from({ length: 100 }, (_, i) => ({
+        name: `Recipient ${'x'.repeat(80)} ${i}`,
+        type: 'node',
+        address: pubkey(i === 99 ? last : 10 + i),
+        split: 1,
+      })),
+    });
+    const ids: bigint[] = [];
+    for (const last of [1, 2]) {
+      const payload = listeningEventSchema.parse({
+        id: `long-${last}`,
+        feedGuid: 'f',
+        itemGuid: 'i',
+        position: 0,
+        seconds: 60,
+        satsPerMinute: 120,
+        value: block(last),
+      });
+      expect(JSON.stringify(payload.value).length).toBeGreaterThan(16_000);
+      const [row] = await query<{ id: string }>(
+        config.DATABASE_URL,
+        `INSERT INTO listening_event (app_id, event_id, payload, amount_msat) VALUES ('app', $1, $2::jsonb, 120000) RETURNING id`,
+        [`long-${last}`, JSON.stringify(payload)],
+      );
+      ids.push(BigInt(row!.id));
+    }
+    expect((await accumulation.applyEvents(ids)).size).toBe(2);
+    const lastShares = await query<{ event_id: string; address: string }>(
+      config.DATABASE_URL,
+      `SELECT le.event_id, r.address FROM allocation a JOIN listening_event le ON le.id = a.event_id JOIN balance b ON b.id = a.balance_id
+       JOIN recipient r ON r.id = b.recipient_id WHERE r.address IN ($1, $2) ORDER BY 1`,
+      [pubkey(1), pubkey(2)],
+    );
+    expect(lastShares).toEqual([
+      { event_id: 'long-1', address: pubkey(1) },
+      { event_id: 'long-2', address: pubkey(2) },
+    ]);
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { type Allocation, recipientIdentity, splitListening, type ValueBlock } from '@splitstream/money';
 import { inTransaction, PrismaService, SqlPool } from '@splitstream/persistence';
@@ -26,14 +27,15 @@ interface AppEpisode {
   payload: StoredPayload;
 }
 
-// A stored event as a pass reads it: the payload without its value block, which comes as text (a remembered split
-// is found by it, and a block is parsed once however many events carry it), and its UTC day.
+// A stored event as a pass reads it: the payload without its value block, which comes as text with whether it has
+// time splits (a remembered split is found without parsing it), and its UTC day.
 type StoredPayload = Omit<ListeningPayload, 'value'>;
 interface StoredEvent {
   id: string;
   app_id: string;
   payload: StoredPayload;
   value: string;
+  timed: boolean;
   amount_msat: string;
   day: string;
 }
@@ -55,10 +57,13 @@ type EpisodeFields = Pick<ListeningPayload, 'feedGuid' | 'itemGuid' | (typeof EP
 type PendingAccrual = Omit<Accrual, 'recipientId'> & { recipient: string };
 
 const STATEMENT_TIMEOUT_MS = 60_000;
-// The remembered blocks and splits are bounded by an estimate of their size (a key holds the whole value block, a
-// split an entry per recipient), so distinct large blocks cannot outgrow the worker's heap limit.
+// The remembered splits are bounded by an estimate of their size (a key holds the value block's text, a split an
+// entry per recipient), so distinct large blocks cannot outgrow the worker's heap limit.
 const REMEMBERED_SPLIT_BYTES = 16 * 1024 * 1024;
 const BYTES_PER_REMEMBERED_SHARE = 200;
+// V8 hashes a string longer than this by its length alone: such a block is known by its digest instead, or blocks
+// of one length would all share a hash bucket and each lookup compare them whole.
+const LONGEST_HASHED_KEY = 16_000;
 const byKey = <T>(entries: Map<string, T>) => [...entries.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
 // Keys of the pass's maps, joined with NUL: no stored text holds one (PostgreSQL's text and jsonb refuse it).
 const joined = (...parts: string[]) => parts.join('\u0000');
@@ -115,9 +120,10 @@ export class AccumulationService {
   // One pass over events this transaction has locked: split, accrue, one allocation row per share, mark applied.
   private async applyPass(client: pg.ClientBase, ids: string[]): Promise<string[]> {
     const { rows: events } = await client.query<StoredEvent>(
-      `SELECT id, app_id, payload - 'value' AS payload, COALESCE(payload -> 'value', resolved_value)::text AS value, amount_msat,
-              to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
-       FROM listening_event WHERE id = ANY($1::bigint[]) ORDER BY id`,
+      `SELECT e.id, e.app_id, e.payload - 'value' AS payload, b.block::text AS value, jsonb_array_length(b.block -> 'timeSplits') > 0 AS timed,
+              e.amount_msat, to_char(e.received_at, 'YYYY-MM-DD') AS day
+       FROM listening_event e, LATERAL (SELECT COALESCE(e.payload -> 'value', e.resolved_value) AS block) b
+       WHERE e.id = ANY($1::bigint[]) ORDER BY e.id`,
       [ids],
     );
 
@@ -208,37 +214,28 @@ export class AccumulationService {
     return applied.map((e) => e.id);
   }
 
-  // The same value block and amount come back in event after event (one episode, many listeners): the block is
-  // parsed once per text, and the exact split, pure and deterministic, computed once per (amount, length, block, and
-  // the position when the block has time splits: only then does the position change the split).
-  private readonly blocks = new Map<string, ValueBlock>();
+  // The same value block and amount come back in event after event (one episode, many listeners): the exact
+  // split, pure and deterministic, is computed (and the block parsed) once per (amount, length, block, and the
+  // position when the block has time splits: only then does the position change the split).
   private readonly splits = new Map<string, SplitShare[]>();
   private rememberedBytes = 0;
 
-  private splitOf({ amount_msat, payload, value: text }: StoredEvent): readonly SplitShare[] {
-    let value = this.blocks.get(text);
-    if (!value) {
-      value = JSON.parse(text) as ValueBlock;
-      this.remember(text.length);
-      this.blocks.set(text, value);
-    }
-    const key = joined(amount_msat, String(payload.seconds), value.timeSplits.length > 0 ? String(payload.position) : '', text);
+  private splitOf({ amount_msat, payload, value, timed }: StoredEvent): readonly SplitShare[] {
+    const block = value.length > LONGEST_HASHED_KEY ? createHash('sha256').update(value).digest('base64') : value;
+    const key = joined(amount_msat, String(payload.seconds), timed ? String(payload.position) : '', block);
     let split = this.splits.get(key);
     if (!split) {
-      split = splitListening({ amountMsat: BigInt(amount_msat), position: payload.position, seconds: payload.seconds, value }).map(shareOf);
-      this.remember(key.length + split.length * BYTES_PER_REMEMBERED_SHARE);
+      const parsed = JSON.parse(value) as ValueBlock;
+      split = splitListening({ amountMsat: BigInt(amount_msat), position: payload.position, seconds: payload.seconds, value: parsed }).map(shareOf);
+      const bytes = key.length + split.length * BYTES_PER_REMEMBERED_SHARE;
+      if (this.rememberedBytes + bytes > REMEMBERED_SPLIT_BYTES) {
+        this.splits.clear();
+        this.rememberedBytes = 0;
+      }
       this.splits.set(key, split);
+      this.rememberedBytes += bytes;
     }
     return split;
-  }
-
-  private remember(bytes: number): void {
-    if (this.rememberedBytes + bytes > REMEMBERED_SPLIT_BYTES) {
-      this.blocks.clear();
-      this.splits.clear();
-      this.rememberedBytes = 0;
-    }
-    this.rememberedBytes += bytes;
   }
 
   // Sorted, so concurrent batches lock rows in the same order (no deadlocks). A recipient row is only its identity.
