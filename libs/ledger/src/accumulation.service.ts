@@ -105,12 +105,13 @@ export class AccumulationService {
            ORDER BY id FOR UPDATE SKIP LOCKED`,
           [eventIds.map(String)],
         );
-        for (const pass of passesOf(locked))
-          for (const id of await this.applyPass(
+        for (const pass of passesOf(locked)) {
+          const ids = await this.applyPass(
             client,
             pass.map((e) => e.id),
-          ))
-            applied.add(BigInt(id));
+          );
+          for (const id of ids) applied.add(BigInt(id));
+        }
       },
       { statementTimeoutMs: STATEMENT_TIMEOUT_MS },
     );
