@@ -98,6 +98,28 @@ describe('group commit of POST /v1/events (e2e)', () => {
     expect(await transactionsOf('grouped')).toHaveLength(3);
   });
 
+  it('starts a group as soon as it is full, beside the one committing; a group that is not full waits for it', async () => {
+    await seed('g-held');
+    const blocker = await block('g-held');
+    const first = ingest('g-held', event('h-first'));
+    await waitForBlockedGroup();
+    const small = ingest('g-small', event('small-1'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(small.settled.done).toBe(false);
+
+    // Requests of another app that, with the small one, make a full group: they commit while g-held is still held.
+    const max = stack.config.INGEST_GROUP_MAX_EVENTS;
+    const sizes = [...Array<number>(Math.floor((max - 1) / 100)).fill(100), (max - 1) % 100].filter((size) => size > 0);
+    const full = sizes.map((size, r) => ingest('g-full', ...Array.from({ length: size }, (_, i) => event(`f-${r}-${i}`))));
+    for (const { answer } of [small, ...full]) expect((await answer).result.rejected).toBe(0);
+    expect(first.settled.done).toBe(false);
+    expect(await storedIds('g-full')).toHaveLength(max - 1);
+    expect(await transactionsOf('g-full')).toEqual(await transactionsOf('g-small'));
+
+    await blocker.release();
+    expect((await first.answer).result.accepted).toBe(1);
+  });
+
   it("stores what fits of a request that breaks a cap inside a group, and the other requests' answers are untouched", async () => {
     await seed('g-capped');
     await seed('g-other');

@@ -85,8 +85,9 @@ export const configSchema = z.object({
   // hold the payment longer than the service waits before calling an absent payment unpaid.
   INVOICE_MAX_CLTV_EXPIRY_BLOCKS: positiveInt.max(2016).default(144),
   // Group commit of POST /v1/events: concurrent requests share one transaction of at most this many events (a
-  // larger request gets one of its own); each is answered after the commit that stores it.
-  INGEST_GROUP_MAX_EVENTS: positiveInt.max(100_000).default(2_000),
+  // larger request gets one of its own); each is answered after the commit that stores it. A full group starts
+  // beside the one committing (libs/persistence GroupCommit).
+  INGEST_GROUP_MAX_EVENTS: positiveInt.max(100_000).default(400),
   // A verified API key is trusted this long without asking PostgreSQL again: a revoked key stops working within
   // this time in every api process (at once in the process that revoked it). 0: looked up on every request.
   AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),

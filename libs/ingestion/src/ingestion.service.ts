@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode, errorBody } from '@splitstream/errors';
 import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue, withSuggestionBudget } from '@splitstream/money';
-import { GroupCommit, inSavepoint, type Outcome, SqlPool } from '@splitstream/persistence';
+import { GroupCommit, inSavepoint, type Outcome, SQL_POOL_SIZE, SqlPool } from '@splitstream/persistence';
 import { type AppCaps, type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
@@ -187,7 +187,7 @@ export class IngestionService {
     this.podcastIndexApi = new URL(config.PODCAST_INDEX_API_URL);
     this.groups = new GroupCommit<Pending, Judged>(
       pool,
-      { maxWeight: config.INGEST_GROUP_MAX_EVENTS },
+      { maxWeight: config.INGEST_GROUP_MAX_EVENTS, maxInFlight: SQL_POOL_SIZE },
       (client, requests) => this.judgeGroup(client, requests),
       (judged) => this.requestApply(judged.flatMap((j) => j.storedRows)),
     );

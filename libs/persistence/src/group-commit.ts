@@ -8,6 +8,8 @@ export interface GroupCommitLimits {
   // A group closes at this much weight (intake: events), so one transaction and each answer's wait stay bounded;
   // a single item heavier than that gets a group of its own.
   maxWeight: number;
+  // Groups committing at once, each on its own connection (the pool must hold this many).
+  maxInFlight: number;
 }
 
 // Does a group's work inside its transaction (BEGIN before, COMMIT after): one outcome per item, in order. What it
@@ -26,14 +28,17 @@ const DEADLOCK = '40P01';
 
 // Group commit: callers that arrive while a transaction is committing wait, and then share the next one, so many
 // concurrent writes cost one transaction and one fsync instead of one each. A caller's promise settles only after
-// the COMMIT that stores its writes (or with its own error, its writes undone). One group is in flight at a time
-// per process: the next gathers while the current commits, so a caller waits at most about two transactions.
+// the COMMIT that stores its writes (or with its own error, its writes undone). The next group gathers while others
+// commit and starts when none is committing, or as soon as it is full (it gains nothing by waiting; its transaction
+// runs beside the others on another connection, so PostgreSQL works on large requests in parallel), up to
+// `maxInFlight` at once. A caller waits at most about two transactions.
 // When the connection, BEGIN or COMMIT fails, the transaction is gone with everything in it: every caller of the
 // group gets that error, and nothing of the group was stored. Items run in `order` (stable), so concurrent groups
-// of several processes take their row locks in one order.
+// take their row locks in one order.
 export class GroupCommit<I, T> {
   private waiting: Waiting<I, T>[] = [];
-  private committing = false;
+  private waitingWeight = 0;
+  private inFlight = 0;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -47,17 +52,20 @@ export class GroupCommit<I, T> {
   run(item: I, { weight, order }: { weight: number; order: string }): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.waiting.push({ item, weight, order, resolve, reject });
-      void this.drain();
+      this.waitingWeight += weight;
+      this.drain();
     });
   }
 
-  private async drain(): Promise<void> {
-    if (this.committing) return;
-    this.committing = true;
-    try {
-      while (this.waiting.length) await this.commit(this.nextGroup());
-    } finally {
-      this.committing = false;
+  private drain(): void {
+    const full = () => this.waitingWeight >= this.limits.maxWeight;
+    while (this.waiting.length > 0 && (this.inFlight === 0 || (this.inFlight < this.limits.maxInFlight && full()))) {
+      const group = this.nextGroup();
+      this.inFlight++;
+      void this.commit(group).finally(() => {
+        this.inFlight--;
+        this.drain();
+      });
     }
   }
 
@@ -68,6 +76,7 @@ export class GroupCommit<I, T> {
       weight += this.waiting[count]!.weight;
       count++;
     }
+    this.waitingWeight -= weight;
     return this.waiting.splice(0, count).sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
   }
 
