@@ -4,9 +4,9 @@ import { IN_FLIGHT_STATUSES, PaymentStatus } from './statuses.js';
 type Tx = Prisma.TransactionClient;
 
 // The books: the only code that writes balances. Each movement of money is one function, called inside the
-// caller's transaction (a Prisma one, or a `pg` client's for accrue and allocate, which run for every event), and set-based (one statement per table, however many rows), so a whole chunk of keysends
-// moves in one round trip. Per balance, always: accrued = owed + in flight + parked + paid (a CHECK constraint
-// holds the database to it).
+// caller's transaction (a Prisma one, or a `pg` client's for accrue and allocate, which run for every event), and
+// set-based (one statement per table, however many rows), so a whole chunk of keysends moves in one round trip.
+// Per balance, always: accrued = owed + in flight + parked + paid (a CHECK constraint holds the database to it).
 
 // What one event batch adds to one balance, and what the latest event said about it.
 export interface Accrual extends BalanceKey {
