@@ -7,7 +7,7 @@ import { GroupCommit, inSavepoint, type Outcome, SQL_POOL_SIZE, SqlPool } from '
 import { type AppCaps, type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
-import { ingestRequestSchema, type ListeningEvent, parseListeningEvent } from './listening-event.schema.js';
+import { ingestRequestSchema, type ListeningEvent, parseListeningEvent, payloadOf } from './listening-event.schema.js';
 
 // What intake made of one event of a request (not to be confused with the ledger's EventStatus: applied or not).
 export const EVENT_VERDICTS = ['accepted', 'duplicate', 'conflict', 'rejected'] as const;
@@ -362,7 +362,7 @@ export class IngestionService {
       candidates.push({
         index,
         event,
-        payload: JSON.stringify(event satisfies ListeningPayload),
+        payload: payloadOf(event satisfies ListeningPayload),
         amountMsat: eventAmountMsat(event.satsPerMinute, event.seconds),
       });
     });

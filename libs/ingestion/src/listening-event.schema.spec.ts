@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { pubkey } from '../../money/src/testing/value-builders.js';
 import { toIssues } from '@splitstream/money';
-import { ingestRequestSchema, listeningEventSchema, parseListeningEvent } from './listening-event.schema.js';
+import { ingestRequestSchema, type ListeningEvent, listeningEventSchema, parseListeningEvent, payloadOf, sameJsonText } from './listening-event.schema.js';
 
 const event = (extra: object = {}) => ({
   id: 'app-generated-unique-id-1',
@@ -155,11 +155,72 @@ describe('parseListeningEvent: value blocks judged once', () => {
     expect(judged(event({ value: bad }))).toEqual(first);
   });
 
+  it('tells a block from the one sent just before by its whole text, however small the difference', () => {
+    const host = event().value;
+    const variants = [
+      host,
+      { ...host, recipients: [{ ...host.recipients[0]!, split: 2 }] },
+      { ...host, recipients: [{ ...host.recipients[0]!, split: '2' }] },
+      { ...host, recipients: [...host.recipients, { name: 'Guest', type: 'node', address: pubkey(2), split: 1 }] },
+      { method: 'keysend', type: 'lightning', recipients: host.recipients }, // the same fields in another order
+      { ...host, recipients: [{ ...host.recipients[0]!, address: pubkey(3) }] },
+      { ...host, recipients: { 0: host.recipients[0] } },
+      host,
+    ];
+    for (const value of [...variants, ...variants.reverse()]) {
+      const expected = listeningEventSchema.safeParse(structuredClone(event({ value })));
+      expect(judged(event({ value }))).toEqual(expected.success ? { data: expected.data } : { issues: toIssues(expected.error) });
+    }
+  });
+
+  it('writes the stored payload as the event JSON, a remembered block included', () => {
+    for (const input of [
+      event(),
+      event(),
+      event({ value: partytime, listenerId: 'l-1' }),
+      event({ value: undefined, feedUrl: 'https://example.com/feed.xml' }),
+    ]) {
+      const { data } = judged(input) as { data: ListeningEvent };
+      expect(payloadOf(data)).toBe(JSON.stringify(data));
+    }
+  });
+
   it('shares a remembered block frozen, so no event can change what another stores', () => {
     const { data } = judged(event({ value: partytime })) as { data: { value: object } };
     const again = judged(event({ value: partytime, id: 'another' })) as { data: { value: object } };
     expect(again.data.value).toBe(data.value); // the very block judged before, not judged again
     expect(Object.isFrozen(data.value)).toBe(true);
+  });
+});
+
+describe('sameJsonText', () => {
+  it('holds exactly when JSON.stringify gives the same text', () => {
+    const pairs: [unknown, unknown][] = [
+      [
+        { a: 1, b: [1, 'x', null] },
+        { a: 1, b: [1, 'x', null] },
+      ],
+      [
+        { a: 1, b: 2 },
+        { b: 2, a: 1 },
+      ],
+      [{ a: 1 }, { a: 1, b: 2 }],
+      [
+        { a: 1, b: 2 },
+        { a: 1, c: 2 },
+      ],
+      [[1, 2], { 0: 1, 1: 2 }],
+      [[], {}],
+      [
+        [1, [2]],
+        [1, [3]],
+      ],
+      [1, '1'],
+      [null, {}],
+      [0, -0],
+      ['é', 'e\u0301'],
+    ];
+    for (const [a, b] of pairs) expect([a, b, sameJsonText(a, b)]).toEqual([a, b, JSON.stringify(a) === JSON.stringify(b)]);
   });
 });
 

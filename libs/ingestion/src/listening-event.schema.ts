@@ -148,12 +148,21 @@ export const listeningEventSchema = eventSchemaWith(valueBlockSchema);
 
 // The events of a request, and of an app's next requests, name the same few value blocks: a block's judgement is a
 // pure function of its JSON text, so a block judged valid once is remembered by that text (its output frozen and
-// shared), and an event naming it again skips the block schema (about 23 of an event's 37 µs); the event's own
-// checks, the bLIP-10 record's size with the block's remote items among them, still run on every event. Bounded by
-// the texts' size; a block that failed is never remembered (its issues are reported in full each time).
+// shared, with the output's own text for the payload), and an event naming it again skips the block schema; the
+// event's own checks, the bLIP-10 record's size with the block's remote items among them, still run on every event.
+// Bounded by the texts' size; a block that failed is never remembered (its issues are reported in full each time).
 const REMEMBERED_BLOCK_CHARS = 4 * 1024 * 1024;
-const judgedBlocks = new Map<string, ValueBlock>();
+interface JudgedBlock {
+  block: ValueBlock;
+  text: string; // JSON.stringify(block)
+}
+const judgedBlocks = new Map<string, JudgedBlock>();
+const blockTexts = new WeakMap<ValueBlock, string>();
 let judgedChars = 0;
+// The block sent last that was found judged: the next event most likely sends the same, which comparing the two
+// tells without writing the block's text (its hashing and garbage were a third of an event's parse).
+let lastSent: unknown;
+let lastJudged: JudgedBlock | undefined;
 // The block judged before, for the one synchronous parse that names it (its text is computed once per event).
 let judgedBlock: ValueBlock | undefined;
 const listeningEventWithJudgedBlock = eventSchemaWith(z.unknown().transform(() => judgedBlock!));
@@ -166,22 +175,55 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-// listeningEventSchema.safeParse, remembering the value blocks it judged valid.
+// Whether two values parsed from JSON have the same JSON text (same keys in the same order, same values).
+export function sameJsonText(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const [keysA, keysB] = [Object.keys(a), Object.keys(b)];
+  if (keysA.length !== keysB.length) return false;
+  for (let i = 0; i < keysA.length; i++) {
+    const key = keysA[i]!;
+    if (key !== keysB[i] || !sameJsonText((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+function judgedBefore(sent: object): { judged: JudgedBlock | undefined; text: string | undefined } {
+  if (lastJudged !== undefined && sameJsonText(sent, lastSent)) return { judged: lastJudged, text: undefined };
+  const text = JSON.stringify(sent);
+  const judged = judgedBlocks.get(text);
+  if (judged !== undefined) [lastSent, lastJudged] = [sent, judged];
+  return { judged, text };
+}
+
+function remember(text: string, block: ValueBlock): void {
+  if (judgedChars + text.length > REMEMBERED_BLOCK_CHARS) {
+    judgedBlocks.clear();
+    judgedChars = 0;
+  }
+  const judged = { block: deepFreeze(block), text: JSON.stringify(block) };
+  judgedBlocks.set(text, judged);
+  blockTexts.set(block, judged.text);
+  judgedChars += text.length;
+}
+
+// listeningEventSchema.safeParse of an event parsed from JSON, remembering the value blocks it judged valid.
 export function parseListeningEvent(raw: unknown): z.ZodSafeParseResult<ListeningEvent> {
   const value = (raw as { value?: unknown } | null)?.value;
-  const text = value !== null && typeof value === 'object' ? JSON.stringify(value) : undefined;
-  judgedBlock = text === undefined ? undefined : judgedBlocks.get(text);
+  const { judged, text } = value !== null && typeof value === 'object' ? judgedBefore(value) : { judged: undefined, text: undefined };
+  judgedBlock = judged?.block;
   if (judgedBlock !== undefined) return listeningEventWithJudgedBlock.safeParse(raw);
   const parsed = listeningEventSchema.safeParse(raw);
-  if (parsed.success && parsed.data.value !== undefined && text !== undefined) {
-    if (judgedChars + text.length > REMEMBERED_BLOCK_CHARS) {
-      judgedBlocks.clear();
-      judgedChars = 0;
-    }
-    judgedBlocks.set(text, deepFreeze(parsed.data.value));
-    judgedChars += text.length;
-  }
+  if (parsed.success && parsed.data.value !== undefined && text !== undefined) remember(text, parsed.data.value);
   return parsed;
+}
+
+// The event as stored: JSON.stringify(event), with a remembered block's text written once, not once per event.
+export function payloadOf(event: ListeningEvent): string {
+  const { value, ...fields } = event;
+  const blockText = value === undefined ? undefined : blockTexts.get(value);
+  if (blockText === undefined) return JSON.stringify(event);
+  return `${JSON.stringify(fields).slice(0, -1)},"value":${blockText}}`;
 }
 
 // Checking a node id on the curve costs about 80 microseconds the first time: a request may name at most this many

@@ -201,6 +201,11 @@ describe('boost records', () => {
     expect(measured[1]).toBeGreaterThan(measured[0]! + 100);
     expect([minimalBlip10Bytes(remote), minimalBlip10Bytes(episode)]).toEqual([measured[1], measured[0]]);
     expect(minimalBlip10Bytes({ ...remote, remoteItemGuid: 'other' })).toBe(measured[1]! - 'remote-item'.length + 'other'.length);
+    // Asked right after identifiers that differ in one field only (the last ones asked are remembered apart).
+    for (const field of ['feedGuid', 'itemGuid', 'remoteFeedGuid', 'remoteItemGuid'] as const) {
+      minimalBlip10Bytes(remote);
+      expect(minimalBlip10Bytes({ ...remote, [field]: `${remote[field]}++` })).toBe(measured[1]! + 2);
+    }
   });
 
   it('sum up a boost in an invoice comment with its sender and message', () => {

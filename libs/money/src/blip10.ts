@@ -155,8 +155,14 @@ const UUID_SHAPED = '00000000-0000-0000-0000-000000000000';
 const REMEMBERED_SIZES = 2_000;
 const rememberedSizes = new Map<string, number>();
 
+// The identifiers asked last, and their size: an event's next event most often names the same episode.
+let lastAsked: { ids: Blip10Identifiers; bytes: number } | undefined;
+const sameIdentifiers = (a: Blip10Identifiers, b: Blip10Identifiers) =>
+  a.feedGuid === b.feedGuid && a.itemGuid === b.itemGuid && a.remoteFeedGuid === b.remoteFeedGuid && a.remoteItemGuid === b.remoteItemGuid;
+
 export function minimalBlip10Bytes(ids: Blip10Identifiers): number {
   if (ids.boost) return measureMinimal(ids);
+  if (lastAsked !== undefined && sameIdentifiers(ids, lastAsked.ids)) return lastAsked.bytes;
   const key = JSON.stringify([ids.feedGuid, ids.itemGuid, ids.remoteFeedGuid, ids.remoteItemGuid]);
   let bytes = rememberedSizes.get(key);
   if (bytes === undefined) {
@@ -164,6 +170,8 @@ export function minimalBlip10Bytes(ids: Blip10Identifiers): number {
     bytes = measureMinimal(ids);
     rememberedSizes.set(key, bytes);
   }
+  const { feedGuid, itemGuid, remoteFeedGuid, remoteItemGuid } = ids;
+  lastAsked = { ids: { feedGuid, itemGuid, remoteFeedGuid, remoteItemGuid }, bytes };
   return bytes;
 }
 

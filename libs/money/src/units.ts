@@ -29,8 +29,20 @@ export const feeSatsFromMsat = (msat: number): number => Math.ceil(msat / Number
 // integers only: the same number always gives the same milliseconds.
 const MS_DIGITS = 3;
 
+// Below this many milliseconds, a product seconds x 1000 that is a whole number is within far less than half a
+// millisecond of the decimal text's exact value, so it is that value rounded (and 2^40 ms is 34 years).
+const EXACT_PRODUCT_MS = 2 ** 40;
+
 export function wholeMilliseconds(seconds: number): bigint {
   if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`not a non-negative number of seconds: ${seconds}`);
+  // Most apps send whole seconds or at most 3 decimals: no text to read (a player's float noise takes the text path).
+  const product = seconds * 1000;
+  if (Number.isInteger(product) && product < EXACT_PRODUCT_MS) return BigInt(product);
+  return millisecondsOfText(seconds);
+}
+
+// wholeMilliseconds read off the number's decimal text (exported for the test that holds the fast path to it).
+export function millisecondsOfText(seconds: number): bigint {
   const [, whole, fraction = '', exponent = '0'] = /^(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/.exec(String(seconds))!;
   // seconds = digits x 10^-scale; milliseconds = digits x 10^(3 - scale).
   const digits = BigInt(whole + fraction);

@@ -3,7 +3,7 @@ import { AppError, ErrorCode, type FieldIssue, sendError } from '@splitstream/er
 import { formatPath } from '@splitstream/money';
 
 // NUL cannot be stored in PostgreSQL text, and a lone surrogate is not Unicode: neither is ever valid input.
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const storable = (text: string) => text.isWellFormed() && !text.includes('\u0000');
 const MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
 // The headers the service reads.
 const READ_HEADERS = ['authorization', 'content-type', 'x-request-id', 'accept'] as const;
@@ -19,48 +19,30 @@ class TooDeep extends Error {
   }
 }
 
-interface Frame {
-  value: unknown;
-  parent: Frame | undefined;
-  step: PropertyKey | undefined; // where this value is in its parent (none for the root)
-  depth: number; // containers around this value
-  key?: string; // an object key to check before the value
-}
-
-// A frame's path, worked out only for an issue: most requests have none, and a path per value would be most of
-// the walk's cost on a large request.
-function pathOf(frame: Frame, rootPath: PropertyKey[]): string {
-  const steps: PropertyKey[] = [];
-  for (let f: Frame | undefined = frame; f?.parent; f = f.parent) steps.push(f.step!);
-  return formatPath([...rootPath, ...steps.reverse()]);
-}
-
-// Iterative, with an explicit stack: issues come out in document order (a key before what it holds), and a
-// container nested deeper than MAX_NESTING_DEPTH stops the walk with TooDeep.
-function findUnstorable(root: unknown, rootPath: PropertyKey[], issues: FieldIssue[]): void {
-  const stack: Frame[] = [{ value: root, parent: undefined, step: undefined, depth: 0 }];
-  while (stack.length > 0 && issues.length < MAX_ISSUES) {
-    const frame = stack.pop()!;
-    const { value, depth, key } = frame;
-    if (key !== undefined && UNSTORABLE.test(key)) {
-      issues.push({ path: pathOf(frame, rootPath), message: `keys ${MESSAGE}` });
-      if (issues.length >= MAX_ISSUES) return;
+// Recursive, at most MAX_NESTING_DEPTH deep (a container deeper stops the walk with TooDeep): issues come out in
+// document order (a key before what it holds). `path` is one array, extended and cut back as the walk goes, and
+// written out only for an issue: most requests have none, and a path per value was most of a large request's cost.
+function findUnstorable(value: unknown, path: PropertyKey[], depth: number, issues: FieldIssue[]): void {
+  if (typeof value === 'string') {
+    if (!storable(value)) issues.push({ path: formatPath(path), message: MESSAGE });
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  if (depth >= MAX_NESTING_DEPTH) throw new TooDeep(formatPath(path));
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && issues.length < MAX_ISSUES; i++) {
+      path.push(i);
+      findUnstorable(value[i], path, depth + 1, issues);
+      path.pop();
     }
-    if (typeof value === 'string') {
-      if (UNSTORABLE.test(value)) issues.push({ path: pathOf(frame, rootPath), message: MESSAGE });
-      continue;
-    }
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_NESTING_DEPTH) throw new TooDeep(pathOf(frame, rootPath));
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], parent: frame, step: i, depth: depth + 1 });
-    } else {
-      const keys = Object.keys(value);
-      for (let i = keys.length - 1; i >= 0; i--) {
-        const k = keys[i]!;
-        stack.push({ value: (value as Record<string, unknown>)[k], parent: frame, step: k, depth: depth + 1, key: k });
-      }
-    }
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    if (issues.length >= MAX_ISSUES) return;
+    path.push(key);
+    if (!storable(key)) issues.push({ path: formatPath(path), message: `keys ${MESSAGE}` });
+    if (issues.length < MAX_ISSUES) findUnstorable((value as Record<string, unknown>)[key], path, depth + 1, issues);
+    path.pop();
   }
 }
 
@@ -68,10 +50,10 @@ function findUnstorable(root: unknown, rootPath: PropertyKey[], issues: FieldIss
 export function unstorableIssues(request: Pick<FastifyRequest, 'body' | 'query' | 'params' | 'headers'>): FieldIssue[] {
   const issues: FieldIssue[] = [];
   try {
-    findUnstorable(request.params, ['params'], issues);
-    findUnstorable(request.query, ['query'], issues);
-    for (const name of READ_HEADERS) findUnstorable(request.headers[name], ['headers', name], issues);
-    findUnstorable(request.body, [], issues);
+    findUnstorable(request.params, ['params'], 0, issues);
+    findUnstorable(request.query, ['query'], 0, issues);
+    for (const name of READ_HEADERS) findUnstorable(request.headers[name], ['headers', name], 0, issues);
+    findUnstorable(request.body, [], 0, issues);
   } catch (error) {
     if (!(error instanceof TooDeep)) throw error;
     const where = error.path || '(body)';
