@@ -44,7 +44,8 @@ const caps = (appId: string) => {
   return capsOf.get(appId)!;
 };
 
-// The service's store statement (libs/ingestion store()): events, counters and cap checks in one statement.
+// The service's store statement (libs/ingestion store(), with the caps given): events, counters and cap checks in one
+// statement.
 const STORE = `
   WITH inserted AS (
     INSERT INTO listening_event (app_id, event_id, payload, amount_msat, listener_id)

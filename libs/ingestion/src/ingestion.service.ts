@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '@splitstream/config';
 import { AppError, ErrorCode, errorBody } from '@splitstream/errors';
 import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue, withSuggestionBudget } from '@splitstream/money';
-import { GroupCommit, inSavepoint, type Outcome, SQL_POOL_SIZE, SqlPool } from '@splitstream/persistence';
+import { GroupCommit, inSavepoint, type Outcome, SQL_POOL_SIZE, SqlPool, transactionOn } from '@splitstream/persistence';
 import { type AppCaps, type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
 import { JobQueue } from '@splitstream/queue';
@@ -188,7 +188,7 @@ export class IngestionService {
     this.groups = new GroupCommit<Pending, Judged>(
       pool,
       { maxWeight: config.INGEST_GROUP_MAX_EVENTS, maxInFlight: SQL_POOL_SIZE },
-      (client, requests) => this.judgeGroup(client, requests),
+      (client, requests) => this.storeGroup(client, requests),
       (judged) => this.requestApply(judged.flatMap((j) => j.storedRows)),
     );
   }
@@ -199,8 +199,8 @@ export class IngestionService {
   // An event id counts once per app, ever: the unique (app_id, event_id) index decides, also between api instances.
   // Order of judging: the schema; an id stored before (duplicate or conflict, whatever ceilings changed since);
   // an earlier copy in the request that stands for the id; MAX_EVENT_SATS, listenerId, MAX_REQUEST_SATS; the caps.
-  // The schema is judged here, the rest in a group commit (GroupCommit): concurrent requests share one transaction,
-  // and each is answered after the commit that stores its events.
+  // The schema is judged here, the rest in a group commit (GroupCommit): concurrent requests share one transaction
+  // (most often a single statement: storeAtOnce), and each is answered after the commit that stores its events.
   async ingest(appId: string, body: unknown, now = new Date()): Promise<IngestResult> {
     const envelope = ingestRequestSchema.safeParse(body);
     if (!envelope.success) throw AppError.validation(toIssues(envelope.error), 'the request is invalid; nothing was accepted');
@@ -209,6 +209,72 @@ export class IngestionService {
     const { results } = parsed.length ? await this.groups.run({ appId, parsed, checked, now }, { weight: parsed.length, order: appId }) : { results: checked };
     const count = (status: EventVerdict) => results.filter((r) => r.status === status).length;
     return { accepted: count('accepted'), duplicates: count('duplicate'), conflicts: count('conflict'), rejected: count('rejected'), events: results };
+  }
+
+  // Most groups need no judging before their insert (storableAtOnce): their one statement commits on its own. The
+  // others, and those whose statement fails (a cap reached, a listener id missing, anything else), are judged in a
+  // transaction (judgeGroup); a statement that fails stored nothing.
+  private async storeGroup(client: pg.ClientBase, requests: Pending[]): Promise<Outcome<Judged>[]> {
+    if (this.storableAtOnce(requests)) {
+      const judged = await this.storeAtOnce(client, requests);
+      if (judged) return judged.map((value) => ({ ok: true, value }));
+    }
+    return transactionOn(client, () => this.judgeGroup(client, requests));
+  }
+
+  // Whether what is judged before an insert (an id stored before, copies of an id, the ceilings) can change no
+  // answer of the group: no id twice in it, no event over MAX_EVENT_SATS, no request over MAX_REQUEST_SATS with
+  // all its events counted (an event stored before would only have lowered that sum), and one UTC day. Then every
+  // event the insert does not store was stored before (or concurrently), and the caps it reads are the ones in force.
+  private storableAtOnce(requests: Pending[]): boolean {
+    const eventCeiling = BigInt(this.config.MAX_EVENT_SATS) * MSAT_PER_SAT;
+    const requestCeiling = BigInt(this.config.MAX_REQUEST_SATS) * MSAT_PER_SAT;
+    const day = requests[0]!.now.toISOString().slice(0, 10);
+    const ids = new Set<string>();
+    return requests.every(({ appId, parsed, now }) => {
+      let total = 0n;
+      for (const { event, amountMsat } of parsed) {
+        const key = keyOf(appId, event.id);
+        if (ids.has(key) || amountMsat > eventCeiling) return false;
+        ids.add(key);
+        total += amountMsat;
+      }
+      return total <= requestCeiling && now.toISOString().slice(0, 10) === day;
+    });
+  }
+
+  // The group in one statement outside a transaction (store, with the caps read from the app rows): each event it
+  // stored is accepted, each other one was stored before (a duplicate or a conflict). Undefined when the statement
+  // failed or stored nothing because an app with a listener cap sent an event without listenerId: the group is
+  // then judged in a transaction. A failure after the statement (it committed) fails the group: the apps send again
+  // and get duplicates, never a second copy.
+  private async storeAtOnce(client: pg.ClientBase, requests: Pending[]): Promise<Judged[] | undefined> {
+    const rows = requests.flatMap(({ appId, parsed }) => parsed.map((candidate) => ({ appId, candidate })));
+    let inserted: Map<string, bigint> | undefined;
+    try {
+      inserted = await this.store(client, rows, { readAt: requests[0]!.now });
+    } catch (error) {
+      this.logger.debug(`a group's single statement failed (${(error as Error).message}); judging it in a transaction`);
+      return undefined;
+    }
+    if (!inserted) return undefined;
+    const judged: Judged[] = [];
+    for (const { appId, parsed, checked } of requests) {
+      const results = checked.map((result) => ({ ...result }));
+      const storedRows: bigint[] = [];
+      const resent: Candidate[] = [];
+      for (const candidate of parsed) {
+        const id = inserted.get(keyOf(appId, candidate.event.id));
+        if (id === undefined) resent.push(candidate);
+        else {
+          results[candidate.index]!.status = 'accepted';
+          storedRows.push(id);
+        }
+      }
+      await this.judgeResent(client, appId, resent, results);
+      judged.push({ results, storedRows });
+    }
+    return judged;
   }
 
   // A group's requests are judged together, in a few statements whatever their number (one read, one insert),
@@ -238,7 +304,8 @@ export class IngestionService {
     let inserted: Map<string, bigint>;
     let breached = false;
     try {
-      inserted = await this.store(client, rows, periods);
+      // Never undefined here: the ceilings refused every event without the listener id its app's cap needs.
+      inserted = (await this.store(client, rows, { given: periods }))!;
     } catch (error) {
       if (!restart || !capBreachOf(error)) throw error;
       // The statement read nothing this request needs again, and wrote nothing that stays.
@@ -488,22 +555,51 @@ export class IngestionService {
 
   // One statement for any number of requests: stores the new events, adds them to their apps' spend counters and
   // checks each counter against its cap; a counter over its cap raises (splitstream_check_spend), which undoes the
-  // events and the counters alike (back to the savepoint). Counters are upserted in (app, period) order, so
-  // concurrent transactions lock them in one order (no deadlock) and queue on them. The stored rows' ids by app and
-  // event id (one row per app and id: a group with a shared id is judged request by request). `periods`: each app's
-  // counters and caps (one per app: a group spans one UTC day).
-  private async store(client: pg.ClientBase, rows: Row[], periods: Map<string, CapPeriods>): Promise<Map<string, bigint>> {
+  // events and the counters alike. Counters are upserted in (app, period) order, so concurrent transactions lock them
+  // in one order (no deadlock) and queue on them. The stored rows' ids by app and event id (one row per app and id:
+  // a group with a shared id is judged request by request). The caps: `given` (each app's, as judged before the
+  // insert; one UTC day), or read by the statement from the app rows (`readAt`: the defaults where an app has none).
+  // Nothing is stored, and undefined returned, when an app with a listener cap sent an event without listenerId.
+  private async store(
+    client: pg.ClientBase,
+    rows: Row[],
+    caps: { given: Map<string, CapPeriods> } | { readAt: Date },
+  ): Promise<Map<string, bigint> | undefined> {
     if (!rows.length) return new Map();
-    const { rows: inserted } = await client.query<{ id: string; app_id: string; event_id: string }>(
+    const columns = '(app_id, day, day_cap, month, month_cap, listener_prefix, listener_cap)';
+    let capsQuery: string;
+    let capsValues: unknown[];
+    if ('given' in caps) {
+      const periods = [...caps.given.values()];
+      capsQuery = `SELECT * FROM unnest($6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::bigint[]) AS caps${columns}`;
+      capsValues = [
+        [...caps.given.keys()],
+        periods.map((p) => p.day),
+        periods.map((p) => String(p.dayCapMsat)),
+        periods.map((p) => p.month),
+        periods.map((p) => String(p.monthCapMsat)),
+        periods.map((p) => p.listenerPrefix),
+        periods.map((p) => msatOrNull(p.listenerDayCapMsat)),
+      ];
+    } else {
+      const defaults = capPeriods(this.tenants.capsOf(null), caps.readAt);
+      capsQuery = `SELECT a.app_id, $7::text, coalesce(x.day_cap_msat, $8::bigint), $9::text, coalesce(x.month_cap_msat, $10::bigint), $11::text, x.listener_day_cap_msat
+        FROM unnest($6::text[]) AS a(app_id) LEFT JOIN app x ON x.id = a.app_id`;
+      const { day, dayCapMsat, month, monthCapMsat, listenerPrefix } = defaults;
+      capsValues = [[...new Set(rows.map((r) => r.appId))], day, String(dayCapMsat), month, String(monthCapMsat), listenerPrefix];
+    }
+    const { rows: inserted } = await client.query<{ id: string | null; app_id: string | null; event_id: string | null; unnamed: string }>(
       `WITH e AS (
         SELECT * FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::bigint[]), unnest($5::text[]))
           AS e(app_id, event_id, payload, amount_msat, listener_id)
-      ), caps AS (
-        SELECT * FROM unnest($6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::bigint[])
-          AS caps(app_id, day, day_cap, month, month_cap, listener_prefix, listener_cap)
+      ), caps${columns} AS (
+        ${capsQuery}
+      ), unnamed AS (
+        -- Events without the listener id their app's listener cap needs: while there is one, nothing is stored.
+        SELECT count(*) AS n FROM e JOIN caps k USING (app_id) WHERE k.listener_cap IS NOT NULL AND e.listener_id IS NULL
       ), inserted AS (
         INSERT INTO listening_event (app_id, event_id, payload, amount_msat, listener_id)
-        SELECT app_id, event_id, payload, amount_msat, listener_id FROM e
+        SELECT app_id, event_id, payload, amount_msat, listener_id FROM e WHERE (SELECT n FROM unnamed) = 0
         ORDER BY app_id, event_id -- one lock order for transactions that share event ids
         ON CONFLICT (app_id, event_id) DO NOTHING
         RETURNING id, app_id, event_id, amount_msat, listener_id
@@ -522,23 +618,19 @@ export class IngestionService {
         -- ORDER BY: the check runs in (app, period) order, so the first cap a request breaks is always the same one.
         SELECT splitstream_check_spend(s.period, s.msat, c.msat, c.cap) AS ok FROM spent s JOIN charges c USING (app_id, period) ORDER BY s.app_id, s.period
       )
-      SELECT i.id, i.app_id, i.event_id FROM inserted i, (SELECT bool_and(ok) FROM checked) AS all_checked`,
+      SELECT i.id, i.app_id, i.event_id, u.n::text AS unnamed
+      FROM unnamed u LEFT JOIN (SELECT * FROM inserted, (SELECT bool_and(ok) FROM checked) AS all_checked) i ON true`,
       [
         rows.map((r) => r.appId),
         rows.map((r) => r.candidate.event.id),
         jsonArray(rows.map((r) => r.candidate.payload)),
         rows.map((r) => String(r.candidate.amountMsat)),
         rows.map((r) => r.candidate.event.listenerId ?? null),
-        [...periods.keys()],
-        [...periods.values()].map((p) => p.day),
-        [...periods.values()].map((p) => String(p.dayCapMsat)),
-        [...periods.values()].map((p) => p.month),
-        [...periods.values()].map((p) => String(p.monthCapMsat)),
-        [...periods.values()].map((p) => p.listenerPrefix),
-        [...periods.values()].map((p) => msatOrNull(p.listenerDayCapMsat)),
+        ...capsValues,
       ],
     );
-    return new Map(inserted.map((row) => [keyOf(row.app_id, row.event_id), BigInt(row.id)]));
+    if (inserted[0]!.unnamed !== '0') return undefined;
+    return new Map(inserted.flatMap((row) => (row.id === null ? [] : [[keyOf(row.app_id!, row.event_id!), BigInt(row.id)] as const])));
   }
 
   // Best effort, once per group commit: when Redis is down the events are already stored, and the worker's sweep

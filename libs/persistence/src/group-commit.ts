@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { inTransaction } from './sql-pool.service.js';
+import { onConnection } from './sql-pool.service.js';
 
 // What a group's worker made of one caller's item: its value, or the error that caller is answered with.
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -12,8 +12,9 @@ export interface GroupCommitLimits {
   maxInFlight: number;
 }
 
-// Does a group's work inside its transaction (BEGIN before, COMMIT after): one outcome per item, in order. What it
-// throws fails the whole group (the transaction is dropped).
+// Does a group's work on one connection, outside any transaction: a single statement commits on its own (atomically),
+// more take a transaction (transactionOn), committed before the work returns. One outcome per item, in order. What
+// it throws fails the whole group (the connection is dropped, with any transaction it holds).
 export type GroupWork<I, T> = (client: pg.PoolClient, items: I[]) => Promise<Outcome<T>[]>;
 
 interface Waiting<I, T> {
@@ -83,7 +84,7 @@ export class GroupCommit<I, T> {
   private async commit(group: Waiting<I, T>[]): Promise<void> {
     let outcomes: Outcome<T>[];
     try {
-      outcomes = await inTransaction(this.pool, (client) =>
+      outcomes = await onConnection(this.pool, (client) =>
         this.work(
           client,
           group.map((waiting) => waiting.item),

@@ -30,23 +30,12 @@ export interface SqlClient {
   query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
 }
 
-// Runs `work` in one READ COMMITTED transaction (whatever the server's default) on a connection of `pool`: COMMIT
-// when it returns, and when it (or the COMMIT) throws, the connection is discarded with its transaction, whatever
-// state it was left in. `statementTimeoutMs` bounds each statement and each wait between two, so a transaction stuck
-// behind a lock, or in its process, gives up instead of holding its own locks for ever.
-export async function inTransaction<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-  { statementTimeoutMs }: { statementTimeoutMs?: number } = {},
-): Promise<T> {
+// Runs `work` on a connection of `pool`, released when it returns; when it throws, the connection is discarded with
+// whatever state it was left in (a transaction half done, a statement still running).
+export async function onConnection<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
-    // One round trip: a simple query may hold several statements.
-    const begin = 'BEGIN ISOLATION LEVEL READ COMMITTED';
-    const bound = Math.trunc(statementTimeoutMs ?? 0);
-    await client.query(bound > 0 ? `${begin}; SET LOCAL statement_timeout = ${bound}; SET LOCAL idle_in_transaction_session_timeout = ${bound}` : begin);
     const value = await work(client);
-    await client.query('COMMIT');
     client.release();
     return value;
   } catch (error) {
@@ -54,3 +43,26 @@ export async function inTransaction<T>(
     throw error;
   }
 }
+
+// Runs `work` in one READ COMMITTED transaction (whatever the server's default) on `client`, and COMMITs when it
+// returns. When it (or the COMMIT) throws, the transaction is left as it is: the caller drops the connection
+// (onConnection does). `statementTimeoutMs` bounds each statement and each wait between two, so a transaction
+// stuck behind a lock, or in its process, gives up instead of holding its own locks for ever.
+export async function transactionOn<T>(
+  client: pg.ClientBase,
+  work: () => Promise<T>,
+  { statementTimeoutMs }: { statementTimeoutMs?: number } = {},
+): Promise<T> {
+  // One round trip: a simple query may hold several statements.
+  const begin = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+  const bound = Math.trunc(statementTimeoutMs ?? 0);
+  await client.query(bound > 0 ? `${begin}; SET LOCAL statement_timeout = ${bound}; SET LOCAL idle_in_transaction_session_timeout = ${bound}` : begin);
+  const value = await work();
+  await client.query('COMMIT');
+  return value;
+}
+
+// transactionOn a connection of `pool`: committed when `work` returns; on a throw, nothing is kept and the
+// connection is dropped.
+export const inTransaction = <T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, options: { statementTimeoutMs?: number } = {}): Promise<T> =>
+  onConnection(pool, (client) => transactionOn(client, () => work(client), options));
