@@ -24,7 +24,7 @@ const LIB_DEPENDENCIES = {
   lnaddress: ['config', 'money', 'outbound'],
   wallet: ['config', 'money', 'observability'],
   ledger: ['money', 'observability', 'persistence', 'queue'],
-  ingestion: ['config', 'errors', 'ledger', 'money', 'persistence', 'queue', 'tenants'],
+  ingestion: ['config', 'errors', 'ledger', 'money', 'observability', 'persistence', 'queue', 'tenants'],
   health: ['auth', 'config', 'errors', 'observability', 'persistence', 'wallet'],
   payments: ['ledger', 'money', 'observability', 'persistence'],
   boosts: ['config', 'errors', 'feeds', 'ingestion', 'ledger', 'money', 'persistence', 'queue', 'tenants'],

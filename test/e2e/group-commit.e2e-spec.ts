@@ -1,6 +1,7 @@
 import { ApiKeysService, Scope } from '@splitstream/auth';
 import { errorResponse } from '@splitstream/errors';
 import { IngestionService, type IngestResult } from '@splitstream/ingestion';
+import { MetricsService } from '@splitstream/observability';
 import { TenantsService } from '@splitstream/tenants';
 import pg from 'pg';
 import { pubkey } from '../../libs/money/src/testing/value-builders.js';
@@ -67,6 +68,10 @@ describe('group commit of POST /v1/events (e2e)', () => {
     );
     return { answer, settled };
   };
+  // Groups stored since `before`, by path (splitstream_ingest_groups_total): one statement, or judged in a transaction.
+  const groupPaths = async () => new Map((await stack.api.get(MetricsService).ingestGroups.get()).values.map((v) => [String(v.labels.path), v.value] as const));
+  const groupsSince = async (before: Map<string, number>) =>
+    Object.fromEntries([...(await groupPaths())].flatMap(([path, n]) => (n > (before.get(path) ?? 0) ? [[path, n - (before.get(path) ?? 0)]] : [])));
   const seed = async (app: string) => expect((await ingestion.ingest(app, { events: [event(`${app}-seed`)] })).accepted).toBe(1);
 
   beforeAll(async () => {
@@ -80,6 +85,7 @@ describe('group commit of POST /v1/events (e2e)', () => {
 
   it('commits requests that arrive while a transaction commits in one transaction, answering none before its commit', async () => {
     await seed('grouped');
+    const before = await groupPaths();
     const blocker = await block('grouped');
     const first = ingest('grouped', event('g-first'));
     await waitForBlockedGroup();
@@ -94,8 +100,9 @@ describe('group commit of POST /v1/events (e2e)', () => {
       expect(result).toMatchObject({ accepted: result.events.length, rejected: 0 });
       expect(visibleWhenAnswered).toBe(result.events.length);
     }
-    // The seed, the blocked first request, and one transaction for all eight that waited behind it.
+    // The seed, the blocked first request, and one transaction for all eight that waited behind it: a single statement.
     expect(await transactionsOf('grouped')).toHaveLength(3);
+    expect(await groupsSince(before)).toEqual({ one_statement: 2 });
   });
 
   it('starts a group as soon as it is full, beside the one committing; a group that is not full waits for it', async () => {
@@ -125,6 +132,7 @@ describe('group commit of POST /v1/events (e2e)', () => {
     await seed('g-other');
     await stack.api.get(ApiKeysService).create('g-capped', [Scope.EventsWrite]); // caps are set for apps with a key
     await stack.api.get(TenantsService).setCaps('g-capped', { dayCapMsat: 3_000n }); // the seed used 1,000
+    const before = await groupPaths();
     const blocker = await block('g-other');
     const first = ingest('g-other', event('o-first'));
     await waitForBlockedGroup();
@@ -142,10 +150,13 @@ describe('group commit of POST /v1/events (e2e)', () => {
       `SELECT msat::text FROM app_spend WHERE app_id = 'g-capped' AND period LIKE 'day:%'`,
     );
     expect(spent!.msat).toBe('3000');
+    // The group's single statement reached the cap, so it was judged in a transaction (request by request).
+    expect(await groupsSince(before)).toEqual({ one_statement: 1, after_cap_reached: 1 });
   });
 
   it('answers two requests of one group that send the same id as concurrent requests are: one stored, the other a conflict', async () => {
     await seed('g-shared');
+    const before = await groupPaths();
     const blocker = await block('g-shared');
     const first = ingest('g-shared', event('s-first'));
     await waitForBlockedGroup();
@@ -158,6 +169,7 @@ describe('group commit of POST /v1/events (e2e)', () => {
     expect((await sameIdB.answer).result.events[0]).toMatchObject({ status: 'conflict', issues: [{ path: 'events[0].id' }] });
     expect((await resent.answer).result.events[0]).toMatchObject({ status: 'duplicate' });
     expect(await transactionsOf('g-shared')).toHaveLength(3);
+    expect(await groupsSince(before)).toEqual({ one_statement: 1, judged_before_insert: 1 });
   });
 
   it('answers every request of a group 503 and stores none of it when the connection dies before its commit', async () => {

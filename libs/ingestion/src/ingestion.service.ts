@@ -6,6 +6,7 @@ import { eventAmountMsat, MSAT_PER_SAT, toIssues, type ValidationIssue, withSugg
 import { GroupCommit, inSavepoint, type Outcome, SQL_POOL_SIZE, SqlPool, transactionOn } from '@splitstream/persistence';
 import { type AppCaps, type CapBreach, capBreachOf, capBreachRejection, capPeriods, type CapPeriods, TenantsService } from '@splitstream/tenants';
 import { APPLY_EVENTS, type ListeningPayload } from '@splitstream/ledger';
+import { type IngestGroupPath, MetricsService } from '@splitstream/observability';
 import { JobQueue } from '@splitstream/queue';
 import { ingestRequestSchema, type ListeningEvent, parseListeningEvent, payloadOf } from './listening-event.schema.js';
 
@@ -182,6 +183,7 @@ export class IngestionService {
     pool: SqlPool,
     private readonly jobs: JobQueue,
     private readonly tenants: TenantsService,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.podcastIndexApi = new URL(config.PODCAST_INDEX_API_URL);
@@ -213,12 +215,19 @@ export class IngestionService {
 
   // Most groups need no judging before their insert (storableAtOnce): their one statement commits on its own. The
   // others, and those whose statement fails (a cap reached, a listener id missing, anything else), are judged in a
-  // transaction (judgeGroup); a statement that fails stored nothing.
+  // transaction (judgeGroup); a statement that fails stored nothing. Each group is counted by the way it was stored
+  // (splitstream_ingest_groups_total), so a fast path that stopped working shows.
   private async storeGroup(client: pg.ClientBase, requests: Pending[]): Promise<Outcome<Judged>[]> {
+    let path: IngestGroupPath = 'judged_before_insert';
     if (this.storableAtOnce(requests)) {
-      const judged = await this.storeAtOnce(client, requests);
-      if (judged) return judged.map((value) => ({ ok: true, value }));
+      const once = await this.storeAtOnce(client, requests);
+      if (Array.isArray(once)) {
+        this.metrics.ingestGroups.inc({ path: 'one_statement' });
+        return once;
+      }
+      path = once;
     }
+    this.metrics.ingestGroups.inc({ path });
     return transactionOn(client, () => this.judgeGroup(client, requests));
   }
 
@@ -244,21 +253,22 @@ export class IngestionService {
   }
 
   // The group in one statement outside a transaction (store, with the caps read from the app rows): each event it
-  // stored is accepted, each other one was stored before (a duplicate or a conflict). Undefined when the statement
-  // failed or stored nothing because an app with a listener cap sent an event without listenerId: the group is
-  // then judged in a transaction. A failure after the statement (it committed) fails the group: the apps send again
-  // and get duplicates, never a second copy.
-  private async storeAtOnce(client: pg.ClientBase, requests: Pending[]): Promise<Judged[] | undefined> {
+  // stored is accepted, each other one was stored before (a duplicate or a conflict). When the statement failed, or
+  // stored nothing because an app with a listener cap sent an event without listenerId, why (the group is then
+  // judged in a transaction). After the statement, what it stored is committed: a request whose resent events cannot
+  // be judged (the connection lost) is answered with that error alone; sent again, its events are duplicates.
+  private async storeAtOnce(client: pg.ClientBase, requests: Pending[]): Promise<Outcome<Judged>[] | IngestGroupPath> {
     const rows = requests.flatMap(({ appId, parsed }) => parsed.map((candidate) => ({ appId, candidate })));
     let inserted: Map<string, bigint> | undefined;
     try {
       inserted = await this.store(client, rows, { readAt: requests[0]!.now });
     } catch (error) {
-      this.logger.debug(`a group's single statement failed (${(error as Error).message}); judging it in a transaction`);
-      return undefined;
+      if (capBreachOf(error)) return 'after_cap_reached';
+      this.logger.warn(`a group's single statement failed (${(error as Error).message}); judging it in a transaction`);
+      return 'after_statement_error';
     }
-    if (!inserted) return undefined;
-    const judged: Judged[] = [];
+    if (!inserted) return 'after_listener_id_missing';
+    const outcomes: Outcome<Judged>[] = [];
     for (const { appId, parsed, checked } of requests) {
       const results = checked.map((result) => ({ ...result }));
       const storedRows: bigint[] = [];
@@ -271,10 +281,14 @@ export class IngestionService {
           storedRows.push(id);
         }
       }
-      await this.judgeResent(client, appId, resent, results);
-      judged.push({ results, storedRows });
+      try {
+        await this.judgeResent(client, appId, resent, results);
+        outcomes.push({ ok: true, value: { results, storedRows } });
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
     }
-    return judged;
+    return outcomes;
   }
 
   // A group's requests are judged together, in a few statements whatever their number (one read, one insert),

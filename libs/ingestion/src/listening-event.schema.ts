@@ -150,7 +150,7 @@ export const listeningEventSchema = eventSchemaWith(valueBlockSchema);
 // pure function of its JSON text, so a block judged valid once is remembered by that text (its output frozen and
 // shared, with the output's own text for the payload), and an event naming it again skips the block schema; the
 // event's own checks, the bLIP-10 record's size with the block's remote items among them, still run on every event.
-// Bounded by the texts' size; a block that failed is never remembered (its issues are reported in full each time).
+// Bounded by the texts' size (sent and judged); a block that failed is never remembered (its issues are reported in full each time).
 const REMEMBERED_BLOCK_CHARS = 4 * 1024 * 1024;
 interface JudgedBlock {
   block: ValueBlock;
@@ -204,7 +204,7 @@ function remember(text: string, block: ValueBlock): void {
   const judged = { block: deepFreeze(block), text: JSON.stringify(block) };
   judgedBlocks.set(text, judged);
   blockTexts.set(block, judged.text);
-  judgedChars += text.length;
+  judgedChars += text.length + judged.text.length;
 }
 
 // listeningEventSchema.safeParse of an event parsed from JSON, remembering the value blocks it judged valid.

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 
+// How intake stored a group of requests (libs/ingestion): in one statement, or judged in a transaction (from the
+// start, or after the statement found a cap reached, a listener id missing, or failed otherwise).
+export const INGEST_GROUP_PATHS = ['one_statement', 'judged_before_insert', 'after_cap_reached', 'after_listener_id_missing', 'after_statement_error'] as const;
+export type IngestGroupPath = (typeof INGEST_GROUP_PATHS)[number];
+
 // Which process a registry belongs to: each publishes only the series it moves. The cli serves no /metrics.
 export type MetricsProcess = 'api' | 'worker' | 'cli';
 export const METRICS_PROCESS = Symbol('METRICS_PROCESS');
@@ -35,6 +40,13 @@ export class MetricsService {
     name: 'splitstream_rate_limit_fallback_total',
     help: 'Requests whose rate limit was counted in the api process, not in Redis (slow or down), by budget',
     labelNames: ['budget'],
+    registers: [],
+  });
+
+  readonly ingestGroups = new Counter<'path'>({
+    name: 'splitstream_ingest_groups_total',
+    help: `Group commits of POST /v1/events by how they were stored: path=${INGEST_GROUP_PATHS.join(', ')}`,
+    labelNames: ['path'],
     registers: [],
   });
 
@@ -84,7 +96,7 @@ export class MetricsService {
 
   constructor(@Inject(METRICS_PROCESS) private readonly owner: MetricsProcess) {
     const owned: Record<MetricsProcess, Metric[]> = {
-      api: [this.eventsAccepted, this.eventsDuplicate, this.eventsConflict, this.eventsRejected, this.rateLimitFallback],
+      api: [this.eventsAccepted, this.eventsDuplicate, this.eventsConflict, this.eventsRejected, this.rateLimitFallback, this.ingestGroups],
       worker: [
         this.payoutRuns,
         this.keysends,

@@ -33,9 +33,9 @@ const DEADLOCK = '40P01';
 // commit and starts when none is committing, or as soon as it is full (it gains nothing by waiting; its transaction
 // runs beside the others on another connection, so PostgreSQL works on large requests in parallel), up to
 // `maxInFlight` at once. A caller waits at most about two transactions.
-// When the connection, BEGIN or COMMIT fails, the transaction is gone with everything in it: every caller of the
-// group gets that error, and nothing of the group was stored. Items run in `order` (stable), so concurrent groups
-// take their row locks in one order.
+// When the work throws (the connection lost, a BEGIN or COMMIT failed), every caller of the group gets that error:
+// nothing of the group was stored, unless the connection was lost while its commit went through (callers must be
+// able to send again safely). Items run in `order` (stable), so concurrent groups take their row locks in one order.
 export class GroupCommit<I, T> {
   private waiting: Waiting<I, T>[] = [];
   private waitingWeight = 0;

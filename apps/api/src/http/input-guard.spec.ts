@@ -24,6 +24,13 @@ describe('unstorableIssues', () => {
     expect(of({ events: [{ id: 'x', seconds: 1.5, value: null, flags: [true, 0] }] })).toEqual([]);
   });
 
+  it('names at most 20 issues, wherever they are', () => {
+    const query = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`q${i}`, '\u0000']));
+    const issues = unstorableIssues({ body: '\u0000', query, params: {}, headers: { 'x-request-id': '\ud800' } });
+    expect(issues).toHaveLength(20);
+    expect(issues.map((issue) => issue.path)).toEqual(Array.from({ length: 20 }, (_, i) => `query.q${i}`));
+  });
+
   it('refuses nesting deeper than the limit, naming where, and accepts the limit itself', () => {
     const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { a: [nested(depth - 1)] });
     expect(of(nested(MAX_NESTING_DEPTH / 2))).toEqual([]);

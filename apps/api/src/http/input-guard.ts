@@ -23,6 +23,7 @@ class TooDeep extends Error {
 // document order (a key before what it holds). `path` is one array, extended and cut back as the walk goes, and
 // written out only for an issue: most requests have none, and a path per value was most of a large request's cost.
 function findUnstorable(value: unknown, path: PropertyKey[], depth: number, issues: FieldIssue[]): void {
+  if (issues.length >= MAX_ISSUES) return;
   if (typeof value === 'string') {
     if (!storable(value)) issues.push({ path: formatPath(path), message: MESSAGE });
     return;
@@ -41,7 +42,7 @@ function findUnstorable(value: unknown, path: PropertyKey[], depth: number, issu
     if (issues.length >= MAX_ISSUES) return;
     path.push(key);
     if (!storable(key)) issues.push({ path: formatPath(path), message: `keys ${MESSAGE}` });
-    if (issues.length < MAX_ISSUES) findUnstorable((value as Record<string, unknown>)[key], path, depth + 1, issues);
+    findUnstorable((value as Record<string, unknown>)[key], path, depth + 1, issues);
     path.pop();
   }
 }
