@@ -28,7 +28,7 @@ import { balancesOnly } from '../worker-anchor.js';
 
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50_000);
 const MEMORY_BACKLOG = 100_000;
-const ROUNDS = Number(process.env.BENCH_DRAIN_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_DRAIN_ROUNDS ?? 3);
 const EVENTS_PER_REQUEST = 100;
 const WORKER_PEAK_TARGET_MB = 300;
 
@@ -196,13 +196,12 @@ export async function drainSection(ctx: BenchContext): Promise<void> {
     met: endToEnd.eventsPerSecond >= 2 * accepted,
   });
 
-  // Service and anchor (d) alternated on equal backlogs; the median of each.
+  // Service and anchor (d) alternated on equal backlogs, in reverse order every other round (neither always runs
+  // first, just after the drain above); the median of each.
   const ours: Drained[] = [];
   const anchors: Drained[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    ours.push(await workers(ctx, 1, () => seedBacklog(ctx, BACKLOG, ctx.prefix)));
-    anchors.push(await anchorDrain(ctx));
-  }
+  const turns = [async () => ours.push(await workers(ctx, 1, () => seedBacklog(ctx, BACKLOG, ctx.prefix))), async () => anchors.push(await anchorDrain(ctx))];
+  for (let round = 0; round < ROUNDS; round++) for (const turn of round % 2 ? [...turns].reverse() : turns) await turn();
   const service = ours.sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor(ROUNDS / 2)]!;
   const anchor = anchors.sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor(ROUNDS / 2)]!;
   ctx.report({
