@@ -241,6 +241,14 @@ describe('ingestRequestSchema', () => {
     );
     const result = ingestRequestSchema.safeParse({ events });
     expect(toIssues(result.error!)).toEqual([{ path: 'events', message: '1100 distinct node recipients; at most 1000 per request are allowed' }]);
+    // An address in another case is the same recipient: 1,000 keys sent in two cases each are within the bound.
+    const twoCases = (from: number) => many(from).flatMap((r) => [r, { ...r, address: r.address.toUpperCase() }]);
+    const sameKeys = Array.from({ length: 10 }, (_, k) => ({ value: { recipients: twoCases(k * 100) } }));
+    expect(ingestRequestSchema.safeParse({ events: sameKeys }).success).toBe(true);
+    const oneMore = [...sameKeys, { value: { recipients: [{ type: 'node', address: pubkey(5_000).toUpperCase(), split: 1 }] } }];
+    expect(toIssues(ingestRequestSchema.safeParse({ events: oneMore }).error!)).toEqual([
+      { path: 'events', message: '1001 distinct node recipients; at most 1000 per request are allowed' },
+    ]);
   });
 });
 

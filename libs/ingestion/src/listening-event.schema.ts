@@ -231,26 +231,29 @@ export function payloadOf(event: ListeningEvent): string {
 // the same few recipients, so real batches stay far below it.
 export const MAX_REQUEST_NODE_KEYS = 1_000;
 
-// The distinct node-recipient addresses a request names, read from its raw events before any of them is validated,
-// in every recipient list of the three value-block shapes (recipients, destinations, each time split's).
-function nodeKeysOf(events: unknown[]): Set<string> {
-  const keys = new Set<string>();
+// How many distinct node-recipient addresses (in any case) a request names, read from its raw events before any of
+// them is validated, in every recipient list of the three value-block shapes (recipients, destinations, each time
+// split's). Addresses are compared as sent first: writing them in one case can only merge some.
+function distinctNodeKeys(events: unknown[]): number {
+  const sent = new Set<string>();
   const add = (recipients: unknown) => {
     if (!Array.isArray(recipients)) return;
     for (const r of recipients as { type?: unknown; address?: unknown }[]) {
-      if (r?.type === 'node' && typeof r.address === 'string') keys.add(r.address.toLowerCase());
+      if (r?.type === 'node' && typeof r.address === 'string') sent.add(r.address);
     }
+  };
+  const addEach = (splits: unknown) => {
+    if (Array.isArray(splits)) for (const split of splits as { recipients?: unknown }[]) add(split?.recipients);
   };
   type RawBlock = { recipients?: unknown; destinations?: unknown; timeSplits?: unknown; valueTimeSplits?: unknown };
   for (const event of events as { value?: RawBlock }[]) {
     const value = event?.value;
     add(value?.recipients);
     add(value?.destinations);
-    for (const splits of [value?.timeSplits, value?.valueTimeSplits]) {
-      if (Array.isArray(splits)) for (const split of splits as { recipients?: unknown }[]) add(split?.recipients);
-    }
+    addEach(value?.timeSplits);
+    addEach(value?.valueTimeSplits);
   }
-  return keys;
+  return sent.size <= MAX_REQUEST_NODE_KEYS ? sent.size : new Set([...sent].map((key) => key.toLowerCase())).size;
 }
 
 // The request itself: unknown top-level fields ({"events": [...], "batch": 1}) make it invalid as a whole.
@@ -261,7 +264,7 @@ export const ingestRequestSchema = strictObject(
       .min(1, `must be a list of 1 to ${MAX_EVENTS_PER_REQUEST} events`)
       .max(MAX_EVENTS_PER_REQUEST, `must be a list of 1 to ${MAX_EVENTS_PER_REQUEST} events`)
       .superRefine((events, ctx) => {
-        const distinct = nodeKeysOf(events).size;
+        const distinct = distinctNodeKeys(events);
         if (distinct > MAX_REQUEST_NODE_KEYS) {
           ctx.addIssue({ code: 'custom', message: `${distinct} distinct node recipients; at most ${MAX_REQUEST_NODE_KEYS} per request are allowed` });
         }
