@@ -82,8 +82,8 @@ async function seedBacklog(ctx: BenchContext, count: number, prefix: string): Pr
       [`${tag}-`, payload, count],
     );
     // Each turn starts from the same state: the dead rows and dirty pages of the turns and sections before it are
-    // cleaned now, not by autovacuum or a checkpoint in the middle of the next turn (the first turn after the
-    // end-to-end drain was otherwise a third slower).
+    // cleaned now, not by autovacuum or a checkpoint in the middle of the next turn (one turn of a run was otherwise
+    // up to a third slower than the others).
     await c.query('VACUUM (ANALYZE)');
     await c.query('CHECKPOINT');
     return rows.map((r) => r.id);
@@ -207,8 +207,9 @@ export async function drainSection(ctx: BenchContext): Promise<void> {
   const anchors: Drained[] = [];
   const turns = [async () => ours.push(await workers(ctx, 1, () => seedBacklog(ctx, BACKLOG, ctx.prefix))), async () => anchors.push(await anchorDrain(ctx))];
   for (let round = 0; round < ROUNDS; round++) for (const turn of round % 2 ? [...turns].reverse() : turns) await turn();
-  const service = ours.sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor(ROUNDS / 2)]!;
-  const anchor = anchors.sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor(ROUNDS / 2)]!;
+  // Each side's turns are printed in run order.
+  const service = [...ours].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor(ROUNDS / 2)]!;
+  const anchor = [...anchors].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor(ROUNDS / 2)]!;
   ctx.report({
     what: `worker: apply ${BACKLOG} events (4 recipients), 1 worker, median of ${ROUNDS} alternations`,
     figure: `${Math.round(service.eventsPerSecond)} events/s (${ours.map((d) => Math.round(d.eventsPerSecond)).join(', ')}); ${cpu(service)}`,

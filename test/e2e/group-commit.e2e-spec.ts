@@ -24,8 +24,9 @@ const event = (id: string, sats = 1, extra: object = {}) => ({
 
 // Group commit (libs/persistence GroupCommit): concurrent requests share one transaction. Each test holds a group
 // in flight by locking an app's spend counter from another connection, queues requests behind it, and reads which
-// transaction stored each event from its row's xmin (one transaction id per commit, when the group is judged in one
-// statement; a group judged request by request gives each request's savepoint an id of its own).
+// transaction stored each event from its row's xmin (one transaction id per commit, when the group is stored together:
+// by its one statement, or under one savepoint; a group judged request by request gives each request's savepoint an
+// id of its own).
 describe('group commit of POST /v1/events (e2e)', () => {
   let stack: Stack;
   let ingestion: IngestionService;

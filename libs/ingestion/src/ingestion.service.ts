@@ -554,8 +554,8 @@ export class IngestionService {
     return { stored, breaches };
   }
 
-  // Events whose id a concurrent request stored while this one ran (or an earlier request of its group): a duplicate
-  // when the stored payload is this one, else a conflict (nothing changed). A separate statement because a copy a
+  // Events the insert did not store, their id stored before (long ago, by a concurrent request, or by an earlier
+  // request of its group): a duplicate when the stored payload is this one, else a conflict (nothing changed). A separate statement because a copy a
   // concurrent transaction committed while the insert waited on it is not in the insert statement's snapshot.
   private async judgeResent(client: pg.ClientBase, appId: string, events: Candidate[], results: EventResult[]): Promise<void> {
     if (!events.length) return;

@@ -150,7 +150,8 @@ export const listeningEventSchema = eventSchemaWith(valueBlockSchema);
 // pure function of its JSON text, so a block judged valid once is remembered by that text (its output frozen and
 // shared, with the output's own text for the payload), and an event naming it again skips the block schema; the
 // event's own checks, the bLIP-10 record's size with the block's remote items among them, still run on every event.
-// Bounded by the texts' size (sent and judged); a block that failed is never remembered (its issues are reported in full each time).
+// Bounded by the texts' size (sent and judged); a block that failed is never remembered (its issues are reported
+// in full each time).
 const REMEMBERED_BLOCK_CHARS = 4 * 1024 * 1024;
 interface JudgedBlock {
   block: ValueBlock;
@@ -163,7 +164,7 @@ let judgedChars = 0;
 // tells without writing the block's text (its hashing and garbage were a third of an event's parse).
 let lastSent: unknown;
 let lastJudged: JudgedBlock | undefined;
-// The block judged before, for the one synchronous parse that names it (its text is computed once per event).
+// The block judged before, for the one synchronous parse that names it (its text is computed at most once per event).
 let judgedBlock: ValueBlock | undefined;
 const listeningEventWithJudgedBlock = eventSchemaWith(z.unknown().transform(() => judgedBlock!));
 
