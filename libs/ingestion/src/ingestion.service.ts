@@ -159,6 +159,9 @@ interface Judging {
 
 const keyOf = (appId: string, eventId: string) => `${appId}\u0000${eventId}`;
 
+// Whether a group's requests were all received on one UTC day: they are charged to the same day's counters.
+const onOneUtcDay = (requests: Pending[]) => new Set(requests.map((r) => r.now.toISOString().slice(0, 10))).size === 1;
+
 // Whether two requests send the same event id for one app (copies within one request are its own business).
 function shareAnId(requests: Pending[]): boolean {
   const seen = new Map<string, number>();
@@ -236,20 +239,21 @@ export class IngestionService {
   // all its events counted (an event stored before would only have lowered that sum), and one UTC day. Then every
   // event the insert does not store was stored before (or concurrently), and the caps it reads are the ones in force.
   private storableAtOnce(requests: Pending[]): boolean {
-    const eventCeiling = BigInt(this.config.MAX_EVENT_SATS) * MSAT_PER_SAT;
-    const requestCeiling = BigInt(this.config.MAX_REQUEST_SATS) * MSAT_PER_SAT;
-    const day = requests[0]!.now.toISOString().slice(0, 10);
+    const ceiling = this.ceilingsMsat();
     const ids = new Set<string>();
-    return requests.every(({ appId, parsed, now }) => {
-      let total = 0n;
-      for (const { event, amountMsat } of parsed) {
-        const key = keyOf(appId, event.id);
-        if (ids.has(key) || amountMsat > eventCeiling) return false;
-        ids.add(key);
-        total += amountMsat;
-      }
-      return total <= requestCeiling && now.toISOString().slice(0, 10) === day;
-    });
+    return (
+      onOneUtcDay(requests) &&
+      requests.every(({ appId, parsed }) => {
+        let total = 0n;
+        for (const { event, amountMsat } of parsed) {
+          const key = keyOf(appId, event.id);
+          if (ids.has(key) || amountMsat > ceiling.event) return false;
+          ids.add(key);
+          total += amountMsat;
+        }
+        return total <= ceiling.request;
+      })
+    );
   }
 
   // The group in one statement outside a transaction (store, with the caps read from the app rows): each event it
@@ -297,9 +301,7 @@ export class IngestionService {
   // when anything fails, the group's work so far is undone and each request is judged alone, in order, under its own
   // savepoint: one request's cap breach or error never changes another's answer.
   private async judgeGroup(client: pg.ClientBase, requests: Pending[]): Promise<Outcome<Judged>[]> {
-    // One UTC day: the group's requests of an app are charged to the same counters.
-    const oneDay = new Set(requests.map((r) => r.now.toISOString().slice(0, 10))).size === 1;
-    if (requests.length > 1 && oneDay && !shareAnId(requests)) {
+    if (requests.length > 1 && onOneUtcDay(requests) && !shareAnId(requests)) {
       const together = await inSavepoint(client, () => this.judgeTogether(client, requests));
       if (together.ok) return together.value.map((value) => ({ ok: true, value }));
     }
@@ -454,21 +456,25 @@ export class IngestionService {
     Object.assign(result, { status: 'conflict', issues: [{ path: eventPath(result.index, 'id'), message }] });
   }
 
+  // MAX_EVENT_SATS and MAX_REQUEST_SATS in msat, as configured now.
+  private ceilingsMsat(): { event: bigint; request: bigint } {
+    return { event: BigInt(this.config.MAX_EVENT_SATS) * MSAT_PER_SAT, request: BigInt(this.config.MAX_REQUEST_SATS) * MSAT_PER_SAT };
+  }
+
   // MAX_EVENT_SATS per event, listenerId when the app has a listener cap, and MAX_REQUEST_SATS per request: the
   // events in order until their total would exceed it, the rest refused (sent again in a later request, they fit).
   // Events stored before never reach it, so resending them costs nothing of the request's total.
   private ceilings(listenerCapped: boolean, reject: (index: number, code: EventRejectionCode, issues: ValidationIssue[]) => void) {
     const { MAX_EVENT_SATS, MAX_REQUEST_SATS } = this.config;
-    const eventCeiling = BigInt(MAX_EVENT_SATS) * MSAT_PER_SAT;
-    const requestCeiling = BigInt(MAX_REQUEST_SATS) * MSAT_PER_SAT;
+    const ceiling = this.ceilingsMsat();
     let total = 0n;
     return ({ index, event, amountMsat }: Candidate): boolean => {
-      if (amountMsat > eventCeiling) {
+      if (amountMsat > ceiling.event) {
         const message = `the event is worth ${amountMsat} msat; at most ${MAX_EVENT_SATS} sats (MAX_EVENT_SATS) per event`;
         reject(index, ErrorCode.EventAmountTooLarge, [{ path: eventPath(index, 'satsPerMinute'), message }]);
       } else if (listenerCapped && event.listenerId === undefined) {
         reject(index, ErrorCode.ListenerIdRequired, [{ path: eventPath(index, 'listenerId'), message: 'is required: the app has a per-listener daily cap' }]);
-      } else if ((total += amountMsat) > requestCeiling) {
+      } else if ((total += amountMsat) > ceiling.request) {
         const message = `the request's events up to this one are worth ${total} msat; at most ${MAX_REQUEST_SATS} sats (MAX_REQUEST_SATS) per request: send it in another request`;
         reject(index, ErrorCode.RequestAmountTooLarge, [{ path: eventPath(index), message }]);
       } else return true;
